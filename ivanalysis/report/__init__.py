@@ -1,0 +1,1 @@
+"""Report helpers: charts and text for the analysis book."""

@@ -1,0 +1,232 @@
+"""One chart style for the book: NHS colours, readable, colour-blind safe.
+
+Meaning is never carried by colour alone: every special-cause type and every highlighted group also has
+its own marker shape (or hatch), and every chart has a legend. Charts return a `matplotlib.figure.Figure`
+built without pyplot, so nothing stays open globally and the notebook shows exactly what it returns.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Collection, Sequence
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from cycler import cycler
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+if TYPE_CHECKING:
+    from ..stats.funnel import FunnelResult
+    from ..stats.spc import SPCResult
+
+NHS_BLUE = "#005EB8"
+DARK_BLUE = "#003087"
+GREY = "#768692"
+LIGHT_GREY = "#E8EDEE"
+ORANGE = "#ED8B00"
+PURPLE = "#330072"
+WARM_YELLOW = "#FFB81C"
+AQUA_GREEN = "#00A499"
+
+# Special-cause point types: (colour, marker, legend label). Common cause is the grey line's own circles.
+SPC_POINTS = {
+    "improvement": (NHS_BLUE, "D", "Special cause: improvement"),
+    "concern": (ORANGE, "s", "Special cause: concern"),
+    "neither": (PURPLE, "P", "Special cause: neither"),
+}
+
+STYLE = {
+    "figure.figsize": (9.0, 4.5),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "font.size": 11,
+    "axes.titlesize": 13,
+    "axes.titlelocation": "left",
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": GREY,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,  # grid lines behind bars and points
+    "grid.color": LIGHT_GREY,
+    "axes.prop_cycle": cycler(color=[NHS_BLUE, ORANGE, PURPLE, AQUA_GREEN, DARK_BLUE, WARM_YELLOW, GREY]),
+    "svg.hashsalt": "ivanalysis",  # stable SVG ids, so rebuilt pages do not differ
+    "svg.fonttype": "none",  # text stays text in SVG: smaller, searchable
+}
+
+_styled = False
+
+
+def apply_style(force: bool = False) -> None:
+    """Set the book's rcParams, once per session (later calls keep any tweaks a notebook made).
+
+    Also fixes SOURCE_DATE_EPOCH (unless already set) so saved SVG/PDF files carry no build date.
+    """
+    global _styled
+    if _styled and not force:
+        return
+    mpl.rcParams.update(STYLE)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    _styled = True
+
+
+# --- number formats ---------------------------------------------------------------------------------------------
+def format_value(v: float, value_format: str = "number") -> str:
+    """Format a number for an axis or label: "number" (1,234), "percent" (0.25 -> 25%) or "gbp" (£1,234)."""
+    if value_format == "percent":
+        return _strip(f"{v * 100:.1f}") + "%"
+    if value_format == "gbp":
+        sign = "-" if v < 0 else ""
+        v = abs(v)
+        if v >= 1e6:
+            return f"{sign}£{_strip(f'{v / 1e6:,.1f}')}m"
+        return f"{sign}£{v:,.0f}" if v >= 100 or v == round(v) else f"{sign}£{v:,.2f}"
+    if value_format == "number":
+        return f"{v:,.0f}" if abs(v) >= 100 or v == round(v) else _strip(f"{v:.3g}")
+    raise ValueError(f"value_format must be 'number', 'percent' or 'gbp', not {value_format!r}")
+
+
+def value_formatter(value_format: str = "number") -> FuncFormatter:
+    """A matplotlib tick formatter using `format_value`."""
+    format_value(0.0, value_format)  # fail early on a bad format name
+    return FuncFormatter(lambda v, _pos: format_value(v, value_format))
+
+
+def _strip(s: str) -> str:
+    """'25.0' -> '25', and no '-0'."""
+    s = s.rstrip("0").rstrip(".") if "." in s else s
+    return "0" if s == "-0" else s
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
+    """A fresh Figure outside pyplot (nothing kept open globally), or the figure of the given axes."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _legend_below(ax: Axes, ncols: int = 3) -> None:
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=min(ncols, max(len(handles), 1)))
+
+
+# --- charts -----------------------------------------------------------------------------------------------------
+def spc_chart(result: SPCResult, *, title: str, y_label: str, value_format: str = "number",
+              ax: Axes | None = None) -> Figure:
+    """Making Data Count XmR chart: the series, mean, process limits, target and special-cause points."""
+    apply_style()
+    fmt = value_formatter(value_format)
+    fig, ax = _new_axes(ax)
+    d = result.data
+    x = d["x"]
+
+    ax.plot(x, d["y"], color=GREY, lw=1.5, marker="o", ms=4, label="Common cause", zorder=2)
+    ax.plot(x, d["mean"], color=DARK_BLUE, lw=1.5, label=f"Mean ({format_value(result.mean, value_format)})")
+    limits_label = "Process limits (trial)" if result.trial_limits else "Process limits"
+    ax.plot(x, d["upl"], color=GREY, lw=1.2, ls="--", label=limits_label)
+    ax.plot(x, d["lpl"], color=GREY, lw=1.2, ls="--")
+    if result.target is not None:
+        ax.axhline(result.target, color=AQUA_GREEN, lw=1.5, ls="-.",
+                   label=f"Target ({format_value(result.target, value_format)})")
+    for point_type, (colour, marker, label) in SPC_POINTS.items():
+        rows = d[d["point_type"] == point_type]
+        if len(rows):
+            ax.scatter(rows["x"], rows["y"], color=colour, marker=marker, s=45, zorder=3, label=label)
+
+    if pd.api.types.is_datetime64_any_dtype(x):
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.yaxis.set_major_formatter(fmt)
+    ax.set_ylabel(y_label)
+    ax.set_title(f"{title} (trial limits: fewer than 12 points)" if result.trial_limits else title)
+    _legend_below(ax)
+    return fig
+
+
+def funnel_chart(result: FunnelResult, *, title: str, x_label: str, y_label: str,
+                 highlight: Collection[str] | None = None, label_outliers: bool = True,
+                 value_format: str = "percent", unit_name: str = "providers") -> Figure:
+    """Funnel plot: smooth 95% and 99.8% limits, the target, one point per unit.
+
+    `highlight` (unit labels, e.g. one hub's providers) draws those units in NHS blue diamonds and the
+    rest as grey circles. Units beyond the 99.8% limits are labelled with their code.
+    """
+    apply_style()
+    fig, ax = _new_axes(None)
+    d = result.data
+    curve = result.limits_curve(n_min=0.9 * d["denominator"].min(), n_max=1.05 * d["denominator"].max())
+    adjusted = " (adjusted for overdispersion)" if result.method != "none" else ""
+
+    for level, ls in (("95", "--"), ("998", "-")):
+        label = f"{'99.8' if level == '998' else '95'}% limits{adjusted}"
+        ax.plot(curve["denominator"], curve[f"ucl{level}"], color=GREY, lw=1.2, ls=ls, label=label)
+        ax.plot(curve["denominator"], curve[f"lcl{level}"], color=GREY, lw=1.2, ls=ls)
+    ax.axhline(result.target, color=DARK_BLUE, lw=1.5,
+               label=f"Target ({format_value(result.target, value_format)})")
+
+    if highlight is None:
+        ax.scatter(d["denominator"], d["rate"], color=NHS_BLUE, marker="o", s=30, zorder=3,
+                   label=unit_name.capitalize())
+    else:
+        chosen = d["unit"].isin({str(u) for u in highlight})
+        ax.scatter(d.loc[~chosen, "denominator"], d.loc[~chosen, "rate"], color=LIGHT_GREY, edgecolor=GREY,
+                   marker="o", s=30, zorder=3, label=f"Other {unit_name}")
+        ax.scatter(d.loc[chosen, "denominator"], d.loc[chosen, "rate"], color=NHS_BLUE, marker="D", s=40,
+                   zorder=4, label=f"Highlighted {unit_name}")
+
+    if label_outliers:
+        for row in result.outliers("998").itertuples():
+            dy = 4 if row.flag.startswith("high") else -11  # above high outliers, below low ones
+            ax.annotate(row.unit, (row.denominator, row.rate), xytext=(4, dy), textcoords="offset points",
+                        fontsize=8, color=DARK_BLUE)
+
+    ax.xaxis.set_major_formatter(value_formatter("number"))
+    ax.yaxis.set_major_formatter(value_formatter(value_format))
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.set_title(title)
+    _legend_below(ax)
+    return fig
+
+
+def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str, x_label: str,
+              value_format: str = "number", highlight: Collection[str] | None = None) -> Figure:
+    """Horizontal bars in the order given (first at the top); `highlight` bars are orange and hatched."""
+    apply_style()
+    categories = [str(c) for c in categories]
+    values = np.asarray(values, dtype=float)
+    if len(categories) != len(values):
+        raise ValueError(f"{len(categories)} categories but {len(values)} values")
+    chosen = {str(h) for h in highlight} if highlight else set()
+
+    fig, ax = _new_axes(None, figsize=(9.0, max(2.5, 0.35 * len(categories) + 1.5)))
+    bars = ax.barh(range(len(categories)), values, color=NHS_BLUE)
+    for bar, c in zip(bars, categories):
+        if c in chosen:
+            bar.set_facecolor(ORANGE)
+            bar.set_hatch("//")
+            bar.set_edgecolor("white")
+    ax.bar_label(bars, labels=[format_value(v, value_format) for v in values], padding=3, fontsize=9)
+    ax.set_yticks(range(len(categories)), labels=categories)
+    ax.invert_yaxis()
+    ax.grid(False)
+    ax.xaxis.grid(True)
+    ax.xaxis.set_major_formatter(value_formatter(value_format))
+    ax.set_xlabel(x_label)
+    ax.set_title(title)
+    if chosen:
+        fig.legend(handles=[Patch(facecolor=ORANGE, hatch="//", edgecolor="white", label="Highlighted"),
+                            Patch(facecolor=NHS_BLUE, label="Others")],
+                   loc="outside lower center", ncols=2)
+    return fig

@@ -1,0 +1,1 @@
+"""Statistics for the analysis book: SPC (XmR) charts and funnel plots."""

@@ -1,0 +1,214 @@
+"""XmR chart: limits, the four special-cause rules, icons and summary, each checked against hand sums."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from ivanalysis.stats.spc import xmr
+
+pytestmark = pytest.mark.unit
+
+# 12 points, sum 144 -> mean 12.
+# Moving ranges 3,4,2,2,1,3,3,1,1,0,2: sum 22 over 11 -> amr 2 (none >= 3.267 x 2 = 6.53, so none screened).
+# Limits 12 +/- 2.66 x 2 = 6.68 and 17.32; two-thirds lines 12 +/- 3.5467 = 8.4533 and 15.5467.
+# No point beyond a two-thirds line (max 15, min 9); longest run one side of the mean is 4 (9,10,11,11);
+# steps -,+,-,+,+,-,-,+,+,0,+ have no 6 in a row: all common cause.
+STABLE = [13, 10, 14, 12, 14, 15, 12, 9, 10, 11, 11, 13]
+
+# Shift: 8,12,8,12,8 then 11,12,11,12,11,12,11 (7 points). Sum 24 + 60 + 44 = 128 -> mean 10.6667.
+# MRs 4,4,4,4,3,1,1,1,1,1,1 = 25 -> amr 2.2727; limits 10.6667 +/- 6.0455 = 4.621 / 16.712;
+# two-thirds 6.636 / 14.697, so the 8s and 12s are inside both. Last 7 points above the mean.
+SHIFT = [8, 12, 8, 12, 8, 11, 12, 11, 12, 11, 12, 11]
+
+
+def rules(result):
+    return list(result.data["rule"])
+
+
+def test_limits_worked_by_hand():
+    r = xmr(STABLE)
+    assert r.mean == pytest.approx(12.0)
+    assert r.amr == pytest.approx(2.0)
+    assert r.lpl == pytest.approx(6.68)
+    assert r.upl == pytest.approx(17.32)
+    assert r.data["lower_two_thirds"].iloc[0] == pytest.approx(12 - 2 / 3 * 5.32)  # 8.4533
+    assert r.data["upper_two_thirds"].iloc[0] == pytest.approx(12 + 2 / 3 * 5.32)  # 15.5467
+    assert math.isnan(r.data["mr"].iloc[0]) and r.data["mr"].iloc[1] == 3  # |10 - 13|
+    assert not r.data["special_cause"].any()
+    assert r.trial_limits is False
+    assert r.variation == "common_cause"
+
+
+def test_x_labels_are_kept():
+    months = pd.date_range("2024-04-01", periods=12, freq="MS")
+    r = xmr(STABLE, months)
+    assert r.data["x"].iloc[0] == pd.Timestamp("2024-04-01")
+    assert list(r.data.columns) == ["x", "y", "mean", "mr", "lpl", "upl", "lower_two_thirds",
+                                    "upper_two_thirds", "special_cause", "rule", "point_type"]
+
+
+def test_trial_limits_under_12_points():
+    assert xmr(STABLE[:11]).trial_limits is True
+    assert xmr(STABLE).trial_limits is False
+
+
+def test_screening_removes_a_huge_moving_range():
+    # 10,11 x5 then 10, 40: six 10s + five 11s + 40 = 155 -> mean 12.9167.
+    # MRs: ten 1s and |40 - 10| = 30 -> raw amr 40/11 = 3.636; 30 >= 3.267 x 3.636 = 11.88 so it is dropped
+    # -> amr 10/10 = 1.
+    y = [10, 11] * 5 + [10, 40]
+    screened = xmr(y)
+    assert screened.mean == pytest.approx(155 / 12)
+    assert screened.amr == pytest.approx(1.0)
+    assert screened.upl == pytest.approx(155 / 12 + 2.66)  # 15.5767: the 40 is far outside
+    assert screened.data["rule"].iloc[-1] == "outside_limits"
+    assert xmr(y, screen_outliers=False).amr == pytest.approx(40 / 11)
+
+
+def test_outside_limits_takes_precedence_over_shift():
+    # Five 10s, six 12s, then 20: sum 50 + 72 + 20 = 142 -> mean 11.8333.
+    # MRs 0,0,0,0,2,0,0,0,0,0,8: raw amr 10/11 = 0.909; 8 >= 2.97 screened out -> amr 2/10 = 0.2.
+    # Limits 11.8333 +/- 0.532 = 11.3013 / 12.3653: the 10s are below, the 20 above, the 12s inside.
+    # The last 7 points (six 12s and the 20) are above the mean: a shift, but the 20 is outside limits first.
+    r = xmr([10] * 5 + [12] * 6 + [20])
+    assert r.amr == pytest.approx(0.2)
+    assert rules(r) == ["outside_limits"] * 5 + ["shift"] * 6 + ["outside_limits"]
+    assert list(r.data["point_type"]) == ["concern"] * 5 + ["improvement"] * 7
+
+
+def test_trend_of_seven_is_flagged():
+    # Points 3-9 are 10,11,...,16: six rises in a row. Sum 171 -> mean 14.25.
+    # MRs 10,10,10,1,1,1,1,1,1,6,10 = 52 -> amr 4.727 (none >= 15.4); limits 1.68 / 26.82;
+    # two-thirds 5.87 / 22.63, so nothing is near a limit. Longest run one side of the mean: 5 (10..14 below).
+    r = xmr([20, 10, 20, 10, 11, 12, 13, 14, 15, 16, 10, 20])
+    assert rules(r) == [None] * 3 + ["trend"] * 7 + [None] * 2
+    # A rising trend is improvement when increase is better, even for the points below the mean
+    assert set(r.data["point_type"].iloc[3:10]) == {"improvement"}
+
+
+def test_six_point_trend_is_not_flagged():
+    # 10..15 is only 6 points (5 rises). Sum 165 -> mean 13.75; MRs sum 60 -> amr 5.45; nothing near limits.
+    r = xmr([20, 10, 20, 10, 11, 12, 13, 14, 15, 10, 20, 10])
+    assert rules(r) == [None] * 12
+
+
+def test_equal_value_breaks_a_trend():
+    # 10,11,12,12,13,14,15: the repeated 12 splits it into rises of 2 and 3. Mean 167/12 = 13.92.
+    r = xmr([20, 10, 20, 10, 11, 12, 12, 13, 14, 15, 10, 20])
+    assert rules(r) == [None] * 12
+
+
+def test_falling_trend_with_decrease_is_improvement():
+    # 30 minus the rising-trend series: points 3-9 fall 20,19,...,14.
+    r = xmr([10, 20, 10, 20, 19, 18, 17, 16, 15, 14, 20, 10], improvement_direction="decrease")
+    assert rules(r)[3:10] == ["trend"] * 7
+    assert set(r.data["point_type"].iloc[3:10]) == {"improvement"}
+
+
+def test_two_in_three_is_flagged():
+    # Sum 12x5 + 14x5 + 17x2 = 164 -> mean 13.6667. MRs 0,2,0,2,0,2,0,2,5,3,3 = 19 -> amr 1.7273.
+    # Upper two-thirds line 13.6667 + 1.7733 x 1.7273 = 16.7297; upper limit 13.6667 + 4.5945 = 18.2612.
+    # Last window 17,14,17: all above the mean, two beyond the line -> flag the two 17s, not the 14.
+    r = xmr([12, 12, 14, 14, 12, 12, 14, 14, 12, 17, 14, 17])
+    assert r.data["upper_two_thirds"].iloc[0] == pytest.approx(164 / 12 + 2 / 3 * 2.66 * 19 / 11)
+    assert rules(r) == [None] * 9 + ["two_in_three", None, "two_in_three"]
+    assert r.variation == "improvement_high"
+
+
+def test_one_in_three_is_not_flagged():
+    # Last window 17,14,15: mean 162/12 = 13.5, amr 17/11 = 1.5455, upper line 13.5 + 2.7406 = 16.2406.
+    # Only the 17 is beyond it (and inside the limit 17.611).
+    r = xmr([12, 12, 14, 14, 12, 12, 14, 14, 12, 17, 14, 15])
+    assert rules(r) == [None] * 12
+
+
+def test_two_in_three_needs_all_three_on_one_side_of_the_mean():
+    # 18,13,18: mean 165/12 = 13.75, amr 24/11 = 2.1818, upper line 17.619, limit 19.554.
+    # Both 18s are beyond the line, but the 13 between them is below the mean (MDC / NHSRplotthedots rule).
+    r = xmr([12, 12, 14, 14, 12, 12, 14, 14, 12, 18, 13, 18])
+    assert rules(r) == [None] * 12
+
+
+def test_two_in_three_counts_a_point_beyond_the_limit():
+    # MDC's 2023 rule (NHSRplotthedots counts only points between the line and the limit).
+    # Sum 13+15+14+13+15+12+13+15+12+22+20+16 = 180 -> mean 15.
+    # MRs 2,1,1,2,3,1,2,3,10,2,4 = 31 -> raw amr 2.818; 10 >= 3.267 x 2.818 = 9.21 is screened
+    # -> amr 21/10 = 2.1. Limits 15 +/- 5.586 = 9.414 / 20.586; two-thirds lines 15 +/- 3.724 = 11.276 / 18.724.
+    # Window 22,20,16: all above the mean, 22 (outside the limit) and 20 beyond the line -> 20 flagged.
+    # Earlier points: the 15s sit exactly on the mean, so no run of 7 below; nothing beyond 11.276.
+    r = xmr([13, 15, 14, 13, 15, 12, 13, 15, 12, 22, 20, 16])
+    assert r.amr == pytest.approx(2.1)
+    assert r.upl == pytest.approx(20.586)
+    assert rules(r) == [None] * 9 + ["outside_limits", "two_in_three", None]
+
+
+def test_shift_of_seven_is_flagged():
+    r = xmr(SHIFT)
+    assert rules(r) == [None] * 5 + ["shift"] * 7
+    assert r.variation == "improvement_high"
+
+
+def test_six_point_shift_is_not_flagged():
+    # 8,12,8,12,8,8 then six points above: sum 125 -> mean 10.4167; two-thirds 6.386 / 14.447.
+    r = xmr([8, 12, 8, 12, 8, 8, 12, 11, 12, 11, 12, 11])
+    assert rules(r) == [None] * 12
+
+
+def test_point_on_the_mean_breaks_a_shift():
+    # Sum 5+12+5+12+8+11+12+11+10+11+12+11 = 120 -> mean exactly 10, so the 10 is on the mean and splits
+    # the 7 points 11,12,11,10,11,12,11 into runs of 3. MRs sum 34 -> amr 3.09; lower line 4.52 < 5.
+    r = xmr([5, 12, 5, 12, 8, 11, 12, 11, 10, 11, 12, 11])
+    assert r.mean == 10.0
+    assert rules(r) == [None] * 12
+
+
+def test_variation_icons_follow_direction():
+    assert xmr(SHIFT, improvement_direction="decrease").variation == "concern_high"
+    assert xmr(SHIFT, improvement_direction="neutral").variation == "neither_high"
+    assert set(xmr(SHIFT, improvement_direction="neutral").data["point_type"].iloc[5:]) == {"neither"}
+    # Mirror image (negated): the last 7 are below the mean, which is improvement when lower is better
+    assert xmr([-v for v in SHIFT], improvement_direction="decrease").variation == "improvement_low"
+    assert xmr([-v for v in SHIFT]).variation == "concern_low"
+
+
+@pytest.mark.parametrize(
+    ("direction", "target", "expected"),
+    [
+        # STABLE has lpl 6.68 and upl 17.32
+        ("increase", 5, "consistent_pass"),  # even the lower limit is above the target
+        ("increase", 20, "consistent_fail"),  # even the upper limit is below the target
+        ("increase", 10, "hit_or_miss"),
+        ("decrease", 20, "consistent_pass"),
+        ("decrease", 5, "consistent_fail"),
+        ("decrease", 17, "hit_or_miss"),
+        ("neutral", 10, None),
+        ("increase", None, None),
+    ],
+)
+def test_assurance(direction, target, expected):
+    assert xmr(STABLE, improvement_direction=direction, target=target).assurance == expected
+
+
+def test_summary_sentence():
+    # SHIFT: mean 128/12 = 10.67, limits 4.62 / 16.71; a target of 15 lies between them
+    text = xmr(SHIFT, target=15).summary(lambda v: f"{v:.1f}")
+    assert text == ("Special cause variation: improvement (the last 7 points are above the mean of 10.7). "
+                    "The target of 15.0 is not consistently met (hit or miss: it lies within the process limits).")
+    common = xmr(STABLE, target=5).summary()
+    assert common.startswith("Common cause variation: the latest value (13) is within the process limits "
+                             "(6.68 to 17.32) around a mean of 12.")
+    assert common.endswith("The target of 5 is consistently met (the lower process limit, 6.68, is above it).")
+    assert "trial limits from only 11 points" in xmr(STABLE[:11]).summary()
+
+
+def test_input_errors():
+    with pytest.raises(ValueError, match="position 2"):
+        xmr([1.0, 2.0, float("nan"), 4.0])
+    with pytest.raises(ValueError, match="at least 2"):
+        xmr([1.0])
+    with pytest.raises(ValueError, match="improvement_direction"):
+        xmr(STABLE, improvement_direction="up")
+    with pytest.raises(ValueError, match="labels"):
+        xmr(STABLE, x=range(3))
