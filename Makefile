@@ -1,0 +1,47 @@
+# The two commands of the README: `make book` and `make test`. Everything else is set-up they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   := data/synthetic
+
+.PHONY: book test test-unit synth references clean lock bench
+
+# Bootstrap: a fresh venv installed from the hash-pinned lock, then the package itself (no deps, no network).
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	@touch $@
+
+# The synthetic data set is generated (deterministic, seed 2019) when it is missing.
+$(DATA)/MANIFEST.json: | $(STAMP)
+	$(BIN)/ivanalysis synth --out $(DATA)
+
+synth: $(DATA)/MANIFEST.json
+
+book: $(STAMP) $(DATA)/MANIFEST.json
+	$(BIN)/ivanalysis build
+
+test: $(STAMP) $(DATA)/MANIFEST.json
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests -m unit -q
+
+# Re-execute the committed reference notebooks (England, synthetic data) and store their outputs.
+references: $(STAMP) $(DATA)/MANIFEST.json
+	$(BIN)/ivanalysis references
+
+bench: $(STAMP) $(DATA)/MANIFEST.json
+	$(BIN)/python bench/bench_build.py
+
+# Re-pin the lock from pyproject.toml (needs pip-tools in the venv).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf _build
