@@ -1,0 +1,215 @@
+"""`ivanalysis`: list | synth | validate | run | build | serve | references.
+
+Errors an analyst can act on (bad data, bad parameters) are printed as one clear message, never a traceback.
+Exit codes: 0 success, 1 a run or validation failed, 2 bad usage or parameters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from .errors import ConfigError, DataError, IVError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Improving Value analysis book: schemes x geographies, from data to an HTML book.")
+out = Console()
+err = Console(stderr=True)
+
+
+def _say(prefix: str, message: str) -> None:
+    """Print a prefix with markup and a message without (messages quote data, which may hold brackets)."""
+    err.print(prefix, end=" ")
+    err.print(message, markup=False, highlight=False)
+
+
+def _fail(exc: IVError) -> None:
+    kind = "Data error" if isinstance(exc, DataError) else "Error"
+    _say(f"[bold red]{kind}:[/]", str(exc))
+    raise typer.Exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+    """List the 20 schemes (implemented or not) and the run geographies."""
+    from .geography import load_geography
+    from .schemes.catalogue import CATALOGUE
+    from .schemes.registry import is_implemented
+
+    try:
+        geo = load_geography()
+    except IVError as exc:
+        _fail(exc)
+    schemes = [{"id": s.id, "number": s.number, "title": s.title, "theme": s.theme, "sub_theme": s.sub_theme,
+                "implemented": is_implemented(s)} for s in CATALOGUE]
+    geographies = [{"code": a.code, "name": a.name, "level": a.level, "region": a.region}
+                   for a in geo.run_geographies()]
+    if as_json:
+        print(json.dumps({"schemes": schemes, "geographies": geographies}, indent=2))
+        return
+    from rich.table import Table
+
+    t = Table(title="Schemes (Menu of Opportunities)")
+    for col in ("No.", "id", "title", "implemented"):
+        t.add_column(col)
+    for s in schemes:
+        t.add_row(str(s["number"]), s["id"], s["title"], "yes" if s["implemented"] else "not yet")
+    out.print(t)
+    g = Table(title="Run geographies")
+    for col in ("code", "name", "level", "region"):
+        g.add_column(col)
+    for a in geographies:
+        g.add_row(a["code"], a["name"], a["level"], a["region"] or "")
+    out.print(g)
+
+
+@app.command()
+def synth(out_dir: Path = typer.Option(None, "--out", help="folder to write (default data/synthetic)"),
+          scale: float = typer.Option(1.0, help="volume relative to England's (1 = national volumes)"),
+          seed: int = typer.Option(2019, help="random seed: the same seed gives identical files"),
+          fmt: str = typer.Option("parquet", "--format", help="parquet or csv")) -> None:
+    """Write the deterministic synthetic data set."""
+    from .data.synth import generate
+    from .paths import DEFAULT_DATA_DIR
+
+    target = out_dir or DEFAULT_DATA_DIR
+    try:
+        manifest = generate(target, scale=scale, seed=seed, fmt=fmt,
+                            progress=lambda name, n: out.print(f"  {name}: {n:,} rows"))
+    except (ValueError, IVError) as exc:
+        _fail(exc if isinstance(exc, IVError) else ConfigError(str(exc)))
+    out.print(f"Synthetic data (seed {seed}, scale {scale:g}) written to {target}: "
+              f"{sum(t['rows'] for t in manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables")
+
+
+@app.command()
+def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holding <table>.csv or <table>.parquet")) -> None:
+    """Check every input table found in DATA_DIR against its schema and the geography."""
+    from .data.io import SUFFIXES, load_table
+    from .data.schemas import TABLES
+    from .geography import load_geography
+
+    if not data_dir.is_dir():
+        _fail(ConfigError(f"data directory {data_dir} does not exist"))
+    geo = load_geography()
+    found = [n for n in TABLES if any((data_dir / f"{n}{s}").exists() for s in SUFFIXES)]
+    if not found:
+        _fail(DataError(f"{data_dir}: no input table found (expected any of "
+                        f"{', '.join(f'{n}.csv/.parquet' for n in TABLES)})"))
+    failures = 0
+    for name in found:
+        try:
+            df = load_table(data_dir, name, geo)
+            out.print(f"[green]ok[/]      {name}: {len(df):,} rows")
+        except DataError as exc:
+            failures += 1
+            _say(f"[red]invalid[/] {name}:", str(exc))
+    missing = [n for n in TABLES if n not in found]
+    if missing:
+        out.print(f"not found (schemes that read them cannot run): {', '.join(missing)}")
+    raise typer.Exit(1 if failures else 0)
+
+
+@app.command()
+def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`)"),
+        geography: str = typer.Option(..., "--geography", "-g", help="geography code, e.g. ENG or LON"),
+        data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="your extract (CSV or Parquet)"),
+        scenario: str = typer.Option("moderate", help="low | moderate | high"),
+        period: Optional[str] = typer.Option(None, help="financial year, e.g. 2016/17"),
+        force: bool = typer.Option(False, help="run even if the cached output is up to date")) -> None:
+    """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
+    from .pipeline.execute import InlineExecutor, execute_all
+    from .pipeline.lock import build_lock
+    from .pipeline.plan import plan
+    from .report.record import read_results
+    from .report import fmt
+
+    try:
+        specs = plan([scheme], [geography], scenario=scenario, data_dir=data_dir, period=period)
+        with build_lock():
+            outcomes = execute_all(specs, InlineExecutor, force=force)
+    except IVError as exc:
+        _fail(exc)
+    o = outcomes[0]
+    if not o.ok:
+        _say(f"[bold red]Run failed:[/] {o.spec.label}:", o.error or "")
+        err.print(f"Log: {o.log}")
+        raise typer.Exit(1)
+    r = read_results(o.spec.run_dir / "results.json")
+    g = r["opportunity_gbp"]
+    out.print(f"{r['title']} - {r['geography_name']}, {r['period']}"
+              + (" (cached)" if o.status == "cached" else f" ({o.duration_s:.1f} s)"))
+    out.print(f"Opportunity ({scenario}): {fmt.gbp(g[scenario])} a year "
+              f"(low {fmt.gbp(g['low'])}, high {fmt.gbp(g['high'])})")
+    for q in r["opportunity_units"]:
+        out.print(f"  {q['label']}: {fmt.number(q[scenario])} {q['unit']}")
+    out.print(f"Output: {o.spec.run_dir}")
+
+
+@app.command()
+def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="scheme ids (default: all implemented)"),
+          geographies: Optional[List[str]] = typer.Option(None, "--geographies", help="codes (default: ENG and hubs)"),
+          jobs: int = typer.Option(0, "--jobs", "-j", help="parallel runs (default: one per core)"),
+          force: bool = typer.Option(False, help="execute every run even if cached"),
+          data_dir: Optional[Path] = typer.Option(None, "--data-dir"),
+          scenario: str = typer.Option("moderate"),
+          book: bool = typer.Option(True, "--book/--no-book", help="build the HTML book after the runs")) -> None:
+    """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
+    from .pipeline.build import build_all
+
+    try:
+        ok = build_all(schemes, geographies, jobs=jobs or (os.cpu_count() or 1), force=force, data_dir=data_dir,
+                       scenario=scenario, book_too=book, console=out)
+    except IVError as exc:
+        _fail(exc)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def serve(port: int = typer.Option(8000, help="port on localhost"),
+          directory: Path = typer.Option(None, help="default _build/html")) -> None:
+    """Serve the built book on http://localhost:PORT."""
+    import functools
+    import http.server
+
+    from .paths import BUILD_DIR
+
+    root = directory or BUILD_DIR / "html"
+    if not (root / "index.html").exists():
+        _fail(ConfigError(f"{root} holds no built book: run `make book` or `ivanalysis build` first"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        out.print(f"Serving {root} on http://localhost:{port} (Ctrl-C to stop)")
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def references(schemes: Optional[List[str]] = typer.Option(None, "--schemes")) -> None:
+    """Re-execute the committed notebooks (England, default data) and store their reference outputs."""
+    from .pipeline.references import refresh
+
+    try:
+        for path in refresh(schemes):
+            out.print(f"refreshed {path}")
+    except IVError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

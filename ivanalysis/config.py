@@ -1,0 +1,183 @@
+"""Loads and validates everything under params/ (pydantic). Unknown keys are errors, never silently ignored."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .paths import PARAMS_DIR
+
+SCENARIOS: tuple[str, ...] = ("low", "moderate", "high")
+Scenario = Literal["low", "moderate", "high"]
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"  # used in paths and URLs, so kept path-safe
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- geography.yaml -------------------------------------------------------------------------------------------------
+class EnglandSpec(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+
+
+class RegionSpec(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+
+
+class HubSpec(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    region: str
+    population: int = Field(gt=0)
+
+
+class ProviderSpec(_Strict):
+    code: str = Field(pattern=CODE_PATTERN)
+    hub: str
+    name: str | None = None
+
+
+class GeographyFile(_Strict):
+    england: EnglandSpec
+    regions: list[RegionSpec] = Field(min_length=1)
+    hubs: list[HubSpec] = Field(min_length=1)
+    providers: list[ProviderSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "GeographyFile":
+        codes = [self.england.code] + [r.code for r in self.regions] + [h.code for h in self.hubs]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"geography codes must be unique across England, regions and hubs: {dupes}")
+        pcodes = [p.code for p in self.providers]
+        dupes = sorted({c for c in pcodes if pcodes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"provider codes must be unique: {dupes}")
+        regions = {r.code for r in self.regions}
+        for h in self.hubs:
+            if h.region not in regions:
+                raise ValueError(f"hub {h.code} names region {h.region!r}, which is not in regions")
+        hubs = {h.code for h in self.hubs}
+        for p in self.providers:
+            if p.hub not in hubs:
+                raise ValueError(f"provider {p.code} names hub {p.hub!r}, which is not in hubs")
+        empty = sorted(hubs - {p.hub for p in self.providers})
+        if empty:
+            raise ValueError(f"hubs with no provider: {empty}")
+        return self
+
+
+# --- schemes/<id>.yaml -----------------------------------------------------------------------------------------------
+Unit = Literal["share", "gbp", "gbp_per_gram", "gbp_per_day", "gbp_per_fraction", "hours", "count", "ratio", "g_per_kg"]
+
+
+class Assumption(_Strict):
+    """One scenario assumption: a value per scenario, its unit, and where the value comes from."""
+
+    label: str
+    unit: Unit
+    low: float
+    moderate: float
+    high: float
+    source: str = Field(min_length=10)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> "Assumption":
+        for s in SCENARIOS:
+            v = getattr(self, s)
+            if self.unit == "share" and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{s} = {v} is a share and must lie between 0 and 1")
+            if v < 0:
+                raise ValueError(f"{s} = {v} must not be negative")
+        return self
+
+    def value(self, scenario: str) -> float:
+        return getattr(self, scenario)
+
+
+class SchemeParams(_Strict):
+    scheme: str
+    period: str = Field(description="financial year of the headline figures, e.g. 2016/17")
+    headline: str = Field(min_length=10, description="what the headline opportunity means, in one sentence")
+    assumptions: dict[str, Assumption]
+
+    @field_validator("period")
+    @classmethod
+    def _fy(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{4})/(\d{2})", v)
+        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+            raise ValueError(f"period {v!r} must be a financial year written like 2016/17")
+        return v
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    lines = [f"{path}: {len(exc.errors())} problem(s)"]
+    for err in exc.errors()[:10]:
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = "unknown key (not allowed)" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"  - {where}: {msg}")
+    return ConfigError("\n".join(lines))
+
+
+def load_geography_file(path: Path | None = None) -> GeographyFile:
+    path = path or PARAMS_DIR / "geography.yaml"
+    try:
+        return GeographyFile.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+def load_scheme_params(scheme_id: str, required: dict[str, str] | None = None, params_dir: Path | None = None) -> SchemeParams:
+    """Read params/schemes/<id>.yaml; `required` maps each assumption the scheme uses to its unit.
+
+    An assumption the scheme does not use is refused (a misspelt name would otherwise be silently ignored).
+    """
+    path = (params_dir or PARAMS_DIR) / "schemes" / f"{scheme_id}.yaml"
+    try:
+        params = SchemeParams.model_validate(_read_yaml(path))
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+    if params.scheme != scheme_id:
+        raise ConfigError(f"{path}: 'scheme' is {params.scheme!r} but the file is for {scheme_id!r}")
+    if required is not None:
+        unknown = sorted(set(params.assumptions) - set(required))
+        missing = sorted(set(required) - set(params.assumptions))
+        if unknown:
+            raise ConfigError(f"{path}: unknown assumption(s) {unknown}; this scheme uses {sorted(required)}")
+        if missing:
+            raise ConfigError(f"{path}: missing assumption(s) {missing}")
+        for name, unit in required.items():
+            if params.assumptions[name].unit != unit:
+                raise ConfigError(f"{path}: assumption {name!r} must have unit {unit!r}, not {params.assumptions[name].unit!r}")
+    return params
+
+
+@lru_cache(maxsize=1)
+def geography_file() -> GeographyFile:
+    return load_geography_file()
+
+
+def check_scenario(scenario: str) -> str:
+    if scenario not in SCENARIOS:
+        raise ConfigError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    return scenario

@@ -1,0 +1,1 @@
+"""Input tables: their schemas, reading and validation, and the synthetic generators."""

@@ -1,0 +1,70 @@
+"""`ivanalysis synth`: the deterministic synthetic data set, in exactly the schema a real extract has.
+
+Every table is validated against its schema before it is written, each file is written to a temporary name
+and moved into place, and MANIFEST.json (marking the set as synthetic) is written last.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ... import __version__
+from ...geography import Geography, load_geography
+from ..io import MANIFEST, sha256_file, validate_table
+from ..schemas import TABLES
+from . import critical_care, immunoglobulin, radiotherapy
+from .common import DATA_END, DATA_START, provider_sizes
+
+DEFAULT_SEED = 2019
+GENERATORS: dict[str, Callable[[Geography, pd.Series, int, float], pd.DataFrame]] = {
+    "immunoglobulin": immunoglobulin.generate,
+    "critical_care": critical_care.generate,
+    "radiotherapy": radiotherapy.generate,
+}
+
+
+def _write(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    if path.suffix == ".parquet":
+        df.to_parquet(tmp, index=False, compression="zstd")
+    else:
+        df.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    os.replace(tmp, path)
+
+
+def generate(out: Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, fmt: str = "parquet",
+             tables: list[str] | None = None, progress: Callable[[str, int], None] | None = None) -> dict:
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"format must be parquet or csv, not {fmt!r}")
+    names = tables or list(GENERATORS)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    geo = load_geography()
+    sizes = provider_sizes(geo, seed)
+    manifest = {"synthetic": True, "seed": seed, "scale": scale, "format": fmt, "generator": f"ivanalysis {__version__}",
+                "period": {"start": DATA_START.date().isoformat(), "end": DATA_END.date().isoformat()}, "tables": {}}
+    for name in names:
+        df = GENERATORS[name](geo, sizes, seed, scale)
+        path = out / f"{name}.{fmt}"
+        validate_table(df, TABLES[name], path, geo)  # a generator bug must not produce a file that fails later
+        for other in (out / f"{name}.parquet", out / f"{name}.csv"):
+            if other != path and other.exists():
+                other.unlink()  # one file per table, or the loader refuses the ambiguity
+        _write(df, path)
+        manifest["tables"][name] = {"file": path.name, "rows": len(df), "sha256": sha256_file(path)}
+        if progress:
+            progress(name, len(df))
+    _write_manifest(out, manifest)
+    return manifest
+
+
+def _write_manifest(out: Path, manifest: dict) -> None:
+    tmp = out / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out / MANIFEST)

@@ -1,0 +1,109 @@
+"""Synthetic National-Immunoglobulin-Database-like episodes.
+
+Calibrated to the Menu of Opportunities, chapter 1: ITP doses, where weight was recorded, 30% at 1 g/kg or less,
+55% at 2 g/kg and 15% above in 2015/16; weight recorded for 96% of patients; by 2016/17 the share at 1 g/kg or
+less had risen to about 55% (the level at which the Menu's two savings figures, 5.6 m pounds at 80% and 2.5 m
+pounds at 66%, are consistent), and 66% in the first quarter of 2017/18. Maintenance indications (PID, SID,
+CIDP, MMN, myositis) recur every few weeks per patient, as in the NID.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...geography import Geography
+from .common import (DATA_END, DATA_START, calibrated_propensities, choose, nhs_numbers, random_dates, rng_for,
+                     sequential_ids, year_index)
+
+ITP_EPISODES_PER_YEAR = 9_100
+# share of ITP episodes at 1 g/kg or less, by financial year (2017/18: Q1 then the rest of the year)
+ITP_SHARE_LOW_DOSE = {0: 0.30, 1: 0.547, 2: 0.66}
+ITP_SHARE_LOW_DOSE_AFTER_Q1_2017 = 0.70
+ITP_SHARE_ABOVE_2_AMONG_HIGH = 0.15 / 0.70  # 15 of the 70% above 1 g/kg were above 2 g/kg in 2015/16
+WEIGHT_RECORDED = 0.96
+
+# maintenance indications: patients, weeks between episodes, dose in g/kg (order of published NID practice)
+MAINTENANCE = {
+    "PID": (3_000, 4, 0.4),
+    "SID": (1_500, 4, 0.4),
+    "CIDP": (1_500, 6, 1.0),
+    "MMN": (500, 4, 1.0),
+    "Myositis": (400, 4, 2.0),  # the Menu's chapter 5: 2 g/kg, 13 courses a year
+}
+ACUTE_OTHER = {"GBS": (1_000, 2.0), "Other": (3_000, 1.0)}  # episodes a year, g/kg
+
+
+def _weights(rng: np.random.Generator, n: int) -> np.ndarray:
+    child = rng.random(n) < 0.2  # ITP affects children and adults
+    adult = np.clip(rng.normal(78, 16, n), 40, 160)
+    kid = np.clip(rng.normal(32, 12, n), 12, 60)
+    return np.round(np.where(child, kid, adult), 1)
+
+
+def _dose_grams(dose_per_kg: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    return np.maximum(2.5, np.round(dose_per_kg * weight / 2.5) * 2.5)  # vials come in multiples of 2.5 g
+
+
+def _itp(rng: np.random.Generator, sizes: pd.Series, scale: float) -> pd.DataFrame:
+    n = int(round(ITP_EPISODES_PER_YEAR * 3 * scale))
+    dates = random_dates(rng, n).sort_values()
+    providers = choose(rng, sizes, n)
+    year = year_index(dates)
+    # each provider's propensity to give 1 g/kg, varying around the national share of each period
+    periods = year.copy()
+    periods[(year == 2) & (dates >= pd.Timestamp("2017-07-01"))] = 3
+    targets = {**ITP_SHARE_LOW_DOSE, 3: ITP_SHARE_LOW_DOSE_AFTER_Q1_2017}
+    u = {p: calibrated_propensities(rng, sizes, t, 0.7) for p, t in targets.items()}
+    p_low = np.array([u[p][prov] for p, prov in zip(periods, providers)])
+    low = rng.random(n) < p_low
+    above2 = ~low & (rng.random(n) < ITP_SHARE_ABOVE_2_AMONG_HIGH)
+    dose_per_kg = np.where(rng.random(n) < 0.85, 1.0, rng.uniform(0.4, 0.95, n))
+    dose_per_kg = np.where(~low, np.where(rng.random(n) < 0.8, 2.0, rng.uniform(1.2, 1.9, n)), dose_per_kg)
+    dose_per_kg = np.where(above2, rng.uniform(2.3, 3.0, n), dose_per_kg)
+    # about 1.3 episodes per patient: each episode goes to one of the provider's ITP patients
+    n_patients = max(1, int(n / 1.3))
+    patient = rng.integers(0, n_patients, n)
+    weight = _weights(rng, n_patients)[patient]
+    return pd.DataFrame({"provider_code": providers, "patient": patient, "treatment_date": dates,
+                         "indication": "ITP", "weight_kg": weight, "dose_g": _dose_grams(dose_per_kg, weight)})
+
+
+def _maintenance(rng: np.random.Generator, sizes: pd.Series, scale: float, offset: int) -> pd.DataFrame:
+    frames = []
+    for indication, (patients, weeks, g_per_kg) in MAINTENANCE.items():
+        k = max(1, int(round(patients * scale)))
+        weight = _weights(rng, k)
+        provider = choose(rng, sizes, k)
+        first = DATA_START + pd.to_timedelta(rng.integers(0, weeks * 7, k), unit="D")
+        repeats = int((DATA_END - DATA_START).days // (weeks * 7)) + 1
+        step = pd.to_timedelta(np.arange(repeats) * weeks * 7, unit="D")
+        dates = (first.to_numpy()[:, None] + step.to_numpy()[None, :]).ravel()
+        pid = np.repeat(np.arange(k), repeats)
+        frame = pd.DataFrame({"provider_code": provider[pid], "patient": pid + offset, "treatment_date": dates,
+                              "indication": indication, "weight_kg": weight[pid],
+                              "dose_g": _dose_grams(np.full(len(pid), g_per_kg), weight[pid])})
+        frames.append(frame[frame["treatment_date"] <= DATA_END])
+        offset += k
+    for indication, (per_year, g_per_kg) in ACUTE_OTHER.items():
+        k = max(1, int(round(per_year * 3 * scale)))
+        weight = _weights(rng, k)
+        frames.append(pd.DataFrame({"provider_code": choose(rng, sizes, k), "patient": np.arange(k) + offset,
+                                    "treatment_date": random_dates(rng, k), "indication": indication,
+                                    "weight_kg": weight, "dose_g": _dose_grams(np.full(k, g_per_kg), weight)}))
+        offset += k
+    return pd.concat(frames, ignore_index=True)
+
+
+def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
+    rng = rng_for(seed, "immunoglobulin")
+    itp = _itp(rng, sizes, scale)
+    other = _maintenance(rng, sizes, scale, offset=int(itp["patient"].max()) + 1)
+    df = pd.concat([itp, other], ignore_index=True)
+    patients = np.unique(df["patient"])
+    numbers = dict(zip(patients, nhs_numbers(rng, len(patients))))
+    df["nhs_number"] = df["patient"].map(numbers)
+    missing_weight = rng.random(len(df)) > WEIGHT_RECORDED
+    df.loc[missing_weight, "weight_kg"] = np.nan
+    df = df.sort_values(["treatment_date", "provider_code", "nhs_number"], kind="stable").reset_index(drop=True)
+    df.insert(0, "episode_id", sequential_ids("IG", len(df)))
+    return df[["episode_id", "provider_code", "nhs_number", "treatment_date", "indication", "weight_kg", "dose_g"]]

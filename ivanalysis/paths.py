@@ -1,0 +1,28 @@
+"""Every path of the project hangs off one root, so the package behaves the same from any working directory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The repository root: $IVANALYSIS_ROOT if set, else the folder holding this package (editable install)."""
+    env = os.environ.get("IVANALYSIS_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+ROOT = project_root()
+PARAMS_DIR = ROOT / "params"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+BOOK_SRC_DIR = ROOT / "book"
+BUILD_DIR = ROOT / "_build"
+RUNS_DIR = BUILD_DIR / "runs"
+DEFAULT_DATA_DIR = ROOT / "data" / "synthetic"
+
+
+def default_data_dir() -> Path:
+    """Where a run reads its tables when none is given: $IVANALYSIS_DATA_DIR, else the bundled synthetic set."""
+    env = os.environ.get("IVANALYSIS_DATA_DIR")
+    return Path(env).resolve() if env else DEFAULT_DATA_DIR

@@ -1,0 +1,433 @@
+"""Assemble the Jupyter Book from results.json files and executed notebooks, then build it (warnings are errors).
+
+Sources are staged in _build/book: hand-written pages copied from book/, generated pages (landing matrix, scheme
+chapters, hub packs, data dictionary, build status) and the executed run notebooks. A file is rewritten only
+when its content changes, so Sphinx rebuilds only what changed; when nothing changed the build is skipped.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import yaml
+
+from ..config import SCENARIOS
+from ..data.io import read_manifest
+from ..errors import IVError
+from ..geography import Area, Geography, load_geography
+from ..paths import BOOK_SRC_DIR, BUILD_DIR, ROOT, RUNS_DIR
+from ..report import fmt
+from ..report.record import git_state
+from ..schemes import registry
+from ..schemes.catalogue import CATALOGUE, SchemeInfo
+
+STAGE = BUILD_DIR / "book"
+HTML_DIR = BUILD_DIR / "html"
+DIGEST_FILE = HTML_DIR / ".iv-digest"
+PACKAGES = ("ivanalysis", "jupyter-book", "sphinx", "myst-nb", "papermill", "nbval", "pandas", "numpy", "pyarrow",
+            "matplotlib", "seaborn", "statsmodels", "pandera", "pydantic")
+
+
+class BookError(IVError):
+    """The Jupyter Book build failed (a warning counts as a failure)."""
+
+
+@dataclass
+class RunView:
+    """What the book knows of one run: its results.json and run.json, and whether a page exists."""
+
+    scheme: SchemeInfo
+    area: Area
+    results: dict | None
+    info: dict | None
+    failure: dict | None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and self.results.get("status") == "ok"
+
+    @property
+    def doc(self) -> str:
+        return f"runs/{self.scheme.id}/{self.area.code}"
+
+    def moderate(self) -> float | None:
+        return self.results["opportunity_gbp"]["moderate"] if self.ok else None
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def collect(geo: Geography) -> list[RunView]:
+    views = []
+    for info in registry.implemented():
+        for area in geo.run_geographies():
+            d = RUNS_DIR / info.id / area.code
+            views.append(RunView(info, area, _read_json(d / "results.json"), _read_json(d / "run.json"),
+                                 _read_json(d / "last_failure.json")))
+    return views
+
+
+class Stage:
+    """Writes files into the staging folder only when their content changes, and forgets nothing it wrote."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written: set[Path] = set()
+
+    def write(self, rel: str, content: str | bytes) -> None:
+        path = self.root / rel
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        if not path.exists() or path.read_bytes() != data:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        self.written.add(path)
+
+    def copy(self, src: Path, rel: str) -> None:
+        self.write(rel, src.read_bytes())
+
+    def prune(self) -> None:
+        """Remove staged files nobody wrote this time (a geography or scheme that left the book)."""
+        for path in sorted(self.root.rglob("*"), reverse=True):
+            if path.is_file() and path not in self.written:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for path in sorted(self.written):
+            h.update(str(path.relative_to(self.root)).encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        return h.hexdigest()
+
+
+# --- pages -----------------------------------------------------------------------------------------------------------
+def _md_escape(text: str) -> str:
+    """Text from data or parameters, made inert in Markdown (no HTML, no links, no roles)."""
+    text = html.escape(str(text), quote=False)
+    for ch in "\\`*_{}[]<>()#+!|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _short_gbp(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    return f"£{v / 1e6:,.1f}m" if abs(v) >= 1e5 else f"£{v / 1e3:,.0f}k"
+
+
+def _synthetic_note(synthetic: bool) -> str:
+    if not synthetic:
+        return ""
+    return (":::{warning}\n**Synthetic data.** This book is built from the synthetic data set that `ivanalysis "
+            "synth` generates. Providers are synthetic codes, not real trusts: no figure describes a real "
+            "organisation, and no decision should be taken on these numbers.\n:::\n\n")
+
+
+def _cell(view: RunView, prefix: str) -> str:
+    if view.ok:
+        return f"[{_short_gbp(view.moderate())}]({prefix}{view.doc}.ipynb)"
+    return "failed" if view.results else "not run"
+
+
+def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: str | None) -> str:
+    intro = (BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8")
+    areas = geo.run_geographies()
+    schemes = registry.implemented()
+    by = {(v.scheme.id, v.area.code): v for v in views}
+    lines = [intro.rstrip(), "", _synthetic_note(synthetic).rstrip(), "", "## The opportunity matrix", "",
+             "The moderate-scenario opportunity of each scheme, in pounds a year, for England and each "
+             "specialised commissioning hub. Each figure links to its page; the low and high scenarios are on "
+             "the pages and in the hub packs. Figures come only from each run's `results.json`.", ""]
+    if matrix_alt:
+        lines += [f"![{_md_escape(matrix_alt)}](images/matrix.png)", ""]
+    header = "| Scheme | " + " | ".join(a.code for a in areas) + " |"
+    lines += [header, "|" + "---|" * (len(areas) + 1)]
+    for s in schemes:
+        cells = [_cell(by[(s.id, a.code)], "") for a in areas]
+        lines.append(f"| [{s.number}. {_md_escape(s.title)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
+    lines += ["", "Geography codes: " + "; ".join(f"{a.code} {_md_escape(a.name)}" for a in areas) + ".", "",
+              "## Hub packs", ""]
+    lines += [f"- [{_md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
+    missing = [s for s in CATALOGUE if s not in schemes]
+    if missing:
+        lines += ["", "## Schemes not yet analysed", "",
+                  "The Menu of Opportunities has 20 schemes. These are registered but have no analysis yet, so "
+                  "they are not in the matrix:", ""]
+        lines += [f"- {s.number}. {_md_escape(s.title)} ({_md_escape(s.theme.lower())})" for s in missing]
+    return "\n".join(lines) + "\n"
+
+
+def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
+    own = [v for v in views if v.scheme.id == info.id]
+    first_ok = next((v for v in own if v.ok), None)
+    lines = [f"# {info.number}. {_md_escape(info.title)}", "", _synthetic_note(synthetic).rstrip(), "",
+             f"**Theme:** {_md_escape(info.theme)}. **Sub-theme:** {_md_escape(info.sub_theme)}.", "",
+             _md_escape(info.aim), ""]
+    if first_ok:
+        lines += [f"**The opportunity:** {_md_escape(first_ok.results['headline'])}", ""]
+        kpi = first_ok.results["kpis"][0]
+    lines += ["| Geography | Low | Moderate | High | " + (_md_escape(kpi["name"]) if first_ok else "Indicator") + " |",
+              "|---|---|---|---|---|"]
+    for v in own:
+        if v.ok:
+            o = v.results["opportunity_gbp"]
+            k = v.results["kpis"][0]
+            value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
+            lines.append(f"| [{_md_escape(v.area.name)}](../{v.doc}.ipynb) | "
+                         + " | ".join(_short_gbp(o[s]) for s in SCENARIOS) + f" | {value} |")
+        else:
+            lines.append(f"| {_md_escape(v.area.name)} | {'failed' if v.results else 'not run'} | | | |")
+    return "\n".join(lines) + "\n"
+
+
+VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving (high)",
+                  "improvement_low": "improving (low)", "concern_high": "concern (high)", "concern_low": "concern (low)",
+                  "neither_high": "special cause (high)", "neither_low": "special cause (low)"}
+
+
+def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
+    own = [v for v in views if v.area.code == area.code]
+    ranked = sorted([v for v in own if v.ok], key=lambda v: -v.moderate())
+    lines = [f"# Hub pack: {_md_escape(area.name)}", "", _synthetic_note(synthetic).rstrip(), "",
+             f"Every analysed scheme for the {_md_escape(area.name)} hub (population about "
+             f"{area.population / 1e6:.1f} million, {len(area.providers)} providers), ranked by the moderate "
+             "opportunity. Each row links to the scheme's page for this hub, with its providers, trend, "
+             "assumptions and caveats. Counts on hub pages are disclosure-controlled.", "",
+             "| Rank | Scheme | Low | Moderate | High | Headline indicator | Monthly trend |",
+             "|---|---|---|---|---|---|---|"]
+    for i, v in enumerate(ranked, 1):
+        o = v.results["opportunity_gbp"]
+        k = v.results["kpis"][0]
+        value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
+        target = "" if k["target"] is None else f" (target {fmt.by_unit(k['target'], k['unit'])})"
+        trend = VARIATION_TEXT.get(v.results["measure"]["variation"], v.results["measure"]["variation"])
+        lines.append(f"| {i} | [{v.scheme.number}. {_md_escape(v.scheme.title)}](../{v.doc}.ipynb) | "
+                     + " | ".join(_short_gbp(o[s]) for s in SCENARIOS)
+                     + f" | {_md_escape(k['name'])}: {value}{target} | {trend} |")
+    if ranked:
+        total = {s: sum(v.results["opportunity_gbp"][s] for v in ranked) for s in SCENARIOS}
+        lines.append("| | **All analysed schemes** | " + " | ".join(f"**{_short_gbp(total[s])}**" for s in SCENARIOS)
+                     + " | | |")
+    failed = [v for v in own if not v.ok]
+    if failed:
+        lines += ["", "Not available for this hub: "
+                  + "; ".join(f"{v.scheme.number}. {_md_escape(v.scheme.title)} "
+                              f"({'run failed' if v.results else 'not run'})" for v in failed) + "."]
+    lines += ["", "The totals add schemes whose opportunities may overlap; read them as an order of magnitude."]
+    return "\n".join(lines) + "\n"
+
+
+def data_dictionary() -> str:
+    from ..data.schemas import TABLES
+
+    preface = (BOOK_SRC_DIR / "data_dictionary.md").read_text(encoding="utf-8").rstrip()
+    lines = [preface, ""]
+    for spec in TABLES.values():
+        users = [s for s in registry.implemented() if spec.name in registry.input_tables(s.id)]
+        lines += [f"## `{spec.name}`: {spec.title}", "", f"{spec.description} Mirrors the {spec.like}. File: "
+                  f"`{spec.name}.csv` or `{spec.name}.parquet`; one row per `{spec.key}`.",
+                  "Read by: " + (", ".join(f"{s.number}. {s.title}" for s in users) or "no implemented scheme yet") + ".",
+                  "", "| Column | Type | Required | Rules | Description |", "|---|---|---|---|---|"]
+        for name, col in spec.schema.columns.items():
+            rules = "; ".join(_rule_text(c) for c in col.checks)
+            if col.unique:
+                rules = (rules + "; " if rules else "") + "unique"
+            lines.append(f"| `{name}` | {col.dtype} | {'no (may be empty)' if col.nullable else 'yes'} | "
+                         f"{_md_escape(rules)} | {_md_escape(col.description or '')} |")
+        table_checks = [_rule_text(c) for c in spec.schema.checks]
+        if table_checks:
+            lines += ["", "Row rules: " + _md_escape("; ".join(table_checks)) + "."]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _rule_text(check) -> str:
+    stats = getattr(check, "statistics", None) or {}
+    if check.name == "isin":
+        return "one of " + ", ".join(map(str, stats.get("allowed_values", [])))
+    if check.name == "str_matches":
+        return f"matches {stats.get('pattern')}"
+    if check.name == "in_range":
+        lo = ">=" if stats.get("include_min", True) else ">"
+        hi = "<=" if stats.get("include_max", True) else "<"
+        return f"{lo} {stats.get('min_value')} and {hi} {stats.get('max_value')}"
+    return check.error or check.name
+
+
+def status_page(views: list[RunView], data_dir: Path) -> str:
+    manifest = read_manifest(data_dir)
+    git = git_state()
+    data = (f"synthetic, seed {manifest.get('seed')}, scale {manifest.get('scale')}" if manifest.get("synthetic")
+            else "an analyst's extract")
+    finished = [v.info["finished_at"] for v in views if v.info and v.info.get("finished_at")]
+    from datetime import datetime, timezone
+
+    latest = datetime.fromtimestamp(max(finished), timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if finished else "n/a"
+    lines = ["# Build status", "",
+             f"- Commit: `{git['commit']}`" + (" (with local changes)" if git["dirty"] else ""),
+             f"- Latest run finished: {latest}",
+             f"- Data: {data} (`{_md_escape(_rel(data_dir))}`)",
+             f"- Python: {sys.version.split()[0]}", "", "## Runs", "",
+             "| Scheme | Geography | Status | Duration (s) | Note |", "|---|---|---|---|---|"]
+    failures = 0
+    for v in views:
+        status = v.results.get("status", "?") if v.results else "not run"
+        note = ""
+        if v.failure:
+            failures += 1
+            status = "failed (last good output shown)"
+            note = _md_escape(v.failure.get("error", ""))[:300]
+        elif v.results and not v.ok:
+            failures += 1
+            note = _md_escape(v.results.get("error") or "")[:300]
+        duration = f"{v.info['duration_s']:.1f}" if v.info else ""
+        lines.append(f"| {v.scheme.number}. {v.scheme.id} | {v.area.code} | {status} | {duration} | {note} |")
+    lines += ["", f"{len(views)} runs, {failures} with a failure.", "", "## Package versions", "",
+              "| Package | Version |", "|---|---|"]
+    for p in PACKAGES:
+        try:
+            lines.append(f"| {p} | {version(p)} |")
+        except PackageNotFoundError:
+            lines.append(f"| {p} | not installed |")
+    return "\n".join(lines) + "\n"
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | None:
+    """Heatmap of the moderate opportunity per 100,000 people, coloured within each scheme's row."""
+    ok = [v for v in views if v.ok and v.area.level == "hub"]
+    if not ok:
+        return None
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    from ..report.charts import apply_style
+
+    apply_style()
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    hubs = geo.hubs()
+    schemes = registry.implemented()
+    per_head = pd.DataFrame(np.nan, index=[f"{s.number}. {s.title}" for s in schemes], columns=[h.code for h in hubs])
+    for v in ok:
+        per_head.loc[f"{v.scheme.number}. {v.scheme.title}", v.area.code] = v.moderate() / v.area.population * 1e5
+    shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0)
+    fig = Figure(figsize=(10, 1.0 + 0.6 * len(schemes)), layout="constrained")
+    ax = fig.add_subplot()
+    labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}")
+    sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
+                linecolor="white", annot_kws={"fontsize": 9})
+    ax.set_yticklabels([t if len(t) < 45 else t[:42] + "..." for t in per_head.index], rotation=0)
+    ax.set_xlabel("Hub")
+    ax.set_ylabel("")
+    ax.set_title("Moderate opportunity per 100,000 population, by hub (darker = larger within the scheme)")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    top = per_head.stack().sort_values(ascending=False)
+    alt = ("Heatmap of the moderate opportunity per 100,000 population for each scheme and hub. The largest is "
+           f"{top.index[0][0]} in {geo.get(top.index[0][1]).name} (£{top.iloc[0]:,.0f} per 100,000 people).")
+    return buf.getvalue(), alt
+
+
+def toc(views: list[RunView], geo: Geography) -> str:
+    template = yaml.safe_load((BOOK_SRC_DIR / "_toc.yml").read_text(encoding="utf-8"))
+    schemes = []
+    for info in registry.implemented():
+        sections = [{"file": v.doc} for v in views if v.scheme.id == info.id and v.ok]
+        entry = {"file": f"schemes/{info.id}"}
+        if sections:
+            entry["sections"] = sections
+        schemes.append(entry)
+    hubs = [{"file": f"hubs/{a.code}"} for a in geo.hubs()]
+    for part in template["parts"]:
+        if part.get("chapters") == "GENERATED_SCHEMES":
+            part["chapters"] = schemes
+        elif part.get("chapters") == "GENERATED_HUBS":
+            part["chapters"] = hubs
+    return yaml.safe_dump(template, sort_keys=False)
+
+
+def effective_config(synthetic: bool) -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    if synthetic:
+        config.setdefault("html", {})["announcement"] = (
+            "Synthetic data: every figure in this book comes from generated data and synthetic provider codes, "
+            "not from real NHS organisations.")
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+# --- assembling and building -----------------------------------------------------------------------------------------
+def stage(data_dir: Path) -> Stage:
+    geo = load_geography()
+    views = collect(geo)
+    synthetic = bool(read_manifest(data_dir).get("synthetic"))
+    st = Stage(STAGE)
+    for src in sorted(BOOK_SRC_DIR.glob("*.md")):
+        if src.name not in ("intro.md", "data_dictionary.md"):  # these two are folded into generated pages
+            st.copy(src, f"guide/{src.name}")
+    for src in sorted((BOOK_SRC_DIR / "_static").glob("*")):
+        st.copy(src, f"_static/{src.name}")
+    image = matrix_image(views, geo)
+    if image:
+        st.write("images/matrix.png", image[0])
+    st.write("index.md", landing(views, geo, synthetic, image[1] if image else None))
+    for info in registry.implemented():
+        st.write(f"schemes/{info.id}.md", scheme_page(info, views, synthetic))
+    for area in geo.hubs():
+        st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic))
+    for v in views:
+        if v.ok:
+            st.copy(RUNS_DIR / v.scheme.id / v.area.code / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
+    st.write("reference/data_dictionary.md", data_dictionary())
+    st.write("status.md", status_page(views, data_dir))
+    st.write("_toc.yml", toc(views, geo))
+    st.write("_config.yml", effective_config(synthetic))
+    st.prune()
+    return st
+
+
+def build(data_dir: Path, *, force: bool = False, log=print) -> bool:
+    """Stage the sources and run jupyter-book (-W: any warning fails). Returns False when skipped as unchanged."""
+    st = stage(data_dir)
+    digest = st.digest()
+    if not force and (HTML_DIR / "index.html").exists() and DIGEST_FILE.exists() \
+            and DIGEST_FILE.read_text().strip() == digest:
+        return False
+    exe = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(exe), "build", str(STAGE), "--config", str(STAGE / "_config.yml"), "--toc", str(STAGE / "_toc.yml"),
+           "--path-output", str(ROOT), "-W", "--keep-going", "-q"]
+    if force:
+        cmd.append("--all")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    output = (proc.stdout + proc.stderr).strip()
+    (BUILD_DIR / "book.log").write_text(output + "\n", encoding="utf-8")
+    if proc.returncode != 0:
+        warnings = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+        raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
+                        + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
+                        + f"\nFull log: {BUILD_DIR / 'book.log'}")
+    DIGEST_FILE.write_text(digest + "\n")
+    return True

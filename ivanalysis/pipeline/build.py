@@ -1,0 +1,66 @@
+"""`ivanalysis build`: run the matrix in parallel (skipping cached runs), then build the book.
+
+Every failed run is reported with its error and log; the others complete; the book is still built from the last
+good outputs; the command exits non-zero when anything failed.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..paths import default_data_dir
+from . import book
+from .execute import InlineExecutor, RunOutcome, execute_all
+from .lock import build_lock
+from .plan import plan
+
+
+def executor_factory(jobs: int):
+    if jobs <= 1:
+        return InlineExecutor
+    return lambda: ProcessPoolExecutor(max_workers=jobs)
+
+
+def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs: int, force: bool = False,
+              data_dir: Path | None = None, scenario: str = "moderate", book_too: bool = True,
+              console: Console | None = None, executor: Executor | None = None) -> bool:
+    console = console or Console()
+    specs = plan(schemes, geographies, scenario=scenario, data_dir=data_dir)
+    data = Path(specs[0].data_dir) if specs else default_data_dir()
+    start = time.time()
+    with build_lock():
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=False, disable=not console.is_terminal) as progress:
+            task = progress.add_task("runs", total=len(specs))
+
+            def done(o: RunOutcome) -> None:
+                progress.advance(task)
+                if o.status == "failed":
+                    progress.console.print(f"[red]failed[/] {o.spec.label}")
+
+            factory = (lambda: executor) if executor is not None else executor_factory(jobs)
+            outcomes = execute_all(specs, factory, force=force, on_done=done)
+        ran = [o for o in outcomes if o.status == "ok"]
+        cached = [o for o in outcomes if o.status == "cached"]
+        failed = [o for o in outcomes if o.status == "failed"]
+        console.print(f"{len(outcomes)} runs: {len(ran)} executed, {len(cached)} cached, {len(failed)} failed "
+                      f"({time.time() - start:.1f} s)")
+        book_ok = True
+        if book_too:
+            t = time.time()
+            try:
+                built = book.build(data, force=force)
+                console.print(f"book {'built' if built else 'unchanged'}: {book.HTML_DIR / 'index.html'} "
+                              f"({time.time() - t:.1f} s)")
+            except book.BookError as exc:
+                book_ok = False
+                console.print("[bold red]Book build failed:[/]", str(exc), markup=False, highlight=False)
+    for o in failed:
+        console.print(f"[bold red]FAILED[/] {o.spec.label}", markup=True)
+        console.print(f"  {o.error}", markup=False, highlight=False)
+        console.print(f"  log: {o.log}", markup=False, highlight=False)
+    return not failed and book_ok

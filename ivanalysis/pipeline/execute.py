@@ -1,0 +1,220 @@
+"""Execute runs with papermill on any concurrent.futures.Executor, and publish only what succeeded.
+
+Each run executes into a private temporary folder. On success the folder replaces the run's published folder in
+one rename, so a reader never sees half a run. On failure the last good output stays where it was; the failed
+notebook, its log and the error go beside it (`failed/`, `last_failure.json`), or become the run's output when
+there has never been a good one, with results.json saying status "failed".
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import traceback
+import uuid
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..errors import IVError
+from ..paths import ROOT, RUNS_DIR
+from ..report.record import write_json
+from ..schemes import registry
+from .plan import FileHasher, RunSpec, cache_key
+
+RESULTS = "results.json"
+RUN_INFO = "run.json"
+FAILURE = "last_failure.json"
+CELL_TIMEOUT_S = 900
+
+
+@dataclass
+class RunOutcome:
+    spec: RunSpec
+    status: str  # ok | cached | failed
+    duration_s: float
+    error: str | None = None
+    log: str | None = None  # path of the run's log
+    key: str | None = None
+    finished_at: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "cached")
+
+
+def notebook_file(spec: RunSpec) -> str:
+    return f"{spec.geography}.ipynb"
+
+
+def is_cached(spec: RunSpec, key: str | None) -> bool:
+    info = spec.run_dir / RUN_INFO
+    if key is None or not info.exists() or not (spec.run_dir / RESULTS).exists():
+        return False
+    try:
+        recorded = json.loads(info.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return recorded.get("status") == "ok" and recorded.get("key") == key
+
+
+def _error_text(exc: BaseException) -> str:
+    """The message an analyst needs: for an error in a cell, its type and message, not papermill's wrapper."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+    if isinstance(exc, IVError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _finish_notebook(path: Path, spec: RunSpec) -> None:
+    """Give the executed page its title for this geography, and fold its code away for readers."""
+    import nbformat
+
+    from ..geography import load_geography
+
+    nb = nbformat.read(path, as_version=4)
+    area = load_geography().get(spec.geography)
+    title = f"# {registry.get(spec.scheme).title}: {area.name}"
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            lines = cell.source.lstrip().split("\n")
+            cell.source = "\n".join([title, *lines[1:]])
+            break
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            if "parameters" in cell.metadata.get("tags", []):
+                cell.metadata["tags"] = ["parameters", "remove-cell"]  # the injected cell below shows the values
+                continue
+            for output in cell.get("outputs", []):
+                alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+                if alt:  # myst-nb takes an image's alt text from its cell's metadata
+                    cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = alt
+            tags = cell.metadata.setdefault("tags", [])
+            if "hide-input" not in tags and "remove-input" not in tags and "remove-cell" not in tags:
+                tags.append("hide-input")
+    nbformat.write(nb, path)
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Swap the new run folder in with renames on the same filesystem."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIMEOUT_S) -> RunOutcome:
+    """Run one notebook for one geography with papermill. Never raises: a failure is an outcome."""
+    import papermill
+
+    start = time.time()
+    tmp = RUNS_DIR / ".tmp" / f"{spec.scheme}-{spec.geography}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    log_path = tmp / "run.log"
+    out_nb = tmp / notebook_file(spec)
+    error = None
+    try:
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write(f"run {spec.label} scenario={spec.scenario} period={spec.period} data={spec.data_dir}\n")
+            papermill.execute_notebook(
+                spec.notebook, str(out_nb), parameters=spec.parameters(tmp), kernel_name="python3",
+                cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
+                execution_timeout=timeout_s, report_mode=False,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no loopback-TCP notice on the terminal
+        if not (tmp / RESULTS).exists():
+            raise RuntimeError("the notebook finished without writing results.json (is page.record() its last cell?)")
+        _finish_notebook(out_nb, spec)
+    except BaseException as exc:  # noqa: BLE001 - every failure must become an outcome, never kill the build
+        error = _error_text(exc)
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write("\nFAILED: " + error + "\n" + "".join(traceback.format_exception(exc)))
+    duration = time.time() - start
+    finished = time.time()
+    info = {"scheme": spec.scheme, "geography": spec.geography, "status": "ok" if error is None else "failed",
+            "key": key, "duration_s": round(duration, 2), "finished_at": finished, "error": error}
+    if error is None:
+        write_json(tmp / RUN_INFO, info)
+        _publish(tmp, spec.run_dir)
+        return RunOutcome(spec, "ok", duration, None, str(spec.run_dir / "run.log"), key, finished)
+    return _record_failure(spec, tmp, info, duration, finished)
+
+
+def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finished: float) -> RunOutcome:
+    final = spec.run_dir
+    has_good = (final / RUN_INFO).exists() and json.loads((final / RUN_INFO).read_text()).get("status") == "ok"
+    if has_good:
+        failed_dir = final / "failed"
+        shutil.rmtree(failed_dir, ignore_errors=True)
+        os.replace(tmp, failed_dir)
+        write_json(final / FAILURE, {**info, "log": str(failed_dir / "run.log")})
+        log = failed_dir / "run.log"
+    else:
+        from ..geography import load_geography
+
+        area = load_geography().get(spec.geography) if spec.geography else None
+        write_json(tmp / RESULTS, {"scheme": spec.scheme, "geography": spec.geography,
+                                   "geography_name": area.name if area else spec.geography,
+                                   "period": spec.period, "status": "failed", "error": info["error"],
+                                   "opportunity_gbp": None, "kpis": [], "provenance": {"key": info["key"]}})
+        write_json(tmp / RUN_INFO, info)
+        _publish(tmp, final)
+        log = final / "run.log"
+    return RunOutcome(spec, "failed", duration, info["error"], str(log), info["key"], finished)
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in this process: the executor for a single run or --jobs 1."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed back through the future, as a pool would
+            fut.set_exception(exc)
+        return fut
+
+
+def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executor], *, force: bool = False,
+                on_done: Callable[[RunOutcome], None] | None = None) -> list[RunOutcome]:
+    """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome."""
+    specs = list(specs)
+    hasher = FileHasher()
+    outcomes: list[RunOutcome] = []
+    todo: list[tuple[RunSpec, str | None]] = []
+    for spec in specs:
+        try:
+            key = cache_key(spec, hasher)
+        except IVError:
+            key = None  # e.g. an input file is missing: the run executes and reports the error itself
+        if not force and is_cached(spec, key):
+            outcome = RunOutcome(spec, "cached", 0.0, key=key, log=str(spec.run_dir / "run.log"))
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+        else:
+            todo.append((spec, key))
+    order = {(s.scheme, s.geography): i for i, s in enumerate(specs)}
+    if not todo:
+        return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
+    with executor_factory() as pool:
+        futures: dict[Future, RunSpec] = {pool.submit(execute_run, spec, key): spec for spec, key in todo}
+        for fut in as_completed(futures):
+            try:
+                outcome = fut.result()
+            except BaseException as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                outcome = RunOutcome(futures[fut], "failed", 0.0, f"worker failed: {type(exc).__name__}: {exc}")
+            outcomes.append(outcome)
+            if on_done:
+                on_done(outcome)
+    return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
+
+
+def outcome_record(o: RunOutcome) -> dict:
+    return {**asdict(o.spec), "status": o.status, "duration_s": round(o.duration_s, 2), "error": o.error, "log": o.log}

@@ -1,0 +1,71 @@
+"""How numbers read on a page: one place, so every page and chart says the same figure the same way."""
+from __future__ import annotations
+
+import math
+
+
+def _strip(s: str) -> str:
+    """'25.0' -> '25', and never '-0'."""
+    s = s.rstrip("0").rstrip(".") if "." in s else s
+    return "0" if s in ("-0", "") else s
+
+
+def is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def pct(v: float | None, digits: int = 1) -> str:
+    """0.5493 -> '54.9%'."""
+    return "n/a" if is_missing(v) else f"{v * 100:.{digits}f}%"
+
+
+def number(v: float | None, digits: int = 0) -> str:
+    return "n/a" if is_missing(v) else f"{v:,.{digits}f}"
+
+
+def gbp(v: float | None) -> str:
+    """Headline money: '£5.2 million', '£854,000', '£12,300' (three significant figures at most)."""
+    if is_missing(v):
+        return "n/a"
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    if v >= 1e6:
+        return f"{sign}£{_strip(f'{v / 1e6:,.1f}')} million"
+    if v >= 1e3:
+        digits = len(str(int(v))) - 3
+        return f"{sign}£{int(round(v, -digits)):,}"
+    return f"{sign}£{v:,.0f}"
+
+
+def gbp_table(v: float | None) -> str:
+    """Money in a table: to the nearest £100, so that small differences do not suggest false precision."""
+    if is_missing(v):
+        return ""
+    return f"£{int(round(v, -2)):,}"
+
+
+def axis(v: float, kind: str = "number") -> str:
+    """Compact tick labels: '25%', '£1.5m', '1,200'."""
+    if kind == "percent":
+        return _strip(f"{v * 100:.1f}") + "%"
+    if kind == "gbp":
+        sign, a = ("-" if v < 0 else ""), abs(v)
+        return f"{sign}£{_strip(f'{a / 1e6:,.1f}')}m" if a >= 1e6 else f"{sign}£{a:,.0f}"
+    if kind == "number":
+        return f"{v:,.0f}" if abs(v) >= 100 or v == round(v) else _strip(f"{v:.3g}")
+    raise ValueError(f"kind must be 'number', 'percent' or 'gbp', not {kind!r}")
+
+
+UNIT_FORMATS = {
+    "share": pct,
+    "gbp": gbp,
+    "count": number,
+    "days": lambda v: number(v),
+    "grams": lambda v: number(v),
+    "fractions": lambda v: number(v, 1) if not is_missing(v) and abs(v) < 100 else number(v),
+    "ratio": lambda v: number(v, 2),
+}
+
+
+def by_unit(v: float | None, unit: str) -> str:
+    return UNIT_FORMATS.get(unit, number)(v)

@@ -1,0 +1,215 @@
+"""What a scheme notebook shows, section by section. A notebook is narrative plus one call per section.
+
+    page = SchemePage.run("immunoglobulin_itp", geography="LON")
+    page.header(); page.summary(); page.variation(); page.trend(); page.opportunity(); ...; page.record()
+
+Every method displays its output (so a notebook cell is one line) and returns nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from ..config import SCENARIOS, check_scenario
+from ..data.io import read_manifest
+from ..geography import Geography, load_geography
+from ..paths import default_data_dir
+from ..schemes import registry
+from ..schemes.base import SchemeResult
+from . import fmt
+from .record import input_files, payload, write_json
+from .tables import html_table, render
+
+RESULTS_FILE = "results.json"
+FLAG_TEXT = {"high_998": "above 99.8% limit", "high_95": "above 95% limit", "within": "within limits",
+             "low_95": "below 95% limit", "low_998": "below 99.8% limit"}
+
+
+def show_figure(fig, alt: str) -> None:
+    """Display a chart as PNG with its alternative text (the finding, not the chart type).
+
+    The pipeline moves the alt text into the cell's `mystnb.image.alt`, where the book reads it.
+    """
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    display(Image(data=buf.getvalue(), format="png", metadata={"alt": alt}))
+
+
+@dataclass
+class SchemePage:
+    result: SchemeResult
+    scenario: str
+    data_dir: Path
+    output_dir: Path | None
+    parameters: dict
+    manifest: dict
+    geography: Geography
+
+    # --- building -----------------------------------------------------------------------------------------------
+    @classmethod
+    def run(cls, scheme: str, *, geography: str = "ENG", data_dir: str | Path | None = None,
+            scenario: str = "moderate", period: str | None = None, output_dir: str | Path | None = None) -> "SchemePage":
+        """Validate the parameters, load and validate the tables, analyse. Errors name what is wrong."""
+        check_scenario(scenario)
+        geo = load_geography()
+        data = Path(data_dir) if data_dir else default_data_dir()
+        result = registry.analyse(scheme, geo.get(geography).code, data, period, geo)
+        parameters = {"scheme": scheme, "geography": geography, "scenario": scenario,
+                      "period": result.period.label, "data_dir": str(data_dir) if data_dir else "default"}
+        return cls(result, scenario, data, Path(output_dir) if output_dir else None, parameters,
+                   read_manifest(data), geo)
+
+    @property
+    def controlled(self) -> bool:
+        """Disclosure control applies to everything below England."""
+        return not self.result.area.is_national
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic"))
+
+    # --- sections -----------------------------------------------------------------------------------------------
+    def header(self) -> None:
+        r = self.result
+        lines = [f"**{r.area.name}** ({r.area.level}) · headline year **{r.period.label}** · data from "
+                 f"{r.data_months[0]:%B %Y} to {r.data_months[1]:%B %Y} · scenario shown: **{self.scenario}**"]
+        if self.synthetic:
+            lines.append("> **Synthetic data.** Every figure on this page comes from the synthetic data set that "
+                         "`ivanalysis synth` generates (seed "
+                         f"{self.manifest.get('seed')}). Providers are synthetic codes, not real trusts: no "
+                         "figure here describes a real organisation.")
+        display(Markdown("\n\n".join(lines)))
+
+    def summary(self) -> None:
+        r = self.result
+        o = r.opportunity_gbp
+        text = [f"**Opportunity ({self.scenario}): {fmt.gbp(o.get(self.scenario))} a year** "
+                f"(range {fmt.gbp(o.low)} to {fmt.gbp(o.high)} across the low, moderate and high scenarios)."]
+        for q in r.quantities:
+            v = q.values
+            text.append(f"- {q.label}: {fmt.number(v.get(self.scenario))} {q.unit} "
+                        f"(low {fmt.number(v.low)}, high {fmt.number(v.high)})")
+        display(Markdown("\n".join(text)))
+        display(HTML(self._kpi_table()))
+
+    def _kpi_table(self) -> str:
+        rows = []
+        for k in self.result.kpis:
+            value = fmt.by_unit(k.value, k.unit)
+            if self.controlled and k.unit == "count" and k.value is not None:
+                from .sdc import control_count
+                c = control_count(k.value)
+                value = f"{c:,}" if isinstance(c, int) else c
+            met = {True: "met", False: "not met", None: ""}[k.met]
+            rows.append({"Indicator": k.name, "Value": value,
+                         "Target": "" if k.target is None else fmt.by_unit(k.target, k.unit),
+                         "Against target": met, "Note": k.note})
+        caption = f"Key performance indicators, {self.result.area.name}, {self.result.period.label}"
+        return html_table(pd.DataFrame(rows), caption, numeric={"Value", "Target"})
+
+    def variation(self) -> None:
+        """Funnel plot of every provider in England; the area's providers highlighted."""
+        from .charts import funnel_chart
+
+        m = self.result.measure
+        highlight = None if self.result.area.is_national else set(self.result.area_providers)
+        fig = funnel_chart(m.funnel, title=f"{m.name}, by provider, {self.result.period.label}",
+                           x_label=m.denominator_label.capitalize(), y_label=m.name.split(" of ")[0],
+                           highlight=highlight, value_format="percent")
+        finding = m.funnel.summary(fmt=fmt.pct, higher_is_better=m.higher_is_better)
+        show_figure(fig, f"Funnel plot, {m.name} by provider. {finding}")
+        display(Markdown(finding))
+
+    def trend(self) -> None:
+        """Making Data Count chart of the area's monthly figure."""
+        from .charts import spc_chart
+
+        m = self.result.measure
+        fig = spc_chart(m.trend, title=f"{m.name}, {self.result.area.name}, by month", y_label="Share",
+                        value_format="percent")
+        finding = m.trend.summary(fmt=fmt.pct)
+        show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
+        display(Markdown(finding))
+
+    def table(self, key: str) -> None:
+        display(HTML(render(self.result.tables[key], self.controlled)))
+
+    def providers(self) -> None:
+        t = self.result.tables["providers"]
+        frame = t.frame.copy()
+        if "Funnel position" in frame:
+            frame["Funnel position"] = frame["Funnel position"].map(FLAG_TEXT).fillna("")
+        display(HTML(render(dataclasses.replace(t, frame=frame), self.controlled)))
+
+    def opportunity(self) -> None:
+        """The scenarios: the assumptions each uses and what they give."""
+        r = self.result
+        display(Markdown(f"{r.params.headline} Opportunity is counted only where a provider is worse than the "
+                         "benchmark; better providers are never netted off."))
+        df = r.scenario_table.reset_index()
+        units = {a.label: a.unit for a in r.params.assumptions.values()}
+        shown = pd.DataFrame({"Item": df["item"]})
+        for s in SCENARIOS:
+            shown[s.capitalize()] = [self._scenario_cell(item, v, units) for item, v in zip(df["item"], df[s])]
+        display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
+                                numeric={s.capitalize() for s in SCENARIOS})))
+
+    def _scenario_cell(self, item: str, v: float, units: dict[str, str]) -> str:
+        unit = units.get(item)
+        if unit == "share":
+            return fmt.pct(v, 0)
+        if unit and unit.startswith("gbp") or "GBP" in item:
+            return fmt.gbp(v) if v >= 1000 else f"£{v:,.2f}".replace(".00", "")
+        if unit == "ratio":
+            return fmt.number(v, 2)
+        return fmt.number(v)
+
+    def assumptions(self) -> None:
+        rows = [{"Assumption": a.label, "Source": a.source} for a in self.result.params.assumptions.values()]
+        display(HTML(html_table(pd.DataFrame(rows), "Where each assumption comes from (params/schemes/"
+                                f"{self.result.scheme.id}.yaml)")))
+
+    def caveats(self) -> None:
+        items = list(self.result.caveats)
+        if self.controlled:
+            items.append("Counts below England are disclosure-controlled: 1 to 7 shown as *, others rounded to "
+                         "the nearest 5; rates built on such small counts are suppressed.")
+        display(Markdown("\n".join(f"- {c}" for c in items)))
+
+    def provenance(self) -> None:
+        prov = self._payload()["provenance"]
+        rows = [{"Item": "Package version", "Value": prov["package_version"]},
+                {"Item": "Git commit", "Value": prov["git_commit"] + (" (with local changes)" if prov["git_dirty"] else "")}]
+        rows += [{"Item": f"Input: {name}", "Value": f"{f['file']} (sha256 {f['sha256'][:16]}...)"}
+                 for name, f in prov["inputs"].items()]
+        rows += [{"Item": f"Parameter: {k}", "Value": str(v)} for k, v in prov["parameters"].items()]
+        display(HTML(html_table(pd.DataFrame(rows), "Provenance of this page")))
+
+    # --- results --------------------------------------------------------------------------------------------------
+    def _payload(self) -> dict:
+        if not hasattr(self, "_cached_payload"):
+            inputs = input_files(self.data_dir, registry.input_tables(self.result.scheme.id))
+            self._cached_payload = payload(self.result, scenario=self.scenario, parameters=self.parameters,
+                                           inputs=inputs, synthetic=self.synthetic)
+        return self._cached_payload
+
+    def record(self) -> None:
+        """Glue the headline figures for the page's narrative; write results.json when the run has an output_dir."""
+        from myst_nb import glue
+
+        o = self.result.opportunity_gbp
+        for s in SCENARIOS:
+            glue(f"opportunity_{s}", fmt.gbp(o.get(s)), display=False)
+        glue("headline", fmt.gbp(o.get(self.scenario)), display=False)
+        glue("area", self.result.area.name, display=False)
+        glue("period", self.result.period.label, display=False)
+        if self.output_dir is not None:
+            write_json(self.output_dir / RESULTS_FILE, self._payload())

@@ -1,0 +1,185 @@
+"""What every scheme returns (SchemeResult), the low / moderate / high scenario model, and the shared helpers.
+
+A scheme module is pure: tables in, SchemeResult out. It declares
+  TABLES       the input tables it reads (names in ivanalysis.data.schemas.TABLES),
+  ASSUMPTIONS  {assumption name: unit} it needs from params/schemes/<id>.yaml,
+  analyse(tables, area, params, period, geography) -> SchemeResult.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import ConfigError, DataError
+from ..geography import Area, Geography
+from .catalogue import SchemeInfo
+
+if TYPE_CHECKING:
+    from ..stats.funnel import FunnelResult
+    from ..stats.spc import SPCResult
+
+
+@dataclass(frozen=True)
+class Period:
+    """A financial year, April to March."""
+
+    label: str
+    start: pd.Timestamp
+    end: pd.Timestamp  # last day, inclusive
+
+    @classmethod
+    def financial_year(cls, label: str) -> "Period":
+        m = re.fullmatch(r"(\d{4})/(\d{2})", label or "")
+        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+            raise ConfigError(f"period {label!r} must be a financial year written like 2016/17")
+        y = int(m.group(1))
+        return cls(label, pd.Timestamp(y, 4, 1), pd.Timestamp(y + 1, 3, 31))
+
+    def mask(self, dates: pd.Series) -> pd.Series:
+        return (dates >= self.start) & (dates < self.end + pd.Timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Range:
+    """A figure under the three scenarios."""
+
+    low: float
+    moderate: float
+    high: float
+
+    def get(self, scenario: str) -> float:
+        return getattr(self, scenario)
+
+    def as_dict(self) -> dict[str, float]:
+        return {s: float(self.get(s)) for s in SCENARIOS}
+
+    @classmethod
+    def of(cls, fn: Callable[[str], float]) -> "Range":
+        return cls(*(float(fn(s)) for s in SCENARIOS))
+
+
+@dataclass(frozen=True)
+class KPI:
+    name: str
+    value: float | None
+    unit: str  # share | count | gbp | days | grams | fractions | ratio
+    target: float | None = None
+    higher_is_better: bool | None = None
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None or self.target is None or self.higher_is_better is None:
+            return None
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An opportunity in the scheme's natural unit (grams, bed days, fractions ...)."""
+
+    label: str
+    unit: str
+    values: Range
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table for the page. `counts` are disclosure-controlled below England; `rates` name their numerator and
+    denominator so that a rate built on a small count is suppressed too."""
+
+    caption: str
+    frame: pd.DataFrame
+    counts: tuple[str, ...] = ()
+    rates: dict[str, tuple[str, str]] = field(default_factory=dict)
+    money: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()  # non-count figures shown to one decimal place
+    hidden: tuple[str, ...] = ()  # kept for computing (e.g. a rate's denominator) but not shown
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The proportion the scheme is about, for the funnel plot and the SPC chart."""
+
+    name: str  # e.g. "share of ITP episodes at 1 g/kg or less"
+    higher_is_better: bool
+    target: float | None
+    funnel: "FunnelResult"  # every provider in England, for the period
+    trend: "SPCResult"  # the area, month by month, all months available
+    denominator_label: str  # e.g. "ITP episodes with weight recorded"
+
+
+@dataclass
+class SchemeResult:
+    scheme: SchemeInfo
+    area: Area
+    period: Period
+    params: SchemeParams
+    kpis: list[KPI]
+    opportunity_gbp: Range
+    quantities: list[Quantity]
+    measure: Measure
+    tables: dict[str, Table]
+    scenario_table: pd.DataFrame  # one row per scenario: assumptions used and the figures they give
+    caveats: list[str]
+    data_months: tuple[pd.Timestamp, pd.Timestamp]  # first and last month in the data
+    area_providers: tuple[str, ...]
+
+    def kpi(self, name: str) -> KPI:
+        return next(k for k in self.kpis if k.name == name)
+
+
+# --- shared helpers --------------------------------------------------------------------------------------------------
+def in_period(df: pd.DataFrame, column: str, period: Period, what: str) -> pd.DataFrame:
+    out = df[period.mask(df[column])]
+    if out.empty:
+        raise DataError(f"no {what} in {period.label} ({period.start.date()} to {period.end.date()}); "
+                        f"the data run from {df[column].min():%Y-%m-%d} to {df[column].max():%Y-%m-%d}")
+    return out
+
+
+def area_rows(df: pd.DataFrame, area: Area, what: str) -> pd.DataFrame:
+    out = df[df["provider_code"].isin(area.providers)] if not area.is_national else df
+    if out.empty:
+        raise DataError(f"no {what} for {area.name} ({area.code}): none of its {len(area.providers)} providers "
+                        "appears in the data")
+    return out
+
+
+def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, period: Period, name: str,
+                       higher_is_better: bool, target: float | None, denominator_label: str) -> Measure:
+    """Funnel of every provider in the period (England is the benchmark) and the area's monthly SPC chart."""
+    from ..stats.funnel import proportion_funnel
+    from ..stats.spc import xmr
+
+    current = df[period.mask(df[date])]
+    by_provider = current.groupby("provider_code", observed=True)[flag].agg(["sum", "size"])
+    # the funnel centres on England's own rate: outliers are judged against peers, not against the target
+    funnel = proportion_funnel(by_provider.index.tolist(), by_provider["sum"].astype(int).tolist(),
+                               by_provider["size"].astype(int).tolist())
+    local = df if area.is_national else df[df["provider_code"].isin(area.providers)]
+    monthly = local.groupby(local[date].dt.to_period("M"), observed=True)[flag].mean()
+    trend = xmr(monthly.to_numpy(dtype=float), x=monthly.index.to_timestamp(),
+                improvement_direction="increase" if higher_is_better else "decrease", target=target)
+    return Measure(name, higher_is_better, target, funnel, trend, denominator_label)
+
+
+def scenario_frame(params: SchemeParams, outputs: dict[str, Range]) -> pd.DataFrame:
+    """Rows: each assumption then each output; columns: low, moderate, high (the page's scenario table)."""
+    rows = [{"item": a.label, **{s: a.value(s) for s in SCENARIOS}} for a in params.assumptions.values()]
+    rows += [{"item": label, **r.as_dict()} for label, r in outputs.items()]
+    return pd.DataFrame(rows).set_index("item")
+
+
+def safe_share(num: float, den: float) -> float | None:
+    return float(num) / float(den) if den else None
+
+
+def sum_where_worse(gap: pd.Series) -> float:
+    """Opportunity is counted only where a provider is worse than the benchmark, never netted against better ones."""
+    return float(np.clip(gap.to_numpy(dtype=float), 0, None).sum())

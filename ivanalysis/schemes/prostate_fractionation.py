@@ -1,0 +1,124 @@
+"""Scheme 18: radiotherapy prostate fractionation (Menu of Opportunities, chapter 18).
+
+Following CHHiP, localised prostate cancer treated with radical external beam radiotherapy should receive 60 Gy
+in 20 fractions rather than 74 Gy in 37; the policy's reporting benchmark is 70% of these patients. The saving is
+the fractions no longer delivered (treatment slots released) where a provider is below the benchmark: the courses
+it would move to 60 Gy/20#, times the fractions each of its other courses uses beyond 20, valued at the price of
+a fraction. Nationally: 13,000 patients x 70% x (37 - 20) = 154,700 fractions if all were on 74 Gy/37#.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..geography import Area, Geography
+from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
+                   safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("radiotherapy",)
+ASSUMPTIONS = {"benchmark_share": "share", "price_per_fraction": "gbp_per_fraction", "fractions_per_linac_day": "count"}
+HYPO_DOSE_GY, HYPO_FRACTIONS = 60.0, 20
+
+
+def radical_prostate(rt: pd.DataFrame) -> pd.DataFrame:
+    """The cohort of the policy: prostate cancer (ICD-10 C61), radical intent, external beam."""
+    c61 = rt["diagnosis"].str.replace(".", "", regex=False).str.startswith("C61")
+    return rt[c61 & (rt["intent"] == "radical") & (rt["modality"] == "external_beam")]
+
+
+def is_hypofractionated(dose_gy: pd.Series, fractions: pd.Series) -> pd.Series:
+    return np.isclose(dose_gy, HYPO_DOSE_GY) & (fractions == HYPO_FRACTIONS)
+
+
+def fractions_released(courses: float, share_now: float, benchmark: float, fractions_now: float) -> float:
+    """Fractions no longer delivered if the share on 60 Gy/20# rose to `benchmark` (nothing if already there).
+
+    `fractions_now` is the mean number of fractions of the courses not yet on 60 Gy/20#.
+    """
+    moved = max(0.0, benchmark - share_now) * courses
+    return moved * max(0.0, fractions_now - HYPO_FRACTIONS)
+
+
+def provider_release(cohort: pd.DataFrame, benchmark: float) -> pd.DataFrame:
+    g = cohort.groupby("provider_code", observed=True)
+    out = pd.DataFrame({"courses": g.size(), "hypo": g["hypo"].sum().astype(int)})
+    other = cohort[~cohort["hypo"]].groupby("provider_code", observed=True)["fractions"].mean()
+    out["fractions_other"] = other.reindex(out.index).fillna(HYPO_FRACTIONS)
+    out["released"] = [fractions_released(r.courses, r.hypo / r.courses, benchmark, r.fractions_other)
+                       for r in out.itertuples()]
+    return out
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    cohort = radical_prostate(tables["radiotherapy"]).copy()
+    cohort["hypo"] = is_hypofractionated(cohort["dose_gy"], cohort["fractions"])
+    benchmark = a["benchmark_share"].moderate
+    measure = proportion_measure(
+        cohort, flag="hypo", date="start_date", area=area, period=period,
+        name="Share of radical prostate courses at 60 Gy in 20 fractions", higher_is_better=True, target=benchmark,
+        denominator_label="radical prostate external beam courses")
+    local = area_rows(in_period(cohort, "start_date", period, "radical prostate courses"), area,
+                      "radical prostate courses")
+
+    release = {s: provider_release(local, a["benchmark_share"].value(s)) for s in SCENARIOS}
+    fractions = Range.of(lambda s: release[s]["released"].sum())
+    gbp = Range.of(lambda s: fractions.get(s) * a["price_per_fraction"].value(s))
+    linac_days = Range.of(lambda s: fractions.get(s) / a["fractions_per_linac_day"].value(s))
+
+    n = len(local)
+    kpis = [
+        KPI("Radical prostate courses at 60 Gy in 20 fractions", safe_share(local["hypo"].sum(), n), "share",
+            benchmark, True, "policy reporting benchmark: 70%"),
+        KPI("Radical prostate external beam courses", float(n), "count", note="Menu: about 13,000 a year in England"),
+        KPI("Mean fractions per course", float(local["fractions"].mean()), "fractions", None, False),
+        KPI("Fractions delivered", float(local["fractions"].sum()), "fractions"),
+    ]
+
+    prov = release["moderate"].copy()
+    prov["Share at 60 Gy/20#"] = prov["hypo"] / prov["courses"]
+    prov["Funnel position"] = measure.funnel.data.set_index("unit")["flag"].reindex(prov.index)
+    prov["Saving (moderate)"] = prov["released"] * a["price_per_fraction"].moderate
+    prov = prov.reset_index(names="Provider").rename(columns={
+        "courses": "Courses", "hypo": "At 60 Gy/20#", "fractions_other": "Mean fractions, other courses",
+        "released": "Fractions released (moderate)"})
+    prov.insert(1, "Hub", prov["Provider"].map(geography.hub_of))
+    prov = prov.sort_values(["Saving (moderate)", "Provider"], ascending=[False, True])
+
+    regimen = local["dose_gy"].map(lambda d: f"{d:g} Gy") + " in " + local["fractions"].astype(str) + " fractions"
+    mix = regimen.value_counts().rename_axis("Regimen").reset_index(name="Courses")
+    mix["Share"] = mix["Courses"] / n
+    mix["Total"] = n
+
+    outputs = {"Fractions released": fractions, "Linac days released": linac_days, "Saving (GBP)": gbp}
+    return SchemeResult(
+        scheme=BY_ID["prostate_fractionation"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("Fractions (treatment slots) released", "fractions", fractions),
+                    Quantity("Linac days released", "linac days", linac_days)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Radiotherapy centres of {area.name}: radical prostate courses, {period.label}",
+                               prov, counts=("Courses", "At 60 Gy/20#"),
+                               rates={"Share at 60 Gy/20#": ("At 60 Gy/20#", "Courses")},
+                               money=("Saving (moderate)",),
+                               numbers=("Mean fractions, other courses", "Fractions released (moderate)")),
+            "regimens": Table(f"{area.name}: radical prostate external beam courses by regimen, {period.label}",
+                              mix, hidden=("Total",), counts=("Courses", "Total"),
+                              rates={"Share": ("Courses", "Total")}),
+        },
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "Not every patient is suitable for 60 Gy in 20 fractions; the 70% benchmark is the policy's estimate of "
+            "those who are, and local case mix may differ.",
+            "The value of a fraction is a tariff price: the gain is mostly capacity, which shortens waits for other "
+            "patients rather than cutting cost.",
+            "Only radical external beam courses for prostate cancer (ICD-10 C61) count; brachytherapy, adjuvant and "
+            "palliative courses are excluded.",
+        ],
+        data_months=(cohort["start_date"].min(), cohort["start_date"].max()),
+        area_providers=area.providers,
+    )

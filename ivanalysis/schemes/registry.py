@@ -1,0 +1,66 @@
+"""Which schemes exist and which are implemented; load one scheme's inputs and analyse them.
+
+A scheme is implemented when its module (ivanalysis/schemes/<id>.py), its notebook (notebooks/NN_<id>.ipynb) and
+its assumptions (params/schemes/<id>.yaml) all exist: adding a scheme changes nothing here.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from ..config import SchemeParams, load_scheme_params
+from ..errors import ConfigError
+from ..geography import Geography, load_geography
+from ..paths import NOTEBOOKS_DIR, PARAMS_DIR
+from .base import Period, SchemeResult
+from .catalogue import BY_ID, CATALOGUE, SchemeInfo
+
+
+def get(scheme_id: str) -> SchemeInfo:
+    try:
+        return BY_ID[scheme_id]
+    except KeyError:
+        raise ConfigError(f"unknown scheme {scheme_id!r}: known schemes are {', '.join(BY_ID)}") from None
+
+
+def notebook_path(info: SchemeInfo) -> Path:
+    return NOTEBOOKS_DIR / info.notebook_name
+
+
+def is_implemented(info: SchemeInfo) -> bool:
+    return (importlib.util.find_spec(f"ivanalysis.schemes.{info.id}") is not None
+            and notebook_path(info).exists() and (PARAMS_DIR / "schemes" / f"{info.id}.yaml").exists())
+
+
+def implemented() -> list[SchemeInfo]:
+    return [s for s in CATALOGUE if is_implemented(s)]
+
+
+def module(scheme_id: str) -> ModuleType:
+    info = get(scheme_id)
+    if not is_implemented(info):
+        raise ConfigError(f"scheme {scheme_id!r} (Menu chapter {info.number}) is not implemented yet")
+    return importlib.import_module(f"ivanalysis.schemes.{scheme_id}")
+
+
+def params(scheme_id: str) -> SchemeParams:
+    return load_scheme_params(scheme_id, required=module(scheme_id).ASSUMPTIONS)
+
+
+def input_tables(scheme_id: str) -> tuple[str, ...]:
+    return tuple(module(scheme_id).TABLES)
+
+
+def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | None = None,
+            geography: Geography | None = None) -> SchemeResult:
+    """params + tables -> load (validated) -> the scheme's pure analysis."""
+    from ..data.io import load_table
+
+    geo = geography or load_geography()
+    mod = module(scheme_id)
+    p = params(scheme_id)
+    area = geo.get(geography_code)
+    tables = {name: load_table(Path(data_dir), name, geo) for name in mod.TABLES}
+    return mod.analyse(tables, area, p, Period.financial_year(period or p.period), geo)
