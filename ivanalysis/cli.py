@@ -177,9 +177,9 @@ def serve(port: int = typer.Option(8000, help="port on localhost"),
     import functools
     import http.server
 
-    from .paths import BUILD_DIR
+    from .paths import build_dir
 
-    root = directory or BUILD_DIR / "html"
+    root = directory or build_dir() / "html"
     if not (root / "index.html").exists():
         _fail(ConfigError(f"{root} holds no built book: run `make book` or `ivanalysis build` first"))
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))

@@ -17,9 +17,21 @@ ROOT = project_root()
 PARAMS_DIR = ROOT / "params"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 BOOK_SRC_DIR = ROOT / "book"
-BUILD_DIR = ROOT / "_build"
-RUNS_DIR = BUILD_DIR / "runs"
 DEFAULT_DATA_DIR = ROOT / "data" / "synthetic"
+
+
+def build_dir() -> Path:
+    """Where everything generated goes: $IVANALYSIS_BUILD_DIR (a folder named _build, as Jupyter Book requires)
+    or <root>/_build. Read at each call, so tests and worker processes can point it elsewhere."""
+    env = os.environ.get("IVANALYSIS_BUILD_DIR")
+    path = Path(env).resolve() if env else ROOT / "_build"
+    if path.name != "_build":
+        raise ValueError(f"IVANALYSIS_BUILD_DIR must be a folder named _build, not {path}")
+    return path
+
+
+def runs_dir() -> Path:
+    return build_dir() / "runs"
 
 
 def default_data_dir() -> Path:

@@ -22,15 +22,21 @@ from ..config import SCENARIOS
 from ..data.io import read_manifest
 from ..errors import IVError
 from ..geography import Area, Geography, load_geography
-from ..paths import BOOK_SRC_DIR, BUILD_DIR, ROOT, RUNS_DIR
+from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
 from ..report.record import git_state
 from ..schemes import registry
 from ..schemes.catalogue import CATALOGUE, SchemeInfo
 
-STAGE = BUILD_DIR / "book"
-HTML_DIR = BUILD_DIR / "html"
-DIGEST_FILE = HTML_DIR / ".iv-digest"
+
+
+def stage_dir() -> Path:
+    return build_dir() / "book"
+
+
+def html_dir() -> Path:
+    return build_dir() / "html"
+
 PACKAGES = ("ivanalysis", "jupyter-book", "sphinx", "myst-nb", "papermill", "nbval", "pandas", "numpy", "pyarrow",
             "matplotlib", "seaborn", "statsmodels", "pandera", "pydantic")
 
@@ -72,7 +78,7 @@ def collect(geo: Geography) -> list[RunView]:
     views = []
     for info in registry.implemented():
         for area in geo.run_geographies():
-            d = RUNS_DIR / info.id / area.code
+            d = runs_dir() / info.id / area.code
             views.append(RunView(info, area, _read_json(d / "results.json"), _read_json(d / "run.json"),
                                  _read_json(d / "last_failure.json")))
     return views
@@ -384,7 +390,7 @@ def stage(data_dir: Path) -> Stage:
     geo = load_geography()
     views = collect(geo)
     synthetic = bool(read_manifest(data_dir).get("synthetic"))
-    st = Stage(STAGE)
+    st = Stage(stage_dir())
     for src in sorted(BOOK_SRC_DIR.glob("*.md")):
         if src.name not in ("intro.md", "data_dictionary.md"):  # these two are folded into generated pages
             st.copy(src, f"guide/{src.name}")
@@ -400,7 +406,7 @@ def stage(data_dir: Path) -> Stage:
         st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic))
     for v in views:
         if v.ok:
-            st.copy(RUNS_DIR / v.scheme.id / v.area.code / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
+            st.copy(runs_dir() / v.scheme.id / v.area.code / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
     st.write("reference/data_dictionary.md", data_dictionary())
     st.write("status.md", status_page(views, data_dir))
     st.write("_toc.yml", toc(views, geo))
@@ -413,21 +419,24 @@ def build(data_dir: Path, *, force: bool = False, log=print) -> bool:
     """Stage the sources and run jupyter-book (-W: any warning fails). Returns False when skipped as unchanged."""
     st = stage(data_dir)
     digest = st.digest()
-    if not force and (HTML_DIR / "index.html").exists() and DIGEST_FILE.exists() \
-            and DIGEST_FILE.read_text().strip() == digest:
+    digest_file = html_dir() / ".iv-digest"
+    if not force and (html_dir() / "index.html").exists() and digest_file.exists() \
+            and digest_file.read_text().strip() == digest:
         return False
     exe = Path(sys.executable).parent / "jupyter-book"
-    cmd = [str(exe), "build", str(STAGE), "--config", str(STAGE / "_config.yml"), "--toc", str(STAGE / "_toc.yml"),
-           "--path-output", str(ROOT), "-W", "--keep-going", "-q"]
+    src = stage_dir()
+    # jupyter-book writes to <path-output>/_build/html: the build folder's parent
+    cmd = [str(exe), "build", str(src), "--config", str(src / "_config.yml"), "--toc", str(src / "_toc.yml"),
+           "--path-output", str(build_dir().parent), "-W", "--keep-going", "-q"]
     if force:
         cmd.append("--all")
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     output = (proc.stdout + proc.stderr).strip()
-    (BUILD_DIR / "book.log").write_text(output + "\n", encoding="utf-8")
+    (build_dir() / "book.log").write_text(output + "\n", encoding="utf-8")
     if proc.returncode != 0:
         warnings = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
         raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
                         + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
-                        + f"\nFull log: {BUILD_DIR / 'book.log'}")
-    DIGEST_FILE.write_text(digest + "\n")
+                        + f"\nFull log: {build_dir() / 'book.log'}")
+    digest_file.write_text(digest + "\n")
     return True

@@ -54,7 +54,7 @@ def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs:
             t = time.time()
             try:
                 built = book.build(data, force=force)
-                console.print(f"book {'built' if built else 'unchanged'}: {book.HTML_DIR / 'index.html'} "
+                console.print(f"book {'built' if built else 'unchanged'}: {book.html_dir() / 'index.html'} "
                               f"({time.time() - t:.1f} s)")
             except book.BookError as exc:
                 book_ok = False

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import IVError
-from ..paths import ROOT, RUNS_DIR
+from ..paths import ROOT, runs_dir
 from ..report.record import write_json
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
@@ -115,7 +115,7 @@ def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
     import papermill
 
     start = time.time()
-    tmp = RUNS_DIR / ".tmp" / f"{spec.scheme}-{spec.geography}-{uuid.uuid4().hex[:8]}"
+    tmp = runs_dir() / ".tmp" / f"{spec.scheme}-{spec.geography}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     log_path = tmp / "run.log"
     out_nb = tmp / notebook_file(spec)

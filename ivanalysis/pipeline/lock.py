@@ -7,13 +7,13 @@ import os
 from typing import Iterator
 
 from ..errors import ConfigError
-from ..paths import BUILD_DIR
+from ..paths import build_dir
 
 
 @contextlib.contextmanager
 def build_lock() -> Iterator[None]:
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    path = BUILD_DIR / ".lock"
+    build_dir().mkdir(parents=True, exist_ok=True)
+    path = build_dir() / ".lock"
     fh = open(path, "a+")
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

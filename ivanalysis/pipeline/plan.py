@@ -18,7 +18,7 @@ from ..config import check_scenario
 from ..data.io import find_table, sha256_file
 from ..errors import ConfigError
 from ..geography import load_geography
-from ..paths import PARAMS_DIR, ROOT, RUNS_DIR, default_data_dir
+from ..paths import PARAMS_DIR, ROOT, default_data_dir, runs_dir
 from ..schemes import registry
 
 
@@ -33,16 +33,32 @@ class RunSpec:
 
     @property
     def run_dir(self) -> Path:
-        return RUNS_DIR / self.scheme / self.geography
+        return runs_dir() / self.scheme / self.geography
 
     @property
     def label(self) -> str:
         return f"{self.scheme}/{self.geography}"
 
     def parameters(self, output_dir: Path) -> dict:
-        """The notebook's parameters (names must match its parameters cell)."""
-        return {"geography": self.geography, "data_dir": self.data_dir, "scenario": self.scenario,
-                "period": self.period, "output_dir": str(output_dir)}
+        """The notebook's parameters (names must match its parameters cell: see check_notebook_parameters)."""
+        values = {"geography": self.geography, "data_dir": self.data_dir, "scenario": self.scenario,
+                  "period": self.period, "output_dir": str(output_dir)}
+        return {k: values[k] for k in RUN_PARAMETERS}
+
+
+RUN_PARAMETERS = ("geography", "data_dir", "scenario", "period", "output_dir")
+
+
+def check_notebook_parameters(notebook: Path) -> None:
+    """The notebook must declare exactly the parameters a run passes: papermill alone would only warn."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    unknown = sorted(set(RUN_PARAMETERS) - declared)
+    extra = sorted(declared - set(RUN_PARAMETERS))
+    if unknown or extra:
+        raise ConfigError(f"{notebook}: its parameters cell must declare {', '.join(RUN_PARAMETERS)}"
+                          + (f"; missing {unknown}" if unknown else "") + (f"; unexpected {extra}" if extra else ""))
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -61,6 +77,8 @@ def plan(schemes: list[str] | None = None, geographies: list[str] | None = None,
     infos = [registry.get(s) for s in scheme_ids]
     for info in infos:
         registry.module(info.id)  # refuses a scheme that is not implemented
+        registry.params(info.id)  # refuses bad assumptions before anything runs
+        check_notebook_parameters(registry.notebook_path(info))
     codes = _split(geographies) or [a.code for a in geo.run_geographies()]
     areas = [geo.get(c) for c in codes]
     data = Path(data_dir).resolve() if data_dir else default_data_dir()

@@ -19,7 +19,8 @@ def refresh(schemes: list[str] | None = None) -> list[Path]:
     for info in infos:
         path = registry.notebook_path(info)
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(ROOT)}}).execute()
+        NotebookClient(nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(ROOT)}},
+                       extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
         for cell in nb.cells:  # execution timing metadata would make every refresh a diff
             cell.metadata.pop("execution", None)
         nbformat.write(nb, path)

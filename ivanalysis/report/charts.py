@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from . import fmt
+
 if TYPE_CHECKING:
     from ..stats.funnel import FunnelResult
     from ..stats.spc import SPCResult
@@ -81,30 +83,14 @@ def apply_style(force: bool = False) -> None:
 
 # --- number formats ---------------------------------------------------------------------------------------------
 def format_value(v: float, value_format: str = "number") -> str:
-    """Format a number for an axis or label: "number" (1,234), "percent" (0.25 -> 25%) or "gbp" (£1,234)."""
-    if value_format == "percent":
-        return _strip(f"{v * 100:.1f}") + "%"
-    if value_format == "gbp":
-        sign = "-" if v < 0 else ""
-        v = abs(v)
-        if v >= 1e6:
-            return f"{sign}£{_strip(f'{v / 1e6:,.1f}')}m"
-        return f"{sign}£{v:,.0f}" if v >= 100 or v == round(v) else f"{sign}£{v:,.2f}"
-    if value_format == "number":
-        return f"{v:,.0f}" if abs(v) >= 100 or v == round(v) else _strip(f"{v:.3g}")
-    raise ValueError(f"value_format must be 'number', 'percent' or 'gbp', not {value_format!r}")
+    """Format a number for an axis or label: "number" (1,234), "percent" (0.25 -> 25%) or "gbp" (£1.5m)."""
+    return fmt.axis(v, value_format)
 
 
 def value_formatter(value_format: str = "number") -> FuncFormatter:
     """A matplotlib tick formatter using `format_value`."""
     format_value(0.0, value_format)  # fail early on a bad format name
     return FuncFormatter(lambda v, _pos: format_value(v, value_format))
-
-
-def _strip(s: str) -> str:
-    """'25.0' -> '25', and no '-0'."""
-    s = s.rstrip("0").rstrip(".") if "." in s else s
-    return "0" if s == "-0" else s
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:

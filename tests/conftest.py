@@ -1,0 +1,41 @@
+"""Shared fixtures. Tests never touch the project's own _build/: integration tests get a private build folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivanalysis.paths import ROOT
+
+
+def pytest_collection_modifyitems(config, items):
+    # nbval's items come from the notebooks: mark them so `-m "not notebook"` leaves them out
+    for item in items:
+        if str(item.fspath).endswith(".ipynb"):
+            item.add_marker(pytest.mark.notebook)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    """A small synthetic data set (2% of national volumes), generated once per test session."""
+    from ivanalysis.data.synth import generate
+
+    out = tmp_path_factory.mktemp("tiny") / "data"
+    generate(out, scale=0.02)
+    return out
+
+
+@pytest.fixture
+def build_dir(tmp_path, monkeypatch) -> Path:
+    """A private _build folder for this test (runs, staged book, HTML)."""
+    path = tmp_path / "_build"
+    monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_data() -> Path:
+    path = ROOT / "data" / "synthetic"
+    if not (path / "MANIFEST.json").exists():
+        pytest.skip("the default synthetic data set is missing: run `make synth`")
+    return path

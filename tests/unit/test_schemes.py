@@ -1,0 +1,140 @@
+"""Each scheme's arithmetic against hand-checked figures, most of them the Menu of Opportunities' own."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.errors import ConfigError
+from ivanalysis.schemes import critical_care_delayed_discharge as acc
+from ivanalysis.schemes import immunoglobulin_itp as itp
+from ivanalysis.schemes import prostate_fractionation as rt
+from ivanalysis.schemes.base import KPI, Period, Range, sum_where_worse
+
+pytestmark = pytest.mark.unit
+
+
+# --- base ------------------------------------------------------------------------------------------------------------
+def test_financial_year_runs_april_to_march():
+    p = Period.financial_year("2016/17")
+    assert (p.start, p.end) == (pd.Timestamp("2016-04-01"), pd.Timestamp("2017-03-31"))
+    dates = pd.Series(pd.to_datetime(["2016-03-31 23:59", "2016-04-01 00:00", "2017-03-31 18:00", "2017-04-01 00:00"]))
+    assert p.mask(dates).tolist() == [False, True, True, False]
+
+
+@pytest.mark.parametrize("label", ["2016/18", "2016", "16/17", ""])
+def test_financial_year_refuses_other_labels(label):
+    with pytest.raises(ConfigError, match="financial year"):
+        Period.financial_year(label)
+
+
+def test_kpi_met_respects_direction():
+    assert KPI("x", 0.81, "share", 0.80, True).met is True
+    assert KPI("x", 0.79, "share", 0.80, True).met is False
+    assert KPI("x", 0.04, "share", 0.05, False).met is True
+    assert KPI("x", 0.04, "share", None, False).met is None
+
+
+def test_opportunity_is_counted_only_where_worse():
+    # gaps of +3, -2 and +1: 3 + 1 = 4, the -2 is not netted off
+    assert sum_where_worse(pd.Series([3.0, -2.0, 1.0])) == 4.0
+    assert Range.of(lambda s: {"low": 1, "moderate": 2, "high": 3}[s]).as_dict() == {"low": 1.0, "moderate": 2.0,
+                                                                                      "high": 3.0}
+
+
+# --- scheme 1: immunoglobulin for ITP -----------------------------------------------------------------------------
+def test_dose_bands_allow_rounding_to_whole_vials():
+    # 70 kg: 70 g = 1.0 g/kg; 75 g = 1.07 (vial rounding, still 1 g/kg); 80 g = 1.14 (over 1.1: the 2 g/kg band);
+    # 140 g = 2.0; 154 g = 2.2 (still 2 g/kg); 157.5 g = 2.25 (more than 2 g/kg)
+    dose = pd.Series([70.0, 75.0, 80.0, 140.0, 154.0, 157.5])
+    bands = itp.dose_band(dose, pd.Series([70.0] * 6), tolerance=0.10)
+    assert bands.tolist() == ["1 g/kg or less", "1 g/kg or less", "2 g/kg", "2 g/kg", "2 g/kg", "more than 2 g/kg"]
+
+
+def test_itp_saving_moves_episodes_up_to_the_target_share():
+    # Provider A: 10 episodes, 3 at 1 g/kg; 7 at 2 g/kg for 70 kg patients, each 70 g above 1 g/kg.
+    # Target 80%: 0.8 x 10 - 3 = 5 episodes move, saving 5 x 70 = 350 g, at £34/g = £11,900.
+    # Provider B is already at 90% (9 of 10): it saves nothing and is not netted off against A.
+    eps = pd.DataFrame({
+        "provider_code": ["A"] * 10 + ["B"] * 10,
+        "at_1gkg": [True] * 3 + [False] * 7 + [True] * 9 + [False],
+        "excess_g": [0.0] * 3 + [70.0] * 7 + [0.0] * 9 + [100.0],
+    })
+    out = itp.provider_savings(eps, target_share=0.80)
+    assert out.loc["A", "to_move"] == pytest.approx(5.0)
+    assert out.loc["A", "grams_saved"] == pytest.approx(350.0)
+    assert out.loc["A", "grams_saved"] * 34.0 == pytest.approx(11_900.0)
+    assert out.loc["B", "grams_saved"] == 0.0
+
+
+def test_itp_menu_order_of_magnitude():
+    # The Menu: 5.6 m pounds for 2016/17 at 80%. About 8,800 weighed episodes a year at 55% on 1 g/kg moving to
+    # 80% is 0.25 x 8,800 = 2,200 episodes; at about 77 g above 1 g/kg each and £34/g that is 2,200 x 77 x 34
+    # = £5.76 m: the same order as the Menu's figure.
+    n = 8_800
+    eps = pd.DataFrame({"provider_code": "ENG", "at_1gkg": [True] * int(0.55 * n) + [False] * (n - int(0.55 * n)),
+                        "excess_g": [0.0] * int(0.55 * n) + [77.0] * (n - int(0.55 * n))})
+    saving = itp.provider_savings(eps, 0.80).loc["ENG", "grams_saved"] * 34.0
+    assert saving == pytest.approx(2_200 * 77 * 34, rel=1e-3)
+    assert 5.0e6 < saving < 6.5e6
+
+
+# --- scheme 15: adult critical care delayed discharges ------------------------------------------------------------
+def test_delays_and_bands():
+    ready = pd.Series(pd.to_datetime(["2017-05-01 10:00"] * 4))
+    left = pd.Series(pd.to_datetime(["2017-05-01 13:00", "2017-05-01 14:00", "2017-05-01 20:00", "2017-05-03 10:00"]))
+    hours = acc.delay_hours(ready, left)
+    assert hours.tolist() == [3.0, 4.0, 10.0, 48.0]
+    # exactly 4 hours meets the standard
+    assert acc.delay_band(hours).tolist() == ["Within 4 hours", "Within 4 hours", "4 to 24 hours", "More than 24 hours"]
+
+
+def test_chargeable_bed_days_count_from_the_end_of_the_standard():
+    hours = pd.Series([3.0, 10.0, 28.0, 52.0])
+    # over 24 h: (28 - 4) + (52 - 4) = 72 h = 3 bed days
+    assert acc.chargeable_bed_days(hours, 24) == pytest.approx(3.0)
+    # over 4 h: (10 - 4) + 24 + 48 = 78 h = 3.25 bed days
+    assert acc.chargeable_bed_days(hours, 4) == pytest.approx(3.25)
+
+
+def test_saving_is_the_price_differential():
+    # 100 delayed bed days at an ICC rate of £1,500 instead of an excess rate of £300: 100 x 1,200 = £120,000
+    assert acc.saving(100, 1500, 300) == pytest.approx(120_000)
+    assert acc.saving(100, 300, 1500) == 0.0  # never a negative saving
+
+
+def test_out_of_hours_is_22_to_07():
+    t = pd.Series(pd.to_datetime(["2017-05-01 21:59", "2017-05-01 22:00", "2017-05-02 06:59", "2017-05-02 07:00"]))
+    assert acc.out_of_hours(t).tolist() == [False, True, True, False]
+
+
+# --- scheme 18: radiotherapy prostate fractionation ---------------------------------------------------------------
+def test_menu_figure_154700_fractions():
+    # The Menu: 13,000 patients a year, 70% suitable for 60 Gy/20# instead of 74 Gy/37#:
+    # 13,000 x 0.7 x (37 - 20) = 154,700 fractions released.
+    assert rt.fractions_released(13_000, 0.0, 0.70, 37) == pytest.approx(154_700)
+
+
+def test_no_fractions_released_above_the_benchmark():
+    assert rt.fractions_released(500, 0.75, 0.70, 37) == 0.0
+    # half-way: 1,000 courses at 40% moving to 70% = 300 courses x 17 = 5,100
+    assert rt.fractions_released(1_000, 0.40, 0.70, 37) == pytest.approx(5_100)
+
+
+def test_cohort_is_radical_external_beam_prostate():
+    rows = pd.DataFrame({
+        "diagnosis": ["C61", "C61.9", "C61", "C61", "C50"],
+        "intent": ["radical", "radical", "palliative", "radical", "radical"],
+        "modality": ["external_beam", "external_beam", "external_beam", "brachytherapy", "external_beam"],
+        "dose_gy": [60.0, 74.0, 8.0, 145.0, 60.0], "fractions": [20, 37, 1, 1, 20]})
+    cohort = rt.radical_prostate(rows)
+    assert cohort.index.tolist() == [0, 1]
+    assert rt.is_hypofractionated(cohort["dose_gy"], cohort["fractions"]).tolist() == [True, False]
+
+
+def test_provider_release_uses_each_centres_own_regimens():
+    # Centre X: 10 courses, 4 on 60/20, the other 6 on 78 Gy/39# (19 fractions more each).
+    # Benchmark 70%: 0.7 x 10 - 4 = 3 courses move, releasing 3 x 19 = 57 fractions.
+    cohort = pd.DataFrame({"provider_code": ["X"] * 10, "hypo": [True] * 4 + [False] * 6,
+                           "fractions": [20] * 4 + [39] * 6})
+    out = rt.provider_release(cohort, 0.70)
+    assert out.loc["X", "released"] == pytest.approx(57.0)
