@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/synthetic
 
-.PHONY: book test test-unit synth references clean lock bench
+.PHONY: book test test-unit synth references clean lock
 
 # Bootstrap: a fresh venv installed from the hash-pinned lock, then the package itself (no deps, no network).
 $(STAMP): requirements.lock pyproject.toml
@@ -33,9 +33,6 @@ test-unit: $(STAMP)
 # Re-execute the committed reference notebooks (England, synthetic data) and store their outputs.
 references: $(STAMP) $(DATA)/MANIFEST.json
 	$(BIN)/ivanalysis references
-
-bench: $(STAMP) $(DATA)/MANIFEST.json
-	$(BIN)/python bench/bench_build.py
 
 # Re-pin the lock from pyproject.toml (needs pip-tools in the venv).
 lock: $(STAMP)

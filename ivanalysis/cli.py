@@ -25,7 +25,7 @@ err = Console(stderr=True)
 def _say(prefix: str, message: str) -> None:
     """Print a prefix with markup and a message without (messages quote data, which may hold brackets)."""
     err.print(prefix, end=" ")
-    err.print(message, markup=False, highlight=False)
+    err.print(message, markup=False, highlight=False, soft_wrap=True)  # never break a path across lines
 
 
 def _fail(exc: IVError) -> None:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -37,18 +39,40 @@ def read_file(path: Path) -> pd.DataFrame:
         if path.suffix == ".parquet":
             df = pd.read_parquet(path)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at byte offset {exc.start}); "
-                        "save the file as UTF-8", file=str(path)) from None
+            with warnings.catch_warnings():
+                # index_col=False: a first row longer than the header would otherwise silently become the index and
+                # shift every column; pandas then only warns (and drops the extra cells), so that warning is an error
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
+                                 index_col=False)
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty (no header row)", file=str(path)) from None
+    except pd.errors.ParserWarning:
+        raise DataError(f"{path}: not a well-formed CSV file: the first data row has more fields than the "
+                        "header row", file=str(path)) from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a well-formed CSV file: {exc}", file=str(path)) from None
     except Exception as exc:  # pyarrow raises several types for damaged Parquet files
         raise DataError(f"{path}: cannot be read as {path.suffix[1:]}: {type(exc).__name__}: {exc}",
                         file=str(path)) from None
     return df.reset_index(drop=True)
+
+
+def _not_utf8(path: Path) -> DataError:
+    """Locate the first byte that is not UTF-8 in the whole file (pandas reports an offset within its read buffer)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+        where = ""
+    except UnicodeDecodeError as exc:
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        end = raw.find(b"\n", exc.start)
+        text = raw[start:end if end >= 0 else len(raw)].decode("utf-8", errors="replace").rstrip("\r")[:120]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        where = f" (byte {raw[exc.start]:#04x} on line {line}: {text!r})"
+    return DataError(f"{path}: not UTF-8 text{where}; save the file as UTF-8", file=str(path))
 
 
 def _where(path: Path, index) -> str:
@@ -59,18 +83,62 @@ def _where(path: Path, index) -> str:
     return f"row {i + 1} (line {i + 2})" if path.suffix == ".csv" else f"row {i + 1}"
 
 
-def _problems(failures: pd.DataFrame) -> list[dict]:
+def _problems(failures: pd.DataFrame, schema=None) -> list[dict]:
     """Group pandera's failure cases by column and rule; drop the knock-on failures of a column that did not convert."""
     failures = failures.copy()
     failures["column"] = failures["column"].astype(object).where(failures["column"].notna(), None)
     unconverted = set(failures.loc[failures["check"].astype(str).str.startswith("coerce_dtype"), "column"])
     keep = ~failures["column"].isin(unconverted) | failures["check"].astype(str).str.startswith("coerce_dtype")
+    # pandera reports a failed table-wide rule (e.g. discharged_at >= ready_at) once for every column of each
+    # failing row: report it once, naming the rule and showing the columns it compares. It is a knock-on on a row
+    # that already broke a column rule, and when a column did not convert (the rule then fails as a whole)
+    table_wide = (failures["schema_context"].astype(str) == "DataFrameSchema") & failures["check_number"].notna()
+    broken_rows = set(failures.loc[keep & ~table_wide, "index"].dropna())
+    keep &= ~(table_wide & (failures["index"].isin(broken_rows) | (failures["index"].isna() & bool(unconverted))))
     problems = []
-    for (column, check), group in failures[keep].groupby(["column", "check"], dropna=False, sort=False):
+    for number, group in failures[keep & table_wide].groupby("check_number", sort=False):
+        check = schema.checks[int(number)] if schema is not None else None
+        name = check.name if check is not None and check.name else str(group["check"].iloc[0])
+        error = check.error if check is not None and check.error and check.error != name else None
+        columns = [c for c in (schema.columns if schema is not None else []) if c in name] or list(group["column"])
+        rows = group[group["column"].isin(columns)]
+        cell = {(i, c): v for i, c, v in zip(rows["index"], rows["column"], rows["failure_case"])}
+        indices = sorted(set(pd.to_numeric(rows["index"], errors="coerce").dropna().astype(int)))
+        examples = ([(i, {c: cell[(i, c)] for c in dict.fromkeys(columns) if (i, c) in cell})
+                     for i in indices[:MAX_EXAMPLES]] or [(None, str(group["failure_case"].iloc[0]))])
+        problems.append({"column": None, "rule": name + (f" ({error})" if error else ""), "count": len(indices),
+                         "examples": examples})
+    for (column, check), group in failures[keep & ~table_wide].groupby(["column", "check"], dropna=False, sort=False):
+        group = group.iloc[pd.to_numeric(group["index"], errors="coerce").fillna(-1).argsort(kind="stable")]
         problems.append({"column": column, "rule": str(check), "count": len(group),
                          "examples": list(zip(group["index"].tolist()[:MAX_EXAMPLES],
                                               group["failure_case"].tolist()[:MAX_EXAMPLES]))})
     return problems
+
+
+# pandera's names of its built-in rules, said in words
+RULE_WORDS = {"not_nullable": "not_nullable (a value is required)",
+              "field_uniqueness": "field_uniqueness (each value must appear once)"}
+
+
+def _show(value) -> str:
+    """A failing value as the analyst would look for it: an empty cell named, a date without Timestamp(...)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_show(v)}" for k, v in value.items())
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "(empty)"
+    if isinstance(value, pd.Timestamp):
+        return str(value)
+    return repr(value)
+
+
+def _rule(rule: str) -> str:
+    if rule.startswith("coerce_dtype"):
+        dtype = rule[len("coerce_dtype("):-1]
+        if "datetime64" in dtype:
+            return "value could not be read as a date (written YYYY-MM-DD or YYYY-MM-DD hh:mm:ss)"
+        return "value could not be read as " + dtype
+    return RULE_WORDS.get(rule, rule)
 
 
 def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
@@ -79,10 +147,9 @@ def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
         if p["rule"] == "column_in_dataframe":
             lines.append(f"  - column '{p['examples'][0][1]}' is missing (columns found: {p.get('found', '?')})")
             continue
-        rule = "value could not be read as " + p["rule"][len("coerce_dtype("):-1] if p["rule"].startswith("coerce_dtype") else p["rule"]
-        examples = "; ".join(f"{_where(path, i)}: {v!r}" for i, v in p["examples"])
+        examples = "; ".join(f"{_where(path, i)}: {_show(v)}" for i, v in p["examples"])
         col = f"column '{p['column']}'" if p["column"] else "rows"
-        lines.append(f"  - {col}, rule {rule}: {p['count']} row(s), e.g. {examples}")
+        lines.append(f"  - {col}, rule {_rule(p['rule'])}: {p['count']} row(s), e.g. {examples}")
     if len(problems) > 12:
         lines.append(f"  ... and {len(problems) - 12} more")
     return "\n".join(lines)
@@ -102,7 +169,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
     try:
         typed = spec.schema.validate(df, lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        problems = _problems(exc.failure_cases)
+        problems = _problems(exc.failure_cases, spec.schema)
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems) from None
     if geography is not None:
         known = typed[spec.provider_column].isin(geography.provider_hub.keys())

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines.pandas_engine import DateTime
 
 from ..config import CODE_PATTERN
 
@@ -46,8 +47,18 @@ def _provider() -> pa.Column:
                      description="Provider (trust) code; must be a provider of params/geography.yaml")
 
 
+# ISO 8601 only: pandas would otherwise guess one format from the first cell, so a column mixing 2016-05-01 and
+# 2016-05-01 13:00:00 failed as a whole (with no row to show), and 01/05/2016 could be read month-first.
+ISO_DATETIME = DateTime(to_datetime_kwargs={"format": "ISO8601"})
+
+
+def _positive_up_to(high: float) -> pa.Check:
+    # pandera names this rule in_range(0, high) whether or not 0 is allowed: a dose of 0 needs the rule said in words
+    return pa.Check.in_range(0, high, include_min=False, error=f"more than 0 and at most {high:g}")
+
+
 def _date(description: str) -> pa.Column:
-    return pa.Column("datetime64[ns]", DATE_IN_RANGE, coerce=True, description=description)
+    return pa.Column(ISO_DATETIME, DATE_IN_RANGE, coerce=True, description=description)
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ IMMUNOGLOBULIN = TableSpec(
                                     coerce=True, description="Indication: ITP, PID, SID, CIDP, MMN, GBS, Myositis or Other"),
             "weight_kg": pa.Column(float, pa.Check.in_range(1, 300), nullable=True, coerce=True,
                                    description="Patient's weight in kg; empty when not recorded"),
-            "dose_g": pa.Column(float, pa.Check.in_range(0, 1000, include_min=False), coerce=True,
+            "dose_g": pa.Column(float, _positive_up_to(1000), coerce=True,
                                 description="Total immunoglobulin given in the episode, grams (> 0)"),
         },
         strict=False,
@@ -132,7 +143,7 @@ RADIOTHERAPY = TableSpec(
                                 description="Treatment intent: radical, adjuvant or palliative"),
             "modality": pa.Column(str, pa.Check.isin(["external_beam", "brachytherapy"]), coerce=True,
                                   description="external_beam or brachytherapy"),
-            "dose_gy": pa.Column(float, pa.Check.in_range(0, 200, include_min=False), coerce=True,
+            "dose_gy": pa.Column(float, _positive_up_to(200), coerce=True,
                                  description="Total prescribed dose, Gray (> 0)"),
             "fractions": pa.Column(int, pa.Check.in_range(1, 60), coerce=True,
                                    description="Number of fractions prescribed (1 to 60)"),

@@ -130,9 +130,12 @@ def _md_escape(text: str) -> str:
 
 
 def _short_gbp(v: float | None) -> str:
+    """Compact money for matrices: £5.8m, £0.4m, £12k, £0."""
     if v is None:
         return "n/a"
-    return f"£{v / 1e6:,.1f}m" if abs(v) >= 1e5 else f"£{v / 1e3:,.0f}k"
+    if abs(v) >= 1e5:
+        return f"£{v / 1e6:,.1f}m"
+    return f"£{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"£{v:,.0f}"
 
 
 def _synthetic_note(synthetic: bool) -> str:
@@ -164,7 +167,7 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
     lines += [header, "|" + "---|" * (len(areas) + 1)]
     for s in schemes:
         cells = [_cell(by[(s.id, a.code)], "") for a in areas]
-        lines.append(f"| [{s.number}. {_md_escape(s.title)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
+        lines.append(f"| [{s.number}. {_md_escape(s.short)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
     lines += ["", "Geography codes: " + "; ".join(f"{a.code} {_md_escape(a.name)}" for a in areas) + ".", "",
               "## Hub packs", ""]
     lines += [f"- [{_md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
@@ -221,7 +224,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
         value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
         target = "" if k["target"] is None else f" (target {fmt.by_unit(k['target'], k['unit'])})"
         trend = VARIATION_TEXT.get(v.results["measure"]["variation"], v.results["measure"]["variation"])
-        lines.append(f"| {i} | [{v.scheme.number}. {_md_escape(v.scheme.title)}](../{v.doc}.ipynb) | "
+        lines.append(f"| {i} | [{v.scheme.number}. {_md_escape(v.scheme.short)}](../{v.doc}.ipynb) | "
                      + " | ".join(_short_gbp(o[s]) for s in SCENARIOS)
                      + f" | {_md_escape(k['name'])}: {value}{target} | {trend} |")
     if ranked:
@@ -337,19 +340,19 @@ def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | No
 
     hubs = geo.hubs()
     schemes = registry.implemented()
-    per_head = pd.DataFrame(np.nan, index=[f"{s.number}. {s.title}" for s in schemes], columns=[h.code for h in hubs])
+    per_head = pd.DataFrame(np.nan, index=[f"{s.number}. {s.short}" for s in schemes], columns=[h.code for h in hubs])
     for v in ok:
-        per_head.loc[f"{v.scheme.number}. {v.scheme.title}", v.area.code] = v.moderate() / v.area.population * 1e5
+        per_head.loc[f"{v.scheme.number}. {v.scheme.short}", v.area.code] = v.moderate() / v.area.population * 1e5
     shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0)
-    fig = Figure(figsize=(10, 1.0 + 0.6 * len(schemes)), layout="constrained")
+    fig = Figure(figsize=(10, 1.6 + 0.55 * len(schemes)), layout="constrained")
     ax = fig.add_subplot()
     labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}")
     sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
                 linecolor="white", annot_kws={"fontsize": 9})
-    ax.set_yticklabels([t if len(t) < 45 else t[:42] + "..." for t in per_head.index], rotation=0)
+    ax.set_yticklabels(per_head.index, rotation=0)
     ax.set_xlabel("Hub")
     ax.set_ylabel("")
-    ax.set_title("Moderate opportunity per 100,000 population, by hub (darker = larger within the scheme)")
+    ax.set_title("Moderate opportunity per 100,000 population\n(darker = larger, within each scheme)")
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     top = per_head.stack().sort_values(ascending=False)
@@ -362,12 +365,12 @@ def toc(views: list[RunView], geo: Geography) -> str:
     template = yaml.safe_load((BOOK_SRC_DIR / "_toc.yml").read_text(encoding="utf-8"))
     schemes = []
     for info in registry.implemented():
-        sections = [{"file": v.doc} for v in views if v.scheme.id == info.id and v.ok]
-        entry = {"file": f"schemes/{info.id}"}
+        sections = [{"file": v.doc, "title": v.area.name} for v in views if v.scheme.id == info.id and v.ok]
+        entry = {"file": f"schemes/{info.id}", "title": f"{info.number}. {info.short}"}
         if sections:
             entry["sections"] = sections
         schemes.append(entry)
-    hubs = [{"file": f"hubs/{a.code}"} for a in geo.hubs()]
+    hubs = [{"file": f"hubs/{a.code}", "title": a.name} for a in geo.hubs()]
     for part in template["parts"]:
         if part.get("chapters") == "GENERATED_SCHEMES":
             part["chapters"] = schemes

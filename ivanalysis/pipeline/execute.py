@@ -49,15 +49,21 @@ def notebook_file(spec: RunSpec) -> str:
     return f"{spec.geography}.ipynb"
 
 
-def is_cached(spec: RunSpec, key: str | None) -> bool:
-    info = spec.run_dir / RUN_INFO
-    if key is None or not info.exists() or not (spec.run_dir / RESULTS).exists():
-        return False
+def _recorded(run_dir: Path) -> dict:
     try:
-        recorded = json.loads(info.read_text(encoding="utf-8"))
+        return json.loads((run_dir / RUN_INFO).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        return False
-    return recorded.get("status") == "ok" and recorded.get("key") == key
+        return {}
+
+
+def _recorded_status(run_dir: Path) -> str | None:
+    return _recorded(run_dir).get("status")
+
+
+def is_cached(spec: RunSpec, key: str | None) -> bool:
+    recorded = _recorded(spec.run_dir)
+    return (key is not None and (spec.run_dir / RESULTS).exists() and recorded.get("status") == "ok"
+            and recorded.get("key") == key)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -127,14 +133,18 @@ def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
                 spec.notebook, str(out_nb), parameters=spec.parameters(tmp), kernel_name="python3",
                 cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
                 execution_timeout=timeout_s, report_mode=False,
-                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no loopback-TCP notice on the terminal
+                # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         if not (tmp / RESULTS).exists():
             raise RuntimeError("the notebook finished without writing results.json (is page.record() its last cell?)")
         _finish_notebook(out_nb, spec)
-    except BaseException as exc:  # noqa: BLE001 - every failure must become an outcome, never kill the build
+    except Exception as exc:  # noqa: BLE001 - every failure must become an outcome, never kill the build
         error = _error_text(exc)
         with open(log_path, "a", encoding="utf-8") as log:
             log.write("\nFAILED: " + error + "\n" + "".join(traceback.format_exception(exc)))
+    except BaseException:  # Ctrl-C or SIGTERM: leave nothing half-written behind, and stop
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     duration = time.time() - start
     finished = time.time()
     info = {"scheme": spec.scheme, "geography": spec.geography, "status": "ok" if error is None else "failed",
@@ -148,7 +158,7 @@ def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
 
 def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finished: float) -> RunOutcome:
     final = spec.run_dir
-    has_good = (final / RUN_INFO).exists() and json.loads((final / RUN_INFO).read_text()).get("status") == "ok"
+    has_good = _recorded_status(final) == "ok"
     if has_good:
         failed_dir = final / "failed"
         shutil.rmtree(failed_dir, ignore_errors=True)

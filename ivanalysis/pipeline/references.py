@@ -20,7 +20,7 @@ def refresh(schemes: list[str] | None = None) -> list[Path]:
         path = registry.notebook_path(info)
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, kernel_name="python3", timeout=900, resources={"metadata": {"path": str(ROOT)}},
-                       extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
+                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"]).execute()
         for cell in nb.cells:  # execution timing metadata would make every refresh a diff
             cell.metadata.pop("execution", None)
         nbformat.write(nb, path)

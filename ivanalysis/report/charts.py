@@ -6,7 +6,6 @@ built without pyplot, so nothing stays open globally and the notebook shows exac
 """
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Collection, Sequence
 
 import matplotlib as mpl
@@ -71,13 +70,11 @@ _styled = False
 def apply_style(force: bool = False) -> None:
     """Set the book's rcParams, once per session (later calls keep any tweaks a notebook made).
 
-    Also fixes SOURCE_DATE_EPOCH (unless already set) so saved SVG/PDF files carry no build date.
     """
     global _styled
     if _styled and not force:
         return
     mpl.rcParams.update(STYLE)
-    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     _styled = True
 
 
@@ -142,11 +139,13 @@ def spc_chart(result: SPCResult, *, title: str, y_label: str, value_format: str 
 
 def funnel_chart(result: FunnelResult, *, title: str, x_label: str, y_label: str,
                  highlight: Collection[str] | None = None, label_outliers: bool = True,
-                 value_format: str = "percent", unit_name: str = "providers") -> Figure:
+                 value_format: str = "percent", unit_name: str = "providers",
+                 centre_label: str = "Overall") -> Figure:
     """Funnel plot: smooth 95% and 99.8% limits, the target, one point per unit.
 
     `highlight` (unit labels, e.g. one hub's providers) draws those units in NHS blue diamonds and the
-    rest as grey circles. Units beyond the 99.8% limits are labelled with their code.
+    rest as grey circles. Units beyond the 99.8% limits are labelled with their code. `centre_label` names the
+    centre line (the pooled rate, e.g. "England").
     """
     apply_style()
     fig, ax = _new_axes(None)
@@ -159,7 +158,7 @@ def funnel_chart(result: FunnelResult, *, title: str, x_label: str, y_label: str
         ax.plot(curve["denominator"], curve[f"ucl{level}"], color=GREY, lw=1.2, ls=ls, label=label)
         ax.plot(curve["denominator"], curve[f"lcl{level}"], color=GREY, lw=1.2, ls=ls)
     ax.axhline(result.target, color=DARK_BLUE, lw=1.5,
-               label=f"Target ({format_value(result.target, value_format)})")
+               label=f"{centre_label} ({format_value(result.target, value_format)})")
 
     if highlight is None:
         ax.scatter(d["denominator"], d["rate"], color=NHS_BLUE, marker="o", s=30, zorder=3,

@@ -29,11 +29,10 @@ def gbp(v: float | None) -> str:
         return "n/a"
     sign = "-" if v < 0 else ""
     v = abs(v)
+    if v >= 1e3:
+        v = round(v, 3 - len(str(int(v))))  # three significant figures, before choosing the wording
     if v >= 1e6:
         return f"{sign}£{_strip(f'{v / 1e6:,.1f}')} million"
-    if v >= 1e3:
-        digits = len(str(int(v))) - 3
-        return f"{sign}£{int(round(v, -digits)):,}"
     return f"{sign}£{v:,.0f}"
 
 
@@ -41,7 +40,8 @@ def gbp_table(v: float | None) -> str:
     """Money in a table: to the nearest £100, so that small differences do not suggest false precision."""
     if is_missing(v):
         return ""
-    return f"£{int(round(v, -2)):,}"
+    rounded = int(round(v, -2))
+    return f"{'-' if rounded < 0 else ''}£{abs(rounded):,}"
 
 
 def axis(v: float, kind: str = "number") -> str:
@@ -64,8 +64,20 @@ UNIT_FORMATS = {
     "grams": lambda v: number(v),
     "fractions": lambda v: number(v, 1) if not is_missing(v) and abs(v) < 100 else number(v),
     "ratio": lambda v: number(v, 2),
+    "hours": lambda v: number(v),
+    "g_per_kg": lambda v: number(v, 1),
 }
 
 
+def price(v: float | None) -> str:
+    """A unit price: '£34', '£1,500', '£12.50'."""
+    if is_missing(v):
+        return "n/a"
+    return f"£{v:,.0f}" if float(v).is_integer() else f"£{v:,.2f}"
+
+
 def by_unit(v: float | None, unit: str) -> str:
+    """Format by the units of config.Unit and KPI units (gbp_per_* are prices, share a percentage ...)."""
+    if unit.startswith("gbp_per_"):
+        return price(v)
     return UNIT_FORMATS.get(unit, number)(v)

@@ -21,7 +21,7 @@ from ..paths import default_data_dir
 from ..schemes import registry
 from ..schemes.base import SchemeResult
 from . import fmt
-from .record import input_files, payload, write_json
+from .record import input_files, kpi_records, payload, write_json
 from .tables import html_table, render
 
 RESULTS_FILE = "results.json"
@@ -102,16 +102,12 @@ class SchemePage:
 
     def _kpi_table(self) -> str:
         rows = []
-        for k in self.result.kpis:
-            value = fmt.by_unit(k.value, k.unit)
-            if self.controlled and k.unit == "count" and k.value is not None:
-                from .sdc import control_count
-                c = control_count(k.value)
-                value = f"{c:,}" if isinstance(c, int) else c
-            met = {True: "met", False: "not met", None: ""}[k.met]
-            rows.append({"Indicator": k.name, "Value": value,
+        for k, rec in zip(self.result.kpis, kpi_records(self.result)):  # records are disclosure-controlled
+            value = rec["value"]
+            shown = value if isinstance(value, str) else fmt.by_unit(value, k.unit)
+            rows.append({"Indicator": k.name, "Value": shown,
                          "Target": "" if k.target is None else fmt.by_unit(k.target, k.unit),
-                         "Against target": met, "Note": k.note})
+                         "Against target": {True: "met", False: "not met", None: ""}[k.met], "Note": k.note})
         caption = f"Key performance indicators, {self.result.area.name}, {self.result.period.label}"
         return html_table(pd.DataFrame(rows), caption, numeric={"Value", "Target"})
 
@@ -123,7 +119,7 @@ class SchemePage:
         highlight = None if self.result.area.is_national else set(self.result.area_providers)
         fig = funnel_chart(m.funnel, title=f"{m.name}, by provider, {self.result.period.label}",
                            x_label=m.denominator_label.capitalize(), y_label=m.name.split(" of ")[0],
-                           highlight=highlight, value_format="percent")
+                           highlight=highlight, value_format="percent", centre_label="England")
         finding = m.funnel.summary(fmt=fmt.pct, higher_is_better=m.higher_is_better)
         show_figure(fig, f"Funnel plot, {m.name} by provider. {finding}")
         display(Markdown(finding))
@@ -155,22 +151,12 @@ class SchemePage:
         display(Markdown(f"{r.params.headline} Opportunity is counted only where a provider is worse than the "
                          "benchmark; better providers are never netted off."))
         df = r.scenario_table.reset_index()
-        units = {a.label: a.unit for a in r.params.assumptions.values()}
         shown = pd.DataFrame({"Item": df["item"]})
         for s in SCENARIOS:
-            shown[s.capitalize()] = [self._scenario_cell(item, v, units) for item, v in zip(df["item"], df[s])]
+            shown[s.capitalize()] = [fmt.pct(v, 0) if unit == "share" else fmt.by_unit(v, unit)
+                                     for v, unit in zip(df[s], df["unit"])]
         display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
                                 numeric={s.capitalize() for s in SCENARIOS})))
-
-    def _scenario_cell(self, item: str, v: float, units: dict[str, str]) -> str:
-        unit = units.get(item)
-        if unit == "share":
-            return fmt.pct(v, 0)
-        if unit and unit.startswith("gbp") or "GBP" in item:
-            return fmt.gbp(v) if v >= 1000 else f"£{v:,.2f}".replace(".00", "")
-        if unit == "ratio":
-            return fmt.number(v, 2)
-        return fmt.number(v)
 
     def assumptions(self) -> None:
         rows = [{"Assumption": a.label, "Source": a.source} for a in self.result.params.assumptions.values()]

@@ -125,7 +125,7 @@ class SchemeResult:
     quantities: list[Quantity]
     measure: Measure
     tables: dict[str, Table]
-    scenario_table: pd.DataFrame  # one row per scenario: assumptions used and the figures they give
+    scenario_table: pd.DataFrame  # assumptions then outputs (rows) by scenario (columns), with their units
     caveats: list[str]
     data_months: tuple[pd.Timestamp, pd.Timestamp]  # first and last month in the data
     area_providers: tuple[str, ...]
@@ -169,10 +169,10 @@ def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, pe
     return Measure(name, higher_is_better, target, funnel, trend, denominator_label)
 
 
-def scenario_frame(params: SchemeParams, outputs: dict[str, Range]) -> pd.DataFrame:
-    """Rows: each assumption then each output; columns: low, moderate, high (the page's scenario table)."""
-    rows = [{"item": a.label, **{s: a.value(s) for s in SCENARIOS}} for a in params.assumptions.values()]
-    rows += [{"item": label, **r.as_dict()} for label, r in outputs.items()]
+def scenario_frame(params: SchemeParams, outputs: list[tuple[str, str, Range]]) -> pd.DataFrame:
+    """Rows: each assumption, then each output (label, unit, values); columns: unit, low, moderate, high."""
+    rows = [{"item": a.label, "unit": a.unit, **{s: a.value(s) for s in SCENARIOS}} for a in params.assumptions.values()]
+    rows += [{"item": label, "unit": unit, **r.as_dict()} for label, unit, r in outputs]
     return pd.DataFrame(rows).set_index("item")
 
 

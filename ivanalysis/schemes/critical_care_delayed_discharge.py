@@ -102,7 +102,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                                "Median delay (hours)": [local.loc[local["band"] == b, "hours"].median() for b in DELAY_BANDS]})
     band_table["Total"] = n
 
-    outputs = {"Delayed bed days paid at the excess bed rate": bed_days, "Saving (GBP)": gbp}
+    outputs = [("Delayed bed days paid at the excess bed rate", "days", bed_days), ("Saving", "gbp", gbp)]
     return SchemeResult(
         scheme=BY_ID["critical_care_delayed_discharge"], area=area, period=period, params=params, kpis=kpis,
         opportunity_gbp=gbp, quantities=[Quantity("Delayed bed days paid at the excess bed rate", "bed days", bed_days)],

@@ -105,8 +105,8 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         year_table[f"Share {b}"] = years[b] / year_table["Episodes"]
     year_table = year_table.reset_index(names="Financial year")
 
-    outputs = {"Episodes moved to 1 g/kg": episodes_moved, "Immunoglobulin saved (g)": grams,
-               "Saving (GBP)": gbp}
+    outputs = [("Episodes moved to 1 g/kg", "count", episodes_moved), ("Immunoglobulin saved (g)", "grams", grams),
+               ("Saving", "gbp", gbp)]
     return SchemeResult(
         scheme=BY_ID["immunoglobulin_itp"], area=area, period=period, params=params, kpis=kpis,
         opportunity_gbp=gbp, quantities=[Quantity("Immunoglobulin saved", "grams", grams),

@@ -93,7 +93,8 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     mix["Share"] = mix["Courses"] / n
     mix["Total"] = n
 
-    outputs = {"Fractions released": fractions, "Linac days released": linac_days, "Saving (GBP)": gbp}
+    outputs = [("Fractions released", "count", fractions), ("Linac days released", "days", linac_days),
+               ("Saving", "gbp", gbp)]
     return SchemeResult(
         scheme=BY_ID["prostate_fractionation"], area=area, period=period, params=params, kpis=kpis,
         opportunity_gbp=gbp,

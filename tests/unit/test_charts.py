@@ -71,7 +71,7 @@ def test_funnel_chart_labels_outliers_and_highlights():
     fig = charts.funnel_chart(result, title="Funnel", x_label="Patients", y_label="Rate")
     ax = fig.axes[0]
     assert len(ax.lines) == 5  # upper and lower 95% and 99.8% curves, target
-    assert legend_labels(fig) == ["95% limits", "99.8% limits", "Target (30%)", "Providers"]
+    assert legend_labels(fig) == ["95% limits", "99.8% limits", "Overall (30%)", "Providers"]
     assert sorted(t.get_text() for t in ax.texts) == ["hi", "lo"]
 
     fig = charts.funnel_chart(result, title="Funnel", x_label="Patients", y_label="Rate", highlight={"in1"},

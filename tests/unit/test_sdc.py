@@ -1,0 +1,76 @@
+"""Disclosure control: 0 stays 0, 1-7 shows as '*', larger counts round to the nearest 5 (DESIGN.md)."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from ivanalysis.report.sdc import SUPPRESSED, control_count, control_rate_allowed, control_series
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("count, shown", [
+    (0, 0),
+    (1, "*"), (2, "*"), (5, "*"), (7, "*"),
+    (8, 10),  # 8 / 5 = 1.6 -> 2 fives
+    (12, 10),  # 2.4 -> 2
+    (13, 15),  # 2.6 -> 3
+    (10, 10),
+    (1002, 1000),  # 200.4 -> 200
+    (1003, 1005),  # 200.6 -> 201
+    (1002.5, 1005),  # 200.5: halves round up
+    (17.5, 20),  # 3.5 -> 4
+    (0.4, "*"),  # a modelled fraction of a person is still small
+    (7.0, "*"),
+])
+def test_control_count(count, shown):
+    assert control_count(count) == shown
+
+
+def test_suppressed_marker_is_a_star():
+    assert SUPPRESSED == "*"
+
+
+@pytest.mark.parametrize("count", [-1, -0.5, -100])
+def test_control_count_refuses_a_negative_count(count):
+    with pytest.raises(ValueError, match="negative"):
+        control_count(count)
+
+
+@pytest.mark.parametrize("missing", [None, math.nan])
+def test_control_count_of_a_missing_value_is_blank(missing):
+    assert control_count(missing) == ""
+
+
+@pytest.mark.parametrize("numerator, denominator, allowed", [
+    (50, 100, True),
+    (0, 100, True),  # 0 of 100 gives nothing away
+    (100, 100, True),  # complement 0
+    (5, 100, False),  # numerator 1-7
+    (7, 100, False),
+    (8, 100, True),
+    (5, 5, False),  # denominator small
+    (10, 15, False),  # complement 5 is small: it gives away the 5 who were not counted
+    (93, 100, False),  # complement 7
+    (92, 100, True),  # complement 8
+    (10, 20, True),
+])
+def test_control_rate_allowed(numerator, denominator, allowed):
+    assert control_rate_allowed(numerator, denominator) is allowed
+
+
+def test_control_series_keeps_the_index_and_controls_each_count():
+    counts = pd.Series([0, 3, 12, 13, 1003], index=["A", "B", "C", "D", "E"])
+    shown = control_series(counts)
+    assert shown.dtype == object
+    assert list(shown.index) == ["A", "B", "C", "D", "E"]
+    assert shown.tolist() == [0, "*", 10, 15, 1005]
+
+
+def test_control_series_total_is_rounded_from_unrounded_values():
+    # the rule of the book: the total is the sum of the raw counts, then rounded (not the sum of rounded counts)
+    counts = pd.Series([12, 12, 12])  # each shows as 10; the total 36 shows as 35, not 30
+    assert control_series(counts).tolist() == [10, 10, 10]
+    assert control_count(counts.sum()) == 35
