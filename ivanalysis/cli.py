@@ -18,8 +18,9 @@ from .errors import ConfigError, DataError, IVError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Improving Value analysis book: schemes x geographies, from data to an HTML book.")
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: messages quote file paths and rows, which must not be broken across lines in a log
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _say(prefix: str, message: str) -> None:

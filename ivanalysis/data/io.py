@@ -166,19 +166,25 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     if df.empty:
         raise DataError(f"{path}: table '{spec.name}' has a header but no rows", file=str(path))
+    problems = _unknown_providers(df, spec, geography)  # checked alongside the schema, so all is said at once
     try:
         typed = spec.schema.validate(df, lazy=True)
     except pandera.errors.SchemaErrors as exc:
-        problems = _problems(exc.failure_cases, spec.schema)
-        raise DataError(_message(spec, path, problems), file=str(path), problems=problems) from None
-    if geography is not None:
-        known = typed[spec.provider_column].isin(geography.provider_hub.keys())
-        if not known.all():
-            bad = typed.loc[~known, spec.provider_column]
-            problems = [{"column": spec.provider_column, "rule": "provider listed in params/geography.yaml",
-                         "count": len(bad), "examples": list(zip(bad.index[:MAX_EXAMPLES], bad.iloc[:MAX_EXAMPLES]))}]
-            raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
+        problems = _problems(exc.failure_cases, spec.schema) + problems
+    if problems:
+        raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     return typed
+
+
+def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography | None) -> list[dict]:
+    if geography is None:
+        return []
+    codes = df[spec.provider_column]
+    bad = codes[codes.notna() & ~codes.astype(str).isin(geography.provider_hub.keys())]
+    if bad.empty:
+        return []
+    return [{"column": spec.provider_column, "rule": "provider listed in params/geography.yaml", "count": len(bad),
+             "examples": list(zip(bad.index[:MAX_EXAMPLES], bad.iloc[:MAX_EXAMPLES]))}]
 
 
 def load_table(data_dir: Path, name: str, geography: Geography | None = None) -> pd.DataFrame:

@@ -245,6 +245,17 @@ def test_problems_are_listed_on_the_error(synth, tmp_path):
     assert problems["indication"]["examples"] == [(4, "Measles")]
 
 
+def test_an_unknown_provider_is_reported_with_the_schema_problems(synth, tmp_path):
+    # one message says everything: the negative dose (schema) and the provider missing from the geography
+    cells(IG, (2, "dose_g", "-5"), (3, "provider_code", "ZZZ99"))(synth, tmp_path)
+    with pytest.raises(DataError) as info:
+        load_table(tmp_path, IG, load_geography())
+    problems = {p["column"]: p for p in info.value.problems}
+    assert set(problems) == {"dose_g", "provider_code"}
+    assert problems["provider_code"]["examples"] == [(3, "ZZZ99")]
+    assert "row 4 (line 5): 'ZZZ99'" in str(info.value)
+
+
 def test_at_most_three_examples_per_rule(synth, tmp_path):
     cells(IG, *[(r, "indication", f"Bad{r}") for r in range(6)])(synth, tmp_path)
     with pytest.raises(DataError) as info:

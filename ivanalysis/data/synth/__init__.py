@@ -1,12 +1,15 @@
 """`ivanalysis synth`: the deterministic synthetic data set, in exactly the schema a real extract has.
 
-Every table is validated against its schema before it is written, each file is written to a temporary name
+Each module of this package other than `common` generates the table it is named after; every table is
+validated against its schema before it is written, each file is written to a temporary name
 and moved into place, and MANIFEST.json (marking the set as synthetic) is written last.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 from pathlib import Path
 from typing import Callable
 
@@ -16,15 +19,25 @@ from ... import __version__
 from ...geography import Geography, load_geography
 from ..io import MANIFEST, sha256_file, validate_table
 from ..schemas import TABLES
-from . import critical_care, immunoglobulin, radiotherapy
 from .common import DATA_END, DATA_START, provider_sizes
 
 DEFAULT_SEED = 2019
-GENERATORS: dict[str, Callable[[Geography, pd.Series, int, float], pd.DataFrame]] = {
-    "immunoglobulin": immunoglobulin.generate,
-    "critical_care": critical_care.generate,
-    "radiotherapy": radiotherapy.generate,
-}
+Generator = Callable[[Geography, pd.Series, int, float], pd.DataFrame]
+
+
+def _discover() -> dict[str, Generator]:
+    """Each module of this package other than `common` generates the table it is named after."""
+    generators = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name == "common":
+            continue
+        if info.name not in TABLES:
+            raise ImportError(f"{__name__}.{info.name} generates a table that has no schema in ivanalysis.data.schemas")
+        generators[info.name] = importlib.import_module(f"{__name__}.{info.name}").generate
+    return generators
+
+
+GENERATORS: dict[str, Generator] = _discover()
 
 
 def _write(df: pd.DataFrame, path: Path) -> None:

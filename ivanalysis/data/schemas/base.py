@@ -1,0 +1,69 @@
+"""What every table schema is made of: TableSpec, the shared column kinds and rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.engines.pandas_engine import DateTime
+
+from ...config import CODE_PATTERN
+
+EARLIEST = pd.Timestamp("2000-01-01")  # nothing in these data sets predates it; older dates are typing errors
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"  # also refuses formula-like cells such as =HYPERLINK(...)
+
+
+def nhs_number_is_valid(value: str) -> bool:
+    """The NHS number check digit (modulus 11): weights 10..2 on the first nine digits."""
+    if not isinstance(value, str) or len(value) != 10 or not value.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(value[9])
+
+
+def _not_future(series: pd.Series) -> pd.Series:
+    return (series >= EARLIEST) & (series <= pd.Timestamp.now().normalize() + pd.Timedelta(days=1))
+
+
+DATE_IN_RANGE = pa.Check(_not_future, name="date_between_2000_and_today",
+                         error="dates must lie between 2000-01-01 and today")
+NHS_NUMBER_VALID = pa.Check(lambda s: s.map(nhs_number_is_valid), name="nhs_number_check_digit",
+                            error="a 10-digit NHS number whose modulus 11 check digit is right")
+
+
+def code_column(description: str, *, unique: bool = False) -> pa.Column:
+    return pa.Column(str, pa.Check.str_matches(ID_PATTERN), unique=unique, coerce=True, description=description)
+
+
+def provider_column() -> pa.Column:
+    return pa.Column(str, pa.Check.str_matches(CODE_PATTERN), coerce=True,
+                     description="Provider (trust) code; must be a provider of params/geography.yaml")
+
+
+# ISO 8601 only: pandas would otherwise guess one format from the first cell, so a column mixing 2016-05-01 and
+# 2016-05-01 13:00:00 failed as a whole (with no row to show), and 01/05/2016 could be read month-first.
+ISO_DATETIME = DateTime(to_datetime_kwargs={"format": "ISO8601"})
+
+
+def positive_up_to(high: float) -> pa.Check:
+    # pandera names this rule in_range(0, high) whether or not 0 is allowed: a dose of 0 needs the rule said in words
+    return pa.Check.in_range(0, high, include_min=False, error=f"more than 0 and at most {high:g}")
+
+
+def date_column(description: str) -> pa.Column:
+    return pa.Column(ISO_DATETIME, DATE_IN_RANGE, coerce=True, description=description)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    title: str
+    like: str  # the real data set this table mirrors
+    description: str
+    schema: pa.DataFrameSchema
+    key: str  # the column that identifies a row
+    date_column: str  # the column that places a row in a month and a financial year
+    provider_column: str = "provider_code"
