@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from ..geography import Area, Geography
+from ..geography import Geography
 from .schemas import TABLES, TableSpec
 
 SUFFIXES = (".parquet", ".csv")
@@ -192,13 +192,6 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None) ->
     spec = TABLES[name]
     path = find_table(Path(data_dir), name)
     return validate_table(read_file(path), spec, path, geography)
-
-
-def in_area(df: pd.DataFrame, area: Area, provider_column: str = "provider_code") -> pd.DataFrame:
-    """The rows of the providers in `area` (England keeps every row)."""
-    if area.is_national:
-        return df
-    return df[df[provider_column].isin(area.providers)]
 
 
 def sha256_file(path: Path) -> str:

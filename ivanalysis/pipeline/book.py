@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from ..errors import IVError
 from ..geography import Area, Geography, load_geography
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
-from ..report.record import git_state
+from ..report.record import display_path, git_state
 from ..schemes import registry
 from ..schemes.catalogue import CATALOGUE, SchemeInfo
 
@@ -255,7 +254,7 @@ def data_dictionary() -> str:
             rules = "; ".join(_rule_text(c) for c in col.checks)
             if col.unique:
                 rules = (rules + "; " if rules else "") + "unique"
-            lines.append(f"| `{name}` | {col.dtype} | {'no (may be empty)' if col.nullable else 'yes'} | "
+            lines.append(f"| `{name}` | {_kind(col.dtype)} | {'no (may be empty)' if col.nullable else 'yes'} | "
                          f"{_md_escape(rules)} | {_md_escape(col.description or '')} |")
         table_checks = [_rule_text(c) for c in spec.schema.checks]
         if table_checks:
@@ -264,12 +263,21 @@ def data_dictionary() -> str:
     return "\n".join(lines)
 
 
+def _kind(dtype) -> str:
+    """A column's type as an analyst says it."""
+    text = str(dtype)
+    if "datetime" in text:
+        return "date (YYYY-MM-DD, optionally hh:mm:ss)"
+    return {"str": "text", "float64": "number", "int64": "whole number"}.get(text, text)
+
+
 def _rule_text(check) -> str:
     stats = getattr(check, "statistics", None) or {}
     if check.name == "isin":
         return "one of " + ", ".join(map(str, stats.get("allowed_values", [])))
     if check.name == "str_matches":
-        return f"matches {stats.get('pattern')}"
+        said = (check.error or "").partition("str_matches: ")[2]
+        return said or f"matches {stats.get('pattern')}"
     if check.name == "in_range":
         lo = ">=" if stats.get("include_min", True) else ">"
         hi = "<=" if stats.get("include_max", True) else "<"
@@ -289,7 +297,7 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
     lines = ["# Build status", "",
              f"- Commit: `{git['commit']}`" + (" (with local changes)" if git["dirty"] else ""),
              f"- Latest run finished: {latest}",
-             f"- Data: {data} (`{_md_escape(_rel(data_dir))}`)",
+             f"- Data: {data} (`{display_path(data_dir).replace('`', '')}`)",
              f"- Python: {sys.version.split()[0]}", "", "## Runs", "",
              "| Scheme | Geography | Status | Duration (s) | Note |", "|---|---|---|---|---|"]
     failures = 0
@@ -313,13 +321,6 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
         except PackageNotFoundError:
             lines.append(f"| {p} | not installed |")
     return "\n".join(lines) + "\n"
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | None:

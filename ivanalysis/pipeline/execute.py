@@ -14,7 +14,7 @@ import time
 import traceback
 import uuid
 from concurrent.futures import Executor, Future, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -224,7 +224,3 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
             if on_done:
                 on_done(outcome)
     return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
-
-
-def outcome_record(o: RunOutcome) -> dict:
-    return {**asdict(o.spec), "status": o.status, "duration_s": round(o.duration_s, 2), "error": o.error, "log": o.log}

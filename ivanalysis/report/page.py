@@ -8,6 +8,7 @@ Every method displays its output (so a notebook cell is one line) and returns no
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +17,12 @@ from IPython.display import HTML, Markdown, display
 
 from ..config import SCENARIOS, check_scenario
 from ..data.io import read_manifest
-from ..geography import Geography, load_geography
+from ..geography import load_geography
 from ..paths import default_data_dir
 from ..schemes import registry
 from ..schemes.base import SchemeResult
 from . import fmt
-from .record import input_files, kpi_records, payload, write_json
+from .record import display_path, input_files, kpi_records, payload, write_json
 from .tables import html_table, render
 
 RESULTS_FILE = "results.json"
@@ -51,7 +52,6 @@ class SchemePage:
     output_dir: Path | None
     parameters: dict
     manifest: dict
-    geography: Geography
 
     # --- building -----------------------------------------------------------------------------------------------
     @classmethod
@@ -63,9 +63,8 @@ class SchemePage:
         data = Path(data_dir) if data_dir else default_data_dir()
         result = registry.analyse(scheme, geo.get(geography).code, data, period, geo)
         parameters = {"scheme": scheme, "geography": geography, "scenario": scenario,
-                      "period": result.period.label, "data_dir": str(data_dir) if data_dir else "default"}
-        return cls(result, scenario, data, Path(output_dir) if output_dir else None, parameters,
-                   read_manifest(data), geo)
+                      "period": result.period.label, "data_dir": display_path(data)}
+        return cls(result, scenario, data, Path(output_dir) if output_dir else None, parameters, read_manifest(data))
 
     @property
     def controlled(self) -> bool:
@@ -171,7 +170,7 @@ class SchemePage:
         display(Markdown("\n".join(f"- {c}" for c in items)))
 
     def provenance(self) -> None:
-        prov = self._payload()["provenance"]
+        prov = self._payload["provenance"]
         rows = [{"Item": "Package version", "Value": prov["package_version"]},
                 {"Item": "Git commit", "Value": prov["git_commit"] + (" (with local changes)" if prov["git_dirty"] else "")}]
         rows += [{"Item": f"Input: {name}", "Value": f"{f['file']} (sha256 {f['sha256'][:16]}...)"}
@@ -180,12 +179,11 @@ class SchemePage:
         display(HTML(html_table(pd.DataFrame(rows), "Provenance of this page")))
 
     # --- results --------------------------------------------------------------------------------------------------
+    @functools.cached_property
     def _payload(self) -> dict:
-        if not hasattr(self, "_cached_payload"):
-            inputs = input_files(self.data_dir, registry.input_tables(self.result.scheme.id))
-            self._cached_payload = payload(self.result, scenario=self.scenario, parameters=self.parameters,
-                                           inputs=inputs, synthetic=self.synthetic)
-        return self._cached_payload
+        inputs = input_files(self.data_dir, registry.input_tables(self.result.scheme.id))
+        return payload(self.result, scenario=self.scenario, parameters=self.parameters, inputs=inputs,
+                       synthetic=self.synthetic)
 
     def record(self) -> None:
         """Glue the headline figures for the page's narrative; write results.json when the run has an output_dir."""
@@ -198,4 +196,4 @@ class SchemePage:
         glue("area", self.result.area.name, display=False)
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:
-            write_json(self.output_dir / RESULTS_FILE, self._payload())
+            write_json(self.output_dir / RESULTS_FILE, self._payload)

@@ -29,7 +29,8 @@ def git_state() -> dict:
         return {"commit": "unknown", "dirty": None}
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """A path relative to the project root when it lies inside it (the same on every machine)."""
     path = Path(path).resolve()
     try:
         return str(path.relative_to(ROOT))
@@ -41,7 +42,7 @@ def input_files(data_dir: Path, tables: tuple[str, ...]) -> dict[str, dict]:
     files = {}
     for name in tables:
         path = find_table(Path(data_dir), name)
-        files[name] = {"file": _display_path(path), "sha256": sha256_file(path)}
+        files[name] = {"file": display_path(path), "sha256": sha256_file(path)}
     return files
 
 

@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-import numpy as np
 import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
 from ..errors import ConfigError, DataError
-from ..geography import Area, Geography
+from ..geography import Area
 from .catalogue import SchemeInfo
 
 if TYPE_CHECKING:
@@ -178,8 +177,3 @@ def scenario_frame(params: SchemeParams, outputs: list[tuple[str, str, Range]]) 
 
 def safe_share(num: float, den: float) -> float | None:
     return float(num) / float(den) if den else None
-
-
-def sum_where_worse(gap: pd.Series) -> float:
-    """Opportunity is counted only where a provider is worse than the benchmark, never netted against better ones."""
-    return float(np.clip(gap.to_numpy(dtype=float), 0, None).sum())

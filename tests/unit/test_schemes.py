@@ -8,7 +8,7 @@ from ivanalysis.errors import ConfigError
 from ivanalysis.schemes import critical_care_delayed_discharge as acc
 from ivanalysis.schemes import immunoglobulin_itp as itp
 from ivanalysis.schemes import prostate_fractionation as rt
-from ivanalysis.schemes.base import KPI, Period, Range, sum_where_worse
+from ivanalysis.schemes.base import KPI, Period, Range
 
 pytestmark = pytest.mark.unit
 
@@ -34,9 +34,7 @@ def test_kpi_met_respects_direction():
     assert KPI("x", 0.04, "share", None, False).met is None
 
 
-def test_opportunity_is_counted_only_where_worse():
-    # gaps of +3, -2 and +1: 3 + 1 = 4, the -2 is not netted off
-    assert sum_where_worse(pd.Series([3.0, -2.0, 1.0])) == 4.0
+def test_range_takes_each_scenario():
     assert Range.of(lambda s: {"low": 1, "moderate": 2, "high": 3}[s]).as_dict() == {"low": 1.0, "moderate": 2.0,
                                                                                       "high": 3.0}
 

@@ -11,6 +11,7 @@ from ...config import CODE_PATTERN
 
 EARLIEST = pd.Timestamp("2000-01-01")  # nothing in these data sets predates it; older dates are typing errors
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"  # also refuses formula-like cells such as =HYPERLINK(...)
+ID_RULE = "str_matches: up to 40 letters, digits, - or _, starting with a letter or digit"
 
 
 def nhs_number_is_valid(value: str) -> bool:
@@ -35,11 +36,12 @@ NHS_NUMBER_VALID = pa.Check(lambda s: s.map(nhs_number_is_valid), name="nhs_numb
 
 
 def code_column(description: str, *, unique: bool = False) -> pa.Column:
-    return pa.Column(str, pa.Check.str_matches(ID_PATTERN), unique=unique, coerce=True, description=description)
+    return pa.Column(str, pa.Check.str_matches(ID_PATTERN, error=ID_RULE), unique=unique, coerce=True,
+                     description=description)
 
 
 def provider_column() -> pa.Column:
-    return pa.Column(str, pa.Check.str_matches(CODE_PATTERN), coerce=True,
+    return pa.Column(str, pa.Check.str_matches(CODE_PATTERN, error=ID_RULE), coerce=True,
                      description="Provider (trust) code; must be a provider of params/geography.yaml")
 
 

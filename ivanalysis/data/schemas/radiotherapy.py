@@ -5,6 +5,8 @@ import pandera.pandas as pa
 
 from .base import TableSpec, code_column, date_column, positive_up_to, provider_column
 
+ICD10 = pa.Check.str_matches(r"^[A-Z][0-9]{2}(\.?[0-9X])?$", error="str_matches: an ICD-10 code such as C61 or C61.9")
+
 SPEC = TableSpec(
     name="radiotherapy",
     title="Radiotherapy courses",
@@ -18,7 +20,7 @@ SPEC = TableSpec(
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier"),
             "start_date": date_column("Date of the first fraction"),
-            "diagnosis": pa.Column(str, pa.Check.str_matches(r"^[A-Z][0-9]{2}(\.?[0-9X])?$"), coerce=True,
+            "diagnosis": pa.Column(str, ICD10, coerce=True,
                                    description="Primary diagnosis, ICD-10 code (C61 is prostate cancer)"),
             "intent": pa.Column(str, pa.Check.isin(["radical", "adjuvant", "palliative"]), coerce=True,
                                 description="Treatment intent: radical, adjuvant or palliative"),
