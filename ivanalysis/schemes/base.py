@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
 from ..errors import ConfigError, DataError
-from ..geography import Area
+from ..geography import Area, Geography
 from .catalogue import SchemeInfo
 
 if TYPE_CHECKING:
@@ -177,3 +177,16 @@ def scenario_frame(params: SchemeParams, outputs: list[tuple[str, str, Range]]) 
 
 def safe_share(num: float, den: float) -> float | None:
     return float(num) / float(den) if den else None
+
+
+def provider_table(columns: pd.DataFrame, measure: Measure, geography: Geography) -> pd.DataFrame:
+    """A scheme's provider table: `columns` is indexed by provider code and holds 'Saving (moderate)'.
+
+    Adds the provider's code and hub first and its funnel position before the saving, and ranks by the saving.
+    """
+    out = columns.copy()
+    out.insert(out.columns.get_loc("Saving (moderate)"), "Funnel position",
+               measure.funnel.data.set_index("unit")["flag"].reindex(out.index))
+    out = out.reset_index(names="Provider")
+    out.insert(1, "Hub", out["Provider"].map(geography.hub_of))
+    return out.sort_values(["Saving (moderate)", "Provider"], ascending=[False, True])

@@ -14,7 +14,7 @@ import pandas as pd
 from ..config import SchemeParams
 from ..geography import Area, Geography
 from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   safe_share, scenario_frame)
+                   provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
 
 TABLES = ("critical_care",)
@@ -89,14 +89,11 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         "Delayed more than 24 hours": g["band"].apply(lambda b: int((b == DELAY_BANDS[2]).sum())),
         "Bed days lost": g["hours"].apply(lambda h: chargeable_bed_days(h, STANDARD_HOURS)),
     })
-    prov["Share delayed"] = (prov["Delayed 4 to 24 hours"] + prov["Delayed more than 24 hours"]) / prov["Discharges to a ward"]
-    prov["Funnel position"] = measure.funnel.data.set_index("unit")["flag"].reindex(prov.index)
+    prov["Delayed"] = prov["Delayed 4 to 24 hours"] + prov["Delayed more than 24 hours"]
+    prov["Share delayed"] = prov["Delayed"] / prov["Discharges to a ward"]
     prov["Saving (moderate)"] = g["hours"].apply(lambda h: saving(chargeable_bed_days(h, scope_mod),
                                                                    a["icc_bed_day"].moderate, a["excess_bed_day"].moderate))
-    prov = prov.reset_index(names="Provider")
-    prov.insert(1, "Hub", prov["Provider"].map(geography.hub_of))
-    prov["Delayed"] = prov["Delayed 4 to 24 hours"] + prov["Delayed more than 24 hours"]
-    prov = prov.sort_values(["Saving (moderate)", "Provider"], ascending=[False, True])
+    prov = provider_table(prov, measure, geography)
     band_table = pd.DataFrame({"Delay": list(DELAY_BANDS), "Discharges": bands.to_numpy(),
                                "Share": bands.to_numpy() / n,
                                "Median delay (hours)": [local.loc[local["band"] == b, "hours"].median() for b in DELAY_BANDS]})

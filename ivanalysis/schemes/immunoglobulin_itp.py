@@ -13,7 +13,7 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   safe_share, scenario_frame)
+                   provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
 
 TABLES = ("immunoglobulin",)
@@ -86,15 +86,12 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
 
     prov = by_scenario["moderate"].loc[lambda d: d.index.isin(area.providers)].copy()
     bands = national.groupby(["provider_code", "band"], observed=False).size().unstack("band").reindex(prov.index)
-    flags = measure.funnel.data.set_index("unit")["flag"]
-    provider_table = pd.DataFrame({
-        "Provider": prov.index, "Hub": [geography.hub_of(p) for p in prov.index],
-        "Episodes (weight recorded)": prov["episodes"].to_numpy(),
-        BANDS[0]: bands[BANDS[0]].to_numpy(), BANDS[1]: bands[BANDS[1]].to_numpy(), BANDS[2]: bands[BANDS[2]].to_numpy(),
-        "Share at 1 g/kg or less": (prov["at_1gkg"] / prov["episodes"]).to_numpy(),
-        "Funnel position": flags.reindex(prov.index).to_numpy(),
-        "Saving (moderate)": (prov["grams_saved"] * price.moderate).to_numpy(),
-    }).sort_values(["Saving (moderate)", "Provider"], ascending=[False, True])
+    providers = provider_table(pd.DataFrame({
+        "Episodes (weight recorded)": prov["episodes"],
+        BANDS[0]: bands[BANDS[0]], BANDS[1]: bands[BANDS[1]], BANDS[2]: bands[BANDS[2]],
+        "Share at 1 g/kg or less": prov["at_1gkg"] / prov["episodes"],
+        "Saving (moderate)": prov["grams_saved"] * price.moderate,
+    }), measure, geography)
 
     local_years = area_rows(itp[itp["weighed"]], area, "ITP episodes")
     fy = local_years["treatment_date"].dt.to_period("Q-MAR").dt.qyear
@@ -114,7 +111,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         measure=measure,
         tables={
             "providers": Table(f"Providers of {area.name}: ITP episodes by dose band, {period.label}",
-                               provider_table, counts=("Episodes (weight recorded)", *BANDS),
+                               providers, counts=("Episodes (weight recorded)", *BANDS),
                                rates={"Share at 1 g/kg or less": (BANDS[0], "Episodes (weight recorded)")},
                                money=("Saving (moderate)",)),
             "years": Table(f"{area.name}: ITP episodes with weight recorded, by dose band and financial year",

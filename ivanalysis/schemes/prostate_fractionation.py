@@ -14,7 +14,7 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   safe_share, scenario_frame)
+                   provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
 
 TABLES = ("radiotherapy",)
@@ -78,15 +78,12 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Fractions delivered", float(local["fractions"].sum()), "fractions"),
     ]
 
-    prov = release["moderate"].copy()
-    prov["Share at 60 Gy/20#"] = prov["hypo"] / prov["courses"]
-    prov["Funnel position"] = measure.funnel.data.set_index("unit")["flag"].reindex(prov.index)
-    prov["Saving (moderate)"] = prov["released"] * a["price_per_fraction"].moderate
-    prov = prov.reset_index(names="Provider").rename(columns={
+    prov = release["moderate"].rename(columns={
         "courses": "Courses", "hypo": "At 60 Gy/20#", "fractions_other": "Mean fractions, other courses",
         "released": "Fractions released (moderate)"})
-    prov.insert(1, "Hub", prov["Provider"].map(geography.hub_of))
-    prov = prov.sort_values(["Saving (moderate)", "Provider"], ascending=[False, True])
+    prov["Share at 60 Gy/20#"] = prov["At 60 Gy/20#"] / prov["Courses"]
+    prov["Saving (moderate)"] = prov["Fractions released (moderate)"] * a["price_per_fraction"].moderate
+    prov = provider_table(prov, measure, geography)
 
     regimen = local["dose_gy"].map(lambda d: f"{d:g} Gy") + " in " + local["fractions"].astype(str) + " fractions"
     mix = regimen.value_counts().rename_axis("Regimen").reset_index(name="Courses")
