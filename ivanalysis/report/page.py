@@ -44,6 +44,11 @@ def show_figure(fig, alt: str) -> None:
     display(Image(data=buf.getvalue(), format="png", metadata={"alt": alt}))
 
 
+def _value_fmt(value_format: str):
+    """How a measure's values read in a sentence: 54.7%, 12.3 or £1,234."""
+    return {"percent": fmt.pct, "gbp": fmt.gbp, "number": lambda v: fmt.number(v, 1)}[value_format]
+
+
 @dataclass
 class SchemePage:
     result: SchemeResult
@@ -117,9 +122,9 @@ class SchemePage:
         m = self.result.measure
         highlight = None if self.result.area.is_national else set(self.result.area_providers)
         fig = funnel_chart(m.funnel, title=f"{m.name}, by provider, {self.result.period.label}",
-                           x_label=m.denominator_label.capitalize(), y_label=m.name.split(" of ")[0],
-                           highlight=highlight, value_format="percent", centre_label="England")
-        finding = m.funnel.summary(fmt=fmt.pct, higher_is_better=m.higher_is_better)
+                           x_label=m.denominator_label.capitalize(), y_label=m.value_label,
+                           highlight=highlight, value_format=m.value_format, centre_label="England")
+        finding = m.funnel.summary(fmt=_value_fmt(m.value_format), higher_is_better=m.higher_is_better)
         show_figure(fig, f"Funnel plot, {m.name} by provider. {finding}")
         display(Markdown(finding))
 
@@ -128,9 +133,9 @@ class SchemePage:
         from .charts import spc_chart
 
         m = self.result.measure
-        fig = spc_chart(m.trend, title=f"{m.name}, {self.result.area.name}, by month", y_label="Share",
-                        value_format="percent")
-        finding = m.trend.summary(fmt=fmt.pct)
+        fig = spc_chart(m.trend, title=f"{m.name}, {self.result.area.name}, by month", y_label=m.value_label,
+                        value_format=m.value_format)
+        finding = m.trend.summary(fmt=_value_fmt(m.value_format))
         show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
         display(Markdown(finding))
 

@@ -103,7 +103,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Measure:
-    """The proportion the scheme is about, for the funnel plot and the SPC chart."""
+    """The proportion or rate the scheme is about, for the funnel plot and the SPC chart."""
 
     name: str  # e.g. "share of ITP episodes at 1 g/kg or less"
     higher_is_better: bool
@@ -111,6 +111,8 @@ class Measure:
     funnel: "FunnelResult"  # every provider in England, for the period
     trend: "SPCResult"  # the area, month by month, all months available
     denominator_label: str  # e.g. "ITP episodes with weight recorded"
+    value_format: str = "percent"  # how values print on charts: "percent", "number" or "gbp"
+    value_label: str = "Share"  # the charts' value axis, e.g. "DDDs per 1,000 bed days"
 
 
 @dataclass
@@ -166,6 +168,31 @@ def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, pe
     trend = xmr(monthly.to_numpy(dtype=float), x=monthly.index.to_timestamp(),
                 improvement_direction="increase" if higher_is_better else "decrease", target=target)
     return Measure(name, higher_is_better, target, funnel, trend, denominator_label)
+
+
+def rate_measure(df: pd.DataFrame, *, events: str, exposure: str, date: str, area: Area, period: Period,
+                 name: str, higher_is_better: bool, target: float | None, denominator_label: str,
+                 value_label: str, per: float = 1.0, value_format: str = "number") -> Measure:
+    """As proportion_measure, for a rate: sum(events) / sum(exposure) x `per` (e.g. DDDs per 1,000 bed days).
+
+    `df` has one row per record or per provider-month; `events` and `exposure` are its columns (a column of ones
+    for records). The funnel covers every provider in England in the period; the trend is the area's monthly rate.
+    """
+    from ..stats.funnel import rate_funnel
+    from ..stats.spc import xmr
+
+    current = df[period.mask(df[date])]
+    by_provider = current.groupby("provider_code", observed=True)[[events, exposure]].sum()
+    by_provider = by_provider[by_provider[exposure] > 0]
+    funnel = rate_funnel(by_provider.index.tolist(), by_provider[events].tolist(), by_provider[exposure].tolist(),
+                         per=per)
+    local = df if area.is_national else df[df["provider_code"].isin(area.providers)]
+    monthly = local.groupby(local[date].dt.to_period("M"), observed=True)[[events, exposure]].sum()
+    monthly = monthly[monthly[exposure] > 0]
+    values = monthly[events] / monthly[exposure] * per
+    trend = xmr(values.to_numpy(dtype=float), x=values.index.to_timestamp(),
+                improvement_direction="increase" if higher_is_better else "decrease", target=target)
+    return Measure(name, higher_is_better, target, funnel, trend, denominator_label, value_format, value_label)
 
 
 def scenario_frame(params: SchemeParams, outputs: list[tuple[str, str, Range]]) -> pd.DataFrame:

@@ -1,9 +1,13 @@
-"""Funnel plots for proportions (Spiegelhalter 2005), as the NHS-R package FunnelPlotR draws them.
+"""Funnel plots for proportions and rates (Spiegelhalter 2005), as the NHS-R package FunnelPlotR draws them.
 
 Proportions are compared on the arcsine square-root scale, where a unit's standard error depends only on
 its denominator: y = asin(sqrt(p)), s = 1 / (2 sqrt(n)). Over-dispersion (more spread between units than
 chance allows) is estimated from Winsorised z-scores and, by default, handled as FunnelPlotR does: an
 additive random-effects term tau-squared (DerSimonian-Laird) added to every unit's variance.
+
+Rates (events per unit of exposure, e.g. defined daily doses per 1,000 occupied bed days) are compared as
+FunnelPlotR compares standardised ratios: observed / expected on the square-root scale, y = sqrt(O / E),
+s = 1 / (2 sqrt(E)), where E is the unit's exposure times the overall rate; limits are drawn back as rates.
 """
 from __future__ import annotations
 
@@ -33,10 +37,15 @@ class FunnelResult:
     tau2: float  # DerSimonian-Laird between-unit variance on the arcsine scale (0 when phi is small)
     method: str  # the adjustment actually applied: "none", "additive" or "multiplicative"
     overdispersed: bool  # k x phi > k - 1, i.e. tau2 > 0 (FunnelPlotR's rule)
+    kind: str = "proportion"  # "proportion" (numerator / denominator) or "rate" (events per `per` of exposure)
+    per: float = 1.0  # rates only: the rate is events / exposure x per (e.g. 1,000 bed days)
 
     def limits(self, n: float | np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper limits (as proportions) at denominator(s) `n` for a normal quantile `z`."""
-        return _limits(np.asarray(n, dtype=float), self.target, z, self.method, self.phi, self.tau2)
+        """Lower and upper limits (as proportions, or rates) at denominator(s) `n` for a normal quantile `z`."""
+        n = np.asarray(n, dtype=float)
+        if self.kind == "rate":
+            return _rate_limits(n, self.target / self.per, z, self.method, self.phi, self.tau2, self.per)
+        return _limits(n, self.target, z, self.method, self.phi, self.tau2)
 
     def limits_curve(self, n_min: float | None = None, n_max: float | None = None,
                      points: int = 200) -> pd.DataFrame:
@@ -134,6 +143,58 @@ def proportion_funnel(
     y, y0, s = np.arcsin(np.sqrt(rate)), np.arcsin(np.sqrt(p0)), 1 / (2 * np.sqrt(den))
     z = (y - y0) / s
 
+    phi, tau2, method, overdispersed = _dispersion(z, s, overdispersion, winsorise)
+    lcl95, ucl95 = _limits(den, p0, Z95, method, phi, tau2)
+    lcl998, ucl998 = _limits(den, p0, Z998, method, phi, tau2)
+    data = _frame(units, num, den, rate, z, lcl95, ucl95, lcl998, ucl998)
+    return FunnelResult(data=data, target=p0, phi=phi, tau2=tau2, method=method, overdispersed=overdispersed)
+
+
+def rate_funnel(
+    units: Sequence[str],
+    events: Sequence[float],
+    exposure: Sequence[float],
+    *,
+    per: float = 1.0,
+    target: float | None = None,
+    overdispersion: str = "auto",
+    winsorise: float | None = 0.10,
+) -> FunnelResult:
+    """Funnel plot of rates events / exposure x `per` per unit (e.g. admissions per 1,000 births).
+
+    target: the centre line as a rate per `per`; by default the pooled rate. The other options are those of
+    proportion_funnel. Events may be fractional (e.g. defined daily doses): the Poisson approximation then
+    treats them as counts, which is how such rates are usually charted.
+    """
+    if overdispersion not in METHODS:
+        raise ValueError(f"overdispersion must be one of {METHODS}, not {overdispersion!r}")
+    if winsorise is not None and not 0 <= winsorise < 0.5:
+        raise ValueError(f"winsorise must be in [0, 0.5), not {winsorise!r}")
+    if not per > 0:
+        raise ValueError(f"per must be above 0, not {per!r}")
+    units = [str(u) for u in units]
+    num = pd.Series(events).astype("float64").to_numpy()
+    den = pd.Series(exposure).astype("float64").to_numpy()
+    _check(units, num, den, proportion=False)
+    theta = float(num.sum() / den.sum()) if target is None else float(target) / per  # per unit of exposure
+    if not theta > 0:
+        raise ValueError(f"the overall rate must be above 0 (target {target!r}, events {num.sum():g})")
+
+    expected = theta * den
+    ratio = num / expected
+    s = 1 / (2 * np.sqrt(expected))
+    z = (np.sqrt(ratio) - 1) / s
+    phi, tau2, method, overdispersed = _dispersion(z, s, overdispersion, winsorise)
+    rate = num / den * per
+    lcl95, ucl95 = _rate_limits(den, theta, Z95, method, phi, tau2, per)
+    lcl998, ucl998 = _rate_limits(den, theta, Z998, method, phi, tau2, per)
+    return FunnelResult(data=_frame(units, num, den, rate, z, lcl95, ucl95, lcl998, ucl998), target=theta * per,
+                        phi=phi, tau2=tau2, method=method, overdispersed=overdispersed, kind="rate", per=float(per))
+
+
+def _dispersion(z: np.ndarray, s: np.ndarray, overdispersion: str, winsorise: float | None
+                ) -> tuple[float, float, str, bool]:
+    """phi from Winsorised z-scores, DerSimonian-Laird tau2, and the adjustment to apply (FunnelPlotR's rules)."""
     zw = z
     if winsorise:
         lo, hi = np.quantile(z, [winsorise, 1 - winsorise])  # linear interpolation, R's default (type 7)
@@ -143,40 +204,49 @@ def proportion_funnel(
     w = 1 / s**2
     spread = w.sum() - (w**2).sum() / w.sum()  # 0 when k = 1: no between-unit variance to estimate
     tau2 = float(max(0.0, (k * phi - (k - 1)) / spread)) if spread > 0 else 0.0
-    overdispersed = bool(tau2 > 0)
-
     if overdispersion in ("auto", "additive"):
         method = "additive" if tau2 > 0 else "none"
     elif overdispersion == "multiplicative":
         method = "multiplicative" if phi > 1 else "none"
     else:
         method = "none"
+    return phi, tau2, method, bool(tau2 > 0)
 
-    lcl95, ucl95 = _limits(den, p0, Z95, method, phi, tau2)
-    lcl998, ucl998 = _limits(den, p0, Z998, method, phi, tau2)
+
+def _frame(units, num, den, rate, z, lcl95, ucl95, lcl998, ucl998) -> pd.DataFrame:
     # Strictly beyond a limit is an outlier; exactly on it is within (as FunnelPlotR)
     flag = np.select(
         [rate > ucl998, rate > ucl95, rate < lcl998, rate < lcl95],
         ["high_998", "high_95", "low_998", "low_95"],
         default="within",
     )
-    data = pd.DataFrame({
+    return pd.DataFrame({
         "unit": units, "numerator": _whole(num), "denominator": _whole(den), "rate": rate, "z": z,
         "lcl95": lcl95, "ucl95": ucl95, "lcl998": lcl998, "ucl998": ucl998, "flag": flag,
     })
-    return FunnelResult(data=data, target=p0, phi=phi, tau2=tau2, method=method, overdispersed=overdispersed)
+
+
+def _se(s: np.ndarray, method: str, phi: float, tau2: float) -> np.ndarray:
+    if method == "additive":
+        return np.sqrt(s**2 + tau2)
+    if method == "multiplicative":
+        return s * np.sqrt(phi)
+    return s
+
+
+def _rate_limits(n: np.ndarray, theta: float, z: float, method: str, phi: float, tau2: float, per: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Limits on the square-root ratio scale, drawn back as rates per `per`; the lower limit stops at 0."""
+    se = _se(1 / (2 * np.sqrt(theta * n)), method, phi, tau2)
+    lower = np.clip(1 - z * se, 0, None) ** 2
+    upper = (1 + z * se) ** 2
+    return lower * theta * per, upper * theta * per
 
 
 def _limits(n: np.ndarray, p0: float, z: float, method: str, phi: float, tau2: float
             ) -> tuple[np.ndarray, np.ndarray]:
     """Limits on the arcsine scale, back-transformed to proportions."""
-    s = 1 / (2 * np.sqrt(n))
-    if method == "additive":
-        se = np.sqrt(s**2 + tau2)
-    elif method == "multiplicative":
-        se = s * np.sqrt(phi)
-    else:
-        se = s
+    se = _se(1 / (2 * np.sqrt(n)), method, phi, tau2)
     y0 = np.arcsin(np.sqrt(p0))
     # Clip the angle to [0, pi/2] before sin^2 so a limit cannot fold back past 0% or 100%.
     # FunnelPlotR does not clip, so at very small n its lower limit bounces back up from 0.
@@ -185,7 +255,7 @@ def _limits(n: np.ndarray, p0: float, z: float, method: str, phi: float, tau2: f
     return lower, upper
 
 
-def _check(units: list[str], num: np.ndarray, den: np.ndarray) -> None:
+def _check(units: list[str], num: np.ndarray, den: np.ndarray, proportion: bool = True) -> None:
     """ValueError naming the first unit that breaks a rule."""
     if not len(units) == len(num) == len(den):
         raise ValueError(f"units, numerator and denominator differ in length: {len(units)}, {len(num)}, {len(den)}")
@@ -201,7 +271,7 @@ def _check(units: list[str], num: np.ndarray, den: np.ndarray) -> None:
             raise ValueError(f"unit {u!r}: denominator must be above 0, got {b:g}")
         if a < 0:
             raise ValueError(f"unit {u!r}: numerator must be 0 or more, got {a:g}")
-        if a > b:
+        if proportion and a > b:
             raise ValueError(f"unit {u!r}: numerator {a:g} is larger than denominator {b:g}")
 
 

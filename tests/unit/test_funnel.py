@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ivanalysis.stats.funnel import proportion_funnel
+from ivanalysis.stats.funnel import proportion_funnel, rate_funnel
 
 pytestmark = pytest.mark.unit
 
@@ -130,3 +130,41 @@ def test_option_errors():
         proportion_funnel(["a"], [1], [10], overdispersion="random")
     with pytest.raises(ValueError, match="target"):
         proportion_funnel(["a"], [1], [10], target=1.5)
+
+
+# --- rates ------------------------------------------------------------------------------------------------------
+def test_rate_funnel_hand_checked():
+    # 10 and 30 events per 1,000 exposure: overall 20 per 1,000, so each unit expects E = 20.
+    # Unit A: O/E = 0.5, s = 1 / (2 sqrt 20) = 0.11180, z = (sqrt 0.5 - 1) / s = -2.6197.
+    # 95% limits at 1,000: 20 x (1 -/+ 1.959964 x 0.11180)^2 = 12.195 and 29.726; 99.8%: 8.567 and 36.207.
+    f = rate_funnel(["A", "B"], [10, 30], [1000, 1000], per=1000, overdispersion="none")
+    d = f.data.set_index("unit")
+    assert f.kind == "rate" and f.target == pytest.approx(20.0)
+    assert d.loc["A", "z"] == pytest.approx(-2.6197, abs=1e-4)
+    assert d.loc["A", "rate"] == pytest.approx(10.0)
+    assert (d.loc["A", "lcl95"], d.loc["A", "ucl95"]) == pytest.approx((12.195, 29.726), abs=1e-3)
+    assert (d.loc["A", "lcl998"], d.loc["A", "ucl998"]) == pytest.approx((8.567, 36.207), abs=1e-3)
+    assert list(d["flag"]) == ["low_95", "high_95"]
+    lo, hi = f.limits(1000, 1.959964)
+    assert (float(lo), float(hi)) == pytest.approx((12.195, 29.726), abs=1e-3)
+
+
+def test_rate_funnel_allows_events_above_exposure_and_target():
+    f = rate_funnel(["A", "B", "C"], [150, 90, 120], [100, 100, 100], target=1.0, overdispersion="none")
+    assert f.target == pytest.approx(1.0)
+    assert f.data["rate"].tolist() == pytest.approx([1.5, 0.9, 1.2])
+    assert f.data.set_index("unit").loc["A", "flag"] == "high_998"
+
+
+def test_rate_funnel_lower_limit_stops_at_zero():
+    f = rate_funnel(["A", "B"], [0, 2], [1, 1000], per=1, overdispersion="none")
+    assert (f.data["lcl998"] >= 0).all()
+    curve = f.limits_curve()
+    assert (curve["lcl998"] >= 0).all() and (curve["ucl998"] > curve["ucl95"]).all()
+
+
+def test_rate_funnel_rejects_bad_input():
+    with pytest.raises(ValueError, match="unit 'B': denominator must be above 0"):
+        rate_funnel(["A", "B"], [1, 1], [10, 0])
+    with pytest.raises(ValueError, match="per must be above 0"):
+        rate_funnel(["A"], [1], [10], per=0)
