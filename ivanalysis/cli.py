@@ -73,14 +73,16 @@ def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable o
 def synth(out_dir: Path = typer.Option(None, "--out", help="folder to write (default data/synthetic)"),
           scale: float = typer.Option(1.0, help="volume relative to England's (1 = national volumes)"),
           seed: int = typer.Option(2019, help="random seed: the same seed gives identical files"),
-          fmt: str = typer.Option("parquet", "--format", help="parquet or csv")) -> None:
+          fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
+          tables: list[str] = typer.Option(None, "--tables", help="only these tables (default: all); the others "
+                                           "already in the folder are kept")) -> None:
     """Write the deterministic synthetic data set."""
     from .data.synth import generate
     from .paths import DEFAULT_DATA_DIR
 
     target = out_dir or DEFAULT_DATA_DIR
     try:
-        manifest = generate(target, scale=scale, seed=seed, fmt=fmt,
+        manifest = generate(target, scale=scale, seed=seed, fmt=fmt, tables=tables or None,
                             progress=lambda name, n: out.print(f"  {name}: {n:,} rows"))
     except (ValueError, IVError) as exc:
         _fail(exc if isinstance(exc, IVError) else ConfigError(str(exc)))

@@ -56,12 +56,20 @@ def generate(out: Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, fmt: st
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
     names = tables or list(GENERATORS)
+    unknown = [n for n in names if n not in GENERATORS]
+    if unknown:
+        raise ValueError(f"no generator for table(s) {', '.join(unknown)}: known tables are {', '.join(GENERATORS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     geo = load_geography()
     sizes = provider_sizes(geo, seed)
     manifest = {"synthetic": True, "seed": seed, "scale": scale, "format": fmt, "generator": f"ivanalysis {__version__}",
                 "period": {"start": DATA_START.date().isoformat(), "end": DATA_END.date().isoformat()}, "tables": {}}
+    if tables:  # regenerating some tables: keep the others' entries when they come from the same settings
+        previous = _read_previous(out)
+        if all(previous.get(k) == manifest[k] for k in ("synthetic", "seed", "scale", "format")):
+            manifest["tables"] = {n: t for n, t in previous.get("tables", {}).items()
+                                  if n in GENERATORS and (out / t["file"]).exists()}
     for name in names:
         df = GENERATORS[name](geo, sizes, seed, scale)
         path = out / f"{name}.{fmt}"
@@ -73,8 +81,16 @@ def generate(out: Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, fmt: st
         manifest["tables"][name] = {"file": path.name, "rows": len(df), "sha256": sha256_file(path)}
         if progress:
             progress(name, len(df))
+    manifest["tables"] = dict(sorted(manifest["tables"].items()))
     _write_manifest(out, manifest)
     return manifest
+
+
+def _read_previous(out: Path) -> dict:
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _write_manifest(out: Path, manifest: dict) -> None:
