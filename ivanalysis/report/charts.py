@@ -215,3 +215,30 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str,
                             Patch(facecolor=NHS_BLUE, label="Others")],
                    loc="outside lower center", ncols=2)
     return fig
+
+
+def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, title: str, y_label: str,
+               value_format: str = "number", markers: dict | None = None) -> Figure:
+    """Lines of `y` against the dates in `x`, one per value of `series`; dashed vertical `markers` {date: label}.
+
+    Each line also has its own marker shape, so colour is never the only way to tell them apart.
+    """
+    apply_style()
+    fig, ax = _new_axes(None)
+    groups = [(None, frame)] if series is None else list(frame.groupby(series, sort=False))
+    shapes = "osD^v<>ph"
+    for i, (name, g) in enumerate(groups):
+        g = g.sort_values(x)
+        ax.plot(pd.to_datetime(g[x]), g[y], marker=shapes[i % len(shapes)], markersize=4, lw=1.5,
+                label=None if name is None else str(name))
+    for when, label in (markers or {}).items():
+        ax.axvline(pd.Timestamp(when), color=GREY, ls="--", lw=1.2)
+        ax.annotate(str(label), (pd.Timestamp(when), 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
+                    textcoords="offset points", fontsize=8, color=DARK_BLUE)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.yaxis.set_major_formatter(value_formatter(value_format))
+    ax.set_ylabel(y_label)
+    ax.set_title(title)
+    if series is not None:
+        _legend_below(ax, ncols=min(3, len(groups)))
+    return fig

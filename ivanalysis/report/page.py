@@ -139,6 +139,20 @@ class SchemePage:
         show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
         display(Markdown(finding))
 
+    def chart(self, key: str) -> None:
+        """One of the scheme's further charts (SchemeResult.charts), with its finding as alt text and caption."""
+        from .charts import bar_chart, line_chart
+
+        c = self.result.charts[key]
+        if c.kind == "bar":
+            fig = bar_chart(c.frame[c.x].tolist(), c.frame[c.y].tolist(), title=c.title, x_label=c.value_label,
+                            value_format=c.value_format, highlight=c.highlight or None)
+        else:
+            fig = line_chart(c.frame, x=c.x, y=c.y, series=c.series, title=c.title, y_label=c.value_label,
+                             value_format=c.value_format, markers=c.markers)
+        show_figure(fig, f"{c.title}. {c.finding}")
+        display(Markdown(c.finding))
+
     def table(self, key: str) -> None:
         display(HTML(render(self.result.tables[key], self.controlled)))
 

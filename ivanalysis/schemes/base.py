@@ -102,6 +102,38 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A further chart for the page, described as data (schemes stay free of plotting).
+
+    kind "bar": one horizontal bar per row of `frame`, `x` the category column and `y` the value column,
+        in the order given; `highlight` names categories drawn apart (e.g. the area among its peers).
+    kind "line": `y` against dates in column `x`, one line per value of `series` (if given); `markers` are
+        vertical lines at {date: label} (e.g. when a service started).
+    `finding` is the sentence the chart shows (it becomes the chart's alternative text and its caption).
+    Counts in a chart below England must already be disclosure-safe (rates, or aggregates of many).
+    """
+
+    kind: str
+    frame: pd.DataFrame
+    x: str
+    y: str
+    title: str
+    value_label: str
+    finding: str
+    value_format: str = "number"
+    series: str | None = None
+    highlight: tuple[str, ...] = ()
+    markers: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in ("bar", "line"):
+            raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")
+        missing = [c for c in (self.x, self.y, self.series) if c and c not in self.frame.columns]
+        if missing:
+            raise ValueError(f"chart {self.title!r}: no column(s) {', '.join(missing)} in its frame")
+
+
+@dataclass(frozen=True)
 class Measure:
     """The proportion or rate the scheme is about, for the funnel plot and the SPC chart."""
 
@@ -130,6 +162,7 @@ class SchemeResult:
     caveats: list[str]
     data_months: tuple[pd.Timestamp, pd.Timestamp]  # first and last month in the data
     area_providers: tuple[str, ...]
+    charts: dict[str, Chart] = field(default_factory=dict)  # further charts, shown by page.chart(key)
 
     def kpi(self, name: str) -> KPI:
         return next(k for k in self.kpis if k.name == name)

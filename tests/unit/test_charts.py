@@ -95,3 +95,25 @@ def test_bar_chart():
     assert legend_labels(fig) == ["Highlighted", "Others"]
     assert [t.get_text() for t in ax.texts] == ["£1,200", "£800", "£450"]
     assert plt.get_fignums() == []
+
+
+def test_line_chart_one_line_per_series_with_markers():
+    from ivanalysis.report.charts import line_chart
+
+    frame = pd.DataFrame({"month": pd.date_range("2016-04-01", periods=6, freq="MS").tolist() * 2,
+                          "rate": [1, 2, 3, 4, 5, 6, 2, 2, 2, 2, 2, 2], "group": ["ESC"] * 6 + ["Not ESC"] * 6})
+    fig = line_chart(frame, x="month", y="rate", series="group", title="t", y_label="Admissions",
+                     markers={"2016-07-01": "ESC starts"})
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3  # two series and the marker line
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ESC", "Not ESC"]
+    assert any(t.get_text() == "ESC starts" for t in ax.texts)
+
+
+def test_chart_spec_names_missing_columns():
+    from ivanalysis.schemes.base import Chart
+
+    with pytest.raises(ValueError, match="no column"):
+        Chart("bar", pd.DataFrame({"a": [1]}), x="a", y="b", title="t", value_label="v", finding="f")
+    with pytest.raises(ValueError, match="kind"):
+        Chart("pie", pd.DataFrame({"a": [1]}), x="a", y="a", title="t", value_label="v", finding="f")
