@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from ivanalysis.paths import ROOT
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,7 +34,10 @@ def build_dir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def default_data() -> Path:
-    path = ROOT / "data" / "synthetic"
+    """The default synthetic data (data/synthetic, or IVANALYSIS_DATA_DIR when set, as the notebooks read)."""
+    from ivanalysis.paths import default_data_dir
+
+    path = default_data_dir()
     if not (path / "MANIFEST.json").exists():
-        pytest.skip("the default synthetic data set is missing: run `make synth`")
+        pytest.skip(f"the default synthetic data set is missing from {path}: run `make synth`")
     return path
