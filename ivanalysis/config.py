@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 from .paths import PARAMS_DIR
@@ -76,7 +76,20 @@ class GeographyFile(_Strict):
 
 
 # --- schemes/<id>.yaml -----------------------------------------------------------------------------------------------
-Unit = Literal["share", "gbp", "gbp_per_gram", "gbp_per_day", "gbp_per_fraction", "hours", "count", "ratio", "g_per_kg"]
+# A share (0 to 1), money, a count or duration, or a rate written <what>_per_<unit>: gbp_per_gram is a price,
+# g_per_kg a dose, ddd_per_1000_bed_days a rate. Anything else is refused, so a typo cannot pass unnoticed.
+PLAIN_UNITS = ("share", "gbp", "count", "ratio", "hours", "days", "weeks", "months", "years", "grams", "mg", "kg")
+RATE_UNIT = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*_per_[a-z0-9]+(_[a-z0-9]+)*")
+
+
+def _check_unit(unit: str) -> str:
+    if unit not in PLAIN_UNITS and not RATE_UNIT.fullmatch(unit):
+        raise ValueError(f"unit {unit!r} is not known: use one of {', '.join(repr(u) for u in PLAIN_UNITS)} or a rate "
+                         "written <what>_per_<unit> such as 'gbp_per_gram'")
+    return unit
+
+
+Unit = Annotated[str, AfterValidator(_check_unit)]
 
 
 class Assumption(_Strict):

@@ -80,4 +80,11 @@ def by_unit(v: float | None, unit: str) -> str:
     """Format by the units of config.Unit and KPI units (gbp_per_* are prices, share a percentage ...)."""
     if unit.startswith("gbp_per_"):
         return price(v)
-    return UNIT_FORMATS.get(unit, number)(v)
+    return UNIT_FORMATS.get(unit, _plain_number)(v)
+
+
+def _plain_number(v: float | None) -> str:
+    """Other units (rates such as ddd_per_1000_bed_days): whole numbers from 100, else up to 2 decimals."""
+    if is_missing(v):
+        return "n/a"
+    return number(v) if abs(v) >= 100 else _strip(f"{v:,.2f}")

@@ -105,7 +105,9 @@ def test_axis_refuses_an_unknown_kind():
     (12.34, "fractions", "12.3"),  # one decimal below 100
     (1234.7, "fractions", "1,235"),
     (1.234, "ratio", "1.23"),
-    (42.4, "unheard_of_unit", "42"),
+    (42.4, "unheard_of_unit", "42.4"),
+    (1234.7, "ddd_per_1000_bed_days", "1,235"),
+    (0.5, "pa_per_week", "0.5"),
 ])
 def test_by_unit(value, unit, text):
     assert by_unit(value, unit) == text
