@@ -45,11 +45,26 @@ class ProviderSpec(_Strict):
     name: str | None = None
 
 
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class CommissioningAreaSpec(_Strict):
+    """A commissioning area (CCG- or ICB-like population) within one hub, with the variables peers are found by."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    hub: str
+    population: int = Field(gt=0)
+    name: str | None = None
+    need_index: FiniteFloat = Field(default=1.0, gt=0, description="relative need per head, England = 1")
+    demography: dict[str, FiniteFloat] = Field(min_length=1)
+
+
 class GeographyFile(_Strict):
     england: EnglandSpec
     regions: list[RegionSpec] = Field(min_length=1)
     hubs: list[HubSpec] = Field(min_length=1)
     providers: list[ProviderSpec] = Field(min_length=1)
+    areas: list[CommissioningAreaSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "GeographyFile":
@@ -72,7 +87,30 @@ class GeographyFile(_Strict):
         empty = sorted(hubs - {p.hub for p in self.providers})
         if empty:
             raise ValueError(f"hubs with no provider: {empty}")
+        if self.areas:
+            self._consistent_areas(set(codes) | set(pcodes), hubs)
         return self
+
+    def _consistent_areas(self, other_codes: set[str], hubs: set[str]) -> None:
+        acodes = [a.code for a in self.areas]
+        dupes = sorted({c for c in acodes if acodes.count(c) > 1} | (set(acodes) & other_codes))
+        if dupes:
+            raise ValueError(f"area codes must be unique and differ from every other geography or provider code: {dupes}")
+        for a in self.areas:
+            if a.hub not in hubs:
+                raise ValueError(f"area {a.code} names hub {a.hub!r}, which is not in hubs")
+        variables = list(self.areas[0].demography)
+        for a in self.areas[1:]:
+            if sorted(a.demography) != sorted(variables):
+                raise ValueError(f"area {a.code} has demography {sorted(a.demography)}, but area {self.areas[0].code} "
+                                 f"has {sorted(variables)}: every area needs the same variables")
+        # a hub is exactly the sum of its areas, so a hub's figures and its areas' figures agree
+        for h in self.hubs:
+            total = sum(a.population for a in self.areas if a.hub == h.code)
+            if total == 0:
+                raise ValueError(f"hub {h.code} has no area: once areas are given, every hub needs at least one")
+            if total != h.population:
+                raise ValueError(f"hub {h.code} has population {h.population:,} but its areas add up to {total:,}")
 
 
 # --- schemes/<id>.yaml -----------------------------------------------------------------------------------------------

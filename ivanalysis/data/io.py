@@ -177,14 +177,22 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
 
 
 def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography | None) -> list[dict]:
+    """Provider codes (and commissioning area codes, for an area-coded table) that the geography does not list."""
     if geography is None:
         return []
-    codes = df[spec.provider_column]
-    bad = codes[codes.notna() & ~codes.astype(str).isin(geography.provider_hub.keys())]
-    if bad.empty:
-        return []
-    return [{"column": spec.provider_column, "rule": "provider listed in params/geography.yaml", "count": len(bad),
-             "examples": list(zip(bad.index[:MAX_EXAMPLES], bad.iloc[:MAX_EXAMPLES]))}]
+    checks = [(spec.provider_column, geography.provider_hub.keys(), "provider listed in params/geography.yaml"),
+              (spec.area_column, geography.commissioning_areas.keys(),
+               "commissioning area listed in params/geography.yaml")]
+    problems = []
+    for column, known, rule in checks:
+        if column is None:
+            continue
+        codes = df[column]
+        bad = codes[codes.notna() & ~codes.astype(str).isin(known)]
+        if not bad.empty:
+            problems.append({"column": column, "rule": rule, "count": len(bad),
+                             "examples": list(zip(bad.index[:MAX_EXAMPLES], bad.iloc[:MAX_EXAMPLES]))})
+    return problems
 
 
 def load_table(data_dir: Path, name: str, geography: Geography | None = None) -> pd.DataFrame:

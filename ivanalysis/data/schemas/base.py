@@ -68,4 +68,5 @@ class TableSpec:
     schema: pa.DataFrameSchema
     key: str  # the column that identifies a row
     date_column: str  # the column that places a row in a month and a financial year
-    provider_column: str = "provider_code"
+    provider_column: str | None = "provider_code"  # checked against the geography's providers; None: no provider
+    area_column: str | None = None  # a column of commissioning area codes, checked against the geography's areas
