@@ -1,0 +1,220 @@
+"""Scheme 5: switching maintenance immunoglobulin to rituximab for inflammatory myositis (Menu, chapter 5).
+
+NHS England's policy 16036/P (July 2016) puts rituximab ahead of intravenous immunoglobulin (IVIg) for adults with
+resistant dermatomyositis or polymyositis. The Menu's worked figures: an 80 kg patient on 2 g/kg every 4 weeks
+(13 courses a year) at 680 pounds per 20 g costs about 70,720 pounds a year; 2 courses of biosimilar rituximab
+cost about 3,780 pounds a year; the saving is about 66,940 pounds per patient switched, and day-case attendances
+fall from 26 a year to 4.
+
+How the saving is calculated here: the switchable patients are the myositis patients on maintenance IVIg in the
+headline year (regular courses, still on IVIg at the end of the year), from National-Immunoglobulin-Database-like
+episodes. Each one's IVIg cost is their own grams that year at the price per gram; a patient switched saves that
+cost less the yearly cost of rituximab (never less than nothing). The saving is this, summed over a provider's
+switchable patients, times the share of them switched (the uptake scenario). Every provider's saving is its own
+patients', so hubs add up to England.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..geography import Area, Geography
+from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, provider_table,
+                   rate_measure, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("immunoglobulin",)
+ASSUMPTIONS = {
+    "uptake_share": "share",
+    "price_per_gram": "gbp_per_gram",
+    "rituximab_cost_per_year": "gbp_per_patient_year",
+    "ivig_days_per_course": "days_per_course",
+    "rituximab_days_per_year": "days_per_patient_year",
+}
+INDICATION = "Myositis"
+# Maintenance means regular courses: at least 6 in the year (every 8 weeks or more often; the Menu's regimen is
+# every 4 weeks, 13 a year) and a course in the last 90 days of it, so that patients who have already stopped
+# (or switched) are not counted again.
+MIN_COURSES = 6
+STILL_ON_DAYS = 90
+MENU_WEIGHT_KG = 80.0  # the Menu's worked example patient
+UPTAKE_STEPS = (0.25, 0.50, 0.75, 1.00)  # the uptake table: a quarter of switchable patients to all of them
+
+
+# --- the Menu's arithmetic -----------------------------------------------------------------------------------------
+def ivig_cost_per_year(weight_kg: float, g_per_kg: float, courses: float, price_per_gram: float) -> float:
+    """Yearly IVIg cost: weight x dose per kg x courses a year x price per gram."""
+    return weight_kg * g_per_kg * courses * price_per_gram
+
+
+def saving_per_patient(ivig_cost: float | np.ndarray, rituximab_cost: float) -> float | np.ndarray:
+    """IVIg cost no longer incurred less the rituximab given instead; never below nothing."""
+    return np.maximum(0.0, np.asarray(ivig_cost, dtype=float) - rituximab_cost)
+
+
+def attendances_released(courses: float | np.ndarray, days_per_course: float, rituximab_days: float) -> float:
+    """Day-case days no longer needed: IVIg courses x days each, less rituximab's days a year; never negative."""
+    return float(np.maximum(0.0, np.asarray(courses, dtype=float) * days_per_course - rituximab_days).sum())
+
+
+# --- the cohort ---------------------------------------------------------------------------------------------------
+def myositis_courses(ig: pd.DataFrame) -> pd.DataFrame:
+    """Myositis IVIg episodes, each with the patient's recorded weight (their median, as weight is not always
+    recorded at every episode) and its dose in g/kg."""
+    myo = ig[ig["indication"] == INDICATION].copy()
+    weight = myo.groupby("nhs_number")["weight_kg"].median()
+    myo["patient_weight_kg"] = myo["nhs_number"].map(weight)
+    myo["g_per_kg"] = myo["dose_g"] / myo["patient_weight_kg"]
+    return myo
+
+
+def patients_in_year(courses: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """One row per patient and provider treated in the period: courses, grams, weight, whether on maintenance."""
+    g = courses.groupby(["provider_code", "nhs_number"], observed=True)
+    out = pd.DataFrame({"courses": g.size(), "grams": g["dose_g"].sum(), "weight_kg": g["patient_weight_kg"].first(),
+                        "last": g["treatment_date"].max()})
+    still_on = out["last"] > period.end - pd.Timedelta(days=STILL_ON_DAYS)
+    out["maintenance"] = (out["courses"] >= MIN_COURSES) & still_on
+    return out.reset_index()
+
+
+def on_treatment_months(courses: pd.DataFrame) -> pd.DataFrame:
+    """Provider-months: IVIg courses given, and patients on IVIg (their first to last month of treatment).
+
+    A patient counts in every month from their first course to their last, so a month between 4-weekly courses
+    is still a month on treatment: courses / patient-months x 12 is courses per patient-year.
+    """
+    month = courses["treatment_date"].dt.to_period("M")
+    span = courses.assign(month=month).groupby(["provider_code", "nhs_number"], observed=True)["month"].agg(
+        ["min", "max"])
+    n_months = np.array([(b - a).n + 1 for a, b in zip(span["min"], span["max"])])
+    spans = pd.DataFrame({
+        "provider_code": np.repeat(span.index.get_level_values(0).to_numpy(), n_months),
+        "month": np.concatenate([pd.period_range(a, b, freq="M").to_numpy() for a, b in zip(span["min"], span["max"])]),
+    })
+    exposure = spans.groupby(["provider_code", "month"], observed=True).size().rename("patients_on_ivig")
+    given = courses.assign(month=month).groupby(["provider_code", "month"], observed=True).size().rename("courses")
+    out = pd.concat([given, exposure], axis=1).fillna(0.0).sort_index().reset_index()
+    out["month"] = out["month"].dt.to_timestamp()
+    return out
+
+
+def provider_savings(patients: pd.DataFrame, uptake: float, price_per_gram: float, rituximab_cost: float,
+                     days_per_course: float, rituximab_days: float) -> pd.DataFrame:
+    """Per provider: switchable patients, the patients switched at `uptake`, grams, attendances and pounds saved.
+
+    `patients` is patients_in_year(); only those on maintenance are switchable.
+    """
+    m = patients[patients["maintenance"]].copy()
+    m["cost"] = m["grams"] * price_per_gram
+    m["saving"] = saving_per_patient(m["cost"], rituximab_cost)
+    m["days"] = np.maximum(0.0, m["courses"] * days_per_course - rituximab_days)
+    g = m.groupby("provider_code", observed=True)
+    out = pd.DataFrame({"switchable": g.size(), "ivig_cost": g["cost"].sum()})
+    out["switched"] = uptake * out["switchable"]
+    out["grams_avoided"] = uptake * g["grams"].sum()
+    out["attendances_released"] = uptake * g["days"].sum()
+    out["saving"] = uptake * g["saving"].sum()
+    return out.reindex(patients["provider_code"].unique(), fill_value=0.0).sort_index()
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    myo = myositis_courses(tables["immunoglobulin"])
+    local = area_rows(in_period(myo, "treatment_date", period, "myositis immunoglobulin episodes"), area,
+                      "myositis immunoglobulin episodes")
+    all_months = on_treatment_months(myo)
+    measure = rate_measure(
+        all_months, events="courses", exposure="patients_on_ivig", date="month", area=area,
+        period=period, per=12, name="IVIg courses per myositis patient-year on treatment", higher_is_better=False,
+        target=None, denominator_label="patient-months on IVIg", value_label="Courses per patient-year")
+    patients = patients_in_year(local, period)
+
+    def savings(s: str, uptake: float | None = None) -> pd.DataFrame:
+        return provider_savings(patients, a["uptake_share"].value(s) if uptake is None else uptake,
+                                a["price_per_gram"].value(s), a["rituximab_cost_per_year"].value(s),
+                                a["ivig_days_per_course"].value(s), a["rituximab_days_per_year"].value(s))
+
+    by_scenario = {s: savings(s) for s in SCENARIOS}
+    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
+    gbp, switched, grams, days = total("saving"), total("switched"), total("grams_avoided"), total("attendances_released")
+
+    price = a["price_per_gram"].moderate
+    maintenance = patients[patients["maintenance"]]
+    n_maint = len(maintenance)
+    months = area_rows(all_months[period.mask(all_months["month"])], area, "months on IVIg")
+    per_year = safe_share(months["courses"].sum() * 12, months["patients_on_ivig"].sum())
+    g_per_kg = float(local["g_per_kg"].mean())
+    kpis = [
+        KPI("Myositis patients on maintenance IVIg", float(n_maint), "count",
+            note=f"switchable: {MIN_COURSES} or more courses in the year and one in its last {STILL_ON_DAYS} days"),
+        KPI("Myositis patients given IVIg", float(len(patients)), "count"),
+        KPI("IVIg courses for myositis", float(len(local)), "count", None, False,
+            "Menu KPI: number of IVIg infusions for myositis"),
+        KPI("IVIg courses per patient-year on treatment", per_year, "courses_per_patient_year", None, False,
+            "Menu: 4-weekly, 13 courses a year (26 day-case days)"),
+        KPI("Mean dose per course", g_per_kg, "g_per_kg", note="Menu: 2 g/kg"),
+        KPI("Immunoglobulin used for myositis", float(local["dose_g"].sum()), "grams"),
+        KPI("Spend on IVIg for myositis", float(local["dose_g"].sum()) * price, "gbp",
+            note="at the moderate price per gram"),
+        KPI(f"Yearly IVIg cost of an {MENU_WEIGHT_KG:g} kg patient at this dose and frequency",
+            None if per_year is None else ivig_cost_per_year(MENU_WEIGHT_KG, g_per_kg, per_year, price), "gbp",
+            note="Menu: £70,720 (2 g/kg, 13 courses, £680 per 20 g)"),
+        KPI("Mean yearly IVIg cost per maintenance patient",
+            safe_share(maintenance["grams"].sum() * price, n_maint), "gbp", note="against £3,780 for rituximab"),
+    ]
+
+    prov = by_scenario["moderate"].loc[lambda d: d.index.isin(area.providers)]
+    pg = patients.groupby("provider_code", observed=True)
+    pm = months.groupby("provider_code", observed=True)[["courses", "patients_on_ivig"]].sum()
+    providers = provider_table(pd.DataFrame({
+        "Patients given IVIg": pg.size(),
+        "On maintenance": prov["switchable"],
+        "IVIg courses": pg["courses"].sum(),
+        "Courses per patient-year": pm["courses"] * 12 / pm["patients_on_ivig"],
+        "IVIg spend": pg["grams"].sum() * price,
+        "Saving (moderate)": prov["saving"],
+    }), measure, geography)
+
+    uptake_rows = []
+    for u in UPTAKE_STEPS:
+        t = savings("moderate", u)
+        uptake_rows.append({"Uptake": f"{u:.0%} of switchable patients", "Patients switched": t["switched"].sum(),
+                            "IVIg avoided (kg)": t["grams_avoided"].sum() / 1000,
+                            "Day-case days released": t["attendances_released"].sum(), "Saving": t["saving"].sum()})
+    uptake = pd.DataFrame(uptake_rows)
+
+    outputs = [("Patients switched to rituximab", "count", switched), ("IVIg avoided", "grams", grams),
+               ("Day-case days released", "days", days), ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["myositis_rituximab"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("Patients switched from IVIg to rituximab", "patients", switched),
+                    Quantity("Immunoglobulin no longer used", "grams", grams),
+                    Quantity("Day-case days released", "days", days)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: myositis patients on IVIg, {period.label}", providers,
+                               counts=("Patients given IVIg", "On maintenance", "IVIg courses"),
+                               money=("IVIg spend", "Saving (moderate)"), numbers=("Courses per patient-year",)),
+            "uptake": Table(f"{area.name}: saving by uptake of rituximab among switchable patients, {period.label} "
+                            "(moderate prices)", uptake, counts=("Patients switched",),
+                            money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released")),
+        },
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "The immunoglobulin database does not say who has had rituximab before; the uptake share stands for the "
+            "switchable patients who are suitable, agree and stay off IVIg.",
+            f"Maintenance is read from the pattern of courses ({MIN_COURSES} or more in the year, one in its last "
+            f"{STILL_ON_DAYS} days); a patient who started late in the year is counted for the courses given, so the "
+            "saving is a floor.",
+            "The price per gram and the rituximab cost are the Menu's; contract prices differ by product and provider.",
+            "The policy covers adults with dermatomyositis or polymyositis; children's courses in the data are "
+            "included and should be checked locally.",
+        ],
+        data_months=(myo["treatment_date"].min(), myo["treatment_date"].max()),
+        area_providers=area.providers,
+    )

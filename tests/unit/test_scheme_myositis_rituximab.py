@@ -1,0 +1,146 @@
+"""Scheme 5, maintenance IVIg to rituximab for inflammatory myositis: the Menu's worked figures and each step."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import myositis_rituximab as myo
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+FY = Period.financial_year("2016/17")
+
+
+# --- the Menu's worked example ----------------------------------------------------------------------------------
+def test_menu_ivig_cost_of_an_80kg_patient_is_70720():
+    # Menu ch. 5: 80 kg x 2 g/kg = 160 g a course = 8 packs of 20 g at £680 = £5,440; x 13 courses = £70,720
+    assert myo.ivig_cost_per_year(80, 2.0, 13, 680 / 20) == pytest.approx(70_720)
+
+
+def test_menu_saving_per_patient_is_66940():
+    # Menu ch. 5: £70,720 of IVIg less £3,780 for 2 courses of biosimilar rituximab = £66,940 a patient a year
+    assert myo.saving_per_patient(70_720, 3_780) == pytest.approx(66_940)
+
+
+def test_menu_day_case_days_fall_from_26_to_4():
+    # Menu ch. 5: 13 courses x 2 days = 26 day-case days on IVIg, 4 on rituximab: 22 released per patient
+    assert myo.attendances_released(13, 2, 4) == pytest.approx(22)
+    assert myo.attendances_released(np.array([13, 1]), 2, 4) == pytest.approx(22)  # 1 course: 2 - 4, counted as 0
+
+
+def test_a_patient_whose_ivig_costs_less_than_rituximab_saves_nothing():
+    # a 12 kg child on 1 g/kg, 6 courses at £34/g: £2,448 < £3,780, so no saving (never a negative one)
+    cost = myo.ivig_cost_per_year(12, 1.0, 6, 34)
+    assert cost == pytest.approx(2_448)
+    assert myo.saving_per_patient(cost, 3_780) == 0.0
+
+
+# --- the cohort --------------------------------------------------------------------------------------------------
+def courses(provider: str, nhs: str, first: str, n: int, weight: float = 80.0, g_per_kg: float = 2.0,
+            weeks: int = 4) -> pd.DataFrame:
+    dates = pd.Timestamp(first) + pd.to_timedelta(np.arange(n) * weeks * 7, unit="D")
+    return pd.DataFrame({"provider_code": provider, "nhs_number": nhs, "treatment_date": dates,
+                         "indication": "Myositis", "weight_kg": weight, "dose_g": weight * g_per_kg})
+
+
+def test_maintenance_needs_regular_courses_and_one_at_the_end_of_the_year():
+    rows = pd.concat([
+        courses("A", "1", "2016-04-05", 13),  # 4-weekly all year: maintenance
+        courses("A", "2", "2016-04-05", 3),  # 3 courses only (induction): not maintenance
+        courses("A", "3", "2016-04-05", 8),  # 8 courses, the last in mid-October 2016: stopped, not maintenance
+        courses("A", "4", "2016-10-04", 6),  # started in October, 6 courses up to mid-March: maintenance
+    ], ignore_index=True)
+    out = myo.patients_in_year(myo.myositis_courses(rows), FY).set_index("nhs_number")
+    assert out["maintenance"].to_dict() == {"1": True, "2": False, "3": False, "4": True}
+    assert out.loc["1", "courses"] == 13
+    assert out.loc["1", "grams"] == pytest.approx(13 * 160)
+
+
+def test_patient_months_count_every_month_between_first_and_last_course():
+    # courses on 10 April, 8 May and 20 July (8-weekly gap): on treatment April to July = 4 patient-months,
+    # 3 courses; 3 / 4 x 12 = 9 courses per patient-year
+    rows = pd.DataFrame({"provider_code": "A", "nhs_number": "1",
+                         "treatment_date": pd.to_datetime(["2016-04-10", "2016-05-08", "2016-07-20"])})
+    out = myo.on_treatment_months(rows)
+    assert out["month"].dt.strftime("%Y-%m").tolist() == ["2016-04", "2016-05", "2016-06", "2016-07"]
+    assert out["courses"].tolist() == [1, 1, 0, 1]
+    assert out["patients_on_ivig"].tolist() == [1, 1, 1, 1]
+    assert out["courses"].sum() / out["patients_on_ivig"].sum() * 12 == pytest.approx(9.0)
+
+
+def test_provider_saving_counts_only_switchable_patients():
+    # Provider A: 2 maintenance patients of 80 kg, 13 courses of 160 g each: 2,080 g = £70,720 each.
+    # Half switched: 1 patient, 2,080 g avoided, 22 day-case days, saving 0.5 x 2 x £66,940 = £66,940.
+    # Provider B: one patient with 3 courses (not maintenance): nothing, and nothing netted off against A.
+    rows = pd.concat([courses("A", "1", "2016-04-05", 13), courses("A", "2", "2016-04-06", 13),
+                      courses("B", "3", "2016-04-05", 3)], ignore_index=True)
+    patients = myo.patients_in_year(myo.myositis_courses(rows), FY)
+    out = myo.provider_savings(patients, 0.5, 34, 3_780, 2, 4)
+    assert out.loc["A", "switchable"] == 2
+    assert out.loc["A", "switched"] == pytest.approx(1.0)
+    assert out.loc["A", "grams_avoided"] == pytest.approx(2_080)
+    assert out.loc["A", "attendances_released"] == pytest.approx(22)
+    assert out.loc["A", "saving"] == pytest.approx(66_940)
+    assert out.loc["B"].tolist() == [0.0] * len(out.columns)
+
+
+def test_weight_is_the_patients_median_when_an_episode_has_none():
+    rows = courses("A", "1", "2016-04-05", 3)
+    rows.loc[1, "weight_kg"] = np.nan
+    out = myo.myositis_courses(rows)
+    assert out["g_per_kg"].tolist() == pytest.approx([2.0, 2.0, 2.0])
+
+
+# --- analyse -----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small():
+    geo = load_geography()
+    lon, nw = geo.get("LON").providers, geo.get("NW").providers
+    rows = pd.concat([
+        courses(lon[0], "9990000001", "2015-04-07", 39),  # on IVIg for three years
+        courses(lon[0], "9990000002", "2016-04-07", 13, weight=60),
+        courses(lon[1], "9990000003", "2016-04-07", 3),  # induction only
+        courses(nw[0], "9990000004", "2015-04-07", 39, weight=100),
+        pd.DataFrame({"provider_code": nw[0], "nhs_number": "9990000005", "treatment_date": [pd.Timestamp("2016-05-01")],
+                      "indication": "ITP", "weight_kg": 70.0, "dose_g": 70.0}),  # another indication: ignored
+    ], ignore_index=True)
+    rows.insert(0, "episode_id", [f"IG{i:08d}" for i in range(len(rows))])
+    params = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS)
+    return geo, {"immunoglobulin": rows}, params
+
+
+def test_analyse_hand_built_table(small):
+    geo, tables, params = small
+    eng = myo.analyse(tables, geo.england, params, FY, geo)
+    # 2016/17 maintenance: patient 1 (13 courses of 160 g), 2 (13 of 120 g), 4 (13 of 200 g; 4-weekly from
+    # 7 April 2015, so 13 courses fall in 2016/17 too). Grams: 13 x (160 + 120 + 200) = 6,240 = £212,160.
+    # Saving at 50%: 0.5 x (212,160 - 3 x 3,780) = £100,410; at 25% and 75%: £50,205 and £150,615.
+    assert eng.kpi("Myositis patients on maintenance IVIg").value == 3
+    assert eng.kpi("Myositis patients given IVIg").value == 4
+    assert eng.opportunity_gbp.moderate == pytest.approx(100_410)
+    assert eng.opportunity_gbp.low == pytest.approx(50_205)
+    assert eng.opportunity_gbp.high == pytest.approx(150_615)
+    lon = myo.analyse(tables, geo.get("LON"), params, FY, geo)
+    nw = myo.analyse(tables, geo.get("NW"), params, FY, geo)
+    # hubs add up to England: London 0.5 x (13 x 280 x 34 - 2 x 3,780) = £58,100; North West £42,310
+    assert lon.opportunity_gbp.moderate == pytest.approx(58_100)
+    assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
+    providers = lon.tables["providers"].frame.set_index("Provider")
+    assert providers["Saving (moderate)"].iloc[-1] == 0.0  # the induction-only provider saves nothing
+    assert eng.measure.funnel.data["unit"].nunique() == 3
+
+
+def test_analyse_an_area_with_no_myositis_patients_is_a_data_error(small):
+    geo, tables, params = small
+    with pytest.raises(DataError, match="no myositis immunoglobulin episodes for South West"):
+        myo.analyse(tables, geo.get("SW"), params, FY, geo)
+
+
+def test_analyse_a_year_without_data_is_a_data_error(small):
+    geo, tables, params = small
+    with pytest.raises(DataError, match="no myositis immunoglobulin episodes in 2018/19"):
+        myo.analyse(tables, geo.england, params, Period.financial_year("2018/19"), geo)
