@@ -1,0 +1,233 @@
+"""Scheme 19: a coordinated network for specialised rheumatology (Menu of Opportunities, chapter 19).
+
+Lupus (SLE) and systemic vasculitis are rare multisystem diseases that need coordinated multidisciplinary care. The
+Menu expects a coordinated network (specialised centres as hubs, sharing care with spokes under agreed protocols
+and referral thresholds) to cut by 15-20% the number of these patients who progress to end-stage renal replacement
+therapy (RRT): each case avoided saves £30,000 a year, and an estimated minimum of 12 cases avoided is £360,000.
+The saving is to be calculated from registry data on at least 90% of patients on high-cost drugs.
+
+The saving here: at each provider, its patients with renal involvement who are at risk of progression and cared
+for outside a coordinated network, times England's yearly rate of progression to RRT among such patients (the
+progressions expected there), times the reduction, times the yearly cost of a case. Nationally the expected
+progressions are exactly those observed (80 in 2017/18, whose 15% is the Menu's 12 cases); using England's rate at
+each provider keeps a hub's figure from hanging on a handful of chance cases, and from revealing them. Patients
+already cared for within a network (at its hub or a spoke) have its benefit already and count for nothing, so a
+provider whose patients are all in a network saves nothing and nothing is netted off. Registry completeness
+(high-cost drug starts submitted to the registry, against 90%) is the measure compared across providers and
+followed month by month.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..config import SchemeParams
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("rheumatology_patients",)
+ASSUMPTIONS = {"reduction_share": "share", "cost_per_case": "gbp_per_case", "registry_target": "share"}
+NETWORK = {"hub": "Hub (specialised centre)", "spoke": "Spoke (shared care)", "outside": "Outside a network"}
+
+
+def in_network(status: pd.Series) -> pd.Series:
+    """Cared for within a coordinated network: at its hub or at a spoke sharing care with it."""
+    return status.isin(["hub", "spoke"])
+
+
+def known_by(patients: pd.DataFrame, period: Period) -> pd.Series:
+    """Diagnosed by the end of the year."""
+    return patients["diagnosis_date"] < period.end + pd.Timedelta(days=1)
+
+
+def at_risk(patients: pd.DataFrame, period: Period) -> pd.Series:
+    """Renal involvement, diagnosed by the end of the year, and not on RRT before it began."""
+    not_yet = patients["rrt_date"].isna() | (patients["rrt_date"] >= period.start)
+    return known_by(patients, period) & (patients["renal_involvement"] == "Y") & not_yet
+
+
+def started_rrt(patients: pd.DataFrame, period: Period) -> pd.Series:
+    return period.mask(patients["rrt_date"])
+
+
+def expected_progressions(at_risk_outside: float, england_rate: float) -> float:
+    """Progressions to RRT expected among patients at risk outside a network, at England's yearly rate."""
+    return at_risk_outside * england_rate
+
+
+def avoided_cases(progressions: float, reduction: float) -> float:
+    """Progressions to RRT a network would avoid: the Menu's 15-20% of those now cared for outside one."""
+    return progressions * reduction
+
+
+def saving(cases: float, cost_per_case: float) -> float:
+    """A year's cost of RRT for each case avoided (the Menu: £30,000 a case a year)."""
+    return cases * cost_per_case
+
+
+def provider_counts(patients: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Per provider: patients known by the year's end, those outside a network, renal patients at risk (all and
+    outside a network) and RRT starts (all and outside a network)."""
+    df = patients[known_by(patients, period)]
+    outside = ~in_network(df["network_status"])
+    risk, rrt = at_risk(df, period), started_rrt(df, period)
+    by = df["provider_code"]
+    return pd.DataFrame({
+        "patients": by.value_counts(), "outside": outside.groupby(by).sum(),
+        "at_risk": risk.groupby(by).sum(), "at_risk_outside": (risk & outside).groupby(by).sum(),
+        "rrt": rrt.groupby(by).sum(), "rrt_outside": (rrt & outside).groupby(by).sum(),
+    }).astype(int).sort_index()
+
+
+def network_table(patients: pd.DataFrame, hcd: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Patients, renal progression and registry completeness by network status, with a total row."""
+    df = patients[known_by(patients, period)]
+    rows = []
+    for label, keep, keep_hcd in [*((NETWORK[s], df["network_status"] == s, hcd["network_status"] == s)
+                                    for s in NETWORK),
+                                  ("All patients", df["network_status"].notna(), hcd["network_status"].notna())]:
+        part, drugs = df[keep], hcd[keep_hcd]
+        rows.append({"Network status": label, "Patients": len(part), "At risk": int(at_risk(part, period).sum()),
+                     "Started RRT": int(started_rrt(part, period).sum()), "High-cost drug starts": len(drugs),
+                     "In the registry": int(drugs["registered"].sum())})
+    out = pd.DataFrame(rows)
+    out["Share of those at risk starting RRT"] = out["Started RRT"] / out["At risk"].where(out["At risk"] > 0)
+    out["Registry completeness"] = out["In the registry"] / out["High-cost drug starts"].where(
+        out["High-cost drug starts"] > 0)
+    return out
+
+
+def progression_by_status(patients: pd.DataFrame, years: list[Period]) -> pd.DataFrame:
+    """Yearly RRT starts per patient at risk, by network status, pooled over `years` (England: enough cases)."""
+    rows = []
+    for status, label in NETWORK.items():
+        part = patients[patients["network_status"] == status]
+        starts = sum(int(started_rrt(part, y).sum()) for y in years)
+        risk = sum(int(at_risk(part, y).sum()) for y in years)
+        rows.append({"Network status": label, "Started RRT": starts, "Patient-years at risk": risk,
+                     "Share a year": starts / risk if risk else 0.0})
+    return pd.DataFrame(rows)
+
+
+def financial_years(dates: pd.Series) -> list[Period]:
+    first, last = dates.min(), dates.max()
+    start = first.year if first.month >= 4 else first.year - 1
+    end = last.year if last.month >= 4 else last.year - 1
+    return [Period.financial_year(f"{y}/{(y + 1) % 100:02d}") for y in range(start, end + 1)]
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    target = a["registry_target"].moderate
+    patients = tables["rheumatology_patients"]
+    hcd = patients[patients["hcd_start_date"].notna()].copy()
+    hcd["registered"] = hcd["hcd_registered"] == "Y"
+    hcd_year = in_period(hcd, "hcd_start_date", period, "high-cost drug starts")
+    local = area_rows(patients[known_by(patients, period)], area, "patients with lupus or vasculitis")
+    measure = proportion_measure(
+        hcd, flag="registered", date="hcd_start_date", area=area, period=period,
+        name="Share of high-cost drug starts recorded in the registry", higher_is_better=True, target=target,
+        denominator_label="patients starting a high-cost drug")
+    local_hcd = hcd_year[hcd_year["provider_code"].isin(local["provider_code"].unique())]
+
+    national = provider_counts(patients, period)
+    england_rate = safe_share(national["rrt_outside"].sum(), national["at_risk_outside"].sum()) or 0.0
+    counts = provider_counts(local, period)
+    counts["expected"] = [expected_progressions(k, england_rate) for k in counts["at_risk_outside"]]
+    progressions = float(counts["expected"].sum())
+    cases = Range.of(lambda s: avoided_cases(progressions, a["reduction_share"].value(s)))
+    gbp = Range.of(lambda s: saving(cases.get(s), a["cost_per_case"].value(s)))
+
+    n, risk = len(local), int(counts["at_risk"].sum())
+    kpis = [
+        KPI("Patients with lupus or vasculitis", float(n), "count", note="diagnosed by the end of the year"),
+        KPI("Patients cared for within a coordinated network", safe_share(n - counts["outside"].sum(), n), "share",
+            None, True, "at a hub or a spoke of the network"),
+        KPI("Patients with renal involvement at risk of progression", float(risk), "count",
+            note="not on renal replacement therapy when the year began"),
+        KPI("Patients starting renal replacement therapy", float(counts["rrt"].sum()), "count", None, False,
+            "Menu: each case avoided saves £30,000 a year"),
+        KPI("Patients starting renal replacement therapy outside a network", float(counts["rrt_outside"].sum()),
+            "count", None, False, "the patients the Menu's 15-20% reduction applies to"),
+        KPI("England: patients at risk outside a network starting renal replacement therapy", england_rate,
+            "share", None, False, "the yearly rate that gives each provider's expected progressions"),
+        KPI("High-cost drug starts recorded in the registry", safe_share(local_hcd["registered"].sum(),
+                                                                         len(local_hcd)), "share", target, True,
+            "Menu: savings are calculated from registry data on 90% of patients on high-cost drugs"),
+        KPI("Patients starting a high-cost drug", float(len(local_hcd)), "count"),
+    ]
+
+    g = local_hcd.groupby("provider_code")
+    reduction, cost = a["reduction_share"].moderate, a["cost_per_case"].moderate
+    prov = pd.DataFrame({
+        "Patients": counts["patients"], "Outside a network": counts["outside"],
+        "Share outside a network": counts["outside"] / counts["patients"],
+        "Renal, at risk, outside a network": counts["at_risk_outside"],
+        "Started RRT outside a network": counts["rrt_outside"],
+        "Expected RRT starts outside a network": counts["expected"],
+        "High-cost drug starts": g.size().reindex(counts.index, fill_value=0),
+        "In the registry": g["registered"].sum().reindex(counts.index, fill_value=0).astype(int),
+    })
+    prov["Registry completeness"] = prov["In the registry"] / prov["High-cost drug starts"].where(
+        prov["High-cost drug starts"] > 0)
+    prov["Cases avoided (moderate)"] = [avoided_cases(k, reduction) for k in counts["expected"]]
+    prov["Saving (moderate)"] = [saving(c, cost) for c in prov["Cases avoided (moderate)"]]
+    prov = provider_table(prov, measure, geography)
+
+    years = financial_years(hcd["hcd_start_date"])
+    by_status = progression_by_status(patients, years)
+    within = by_status[by_status["Network status"] != NETWORK["outside"]]
+    outside = by_status.loc[by_status["Network status"] == NETWORK["outside"], "Share a year"].iloc[0]
+    within_share = safe_share(within["Started RRT"].sum(), within["Patient-years at risk"].sum()) or 0.0
+    span = f"{years[0].label} to {years[-1].label}"
+
+    # unit "cases" (not "count") so that a hub's fraction of a case prints with its decimals
+    outputs = [("Expected RRT starts outside a network", "cases", Range(progressions, progressions, progressions)),
+               ("Progressions to RRT avoided", "cases", cases), ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["rheumatology_network"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp, quantities=[Quantity("Progressions to renal replacement therapy avoided", "cases",
+                                                  cases)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: patients with lupus or vasculitis, progression to renal "
+                               f"replacement therapy and registry completeness, {period.label}", prov,
+                               counts=("Patients", "Outside a network", "Renal, at risk, outside a network",
+                                       "Started RRT outside a network", "High-cost drug starts", "In the registry"),
+                               rates={"Share outside a network": ("Outside a network", "Patients"),
+                                      "Registry completeness": ("In the registry", "High-cost drug starts")},
+                               money=("Saving (moderate)",),
+                               numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)")),
+            "network": Table(f"{area.name}: patients with lupus or vasculitis by network status, {period.label}",
+                             network_table(local, local_hcd, period),
+                             counts=("Patients", "At risk", "Started RRT", "High-cost drug starts", "In the registry"),
+                             rates={"Share of those at risk starting RRT": ("Started RRT", "At risk"),
+                                    "Registry completeness": ("In the registry", "High-cost drug starts")}),
+        },
+        charts={"progression": Chart(
+            "bar", by_status, x="Network status", y="Share a year",
+            title=f"Patients at risk starting RRT each year, England, {span}",
+            value_label="Share of patients at risk starting RRT in a year", value_format="percent",
+            finding=f"Across England from {span}, {outside:.1%} of patients with renal involvement cared for outside "
+                    f"a coordinated network started renal replacement therapy each year, against {within_share:.1%} "
+                    "of those within one.")},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "Each case avoided saves the cost of renal replacement therapy every year it stays avoided; the figure "
+            "is one year's cost, so the value of the network grows over the years.",
+            "Only the Menu's renal saving is counted. Its 15-20% reductions in high-cost drug costs and in other "
+            "long-term care (lung, vision) are not, so the figure is a floor.",
+            "Patients at a hub or a spoke are taken to have the network's benefit already; the reduction applies "
+            "only to those outside a network, as the registry records them.",
+            "Few patients start renal replacement therapy in a year, so each provider's expected progressions use "
+            "England's rate for patients outside a network rather than its own handful of cases; the chart pools "
+            "three years across England for the same reason.",
+            "Where fewer than 90% of high-cost drug starts are in the registry, the Menu's condition for "
+            "calculating the saving is not met and the registry may miss patients.",
+            "Clinician time to set up the network's multidisciplinary teams is a cost that is not counted.",
+        ],
+        data_months=(hcd["hcd_start_date"].min(), hcd["hcd_start_date"].max()),
+        area_providers=area.providers,
+    )

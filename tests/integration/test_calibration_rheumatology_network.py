@@ -1,0 +1,52 @@
+"""Scheme 19 on the default synthetic data reproduces the Menu of Opportunities' figures, and hubs add up."""
+from __future__ import annotations
+
+import pytest
+
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes.registry import analyse
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def england(default_data):
+    return analyse("rheumatology_network", "ENG", default_data)
+
+
+def test_menu_minimum_12_cases_and_360000_pounds(england):
+    # Menu ch. 19: a 15-20% reduction in progression to end-stage RRT; 'estimated minimum 12 cases avoided amounts
+    # to £360,000' (15% of 80 progressions outside a network, at £30,000 a case a year); 20% gives 16 and £480,000
+    assert england.period.label == "2017/18"
+    assert england.kpi("Patients starting renal replacement therapy outside a network").value == 80
+    cases = england.quantities[0].values
+    assert cases.low == pytest.approx(12.0)
+    assert england.opportunity_gbp.low == pytest.approx(360_000)
+    assert cases.high == pytest.approx(16.0)
+    assert england.opportunity_gbp.high == pytest.approx(480_000)
+    assert england.opportunity_gbp.low < england.opportunity_gbp.moderate < england.opportunity_gbp.high
+
+
+def test_registry_completeness_falls_short_of_90_percent(england):
+    # Menu ch. 19: savings calculated from data on 90% of patients on high-cost drugs; the synthetic registry
+    # reaches about 78% in 2017/18, better at hubs than outside a network
+    kpi = england.kpi("High-cost drug starts recorded in the registry")
+    assert kpi.target == 0.90
+    assert kpi.value == pytest.approx(0.78, abs=0.03)
+    assert kpi.met is False
+    network = england.tables["network"].frame.set_index("Network status")
+    assert (network.loc["Hub (specialised centre)", "Registry completeness"]
+            > network.loc["Outside a network", "Registry completeness"])
+
+
+def test_progression_is_lower_within_a_network(england):
+    chart = england.charts["progression"].frame.set_index("Network status")["Share a year"]
+    assert chart["Outside a network"] > chart["Spoke (shared care)"]
+    assert chart["Outside a network"] > chart["Hub (specialised centre)"]
+
+
+def test_hubs_add_up_to_england_and_differ(england, default_data):
+    hubs = [analyse("rheumatology_network", h.code, default_data) for h in load_geography().hubs()]
+    assert sum(r.opportunity_gbp.moderate for r in hubs) == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)
+    shares = [r.kpi("Patients cared for within a coordinated network").value for r in hubs]
+    assert max(shares) - min(shares) > 0.2  # networks are at different stages in different hubs

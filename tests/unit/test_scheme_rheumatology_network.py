@@ -1,0 +1,123 @@
+"""Scheme 19, a coordinated network for specialised rheumatology: the arithmetic against hand-checked figures."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import rheumatology_network as rh
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+
+FY = Period.financial_year("2017/18")
+
+
+def test_menu_figure_12_cases_360000_pounds():
+    # Menu ch. 19: a 15% reduction; 'estimated minimum 12 cases avoided amounts to £360,000' at £30,000 a case a
+    # year. 12 is 15% of 80 progressions: 80 x 0.15 = 12 cases, 12 x 30,000 = £360,000.
+    assert rh.avoided_cases(80, 0.15) == pytest.approx(12.0)
+    assert rh.saving(rh.avoided_cases(80, 0.15), 30_000) == pytest.approx(360_000)
+    # the top of the Menu's 15-20%: 80 x 0.20 = 16 cases, £480,000
+    assert rh.saving(rh.avoided_cases(80, 0.20), 30_000) == pytest.approx(480_000)
+
+
+def test_expected_progressions_apply_englands_rate():
+    # 4,000 patients at risk outside a network in England, 80 started RRT: a rate of 2% a year.
+    # A provider with 150 of them expects 150 x 0.02 = 3 progressions; England's total is the 80 observed.
+    rate = 80 / 4_000
+    assert rh.expected_progressions(150, rate) == pytest.approx(3.0)
+    assert rh.expected_progressions(4_000, rate) == pytest.approx(80.0)
+    assert rh.expected_progressions(0, rate) == 0.0
+
+
+def patient(pid, provider, status, diagnosed="2010-05-01", renal="Y", rrt=None, drug="none", start=None, reg="N"):
+    return {"patient_id": pid, "provider_code": provider, "condition": "SLE", "diagnosis_date": pd.Timestamp(diagnosed),
+            "network_status": status, "renal_involvement": renal, "rrt_date": pd.Timestamp(rrt) if rrt else pd.NaT,
+            "high_cost_drug": drug, "hcd_start_date": pd.Timestamp(start) if start else pd.NaT, "hcd_registered": reg}
+
+
+def test_at_risk_and_started_rrt():
+    df = pd.DataFrame([
+        patient("a", "X", "outside"),                                # at risk all year
+        patient("b", "X", "outside", rrt="2017-09-01"),              # at risk, starts RRT in the year
+        patient("c", "X", "outside", rrt="2016-09-01"),              # on RRT before the year: not at risk
+        patient("d", "X", "outside", renal="N"),                     # no renal involvement
+        patient("e", "X", "spoke", diagnosed="2018-03-31"),          # diagnosed on the year's last day: at risk
+        patient("f", "X", "hub", diagnosed="2018-04-01"),            # diagnosed after the year: not known yet
+    ])
+    assert rh.known_by(df, FY).tolist() == [True, True, True, True, True, False]
+    assert rh.at_risk(df, FY).tolist() == [True, True, False, False, True, False]
+    assert rh.started_rrt(df, FY).tolist() == [False, True, False, False, False, False]
+    assert rh.in_network(df["network_status"]).tolist() == [False] * 4 + [True, True]
+    counts = rh.provider_counts(df, FY)
+    # 5 known patients, 4 outside a network, 3 at risk (a, b, e) of whom 2 outside, 1 RRT start, outside
+    assert counts.loc["X"].to_dict() == {"patients": 5, "outside": 4, "at_risk": 3, "at_risk_outside": 2, "rrt": 1,
+                                         "rrt_outside": 1}
+
+
+def small_registry() -> pd.DataFrame:
+    """LON-P01: 10 renal patients outside a network, 2 start RRT in 2017/18. NW-P01: 10 at its hub, 1 starts RRT.
+
+    England's rate outside a network is 2 / 10 = 20% a year; LON-P01 expects 10 x 0.2 = 2 progressions.
+    Each provider also starts 4 patients on a high-cost drug over several months, 3 of them registered.
+    """
+    rows = []
+    for i in range(10):
+        rows.append(patient(f"L{i}", "LON-P01", "outside", rrt="2017-06-01" if i < 2 else None))
+        rows.append(patient(f"N{i}", "NW-P01", "hub", rrt="2017-07-01" if i < 1 else None))
+    for i in range(4):
+        for p in ("L", "N"):
+            row = patient(f"{p}D{i}", "LON-P01" if p == "L" else "NW-P01", "outside" if p == "L" else "hub",
+                          renal="N", drug="rituximab", start=f"2017-{5 + i:02d}-15", reg="Y" if i < 3 else "N")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_scheme_params("rheumatology_network", rh.ASSUMPTIONS)
+
+
+def test_analyse_counts_only_patients_outside_a_network(params):
+    geo = load_geography()
+    tables = {"rheumatology_patients": small_registry()}
+    eng = rh.analyse(tables, geo.get("ENG"), params, FY, geo)
+    # England: 2 expected progressions outside a network; low 15% = 0.3 cases = £9,000, high 20% = 0.4 = £12,000
+    assert eng.quantities[0].values.low == pytest.approx(0.3)
+    assert eng.opportunity_gbp.low == pytest.approx(9_000)
+    assert eng.opportunity_gbp.high == pytest.approx(12_000)
+    prov = eng.tables["providers"].frame.set_index("Provider")
+    assert prov.loc["NW-P01", "Saving (moderate)"] == 0.0  # all its patients are in a network: nothing to gain
+    # moderate 17.5%: 2 x 0.175 = 0.35 cases, x £30,000 = £10,500
+    assert prov.loc["LON-P01", "Saving (moderate)"] == pytest.approx(10_500)
+    assert eng.kpi("High-cost drug starts recorded in the registry").value == pytest.approx(6 / 8)
+    assert eng.kpi("High-cost drug starts recorded in the registry").met is False  # 75% against 90%
+    # the hubs add up to England
+    lon = rh.analyse(tables, geo.get("LON"), params, FY, geo)
+    nw = rh.analyse(tables, geo.get("NW"), params, FY, geo)
+    assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
+    assert nw.opportunity_gbp.moderate == 0.0
+    network = eng.tables["network"].frame.set_index("Network status")
+    assert network.loc["Outside a network", "Share of those at risk starting RRT"] == pytest.approx(0.2)
+    assert network.loc["All patients", "Patients"] == 28
+
+
+def test_an_area_without_patients_is_a_data_error(params):
+    geo = load_geography()
+    with pytest.raises(DataError, match="no patients with lupus or vasculitis for South West"):
+        rh.analyse({"rheumatology_patients": small_registry()}, geo.get("SW"), params, FY, geo)
+
+
+def test_a_year_without_data_is_a_data_error(params):
+    geo = load_geography()
+    with pytest.raises(DataError, match="no high-cost drug starts in 2015/16"):
+        rh.analyse({"rheumatology_patients": small_registry()}, geo.get("ENG"), params,
+                   Period.financial_year("2015/16"), geo)
+
+
+def test_financial_years_cover_the_data():
+    dates = pd.Series(pd.to_datetime(["2015-04-03", "2016-12-01", "2018-03-30"]))
+    assert [p.label for p in rh.financial_years(dates)] == ["2015/16", "2016/17", "2017/18"]
