@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+from collections import OrderedDict
 import warnings
 from pathlib import Path
 
@@ -187,11 +189,31 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
              "examples": list(zip(bad.index[:MAX_EXAMPLES], bad.iloc[:MAX_EXAMPLES]))}]
 
 
+# Validated tables kept in memory, so a process that runs many notebooks (a warm kernel) reads and validates each
+# file once. Keyed by the file's identity (path, size, modification time), so a changed file is read again.
+_CACHE: OrderedDict[tuple, tuple[pd.DataFrame, object]] = OrderedDict()
+CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "4"))  # 0 turns the cache off
+
+
 def load_table(data_dir: Path, name: str, geography: Geography | None = None) -> pd.DataFrame:
-    """Find, read and validate one input table (the whole of England: benchmarks need every provider)."""
+    """Find, read and validate one input table (the whole of England: benchmarks need every provider).
+
+    Returns a copy the caller may change freely; the validated original stays in the cache.
+    """
     spec = TABLES[name]
     path = find_table(Path(data_dir), name)
-    return validate_table(read_file(path), spec, path, geography)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, id(geography))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key][0].copy()
+    df = validate_table(read_file(path), spec, path, geography)
+    if CACHE_TABLES > 0:
+        _CACHE[key] = (df, geography)  # the geography is held so its id cannot be reused by another object
+        while len(_CACHE) > CACHE_TABLES:
+            _CACHE.popitem(last=False)
+        return df.copy()
+    return df
 
 
 def sha256_file(path: Path) -> str:

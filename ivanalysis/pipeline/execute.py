@@ -116,9 +116,15 @@ def _publish(tmp: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIMEOUT_S) -> RunOutcome:
-    """Run one notebook for one geography with papermill. Never raises: a failure is an outcome."""
+def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIMEOUT_S, warm: bool = True
+                ) -> RunOutcome:
+    """Run one notebook for one geography with papermill. Never raises: a failure is an outcome.
+
+    warm: on this process's kept kernel (pipeline/warm.py), else on a new kernel of its own, as plain papermill.
+    """
     import papermill
+
+    from .warm import ENGINE, KERNEL_ARGS
 
     start = time.time()
     tmp = runs_dir() / ".tmp" / f"{spec.scheme}-{spec.geography}-{uuid.uuid4().hex[:8]}"
@@ -132,9 +138,9 @@ def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
             papermill.execute_notebook(
                 spec.notebook, str(out_nb), parameters=spec.parameters(tmp), kernel_name="python3",
                 cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
-                execution_timeout=timeout_s, report_mode=False,
+                execution_timeout=timeout_s, report_mode=False, engine_name=ENGINE if warm else None,
                 # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                extra_arguments=KERNEL_ARGS)
         if not (tmp / RESULTS).exists():
             raise RuntimeError("the notebook finished without writing results.json (is page.record() its last cell?)")
         _finish_notebook(out_nb, spec)
@@ -192,7 +198,7 @@ class InlineExecutor(Executor):
 
 
 def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executor], *, force: bool = False,
-                on_done: Callable[[RunOutcome], None] | None = None) -> list[RunOutcome]:
+                on_done: Callable[[RunOutcome], None] | None = None, warm: bool = True) -> list[RunOutcome]:
     """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome."""
     specs = list(specs)
     hasher = FileHasher()
@@ -214,7 +220,7 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
     if not todo:
         return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
     with executor_factory() as pool:
-        futures: dict[Future, RunSpec] = {pool.submit(execute_run, spec, key): spec for spec, key in todo}
+        futures: dict[Future, RunSpec] = {pool.submit(execute_run, spec, key, CELL_TIMEOUT_S, warm): spec for spec, key in todo}
         for fut in as_completed(futures):
             try:
                 outcome = fut.result()
