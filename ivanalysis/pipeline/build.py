@@ -53,7 +53,7 @@ def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs:
         if book_too:
             t = time.time()
             try:
-                built = book.build(data, force=force)
+                built = book.build(data, force=force, jobs=jobs)
                 console.print(f"book {'built' if built else 'unchanged'}: {book.html_dir() / 'index.html'} "
                               f"({time.time() - t:.1f} s)")
             except book.BookError as exc:
