@@ -121,7 +121,8 @@ def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holdi
 @app.command()
 def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`)"),
         geography: str = typer.Option(..., "--geography", "-g", help="geography code, e.g. ENG or LON"),
-        data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="your extract (CSV or Parquet)"),
+        data_dir: Optional[str] = typer.Option(None, "--data-dir",
+                                               help="your extract (CSV or Parquet): a folder or an fsspec URL"),
         scenario: str = typer.Option("moderate", help="low | moderate | high"),
         period: Optional[str] = typer.Option(None, help="financial year, e.g. 2016/17"),
         force: bool = typer.Option(False, help="run even if the cached output is up to date")) -> None:
@@ -135,7 +136,7 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     try:
         specs = plan([scheme], [geography], scenario=scenario, data_dir=data_dir, period=period)
         with build_lock():
-            outcomes = execute_all(specs, InlineExecutor, force=force)
+            outcomes = execute_all(specs, InlineExecutor, force=force, warm=False)  # one run: nothing to reuse
     except IVError as exc:
         _fail(exc)
     o = outcomes[0]
@@ -159,15 +160,20 @@ def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="s
           geographies: Optional[List[str]] = typer.Option(None, "--geographies", help="codes (default: ENG and hubs)"),
           jobs: int = typer.Option(0, "--jobs", "-j", help="parallel runs (default: one per core)"),
           force: bool = typer.Option(False, help="execute every run even if cached"),
-          data_dir: Optional[Path] = typer.Option(None, "--data-dir"),
+          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="a folder, or an fsspec URL (s3://...) "
+                                                  "that every worker can read"),
           scenario: str = typer.Option("moderate"),
-          book: bool = typer.Option(True, "--book/--no-book", help="build the HTML book after the runs")) -> None:
+          book: bool = typer.Option(True, "--book/--no-book", help="build the HTML book after the runs"),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="run on this Dask cluster "
+                                                  "(tcp://HOST:PORT) instead of local processes"),
+          warm: bool = typer.Option(True, "--warm/--cold", help="reuse a warm kernel per worker (default), or a "
+                                    "new kernel for every run as plain papermill")) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
     from .pipeline.build import build_all
 
     try:
         ok = build_all(schemes, geographies, jobs=jobs or (os.cpu_count() or 1), force=force, data_dir=data_dir,
-                       scenario=scenario, book_too=book, console=out)
+                       scenario=scenario, book_too=book, console=out, scheduler=scheduler, warm=warm)
     except IVError as exc:
         _fail(exc)
     raise typer.Exit(0 if ok else 1)

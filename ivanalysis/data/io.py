@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+from collections import OrderedDict
 import warnings
 from pathlib import Path
 
@@ -18,9 +20,68 @@ MANIFEST = "MANIFEST.json"
 MAX_EXAMPLES = 3
 
 
-def find_table(data_dir: Path, name: str) -> Path:
+class URL(str):
+    """A file or folder addressed by an fsspec URL (s3://, gs://, abfs://, file:// ...), so that workers on other
+    machines can read the same data. It offers the few Path methods the loaders use."""
+
+    def _fs(self):
+        import fsspec
+
+        return fsspec.core.url_to_fs(str(self))
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        n = self.name
+        return n[n.rfind("."):] if "." in n else ""
+
+    def __truediv__(self, other) -> "URL":
+        return URL(f"{self.rstrip('/')}/{other}")
+
+    def resolve(self) -> "URL":
+        return self
+
+    def exists(self) -> bool:
+        fs, path = self._fs()
+        return fs.exists(path)
+
+    def is_dir(self) -> bool:
+        fs, path = self._fs()
+        return fs.isdir(path)
+
+    def open(self, mode: str = "rb"):
+        fs, path = self._fs()
+        return fs.open(path, mode)
+
+    def read_bytes(self) -> bytes:
+        with self.open("rb") as fh:
+            return fh.read()
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.read_bytes().decode(encoding)
+
+    def stat(self):
+        """Size and a change marker (modification time, or the store's ETag / version, hashed)."""
+        from types import SimpleNamespace
+
+        fs, path = self._fs()
+        info = fs.info(path)
+        marker = info.get("mtime") or info.get("LastModified") or info.get("ETag") or fs.ukey(path)
+        return SimpleNamespace(st_size=int(info.get("size") or 0),
+                               st_mtime_ns=int(hashlib.sha256(str(marker).encode()).hexdigest()[:15], 16))
+
+
+def location(where: str | Path) -> Path | URL:
+    """A data folder or file: a local path, or an fsspec URL when it has a scheme (`s3://bucket/extract`)."""
+    return URL(str(where)) if "://" in str(where) else Path(where)
+
+
+def find_table(data_dir: Path | URL, name: str) -> Path | URL:
     """The one file holding table `name` in `data_dir`: `<name>.parquet` or `<name>.csv`."""
-    data_dir = Path(data_dir)
+    data_dir = location(data_dir)
     if not data_dir.is_dir():
         raise DataError(f"data directory {data_dir} does not exist", file=str(data_dir))
     found = [data_dir / f"{name}{s}" for s in SUFFIXES if (data_dir / f"{name}{s}").exists()]
@@ -35,15 +96,16 @@ def find_table(data_dir: Path, name: str) -> Path:
 
 def read_file(path: Path) -> pd.DataFrame:
     """Read the file as it is; CSV cells are read as text so that the schema reports values it cannot convert."""
+    source = str(path) if isinstance(path, URL) else path  # pandas reads fsspec URLs itself
     try:
         if path.suffix == ".parquet":
-            df = pd.read_parquet(path)
+            df = pd.read_parquet(source)
         else:
             with warnings.catch_warnings():
                 # index_col=False: a first row longer than the header would otherwise silently become the index and
                 # shift every column; pandas then only warns (and drops the extra cells), so that warning is an error
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
+                df = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
                                  index_col=False)
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
@@ -195,16 +257,36 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
     return problems
 
 
+# Validated tables kept in memory, so a process that runs many notebooks (a warm kernel) reads and validates each
+# file once. Keyed by the file's identity (path, size, modification time), so a changed file is read again.
+_CACHE: OrderedDict[tuple, tuple[pd.DataFrame, object]] = OrderedDict()
+CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "4"))  # 0 turns the cache off
+
+
 def load_table(data_dir: Path, name: str, geography: Geography | None = None) -> pd.DataFrame:
-    """Find, read and validate one input table (the whole of England: benchmarks need every provider)."""
+    """Find, read and validate one input table (the whole of England: benchmarks need every provider).
+
+    Returns a copy the caller may change freely; the validated original stays in the cache.
+    """
     spec = TABLES[name]
-    path = find_table(Path(data_dir), name)
-    return validate_table(read_file(path), spec, path, geography)
+    path = find_table(data_dir, name)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, id(geography))
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key][0].copy()
+    df = validate_table(read_file(path), spec, path, geography)
+    if CACHE_TABLES > 0:
+        _CACHE[key] = (df, geography)  # the geography is held so its id cannot be reused by another object
+        while len(_CACHE) > CACHE_TABLES:
+            _CACHE.popitem(last=False)
+        return df.copy()
+    return df
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path | URL) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with path.open("rb") if isinstance(path, URL) else open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -212,7 +294,7 @@ def sha256_file(path: Path) -> str:
 
 def read_manifest(data_dir: Path) -> dict:
     """The data set's MANIFEST.json (written by `ivanalysis synth`); {} for an analyst's own extract."""
-    path = Path(data_dir) / MANIFEST
+    path = location(data_dir) / MANIFEST
     if not path.exists():
         return {}
     try:

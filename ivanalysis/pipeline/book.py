@@ -419,7 +419,7 @@ def stage(data_dir: Path) -> Stage:
     return st
 
 
-def build(data_dir: Path, *, force: bool = False, log=print) -> bool:
+def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> bool:
     """Stage the sources and run jupyter-book (-W: any warning fails). Returns False when skipped as unchanged."""
     st = stage(data_dir)
     digest = st.digest()
@@ -427,11 +427,9 @@ def build(data_dir: Path, *, force: bool = False, log=print) -> bool:
     if not force and (html_dir() / "index.html").exists() and digest_file.exists() \
             and digest_file.read_text().strip() == digest:
         return False
-    exe = Path(sys.executable).parent / "jupyter-book"
     src = stage_dir()
-    # jupyter-book writes to <path-output>/_build/html: the build folder's parent
-    cmd = [str(exe), "build", str(src), "--config", str(src / "_config.yml"), "--toc", str(src / "_toc.yml"),
-           "--path-output", str(build_dir().parent), "-W", "--keep-going", "-q"]
+    # as `jupyter-book build SRC --path-output <parent of _build> -W --keep-going -q`, with parallel Sphinx jobs
+    cmd = [sys.executable, "-m", "ivanalysis.pipeline.sphinx_build", str(src), str(build_dir()), str(jobs)]
     if force:
         cmd.append("--all")
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)

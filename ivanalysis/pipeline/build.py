@@ -6,12 +6,14 @@ good outputs; the command exits non-zero when anything failed.
 from __future__ import annotations
 
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..data.io import location
+from ..errors import ConfigError
 from ..paths import default_data_dir
 from . import book
 from .execute import InlineExecutor, RunOutcome, execute_all
@@ -19,18 +21,43 @@ from .lock import build_lock
 from .plan import plan
 
 
-def executor_factory(jobs: int):
+class DaskExecutor(Executor):
+    """The runs on an existing Dask cluster (`tcp://host:port`): Dask's own concurrent.futures executor, with the
+    client closed when the runs are done. Each worker keeps its own warm kernel; give workers one thread each."""
+
+    def __init__(self, address: str):
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        self._executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait=wait)
+        self.client.close()
+
+
+def executor_factory(jobs: int, scheduler: str | None = None):
+    if scheduler:
+        return lambda: DaskExecutor(scheduler)
     if jobs <= 1:
         return InlineExecutor
     return lambda: ProcessPoolExecutor(max_workers=jobs)
 
 
 def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs: int, force: bool = False,
-              data_dir: Path | None = None, scenario: str = "moderate", book_too: bool = True,
-              console: Console | None = None, executor: Executor | None = None) -> bool:
+              data_dir: str | Path | None = None, scenario: str = "moderate", book_too: bool = True,
+              console: Console | None = None, executor: Executor | None = None, scheduler: str | None = None,
+              warm: bool = True) -> bool:
+    """Execute the runs (on `jobs` local processes, or on the Dask cluster at `scheduler`), then build the book."""
     console = console or Console()
     specs = plan(schemes, geographies, scenario=scenario, data_dir=data_dir)
-    data = Path(specs[0].data_dir) if specs else default_data_dir()
+    data = location(specs[0].data_dir) if specs else default_data_dir()
     start = time.time()
     with build_lock():
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -42,8 +69,8 @@ def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs:
                 if o.status == "failed":
                     progress.console.print(f"[red]failed[/] {o.spec.label}")
 
-            factory = (lambda: executor) if executor is not None else executor_factory(jobs)
-            outcomes = execute_all(specs, factory, force=force, on_done=done)
+            factory = (lambda: executor) if executor is not None else executor_factory(jobs, scheduler)
+            outcomes = execute_all(specs, factory, force=force, on_done=done, warm=warm)
         ran = [o for o in outcomes if o.status == "ok"]
         cached = [o for o in outcomes if o.status == "cached"]
         failed = [o for o in outcomes if o.status == "failed"]
@@ -53,7 +80,7 @@ def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs:
         if book_too:
             t = time.time()
             try:
-                built = book.build(data, force=force)
+                built = book.build(data, force=force, jobs=jobs)
                 console.print(f"book {'built' if built else 'unchanged'}: {book.html_dir() / 'index.html'} "
                               f"({time.time() - t:.1f} s)")
             except book.BookError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 import traceback
 import uuid
@@ -17,6 +18,8 @@ from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
+
+import nbformat
 
 from ..errors import IVError
 from ..paths import ROOT, runs_dir
@@ -116,44 +119,87 @@ def _publish(tmp: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIMEOUT_S) -> RunOutcome:
-    """Run one notebook for one geography with papermill. Never raises: a failure is an outcome."""
+@dataclass
+class RunProduct:
+    """What executing a run produced, as file contents: made wherever the run executed (a worker process, or a Dask
+    worker on another machine), published by the build process."""
+
+    spec: RunSpec
+    key: str | None
+    error: str | None
+    duration_s: float
+    files: dict[str, bytes]
+
+
+def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIMEOUT_S, warm: bool = True,
+                notebook=None) -> RunProduct:
+    """Execute one notebook for one geography in a private temporary folder and return its files. Never raises for
+    a failed run (the error is in the product); touches nothing outside its folder, which it removes.
+
+    warm: on this process's kept kernel (pipeline/warm.py), else on a new kernel of its own, as plain papermill.
+    notebook: the notebook itself (so a worker elsewhere needs no copy of it); by default read from spec.notebook.
+    """
     import papermill
 
+    from .warm import ENGINE, KERNEL_ARGS
+
     start = time.time()
+    tmp = Path(tempfile.mkdtemp(prefix=f"ivanalysis-{spec.scheme}-{spec.geography}-"))
+    try:
+        log_path = tmp / "run.log"
+        out_nb = tmp / notebook_file(spec)
+        error = None
+        try:
+            with open(log_path, "w", encoding="utf-8") as log:
+                log.write(f"run {spec.label} scenario={spec.scenario} period={spec.period} data={spec.data_dir}\n")
+                papermill.execute_notebook(
+                    notebook if notebook is not None else spec.notebook, str(out_nb),
+                    parameters=spec.parameters(tmp), kernel_name="python3",
+                    cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
+                    execution_timeout=timeout_s, report_mode=False, engine_name=ENGINE if warm else None,
+                    # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
+                    extra_arguments=KERNEL_ARGS)
+            if not (tmp / RESULTS).exists():
+                raise RuntimeError("the notebook finished without writing results.json (is page.record() its last "
+                                   "cell?)")
+            _finish_notebook(out_nb, spec)
+        except Exception as exc:  # noqa: BLE001 - every failure must become an outcome, never kill the build
+            error = _error_text(exc)
+            with open(log_path, "a", encoding="utf-8") as log:
+                log.write("\nFAILED: " + error + "\n" + "".join(traceback.format_exception(exc)))
+        files = {p.name: p.read_bytes() for p in tmp.iterdir() if p.is_file()}
+    finally:  # also on Ctrl-C or SIGTERM: nothing half-written is left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+    return RunProduct(spec, key, error, time.time() - start, files)
+
+
+def publish_run(product: RunProduct) -> RunOutcome:
+    """Publish a run's files into its run folder in one rename, or record its failure beside the last good output."""
+    spec = product.spec
     tmp = runs_dir() / ".tmp" / f"{spec.scheme}-{spec.geography}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
-    log_path = tmp / "run.log"
-    out_nb = tmp / notebook_file(spec)
-    error = None
     try:
-        with open(log_path, "w", encoding="utf-8") as log:
-            log.write(f"run {spec.label} scenario={spec.scenario} period={spec.period} data={spec.data_dir}\n")
-            papermill.execute_notebook(
-                spec.notebook, str(out_nb), parameters=spec.parameters(tmp), kernel_name="python3",
-                cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
-                execution_timeout=timeout_s, report_mode=False,
-                # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
-        if not (tmp / RESULTS).exists():
-            raise RuntimeError("the notebook finished without writing results.json (is page.record() its last cell?)")
-        _finish_notebook(out_nb, spec)
-    except Exception as exc:  # noqa: BLE001 - every failure must become an outcome, never kill the build
-        error = _error_text(exc)
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write("\nFAILED: " + error + "\n" + "".join(traceback.format_exception(exc)))
-    except BaseException:  # Ctrl-C or SIGTERM: leave nothing half-written behind, and stop
+        for name, content in product.files.items():
+            (tmp / name).write_bytes(content)
+        finished = time.time()
+        info = {"scheme": spec.scheme, "geography": spec.geography,
+                "status": "ok" if product.error is None else "failed", "key": product.key,
+                "duration_s": round(product.duration_s, 2), "finished_at": finished, "error": product.error}
+        if product.error is None:
+            write_json(tmp / RUN_INFO, info)
+            _publish(tmp, spec.run_dir)
+            return RunOutcome(spec, "ok", product.duration_s, None, str(spec.run_dir / "run.log"), product.key,
+                              finished)
+        return _record_failure(spec, tmp, info, product.duration_s, finished)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    duration = time.time() - start
-    finished = time.time()
-    info = {"scheme": spec.scheme, "geography": spec.geography, "status": "ok" if error is None else "failed",
-            "key": key, "duration_s": round(duration, 2), "finished_at": finished, "error": error}
-    if error is None:
-        write_json(tmp / RUN_INFO, info)
-        _publish(tmp, spec.run_dir)
-        return RunOutcome(spec, "ok", duration, None, str(spec.run_dir / "run.log"), key, finished)
-    return _record_failure(spec, tmp, info, duration, finished)
+
+
+def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIMEOUT_S, warm: bool = True
+                ) -> RunOutcome:
+    """Execute one run here and publish it. Never raises: a failure is an outcome."""
+    return publish_run(produce_run(spec, key, timeout_s, warm))
 
 
 def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finished: float) -> RunOutcome:
@@ -192,7 +238,7 @@ class InlineExecutor(Executor):
 
 
 def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executor], *, force: bool = False,
-                on_done: Callable[[RunOutcome], None] | None = None) -> list[RunOutcome]:
+                on_done: Callable[[RunOutcome], None] | None = None, warm: bool = True) -> list[RunOutcome]:
     """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome."""
     specs = list(specs)
     hasher = FileHasher()
@@ -213,11 +259,16 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
     order = {(s.scheme, s.geography): i for i, s in enumerate(specs)}
     if not todo:
         return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
+    notebooks: dict[str, object] = {}  # each notebook read once and sent with its runs
     with executor_factory() as pool:
-        futures: dict[Future, RunSpec] = {pool.submit(execute_run, spec, key): spec for spec, key in todo}
+        futures: dict[Future, RunSpec] = {}
+        for spec, key in todo:
+            if spec.notebook not in notebooks:
+                notebooks[spec.notebook] = nbformat.read(spec.notebook, as_version=4)
+            futures[pool.submit(produce_run, spec, key, CELL_TIMEOUT_S, warm, notebooks[spec.notebook])] = spec
         for fut in as_completed(futures):
             try:
-                outcome = fut.result()
+                outcome = publish_run(fut.result())
             except BaseException as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
                 outcome = RunOutcome(futures[fut], "failed", 0.0, f"worker failed: {type(exc).__name__}: {exc}")
             outcomes.append(outcome)

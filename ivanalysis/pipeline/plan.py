@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from ..config import check_scenario
-from ..data.io import find_table, sha256_file
+from ..data.io import find_table, location, sha256_file
 from ..errors import ConfigError
 from ..geography import load_geography
 from ..paths import PARAMS_DIR, ROOT, default_data_dir, runs_dir
@@ -81,7 +81,8 @@ def plan(schemes: list[str] | None = None, geographies: list[str] | None = None,
         check_notebook_parameters(registry.notebook_path(info))
     codes = _split(geographies) or [a.code for a in geo.run_geographies()]
     areas = [geo.get(c) for c in codes]
-    data = Path(data_dir).resolve() if data_dir else default_data_dir()
+    data = location(data_dir) if data_dir else default_data_dir()
+    data = data.resolve()
     if not data.is_dir():
         raise ConfigError(f"data directory {data} does not exist (run `ivanalysis synth` to create the synthetic set)")
     return [RunSpec(i.id, a.code, scenario, str(data), period, str(registry.notebook_path(i)))
@@ -128,6 +129,6 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
         "package": package_digest(),
         "geography": sha256_file(PARAMS_DIR / "geography.yaml"),
         "assumptions": sha256_file(PARAMS_DIR / "schemes" / f"{spec.scheme}.yaml"),
-        "inputs": {t: hasher(find_table(Path(spec.data_dir), t)) for t in registry.input_tables(spec.scheme)},
+        "inputs": {t: hasher(find_table(spec.data_dir, t)) for t in registry.input_tables(spec.scheme)},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

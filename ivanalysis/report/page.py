@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from ..config import SCENARIOS, check_scenario
-from ..data.io import read_manifest
+from ..data.io import location, read_manifest
 from ..geography import load_geography
 from ..paths import default_data_dir
 from ..schemes import registry
@@ -65,7 +65,7 @@ class SchemePage:
         """Validate the parameters, load and validate the tables, analyse. Errors name what is wrong."""
         check_scenario(scenario)
         geo = load_geography()
-        data = Path(data_dir) if data_dir else default_data_dir()
+        data = location(data_dir) if data_dir else default_data_dir()
         result = registry.analyse(scheme, geo.get(geography).code, data, period, geo)
         parameters = {"scheme": scheme, "geography": geography, "scenario": scenario,
                       "period": result.period.label, "data_dir": display_path(data)}

@@ -30,7 +30,9 @@ def git_state() -> dict:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the project root when it lies inside it (the same on every machine)."""
+    """A path relative to the project root when it lies inside it (the same on every machine); URLs as they are."""
+    if "://" in str(path):
+        return str(path)
     path = Path(path).resolve()
     try:
         return str(path.relative_to(ROOT))
@@ -41,7 +43,7 @@ def display_path(path: Path) -> str:
 def input_files(data_dir: Path, tables: tuple[str, ...]) -> dict[str, dict]:
     files = {}
     for name in tables:
-        path = find_table(Path(data_dir), name)
+        path = find_table(data_dir, name)
         files[name] = {"file": display_path(path), "sha256": sha256_file(path)}
     return files
 

@@ -62,5 +62,5 @@ def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | N
     mod = module(scheme_id)
     p = params(scheme_id)
     area = geo.get(geography_code)
-    tables = {name: load_table(Path(data_dir), name, geo) for name in mod.TABLES}
+    tables = {name: load_table(data_dir, name, geo) for name in mod.TABLES}
     return mod.analyse(tables, area, p, Period.financial_year(period or p.period), geo)

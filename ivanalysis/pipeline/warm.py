@@ -1,0 +1,144 @@
+"""A papermill engine that reuses one warm kernel per worker process.
+
+Starting a kernel and importing pandas, matplotlib, pandera and the package costs seconds, against well under a
+second of analysis per run. So each worker keeps one kernel: it is started once, imports what every scheme
+notebook needs, and before each run is put back to a clean state (RESET below): an empty namespace, execution
+count 1, the project folder as working directory, the environment and warning filters of a fresh kernel. The
+package's own modules stay imported, and validated input tables stay cached in memory (ivanalysis.data.io).
+
+Outputs are those of a cold kernel (tests/integration/test_warm.py compares the two on a sample of runs). After any
+failure (an error in a cell, a timeout, a dead kernel) the kernel is discarded and the next run starts a new one,
+so a run can never inherit a broken state.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing.util
+import os
+import threading
+
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+
+from ..paths import ROOT
+
+ENGINE = "ivanalysis-warm"
+# Same arguments as a cold run (see execute.py): the kernel's own log stays quiet, and no input history is kept
+# (a notebook run never reads it; writing it to SQLite costs time on every cell)
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+
+# Imported once per kernel: everything a scheme notebook pulls in.
+PRELOAD = """
+import warnings as __warnings
+import IPython.display, matplotlib, pandas, numpy
+import ivanalysis.report.page, ivanalysis.report.charts, ivanalysis.data.io, ivanalysis.data.schemas
+import ivanalysis.stats.funnel, ivanalysis.stats.spc, myst_nb
+from ivanalysis.schemes import registry as __registry
+for __s in __registry.implemented():
+    __registry.module(__s.id)
+__iv_clean = {"filters": list(__warnings.filters)}
+get_ipython().__iv_clean = __iv_clean
+del __warnings, __registry, __iv_clean
+"""
+
+# Run silently (no history, no output) before each notebook: the working directory and environment are those a
+# new kernel would get now (papermill starts it in the project folder with this process's environment).
+RESET = """
+def __iv_reset():
+    import gc, os, warnings
+    ip = get_ipython()
+    ip.reset(new_session=True)  # empties the namespace and In/Out; execution count back to 1
+    os.environ.clear()
+    os.environ.update({environ!r})
+    warnings.filters[:] = ip.__iv_clean["filters"]
+    warnings._filters_mutated()  # forget which warnings were already shown, as a new process would
+    os.chdir({cwd!r})
+    gc.collect()
+__iv_reset()  # the reset also removes __iv_reset itself
+"""
+
+log = logging.getLogger(__name__)
+
+
+class _Kernel:
+    """The worker's kernel manager and client, kept between runs."""
+
+    km = None
+    kc = None
+    preloaded = False
+    lock = threading.Lock()
+
+
+def _new_manager():
+    from jupyter_client.manager import AsyncKernelManager
+
+    return AsyncKernelManager(kernel_name="python3")
+
+
+def discard() -> None:
+    """Shut the worker's kernel down (after a failure, or when the worker exits)."""
+    km, kc = _Kernel.km, _Kernel.kc
+    _Kernel.km = _Kernel.kc = None
+    _Kernel.preloaded = False
+    if kc is not None:
+        try:
+            kc.stop_channels()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+    if km is not None and km.has_kernel:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class _WarmClient(PapermillNotebookClient):
+    def papermill_execute_cells(self):
+        if not _Kernel.preloaded:
+            self._silent(PRELOAD)
+            _Kernel.preloaded = True
+        self._silent(RESET.format(environ=dict(os.environ), cwd=str(ROOT)))
+        super().papermill_execute_cells()
+
+    def _silent(self, code: str) -> None:
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        reply = self.wait_for_reply(msg_id)  # bounded by the cell timeout
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"warm kernel set-up failed: {content.get('ename')}: {content.get('evalue')}")
+
+
+class WarmEngine(NBClientEngine):
+    """papermill's nbclient engine, on the worker's kept kernel."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        with _Kernel.lock:
+            if _Kernel.km is None:
+                _Kernel.km = _new_manager()
+                multiprocessing.util.Finalize(_Kernel, discard, exitpriority=10)
+            client = _WarmClient(nb_man, km=_Kernel.km, timeout=execution_timeout, startup_timeout=start_timeout,
+                                 kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                                 log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+                                 extra_arguments=KERNEL_ARGS)
+            client.kc = _Kernel.kc
+            # papermill rewrites the whole output notebook after every cell so a reader can follow a long run;
+            # here it is written once when the run ends (execute_notebook does that), and the log shows progress
+            nb_man.save = lambda **kwargs: None
+            try:
+                nb = client.execute()
+            except BaseException:
+                _Kernel.kc = client.kc
+                discard()
+                raise
+            _Kernel.kc = client.kc
+            if any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", [])):
+                discard()  # papermill records a failing cell without raising here: never reuse that state
+            return nb
+
+
+papermill_engines.register(ENGINE, WarmEngine)
+
