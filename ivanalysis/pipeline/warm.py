@@ -35,7 +35,10 @@ import ivanalysis.report.page, ivanalysis.report.charts, ivanalysis.data.io, iva
 import ivanalysis.stats.funnel, ivanalysis.stats.spc, myst_nb
 from ivanalysis.schemes import registry as __registry
 for __s in __registry.implemented():
-    __registry.module(__s.id)
+    try:  # only a head start: a scheme that fails to import reports it in its own run, not in every run
+        __registry.module(__s.id)
+    except Exception:
+        pass
 __iv_clean = {"filters": list(__warnings.filters)}
 get_ipython().__iv_clean = __iv_clean
 del __warnings, __registry, __iv_clean
