@@ -1,0 +1,289 @@
+"""Scheme 17: improving the spinal surgery pathway (Menu of Opportunities, chapter 17).
+
+The lower back and radicular pain pathway sends every patient to triage-and-treat practitioners, who treat them or
+refer on; only they refer to secondary care, so spinal surgeons see the patients likely to benefit from surgery.
+The Menu measures it by faster outpatient and inpatient treatment and by a higher conversion rate from outpatient
+assessment to surgery, at the 35 spinal centres, through about 15 regional spinal networks.
+
+How the saving is calculated (the Menu's savings calculator): about £1 per head of the population served (a
+catchment of 500,000 people saves £0.5 m a year; about £50 m nationally), net of the pathway's yearly cost of
+£176,425.58 per network. A geography's cost is its population share of the networks, so hubs add up to England.
+The calculator is population-based: the Menu gives no per-provider benchmark for it. This page adds what the
+data show: activity, waits and conversion at each centre, and the surgical first attendances a centre would not
+need if its conversion rate rose to a benchmark (counted only where it is below it), in attendances, not pounds,
+as they are part of how the £1 per head is saved.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
+                   provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("spinal_surgery",)
+ASSUMPTIONS = {"saving_per_head": "gbp_per_head", "networks_england": "count", "cost_per_network": "gbp_per_network",
+               "benchmark_centile": "share", "cost_per_operation": "gbp_per_operation"}
+LISTED = "listed_for_surgery"
+RTT_WEEKS = 18
+
+
+# --- the Menu's savings calculator ------------------------------------------------------------------------------------
+def gross_saving(population: float, saving_per_head: float) -> float:
+    """The calculator's saving before costs: population x pounds per head (500,000 x £1 = £500,000)."""
+    return population * saving_per_head
+
+
+def network_cost(population: float, england_population: float, networks: float, cost_per_network: float) -> float:
+    """The pathway's yearly cost for a population: its share of England's networks, each at `cost_per_network`."""
+    if england_population <= 0:
+        raise DataError("England's population must be above 0 to share out the networks' cost")
+    return networks * cost_per_network * population / england_population
+
+
+def net_saving(population: float, england_population: float, saving_per_head: float, networks: float,
+               cost_per_network: float) -> float:
+    return (gross_saving(population, saving_per_head)
+            - network_cost(population, england_population, networks, cost_per_network))
+
+
+# --- conversion and waits ---------------------------------------------------------------------------------------------
+STEPS = ("referral_date", "first_attendance_date", "decision_date", "surgery_date")
+
+
+def extract_start(rows: pd.DataFrame) -> pd.Timestamp:
+    """The first month the extract covers in full.
+
+    An RTT extract holds every pathway with a step in its period, so a pathway that ended before the period is
+    missing and months before it are incomplete. The pathway whose last step came first ends in the first month.
+    """
+    return rows[list(STEPS)].max(axis=1).min().to_period("M").to_timestamp()
+
+
+def weeks_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    return (end - start).dt.days / 7.0
+
+
+def benchmark_conversion(rates: pd.Series, centile: float) -> float:
+    """The conversion rate at a centile of the centres' rates (each centre counts once, whatever its size)."""
+    if rates.empty:
+        raise DataError("no spinal centre made a surgical decision in the period: no benchmark conversion rate")
+    return float(np.quantile(rates.to_numpy(dtype=float), centile))
+
+
+def redirected_attendances(decisions: float, listed: float, benchmark: float) -> float:
+    """First attendances not needed if conversion rose to `benchmark` with the same operations listed.
+
+    At the benchmark, `listed` patients take listed / benchmark assessments; the rest of today's `decisions` would
+    be treated by the triage practitioners. Nothing where the centre already converts at the benchmark or more.
+    """
+    if benchmark <= 0:
+        return 0.0
+    return max(0.0, decisions - listed / benchmark)
+
+
+def centre_activity(rows: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Per centre, each step of the pathway counted in the period if it happened then (one row per referral)."""
+    def in_year(date: str) -> pd.Series:
+        return period.mask(rows[date])
+
+    def count(mask: pd.Series) -> pd.Series:
+        return rows[mask].groupby("provider_code", observed=True).size()
+
+    def median_weeks(start: str, end: str) -> pd.Series:
+        done = rows[in_year(end)]
+        return weeks_between(done[start], done[end]).groupby(done["provider_code"], observed=True).median()
+
+    within_18 = weeks_between(rows["referral_date"], rows["surgery_date"]) <= RTT_WEEKS
+    out = pd.DataFrame({
+        "referrals": count(in_year("referral_date")),
+        "first_attendances": count(in_year("first_attendance_date")),
+        "decisions": count(in_year("decision_date")),
+        "listed": count(in_year("decision_date") & (rows["outcome"] == LISTED)),
+        "operations": count(in_year("surgery_date")),
+        "operations_18w": count(in_year("surgery_date") & within_18),
+        "weeks_to_first": median_weeks("referral_date", "first_attendance_date"),
+        "weeks_to_surgery": median_weeks("decision_date", "surgery_date"),
+    })
+    counts = ["referrals", "first_attendances", "decisions", "listed", "operations", "operations_18w"]
+    out[counts] = out[counts].fillna(0).astype(int)
+    out["conversion"] = out["listed"] / out["decisions"].where(out["decisions"] > 0)
+    return out
+
+
+def catchment_share(activity: pd.DataFrame, geography: Geography) -> pd.Series:
+    """Each centre's share of its hub's referrals: the part of the hub's population it is taken to serve."""
+    hub = activity.index.map(geography.hub_of)
+    return activity["referrals"] / activity["referrals"].groupby(hub).transform("sum")
+
+
+def _yearly(rows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """Each step by the financial year it happened in, for the years the extract covers in full."""
+    def fy(dates: pd.Series) -> pd.Series:
+        y = dates.dt.year.where(dates.dt.month >= 4, dates.dt.year - 1)
+        first_year = start.year if start.month == 4 else start.year + (start.month > 4)
+        y = y.where(y >= first_year)
+        return y.map(lambda v: f"{int(v)}/{(int(v) + 1) % 100:02d}", na_action="ignore")
+
+    listed = rows["outcome"] == LISTED
+    out = pd.DataFrame({
+        "Referrals": rows.groupby(fy(rows["referral_date"])).size(),
+        "First attendances": rows.groupby(fy(rows["first_attendance_date"])).size(),
+        "Decisions": rows.groupby(fy(rows["decision_date"])).size(),
+        "Listed for surgery": rows[listed].groupby(fy(rows.loc[listed, "decision_date"])).size(),
+        "Operations": rows.groupby(fy(rows["surgery_date"])).size(),
+        "Median weeks to first attendance": weeks_between(rows["referral_date"], rows["first_attendance_date"])
+        .groupby(fy(rows["first_attendance_date"])).median(),
+        "Median weeks, decision to operation": weeks_between(rows["decision_date"], rows["surgery_date"])
+        .groupby(fy(rows["surgery_date"])).median(),
+    }).fillna({"Listed for surgery": 0, "Operations": 0})
+    out["Conversion"] = out["Listed for surgery"] / out["Decisions"]
+    return out.rename_axis("Financial year").reset_index()
+
+
+def _monthly_waits(rows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    def median_by_month(begin: str, end: str) -> pd.Series:
+        done = rows[rows[end] >= start]
+        return weeks_between(done[begin], done[end]).groupby(done[end].dt.to_period("M")).median()
+
+    first = median_by_month("referral_date", "first_attendance_date")
+    surgery = median_by_month("decision_date", "surgery_date")
+    frames = [pd.DataFrame({"month": s.index.to_timestamp(), "weeks": s.to_numpy(), "wait": label})
+              for s, label in ((first, "Referral to first attendance"), (surgery, "Decision to operation"))]
+    return pd.concat(frames, ignore_index=True)
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    rows = tables["spinal_surgery"]
+    start = extract_start(rows)
+    decisions = rows[rows["decision_date"] >= start].assign(listed=lambda d: d["outcome"] == LISTED)
+    in_period(rows, "decision_date", period, "surgical decisions")  # refuses a period the data do not cover
+    national = centre_activity(rows, period)
+    benchmark = Range.of(lambda s: benchmark_conversion(national["conversion"].dropna(),
+                                                        a["benchmark_centile"].value(s)))
+    local_rows = area_rows(rows, area, "spinal referrals")
+    local = national[national.index.isin(area.providers)]
+    if local["decisions"].sum() == 0:
+        raise DataError(f"no surgical decisions at the spinal centres of {area.name} ({area.code}) in {period.label}")
+    measure = proportion_measure(
+        decisions, flag="listed", date="decision_date", area=area, period=period,
+        name="Conversion from surgical outpatient assessment to surgery", higher_is_better=True,
+        target=benchmark.moderate, denominator_label="surgical assessments (decisions)")
+    redirected = {s: local.apply(lambda r: redirected_attendances(r["decisions"], r["listed"], benchmark.get(s)),
+                                 axis=1) for s in SCENARIOS}
+    attendances = Range.of(lambda s: redirected[s].sum())
+
+    england = geography.england.population
+    networks = Range.of(lambda s: a["networks_england"].value(s) * area.population / england)
+    gross = Range.of(lambda s: gross_saving(area.population, a["saving_per_head"].value(s)))
+    cost = Range.of(lambda s: network_cost(area.population, england, a["networks_england"].value(s),
+                                           a["cost_per_network"].value(s)))
+    gbp = Range.of(lambda s: gross.get(s) - cost.get(s))
+
+    # the saving shared among the centres by their hub's referrals, so the table adds up to the headline
+    share = catchment_share(national, geography).reindex(local.index)
+    hub_net = local.index.map(lambda p: net_saving(geography.get(geography.hub_of(p)).population, england,
+                                                   a["saving_per_head"].moderate, a["networks_england"].moderate,
+                                                   a["cost_per_network"].moderate))
+    prov = pd.DataFrame({
+        "Referrals": local["referrals"], "First attendances": local["first_attendances"],
+        "Decisions": local["decisions"], "Listed for surgery": local["listed"], "Conversion": local["conversion"],
+        "Operations": local["operations"], "Operations within 18 weeks": local["operations_18w"],
+        "Share within 18 weeks": local["operations_18w"] / local["operations"].where(local["operations"] > 0),
+        "Median weeks to first attendance": local["weeks_to_first"],
+        "Median weeks, decision to operation": local["weeks_to_surgery"],
+        "Attendances redirected (moderate)": redirected["moderate"],
+        "Saving (moderate)": share * np.asarray(hub_net, dtype=float),
+    })
+    prov = provider_table(prov, measure, geography)
+
+    ops = int(local["operations"].sum())
+    kpis = [
+        KPI("Elective spinal operations", float(ops), "count", note="Menu: about 10,000 adults a year in England"),
+        KPI("Referrals to spinal surgical clinics", float(local["referrals"].sum()), "count",
+            note="Menu: demand is growing faster than average"),
+        KPI("Conversion from outpatient assessment to surgery", safe_share(local["listed"].sum(),
+                                                                           local["decisions"].sum()),
+            "share", benchmark.moderate, True,
+            f"Menu KPI: higher conversion; benchmark: centile {a['benchmark_centile'].moderate:.0%} of centres"),
+        KPI("Median weeks from referral to first attendance", _median_weeks(
+            local_rows, "referral_date", "first_attendance_date", period), "weeks", None, False,
+            "Menu KPI: shorter outpatient waits"),
+        KPI("Median weeks from decision to operation", _median_weeks(
+            local_rows, "decision_date", "surgery_date", period), "weeks", None, False,
+            "Menu KPI: shorter inpatient waits"),
+        KPI("Operations within 18 weeks of referral", safe_share(local["operations_18w"].sum(), ops), "share", None,
+            True, "NHS Constitution: treatment within 18 weeks of referral"),
+        KPI("Spend on elective spinal surgery", ops * a["cost_per_operation"].moderate, "gbp",
+            note="at the moderate cost per operation; Menu: about £200m a year in England"),
+        KPI("Population served", float(area.population), "count", note="params/geography.yaml"),
+    ]
+
+    waits = _monthly_waits(local_rows, start)
+    outputs = [("Gross saving (calculator)", "gbp", gross), ("Pathway cost (networks' share)", "gbp", cost),
+               ("Net saving", "gbp", gbp), ("Spinal networks (population share)", "count", networks),
+               ("Benchmark conversion rate", "share", benchmark),
+               ("Surgical first attendances redirected", "count", attendances)]
+    return SchemeResult(
+        scheme=BY_ID["spinal_pathway"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        quantities=[Quantity("Surgical first attendances redirected to triage-and-treat", "attendances",
+                             attendances),
+                    Quantity("Spinal networks (population share of about 15)", "networks", networks)],
+        measure=measure,
+        tables={
+            "providers": Table(
+                f"Spinal centres of {area.name}: activity, conversion and waits, {period.label}", prov,
+                counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations",
+                        "Operations within 18 weeks", "Attendances redirected (moderate)"),
+                rates={"Conversion": ("Listed for surgery", "Decisions"),
+                       "Share within 18 weeks": ("Operations within 18 weeks", "Operations")},
+                money=("Saving (moderate)",),
+                numbers=("Median weeks to first attendance", "Median weeks, decision to operation"),
+                hidden=("First attendances", "Decisions", "Operations within 18 weeks")),
+            "years": Table(
+                f"{area.name}: spinal pathway activity and waits by financial year (each step in the year it "
+                "happened)", _yearly(local_rows, start),
+                counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations"),
+                rates={"Conversion": ("Listed for surgery", "Decisions")},
+                numbers=("Median weeks to first attendance", "Median weeks, decision to operation")),
+        },
+        charts={"waits": Chart(
+            "line", waits, x="month", y="weeks", series="wait",
+            title=f"Median waits at the spinal centres of {area.name}, by month", value_label="Weeks",
+            finding=_waits_finding(waits, area))},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "The saving is the Menu's savings calculator (pounds per head of population), not a measured change: "
+            "it rests on the Middlesbrough pathway's evaluation, and most of it falls to CCG commissioners.",
+            "A centre's share of the saving is its share of its hub's referrals, a proxy for the population it "
+            "serves; patients' areas of residence are not in the data.",
+            "The networks' cost is shared by population; each real network's cost (£176,425.58 a year, including "
+            "non-recurring costs) falls where it is set up.",
+            "First attendances redirected are an indication of where the pathway's saving comes from; they are "
+            "part of the £1 per head, not added to it.",
+            "Waits are those of the patients seen or operated on in the month or year: they do not include the "
+            "patients still waiting, whose waits may be longer.",
+        ],
+        data_months=(start, rows[list(STEPS)].max().max().to_period("M").to_timestamp()),
+        area_providers=area.providers,
+    )
+
+
+def _median_weeks(rows: pd.DataFrame, start: str, end: str, period: Period) -> float | None:
+    done = rows[period.mask(rows[end])]
+    return None if done.empty else float(weeks_between(done[start], done[end]).median())
+
+
+def _waits_finding(waits: pd.DataFrame, area: Area) -> str:
+    parts = []
+    for label, g in waits.groupby("wait", sort=False):
+        g = g.dropna().sort_values("month")
+        first, last = g.head(12)["weeks"].median(), g.tail(12)["weeks"].median()
+        parts.append(f"{label.lower()}: {first:.1f} weeks in the first 12 months, {last:.1f} in the last 12")
+    return f"Median waits at the spinal centres of {area.name}, " + "; ".join(parts) + "."
