@@ -140,7 +140,8 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
 
     by_scenario = {s: savings(s) for s in SCENARIOS}
     total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
-    gbp, switched, grams, days = total("saving"), total("switched"), total("grams_avoided"), total("attendances_released")
+    gbp, switched = total("saving"), total("switched")
+    grams, days = total("grams_avoided"), total("attendances_released")
 
     price = a["price_per_gram"].moderate
     maintenance = patients[patients["maintenance"]]

@@ -105,8 +105,9 @@ def small():
         courses(lon[0], "9990000002", "2016-04-07", 13, weight=60),
         courses(lon[1], "9990000003", "2016-04-07", 3),  # induction only
         courses(nw[0], "9990000004", "2015-04-07", 39, weight=100),
-        pd.DataFrame({"provider_code": nw[0], "nhs_number": "9990000005", "treatment_date": [pd.Timestamp("2016-05-01")],
-                      "indication": "ITP", "weight_kg": 70.0, "dose_g": 70.0}),  # another indication: ignored
+        pd.DataFrame({"provider_code": nw[0], "nhs_number": "9990000005",
+                      "treatment_date": [pd.Timestamp("2016-05-01")], "indication": "ITP", "weight_kg": 70.0,
+                      "dose_g": 70.0}),  # another indication: ignored
     ], ignore_index=True)
     rows.insert(0, "episode_id", [f"IG{i:08d}" for i in range(len(rows))])
     params = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS)

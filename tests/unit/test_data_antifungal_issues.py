@@ -1,0 +1,94 @@
+"""The antifungal issues schema refuses typical bad rows with a message naming the column and the rule."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.data.io import load_table
+from ivanalysis.data.synth import antifungal_issues
+from ivanalysis.data.synth.common import provider_sizes
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+
+pytestmark = pytest.mark.unit
+NAME = "antifungal_issues"
+ROW3 = "row 3 (line 4)"
+
+
+@pytest.fixture(scope="module")
+def generated() -> pd.DataFrame:
+    geo = load_geography()
+    return antifungal_issues.generate(geo, provider_sizes(geo, 2019), 2019, 0.05)
+
+
+@pytest.fixture(scope="module")
+def valid(generated) -> pd.DataFrame:
+    # ten rows with both routes and both product types among them
+    return generated.head(10).astype(str).reset_index(drop=True)
+
+
+def load_with(valid: pd.DataFrame, tmp_path, *edits) -> pd.DataFrame:
+    df = valid.copy()
+    for row, column, text in edits:
+        df.loc[row, column] = text
+    df.to_csv(tmp_path / f"{NAME}.csv", index=False)
+    return load_table(tmp_path, NAME, load_geography())
+
+
+def test_valid_rows_load_typed(valid, tmp_path):
+    df = load_with(valid, tmp_path)
+    assert len(df) == 10
+    assert str(df["month"].dtype) == "datetime64[ns]"
+    assert (df["ddd"] > 0).all() and df["cost_gbp"].dtype == "float64"
+
+
+def test_generated_issues_keep_to_each_drugs_routes(generated):
+    pairs = set(zip(generated["drug"], generated["route"]))
+    assert ("itraconazole", "intravenous") not in pairs and ("caspofungin", "oral") not in pairs
+    assert {"generic", "branded"} == set(generated["product_type"])
+    assert not generated.duplicated(["provider_code", "month", "drug", "route", "product_type"]).any()
+
+
+@pytest.mark.parametrize("edits, words", [
+    pytest.param([(2, "month", "2017-04-15")], ["column 'month'", "the first day of a month", f"{ROW3}: 2017-04-15"],
+                 id="month-not-first-day"),
+    pytest.param([(2, "month", "04/2017")], ["column 'month'", "could not be read as a date"], id="month-unreadable"),
+    pytest.param([(2, "drug", "amoxicillin")], ["column 'drug'", "isin(['fluconazole'", f"{ROW3}: 'amoxicillin'"],
+                 id="not-an-antifungal"),
+    pytest.param([(2, "route", "topical")], ["column 'route'", "isin(['oral', 'intravenous'])", f"{ROW3}: 'topical'"],
+                 id="unknown-route"),
+    pytest.param([(2, "product_type", "biosimilar")], ["column 'product_type'", "isin(['generic', 'branded'])"],
+                 id="unknown-product-type"),
+    pytest.param([(2, "ddd", "0")], ["column 'ddd'", "more than 0 and at most 100000", f"{ROW3}: 0.0"],
+                 id="zero-ddd"),
+    pytest.param([(2, "ddd", "many")], ["column 'ddd'", "could not be read as 'float64'", f"{ROW3}: 'many'"],
+                 id="text-in-ddd"),
+    pytest.param([(2, "cost_gbp", "-12.5")], ["column 'cost_gbp'", "more than 0", f"{ROW3}: -12.5"],
+                 id="negative-cost"),
+    pytest.param([(2, "quantity", "")], ["column 'quantity'", "not_nullable", f"{ROW3}: (empty)"], id="empty-quantity"),
+    pytest.param([(2, "provider_code", "NOPE-1")], ["column 'provider_code'", "provider listed in params/geography"],
+                 id="unknown-provider"),
+    pytest.param([(0, "line_id", "AF-DUP"), (2, "line_id", "AF-DUP")],
+                 ["column 'line_id'", "field_uniqueness", "2 row(s)"], id="duplicate-line-id"),
+    pytest.param([(2, "drug", "caspofungin"), (2, "route", "oral")],
+                 ["rule route available for the drug", "caspofungin, micafungin", "drug='caspofungin', route='oral'"],
+                 id="oral-caspofungin"),
+])
+def test_a_bad_row_is_named(valid, tmp_path, edits, words):
+    with pytest.raises(DataError) as info:
+        load_with(valid, tmp_path, *edits)
+    message = str(info.value)
+    for word in words:
+        assert word in message, message
+    assert "breaks 1 rule(s)" in message, message
+
+
+def test_the_same_issues_twice_break_the_one_row_rule(valid, tmp_path):
+    twice = pd.concat([valid, valid.iloc[[2]]], ignore_index=True)
+    twice.loc[10, "line_id"] = "AF-COPY"
+    with pytest.raises(DataError) as info:
+        load_with(twice, tmp_path)
+    message = str(info.value)
+    assert "one row per provider_code, month, drug, route and product_type" in message
+    assert "the same issues appear on more than one row" in message
+    assert "2 row(s)" in message
