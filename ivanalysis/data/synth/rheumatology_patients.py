@@ -9,9 +9,9 @@ Where the Menu gives no figure the volumes are plausible, of the order of publis
 patients under specialised care (18,600 with SLE, 11,400 with vasculitis), diagnosed since April 2000; renal
 involvement in 35% of SLE (lupus nephritis) and 60% of vasculitis; about 1.6% of those with renal involvement
 starting RRT a year, some 200 patients in England (the order of UK Renal Registry incidence for these causes).
-Patients of the specialised centres (the largest one or two providers of each hub) are 'hub' patients; elsewhere each hub's
-network is at its own stage, so the share of patients in a 'spoke' varies from a fifth to four fifths by hub and
-again by provider. High-cost drugs (rituximab for both conditions, belimumab for SLE from its NICE appraisal in
+Patients of the specialised centres (the largest one or two providers of each hub) are 'hub' patients; elsewhere
+each hub's network is at its own stage, so the share of patients in a 'spoke' varies from a fifth to four fifths by
+hub and again by provider. High-cost drugs (rituximab for both conditions, belimumab for SLE from its NICE appraisal in
 June 2016) start within the data's three years for 15% of SLE and 35% of vasculitis patients. Submission to the
 high-cost drug registry rises from 55% to 78% over the three years (the CQUIN's audit), higher at hubs and
 varying by provider, so that few providers reach the 90% the Menu asks for.
