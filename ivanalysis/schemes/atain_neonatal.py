@@ -1,0 +1,261 @@
+"""Scheme 13: avoiding term admissions into neonatal units, ATAIN (Menu of Opportunities, chapter 13).
+
+In 2013 England had 80,251 admissions to neonatal units, almost 60% (48,000) of babies born at term (37 weeks or
+more), of which NHS Improvement judges 30% avoidable; four clinical areas drive them: hypoglycaemia, jaundice,
+respiratory conditions and asphyxia (hypoxic-ischaemic encephalopathy). The Menu's saving: 30% of term
+hypoglycaemia admissions are avoidable, about 3 m pounds a year for hypoglycaemia alone. Its benchmark measure is
+term admissions as a share of all live births: 4.9% in the South region (Q3 2017/18), 4.1% in South East Coast.
+
+The saving here, at each provider whose term admissions per live birth are above the benchmark: the term
+admissions for the four key reasons that are avoidable (the avoidable share of them), but never so many that the
+provider would fall below the benchmark; each avoided admission releases the cot days of a typical key-reason term
+admission at that provider, valued at the cost of a cot day at each level of care. Providers at or below the
+benchmark count nothing (never netted off).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..geography import Area, Geography
+from ..report import fmt
+from ..report.sdc import is_small
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("neonatal_admissions", "births")
+ASSUMPTIONS = {"benchmark_rate": "admissions_per_1000_births", "avoidable_share": "share",
+               "intensive_cot_day": "gbp_per_day", "high_dependency_cot_day": "gbp_per_day",
+               "special_care_cot_day": "gbp_per_day"}
+TERM_WEEKS = 37
+PER_BIRTHS = 1000  # the benchmark is set per 1,000 live births
+KEY_REASONS = ("hypoglycaemia", "jaundice", "respiratory", "asphyxia")  # the Menu's four clinical areas
+REASON_LABELS = {"hypoglycaemia": "Hypoglycaemia", "jaundice": "Jaundice", "respiratory": "Respiratory",
+                 "asphyxia": "Asphyxia (HIE)", "infection": "Infection", "prematurity": "Prematurity",
+                 "congenital": "Congenital anomaly", "other": "Other"}
+COT_DAYS = ("cot_days_intensive", "cot_days_high_dependency", "cot_days_special_care")
+PRICES = ("intensive_cot_day", "high_dependency_cot_day", "special_care_cot_day")  # in the order of COT_DAYS
+
+
+def is_term(gestation_weeks: pd.Series) -> pd.Series:
+    return gestation_weeks >= TERM_WEEKS
+
+
+def cot_days(adm: pd.DataFrame) -> pd.Series:
+    return adm[list(COT_DAYS)].sum(axis=1)
+
+
+def cot_day_cost(adm: pd.DataFrame, prices: tuple[float, float, float]) -> pd.Series:
+    """Cot days at each level of care (intensive, high dependency, special care) times the price of each."""
+    return pd.Series(adm[list(COT_DAYS)].to_numpy(dtype=float) @ np.asarray(prices, dtype=float), index=adm.index)
+
+
+def admissions_to_avoid(term_admissions: float, key_admissions: float, live_births: float, benchmark_rate: float,
+                        avoidable_share: float) -> float:
+    """Term admissions a provider could avoid: the avoidable share of its key-reason term admissions, but no more
+    than its term admissions above the benchmark rate (none when it is at or below the benchmark)."""
+    above = max(0.0, term_admissions - benchmark_rate * live_births)
+    return min(above, avoidable_share * key_admissions)
+
+
+def per_birth_frame(term_adm: pd.DataFrame, births: pd.DataFrame) -> pd.DataFrame:
+    """One row per live birth (provider, month) flagged True for as many births as there were term admissions,
+    so that proportion_measure can chart term admissions as a share of live births. Admissions above a month's
+    births (possible only in tiny extracts) are capped at the births."""
+    month = lambda d: d.dt.to_period("M").dt.to_timestamp()  # noqa: E731
+    b = births.groupby(["provider_code", month(births["birth_date"])]).size()
+    a = term_adm.groupby(["provider_code", month(term_adm["admission_date"])]).size()
+    a = a.reindex(b.index, fill_value=0).clip(upper=b)
+    rows = np.repeat(np.arange(len(b)), b.to_numpy())
+    rank = np.arange(len(rows)) - np.repeat(np.cumsum(b.to_numpy()) - b.to_numpy(), b.to_numpy())
+    return pd.DataFrame({"provider_code": b.index.get_level_values(0)[rows],
+                         "month": b.index.get_level_values(1)[rows],
+                         "term_admission": rank < a.to_numpy()[rows]})
+
+
+def provider_opportunity(term: pd.DataFrame, births: pd.Series, benchmark_rate: float, avoidable_share: float,
+                         prices: tuple[float, float, float]) -> pd.DataFrame:
+    """Per provider with live births: the term admissions to avoid, the cot days they release and their cost.
+
+    `term`: the period's term admissions (provider_code, primary_reason, cot days); `births`: live births by
+    provider in the period. An avoided admission is taken to be a typical key-reason term admission of the provider.
+    """
+    key = term[term["primary_reason"].isin(KEY_REASONS)]
+    out = pd.DataFrame({"births": births.astype(float)})
+    out["term"] = term.groupby("provider_code").size().reindex(out.index, fill_value=0)
+    out["key"] = key.groupby("provider_code").size().reindex(out.index, fill_value=0)
+    out["key_days"] = cot_days(key).groupby(key["provider_code"]).sum().reindex(out.index, fill_value=0)
+    out["key_cost"] = cot_day_cost(key, prices).groupby(key["provider_code"]).sum().reindex(out.index, fill_value=0)
+    out["avoided"] = [admissions_to_avoid(r.term, r.key, r.births, benchmark_rate, avoidable_share)
+                      for r in out.itertuples()]
+    per_key = out["avoided"] / out["key"].replace(0, np.nan)  # avoided admissions as a share of key ones
+    out["days_released"] = (per_key * out["key_days"]).fillna(0.0)
+    out["saving"] = (per_key * out["key_cost"]).fillna(0.0)
+    return out
+
+
+def reason_table(term: pd.DataFrame, prices: tuple[float, float, float], avoidable_share: float) -> pd.DataFrame:
+    """Term admissions by primary reason: count, review results, cot days and the cost of the avoidable share."""
+    reasons = [r for r in REASON_LABELS if r != "prematurity"]
+    g = term.groupby("primary_reason")
+    reviewed = term[term["avoidable"] != "not_reviewed"]
+    out = pd.DataFrame({
+        "Reason": [REASON_LABELS[r] for r in reasons],
+        "ATAIN key area": ["yes" if r in KEY_REASONS else "no" for r in reasons],
+        "Term admissions": g.size().reindex(reasons, fill_value=0).to_numpy(),
+        "Reviewed": reviewed.groupby("primary_reason").size().reindex(reasons, fill_value=0).to_numpy(),
+        "Judged avoidable": (reviewed["avoidable"] == "yes").groupby(reviewed["primary_reason"]).sum()
+        .reindex(reasons, fill_value=0).to_numpy(),
+        "Cot days": cot_days(term).groupby(term["primary_reason"]).sum().reindex(reasons, fill_value=0).to_numpy(),
+        "Cot-day cost": cot_day_cost(term, prices).groupby(term["primary_reason"]).sum()
+        .reindex(reasons, fill_value=0).to_numpy(),
+    })
+    out["Total"] = len(term)
+    out["Share of term admissions"] = out["Term admissions"] / out["Total"]
+    out["Share judged avoidable"] = out["Judged avoidable"] / out["Reviewed"].where(out["Reviewed"] > 0)
+    out["Cot days per admission"] = out["Cot days"] / out["Term admissions"].where(out["Term admissions"] > 0)
+    out["Cost of the avoidable share"] = avoidable_share * out["Cot-day cost"]
+    return out.sort_values("Term admissions", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _hub_rates(term: pd.DataFrame, births: pd.DataFrame, geography: Geography) -> pd.DataFrame:
+    hub_births = births["provider_code"].map(geography.hub_of).value_counts()
+    hub_term = term["provider_code"].map(geography.hub_of).value_counts()
+    names = {h.code: h.name for h in geography.hubs()}
+    out = pd.DataFrame({"Hub": [names[h] for h in hub_births.index],
+                        "Rate": (hub_term.reindex(hub_births.index, fill_value=0) / hub_births).to_numpy()})
+    return out.sort_values("Rate", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    adm, births_all = tables["neonatal_admissions"], tables["births"]
+    term_all = adm[is_term(adm["gestation_weeks"])]
+    national_adm = in_period(adm, "admission_date", period, "admissions to neonatal units")
+    national_births = in_period(births_all, "birth_date", period, "live births")
+    local_adm = area_rows(national_adm, area, "admissions to neonatal units")
+    births = area_rows(national_births, area, "live births")
+    benchmark = a["benchmark_rate"].moderate / PER_BIRTHS
+    measure = proportion_measure(
+        per_birth_frame(term_all, births_all), flag="term_admission", date="month", area=area, period=period,
+        name="Term admissions to neonatal units as a share of live births", higher_is_better=False,
+        target=benchmark, denominator_label="live births")
+    term = local_adm[is_term(local_adm["gestation_weeks"])]
+    births_by_provider = births.groupby("provider_code").size()
+    no_births = sorted(set(term["provider_code"]) - set(births_by_provider.index))
+    prices = {s: tuple(a[p].value(s) for p in PRICES) for s in SCENARIOS}
+    opp = {s: provider_opportunity(term, births_by_provider, a["benchmark_rate"].value(s) / PER_BIRTHS,
+                                   a["avoidable_share"].value(s), prices[s]) for s in SCENARIOS}
+    avoided = Range.of(lambda s: opp[s]["avoided"].sum())
+    days = Range.of(lambda s: opp[s]["days_released"].sum())
+    gbp = Range.of(lambda s: opp[s]["saving"].sum())
+
+    n_births, n_term, n_adm = len(births), len(term), len(local_adm)
+    reviewed = term[term["avoidable"] != "not_reviewed"]
+    reasons = reason_table(term, prices["moderate"], a["avoidable_share"].moderate)
+    hypo = reasons.set_index("Reason").loc[REASON_LABELS["hypoglycaemia"]]
+    controlled = not area.is_national
+    if controlled:  # figures per admission would give away a count of 1 to 7
+        small = reasons["Term admissions"].map(is_small)
+        reasons.loc[small, ["Cot days per admission", "Cot-day cost", "Cost of the avoidable share"]] = np.nan
+    key_share = safe_share(term["primary_reason"].isin(KEY_REASONS).sum(), n_term)
+    kpis = [
+        KPI("Term admissions as a share of live births", safe_share(n_term, n_births), "share", benchmark, False,
+            "Menu: South region 4.9% in Q3 2017/18, South East Coast 4.1%"),
+        KPI("Admissions to neonatal units", float(n_adm), "count", note="Menu: 80,251 in England in 2013"),
+        KPI("Admissions of babies born at term", safe_share(n_term, n_adm), "share", None, False,
+            "Menu: almost 60% (48,000) in England"),
+        KPI("Term admissions", float(n_term), "count"),
+        KPI("Term admissions for hypoglycaemia, jaundice, respiratory or asphyxia", key_share, "share", None, False,
+            "the four clinical areas of ATAIN"),
+        KPI("Term admissions reviewed", safe_share(len(reviewed), n_term), "share", 1.0, True,
+            "ATAIN asks units to review every term admission"),
+        KPI("Reviewed term admissions judged avoidable", safe_share((reviewed["avoidable"] == "yes").sum(),
+                                                                    len(reviewed)), "share", None, False,
+            "NHS Improvement: 30% of term admissions are avoidable"),
+        KPI("Cot days of term admissions", float(cot_days(term).sum()), "days"),
+        KPI("Cost of the avoidable share of term hypoglycaemia admissions", float(hypo["Cost of the avoidable share"]),
+            "gbp", note="Menu: about £3m a year in England (30% avoidable); moderate prices, before the benchmark"),
+        KPI("Live births", float(n_births), "count"),
+    ]
+
+    m = opp["moderate"]
+    prov = provider_table(pd.DataFrame({
+        "Live births": m["births"].astype(int), "Term admissions": m["term"].astype(int),
+        "Term admissions per live birth": m["term"] / m["births"],
+        "Key-reason term admissions": m["key"].astype(int),
+        "Admissions avoided (moderate)": m["avoided"], "Cot days released (moderate)": m["days_released"],
+        "Saving (moderate)": m["saving"]}), measure, geography)
+
+    shown = reasons[[not (controlled and is_small(c)) for c in reasons["Term admissions"]]]
+    top = shown.iloc[0] if len(shown) else None
+    reason_chart = Chart(
+        "bar", shown[["Reason", "Share of term admissions"]], x="Reason", y="Share of term admissions",
+        title=f"Term admissions to neonatal units by primary reason, {area.name}, {period.label}",
+        value_label="Share of term admissions", value_format="percent",
+        highlight=tuple(REASON_LABELS[r] for r in KEY_REASONS),
+        finding=(f"In {area.name}, {top['Reason'].lower()} is the commonest primary reason for a term admission "
+                 f"({fmt.pct(top['Share of term admissions'])}); the four ATAIN areas (highlighted) account for "
+                 f"{fmt.pct(key_share)} of term admissions." if top is not None else
+                 f"{area.name} has too few term admissions to chart by reason."))
+    hubs = _hub_rates(national_adm[is_term(national_adm["gestation_weeks"])], national_births, geography)
+    area_hubs = tuple(geography.areas[h].name for h in area.hubs) if not area.is_national else ()
+    best, worst = hubs.iloc[-1], hubs.iloc[0]
+    hub_chart = Chart(
+        "bar", hubs, x="Hub", y="Rate", value_format="percent", highlight=area_hubs,
+        title=f"Term admissions as a share of live births, by hub, {period.label}",
+        value_label="Term admissions per live birth",
+        finding=(f"Term admissions per live birth range from {fmt.pct(best['Rate'])} in {best['Hub']} to "
+                 f"{fmt.pct(worst['Rate'])} in {worst['Hub']}; the Menu's benchmarks are 4.9% (South region) "
+                 "and 4.1% (South East Coast)."))
+
+    caveats = [
+        "Term admissions are counted against all live births of the provider, as the Menu's benchmark is; babies "
+        "born elsewhere and admitted to the provider's unit count where they are admitted.",
+        "The avoidable share is NHS Improvement's national estimate; local reviews (the 'judged avoidable' column) "
+        "are a better guide where most term admissions are reviewed.",
+        "An avoided admission is taken to use the cot days of a typical term admission for one of the four key "
+        "reasons at that provider; avoidable admissions are often shorter, so the saving may be an upper figure.",
+        "The saving is gross: babies kept with their mothers still need care on the postnatal or transitional care "
+        "ward, which the Menu counts as no additional cost. Cot-day prices are reference costs, not local prices.",
+    ]
+    if no_births:
+        caveats.append(f"{len(no_births)} provider(s) with term admissions but no live births recorded in the "
+                       f"period are left out of the opportunity: {', '.join(no_births)}.")
+
+    outputs = [("Term admissions avoided", "count", avoided), ("Cot days released", "days", days),
+               ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["atain_neonatal"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        quantities=[Quantity("Term admissions avoided", "admissions", avoided),
+                    Quantity("Neonatal cot days released", "cot days", days)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: live births and term admissions to neonatal units, "
+                               f"{period.label}", prov,
+                               counts=("Live births", "Term admissions", "Key-reason term admissions"),
+                               rates={"Term admissions per live birth": ("Term admissions", "Live births")},
+                               money=("Saving (moderate)",),
+                               numbers=("Admissions avoided (moderate)", "Cot days released (moderate)")),
+            "reasons": Table(f"{area.name}: term admissions to neonatal units by primary reason, {period.label} "
+                             "(costs at moderate prices)",
+                             reasons[["Reason", "ATAIN key area", "Term admissions", "Share of term admissions",
+                                      "Reviewed", "Judged avoidable", "Share judged avoidable", "Cot days",
+                                      "Cot days per admission", "Cot-day cost", "Cost of the avoidable share",
+                                      "Total"]],
+                             hidden=("Total",), counts=("Term admissions", "Reviewed", "Judged avoidable", "Cot days",
+                                                        "Total"),
+                             rates={"Share of term admissions": ("Term admissions", "Total"),
+                                    "Share judged avoidable": ("Judged avoidable", "Reviewed")},
+                             money=("Cot-day cost", "Cost of the avoidable share"),
+                             numbers=("Cot days per admission",)),
+        },
+        charts={"reasons": reason_chart, "hubs": hub_chart},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=caveats,
+        data_months=(adm["admission_date"].min(), adm["admission_date"].max()),
+        area_providers=area.providers,
+    )

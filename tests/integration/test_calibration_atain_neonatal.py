@@ -1,0 +1,72 @@
+"""Scheme 13 (ATAIN): the England run on the default synthetic data reproduces the Menu's published figures."""
+from __future__ import annotations
+
+import pytest
+
+from ivanalysis.data.io import load_table
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import atain_neonatal, registry
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def england(default_data):
+    return registry.analyse("atain_neonatal", "ENG", default_data)
+
+
+@pytest.fixture(scope="module")
+def analyse(default_data):
+    """analyse(geography code), reading the tables once (births has two million rows)."""
+    geo = load_geography()
+    tables = {name: load_table(default_data, name, geo) for name in atain_neonatal.TABLES}
+    params = registry.params("atain_neonatal")
+    return lambda code: atain_neonatal.analyse(tables, geo.get(code), params, Period.financial_year(params.period),
+                                               geo)
+
+
+def test_80251_admissions_almost_60_percent_at_term(england):
+    # Menu ch. 13: 80,251 admissions to neonatal units in England, almost 60% (48,000) of babies born at term
+    assert england.kpi("Admissions to neonatal units").value == pytest.approx(80_251, rel=0.02)
+    assert england.kpi("Admissions of babies born at term").value == pytest.approx(0.60, abs=0.01)
+    assert england.kpi("Term admissions").value == pytest.approx(48_000, rel=0.02)
+
+
+def test_30_percent_of_reviewed_term_admissions_judged_avoidable(england):
+    # Menu ch. 13: NHS Improvement say 30% of term admissions are avoidable
+    assert england.kpi("Reviewed term admissions judged avoidable").value == pytest.approx(0.30, abs=0.02)
+
+
+def test_about_3m_pounds_for_avoidable_hypoglycaemia_admissions(england):
+    # Menu ch. 13: 30% of term hypoglycaemia admissions avoidable, about 3 m pounds a year
+    cost = england.kpi("Cost of the avoidable share of term hypoglycaemia admissions").value
+    assert cost == pytest.approx(3.0e6, rel=0.1)
+
+
+def test_south_region_49_and_south_east_coast_41_per_1000_births(analyse):
+    # Menu ch. 13: term admissions as a % of all live births, Q3 2017/18: South region 4.9%, South East Coast 4.1%
+    # (here the South West and South East regions together, and the Kent, Surrey and Sussex hub)
+    south = [analyse(code) for code in ("R-SW", "R-SE")]
+    births = sum(r.kpi("Live births").value for r in south)
+    term = sum(r.kpi("Term admissions").value for r in south)
+    assert term / births == pytest.approx(0.049, abs=0.003)
+    kss = analyse("KSS")
+    assert kss.kpi("Term admissions as a share of live births").value == pytest.approx(0.041, abs=0.003)
+
+
+def test_the_rest_of_england_is_above_the_benchmark_so_there_is_an_opportunity(england):
+    assert england.kpi("Term admissions as a share of live births").value > 0.049
+    gbp = england.opportunity_gbp
+    assert 0 < gbp.low < gbp.moderate < gbp.high
+    avoided = england.quantities[0].values.moderate
+    # never more than the avoidable 30% of the term admissions for the four key reasons
+    key = england.kpi("Term admissions for hypoglycaemia, jaundice, respiratory or asphyxia").value
+    assert avoided <= 0.30 * key * england.kpi("Term admissions").value
+
+
+def test_hubs_add_up_to_england(analyse, england):
+    hubs = [analyse(h.code) for h in load_geography().hubs()]
+    assert sum(h.opportunity_gbp.moderate for h in hubs) == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)
+    assert sum(h.quantities[0].values.high for h in hubs) == pytest.approx(england.quantities[0].values.high,
+                                                                           rel=1e-9)
