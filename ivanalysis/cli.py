@@ -180,6 +180,23 @@ def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="s
 
 
 @app.command()
+def scan(data_dir: Optional[str] = typer.Option(None, "--data-dir", help="the inputs the build read (default: the "
+                                                 "synthetic set)")) -> None:
+    """Scan the built book, notebooks and results for unsuppressed small counts and patient identifiers."""
+    from .paths import build_dir, default_data_dir
+    from .data.io import location
+    from .pipeline.scan import disclosure_findings, identifier_findings, scanned
+
+    build = build_dir()
+    findings = disclosure_findings(build) + identifier_findings(build, location(data_dir) if data_dir
+                                                                else default_data_dir())
+    out.print(f"Scanned {scanned(build)} published files in {build}: {len(findings)} finding(s)")
+    for f in findings:
+        _say("[bold red]finding[/]", str(f))
+    raise typer.Exit(1 if findings else 0)
+
+
+@app.command()
 def serve(port: int = typer.Option(8000, help="port on localhost"),
           directory: Path = typer.Option(None, help="default _build/html")) -> None:
     """Serve the built book on http://localhost:PORT."""

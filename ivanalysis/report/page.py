@@ -113,7 +113,8 @@ class SchemePage:
                          "Target": "" if k.target is None else fmt.by_unit(k.target, k.unit),
                          "Against target": {True: "met", False: "not met", None: ""}[k.met], "Note": k.note})
         caption = f"Key performance indicators, {self.result.area.name}, {self.result.period.label}"
-        return html_table(pd.DataFrame(rows), caption, numeric={"Value", "Target"})
+        counts = {(i, "Value") for i, k in enumerate(self.result.kpis) if k.unit == "count"}
+        return html_table(pd.DataFrame(rows), caption, numeric={"Value", "Target"}, count_cells=counts)
 
     def variation(self) -> None:
         """Funnel plot of every provider in England; the area's providers highlighted."""

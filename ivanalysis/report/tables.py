@@ -34,21 +34,26 @@ def display_frame(table: Table, controlled: bool) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = None, row_header: bool = True) -> str:
+def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = None, row_header: bool = True,
+               counts: set[str] | None = None, count_cells: set[tuple[int, str]] | None = None) -> str:
     """A plain, accessible HTML table: <caption>, <th scope="col">, the first column as row headers.
 
-    Every cell is escaped: text from the data (codes, names) is never interpreted as HTML.
+    Every cell is escaped: text from the data (codes, names) is never interpreted as HTML. Cells holding counts
+    (columns in `counts`, or single cells (row number, column) in `count_cells`) carry class "count", so that a scan
+    of the published pages can check each one is disclosure-controlled.
     """
-    numeric = numeric or set()
+    numeric, counts, count_cells = numeric or set(), counts or set(), count_cells or set()
     num = ' class="num"'
     head = "".join(f'<th scope="col"{num if c in numeric else ""}>{html.escape(str(c))}</th>' for c in df.columns)
     rows = []
-    for rec in df.itertuples(index=False):
+    for r, rec in enumerate(df.itertuples(index=False)):
         cells = []
         for i, (col, v) in enumerate(zip(df.columns, rec)):
             text = html.escape(str(v))
             if i == 0 and row_header:
                 cells.append(f'<th scope="row">{text}</th>')
+            elif col in counts or (r, col) in count_cells:
+                cells.append(f'<td class="num count">{text}</td>')
             else:
                 cells.append(f'<td{num if col in numeric else ""}>{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -61,4 +66,4 @@ def render(table: Table, controlled: bool) -> str:
     numeric = set(table.counts) | set(table.rates) | set(table.money) | set(table.numbers)
     caption = table.caption + (" Counts of 1 to 7 are shown as *, others rounded to the nearest 5." if controlled
                                and table.counts else "")
-    return html_table(df, caption, numeric=numeric)
+    return html_table(df, caption, numeric=numeric, counts=set(table.counts) - set(table.hidden))

@@ -1,0 +1,63 @@
+"""What a build publishes: no small count shown unsuppressed below England, no patient identifier anywhere.
+
+The book is built from the tiny data set (2% of national volumes), where many hub counts are small, so a
+disclosure slip would show. The scanner itself is tested on planted leaks, so a scan that finds nothing means
+something.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from ivanalysis.pipeline.build import build_all
+from ivanalysis.pipeline.scan import count_cells, disclosure_findings, identifier_findings, identifiers, scanned
+from ivanalysis.schemes import registry
+
+pytestmark = pytest.mark.integration
+
+GEOGRAPHIES = ["ENG", "LON", "SW", "NEC"]
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory, tiny_data):
+    build = tmp_path_factory.mktemp("published") / "_build"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IVANALYSIS_BUILD_DIR", str(build))
+    try:
+        assert build_all([s.id for s in registry.implemented()], GEOGRAPHIES, jobs=2, data_dir=tiny_data)
+    finally:
+        mp.undo()
+    return build
+
+
+def test_no_unsuppressed_small_count_below_england(small_book):
+    assert scanned(small_book) > 50
+    assert disclosure_findings(small_book) == []
+    # and the scan did look at count cells of hub pages
+    hub_pages = list((small_book / "html" / "runs").rglob("LON.html"))
+    assert hub_pages and any(count_cells(p.read_text()) for p in hub_pages)
+
+
+def test_no_patient_identifier_is_published(small_book, tiny_data):
+    assert len(identifiers(tiny_data)) > 1000
+    assert identifier_findings(small_book, tiny_data) == []
+
+
+def test_the_scans_find_planted_leaks(small_book, tiny_data, tmp_path):
+    build = tmp_path / "_build"
+    shutil.copytree(small_book / "runs", build / "runs")
+    page = build / "html" / "runs" / "some_scheme" / "LON.html"
+    page.parent.mkdir(parents=True)
+    nhs = sorted(v for v in identifiers(tiny_data) if v.isdigit() and len(v) == 10)[0]
+    page.write_text(f'<table><tr><td class="num count">3</td><td class="num count">1,234</td>'
+                    f'<td class="num count">*</td><td class="num count">1,240</td></tr></table><p>{nhs}</p>')
+    results = next((build / "runs").glob("*/LON/results.json"))
+    r = json.loads(results.read_text())
+    r["kpis"].append({"name": "Planted", "value": 6, "unit": "count"})
+    results.write_text(json.dumps(r))
+    problems = [str(f) for f in disclosure_findings(build)]
+    assert any("'3'" in p for p in problems) and any("'1,234'" in p for p in problems)
+    assert any("Planted" in p for p in problems) and len(problems) == 3
+    assert [f.artefact for f in identifier_findings(build, tiny_data)] == ["html/runs/some_scheme/LON.html"]
