@@ -1,0 +1,242 @@
+"""Scheme 8: dose standardisation in chemotherapy (Menu of Opportunities, chapter 8).
+
+Dose banding rounds an intravenous dose calculated for the patient to the nearest standard dose of the national
+dose banding tables; a standard product is that dose bought ready-made. The Menu's aim is 90% of SACT intravenous
+administrations dose-banded through standard products, and its saving is 'reduction in avoidable waste' plus
+'reduction in tendering costs' for the drug.
+
+At each provider below the target, the administrations that would move (target x administrations - those already
+dose-banded with a standard product) save
+  - avoidable waste: for each drug, what the provider's other doses waste beyond what a standard product of that
+    drug wastes in England (vial residue, doses made and never given), averaged over the provider's other doses;
+  - purchase: an assumed share of the drug cost of each dose moved.
+Providers at or above the target count as nothing (never netted off). Only drugs of the national dose banding
+tables count: drugs dosed by weight or as fixed doses (rituximab, trastuzumab, pembrolizumab) are not banded.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("sact",)
+ASSUMPTIONS = {"target_share": "share", "purchase_saving_share": "share"}
+# the drugs of the national dose banding tables that the data set holds (extend for a local extract)
+BANDING_TABLE_DRUGS = (
+    "bendamustine", "cabazitaxel", "carboplatin", "cisplatin", "cyclophosphamide", "dacarbazine", "docetaxel",
+    "doxorubicin", "epirubicin", "eribulin", "etoposide", "fludarabine", "fluorouracil", "gemcitabine",
+    "irinotecan", "nab-paclitaxel", "oxaliplatin", "paclitaxel", "pemetrexed", "vinblastine", "vincristine",
+)
+BAND_TOLERANCE = 0.05  # the tables keep a banded dose within about 5% of the calculated dose
+COLUMNS = ["provider_code", "administration_date", "tumour_group", "drug", "prescribed_dose_mg",
+           "administered_dose_mg", "dose_banded", "standard_product", "waste_mg", "drug_cost_gbp"]
+
+
+def banding_cohort(sact: pd.DataFrame) -> pd.DataFrame:
+    """Intravenous administrations of drugs in the national dose banding tables, with the figures the scheme uses."""
+    iv = sact.loc[(sact["route"] == "intravenous") & sact["drug"].isin(BANDING_TABLE_DRUGS), COLUMNS].copy()
+    iv["banded"] = (iv["dose_banded"] == "Y").to_numpy()
+    iv["standard"] = (iv["banded"] & (iv["standard_product"] == "Y")).to_numpy()
+    iv["waste_gbp"] = waste_cost(iv["drug_cost_gbp"], iv["administered_dose_mg"], iv["waste_mg"])
+    iv["within_band"] = within_tolerance(iv["administered_dose_mg"], iv["prescribed_dose_mg"])
+    return iv
+
+
+def waste_cost(cost: pd.Series, administered_mg: pd.Series, waste_mg: pd.Series) -> pd.Series:
+    """The part of the drug cost that was wasted: the cost covers the dose given and the drug wasted."""
+    used = administered_mg + waste_mg
+    return cost * np.where(used > 0, waste_mg / used, 0.0)
+
+
+def within_tolerance(administered_mg: pd.Series, prescribed_mg: pd.Series, tolerance: float = BAND_TOLERANCE):
+    """Doses given within `tolerance` of the calculated dose (a small allowance for rounding to 0.01 mg)."""
+    return ((administered_mg - prescribed_mg).abs() <= tolerance * prescribed_mg + 0.01).to_numpy()
+
+
+def avoidable_waste(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Per provider and drug: doses not yet dose-banded with a standard product, and the waste (GBP) each could
+    avoid, that is the provider's mean waste of such doses beyond England's mean for a standard product of the drug
+    (nothing where the drug has no standard product in England to compare with)."""
+    benchmark = cohort[cohort["standard"]].groupby("drug", observed=True)["waste_gbp"].mean()
+    other = cohort[~cohort["standard"]]
+    g = other.groupby(["provider_code", "drug"], observed=True)
+    out = pd.DataFrame({"doses": g.size(), "mean_waste": g["waste_gbp"].mean()})
+    bench = benchmark.reindex(out.index.get_level_values("drug")).to_numpy()
+    out["avoidable_each"] = np.where(np.isnan(bench), 0.0, np.clip(out["mean_waste"] - bench, 0.0, None))
+    out["avoidable"] = out["doses"] * out["avoidable_each"]
+    return out
+
+
+def doses_to_move(n: float, standard: float, target: float) -> float:
+    """Administrations to move to dose-banded standard products to reach `target` (none if already there)."""
+    return max(0.0, target * n - standard)
+
+
+def provider_base(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Per provider: administrations, those dose-banded with a standard product, the others, the mean drug cost of
+    the others (excluding waste) and their avoidable waste (GBP)."""
+    g = cohort.groupby("provider_code", observed=True)
+    out = pd.DataFrame({"n": g.size(), "standard": g["standard"].sum().astype(int)})
+    out["other"] = out["n"] - out["standard"]
+    other = cohort[~cohort["standard"]]
+    net_cost = (other["drug_cost_gbp"] - other["waste_gbp"]).groupby(other["provider_code"], observed=True).mean()
+    out["mean_other_cost"] = net_cost.reindex(out.index).fillna(0.0)
+    pool = avoidable_waste(cohort)["avoidable"].groupby(level="provider_code", observed=True).sum()
+    out["avoidable_pool"] = pool.reindex(out.index).fillna(0.0)
+    return out
+
+
+def provider_savings(base: pd.DataFrame, target: float, purchase_share: float) -> pd.DataFrame:
+    """Adds to `provider_base` the administrations to move and the saving, waste and purchase.
+
+    The doses moved are taken to be typical of the provider's other doses: they save their share of its avoidable
+    waste, and `purchase_share` of their drug cost (excluding the waste).
+    """
+    out = base.copy()
+    out["to_move"] = [doses_to_move(n, s, target) for n, s in zip(out["n"], out["standard"])]
+    moved_share = np.where(out["other"] > 0, out["to_move"] / out["other"].clip(lower=1), 0.0)
+    out["waste_saving"] = out["avoidable_pool"] * moved_share
+    out["purchase_saving"] = out["to_move"] * out["mean_other_cost"] * purchase_share
+    out["saving"] = out["waste_saving"] + out["purchase_saving"]
+    return out
+
+
+def financial_year(dates: pd.Series) -> pd.Series:
+    """'2016/17' for dates from April 2016 to March 2017 (worked out once per year, not per row)."""
+    start = dates.dt.year - (dates.dt.month < 4).astype(int)
+    labels = {y: f"{y}/{(y + 1) % 100:02d}" for y in start.unique()}
+    return start.map(labels)
+
+
+def _shares(frame: pd.DataFrame, by: str | pd.Series, label: str) -> pd.DataFrame:
+    g = frame.groupby(by, observed=True)
+    out = pd.DataFrame({"Administrations": g.size(), "Dose-banded, standard product": g["standard"].sum(),
+                        "Drug cost": g["drug_cost_gbp"].sum(), "Drug waste": g["waste_gbp"].sum()})
+    out["Share dose-banded, standard product"] = out["Dose-banded, standard product"] / out["Administrations"]
+    return out.rename_axis(label).reset_index()
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    target = a["target_share"].moderate
+    cohort = banding_cohort(tables["sact"])
+    if cohort.empty:
+        raise DataError("the SACT table holds no intravenous administrations of the drugs of the national dose "
+                        f"banding tables ({', '.join(BANDING_TABLE_DRUGS)})")
+    what = "intravenous administrations of dose-banding drugs"
+    national = in_period(cohort, "administration_date", period, what)  # first: a clear error if there is none
+    local = area_rows(national, area, what)
+    measure = proportion_measure(
+        cohort, flag="standard", date="administration_date", area=area, period=period,
+        name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
+        target=target, denominator_label=what)
+
+    # providers are judged against England's standard products, so the savings are computed nationally
+    base = provider_base(national)
+    by_scenario = {s: provider_savings(base, a["target_share"].value(s), a["purchase_saving_share"].value(s))
+                   for s in SCENARIOS}
+    in_area = {s: df[df.index.isin(area.providers)] for s, df in by_scenario.items()}
+    moved = Range.of(lambda s: in_area[s]["to_move"].sum())
+    waste_gbp = Range.of(lambda s: in_area[s]["waste_saving"].sum())
+    purchase_gbp = Range.of(lambda s: in_area[s]["purchase_saving"].sum())
+    gbp = Range.of(lambda s: in_area[s]["saving"].sum())
+
+    n = len(local)
+    standard, banded = int(local["standard"].sum()), int(local["banded"].sum())
+    spend, waste = float(local["drug_cost_gbp"].sum()), float(local["waste_gbp"].sum())
+    kpis = [
+        KPI("Intravenous administrations dose-banded with standard products", safe_share(standard, n), "share",
+            target, True, "Menu: 90% of SACT intravenous administrations"),
+        KPI("Administrations dose-banded with standard products", float(standard), "count",
+            note="Menu KPI: doses given as dose-banded drugs or standard products"),
+        KPI("Intravenous administrations dose-banded (any product)", safe_share(banded, n), "share", None, True),
+        KPI("Dose-banded administrations given as standard products", safe_share(standard, banded), "share",
+            None, True),
+        KPI("Dose-banded doses within 5% of the calculated dose", safe_share(local.loc[local["banded"],
+            "within_band"].sum(), banded), "share", None, True, "patient safety: bands keep within about 5%"),
+        KPI("Intravenous chemotherapy drug wasted", waste, "gbp", None, False,
+            "Menu KPI: amount of intravenous chemotherapy drug wasted"),
+        KPI("Drug waste as a share of drug cost", safe_share(waste, spend), "share", None, False),
+        KPI("Spend on drugs of the dose banding tables", spend, "gbp"),
+        KPI("Intravenous administrations of drugs of the dose banding tables", float(n), "count"),
+    ]
+
+    prov = in_area["moderate"]
+    waste_by = local.groupby("provider_code", observed=True)["waste_gbp"].sum()
+    providers = provider_table(pd.DataFrame({
+        "Administrations": prov["n"], "Dose-banded, standard product": prov["standard"],
+        "Share dose-banded, standard product": prov["standard"] / prov["n"],
+        "Drug waste": waste_by.reindex(prov.index).fillna(0.0),
+        "Administrations to move (moderate)": prov["to_move"],
+        "Saving (moderate)": prov["saving"],
+    }), measure, geography)
+
+    share_cols = {"Share dose-banded, standard product": ("Dose-banded, standard product", "Administrations")}
+    pools = avoidable_waste(national)
+    pools = pools[pools.index.get_level_values("provider_code").isin(area.providers)]
+    drugs = _shares(local, "drug", "Drug")
+    drugs["Avoidable waste"] = drugs["Drug"].map(pools["avoidable"].groupby(level="drug", observed=True).sum())
+    drugs["Avoidable waste"] = drugs["Avoidable waste"].fillna(0.0)
+    drugs = drugs.sort_values(["Avoidable waste", "Drug"], ascending=[False, True])
+    groups = _shares(local, "tumour_group", "Tumour group").sort_values("Administrations", ascending=False)
+    all_years = area_rows(cohort, area, what)
+    years = _shares(all_years, financial_year(all_years["administration_date"]), "Financial year")
+    years["Waste share of drug cost"] = years["Drug waste"] / years["Drug cost"]
+
+    top = drugs.head(10)
+    chart = Chart(
+        kind="bar", frame=top, x="Drug", y="Avoidable waste", value_format="gbp", value_label="Avoidable waste (GBP)",
+        title=f"Avoidable drug waste by drug, {area.name}, {period.label}",
+        finding=(f"In {period.label}, {top['Drug'].iloc[0]} accounts for the most avoidable waste in {area.name}: "
+                 "waste beyond what a standard product of the drug wastes, on doses not yet dose-banded with "
+                 "standard products." if len(top) and top["Avoidable waste"].iloc[0] > 0 else
+                 f"In {period.label}, no avoidable waste is left in {area.name}."))
+
+    outputs = [("Administrations moved to standard products", "count", moved),
+               ("Avoidable waste saved", "gbp", waste_gbp), ("Purchase saving", "gbp", purchase_gbp),
+               ("Saving", "gbp", gbp)]
+    money = ("Drug cost", "Drug waste")
+    return SchemeResult(
+        scheme=BY_ID["chemo_dose_banding"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("Administrations moved to dose-banded standard products", "administrations", moved)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: intravenous administrations of dose-banding drugs, "
+                               f"{period.label}", providers,
+                               counts=("Administrations", "Dose-banded, standard product",
+                                       "Administrations to move (moderate)"),
+                               rates=share_cols, money=("Drug waste", "Saving (moderate)")),
+            "drugs": Table(f"{area.name}: intravenous administrations by drug, {period.label}", drugs,
+                           counts=("Administrations", "Dose-banded, standard product"), rates=share_cols,
+                           money=(*money, "Avoidable waste")),
+            "tumour_groups": Table(f"{area.name}: intravenous administrations of dose-banding drugs by tumour group, "
+                                   f"{period.label}", groups, counts=("Administrations", "Dose-banded, standard product"),
+                                   rates=share_cols, money=money),
+            "years": Table(f"{area.name}: intravenous administrations of dose-banding drugs by financial year",
+                           years, counts=("Administrations", "Dose-banded, standard product"),
+                           rates={**share_cols, "Waste share of drug cost": ("Drug waste", "Drug cost")},
+                           money=money),
+        },
+        charts={"avoidable_by_drug": chart},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "Avoidable waste is measured against England's standard products of the same drug; the doses moved are "
+            "assumed to be typical of each provider's doses not yet dose-banded with standard products.",
+            "The purchase saving is an assumed share of the drug cost; tendered prices for standard products differ "
+            "by region and product.",
+            "SACT does not itself record waste: a real analysis needs the national waste measurement toolkit's data "
+            "alongside SACT and the medicines data (MDS).",
+            "Rituximab, trastuzumab and pembrolizumab (dosed by weight or as fixed doses) are outside the national "
+            "dose banding tables and are left out.",
+        ],
+        data_months=(cohort["administration_date"].min(), cohort["administration_date"].max()),
+        area_providers=area.providers,
+    )
