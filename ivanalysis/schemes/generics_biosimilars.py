@@ -1,0 +1,259 @@
+"""Scheme 6: prescribing generic and biosimilar products (Menu of Opportunities, chapter 6).
+
+Where a molecule has a best-value version (a biosimilar of a biological medicine, or a generic), the 2017-19
+Medicines Optimisation CQUIN asks providers to start 90% of new patients on it within a quarter of its being
+available, and to move 80% of applicable existing patients to it within a year (except where the standard course
+is under six months). The Menu calculates the saving from "monthly monitoring of drug expenditure and patient
+numbers ... uptake against % switch target in the CQUIN and savings achieved".
+
+Here, from the high-cost drug invoices (one row per patient, drug, product and quarter):
+- HIV antiretrovirals are left out: chapter 3 switches them from its own basket, and counts that saving;
+- a product is best value when it is a biosimilar or a generic; a molecule's best value is available from the
+  first quarter a best-value product is invoiced anywhere in England;
+- new patients started the molecule at least a quarter after that; existing patients started earlier and count
+  from a year after it (molecules whose patients are treated for a median of two quarters or less, such as
+  rituximab courses, have no existing-patient target);
+- the saving is the volume still on the originator above what the targets allow: at each provider and molecule,
+  for new and existing patients apart, the patient-quarters that would have to move to reach the target, times
+  the units an originator patient-quarter uses, times the price gap per unit between the originator and the
+  best-value product (England's prices paid in the year). Providers already at the target count as nothing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("hcd_invoices",)
+ASSUMPTIONS = {"new_patient_target": "share", "existing_patient_target": "share"}
+BEST_VALUE_TYPES = ("biosimilar", "generic")
+NEW_PATIENT_GRACE = pd.DateOffset(months=3)  # CQUIN: new patients within one quarter of availability
+EXISTING_PATIENT_HORIZON = pd.DateOffset(months=12)  # CQUIN: existing patients within one year
+SHORT_COURSE_QUARTERS = 2  # a median course of 6 months or less: no existing-patient target (CQUIN exception)
+GROUPS = ("new", "existing")
+# antiretrovirals have their own scheme and basket of switches (chapter 3): counted there, not twice
+OTHER_SCHEME_INDICATIONS = ("HIV",)
+
+
+def data_months(inv: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last month the quarterly invoices cover (the last quarter's third month)."""
+    return inv["invoice_period"].min(), inv["invoice_period"].max() + pd.DateOffset(months=2)
+
+
+def best_value_available(inv: pd.DataFrame) -> pd.Series:
+    """The first quarter a best-value product of each molecule is invoiced in England (molecules with none: left
+    out). Only molecules that also have an originator or branded product are kept: there is nothing to switch
+    from otherwise."""
+    bv = inv["product_type"].isin(BEST_VALUE_TYPES)
+    both = inv.groupby("drug")["product_type"].agg(lambda t: t.isin(BEST_VALUE_TYPES).any() and
+                                                   (~t.isin(BEST_VALUE_TYPES)).any())
+    first = inv[bv].groupby("drug")["invoice_period"].min()
+    return first[first.index.isin(both[both].index)].sort_index()
+
+
+def short_course_drugs(inv: pd.DataFrame) -> set[str]:
+    """Molecules whose patients are invoiced for a median of SHORT_COURSE_QUARTERS quarters or fewer."""
+    quarters = inv.groupby(["drug", "patient_id"]).size().groupby("drug").median()
+    return set(quarters[quarters <= SHORT_COURSE_QUARTERS].index)
+
+
+def classify(inv: pd.DataFrame, available: pd.Series, short_course: set[str]) -> pd.DataFrame:
+    """The rows of molecules with a best-value product, with `best_value` and `group`: "new" (started at least a
+    quarter after availability), "existing" (started before, in quarters from a year after it; not for short
+    courses) or "" (not yet within the targets)."""
+    out = inv[inv["drug"].isin(available.index)].copy()
+    since = out["drug"].map(available)
+    out["best_value"] = out["product_type"].isin(BEST_VALUE_TYPES)
+    new = out["treatment_start"] >= since + NEW_PATIENT_GRACE
+    existing = ~new & (out["invoice_period"] >= since + EXISTING_PATIENT_HORIZON) & ~out["drug"].isin(short_course)
+    out["group"] = np.select([new, existing], GROUPS, "")
+    return out
+
+
+def unit_prices(rows: pd.DataFrame) -> pd.DataFrame:
+    """Price paid per unit by molecule, for the originator (or brand) and for best-value products, and the gap."""
+    g = rows.groupby(["drug", "best_value"])[["cost", "quantity"]].sum()
+    price = (g["cost"] / g["quantity"]).unstack("best_value").reindex(columns=[False, True])
+    out = pd.DataFrame({"originator": price[False], "best_value": price[True]})
+    out["gap"] = (out["originator"] - out["best_value"]).clip(lower=0).fillna(0.0)
+    return out
+
+
+def units_to_move(rows: int, on_best_value: int, target: float, units_per_originator_row: float) -> float:
+    """Originator units that would move to the best-value product for `on_best_value / rows` to reach `target`."""
+    return max(0.0, target * rows - on_best_value) * units_per_originator_row
+
+
+def provider_savings(rows: pd.DataFrame, gap: pd.Series, targets: dict[str, float]) -> pd.DataFrame:
+    """Per provider, molecule and group (new / existing): patient-quarters, on best value, units to move, saving.
+
+    `rows` are the applicable rows (group new or existing); `gap` the price gap per unit by molecule.
+    """
+    rows = rows.assign(originator_units=np.where(rows["best_value"], 0.0, rows["quantity"]))
+    g = rows.groupby(["provider_code", "drug", "group"], observed=True)
+    out = pd.DataFrame({"rows": g.size(), "best_value": g["best_value"].sum().astype(int),
+                        "originator_units": g["originator_units"].sum()})
+    per_row = out["originator_units"] / (out["rows"] - out["best_value"]).replace(0, np.nan)
+    target = out.index.get_level_values("group").map(targets).to_numpy(dtype=float)
+    out["moved_rows"] = np.clip(target * out["rows"] - out["best_value"], 0, None)
+    out["units"] = [units_to_move(r, b, t, u) for r, b, t, u in
+                    zip(out["rows"], out["best_value"], target, per_row.fillna(0.0))]
+    out["saving"] = out["units"] * out.index.get_level_values("drug").map(gap).to_numpy(dtype=float)
+    return out
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    inv = tables["hcd_invoices"]
+    inv = inv[~inv["indication"].isin(OTHER_SCHEME_INDICATIONS)]
+    available = best_value_available(inv)
+    if available.empty:
+        raise DataError("no molecule in hcd_invoices has both an originator (or branded) product and a biosimilar or "
+                        "generic one: there is nothing to switch")
+    rows = classify(inv, available, short_course_drugs(inv))
+    year = in_period(rows, "invoice_period", period, "invoices for molecules with a best-value product")
+    local = area_rows(year, area, "invoices for molecules with a best-value product")
+    existing_target = a["existing_patient_target"].moderate
+    existing_all = rows[rows["group"] == "existing"]
+    if existing_all.empty:
+        raise DataError("no existing patients are invoiced a year after a best-value product became available")
+    measure = proportion_measure(
+        existing_all, flag="best_value", date="invoice_period", area=area, period=period,
+        name="Existing patients on best value", higher_is_better=True,
+        target=existing_target, denominator_label="existing patients' patient-quarters (a year after availability)")
+
+    prices = unit_prices(year)
+    applicable = year[year["group"] != ""]
+    targets = {s: {"new": a["new_patient_target"].value(s), "existing": a["existing_patient_target"].value(s)}
+               for s in SCENARIOS}
+    by_scenario = {s: provider_savings(applicable, prices["gap"], targets[s]) for s in SCENARIOS}
+    in_area = lambda df: df[df.index.get_level_values("provider_code").isin(area.providers)]  # noqa: E731
+    gbp = Range.of(lambda s: in_area(by_scenario[s])["saving"].sum())
+    moved = Range.of(lambda s: in_area(by_scenario[s])["moved_rows"].sum())
+
+    # KPIs, in patients: new patients who started on best value; existing patients on it in the year's last quarter
+    starters = local[(local["group"] == "new") & period.mask(local["treatment_start"])
+                     & (local["invoice_period"] == local["treatment_start"].dt.to_period("Q").dt.start_time)]
+    started_bv = starters.groupby(["patient_id", "drug"])["best_value"].any()
+    last_q = local[(local["group"] == "existing") & (local["invoice_period"] == local["invoice_period"].max())]
+    last_bv = last_q.groupby(["patient_id", "drug"])["best_value"].any()
+    originator_spend = float(local.loc[~local["best_value"], "cost"].sum())
+    kpis = [
+        KPI("New patients started on the best-value product", safe_share(started_bv.sum(), len(started_bv)), "share",
+            a["new_patient_target"].moderate, True, "CQUIN: 90% of new patients within a quarter of availability"),
+        KPI("Existing patients on the best-value product in the last quarter of the year",
+            safe_share(last_bv.sum(), len(last_bv)), "share", existing_target, True,
+            "CQUIN: 80% of applicable existing patients within a year"),
+        KPI("Patients treated with these molecules", float(local["patient_id"].nunique()), "count"),
+        KPI("Spend on these molecules", float(local["cost"].sum()), "gbp"),
+        KPI("Spend still on originator or branded products", originator_spend, "gbp", None, False),
+    ]
+
+    prov_rows = in_area(by_scenario["moderate"]).groupby(["provider_code", "group"])[["rows", "best_value"]].sum()
+    prov_rows = prov_rows.unstack("group").reindex(columns=pd.MultiIndex.from_product([["rows", "best_value"], GROUPS]),
+                                                   fill_value=0).fillna(0)
+    saving = in_area(by_scenario["moderate"]).groupby("provider_code")["saving"].sum()
+    prov = pd.DataFrame({
+        "Patients": local.groupby("provider_code")["patient_id"].nunique(),
+        "New patient-quarters": prov_rows[("rows", "new")], "New on best value": prov_rows[("best_value", "new")],
+        "Existing patient-quarters": prov_rows[("rows", "existing")],
+        "Existing on best value": prov_rows[("best_value", "existing")],
+    }).fillna(0)
+    prov["Share of new on best value"] = prov["New on best value"] / prov["New patient-quarters"].replace(0, np.nan)
+    prov["Share of existing on best value"] = (prov["Existing on best value"]
+                                               / prov["Existing patient-quarters"].replace(0, np.nan))
+    prov["Saving (moderate)"] = saving.reindex(prov.index).fillna(0.0)
+    count_cols = ("Patients", "New patient-quarters", "New on best value", "Existing patient-quarters",
+                  "Existing on best value")
+    prov[list(count_cols)] = prov[list(count_cols)].astype(int)
+    prov = provider_table(prov, measure, geography)
+
+    molecules = _molecule_table(local, available, in_area(by_scenario["moderate"]), prices, area, period)
+    charts = {"uptake": _uptake_chart(area_rows(rows, area, "invoices"), available, area, period)}
+    outputs = [("Patient-quarters moved to best value", "count", moved), ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["generics_biosimilars"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("Patient-quarters moved from the originator to the best-value product",
+                             "patient-quarters", moved)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: patient-quarters on the best-value product, "
+                               f"{period.label}", prov, counts=count_cols,
+                               rates={"Share of new on best value": ("New on best value", "New patient-quarters"),
+                                      "Share of existing on best value": ("Existing on best value",
+                                                                          "Existing patient-quarters")},
+                               money=("Saving (moderate)",)),
+            "molecules": molecules,
+        },
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "A molecule's best-value product counts as available from the first quarter it is invoiced anywhere "
+            "in England; the CQUIN counts from the date of national guidance, which may be a little earlier.",
+            "Prices are England's average prices paid in the year; a provider's own tender prices may differ, "
+            "and the gap narrows as originator prices fall to compete.",
+            "Invoices are quarterly, so a patient who switched product within a quarter shows both products in "
+            "that quarter; a new patient is one who started the molecule at least a quarter after availability.",
+            "HIV antiretrovirals are left out: their generic switches are the saving of scheme 3 (cost-effective "
+            "antiretroviral prescribing).",
+            "Some patients should not switch (for example, a clinical reason or a recent change of treatment): the "
+            "targets leave room for them, and 'existing' excludes molecules given in courses of six months or less.",
+        ],
+        data_months=data_months(inv),
+        area_providers=area.providers,
+        charts=charts,
+    )
+
+
+def _molecule_table(local: pd.DataFrame, available: pd.Series, savings: pd.DataFrame, prices: pd.DataFrame,
+                    area: Area, period: Period) -> Table:
+    drugs = sorted(local["drug"].unique())
+    g = local.groupby("drug")
+    groups = local[local["group"] != ""].groupby(["drug", "group"])["best_value"].agg(["size", "sum"])
+    groups = groups.unstack("group").reindex(index=drugs, columns=pd.MultiIndex.from_product([["size", "sum"], GROUPS]))
+    groups = groups.fillna(0).astype(int)
+    frame = pd.DataFrame({
+        "Best value from": available.reindex(drugs).dt.strftime("%b %Y"),
+        "Patients": g["patient_id"].nunique(),
+        "new": groups[("size", "new")], "new_bv": groups[("sum", "new")],
+        "existing": groups[("size", "existing")], "existing_bv": groups[("sum", "existing")],
+        "Spend": g["cost"].sum(),
+        "Spend on originator": local[~local["best_value"]].groupby("drug")["cost"].sum().reindex(drugs).fillna(0.0),
+        "Price gap per unit (£)": prices["gap"].reindex(drugs),
+        "Saving (moderate)": savings.groupby("drug")["saving"].sum().reindex(drugs).fillna(0.0),
+    }, index=drugs)
+    frame["New patients on best value"] = frame["new_bv"] / frame["new"].replace(0, np.nan)
+    frame["Existing patients on best value"] = frame["existing_bv"] / frame["existing"].replace(0, np.nan)
+    frame = frame.reset_index(names="Molecule")[[
+        "Molecule", "Best value from", "Patients", "New patients on best value", "Existing patients on best value",
+        "Spend", "Spend on originator", "Price gap per unit (£)", "Saving (moderate)", "new", "new_bv", "existing",
+        "existing_bv"]]
+    return Table(f"{area.name}: molecules with a best-value product, {period.label}. Shares are of patient-quarters "
+                 "within the CQUIN targets (n/a: no existing-patient target for courses of six months or less); the "
+                 "price gap is per unit (vial, syringe or pack).",
+                 frame, counts=("Patients", "new", "new_bv", "existing", "existing_bv"),
+                 rates={"New patients on best value": ("new_bv", "new"),
+                        "Existing patients on best value": ("existing_bv", "existing")},
+                 money=("Spend", "Spend on originator", "Saving (moderate)"), numbers=("Price gap per unit (£)",),
+                 hidden=("new", "new_bv", "existing", "existing_bv"))
+
+
+def _uptake_chart(rows: pd.DataFrame, available: pd.Series, area: Area, period: Period) -> Chart:
+    share = rows.groupby(["invoice_period", "drug"])["best_value"].mean().rename("Share").reset_index()
+    last = share[share["invoice_period"] == share["invoice_period"].max()].set_index("drug")["Share"]
+    laggard = last.idxmin()
+    return Chart(
+        kind="line", frame=share.rename(columns={"invoice_period": "Quarter", "drug": "Molecule"}), x="Quarter",
+        y="Share", series="Molecule", value_format="percent", value_label="Share of patient-quarters on best value",
+        title=f"Best-value product uptake by molecule, {area.name}, by quarter",
+        finding=f"In the last quarter of the data, uptake of the best-value product ranged from "
+                f"{last.min():.0%} ({laggard}) to {last.max():.0%} ({last.idxmax()}) of patient-quarters.",
+        markers={d: drug for drug, d in available.items() if d > rows["invoice_period"].min()},
+    )

@@ -1,0 +1,141 @@
+"""Scheme 6, generics and biosimilars: the CQUIN's groups of patients, prices and the saving, against hand-checked
+figures."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import generics_biosimilars as gb
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+
+QUARTERS = pd.date_range("2016-04-01", periods=8, freq="QS-APR")  # April 2016 to January 2018
+
+
+def _patient(provider, patient, product, start, quarters=QUARTERS, units=4.0, drug="infliximab"):
+    """One invoice row per quarter; Remicade at £400 a vial, Inflectra at £200."""
+    types = {"Remicade": "originator", "Inflectra": "biosimilar", "Glivec": "branded", "Imatinib generic": "generic"}
+    price = {"Remicade": 400.0, "Inflectra": 200.0, "Glivec": 1800.0, "Imatinib generic": 200.0}[product]
+    return pd.DataFrame({"provider_code": provider, "patient_id": patient, "invoice_period": quarters,
+                         "indication": "Crohn's disease", "drug": drug, "product": product,
+                         "product_type": types[product], "quantity": units, "cost": units * price,
+                         "treatment_start": pd.Timestamp(start)})
+
+
+@pytest.fixture(scope="module")
+def invoices() -> pd.DataFrame:
+    """Three providers, infliximab, its biosimilar invoiced from April 2016 (so existing patients count from April
+    2017, the whole of 2017/18):
+    LON-P01: two existing patients on Remicade; one new patient (started May 2017) on Inflectra.
+    LON-P02: two existing patients on Inflectra.
+    NW-P01: one existing patient on Remicade, one on Inflectra.
+    """
+    new_quarters = QUARTERS[QUARTERS >= "2017-04-01"]
+    return pd.concat([
+        _patient("LON-P01", "A1", "Remicade", "2014-02-01"), _patient("LON-P01", "A2", "Remicade", "2013-06-01"),
+        _patient("LON-P01", "A3", "Inflectra", "2017-05-10", new_quarters),
+        _patient("LON-P02", "B1", "Inflectra", "2014-02-01"), _patient("LON-P02", "B2", "Inflectra", "2015-01-01"),
+        _patient("NW-P01", "C1", "Remicade", "2014-02-01"), _patient("NW-P01", "C2", "Inflectra", "2012-01-01"),
+    ], ignore_index=True)
+
+
+def _analyse(invoices, area):
+    geo = load_geography()
+    params = load_scheme_params("generics_biosimilars", required=gb.ASSUMPTIONS)
+    return gb.analyse({"hcd_invoices": invoices}, geo.get(area), params, Period.financial_year("2017/18"), geo)
+
+
+def test_best_value_is_available_from_its_first_invoice_and_needs_something_to_switch_from(invoices):
+    only_branded = _patient("LON-P01", "D1", "Glivec", "2014-01-01", drug="imatinib")
+    only_generic = _patient("LON-P01", "E1", "Imatinib generic", "2014-01-01", drug="imatinib").assign(drug="x")
+    available = gb.best_value_available(pd.concat([invoices, only_branded, only_generic]))
+    # infliximab: Inflectra first invoiced in April 2016; imatinib (branded only) and x (generic only) have no switch
+    assert available.to_dict() == {"infliximab": pd.Timestamp("2016-04-01")}
+
+
+def test_short_courses_have_no_existing_patient_target():
+    # rituximab-like: patients invoiced for 1, 2 and 2 quarters (median 2, i.e. 6 months): a short course;
+    # infliximab-like: 8 quarters each
+    rows = pd.DataFrame({"drug": ["r"] * 5 + ["i"] * 16,
+                         "patient_id": ["a", "b", "b", "c", "c"] + ["d"] * 8 + ["e"] * 8})
+    assert gb.short_course_drugs(rows) == {"r"}
+
+
+def test_patients_are_new_existing_or_not_yet_within_the_targets():
+    available = pd.Series({"infliximab": pd.Timestamp("2016-04-01")})
+    rows = pd.DataFrame({
+        "drug": "infliximab", "product_type": ["originator", "biosimilar", "originator", "originator"],
+        # started July 2016 (a quarter after availability): new; started May 2016: not new, and in a quarter before
+        # April 2017 not yet existing either; started 2014: existing from April 2017 (a year after availability)
+        "treatment_start": pd.to_datetime(["2016-07-01", "2016-05-15", "2014-01-01", "2014-01-01"]),
+        "invoice_period": pd.to_datetime(["2016-07-01", "2016-10-01", "2017-01-01", "2017-04-01"]),
+    })
+    out = gb.classify(rows, available, short_course=set())
+    assert out["group"].tolist() == ["new", "", "", "existing"]
+    assert out["best_value"].tolist() == [False, True, False, False]
+    # a short-course molecule: its existing patients are not within a target
+    assert gb.classify(rows, available, short_course={"infliximab"})["group"].tolist() == ["new", "", "", ""]
+
+
+def test_unit_prices_and_the_gap_never_negative():
+    rows = pd.DataFrame({"drug": ["i", "i", "i", "g", "g"], "best_value": [False, False, True, False, True],
+                         "cost": [1600.0, 800.0, 600.0, 100.0, 300.0], "quantity": [4.0, 2.0, 3.0, 1.0, 1.0]})
+    prices = gb.unit_prices(rows)
+    # i: originator 2,400 / 6 = £400 a unit, best value 600 / 3 = £200, gap £200
+    assert prices.loc["i"].tolist() == pytest.approx([400.0, 200.0, 200.0])
+    # g: the "best value" product costs more (£300 against £100): no saving, not a negative one
+    assert prices.loc["g", "gap"] == 0.0
+
+
+def test_units_to_move_up_to_the_target():
+    # 100 patient-quarters, 60 on best value, target 80%: 20 patient-quarters move, at 6 vials each = 120 vials;
+    # at a £190 gap per vial that is £22,800
+    assert gb.units_to_move(100, 60, 0.80, 6.0) == pytest.approx(120.0)
+    assert gb.units_to_move(100, 60, 0.80, 6.0) * 190 == pytest.approx(22_800)
+    assert gb.units_to_move(100, 85, 0.80, 6.0) == 0.0  # already above the target: nothing, never negative
+
+
+def test_provider_savings_by_group_and_never_netted(invoices):
+    available = gb.best_value_available(invoices)
+    rows = gb.classify(invoices, available, set())
+    year = rows[(rows["invoice_period"] >= "2017-04-01") & (rows["group"] != "")]
+    gap = gb.unit_prices(year)["gap"]
+    assert gap["infliximab"] == pytest.approx(200.0)  # £400 - £200 a vial
+    out = gb.provider_savings(year, gap, {"new": 0.9, "existing": 0.8}).groupby("provider_code")["saving"].sum()
+    # LON-P01 existing: 8 patient-quarters, none on best value: 0.8 x 8 = 6.4 move, x 4 vials x £200 = £5,120;
+    # its new patient (4 patient-quarters, all on Inflectra) is above 90% and does not offset anything
+    assert out["LON-P01"] == pytest.approx(5_120)
+    # NW-P01: 8 existing patient-quarters, 4 on best value: 0.8 x 8 - 4 = 2.4 x 4 x £200 = £1,920
+    assert out["NW-P01"] == pytest.approx(1_920)
+    assert out["LON-P02"] == 0.0  # all on best value
+
+
+def test_analyse_adds_up_and_counts_the_cquin_groups(invoices):
+    england = _analyse(invoices, "ENG")
+    london = _analyse(invoices, "LON")
+    north_west = _analyse(invoices, "NW")
+    # moderate targets 90% / 80%: £5,120 + £1,920 = £7,040 for England, hubs adding up
+    assert england.opportunity_gbp.moderate == pytest.approx(7_040)
+    assert london.opportunity_gbp.moderate + north_west.opportunity_gbp.moderate == pytest.approx(7_040)
+    # London: its one new patient started on Inflectra; of its four existing patients in January-March 2018, two
+    # (LON-P02) are on the biosimilar
+    assert london.kpi("New patients started on the best-value product").value == 1.0
+    assert london.kpi("Existing patients on the best-value product in the last quarter of the year").value == 0.5
+    assert england.tables["providers"].frame.set_index("Provider").loc["LON-P01", "Saving (moderate)"] == \
+        pytest.approx(5_120)
+    low, moderate, high = (england.opportunity_gbp.get(s) for s in ("low", "moderate", "high"))
+    assert low < moderate < high
+
+
+def test_an_area_without_these_molecules_is_a_data_error(invoices):
+    with pytest.raises(DataError, match="North East and Cumbria"):
+        _analyse(invoices, "NEC")
+
+
+def test_no_molecule_with_a_best_value_product_is_a_data_error(invoices):
+    with pytest.raises(DataError, match="nothing to switch"):
+        _analyse(invoices[invoices["product"] == "Remicade"], "ENG")
