@@ -1,0 +1,235 @@
+"""Scheme 4: virtual biologics clinics (Menu of Opportunities, chapter 4).
+
+A virtual biologics clinic (VBC) is a small multidisciplinary team (consultant, nurse, pharmacist) that reviews
+every patient put forward for a biologic, or for a switch or a stop, against the best-practice pathway. The Menu
+expects fewer patients started inappropriately, more existing patients stopping where the evidence supports it,
+shorter waits from the decision to the first dose, and a lower cost of biologic prescribing; 'savings will be
+calculated through analysing NHS trust drug prescribing data', and it names no extra cost.
+
+How the saving is calculated here, per provider and only where it is worse than the benchmark (never netted off):
+the benchmarks are what virtual clinics achieve across England in the year (their share of new patients started,
+their share of existing patients' reviews ending in a stop). At a provider starting a larger share, the starts
+above the benchmark are avoided; at a provider stopping a smaller share, the stops below it are added; each times
+the share of the gap a clinic is assumed to close, times the provider's own cost per patient-month of the drugs
+concerned, times the months of treatment each avoids.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("biologics_referrals",)
+ASSUMPTIONS = {"gap_closed": "share", "months_per_start_avoided": "months", "months_per_stop_added": "months"}
+VBC = "virtual clinic"
+MIN_PER_POINT = 20  # a quarter's share on the chart needs at least this many referrals behind it
+
+
+def starts_avoided(new: float, started: float, benchmark: float, gap_closed: float) -> float:
+    """New patients not started if the start rate fell towards the benchmark; nothing if already at or below it."""
+    return gap_closed * max(0.0, started - benchmark * new)
+
+
+def stops_added(existing: float, stopped: float, benchmark: float, gap_closed: float) -> float:
+    """Existing patients stopped if the stop share rose towards the benchmark; nothing if already at or above it."""
+    return gap_closed * max(0.0, benchmark * existing - stopped)
+
+
+def saving(patients: float, cost_per_month: float, months: float) -> float:
+    """Patients x the cost of a month of their biologic x the months of treatment avoided."""
+    return patients * cost_per_month * months
+
+
+def benchmarks(referrals: pd.DataFrame) -> tuple[float, float]:
+    """England's virtual clinics in the year: the share of new patients started and of reviews ending in a stop."""
+    vbc = referrals[referrals["decided_by"] == VBC]
+    new, old = vbc[vbc["referral_type"] == "new"], vbc[vbc["referral_type"] == "existing"]
+    if new.empty or old.empty:
+        raise DataError("no new and existing referrals decided by a virtual clinic in the year: the benchmark "
+                        "(what virtual clinics achieve) cannot be set")
+    return float((new["outcome"] == "start").mean()), float((old["outcome"] == "stop").mean())
+
+
+def provider_counts(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Per provider: new referrals and starts, existing reviews and stops, and the cost per patient-month of the
+    drugs started and of the existing patients' drugs."""
+    r = referrals.assign(new=referrals["referral_type"] == "new", started=referrals["outcome"] == "start",
+                         stopped=referrals["outcome"] == "stop")
+    g = r.groupby("provider_code", observed=True)
+    out = pd.DataFrame({"new": g["new"].sum(), "started": g["started"].sum(), "stopped": g["stopped"].sum()})
+    out["existing"] = g.size() - out["new"]
+    out["start_cost"] = r[r["started"]].groupby("provider_code", observed=True)["monthly_cost"].mean()
+    out["existing_cost"] = r[~r["new"]].groupby("provider_code", observed=True)["monthly_cost"].mean()
+    # a provider with no start (or no review) in the year: England's cost per patient-month stands in
+    out["start_cost"] = out["start_cost"].fillna(r.loc[r["started"], "monthly_cost"].mean())
+    out["existing_cost"] = out["existing_cost"].fillna(r.loc[~r["new"], "monthly_cost"].mean())
+    return out.astype(float)
+
+
+def provider_savings(counts: pd.DataFrame, start_bench: float, stop_bench: float, gap_closed: float,
+                     months_start: float, months_stop: float) -> pd.DataFrame:
+    out = counts.copy()
+    out["starts_avoided"] = [starts_avoided(n, s, start_bench, gap_closed) for n, s in zip(out["new"], out["started"])]
+    out["stops_added"] = [stops_added(e, s, stop_bench, gap_closed) for e, s in zip(out["existing"], out["stopped"])]
+    out["from_starts"] = saving(out["starts_avoided"], out["start_cost"], months_start)
+    out["from_stops"] = saving(out["stops_added"], out["existing_cost"], months_stop)
+    out["saving"] = out["from_starts"] + out["from_stops"]
+    return out
+
+
+def days_between(start: pd.Series, end: pd.Series) -> pd.Series:
+    return (end - start).dt.days
+
+
+def by_decider(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Virtual clinic against consultant: referrals, outcomes, waits and cost per patient-month."""
+    rows = []
+    for who in (VBC, "consultant"):
+        r = referrals[referrals["decided_by"] == who]
+        new, old = r[r["referral_type"] == "new"], r[r["referral_type"] == "existing"]
+        dosed = r[r["first_dose_date"].notna()]
+        given = r[r["outcome"].isin(["start", "switch"])]
+        rows.append({
+            "Decided by": who.capitalize(), "New referrals": len(new),
+            "Started": int((new["outcome"] == "start").sum()),
+            "Existing reviewed": len(old), "Stopped": int((old["outcome"] == "stop").sum()),
+            "Median days, referral to decision": days_between(r["referral_date"], r["decision_date"]).median(),
+            "Median days, decision to first dose": days_between(dosed["decision_date"],
+                                                                dosed["first_dose_date"]).median(),
+            "Cost per patient-month (£)": given["monthly_cost"].mean(),
+        })
+    out = pd.DataFrame(rows)
+    out["Start rate"] = out["Started"] / out["New referrals"].where(out["New referrals"] > 0)
+    out["Stop share"] = out["Stopped"] / out["Existing reviewed"].where(out["Existing reviewed"] > 0)
+    return out[["Decided by", "New referrals", "Started", "Start rate", "Existing reviewed", "Stopped", "Stop share",
+                "Median days, referral to decision", "Median days, decision to first dose",
+                "Cost per patient-month (£)"]]
+
+
+def quarterly_start_rate(new: pd.DataFrame) -> pd.DataFrame:
+    """Share of new patients started per quarter and decider; quarters with few referrals are left blank."""
+    q = new.assign(quarter=new["decision_date"].dt.to_period("Q").dt.start_time, started=new["outcome"] == "start")
+    out = q.groupby(["decided_by", "quarter"], observed=True)["started"].agg(["mean", "size"]).reset_index()
+    out["Share started"] = out["mean"].where(out["size"] >= MIN_PER_POINT)
+    out["Decided by"] = out["decided_by"].str.capitalize()
+    return out[["Decided by", "quarter", "Share started"]]
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    referrals = tables["biologics_referrals"]
+    national = in_period(referrals, "decision_date", period, "biologics referrals decided")
+    local = area_rows(national, area, "biologics referrals decided")
+    start_bench, stop_bench = benchmarks(national)
+    new_all = referrals[referrals["referral_type"] == "new"].assign(
+        started=lambda d: d["outcome"] == "start")
+    measure = proportion_measure(
+        new_all, flag="started", date="decision_date", area=area, period=period,
+        name="Share of new patients referred who start a biologic", higher_is_better=False, target=start_bench,
+        denominator_label="new patients referred for a biologic")
+
+    counts = provider_counts(local)
+    by_scenario = {s: provider_savings(counts, start_bench, stop_bench, a["gap_closed"].value(s),
+                                       a["months_per_start_avoided"].value(s), a["months_per_stop_added"].value(s))
+                   for s in SCENARIOS}
+    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
+    gbp = total("saving")
+
+    new, old = local[local["referral_type"] == "new"], local[local["referral_type"] == "existing"]
+    started = new[new["outcome"] == "start"]
+    dosed = local[local["first_dose_date"].notna()]
+    wait = days_between(dosed["decision_date"], dosed["first_dose_date"])
+    vbc_wait = wait[dosed["decided_by"] == VBC]
+    kpis = [
+        KPI("New patients referred", float(len(new)), "count"),
+        KPI("New patients referred who started a biologic", safe_share(len(started), len(new)), "share", start_bench,
+            False, "Menu KPI; target: the share England's virtual clinics start"),
+        KPI("Existing patients reviewed", float(len(old)), "count"),
+        KPI("Existing patients ceasing biologic", float((old["outcome"] == "stop").sum()), "count", None, True,
+            "Menu KPI"),
+        KPI("Reviews of existing patients ending in a stop", safe_share((old["outcome"] == "stop").sum(), len(old)),
+            "share", stop_bench, True, "target: the share at England's virtual clinics"),
+        KPI("Referrals decided by a virtual clinic", safe_share((local["decided_by"] == VBC).sum(), len(local)),
+            "share", None, True),
+        KPI("Median days from decision to first dose", float(wait.median()) if len(wait) else None, "days", None,
+            False, "Menu KPI: waiting time will reduce"),
+        KPI("Median days from decision to first dose, virtual clinics", float(vbc_wait.median()) if len(vbc_wait)
+            else None, "days", None, False, "n/a where no provider runs a virtual clinic"),
+        KPI("Yearly cost of biologic per patient started", float(started["monthly_cost"].mean() * 12)
+            if len(started) else None, "gbp", None, False, "Menu KPI: cost of prescribing biologic per year"),
+        KPI("Cost of the first year of biologics started or switched in the year",
+            float(local.loc[local["outcome"].isin(["start", "switch"]), "monthly_cost"].sum() * 12), "gbp"),
+    ]
+
+    since = referrals[referrals["decided_by"] == VBC].groupby("provider_code")["decision_date"].min()
+    mod = by_scenario["moderate"]
+    wait_by = wait.groupby(dosed["provider_code"]).median()
+    providers = provider_table(pd.DataFrame({
+        "New referrals": mod["new"], "Started": mod["started"], "Start rate": mod["started"] / mod["new"],
+        "Existing reviewed": mod["existing"], "Stopped": mod["stopped"],
+        "Stop share": mod["stopped"] / mod["existing"].where(mod["existing"] > 0),
+        "Virtual clinic since": since.reindex(mod.index).dt.strftime("%b %Y").fillna("none"),
+        "Median days to first dose": wait_by.reindex(mod.index),
+        "Saving (moderate)": mod["saving"],
+    }), measure, geography)
+
+    deciders = by_decider(local)
+    quarters = quarterly_start_rate(area_rows(new_all, area, "new referrals"))
+    vbc_row = deciders.iloc[0]
+    if vbc_row["New referrals"]:
+        finding = (f"In {period.label}, virtual clinics in {area.name} started {vbc_row['Start rate']:.0%} of the new "
+                   f"patients referred, against {deciders.iloc[1]['Start rate']:.0%} where a consultant decided "
+                   "alone.")
+    else:
+        finding = (f"No provider in {area.name} ran a virtual biologics clinic in {period.label}; consultants "
+                   f"started {deciders.iloc[1]['Start rate']:.0%} of new patients referred.")
+    clinic_starts = since[since.index.isin(area.providers)]
+    markers = ({d: f"{p} clinic" for p, d in clinic_starts.items()} if 0 < len(clinic_starts) <= 3 else {})
+
+    outputs = [("New patients not started", "count", total("starts_avoided")),
+               ("Existing patients stopped", "count", total("stops_added")),
+               ("Saving from fewer starts", "gbp", total("from_starts")),
+               ("Saving from timely stops", "gbp", total("from_stops")), ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["virtual_biologics_clinics"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("New patients not started on a biologic", "patients", total("starts_avoided")),
+                    Quantity("Existing patients stopping a biologic", "patients", total("stops_added"))],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: biologics referrals decided, {period.label}", providers,
+                               counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
+                               rates={"Start rate": ("Started", "New referrals"),
+                                      "Stop share": ("Stopped", "Existing reviewed")},
+                               money=("Saving (moderate)",), numbers=("Median days to first dose",)),
+            "deciders": Table(f"{area.name}: biologics referrals by who decided, {period.label}", deciders,
+                              counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
+                              rates={"Start rate": ("Started", "New referrals"),
+                                     "Stop share": ("Stopped", "Existing reviewed")},
+                              numbers=("Median days, referral to decision", "Median days, decision to first dose",
+                                       "Cost per patient-month (£)")),
+        },
+        charts={"start_rate": Chart(
+            "line", quarters, x="quarter", y="Share started", series="Decided by",
+            title=f"Share of new patients started on a biologic, by who decided, {area.name}",
+            value_label="Share started", value_format="percent", finding=finding, markers=markers)},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "The benchmarks are what virtual clinics achieve across England; some of the difference from other "
+            "providers may be case mix (referral thresholds, disease severity) rather than appropriateness.",
+            "A patient not started, or stopped, saves the months of treatment assumed; some will start or restart "
+            "later, which the low scenario allows for.",
+            "Costs per patient-month are the prices in the log; biosimilar prices have fallen since, so the saving "
+            "per patient may be smaller at today's prices.",
+            "Adherence, self-management and research recruitment, also Menu KPIs, are not in a referral log.",
+            f"Quarters with fewer than {MIN_PER_POINT} new referrals are left out of the chart.",
+        ],
+        data_months=(referrals["decision_date"].min(), referrals["decision_date"].max()),
+        area_providers=area.providers,
+    )

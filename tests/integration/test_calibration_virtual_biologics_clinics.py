@@ -1,0 +1,52 @@
+"""Scheme 4 on the default synthetic data. The Menu (ch. 4) publishes no national figure: the England run
+reproduces the volumes and effects the generator is built to (its docstring gives the reasons), the direction of
+every effect the Menu expects, and hubs add up to England."""
+from __future__ import annotations
+
+import pytest
+
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes.registry import analyse
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def england(default_data):
+    return analyse("virtual_biologics_clinics", "ENG", default_data)
+
+
+def test_volumes_are_of_the_designed_order(england):
+    # about 30,000 new patients a year considered for a biologic, 15,000 existing patients reviewed
+    assert england.kpi("New patients referred").value == pytest.approx(30_000, rel=0.03)
+    assert england.kpi("Existing patients reviewed").value == pytest.approx(15_000, rel=0.03)
+    # about a quarter of providers run a clinic by 2017/18
+    assert 0.15 < england.kpi("Referrals decided by a virtual clinic").value < 0.35
+
+
+def test_virtual_clinics_show_the_effects_the_menu_expects(england):
+    t = england.tables["deciders"].frame.set_index("Decided by")
+    vbc, alone = t.loc["Virtual clinic"], t.loc["Consultant"]
+    # fewer new patients started (designed: 70% against 85%), more timely stops (a third against a fifth)
+    assert vbc["Start rate"] == pytest.approx(0.70, abs=0.03)
+    assert alone["Start rate"] == pytest.approx(0.84, abs=0.03)
+    assert vbc["Stop share"] == pytest.approx(0.33, abs=0.03)
+    assert alone["Stop share"] == pytest.approx(0.20, abs=0.03)
+    # shorter waits from the decision to the first dose (2 weeks against 5, as means) and cheaper products
+    assert vbc["Median days, decision to first dose"] < alone["Median days, decision to first dose"]
+    assert vbc["Cost per patient-month (£)"] < alone["Cost per patient-month (£)"]
+    o = england.opportunity_gbp
+    assert 0 < o.low < o.moderate < o.high
+
+
+def test_a_hub_without_a_clinic_has_no_clinic_wait(default_data):
+    runs = {h.code: analyse("virtual_biologics_clinics", h.code, default_data) for h in load_geography().hubs()}
+    without = [c for c, r in runs.items() if r.kpi("Referrals decided by a virtual clinic").value == 0]
+    assert without, "the data should have hubs with no virtual clinic, so that the effect shows"
+    assert all(runs[c].kpi("Median days from decision to first dose, virtual clinics").value is None for c in without)
+
+
+def test_hubs_add_up_to_england(default_data, england):
+    hubs = sum(analyse("virtual_biologics_clinics", h.code, default_data).opportunity_gbp.moderate
+               for h in load_geography().hubs())
+    assert hubs == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)

@@ -1,0 +1,121 @@
+"""Scheme 4, virtual biologics clinics: each piece of the saving against hand-checked figures."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import virtual_biologics_clinics as vbc
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+FY = Period.financial_year("2017/18")
+
+
+def test_starts_avoided_only_above_the_benchmark():
+    # 100 new patients, 85 started; virtual clinics start 70%: 85 - 70 = 15 above, three quarters closed = 11.25
+    assert vbc.starts_avoided(100, 85, 0.70, 0.75) == pytest.approx(11.25)
+    assert vbc.starts_avoided(100, 65, 0.70, 0.75) == 0.0  # already starts fewer than the clinics
+
+
+def test_stops_added_only_below_the_benchmark():
+    # 50 existing patients reviewed, 10 stopped; clinics stop a third: 16.67 - 10 = 6.67, all of it closed
+    assert vbc.stops_added(50, 10, 1 / 3, 1.0) == pytest.approx(50 / 3 - 10)
+    assert vbc.stops_added(50, 20, 1 / 3, 1.0) == 0.0
+
+
+def test_saving_is_patients_times_monthly_cost_times_months():
+    # 11.25 patients x £700 a month x 12 months = £94,500
+    assert vbc.saving(11.25, 700, 12) == pytest.approx(94_500)
+
+
+def rows(provider: str, decided_by: str, new_started: int, new_not: int, switched: int, stopped: int,
+         cost: float = 700.0, month: str = "2017-06-01") -> pd.DataFrame:
+    """A provider's referrals in one month: decisions a week after referral, first doses two weeks later."""
+    outcomes = ["start"] * new_started + ["do not start"] * new_not + ["switch"] * switched + ["stop"] * stopped
+    n = len(outcomes)
+    decision = pd.Timestamp(month)
+    given = [o in ("start", "switch") for o in outcomes]
+    return pd.DataFrame({
+        "provider_code": provider, "patient_id": [f"{provider}-{i}" for i in range(n)], "specialty": "rheumatology",
+        "referral_type": ["new" if o in ("start", "do not start") else "existing" for o in outcomes],
+        "decided_by": decided_by, "referral_date": decision - pd.Timedelta(days=7), "decision_date": decision,
+        "outcome": outcomes, "drug": [None if o == "do not start" else "adalimumab" for o in outcomes],
+        "first_dose_date": [decision + pd.Timedelta(days=14) if g else pd.NaT for g in given],
+        "stop_date": [decision + pd.Timedelta(days=3) if o == "stop" else pd.NaT for o in outcomes],
+        "monthly_cost": [None if o == "do not start" else cost for o in outcomes]})
+
+
+def test_provider_savings_from_starts_and_stops():
+    # P: 20 new (18 started), 10 existing (1 stopped), £700 a month. Benchmarks 70% started, 30% stopped.
+    # starts: 18 - 14 = 4, x 0.75 = 3 patients x £700 x 12 = £25,200
+    # stops: 3 - 1 = 2, x 0.75 = 1.5 patients x £700 x 6 = £6,300
+    # Q starts 50% and stops 50%: better on both, so nothing (and not netted off against P)
+    df = pd.concat([rows("P", "consultant", 18, 2, 9, 1), rows("Q", vbc.VBC, 10, 10, 5, 5)], ignore_index=True)
+    out = vbc.provider_savings(vbc.provider_counts(df), 0.70, 0.30, 0.75, 12, 6)
+    assert out.loc["P", "starts_avoided"] == pytest.approx(3.0)
+    assert out.loc["P", "from_starts"] == pytest.approx(25_200)
+    assert out.loc["P", "stops_added"] == pytest.approx(1.5)
+    assert out.loc["P", "from_stops"] == pytest.approx(6_300)
+    assert out.loc["P", "saving"] == pytest.approx(31_500)
+    assert out.loc["Q", "saving"] == 0.0
+
+
+def test_benchmarks_are_the_virtual_clinics_own_shares():
+    df = pd.concat([rows("P", "consultant", 18, 2, 9, 1), rows("Q", vbc.VBC, 14, 6, 7, 3)], ignore_index=True)
+    assert vbc.benchmarks(df) == pytest.approx((0.70, 0.30))
+    with pytest.raises(DataError, match="no new and existing referrals decided by a virtual clinic"):
+        vbc.benchmarks(df[df["decided_by"] == "consultant"])
+
+
+def test_by_decider_compares_waits_and_rates():
+    df = pd.concat([rows("P", "consultant", 18, 2, 9, 1), rows("Q", vbc.VBC, 14, 6, 7, 3)], ignore_index=True)
+    t = vbc.by_decider(df).set_index("Decided by")
+    assert t.loc["Virtual clinic", "Start rate"] == pytest.approx(0.70)
+    assert t.loc["Consultant", "Stop share"] == pytest.approx(0.10)
+    assert t.loc["Consultant", "Median days, decision to first dose"] == 14
+    assert t.loc["Consultant", "Median days, referral to decision"] == 7
+
+
+# --- analyse -----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small():
+    geo = load_geography()
+    lon, nw = geo.get("LON").providers, geo.get("NW").providers
+    df = pd.concat([rows(lon[0], "consultant", 18, 2, 9, 1, month=m) for m in ("2017-06-01", "2017-07-01")]
+                   + [rows(nw[0], vbc.VBC, 14, 6, 7, 3, month=m) for m in ("2017-06-01", "2017-07-01")],
+                   ignore_index=True)
+    df.insert(0, "referral_id", [f"R{i}" for i in range(len(df))])
+    params = load_scheme_params("virtual_biologics_clinics", required=vbc.ASSUMPTIONS)
+    return geo, {"biologics_referrals": df}, params
+
+
+def test_analyse_hand_built_log(small):
+    geo, tables, params = small
+    eng = vbc.analyse(tables, geo.england, params, FY, geo)
+    # benchmark: the North West clinic, 70% started and 30% stopped. London: 40 new, 36 started, 20 existing,
+    # 2 stopped. Moderate (75%, 12 and 6 months): starts (36 - 28) x 0.75 = 6 x £700 x 12 = £50,400;
+    # stops (6 - 2) x 0.75 = 3 x £700 x 6 = £12,600; £63,000 in all, all of it in London
+    assert eng.opportunity_gbp.moderate == pytest.approx(63_000)
+    lon = vbc.analyse(tables, geo.get("LON"), params, FY, geo)
+    nw = vbc.analyse(tables, geo.get("NW"), params, FY, geo)
+    assert lon.opportunity_gbp.moderate == pytest.approx(63_000)
+    assert nw.opportunity_gbp.moderate == 0.0  # the clinic is the benchmark: nothing more to save
+    assert lon.kpi("New patients referred who started a biologic").value == pytest.approx(0.90)
+    assert lon.kpi("Median days from decision to first dose, virtual clinics").value is None
+    assert "No provider in London ran a virtual biologics clinic" in lon.charts["start_rate"].finding
+    assert nw.tables["providers"].frame["Virtual clinic since"].tolist() == ["Jun 2017"]
+
+
+def test_analyse_an_area_without_referrals_is_a_data_error(small):
+    geo, tables, params = small
+    with pytest.raises(DataError, match="no biologics referrals decided for South West"):
+        vbc.analyse(tables, geo.get("SW"), params, FY, geo)
+
+
+def test_analyse_a_year_without_referrals_is_a_data_error(small):
+    geo, tables, params = small
+    with pytest.raises(DataError, match="no biologics referrals decided in 2016/17"):
+        vbc.analyse(tables, geo.england, params, Period.financial_year("2016/17"), geo)
