@@ -1,0 +1,386 @@
+"""Scheme 20: Where to Look packs (Menu of Opportunities, chapter 20).
+
+The packs compare each commissioning area's spend on the top specialised spend programmes with its demographic
+peers, by the RightCare 'similar 10' method, and ask three questions: are we spending more on this population than
+our peers; is that due to more activity, a higher cost per case, or both; and (beyond these data) are quality and
+outcomes better or worse.
+
+Method. Peers: every area's demographic variables are standardised to z-scores across England's areas, the
+distance between two areas is the squared Euclidean distance between their z-scores, and an area's peers are the
+10 areas nearest to it. Spend is compared per head of need-weighted population. Higher spend per head is split into
+activity (spells per head) and cost per spell with a symmetric (Shapley) decomposition, so the two parts add up to
+the difference exactly.
+
+How the saving is calculated: for each area and programme, what it would spend at the average spend per head of
+the best of its 10 peers (the lowest spenders: RightCare's usual 'best 5 of 10' in the moderate scenario, chosen so
+that the benchmark is a level similar populations already achieve rather than the single lowest, which may be an
+anomaly), counted only where the area spends more. A hub's or England's opportunity is the sum over its areas.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..data.schemas.area_spend import PROGRAMMES
+from ..errors import ConfigError, DataError
+from ..geography import Area, Geography
+from ..report import fmt
+from ..stats.funnel import FunnelResult, rate_funnel
+from .base import (KPI, Chart, Measure, Period, Quantity, Range, SchemeResult, Table, in_period, safe_share,
+                   scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("area_spend",)
+ASSUMPTIONS = {"peer_count": "count", "best_peers": "count"}
+PER = 100_000
+
+
+# --- similar peers (RightCare) -----------------------------------------------------------------------------------------
+def standardise(variables: pd.DataFrame) -> pd.DataFrame:
+    """Each variable as a z-score across the areas: (x - mean) / standard deviation (population sd, ddof=0).
+
+    A variable with the same value everywhere cannot tell areas apart and is dropped.
+    """
+    sd = variables.std(ddof=0)
+    keep = sd[sd > 0].index
+    if keep.empty:
+        raise ConfigError("no demographic variable varies between the areas: peers cannot be found")
+    return (variables[keep] - variables[keep].mean()) / sd[keep]
+
+
+def squared_distances(z: pd.DataFrame) -> pd.DataFrame:
+    """Squared Euclidean distance between every pair of areas (rows of `z`)."""
+    x = z.to_numpy(dtype=float)
+    d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2)
+    return pd.DataFrame(d, index=z.index, columns=z.index)
+
+
+def similar_peers(variables: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Each area's `n` nearest areas on standardised variables: columns area, rank (1 = nearest), peer, distance.
+
+    Ties are broken by the peer's code, so the result does not depend on the order of the rows.
+    """
+    if not 1 <= n < len(variables):
+        raise ConfigError(f"cannot choose {n} peers from {len(variables)} areas: choose between 1 and "
+                          f"{len(variables) - 1}")
+    d = squared_distances(standardise(variables))
+    rows = []
+    for area in d.index:
+        others = d.loc[area].drop(area)
+        nearest = sorted(others.items(), key=lambda kv: (kv[1], kv[0]))[:n]
+        rows += [(area, rank, peer, dist) for rank, (peer, dist) in enumerate(nearest, start=1)]
+    return pd.DataFrame(rows, columns=["area", "rank", "peer", "distance"])
+
+
+# --- benchmarks and the decomposition -----------------------------------------------------------------------------------
+def peer_benchmark(rates: pd.DataFrame, peers: pd.DataFrame, best: int) -> pd.DataFrame:
+    """For each area, the average over its `best` peers with the lowest spend per head (all peers if `best` is
+    their number): spend per head, activity per head and the cost per spell they imply (spend / activity).
+
+    `rates` is indexed by area with columns spend (per head) and activity (spells per head).
+    """
+    p = peers.merge(rates, left_on="peer", right_index=True)
+    p = p.sort_values(["area", "spend", "peer"]).groupby("area").head(best)
+    out = p.groupby("area")[["spend", "activity"]].mean()
+    out["cost"] = out["spend"] / out["activity"].where(out["activity"] > 0)
+    return out
+
+
+def decompose(activity: np.ndarray | float, cost: np.ndarray | float, activity_ref: np.ndarray | float,
+              cost_ref: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Split spend per head A x C minus the benchmark's A* x C* into an activity part and a cost-per-case part.
+
+    Symmetric (Shapley) split: activity part (A - A*)(C + C*) / 2, cost part (C - C*)(A + A*) / 2; they add up to
+    A C - A* C* exactly, whichever is taken first.
+    """
+    a, c, a0, c0 = (np.asarray(v, dtype=float) for v in (activity, cost, activity_ref, cost_ref))
+    return (a - a0) * (c + c0) / 2, (c - c0) * (a + a0) / 2
+
+
+def driver(activity_part: float, cost_part: float) -> str:
+    """Why spend per head is higher than the benchmark: activity, cost per case, both, or it is not higher."""
+    if activity_part + cost_part <= 0:
+        return "not higher"
+    if activity_part > 0 and cost_part > 0:
+        return "both"
+    return "activity" if activity_part > 0 else "cost per case"
+
+
+def opportunity(spend_per_head: np.ndarray | float, benchmark: np.ndarray | float,
+                population: np.ndarray | float) -> np.ndarray:
+    """What an area would not spend at the benchmark's spend per head; nothing where it already spends less."""
+    return np.clip(np.asarray(spend_per_head, dtype=float) - np.asarray(benchmark, dtype=float), 0, None) \
+        * np.asarray(population, dtype=float)
+
+
+def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best: int) -> pd.DataFrame:
+    """One row per area and programme: spend and activity per head, the 10 peers' average, the best peers'
+    benchmark, the decomposition of the difference from it and the opportunity.
+
+    `spend` has area, programme, spend, spells (every area and programme, zeros included); `areas` is indexed by
+    area with weighted_population.
+    """
+    out = spend.merge(areas[["weighted_population"]], left_on="area", right_index=True)
+    out["spend_ph"] = out["spend"] / out["weighted_population"]
+    out["activity_ph"] = out["spells"] / out["weighted_population"]
+    out["cost"] = out["spend"] / out["spells"].where(out["spells"] > 0)
+    frames = []
+    n = int(peers["rank"].max())
+    for programme, g in out.groupby("programme", sort=False):
+        rates = g.set_index("area")[["spend_ph", "activity_ph"]].set_axis(["spend", "activity"], axis=1)
+        everyone = peer_benchmark(rates, peers, n).add_prefix("peers_")
+        bench = peer_benchmark(rates, peers, best).add_prefix("best_")
+        frames.append(g.merge(everyone, left_on="area", right_index=True).merge(bench, left_on="area",
+                                                                                right_index=True))
+    out = pd.concat(frames, ignore_index=True)
+    cost = out["cost"].fillna(out["best_cost"]).fillna(0.0)  # no spells: no cost of its own to compare
+    out["activity_part"], out["cost_part"] = decompose(out["activity_ph"], cost, out["best_activity"],
+                                                       out["best_cost"].fillna(0.0))
+    out["gap"] = out["spend_ph"] - out["best_spend"]
+    out["opportunity"] = opportunity(out["spend_ph"], out["best_spend"], out["weighted_population"])
+    higher = out["gap"] > 0
+    # the opportunity split as the gap is: by activity and by cost per case, where the area spends more
+    out["opp_activity"] = np.where(higher, out["activity_part"] * out["weighted_population"], 0.0)
+    out["opp_cost"] = np.where(higher, out["cost_part"] * out["weighted_population"], 0.0)
+    out["spells_above"] = np.where(higher, np.clip(out["activity_ph"] - out["best_activity"], 0, None)
+                                   * out["weighted_population"], 0.0)
+    out["driver"] = [driver(a, c) for a, c in zip(out["activity_part"], out["cost_part"])]
+    return out
+
+
+# --- the funnel over areas -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class AreaFunnel(FunnelResult):
+    """A funnel whose units are commissioning areas: its sentence says 'areas' rather than 'providers'."""
+
+    def summary(self, fmt=None, higher_is_better: bool = True, unit_name: str = "areas", max_names: int = 8) -> str:
+        kwargs = {} if fmt is None else {"fmt": fmt}
+        return super().summary(higher_is_better=higher_is_better, unit_name=unit_name, max_names=max_names, **kwargs)
+
+
+def area_measure(spend: pd.DataFrame, areas: pd.DataFrame, area: Area, period: Period) -> Measure:
+    """Spells (all programmes) per 100,000 need-weighted population: a funnel of every area in England for the
+    period, and the geography's monthly rate (annualised) for the SPC chart."""
+    from ..stats.spc import xmr
+
+    current = spend[period.mask(spend["start_date"])]
+    spells = current.groupby("area_code").size().reindex(areas.index, fill_value=0)
+    f = rate_funnel(areas.index.tolist(), spells.tolist(), areas["weighted_population"].tolist(), per=PER)
+    funnel = AreaFunnel(**{fl.name: getattr(f, fl.name) for fl in fields(FunnelResult)})
+    local = spend if area.is_national else spend[spend["area_code"].isin(area.commissioning_areas)]
+    population = areas.loc[list(area.commissioning_areas), "weighted_population"].sum()
+    monthly = local.groupby(local["start_date"].dt.to_period("M")).size()
+    values = monthly / monthly.index.days_in_month / population * PER * 365.25  # a yearly rate: February is short
+    trend = xmr(values.to_numpy(dtype=float), x=monthly.index.to_timestamp(), improvement_direction="decrease")
+    return Measure("Specialised spells per 100,000 need-weighted population", False, None, funnel, trend,
+                   "need-weighted population", "number", "Spells per 100,000 a year")
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------------
+def _check_counts(params: SchemeParams) -> tuple[int, dict[str, int]]:
+    a = params.assumptions
+    n_values = {a["peer_count"].value(s) for s in SCENARIOS}
+    if len(n_values) != 1 or not float(next(iter(n_values))).is_integer():
+        raise ConfigError("peer_count must be the same whole number in every scenario (the peers do not change)")
+    n = int(next(iter(n_values)))
+    best = {}
+    for s in SCENARIOS:
+        b = a["best_peers"].value(s)
+        if not float(b).is_integer() or not 1 <= b <= n:
+            raise ConfigError(f"best_peers ({s}) is {b:g}: it must be a whole number from 1 to peer_count ({n})")
+        best[s] = int(b)
+    return n, best
+
+
+def programme_spend(spend: pd.DataFrame, areas: pd.Index) -> pd.DataFrame:
+    """Spend and spells per area and programme, with a row (of zeros) for every area and programme in the data."""
+    g = spend.groupby(["area_code", "programme"], observed=True)["cost_gbp"].agg(["sum", "size"])
+    grid = pd.MultiIndex.from_product([areas, sorted(spend["programme"].unique())], names=["area_code", "programme"])
+    g = g.reindex(grid, fill_value=0)
+    return g.reset_index().rename(columns={"area_code": "area", "sum": "spend", "size": "spells"})
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    n, best = _check_counts(params)
+    spend = tables["area_spend"]
+    areas = geography.area_table()
+    if not area.commissioning_areas:
+        raise DataError(f"{area.name} ({area.code}) has no commissioning areas in params/geography.yaml")
+    current = in_period(spend, "start_date", period, "specialised spells")
+    missing = sorted(set(areas.index) - set(current["area_code"]))
+    if missing:
+        raise DataError(f"no specialised spells in {period.label} for {len(missing)} commissioning area(s) of "
+                        f"params/geography.yaml, e.g. {', '.join(missing[:3])}: is the extract complete?")
+    peers = similar_peers(areas[list(geography.demographic_variables)], n)
+    totals = programme_spend(current, areas.index)
+    by = {s: compare(totals, areas, peers, best[s]) for s in SCENARIOS}
+    local_codes = list(area.commissioning_areas)
+    local = {s: by[s][by[s]["area"].isin(local_codes)] for s in SCENARIOS}
+    m = local["moderate"]
+
+    gbp = Range.of(lambda s: local[s]["opportunity"].sum())
+    of_activity = Range.of(lambda s: local[s]["opp_activity"].sum())
+    of_cost = Range.of(lambda s: local[s]["opp_cost"].sum())
+    spells_above = Range.of(lambda s: local[s]["spells_above"].sum())
+    measure = area_measure(spend, areas, area, period)
+
+    wpop = areas.loc[local_codes, "weighted_population"].sum()
+    total_spend, total_spells = float(m["spend"].sum()), float(m["spells"].sum())
+    peers_spend = float((m["peers_spend"] * m["weighted_population"]).sum())
+    kpis = [
+        KPI("Spend on the top specialised programmes", total_spend, "gbp",
+            note=f"{m['programme'].nunique()} programmes of care"),
+        KPI("Spend per head of need-weighted population", total_spend / wpop, "gbp", None, False),
+        KPI("Peers' spend per head (average of the 10 similar areas)", peers_spend / wpop, "gbp",
+            note="RightCare similar 10, each area against its own peers"),
+        KPI("Spells per 100,000 need-weighted population", total_spells / wpop * PER, "spells_per_100000", None,
+            False),
+        KPI("Cost per spell", safe_share(total_spend, total_spells), "gbp", None, False),
+        KPI(f"Area programmes spending more than the best {best['moderate']} of their {n} peers",
+            safe_share((m["gap"] > 0).sum(), len(m)), "share", None, False),
+        KPI("Opportunity as a share of spend", safe_share(gbp.moderate, total_spend), "share", None, False),
+        KPI("Commissioning areas", float(len(local_codes)), "areas", note="params/geography.yaml"),
+    ]
+
+    outputs = [("Opportunity", "gbp", gbp), ("of which due to activity", "gbp", of_activity),
+               ("of which due to cost per case", "gbp", of_cost), ("Spells above the best peers", "count",
+                                                                    spells_above)]
+    focus = _focus(m)
+    return SchemeResult(
+        scheme=BY_ID["where_to_look"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        quantities=[Quantity(f"Spells above the best {best['moderate']} of 10 peers' level", "spells", spells_above)],
+        measure=measure,
+        tables={
+            "programmes": Table(f"{area.name}: spend by programme of care against similar areas, {period.label}",
+                                _programme_table(m), counts=("Spells",),
+                                money=("Spend", "Cost per spell", "Peers' cost per spell", "Opportunity (moderate)",
+                                       "Due to activity", "Due to cost per case"),
+                                numbers=("Spend per head (£)", "Peers' spend per head (£)")),
+            "providers": Table(f"Commissioning areas of {area.name}: specialised spend per head against their "
+                               f"peers, {period.label}", _area_table(m, areas, measure),
+                               counts=("Spells",), money=("Saving (moderate)",),
+                               numbers=("Spend per head (£)", "Peers' spend per head (£)", "Spells per 100,000")),
+            "peers": Table(f"The {n} areas most similar to {focus['area']}: {PROGRAMMES[focus['programme']]}, "
+                           f"{period.label}", _peer_table(by["moderate"], peers, focus, best["moderate"], areas),
+                           money=("Cost per spell",), numbers=("Distance", "Spend per head (£)",
+                                                               "Spells per 100,000")),
+        },
+        charts=_charts(by["moderate"], m, peers, focus, best["moderate"], area, period),
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "Peers are the 10 areas most like each area in deprivation, age, rurality and ethnicity (standardised, "
+            "equally weighted); they are found across England, so an area's peers may lie in other hubs.",
+            "Spend per head uses the need-weighted population of params/geography.yaml, which adjusts for age and "
+            "deprivation; need that the weighting misses can look like unwarranted spend.",
+            "Higher spend than similar areas is a place to look, not proof of waste: it may buy better outcomes. "
+            "The packs' third question, on quality and outcomes, needs data this page does not hold.",
+            "The opportunity counts only areas that spend more than their best peers; areas that spend less are "
+            "never netted off, so the figure is an upper bound of what moving to peers' levels would release.",
+            "Activity and cost per spell come from spells attributed to the area of residence; a spell's cost is "
+            "what the commissioner paid, so cost per case reflects both case mix and prices.",
+        ],
+        data_months=(spend["start_date"].min(), spend["start_date"].max()),
+        area_providers=tuple(local_codes),
+    )
+
+
+# --- pieces of the page ---------------------------------------------------------------------------------------------------
+def _focus(cells: pd.DataFrame) -> dict:
+    """The area and programme with the largest opportunity (the first by code if none spends more)."""
+    top = cells.sort_values(["opportunity", "area", "programme"], ascending=[False, True, True]).iloc[0]
+    return {"area": top["area"], "programme": top["programme"]}
+
+
+def _programme_table(cells: pd.DataFrame) -> pd.DataFrame:
+    g = cells.assign(peers_total=cells["peers_spend"] * cells["weighted_population"],
+                     peers_spells=cells["peers_activity"] * cells["weighted_population"],
+                     above=cells["gap"] > 0).groupby("programme")
+    wpop = g["weighted_population"].sum()
+    out = pd.DataFrame({
+        "Spend": g["spend"].sum(), "Spells": g["spells"].sum(),
+        "Spend per head (£)": g["spend"].sum() / wpop,
+        "Peers' spend per head (£)": g["peers_total"].sum() / wpop,
+        "Cost per spell": g["spend"].sum() / g["spells"].sum(),
+        "Peers' cost per spell": g["peers_total"].sum() / g["peers_spells"].sum(),
+        "Areas above best peers": g["above"].sum().astype(int).astype(str) + " of " + g.size().astype(str),
+        "Opportunity (moderate)": g["opportunity"].sum(),
+        "Due to activity": g["opp_activity"].sum(), "Due to cost per case": g["opp_cost"].sum(),
+    })
+    out = out.sort_values(["Opportunity (moderate)", "Spend"], ascending=False)
+    return out.rename(index=PROGRAMMES).rename_axis("Programme").reset_index()
+
+
+def _area_table(cells: pd.DataFrame, areas: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+    g = cells.assign(peers_total=cells["peers_spend"] * cells["weighted_population"]).groupby("area")
+    wpop = areas.loc[g.size().index, "weighted_population"]
+    top = cells.sort_values(["opportunity", "programme"], ascending=[False, True]).groupby("area").head(1)
+    top = top.set_index("area").reindex(wpop.index)
+    out = pd.DataFrame({
+        "Hub": areas.loc[wpop.index, "hub"], "Need index": areas.loc[wpop.index, "need_index"].map("{:.3f}".format),
+        "Spells": g["spells"].sum(), "Spend per head (£)": g["spend"].sum() / wpop,
+        "Peers' spend per head (£)": g["peers_total"].sum() / wpop,
+        "Spells per 100,000": g["spells"].sum() / wpop * PER,
+        "Largest opportunity": np.where(top["opportunity"] > 0, top["programme"].map(PROGRAMMES), "none"),
+        "Driven by": np.where(top["opportunity"] > 0, top["driver"], ""),
+        "Funnel position": measure.funnel.data.set_index("unit")["flag"].reindex(wpop.index),
+        "Saving (moderate)": g["opportunity"].sum(),
+    })
+    out = out.rename_axis("Area").reset_index()
+    return out.sort_values(["Saving (moderate)", "Area"], ascending=[False, True])
+
+
+def _peer_table(cells: pd.DataFrame, peers: pd.DataFrame, focus: dict, best: int, areas: pd.DataFrame
+                ) -> pd.DataFrame:
+    prog = cells[cells["programme"] == focus["programme"]].set_index("area")
+    mine = peers[peers["area"] == focus["area"]].set_index("peer")
+    chosen = prog.loc[mine.index].sort_values(["spend_ph"]).index[:best]
+    rows = [focus["area"], *mine.index]
+    return pd.DataFrame({
+        "Area": rows,
+        "Hub": areas.loc[rows, "hub"].to_numpy(),
+        "Similarity rank": ["the area"] + [str(r) for r in mine["rank"]],
+        "Distance": [0.0, *mine["distance"]],
+        "Spend per head (£)": prog.loc[rows, "spend_ph"].to_numpy(),
+        "Spells per 100,000": prog.loc[rows, "activity_ph"].to_numpy() * PER,
+        "Cost per spell": prog.loc[rows, "cost"].to_numpy(),
+        f"Among the best {best}": ["", *["yes" if p in chosen else "" for p in mine.index]],
+    })
+
+
+def _charts(cells: pd.DataFrame, local: pd.DataFrame, peers: pd.DataFrame, focus: dict, best: int, area: Area,
+            period: Period) -> dict[str, Chart]:
+    label = PROGRAMMES[focus["programme"]]
+    prog = cells[cells["programme"] == focus["programme"]].set_index("area")
+    mine = peers[peers["area"] == focus["area"]]["peer"].tolist()
+    bars = prog.loc[[focus["area"], *mine], ["spend_ph"]].sort_values("spend_ph", ascending=False)
+    bars = bars.rename_axis("Area").reset_index()
+    row = prog.loc[focus["area"]]
+    finding = (f"{focus['area']} spends £{row['spend_ph']:,.2f} a head on {label.lower()} in {period.label}, against "
+               f"£{row['peers_spend']:,.2f} for the average of its 10 most similar areas and £{row['best_spend']:,.2f} "
+               f"for the best {best} of them; the difference from the best {best} is due to "
+               f"{_driver_words(row['driver'])}.")
+    by_programme = _programme_table(local)[["Programme", "Opportunity (moderate)"]]
+    top = by_programme.iloc[0]
+    finding_p = (f"In {area.name}, {period.label}, the largest opportunity against similar areas is in "
+                 f"{top['Programme'].lower()} ({fmt.gbp(top['Opportunity (moderate)'])} a year in the moderate "
+                 "scenario)."
+                 if top["Opportunity (moderate)"] > 0 else
+                 f"In {area.name}, {period.label}, no area spends more than the best of its similar areas.")
+    return {
+        "peers": Chart("bar", bars, x="Area", y="spend_ph",
+                       title=f"{label} spend per head, {focus['area']} and 10 similar areas, {period.label}",
+                       value_label="Spend per head of need-weighted population (£)", finding=finding,
+                       value_format="number", highlight=(focus["area"],)),
+        "programmes": Chart("bar", by_programme, x="Programme", y="Opportunity (moderate)",
+                            title=f"Opportunity against similar areas by programme, {area.name}, {period.label}",
+                            value_label="Opportunity, moderate scenario", finding=finding_p, value_format="gbp"),
+    }
+
+
+def _driver_words(kind: str) -> str:
+    return {"activity": "more activity per head", "cost per case": "a higher cost per spell",
+            "both": "both more activity and a higher cost per spell", "not higher": "nothing: it spends no more"}[kind]

@@ -1,0 +1,203 @@
+"""Scheme 20, Where to Look packs: similar peers (RightCare), the activity / cost decomposition and the opportunity
+against the best peers, on hand-checked figures."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ivanalysis.config import GeographyFile, SchemeParams
+from ivanalysis.errors import ConfigError, DataError
+from ivanalysis.geography import Geography
+from ivanalysis.schemes import where_to_look as wtl
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+
+# Four areas, two variables. v1 = 0, 1, 2, 5: mean 2, sd sqrt(14 / 4) = sqrt(3.5); v2 = 10, 10, 14, 14: mean 12,
+# sd 2, so z2 = -1, -1, 1, 1. Squared distances (a v1 difference d adds d^2 / 3.5, a v2 step adds 2^2 = 4):
+#   W-X 1/3.5 = 0.2857   W-Y 4/3.5 + 4 = 5.1429   W-Z 25/3.5 + 4 = 11.1429
+#   X-Y 1/3.5 + 4 = 4.2857   X-Z 16/3.5 + 4 = 8.5714   Y-Z 9/3.5 = 2.5714
+# Nearest two: W -> X, Y; X -> W, Y; Y -> Z, X; Z -> Y, X.
+VARIABLES = pd.DataFrame({"v1": [0.0, 1.0, 2.0, 5.0], "v2": [10.0, 10.0, 14.0, 14.0]}, index=["W", "X", "Y", "Z"])
+
+
+def test_standardise_gives_z_scores_with_the_population_sd():
+    z = wtl.standardise(VARIABLES)
+    assert z["v1"].tolist() == pytest.approx([-2 / 3.5 ** 0.5, -1 / 3.5 ** 0.5, 0.0, 3 / 3.5 ** 0.5])
+    assert z["v2"].tolist() == pytest.approx([-1.0, -1.0, 1.0, 1.0])
+
+
+def test_a_variable_that_does_not_vary_is_dropped():
+    z = wtl.standardise(VARIABLES.assign(v3=7.0))
+    assert list(z.columns) == ["v1", "v2"]
+    with pytest.raises(ConfigError, match="no demographic variable varies"):
+        wtl.standardise(pd.DataFrame({"v": [1.0, 1.0]}, index=["a", "b"]))
+
+
+def test_squared_distances_by_hand():
+    d = wtl.squared_distances(wtl.standardise(VARIABLES))
+    assert d.loc["W", "X"] == pytest.approx(1 / 3.5)
+    assert d.loc["W", "Y"] == pytest.approx(4 / 3.5 + 4)
+    assert d.loc["W", "Z"] == pytest.approx(25 / 3.5 + 4)
+    assert d.loc["X", "Y"] == pytest.approx(1 / 3.5 + 4)
+    assert d.loc["X", "Z"] == pytest.approx(16 / 3.5 + 4)
+    assert d.loc["Y", "Z"] == pytest.approx(9 / 3.5)
+    assert np.allclose(d, d.T) and np.allclose(np.diag(d), 0)
+
+
+def test_nearest_peers_by_hand():
+    peers = wtl.similar_peers(VARIABLES, n=2)
+    got = peers.groupby("area")["peer"].apply(list).to_dict()
+    assert got == {"W": ["X", "Y"], "X": ["W", "Y"], "Y": ["Z", "X"], "Z": ["Y", "X"]}
+    assert peers.loc[(peers["area"] == "Y") & (peers["rank"] == 1), "distance"].item() == pytest.approx(9 / 3.5)
+    assert (peers["area"] != peers["peer"]).all()  # an area is never its own peer
+
+
+def test_ties_go_to_the_first_code_whatever_the_row_order():
+    # B and C are equally far from A (1 either side)
+    v = pd.DataFrame({"v": [0.0, 1.0, -1.0, 5.0]}, index=["A", "C", "B", "D"])
+    assert wtl.similar_peers(v, n=1).set_index("area").loc["A", "peer"] == "B"
+    assert wtl.similar_peers(v.iloc[::-1], n=1).set_index("area").loc["A", "peer"] == "B"
+
+
+def test_more_peers_than_areas_is_refused():
+    with pytest.raises(ConfigError, match="cannot choose 4 peers from 4 areas"):
+        wtl.similar_peers(VARIABLES, n=4)
+
+
+# --- the decomposition --------------------------------------------------------------------------------------------------
+def test_decomposition_adds_up_and_names_the_driver():
+    # 12 spells per 1,000 people at £10,000 = £120 a head against 10 per 1,000 at £9,000 = £90: £30 more.
+    # activity part (0.012 - 0.010) x (10,000 + 9,000) / 2 = £19; cost part (10,000 - 9,000) x (0.012 + 0.010) / 2
+    # = £11; together £30
+    act, cost = wtl.decompose(0.012, 10_000, 0.010, 9_000)
+    assert (float(act), float(cost)) == pytest.approx((19.0, 11.0))
+    assert wtl.driver(float(act), float(cost)) == "both"
+    # more spells but cheaper ones: £96 against £90; activity +£17, cost -£11
+    act, cost = wtl.decompose(0.012, 8_000, 0.010, 9_000)
+    assert (float(act), float(cost)) == pytest.approx((17.0, -11.0))
+    assert wtl.driver(float(act), float(cost)) == "activity"
+    assert wtl.driver(-2.0, 5.0) == "cost per case"
+    assert wtl.driver(-5.0, 2.0) == "not higher"
+
+
+def test_opportunity_only_where_the_area_spends_more():
+    # £120 a head against a £90 benchmark for 200,000 people: £6 m; an area at £80 counts nothing (not netted off)
+    got = wtl.opportunity([120.0, 80.0], [90.0, 90.0], [200_000, 200_000])
+    assert got.tolist() == pytest.approx([6_000_000.0, 0.0])
+
+
+def test_benchmark_is_the_average_of_the_lowest_spending_peers():
+    rates = pd.DataFrame({"spend": [0.2, 0.1, 0.2, 0.1], "activity": [2e-4, 1e-4, 1e-4, 5e-5]},
+                         index=["W", "X", "Y", "Z"])
+    peers = wtl.similar_peers(VARIABLES, n=2)
+    best = wtl.peer_benchmark(rates, peers, 1)
+    # W's peers X (0.1) and Y (0.2): X; Y's peers Z and X both spend 0.1: X, the first code
+    assert best.loc["W", "spend"] == pytest.approx(0.1) and best.loc["Y", "activity"] == pytest.approx(1e-4)
+    both = wtl.peer_benchmark(rates, peers, 2)
+    # W against the mean of X and Y: spend 0.15, activity 1e-4, so 0.15 / 1e-4 = £1,500 a spell
+    assert both.loc["W", "spend"] == pytest.approx(0.15)
+    assert both.loc["W", "cost"] == pytest.approx(1_500.0)
+
+
+# --- a small geography through analyse ----------------------------------------------------------------------------------
+def small_geography() -> Geography:
+    areas = [{"code": c, "hub": h, "population": 100_000, "demography": {"v1": v1, "v2": v2}}
+             for c, h, v1, v2 in [("W", "H1", 0, 10), ("X", "H1", 1, 10), ("Y", "H2", 2, 14), ("Z", "H2", 5, 14)]]
+    return Geography(GeographyFile.model_validate({
+        "england": {"code": "ENG", "name": "England"}, "regions": [{"code": "R1", "name": "Region"}],
+        "hubs": [{"code": "H1", "name": "Hub one", "region": "R1", "population": 200_000},
+                 {"code": "H2", "name": "Hub two", "region": "R1", "population": 200_000}],
+        "providers": [{"code": "P1", "hub": "H1"}, {"code": "P2", "hub": "H2"}],
+        "areas": areas}))
+
+
+def params(peers=2, low=2, moderate=1, high=1) -> SchemeParams:
+    source = "Test assumptions, hand-checked in the comments"
+    return SchemeParams.model_validate({
+        "scheme": "where_to_look", "period": "2016/17", "headline": "Spend above the best peers, a test",
+        "assumptions": {
+            "peer_count": {"label": "peers", "unit": "count", "low": peers, "moderate": peers, "high": peers,
+                           "source": source},
+            "best_peers": {"label": "best", "unit": "count", "low": low, "moderate": moderate, "high": high,
+                           "source": source}}})
+
+
+def spells(area: str, n: int, cost: float) -> pd.DataFrame:
+    """n spells of specialised cancer care in 2016/17, one a month in turn, each costing `cost`."""
+    dates = [pd.Timestamp(2016, 4, 1) + pd.DateOffset(months=i % 12) for i in range(n)]
+    return pd.DataFrame({"area_code": area, "programme": "cancer", "start_date": dates, "cost_gbp": cost})
+
+
+@pytest.fixture
+def small_tables() -> dict[str, pd.DataFrame]:
+    # spend per head: W 20 x £1,000 / 100,000 = £0.20; X 10 x £1,000 = £0.10; Y 10 x £2,000 = £0.20;
+    # Z 5 x £2,000 = £0.10
+    df = pd.concat([spells("W", 20, 1_000.0), spells("X", 10, 1_000.0), spells("Y", 10, 2_000.0),
+                    spells("Z", 5, 2_000.0)], ignore_index=True)
+    df.insert(0, "spell_id", [f"S{i}" for i in range(len(df))])
+    return {"area_spend": df}
+
+
+FY = Period.financial_year("2016/17")
+
+
+def test_analyse_by_hand(small_tables):
+    geo = small_geography()
+    r = wtl.analyse(small_tables, geo.england, params(), FY, geo)
+    # moderate, the best 1 of 2 peers: W (£0.20) against X (£0.10): £0.10 x 100,000 = £10,000, all activity
+    # (20 against 10 spells, both at £1,000); X's best peer spends £0.20: nothing; Y (£0.20) against X (£0.10, the
+    # first code of two at £0.10): £10,000, all cost per case (10 spells at £2,000 against £1,000); Z: nothing
+    assert r.opportunity_gbp.moderate == pytest.approx(20_000.0)
+    # low, the average of both peers: W against (0.10 + 0.20) / 2 = £0.15: £5,000; Y against £0.10: £10,000
+    assert r.opportunity_gbp.low == pytest.approx(15_000.0)
+    assert r.opportunity_gbp.high == pytest.approx(20_000.0)
+    s = r.scenario_table
+    assert s.loc["of which due to activity", "moderate"] == pytest.approx(10_000.0)
+    assert s.loc["of which due to cost per case", "moderate"] == pytest.approx(10_000.0)
+    # the parts add up to the opportunity in every scenario (low: W's £5,000 is +£12,500 activity, -£7,500 cost)
+    for sc in ("low", "moderate", "high"):
+        assert s.loc["of which due to activity", sc] + s.loc["of which due to cost per case", sc] == \
+            pytest.approx(s.loc["Opportunity", sc])
+    areas = r.tables["providers"].frame.set_index("Area")
+    assert areas.loc["W", "Driven by"] == "activity" and areas.loc["Y", "Driven by"] == "cost per case"
+    assert areas.loc["X", "Saving (moderate)"] == 0.0 and areas.loc["X", "Largest opportunity"] == "none"
+    assert r.quantities[0].values.moderate == pytest.approx(10.0)  # W's 10 spells above X's level
+    # the funnel: every area, spells per 100,000 need-weighted population (W: 20 per 100,000)
+    funnel = r.measure.funnel.data.set_index("unit")
+    assert funnel.loc["W", "rate"] == pytest.approx(20.0)
+    assert "4 areas" in r.measure.funnel.summary()  # the sentence names areas, not providers
+
+
+def test_hubs_add_up_to_england(small_tables):
+    geo = small_geography()
+    england = wtl.analyse(small_tables, geo.england, params(), FY, geo)
+    hubs = [wtl.analyse(small_tables, h, params(), FY, geo) for h in geo.hubs()]
+    assert [h.opportunity_gbp.moderate for h in hubs] == pytest.approx([10_000.0, 10_000.0])
+    assert sum(h.opportunity_gbp.moderate for h in hubs) == pytest.approx(england.opportunity_gbp.moderate)
+    # the hub page's peer chart shows its own area with the largest opportunity
+    assert hubs[1].charts["peers"].highlight == ("Y",)
+
+
+def test_an_area_missing_from_the_data_is_a_data_error(small_tables):
+    geo = small_geography()
+    tables = {"area_spend": small_tables["area_spend"].query("area_code != 'Z'")}
+    with pytest.raises(DataError, match="no specialised spells in 2016/17 for 1 commissioning area"):
+        wtl.analyse(tables, geo.get("H1"), params(), FY, geo)
+
+
+def test_a_period_without_data_is_a_data_error(small_tables):
+    geo = small_geography()
+    with pytest.raises(DataError, match="no specialised spells in 2017/18"):
+        wtl.analyse(small_tables, geo.england, params(), Period.financial_year("2017/18"), geo)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    pytest.param({"moderate": 3}, "best_peers (moderate) is 3", id="more-best-than-peers"),
+    pytest.param({"low": 1.5}, "whole number", id="half-a-peer"),
+])
+def test_bad_peer_counts_are_refused(small_tables, kwargs, words):
+    geo = small_geography()
+    with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        wtl.analyse(small_tables, geo.england, params(**kwargs), FY, geo)
