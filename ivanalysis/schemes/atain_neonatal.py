@@ -141,7 +141,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     benchmark = a["benchmark_rate"].moderate / PER_BIRTHS
     measure = proportion_measure(
         per_birth_frame(term_all, births_all), flag="term_admission", date="month", area=area, period=period,
-        name="Term admissions to neonatal units as a share of live births", higher_is_better=False,
+        name="Term admissions to neonatal units per live birth", higher_is_better=False,
         target=benchmark, denominator_label="live births")
     term = local_adm[is_term(local_adm["gestation_weeks"])]
     births_by_provider = births.groupby("provider_code").size()
@@ -194,7 +194,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     top = shown.iloc[0] if len(shown) else None
     reason_chart = Chart(
         "bar", shown[["Reason", "Share of term admissions"]], x="Reason", y="Share of term admissions",
-        title=f"Term admissions to neonatal units by primary reason, {area.name}, {period.label}",
+        title=f"Term admissions by primary reason, {area.name}, {period.label}",
         value_label="Share of term admissions", value_format="percent",
         highlight=tuple(REASON_LABELS[r] for r in KEY_REASONS),
         finding=(f"In {area.name}, {top['Reason'].lower()} is the commonest primary reason for a term admission "

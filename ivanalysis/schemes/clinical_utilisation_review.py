@@ -1,0 +1,267 @@
+"""Scheme 14: clinical utilisation review, CUR (Menu of Opportunities, chapter 14).
+
+CUR software assesses every patient every day against evidence-based criteria for admission (day 1) or continued
+stay. The Menu's aims: fewer patient-days not meeting the criteria, a fall in the top 5 reasons for delay
+(internal and external), and the required 25% reduction in stays of more than 3 weeks (21 days); its case study,
+South Tees, cut its non-qualified patient levels by 35% in 12 months. The saving is "calculated from trust / CUR
+data"; the cost is the CUR software (licences, installation, training and programme management support).
+
+The saving here: the benchmark is England's share of patient-days not meeting the criteria, reduced as South Tees
+reduced its own. At each provider above the benchmark, the patient-days not meeting the criteria beyond the
+benchmark are bed days released, valued at the cost of a bed day, less the provider's yearly cost of running CUR;
+a provider counts only where the bed days released are worth more than that cost, and providers at or below the
+benchmark count nothing (never netted off). Stays over 21 days are measured against the 25% reduction target but
+not added to the saving, since their delayed days are already among the days not meeting the criteria.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..data.schemas.utilisation_reviews import EXTERNAL_REASONS, INTERNAL_REASONS, REASONS, SETTING_REASONS
+from ..geography import Area, Geography
+from ..report import fmt
+from ..report.sdc import is_small
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("utilisation_reviews",)
+ASSUMPTIONS = {"not_met_reduction": "share", "bed_day_value": "gbp_per_day",
+               "cur_cost_per_provider": "gbp_per_provider_year", "long_stay_reduction": "share"}
+LONG_STAY_DAYS = 21  # "stays longer than 3 weeks"
+TOP = 5  # the Menu's "top 5 reasons for delay"
+REASON_LABELS = {
+    "lower_level_of_care": "Could be cared for elsewhere",
+    "awaiting_diagnostics": "Awaiting diagnostics", "awaiting_specialist_opinion": "Awaiting specialist opinion",
+    "awaiting_therapy_assessment": "Awaiting therapy assessment", "awaiting_senior_review": "Awaiting senior review",
+    "awaiting_medication": "Awaiting medicines to take home",
+    "awaiting_community_care": "Awaiting discharge to community care", "awaiting_care_package": "Awaiting care package",
+    "awaiting_care_home": "Awaiting care home place", "awaiting_transport": "Awaiting transport",
+    "patient_family_choice": "Patient or family choice",
+}
+STAY_BANDS = ((7, "1 to 7 days"), (14, "8 to 14 days"), (21, "15 to 21 days"), (365, "More than 21 days"))
+
+
+def reason_type(reason: str) -> str:
+    """Where the delay lies: within the hospital (internal), outside it (external), or the wrong setting."""
+    if reason in INTERNAL_REASONS:
+        return "internal"
+    if reason in EXTERNAL_REASONS:
+        return "external"
+    if reason in SETTING_REASONS:
+        return "setting"
+    raise ValueError(f"unknown CUR reason {reason!r}")
+
+
+def benchmark_share(england_share: float, reduction: float) -> float:
+    """England's share of patient-days not meeting the criteria, reduced as South Tees reduced its own."""
+    return england_share * (1.0 - reduction)
+
+
+def bed_days_released(not_met_days: float, days_reviewed: float, benchmark: float) -> float:
+    """Patient-days not meeting the criteria above the benchmark share of the days reviewed (none below it)."""
+    return max(0.0, not_met_days - benchmark * days_reviewed)
+
+
+def provider_release(reviews: pd.DataFrame, benchmark: float, bed_day_value: float, cur_cost: float) -> pd.DataFrame:
+    """Per provider: days reviewed and not met, bed days released above the benchmark, their value, the cost of
+    CUR and the net saving; a provider counts only where the value is more than the cost."""
+    g = reviews.groupby("provider_code", observed=True)
+    out = pd.DataFrame({"reviewed": g.size(), "not_met": g["not_met"].sum().astype(int)})
+    released = np.array([bed_days_released(r.not_met, r.reviewed, benchmark) for r in out.itertuples()])
+    gross = released * bed_day_value
+    counted = gross > cur_cost
+    out["released"] = np.where(counted, released, 0.0)
+    out["value"] = np.where(counted, gross, 0.0)
+    out["cost"] = np.where(counted, cur_cost, 0.0)
+    out["saving"] = out["value"] - out["cost"]
+    return out
+
+
+def first_year_fall(reviews: pd.DataFrame) -> float | None:
+    """How far the share of patient-days not met fell over providers' first year of CUR: the share in the first 3
+    months of each provider's reviews against months 13 to 15, pooled over the providers with 15 months of data
+    (the Menu's South Tees measure). None when no provider has 15 months."""
+    month = reviews["review_date"].dt.to_period("M")
+    since = month.astype("int64") - month.groupby(reviews["provider_code"]).transform("min").astype("int64")
+    span = since.groupby(reviews["provider_code"]).transform("max")
+    early = reviews[(since < 3) & (span >= 14)]
+    late = reviews[(since >= 12) & (since < 15)]
+    if early.empty or late.empty or not early["not_met"].any():
+        return None
+    return 1.0 - late["not_met"].mean() / early["not_met"].mean()
+
+
+def first_reviews(reviews: pd.DataFrame) -> pd.DataFrame:
+    """One row per spell: its first review (the spell's start, as far as CUR saw it)."""
+    return reviews.sort_values(["review_date", "day_of_stay"], kind="stable").drop_duplicates("spell_id")
+
+
+def long_stays(spells: pd.DataFrame) -> tuple[int, float]:
+    """Spells of more than 21 days, and their bed days beyond day 21."""
+    long = spells["spell_los_days"] > LONG_STAY_DAYS
+    return int(long.sum()), float((spells.loc[long, "spell_los_days"] - LONG_STAY_DAYS).sum())
+
+
+def stay_band(los: pd.Series) -> pd.Series:
+    labels = [label for _, label in STAY_BANDS]
+    band = pd.cut(los, bins=[0, *[upper for upper, _ in STAY_BANDS]], labels=labels)
+    return band.astype(pd.CategoricalDtype(labels))
+
+
+def reason_table(local: pd.DataFrame) -> pd.DataFrame:
+    """Patient-days not meeting the criteria by reason, most common first, the top 5 marked."""
+    days = local.loc[local["not_met"], "reason"].value_counts().reindex(list(REASONS), fill_value=0)
+    out = pd.DataFrame({"Reason": [REASON_LABELS[r] for r in days.index],
+                        "Where the delay lies": [reason_type(r) for r in days.index],
+                        "Days not met": days.to_numpy()})
+    out = out.sort_values(["Days not met", "Reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out["Total"] = int(days.sum())
+    out["Share of days not met"] = out["Days not met"] / out["Total"] if out["Total"].iloc[0] else np.nan
+    out["Top 5"] = ["yes" if i < TOP and d > 0 else "" for i, d in enumerate(out["Days not met"])]
+    return out
+
+
+def stay_table(spells: pd.DataFrame, local: pd.DataFrame) -> pd.DataFrame:
+    """By the spell's length of stay: the spells starting in the period (`spells`), and the patient-days reviewed in
+    the period (`local`) with the share of them not meeting the criteria."""
+    spell_band = stay_band(spells["spell_los_days"])
+    row_band = stay_band(local["spell_los_days"])
+    out = pd.DataFrame({"Spells": spell_band.value_counts(sort=False),
+                        "Days reviewed": row_band.value_counts(sort=False),
+                        "Days not met": local["not_met"].groupby(row_band, observed=False).sum()})
+    out = out.rename_axis("Length of stay").reset_index()
+    out["All spells"] = len(spells)
+    out["Share of spells"] = out["Spells"] / out["All spells"]
+    out["Share of days not met"] = out["Days not met"] / out["Days reviewed"].where(out["Days reviewed"] > 0)
+    return out
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    reviews = tables["utilisation_reviews"].assign(not_met=lambda d: d["meets_criteria"] == "no")
+    national = in_period(reviews, "review_date", period, "patient-days reviewed")
+    local = area_rows(national, area, "patient-days reviewed")
+    england_share = float(national["not_met"].mean())
+    benchmark = Range.of(lambda s: benchmark_share(england_share, a["not_met_reduction"].value(s)))
+    measure = proportion_measure(
+        reviews, flag="not_met", date="review_date", area=area, period=period,
+        name="Share of patient-days not meeting CUR criteria",
+        higher_is_better=False, target=benchmark.moderate, denominator_label="patient-days reviewed")
+
+    release = {s: provider_release(local, benchmark.get(s), a["bed_day_value"].value(s),
+                                   a["cur_cost_per_provider"].value(s)) for s in SCENARIOS}
+    bed_days = Range.of(lambda s: release[s]["released"].sum())
+    value = Range.of(lambda s: release[s]["value"].sum())
+    cost = Range.of(lambda s: release[s]["cost"].sum())
+    gbp = Range.of(lambda s: release[s]["saving"].sum())
+    beds = Range.of(lambda s: bed_days.get(s) / period_days(period))
+
+    spells = in_period(first_reviews(area_rows(reviews, area, "patient-days reviewed")), "review_date", period,
+                       "spells starting")
+    n_long, long_days = long_stays(spells)
+    to_prevent = Range.of(lambda s: a["long_stay_reduction"].value(s) * n_long)
+    days_beyond = Range.of(lambda s: a["long_stay_reduction"].value(s) * long_days)
+
+    n = len(local)
+    admission = local[local["day_of_stay"] == 1]
+    continued = local[local["day_of_stay"] > 1]
+    not_met = local[local["not_met"]]
+    kpis = [
+        KPI("Patient-days not meeting the criteria", safe_share(len(not_met), n), "share", benchmark.moderate, False,
+            "benchmark: England's share less 35% (South Tees' fall in 12 months)"),
+        KPI("Fall in the share not met over providers' first year of CUR",
+            first_year_fall(area_rows(reviews, area, "patient-days reviewed")), "share", None, True,
+            "Menu: South Tees improved by 35% in 12 months; all years, first 3 months against months 13 to 15"),
+        KPI("Admission reviews not meeting the criteria", safe_share(admission["not_met"].sum(), len(admission)),
+            "share", None, False, "patients who might not have needed admission"),
+        KPI("Continued-stay reviews not meeting the criteria", safe_share(continued["not_met"].sum(), len(continued)),
+            "share", None, False, "the Menu's not-met / non-qualified rate for continued stay"),
+        KPI("Days not met for a reason outside the hospital",
+            safe_share(not_met["reason"].isin(EXTERNAL_REASONS).sum(), len(not_met)), "share", None, False,
+            "external: community care, care packages, care homes, transport, patient or family choice"),
+        KPI("Spells of more than 21 days", float(n_long), "count", note="Menu: a 25% reduction is required"),
+        KPI("Spells of more than 21 days, share of spells", safe_share(n_long, len(spells)), "share", None, False),
+        KPI("Bed days beyond day 21 of long stays", long_days, "days"),
+        KPI("Patient-days reviewed", float(n), "count"),
+    ]
+
+    m = release["moderate"]
+    long_by_provider = spells.loc[spells["spell_los_days"] > LONG_STAY_DAYS].groupby("provider_code").size()
+    prov = provider_table(pd.DataFrame({
+        "Patient-days reviewed": m["reviewed"], "Not met": m["not_met"],
+        "Share not met": m["not_met"] / m["reviewed"],
+        "Spells over 21 days": long_by_provider.reindex(m.index, fill_value=0),
+        "Bed days released (moderate)": m["released"], "CUR cost (moderate)": m["cost"],
+        "Saving (moderate)": m["saving"]}), measure, geography)
+
+    reasons = reason_table(local)
+    controlled = not area.is_national
+    shown = reasons[[d > 0 and not (controlled and is_small(d)) for d in reasons["Days not met"]]]
+    top = reasons.head(TOP)
+    top_share = safe_share(top["Days not met"].sum(), reasons["Total"].iloc[0])
+    reason_chart = Chart(
+        "bar", shown[["Reason", "Share of days not met"]], x="Reason", y="Share of days not met",
+        title=f"Reasons for delay, {area.name}, {period.label}",
+        value_label="Share of patient-days not meeting the criteria", value_format="percent",
+        highlight=tuple(top.loc[top["Days not met"] > 0, "Reason"]),
+        finding=(f"In {area.name} the top 5 reasons (highlighted) account for {fmt.pct(top_share)} of the "
+                 f"patient-days not meeting the criteria; the commonest is '{top['Reason'].iloc[0].lower()}' "
+                 f"({fmt.pct(top['Share of days not met'].iloc[0])}). "
+                 f"{fmt.pct(safe_share(not_met['reason'].isin(EXTERNAL_REASONS).sum(), len(not_met)))} of them "
+                 "wait on care outside the hospital." if len(not_met) else
+                 f"No patient-day reviewed in {area.name} failed the criteria."))
+
+    stays = stay_table(spells, local)
+    outputs = [("Benchmark share of patient-days not meeting the criteria", "share", benchmark),
+               ("Bed days released", "days", bed_days), ("Value of the bed days released", "gbp", value),
+               ("Cost of CUR at the providers counted", "gbp", cost), ("Saving, net of the cost of CUR", "gbp", gbp),
+               ("Stays of more than 21 days to prevent", "count", to_prevent)]
+    return SchemeResult(
+        scheme=BY_ID["clinical_utilisation_review"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("Bed days released", "bed days", bed_days),
+                    Quantity("Beds released (bed days over the year)", "beds", beds),
+                    Quantity("Stays of more than 21 days to prevent (25% target)", "spells", to_prevent),
+                    Quantity("Bed days beyond day 21 released by that", "bed days", days_beyond)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name} using CUR: patient-days reviewed and not meeting the "
+                               f"criteria, {period.label}", prov,
+                               counts=("Patient-days reviewed", "Not met", "Spells over 21 days"),
+                               rates={"Share not met": ("Not met", "Patient-days reviewed")},
+                               money=("CUR cost (moderate)", "Saving (moderate)"),
+                               numbers=("Bed days released (moderate)",)),
+            "reasons": Table(f"{area.name}: patient-days not meeting the criteria by reason, {period.label}",
+                             reasons, hidden=("Total",), counts=("Days not met", "Total"),
+                             rates={"Share of days not met": ("Days not met", "Total")}),
+            "stays": Table(f"{area.name}: spells starting in {period.label}, and patient-days reviewed in it, by the "
+                           "spell's length of stay", stays,
+                           hidden=("All spells",), counts=("Spells", "Days reviewed", "Days not met", "All spells"),
+                           rates={"Share of spells": ("Spells", "All spells"),
+                                  "Share of days not met": ("Days not met", "Days reviewed")}),
+        },
+        charts={"reasons": reason_chart},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "Only providers that run CUR appear: the benchmark and the saving cover the beds CUR reviews, not the "
+            "whole hospital.",
+            "Released bed days are capacity: cash is saved only where beds or staffed wards close; otherwise the "
+            "gain is shorter waits and fewer cancelled admissions.",
+            "Stays over 21 days are measured against the 25% reduction target but not added to the saving: their "
+            "delayed days are already among the patient-days not meeting the criteria.",
+            "Many delays lie outside the hospital (community care, care packages, care homes): releasing those bed "
+            "days needs the whole health and care system, as the Menu says.",
+            "The yearly cost of CUR (licences, training, programme management) is an assumption: the Menu names "
+            "these costs but gives no figure; replace it with the local contract.",
+        ],
+        data_months=(reviews["review_date"].min(), reviews["review_date"].max()),
+        area_providers=area.providers,
+    )
+
+
+def period_days(period: Period) -> int:
+    return (period.end - period.start).days + 1
