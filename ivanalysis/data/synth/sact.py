@@ -98,26 +98,28 @@ RESIDUE_BANDED_IN_HOUSE = 0.3  # bands are chosen to fit whole vials
 REMAKE = {"individual": 0.06, "in_house": 0.03, "standard": 0.004}
 
 # oral drug: (tumour group, days a pack lasts, price of a pack in GBP, daily dose mg, courses started a year,
-#             median course in months)
+#             median course in months, tendency to supply more than a month in logit units: more for long, stable
+#             treatments, less where each cycle needs blood tests or, for lenalidomide, a pregnancy prevention check)
 ORAL_DRUGS = {
-    "abiraterone": ("Urology", 30, 2735.0, 1000, 2200, 12),
-    "enzalutamide": ("Urology", 28, 2734.0, 160, 1900, 12),
-    "sunitinib": ("Urology", 28, 2354.0, 37.5, 900, 8),
-    "pazopanib": ("Urology", 30, 2241.0, 800, 800, 8),
-    "axitinib": ("Urology", 28, 3517.0, 10, 350, 6),
-    "everolimus": ("Breast", 30, 2673.0, 10, 600, 5),
-    "palbociclib": ("Breast", 28, 2950.0, 125, 1300, 12),
-    "imatinib": ("Haematology", 30, 973.0, 400, 450, 36),
-    "lenalidomide": ("Haematology", 28, 4368.0, 25, 1000, 10),
-    "ibrutinib": ("Haematology", 30, 4599.0, 420, 800, 20),
-    "ruxolitinib": ("Haematology", 28, 2856.0, 40, 450, 24),
-    "olaparib": ("Gynaecology", 28, 3950.0, 800, 300, 10),
-    "trifluridine tipiracil": ("Colorectal", 28, 2000.0, 120, 900, 3),
-    "temozolomide": ("CNS", 28, 320.0, 300, 2000, 6),
-    "capecitabine": ("Colorectal", 21, 32.0, 3500, 15000, 4),
+    "abiraterone": ("Urology", 30, 2735.0, 1000, 2200, 12, 0.5),
+    "enzalutamide": ("Urology", 28, 2734.0, 160, 1900, 12, 0.5),
+    "sunitinib": ("Urology", 28, 2354.0, 37.5, 900, 8, 0.0),
+    "pazopanib": ("Urology", 30, 2241.0, 800, 800, 8, 0.0),
+    "axitinib": ("Urology", 28, 3517.0, 10, 350, 6, -0.3),
+    "everolimus": ("Breast", 30, 2673.0, 10, 600, 5, -0.3),
+    "palbociclib": ("Breast", 28, 2950.0, 125, 1300, 12, -0.5),
+    "imatinib": ("Haematology", 30, 973.0, 400, 450, 36, 0.8),
+    "lenalidomide": ("Haematology", 28, 4368.0, 25, 1000, 10, -1.2),
+    "ibrutinib": ("Haematology", 30, 4599.0, 420, 800, 20, 0.3),
+    "ruxolitinib": ("Haematology", 28, 2856.0, 40, 450, 24, 0.5),
+    "olaparib": ("Gynaecology", 28, 3950.0, 800, 300, 10, 0.0),
+    "trifluridine tipiracil": ("Colorectal", 28, 2000.0, 120, 900, 3, -0.8),
+    "temozolomide": ("CNS", 28, 320.0, 300, 2000, 6, -0.5),
+    "capecitabine": ("Colorectal", 21, 32.0, 3500, 15000, 4, 0.0),
 }
 ORAL_MULTI_MONTH_SHARE = (0.50, 0.45, 0.40)  # supplies of more than one pack, by financial year, outside Christie-like
 CHRISTIE_LIKE = 0.10  # providers already supplying monthly instalments
+CHRISTIE_MULTI = 0.03  # ... who still supply more than a month now and then (a holiday abroad)
 LOOKBACK_YEARS = 4.0
 
 
@@ -235,14 +237,14 @@ def _oral(rng: np.random.Generator, geo: Geography, centres: pd.Series, scale: f
     hub_effect = {h.code: rng.normal(0.0, 0.5) for h in geo.hubs()}
     christie = rng.random(len(centres)) < CHRISTIE_LIKE
     shift = np.array([hub_effect[geo.hub_of(c)] for c in centres.index])
-    multi = np.empty((3, len(centres)))  # rows: financial year; columns: provider
+    multi_logit = np.empty((3, len(centres)))  # rows: financial year; columns: provider
     for y, share in enumerate(ORAL_MULTI_MONTH_SHARE):
         base = calibrated_propensities(rng, centres, share, 0.9).to_numpy()
-        multi[y] = np.where(christie, 0.03, 1 / (1 + np.exp(-(np.log(base / (1 - base)) + shift))))
+        multi_logit[y] = np.log(base / (1 - base)) + shift
     three_given_multi = rng.uniform(0.3, 0.7, len(centres))
 
     parts = []
-    for drug, (group, pack_days, pack_price, daily_mg, per_year, median_months) in ORAL_DRUGS.items():
+    for drug, (group, pack_days, pack_price, daily_mg, per_year, median_months, tendency) in ORAL_DRUGS.items():
         mean_days = median_months * 30.44 / np.log(2)
         # courses start up to a few years before April 2015, so that long courses are in steady state
         span = DAYS + int(min(LOOKBACK_YEARS * 365.25, 3 * mean_days))
@@ -259,7 +261,8 @@ def _oral(rng: np.random.Generator, geo: Geography, centres: pd.Series, scale: f
             idx = np.flatnonzero(alive)
             packs = np.ones(len(idx), dtype=int)
             if step:
-                p_multi = multi[_year(np.maximum(day[idx], 0)), provider[idx]]
+                logit = multi_logit[_year(np.maximum(day[idx], 0)), provider[idx]] + tendency
+                p_multi = np.where(christie[provider[idx]], CHRISTIE_MULTI, 1 / (1 + np.exp(-logit)))
                 three = rng.random(len(idx)) < three_given_multi[provider[idx]]
                 packs = np.where(rng.random(len(idx)) < p_multi, np.where(three, 3, 2), 1)
                 if pack_days < 28:  # capecitabine packs are 21-day cycles: at most two cycles at a time

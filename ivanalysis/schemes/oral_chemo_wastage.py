@@ -1,0 +1,247 @@
+"""Scheme 9: reducing wastage in oral chemotherapy (Menu of Opportunities, chapter 9).
+
+Oral chemotherapy is often dispensed for two or three months at a time; when a patient stops (the disease
+progresses, the side effects are too much), what is left of the supply is wasted. In the Christie model a
+prescription may cover three months, but the drug is dispensed a month at a time after a nurse or pharmacist phones
+the patient, so a patient never holds more than a month's supply.
+
+The saving follows the Menu's recipe, drug by drug at each provider: current expenditure is current volumes (packs)
+times unit prices; the wastage that monthly instalments would avoid comes from SACT (each supply of more than a month
+that the patient stopped part-way through: the supply left, less what would have been left of that month's
+instalment); future volumes are current volumes less that wastage, for the share of supplies moved to instalments;
+the saving is current less future expenditure at the same unit prices. Providers that already dispense monthly
+save nothing, so nothing is netted off. Only high-cost drugs count (median cost per 28 days from a threshold).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+
+TABLES = ("sact",)
+ASSUMPTIONS = {"uptake_share": "share", "high_cost_threshold": "gbp_per_month"}
+MONTH_DAYS = 31  # an instalment is a month's supply: as many whole packs as fit in 31 days (at least one)
+VALUABLE_SUPPLY = 6_000.0  # the Menu: a supply 'the total value of which is often in excess of 6,000 pounds'
+SUPPLY_BANDS = ("Up to a month", "Two months", "Three months or more")
+COLUMNS = ["provider_code", "patient_id", "regimen", "drug", "administration_date", "days_supplied",
+           "packs_supplied", "drug_cost_gbp", "regimen_end_date"]
+
+
+def instalment_days(days_supplied: np.ndarray, packs_supplied: np.ndarray) -> np.ndarray:
+    """A month's instalment in days: whole packs, as many as fit in 31 days, at least one."""
+    pack_days = days_supplied / packs_supplied
+    return pack_days * np.maximum(1, np.floor(MONTH_DAYS / pack_days))
+
+
+def unused_days(days_supplied: np.ndarray, days_taken: np.ndarray) -> np.ndarray:
+    """Days of the supply left when the patient stopped; `days_taken` is NaN while treatment goes on."""
+    left = days_supplied - days_taken
+    return np.where(np.isnan(days_taken), 0.0, np.clip(left, 0.0, days_supplied))
+
+
+def instalments(days_supplied: np.ndarray, days_taken: np.ndarray, instalment: np.ndarray) -> tuple:
+    """The same supply given as monthly instalments, each sent only while the patient is still on treatment.
+
+    Returns (instalments dispensed, days left at home when the patient stopped). A patient who stops on day t
+    has had ceil(t / instalment) instalments (at least one), so at most the rest of one instalment is left.
+    """
+    whole = np.ceil(days_supplied / instalment - 1e-9)
+    stopped = ~np.isnan(days_taken) & (days_taken < days_supplied)
+    taken = np.where(stopped, days_taken, 0.0)
+    sent = np.where(stopped, np.maximum(1, np.ceil(taken / instalment - 1e-9)), whole)
+    left = np.where(stopped, np.minimum(sent * instalment - taken, days_supplied - taken), 0.0)
+    return sent, left
+
+
+def supplies(sact: pd.DataFrame) -> pd.DataFrame:
+    """Oral dispensings with, for each, what was left at home and what monthly instalments would have left."""
+    oral = sact.loc[sact["route"] == "oral", COLUMNS].copy()
+    days = oral["days_supplied"].to_numpy(dtype=float)
+    packs = oral["packs_supplied"].to_numpy(dtype=float)
+    taken = (oral["regimen_end_date"] - oral["administration_date"]).dt.days.to_numpy(dtype=float)
+    month = instalment_days(days, packs)
+    sent, left_instalments = instalments(days, taken, month)
+    oral["cost_per_day"] = oral["drug_cost_gbp"].to_numpy() / days
+    oral["multi_month"] = days > month + 1e-9
+    oral["months"] = pd.Categorical.from_codes(np.clip(np.ceil(days / month - 1e-9), 1, 3).astype(int) - 1,
+                                               SUPPLY_BANDS)
+    oral["unused_days"] = unused_days(days, taken)
+    oral["wastage"] = oral["unused_days"] * oral["cost_per_day"]
+    oral["days_taken"] = days - oral["unused_days"]
+    # what instalments change, for supplies of more than a month only (a month's supply is already one)
+    avoided_days = np.where(oral["multi_month"], oral["unused_days"] - left_instalments, 0.0)
+    oral["avoided_packs"] = avoided_days * packs / days
+    oral["extra_instalments"] = np.where(oral["multi_month"], sent - 1, 0.0)
+    return oral
+
+
+def high_cost_drugs(oral: pd.DataFrame, threshold: float) -> list[str]:
+    """Drugs whose median cost per 28 days of supply reaches `threshold` (GBP)."""
+    per_28 = (oral["cost_per_day"] * 28).groupby(oral["drug"], observed=True).median()
+    return sorted(per_28.index[per_28 >= threshold])
+
+
+def christie_recipe(volume, spend, avoided_packs):
+    """The Menu's recipe: current expenditure = volume x unit price; future volume = volume - packs no longer
+    wasted; future expenditure = future volume x unit price. Returns (future volume, future expenditure, saving);
+    works on numbers or on arrays (one element per drug)."""
+    volume, spend = np.asarray(volume, dtype=float), np.asarray(spend, dtype=float)
+    price = np.divide(spend, volume, out=np.zeros_like(spend), where=volume > 0)
+    future_volume = volume - np.asarray(avoided_packs, dtype=float)
+    future_spend = future_volume * price
+    return future_volume, future_spend, spend - future_spend
+
+
+def provider_savings(oral: pd.DataFrame, uptake: float) -> pd.DataFrame:
+    """Per provider: the recipe applied drug by drug (unit prices differ by drug), then added up."""
+    g = oral.groupby(["provider_code", "drug"], observed=True)
+    by_drug = pd.DataFrame({"volume": g["packs_supplied"].sum().astype(float), "spend": g["drug_cost_gbp"].sum(),
+                            "avoided": g["avoided_packs"].sum() * uptake,
+                            "extra_instalments": g["extra_instalments"].sum() * uptake})
+    by_drug["future_volume"], by_drug["future_spend"], by_drug["saving"] = christie_recipe(
+        by_drug["volume"], by_drug["spend"], by_drug["avoided"])
+    return by_drug.groupby(level="provider_code", observed=True).sum()
+
+
+def _summary(frame: pd.DataFrame, by, label: str) -> pd.DataFrame:
+    g = frame.groupby(by, observed=True)
+    out = pd.DataFrame({"Dispensings": g.size(), "More than a month": g["multi_month"].sum(),
+                        "Spend": g["drug_cost_gbp"].sum(), "Wastage": g["wastage"].sum()})
+    out["Share more than a month"] = out["More than a month"] / out["Dispensings"]
+    return out.rename_axis(label).reset_index()
+
+
+def _financial_year(dates: pd.Series) -> pd.Series:
+    start = dates.dt.year - (dates.dt.month < 4).astype(int)
+    return start.map({y: f"{y}/{(y + 1) % 100:02d}" for y in start.unique()})
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    oral = supplies(tables["sact"])
+    if oral.empty:
+        raise DataError("the SACT table holds no oral dispensings (route 'oral')")
+    what = "high-cost oral chemotherapy dispensings"
+    in_year = in_period(oral, "administration_date", period, "oral chemotherapy dispensings")
+    drugs_of = {s: high_cost_drugs(in_year, a["high_cost_threshold"].value(s)) for s in SCENARIOS}
+    cohort = oral[oral["drug"].isin(drugs_of["moderate"])]
+    if cohort.empty:
+        raise DataError(f"no oral drug in the SACT table costs {a['high_cost_threshold'].moderate:,.0f} pounds or "
+                        "more per 28 days (the moderate high_cost_threshold)")
+    national = in_period(cohort, "administration_date", period, what)
+    local = area_rows(national, area, what)
+    measure = proportion_measure(
+        cohort, flag="multi_month", date="administration_date", area=area, period=period,
+        name="Share of high-cost oral chemotherapy supplies of more than a month", higher_is_better=False,
+        target=None, denominator_label=what)
+
+    local_year = area_rows(in_year, area, "oral chemotherapy dispensings")
+    scoped = {s: local_year[local_year["drug"].isin(drugs_of[s])] for s in SCENARIOS}
+    by_provider = {s: provider_savings(scoped[s], a["uptake_share"].value(s)) for s in SCENARIOS}
+    total = {s: df.sum() for s, df in by_provider.items()}
+    gbp = Range.of(lambda s: total[s]["saving"])
+    packs = Range.of(lambda s: total[s]["avoided"])
+    extra = Range.of(lambda s: total[s]["extra_instalments"])
+    wastage = Range.of(lambda s: scoped[s]["wastage"].sum())
+    reduction = Range.of(lambda s: safe_share(gbp.get(s), wastage.get(s)) or 0.0)
+
+    n = len(local)
+    multi = local[local["multi_month"]]
+    stops = local[local["regimen_end_date"].notna() & (local["days_taken"] < local["days_supplied"])]
+    spend, waste = float(local["drug_cost_gbp"].sum()), float(local["wastage"].sum())
+    kpis = [
+        KPI("High-cost oral supplies of more than a month", safe_share(len(multi), n), "share", None, False,
+            "Christie model: a month at a time"),
+        KPI("High-cost oral dispensings", float(n), "count"),
+        KPI("Patients on high-cost oral chemotherapy", float(local["patient_id"].nunique()), "count"),
+        KPI("Spend on high-cost oral chemotherapy", spend, "gbp"),
+        KPI("Supply left unused when patients stopped (wastage)", waste, "gbp", None, False,
+            "Menu KPI: reduce wastage of oral chemotherapy"),
+        KPI("Wastage as a share of spend", safe_share(waste, spend), "share", None, False),
+        KPI("Spend per 28 days of treatment taken", safe_share(spend * 28, local["days_taken"].sum()), "gbp", None,
+            False, "Menu KPI: reduced cost per cycle of chemotherapy"),
+        KPI("Patients stopping with supply left at home", float(stops["patient_id"].nunique()), "count", None,
+            False),
+        KPI(f"Supplies of more than a month worth more than £{VALUABLE_SUPPLY:,.0f}",
+            safe_share((multi["drug_cost_gbp"] > VALUABLE_SUPPLY).sum(), len(multi)), "share",
+            note="Menu: such a supply is 'often in excess of £6000'"),
+    ]
+
+    prov = by_provider["moderate"]
+    summary = _summary(local, "provider_code", "Provider").set_index("Provider")
+    providers = provider_table(pd.DataFrame({
+        "Dispensings": summary["Dispensings"], "More than a month": summary["More than a month"],
+        "Share more than a month": summary["Share more than a month"], "Spend": summary["Spend"],
+        "Wastage": summary["Wastage"], "Saving (moderate)": prov["saving"].reindex(summary.index).fillna(0.0),
+    }), measure, geography)
+    share = {"Share more than a month": ("More than a month", "Dispensings")}
+
+    drugs = _summary(local, "drug", "Drug")
+    by_drug = scoped["moderate"].groupby("drug", observed=True)["avoided_packs"].sum()
+    unit_price = local.groupby("drug", observed=True)["drug_cost_gbp"].sum() / local.groupby(
+        "drug", observed=True)["packs_supplied"].sum()
+    drugs["Saving (moderate)"] = drugs["Drug"].map(by_drug * a["uptake_share"].moderate * unit_price).astype(float)
+    drugs = drugs.sort_values(["Saving (moderate)", "Drug"], ascending=[False, True])
+
+    lengths = _summary(local, "months", "Supply")
+    lengths["Wastage per £1,000 spent"] = lengths["Wastage"] / lengths["Spend"] * 1_000
+    all_years = area_rows(cohort, area, what)
+    years = _summary(all_years, _financial_year(all_years["administration_date"]), "Financial year")
+    years["Wastage share of spend"] = years["Wastage"] / years["Spend"]
+
+    longest = lengths.sort_values("Wastage per £1,000 spent", ascending=False).iloc[0]
+    chart = Chart(
+        kind="bar", frame=lengths, x="Supply", y="Wastage per £1,000 spent", value_format="gbp",
+        value_label="Wastage per £1,000 spent", title=f"Wastage by length of supply, {area.name}, {period.label}",
+        finding=(f"In {area.name} in {period.label}, supplies of '{str(longest['Supply']).lower()}' waste the most "
+                 "for every £1,000 spent: the longer the supply, the more is left at home when a patient stops."))
+
+    outputs = [("Current expenditure on high-cost oral chemotherapy", "gbp",
+                Range.of(lambda s: scoped[s]["drug_cost_gbp"].sum())),
+               ("Current volume (packs)", "count", Range.of(lambda s: scoped[s]["packs_supplied"].sum())),
+               ("Wastage now", "gbp", wastage),
+               ("Reduction in wastage", "share", reduction),
+               ("Future volume (packs)", "count", Range.of(lambda s: total[s]["future_volume"])),
+               ("Future expenditure", "gbp", Range.of(lambda s: total[s]["future_spend"])),
+               ("Extra instalments (telephone reviews)", "count", extra),
+               ("Saving", "gbp", gbp)]
+    counts = ("Dispensings", "More than a month")
+    return SchemeResult(
+        scheme=BY_ID["oral_chemo_wastage"], area=area, period=period, params=params, kpis=kpis,
+        opportunity_gbp=gbp,
+        quantities=[Quantity("Packs of high-cost oral chemotherapy no longer wasted", "packs", packs),
+                    Quantity("Extra monthly instalments, each after a telephone review", "instalments", extra)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name}: high-cost oral chemotherapy dispensings, {period.label}",
+                               providers, counts=counts, rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
+            "drugs": Table(f"{area.name}: high-cost oral chemotherapy by drug, {period.label}", drugs, counts=counts,
+                           rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
+            "supply": Table(f"{area.name}: high-cost oral chemotherapy by length of supply, {period.label}", lengths,
+                            counts=counts, rates=share, money=("Spend", "Wastage"),
+                            numbers=("Wastage per £1,000 spent",),
+                            hidden=("More than a month", "Share more than a month")),
+            "years": Table(f"{area.name}: high-cost oral chemotherapy dispensings by financial year", years,
+                           counts=counts, rates={**share, "Wastage share of spend": ("Wastage", "Spend")},
+                           money=("Spend", "Wastage")),
+        },
+        charts={"wastage_by_supply": chart},
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "Wastage counts the supply left when the regimen stopped; tablets left after a dose change or a break "
+            "in treatment are not in SACT and are missed, so the wastage is a floor.",
+            "Instalments are assumed to be sent only while the patient is still on treatment (the telephone review "
+            "catches every stop); a stop between reviews still wastes the rest of that month's instalment.",
+            "Each extra instalment needs a telephone review and a dispensing: the provider's cost, not in the saving.",
+            "Courses still going on at the end of the data have no stop date yet, so their wastage is not yet known.",
+        ],
+        data_months=(cohort["administration_date"].min(), cohort["administration_date"].max()),
+        area_providers=area.providers,
+    )
