@@ -218,8 +218,9 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                            counts=("Administrations", "Dose-banded, standard product"), rates=share_cols,
                            money=(*money, "Avoidable waste")),
             "tumour_groups": Table(f"{area.name}: intravenous administrations of dose-banding drugs by tumour group, "
-                                   f"{period.label}", groups, counts=("Administrations", "Dose-banded, standard product"),
-                                   rates=share_cols, money=money),
+                                   f"{period.label}", groups,
+                                   counts=("Administrations", "Dose-banded, standard product"), rates=share_cols,
+                                   money=money),
             "years": Table(f"{area.name}: intravenous administrations of dose-banding drugs by financial year",
                            years, counts=("Administrations", "Dose-banded, standard product"),
                            rates={**share_cols, "Waste share of drug cost": ("Drug waste", "Drug cost")},

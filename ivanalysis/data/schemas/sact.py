@@ -18,10 +18,12 @@ ROUTES = ["intravenous", "oral"]
 TUMOUR_GROUPS = ["Breast", "Lung", "Colorectal", "Upper GI", "Urology", "Gynaecology", "Haematology",
                  "Head and neck", "CNS", "Skin", "Sarcoma", "Other"]
 YES_NO = ["Y", "N"]
-DRUG_RULE = pa.Check.str_matches(r"^[a-z][a-z0-9 /-]{1,59}$",
-                                 error="str_matches: a generic drug name in lower case (letters, digits, space, / or -)")
-REGIMEN_RULE = pa.Check.str_matches(r"^[A-Za-z0-9][A-Za-z0-9 +/().-]{0,59}$",
-                                    error="str_matches: a regimen name of up to 60 letters, digits, spaces or + / ( ) . -")
+DRUG_RULE = pa.Check.str_matches(
+    r"^[a-z][a-z0-9 /-]{1,59}$",
+    error="str_matches: a generic drug name in lower case (letters, digits, space, / or -)")
+REGIMEN_RULE = pa.Check.str_matches(
+    r"^[A-Za-z0-9][A-Za-z0-9 +/().-]{0,59}$",
+    error="str_matches: a regimen name of up to 60 letters, digits, spaces or + / ( ) . -")
 
 
 def category(checks, description: str, *, nullable: bool = False) -> pa.Column:
@@ -92,8 +94,7 @@ SPEC = TableSpec(
                                           "treatment goes on (and for intravenous)"),
         },
         checks=[
-            pa.Check(_iv_fields_complete, name=ROUTE_FIELDS,
-                     error="each route needs its own fields filled in"),
+            pa.Check(_iv_fields_complete, name=ROUTE_FIELDS, error=ROUTE_FIELDS),
             pa.Check(lambda df: (df["standard_product"] != "Y") | (df["dose_banded"] == "Y"),
                      name="standard_product Y only if dose_banded Y",
                      error="a standard product is a dose-banded product"),
