@@ -60,7 +60,7 @@ FOUR_WEEKLY = ((3, 4), (0.75, 0.25))  # 28-day packs: 3 or 4 in a quarter
 VIALS_IFX = ((3, 4, 5, 6, 8, 10), (.08, .12, .1, .25, .25, .2))  # 5 mg/kg every 8 weeks: 1 or 2 infusions
 VIALS_RTX = ((2, 3, 4, 5, 6), (.3, .15, .25, .15, .15))
 SYRINGES_ETN = ((12, 13, 14), (.3, .5, .2))  # 50 mg weekly
-HIV_CONTRACT = 0.58  # branded ART: regional tender prices as a share of list, calibrating spend to 430 m pounds
+HIV_CONTRACT = 0.62  # branded ART: regional tender prices as a share of list, calibrating spend to 430 m pounds
 
 
 def _contract(list_price: float) -> float:
@@ -215,12 +215,13 @@ REGIMENS = {
     "Descovy+X": (("Descovy", "X"), None),
 }
 # regimen shares of people already on ART in April 2015, and of people starting
-REGIMEN_MIX_PREVALENT = {"Atripla": 0.11, "Truvada+X": 0.14, "Kivexa+X": 0.06, "Triumeq": 0.05, "Eviplera": 0.26,
-                         "Genvoya": 0.14, "Odefsey": 0.10, "Descovy+X": 0.14}
-REGIMEN_MIX_NEW = {"Atripla": 0.04, "Truvada+X": 0.10, "Kivexa+X": 0.04, "Triumeq": 0.12, "Eviplera": 0.10,
-                   "Genvoya": 0.27, "Odefsey": 0.18, "Descovy+X": 0.15}
+REGIMEN_MIX_PREVALENT = {"Atripla": 0.063, "Truvada+X": 0.08, "Kivexa+X": 0.034, "Triumeq": 0.029, "Eviplera": 0.37,
+                         "Genvoya": 0.12, "Odefsey": 0.13, "Descovy+X": 0.174}
+REGIMEN_MIX_NEW = {"Atripla": 0.023, "Truvada+X": 0.057, "Kivexa+X": 0.023, "Triumeq": 0.068, "Eviplera": 0.10,
+                   "Genvoya": 0.32, "Odefsey": 0.22, "Descovy+X": 0.189}
 # provider adoption of the basket of switches: mean ceiling, spread, delay and pace (quarters)
-HIV_ADOPTION = (0.64, 1.3, (0.0, 4.0), (1.0, 3.0))
+HIV_ADOPTION = (0.55, 1.3, (0.0, 4.0), (1.0, 3.0))
+LONDON_LEAD = 1.0  # London's services: a higher ceiling (on the logit scale) and a quarter of the delay
 
 
 def _hiv(rng: np.random.Generator, geo: Geography, sizes: pd.Series, scale: float) -> dict[str, np.ndarray]:
@@ -237,10 +238,16 @@ def _hiv(rng: np.random.Generator, geo: Geography, sizes: pd.Series, scale: floa
                                                                     p=[w for _, w in THIRD_AGENTS])]
     switch_u = rng.random(n)
     adoption = Adoption.draw(rng, sizes, HIV_GENERIC_FROM, *HIV_ADOPTION)
+    if "LON" in geo.areas:  # the scheme grew out of work under way in London (Menu, chapter 3): earlier, further
+        london = sizes.index.isin(geo.areas["LON"].providers)
+        logit = np.log(adoption.ceiling / (1 - adoption.ceiling)) + np.where(london, LONDON_LEAD, 0.0)
+        adoption = Adoption(1 / (1 + np.exp(-logit)), np.where(london, adoption.delay / 4, adoption.delay),
+                            adoption.pace, adoption.available_q)
 
     idx, q = _expand(ep["first_q"], ep["last_q"])
     provider = ep["provider"][idx]
-    generic = switch_u[idx] < adoption.share(provider, q)  # never back: the share only rises
+    in_basket = np.array([REGIMENS[k][1] is not None for k in names])[regimen[idx]]
+    generic = in_basket & (switch_u[idx] < adoption.share(provider, q))  # never back: the share only rises
     # the quarter each patient first had the generic regimen: a drug new to the patient starts then
     first_generic = np.full(n, N_Q)
     np.minimum.at(first_generic, idx[generic], q[generic])
