@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -268,7 +270,8 @@ def _kind(dtype) -> str:
     text = str(dtype)
     if "datetime" in text:
         return "date (YYYY-MM-DD, optionally hh:mm:ss)"
-    return {"str": "text", "float64": "number", "int64": "whole number"}.get(text, text)
+    return {"str": "text", "object": "text", "category": "text", "float64": "number", "int64": "whole number",
+            "Int64": "whole number (may be empty)", "bool": "true or false"}.get(text, text)
 
 
 def _rule_text(check) -> str:
@@ -428,17 +431,31 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
             and digest_file.read_text().strip() == digest:
         return False
     src = stage_dir()
+    # The book is built beside the published one and swapped in only when complete: a failed or interrupted build
+    # leaves the last good book as it was. The new one starts as a copy, so Sphinx rewrites only changed pages.
+    nxt = build_dir() / ".html-next"
+    shutil.rmtree(nxt, ignore_errors=True)
+    if html_dir().is_dir() and not force:
+        shutil.copytree(html_dir(), nxt, symlinks=True)
     # as `jupyter-book build SRC --path-output <parent of _build> -W --keep-going -q`, with parallel Sphinx jobs
-    cmd = [sys.executable, "-m", "ivanalysis.pipeline.sphinx_build", str(src), str(build_dir()), str(jobs)]
+    cmd = [sys.executable, "-m", "ivanalysis.pipeline.sphinx_build", str(src), str(nxt), str(jobs)]
     if force:
         cmd.append("--all")
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    output = (proc.stdout + proc.stderr).strip()
-    (build_dir() / "book.log").write_text(output + "\n", encoding="utf-8")
-    if proc.returncode != 0:
-        warnings = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
-        raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
-                        + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
-                        + f"\nFull log: {build_dir() / 'book.log'}")
-    digest_file.write_text(digest + "\n")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        output = (proc.stdout + proc.stderr).strip()
+        (build_dir() / "book.log").write_text(output + "\n", encoding="utf-8")
+        if proc.returncode != 0:
+            warnings = [line for line in output.splitlines() if "WARNING" in line or "ERROR" in line]
+            raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
+                            + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
+                            + f"\nFull log: {build_dir() / 'book.log'}")
+        (nxt / ".iv-digest").write_text(digest + "\n")
+        old = build_dir() / f".html-old-{os.getpid()}"
+        if html_dir().exists():
+            os.replace(html_dir(), old)
+        os.replace(nxt, html_dir())
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(nxt, ignore_errors=True)
     return True

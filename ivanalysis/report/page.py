@@ -23,6 +23,7 @@ from ..schemes import registry
 from ..schemes.base import SchemeResult
 from . import fmt
 from .record import display_path, input_files, kpi_records, payload, write_json
+from .sdc import SUPPRESSED, control_count
 from .tables import html_table, render
 
 RESULTS_FILE = "results.json"
@@ -99,10 +100,20 @@ class SchemePage:
                 f"(range {fmt.gbp(o.low)} to {fmt.gbp(o.high)} across the low, moderate and high scenarios)."]
         for q in r.quantities:
             v = q.values
-            text.append(f"- {q.label}: {fmt.number(v.get(self.scenario))} {q.unit} "
-                        f"(low {fmt.number(v.low)}, high {fmt.number(v.high)})")
+            text.append(f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
+                        f"(low {self._quantity(v.low)}, high {self._quantity(v.high)})")
         display(Markdown("\n".join(text)))
         display(HTML(self._kpi_table()))
+
+    def _quantity(self, v: float) -> str:
+        """A modelled quantity (patients switched, bed days released): below England it may count people, so it is
+        disclosure-controlled like a count; in England small values keep a decimal."""
+        if fmt.is_missing(v) or v < 0:
+            return fmt.number(v)
+        if self.controlled:
+            c = control_count(v)
+            return "fewer than 8" if c == SUPPRESSED else f"{c:,}"
+        return fmt.number(v, 1) if v < 10 and v != round(v) else fmt.number(v)
 
     def _kpi_table(self) -> str:
         rows = []
@@ -122,11 +133,13 @@ class SchemePage:
 
         m = self.result.measure
         highlight = None if self.result.area.is_national else set(self.result.area_providers)
-        fig = funnel_chart(m.funnel, title=f"{m.name}, by provider, {self.result.period.label}",
-                           x_label=m.denominator_label.capitalize(), y_label=m.value_label,
+        one = m.unit_name[:-1] if m.unit_name.endswith("s") else m.unit_name
+        fig = funnel_chart(m.funnel, title=f"{m.name}, by {one}, {self.result.period.label}",
+                           x_label=m.denominator_label.capitalize(), y_label=m.value_label, unit_name=m.unit_name,
                            highlight=highlight, value_format=m.value_format, centre_label="England")
-        finding = m.funnel.summary(fmt=_value_fmt(m.value_format), higher_is_better=m.higher_is_better)
-        show_figure(fig, f"Funnel plot, {m.name} by provider. {finding}")
+        finding = m.funnel.summary(fmt=_value_fmt(m.value_format), higher_is_better=m.higher_is_better,
+                                   unit_name=m.unit_name)
+        show_figure(fig, f"Funnel plot, {m.name} by {one}. {finding}")
         display(Markdown(finding))
 
     def trend(self) -> None:
@@ -167,12 +180,12 @@ class SchemePage:
     def opportunity(self) -> None:
         """The scenarios: the assumptions each uses and what they give."""
         r = self.result
-        display(Markdown(f"{r.params.headline} Opportunity is counted only where a provider is worse than the "
-                         "benchmark; better providers are never netted off."))
+        display(Markdown(f"{r.params.headline} {r.opportunity_note}"))
         df = r.scenario_table.reset_index()
         shown = pd.DataFrame({"Item": df["item"]})
         for s in SCENARIOS:
-            shown[s.capitalize()] = [fmt.pct(v, 0) if unit == "share" else fmt.by_unit(v, unit)
+            shown[s.capitalize()] = [fmt.pct(v, 0 if round(v * 100, 6) == round(v * 100) else 1) if unit == "share"
+                                     else fmt.by_unit(v, unit)
                                      for v, unit in zip(df[s], df["unit"])]
         display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
                                 numeric={s.capitalize() for s in SCENARIOS})))

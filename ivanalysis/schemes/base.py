@@ -71,11 +71,17 @@ class KPI:
     higher_is_better: bool | None = None
     note: str = ""
 
+    def __post_init__(self):  # plain floats: numpy scalars would not survive results.json
+        if self.value is not None:
+            object.__setattr__(self, "value", float(self.value))
+        if self.target is not None:
+            object.__setattr__(self, "target", float(self.target))
+
     @property
     def met(self) -> bool | None:
         if self.value is None or self.target is None or self.higher_is_better is None:
             return None
-        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+        return bool(self.value >= self.target if self.higher_is_better else self.value <= self.target)
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ class Measure:
     denominator_label: str  # e.g. "ITP episodes with weight recorded"
     value_format: str = "percent"  # how values print on charts: "percent", "number" or "gbp"
     value_label: str = "Share"  # the charts' value axis, e.g. "DDDs per 1,000 bed days"
+    unit_name: str = "providers"  # what the funnel's points are: "providers", "areas", "centres" ...
 
 
 @dataclass
@@ -163,6 +170,9 @@ class SchemeResult:
     data_months: tuple[pd.Timestamp, pd.Timestamp]  # first and last month in the data
     area_providers: tuple[str, ...]
     charts: dict[str, Chart] = field(default_factory=dict)  # further charts, shown by page.chart(key)
+    # how the opportunity is counted, said under the scenario table
+    opportunity_note: str = ("Opportunity is counted only where a provider is worse than the benchmark; better "
+                             "providers are never netted off.")
 
     def kpi(self, name: str) -> KPI:
         return next(k for k in self.kpis if k.name == name)
@@ -170,6 +180,8 @@ class SchemeResult:
 
 # --- shared helpers --------------------------------------------------------------------------------------------------
 def in_period(df: pd.DataFrame, column: str, period: Period, what: str) -> pd.DataFrame:
+    if df.empty:
+        raise DataError(f"no {what} at all: the table has no rows")
     out = df[period.mask(df[column])]
     if out.empty:
         raise DataError(f"no {what} in {period.label} ({period.start.date()} to {period.end.date()}); "
