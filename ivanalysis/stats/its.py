@@ -1,0 +1,122 @@
+"""Interrupted time series: segmented regression of a before / after comparison at the date a change started.
+
+The model (Wagner et al. 2002, "Segmented regression analysis of interrupted time series studies in medication
+use research") for equally spaced points t = 0, 1, ... with the change from point t0:
+
+    y_t = b0 + b1 t + b2 post_t + b3 (t - t0) post_t + e_t,   post_t = 1 from t0 on
+
+b1 is the trend before, b2 the step (level change) when the change starts and b3 the change in slope. The
+counterfactual is the trend before, carried on (b0 + b1 t); the difference the change made over the points after
+it is the sum of fitted minus counterfactual, b2 + b3 (t - t0), over those points. Monthly health data are
+autocorrelated, so standard errors are Newey-West (HAC) by default; statsmodels fits the model.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+MIN_SIDE = 3  # points needed before and after the change for a level and a slope on each side
+
+
+@dataclass(frozen=True, eq=False)
+class ITSResult:
+    """A fitted segmented regression: one row per point in `data` (x, y, t, post, fitted, counterfactual)."""
+
+    data: pd.DataFrame
+    start: pd.Timestamp
+    baseline_level: float  # b0: the fitted value at the first point
+    baseline_slope: float  # b1: change per point before the start
+    baseline_ci: tuple[float, float]
+    baseline_p: float
+    level_change: float  # b2: the step at the start
+    level_ci: tuple[float, float]
+    level_p: float
+    slope_change: float  # b3: change in slope per point after the start
+    slope_ci: tuple[float, float]
+    slope_p: float
+    covariance: str  # "HAC (Newey-West, k lags)" or "OLS"
+
+    @property
+    def difference(self) -> float:
+        """Sum over the points after the start of fitted minus counterfactual (negative: fewer than expected)."""
+        after = self.data[self.data["post"] == 1]
+        return float((after["fitted"] - after["counterfactual"]).sum())
+
+    @property
+    def points_before(self) -> int:
+        return int((self.data["post"] == 0).sum())
+
+    @property
+    def points_after(self) -> int:
+        return int((self.data["post"] == 1).sum())
+
+    def summary(self, fmt: Callable[[float], str] = lambda v: f"{v:,.1f}", per: str = "month") -> str:
+        """A sentence on the step and the change in slope, each with its 95% confidence interval."""
+        def signed(v: float) -> str:
+            return ("+" if v > 0 else "-" if v < 0 else "") + fmt(abs(v))
+
+        def ci(lo: float, hi: float) -> str:
+            return f"95% CI {signed(lo)} to {signed(hi)}"
+
+        def p(v: float) -> str:
+            return "p < 0.001" if v < 0.001 else f"p = {v:.3f}"
+
+        return (f"Before {self.start:%B %Y} the series changed by {signed(self.baseline_slope)} a {per}. When the "
+                f"change started it stepped by {signed(self.level_change)} ({ci(*self.level_ci)}, "
+                f"{p(self.level_p)}), and its slope changed by {signed(self.slope_change)} a {per} "
+                f"({ci(*self.slope_ci)}, {p(self.slope_p)}). Over the {self.points_after} {per}s after the start, "
+                f"the fitted values total {signed(self.difference)} against the trend before carried on.")
+
+
+def newey_west_lags(n: int) -> int:
+    """The usual automatic choice of lags: floor(4 (n / 100)^(2/9))."""
+    return int(math.floor(4 * (n / 100) ** (2 / 9)))
+
+
+def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = True, lags: int | None = None,
+                         alpha: float = 0.05) -> ITSResult:
+    """Fit the segmented regression to `y` at equally spaced points `x` (e.g. months), with the change from `start`.
+
+    The points from the first x >= start on are "after". hac=False gives plain OLS standard errors.
+    """
+    import statsmodels.api as sm
+
+    y = np.asarray(y, dtype=float)
+    x = pd.DatetimeIndex(pd.to_datetime(list(x)))
+    if len(y) != len(x):
+        raise ValueError(f"y and x differ in length: {len(y)} and {len(x)}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y must be finite numbers (no missing values)")
+    if not x.is_monotonic_increasing:
+        raise ValueError("x must be in increasing order")
+    start = pd.Timestamp(start)
+    post = (x >= start).astype(int)
+    before, after = int((post == 0).sum()), int(post.sum())
+    if before < MIN_SIDE or after < MIN_SIDE:
+        raise ValueError(f"a segmented regression needs at least {MIN_SIDE} points before and after the start "
+                         f"({start:%Y-%m-%d}); there are {before} before and {after} after")
+    t = np.arange(len(y), dtype=float)
+    t0 = float(before)
+    design = np.column_stack([np.ones_like(t), t, post, (t - t0) * post])
+    model = sm.OLS(y, design)
+    if hac:
+        k = newey_west_lags(len(y)) if lags is None else int(lags)
+        fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": k})
+        covariance = f"HAC (Newey-West, {k} lags)"
+    else:
+        fit = model.fit()
+        covariance = "OLS"
+    b = fit.params
+    ci = fit.conf_int(alpha)
+    data = pd.DataFrame({"x": x, "y": y, "t": t, "post": post, "fitted": design @ b,
+                         "counterfactual": b[0] + b[1] * t})
+    return ITSResult(data=data, start=start, baseline_level=float(b[0]), baseline_slope=float(b[1]),
+                     baseline_ci=(float(ci[1][0]), float(ci[1][1])), baseline_p=float(fit.pvalues[1]),
+                     level_change=float(b[2]), level_ci=(float(ci[2][0]), float(ci[2][1])),
+                     level_p=float(fit.pvalues[2]), slope_change=float(b[3]),
+                     slope_ci=(float(ci[3][0]), float(ci[3][1])), slope_p=float(fit.pvalues[3]),
+                     covariance=covariance)

@@ -1,0 +1,223 @@
+"""Scheme 11, enhanced supportive care: each piece of arithmetic against hand-checked figures, then a small
+hand-built extract through `analyse`."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import enhanced_supportive_care as esc
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+
+FY1617 = Period.financial_year("2016/17")
+FY1718 = Period.financial_year("2017/18")
+
+
+def test_tumour_groups_from_icd10():
+    codes = pd.Series(["C34", "C50", "C61", "C90", "C18", "C71", "C43", "C80"])
+    assert esc.tumour_group(codes).tolist() == ["lung", "breast", "urology", "haematology", "colorectal",
+                                                "brain_cns", "other", "other"]
+
+
+def test_growth():
+    assert esc.growth(105, 100) == pytest.approx(0.05)
+    assert esc.growth(94, 100) == pytest.approx(-0.06)
+    assert esc.growth(10, 0) is None  # nothing the year before: no growth to speak of
+    assert esc.growth(10, np.nan) is None
+
+
+def test_the_christies_saving_over_three_years():
+    # Menu ch. 11: the Christie saved over £1.4 million in unplanned admissions across 3 years. A centre with 1,555
+    # unplanned admissions a year whose growth slows by 5 points a year avoids 1,555 x 0.05 = 77.75 admissions in
+    # the first year, twice that in the second and three times in the third: 77.75 x 6 = 466.5 admissions, which
+    # at £3,000 each is £1,399,500.
+    assert esc.admissions_avoided(1_555, 0.05) == pytest.approx(77.75)
+    assert esc.three_year_avoided(1_555, 0.05) == pytest.approx(466.5)
+    assert esc.three_year_avoided(1_555, 0.05) * 3_000 == pytest.approx(1_399_500)
+
+
+def test_admissions_per_100_patient_years():
+    # 1,640 admissions over 1,000 patient-years: 164 per 100 patient-years
+    assert esc.per_100(1_640, 1_000) == pytest.approx(164.0)
+    assert esc.per_100(5, 0) is None
+
+
+def test_previous_year():
+    assert esc.previous_year(FY1718).label == "2016/17"
+
+
+def test_esc_status_against_the_headline_year():
+    svc = pd.DataFrame({"provider_code": ["A", "A", "B"], "tumour_group": ["lung", "breast", "lung"],
+                        "start": pd.to_datetime(["2016-04-01", "2017-01-01", "2017-06-01"])})
+    keys = pd.DataFrame({"provider_code": ["A", "A", "B", "B", "C"],
+                         "tumour_group": ["lung", "breast", "lung", "breast", "lung"]})
+    # 2016/17: A lung started on its first day (from before the year); A breast in January 2017 (in the year);
+    # B lung only in June 2017 (not yet); B breast and C have no service
+    assert esc.esc_status(keys, svc, FY1617).tolist() == [
+        "ESC from before the year", "ESC started in the year", "No ESC", "No ESC", "No ESC"]
+    assert esc.esc_status(keys, svc, FY1718).tolist() == [
+        "ESC from before the year", "ESC from before the year", "ESC started in the year", "No ESC", "No ESC"]
+
+
+def test_services_take_the_earliest_start():
+    ret = pd.DataFrame({"provider_code": ["A", "A", "A"], "tumour_group": ["lung", "lung", "breast"],
+                        "service_start_date": pd.to_datetime(["2016-06-01", "2016-05-01", "2017-01-01"])})
+    out = esc.services(ret).set_index("tumour_group")["start"]
+    assert out["lung"] == pd.Timestamp("2016-05-01") and out["breast"] == pd.Timestamp("2017-01-01")
+
+
+def test_patient_years_count_each_day_under_care():
+    months = pd.date_range("2016-04-01", "2016-06-01", freq="MS")
+    pts = pd.DataFrame({"provider_code": ["A", "A"], "tumour_group": ["lung", "lung"],
+                        "first": pd.to_datetime(["2016-04-01", "2016-04-16"]),
+                        "end": pd.to_datetime(["2016-04-30", "2016-05-15"])})
+    py = esc.patient_years(pts, months).set_index("month")["patient_years"]
+    # April: 30 days + 15 days (16th to 30th); May: 15 days (1st to 15th); June: nobody
+    assert py[pd.Timestamp("2016-04-01")] == pytest.approx(45 / 365.25)
+    assert py[pd.Timestamp("2016-05-01")] == pytest.approx(15 / 365.25)
+    assert pd.Timestamp("2016-06-01") not in py.index
+
+
+def test_patients_are_placed_by_their_first_admission():
+    cancer = pd.DataFrame({
+        "spell_id": ["S1", "S2", "S3"], "patient_id": ["P1", "P1", "P2"], "provider_code": ["B", "A", "A"],
+        "tumour_group": ["lung", "lung", "breast"],
+        "admission_date": pd.to_datetime(["2016-05-01", "2016-03-01", "2016-07-01"]),
+        "date_of_death": pd.to_datetime(["2016-08-01", "2016-08-01", None])})
+    pts = esc.patients(cancer, pd.Timestamp("2018-03-31")).set_index("patient_id")
+    assert pts.loc["P1", "provider_code"] == "A"  # the March admission came first
+    assert pts.loc["P1", "end"] == pd.Timestamp("2016-08-01")
+    assert pts.loc["P2", "end"] == pd.Timestamp("2018-03-31") and pd.isna(pts.loc["P2", "death"])
+
+
+def test_chemotherapy_in_the_last_30_days():
+    pts = pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "death": pd.to_datetime(["2017-06-30", "2017-06-30", None])})
+    cancer = pd.DataFrame({
+        "patient_id": ["P1", "P2", "P2", "P3"],
+        "procedure_group": ["chemotherapy", "chemotherapy", None, "chemotherapy"],
+        # P1: 25 days before death; P2: 60 days before (and an admission without chemotherapy 5 days before);
+        # P3 is alive, so not in the table
+        "admission_date": pd.to_datetime(["2017-06-05", "2017-05-01", "2017-06-25", "2017-06-05"])})
+    out = esc.chemo_at_end_of_life(cancer, pts).set_index("patient_id")["chemo_last_30"]
+    assert out.to_dict() == {"P1": True, "P2": False}
+
+
+def test_suppress_small_blanks_rates_on_counts_of_1_to_7():
+    df = pd.DataFrame({"n": [0, 3, 8], "rate": [0.0, 1.5, 2.0]})
+    assert esc.suppress_small(df, "n", ["rate"])["rate"].tolist() == [0.0, None, 2.0]
+
+
+def test_lead_service_needs_six_months_each_side_and_no_small_counts():
+    months = pd.date_range("2015-04-01", periods=36, freq="MS")
+    svc = pd.DataFrame({"provider_code": ["A", "B", "C"], "tumour_group": ["lung"] * 3,
+                        "start": pd.to_datetime(["2016-04-01", "2016-04-01", "2017-12-01"])})
+
+    def cells(provider, counts):
+        return pd.DataFrame({"provider_code": provider, "tumour_group": "lung", "month": months, "unplanned": counts})
+
+    table = pd.concat([cells("A", [20] * 36), cells("B", [30] * 35 + [5]), cells("C", [90] * 36)])
+    # B has a month of 5 (a small count a chart would show); C started only 4 months before the data end
+    provider, start, groups, series = esc.lead_service(table, svc, months, None)
+    assert (provider, start, groups) == ("A", pd.Timestamp("2016-04-01"), ("lung",))
+    assert series.sum() == 720
+    assert esc.lead_service(table, svc, months, ("B", "C")) is None
+
+
+# --- a small extract through analyse -------------------------------------------------------------------------------
+def small_extract() -> dict[str, pd.DataFrame]:
+    """Two London providers and one of the North West, each with two lung and two breast patients under care from
+    April 2015 (a chemotherapy day case then and in March 2018), alive throughout. Unplanned admissions in 2017/18
+    (and the same in 2016/17): LON-P01 lung 20, breast 10 (no ESC);
+    LON-P02 lung 12 (ESC for lung from October 2015), breast 6 (no ESC); NW-P01 lung 30 (no ESC)."""
+    geo = load_geography()
+    lon1, lon2 = geo.get("LON").providers[:2]
+    nw1 = geo.get("NW").providers[0]
+    rows = []
+
+    def add(provider, patient, code, dates, method):
+        for d in dates:
+            rows.append({"provider_code": provider, "patient_id": patient, "admission_date": pd.Timestamp(d),
+                         "admission_method": method, "diagnosis": code,
+                         "procedure_group": "chemotherapy" if method == "day_case" else None,
+                         "incurable_cancer": 1, "date_of_death": pd.NaT,
+                         "length_of_stay": 0 if method == "day_case" else 5})
+
+    for provider in (lon1, lon2, nw1):
+        for i, code in enumerate(["C34", "C34", "C50", "C50"]):
+            add(provider, f"{provider}-{i}", code, ["2015-04-01", "2018-03-20"], "day_case")
+    for provider, code, n in ((lon1, "C34", 20), (lon1, "C50", 10), (lon2, "C34", 12), (lon2, "C50", 6),
+                              (nw1, "C34", 30)):
+        days = pd.date_range("2017-04-10", periods=n, freq="10D")
+        add(provider, f"{provider}-{'0' if code == 'C34' else '2'}", code, days, "emergency")
+        add(provider, f"{provider}-{'1' if code == 'C34' else '3'}", code,
+            pd.date_range("2016-04-10", periods=n, freq="10D"), "emergency")
+    adm = pd.DataFrame(rows)
+    adm.insert(0, "spell_id", [f"S{i}" for i in range(len(adm))])
+    adm["discharge_date"] = adm["admission_date"] + pd.to_timedelta(adm["length_of_stay"], unit="D")
+    ret = pd.DataFrame({"referral_id": ["R1"], "provider_code": [lon2], "patient_id": [f"{lon2}-0"],
+                        "tumour_group": ["lung"], "service_start_date": [pd.Timestamp("2015-10-01")],
+                        "offer_date": [pd.Timestamp("2015-10-05")], "ipos_first": [30], "ipos_review": [24.0]})
+    return {"admissions": adm, "esc_services": ret}
+
+
+def run(code: str, tables=None):
+    geo = load_geography()
+    params = load_scheme_params("enhanced_supportive_care", required=esc.ASSUMPTIONS)
+    return esc.analyse(tables or small_extract(), geo.get(code), params, FY1718, geo)
+
+
+def test_analyse_counts_groups_without_esc_and_nothing_where_esc_is_offered():
+    r = run("ENG")
+    a = r.params.assumptions
+    s, c = a["growth_slowing"].moderate, a["cost_per_admission"].moderate
+    # groups without ESC: LON-P01 20 + 10, LON-P02 breast 6, NW-P01 30 = 66 admissions; LON-P02 lung (ESC) is out.
+    # Moderate: 66 x 0.05 x £3,000 = £9,900
+    assert r.scenario_table.loc["Unplanned admissions avoided a year", "moderate"] == pytest.approx(66 * s)
+    growth = r.tables["growth"].frame["ESC for the tumour group"].tolist()
+    assert growth == ["ESC from before the year", "No ESC", "All"]  # no service started in 2017/18: no row
+    assert r.opportunity_gbp.moderate == pytest.approx(66 * s * c)
+    prov = r.tables["providers"].frame.set_index("Provider")
+    geo = load_geography()
+    lon2 = geo.get("LON").providers[1]
+    assert prov.loc[lon2, "Saving (moderate)"] == pytest.approx(6 * s * c)  # only its breast admissions
+    # three years: 66 x 0.05 x 6 x £3,000 = £59,400
+    assert r.scenario_table.loc["Saving over three years of slower growth", "moderate"] == pytest.approx(66 * s * 6 * c)
+    # the same number of admissions both years and of patients: no growth anywhere
+    assert r.kpi("Growth in unplanned admissions per patient-year, groups not offered ESC").value == pytest.approx(0)
+    assert r.kpi("Mean change in IPOS score at ESC review").value is None  # the one review was in 2015/16
+    assert r.kpi("Unplanned admissions, patients with incurable cancer").value == 78
+    # too few admissions a month for a before / after comparison: the chart falls back to the monthly total
+    assert r.kpi("Unplanned admissions avoided at the leading ESC service since it started").value is None
+    assert r.charts["its"].series is None
+
+
+def test_hubs_add_up_to_england_on_the_small_extract():
+    tables = small_extract()
+    england = run("ENG", tables).opportunity_gbp.moderate
+    hubs = sum(run(h.code, tables).opportunity_gbp.moderate for h in load_geography().hubs()
+               if set(h.providers) & set(tables["admissions"]["provider_code"]))
+    assert hubs == pytest.approx(england)
+
+
+def test_an_area_without_patients_raises_a_data_error():
+    with pytest.raises(DataError, match="no patients with incurable cancer for Wessex"):
+        run("WTV")
+
+
+def test_a_headline_year_in_the_run_in_is_refused():
+    geo = load_geography()
+    params = load_scheme_params("enhanced_supportive_care", required=esc.ASSUMPTIONS)
+    with pytest.raises(DataError, match="2015/16 falls in the first 12 months"):
+        esc.analyse(small_extract(), geo.get("ENG"), params, Period.financial_year("2015/16"), geo)
+
+
+def test_no_incurable_cancer_at_all_is_a_data_error():
+    tables = small_extract()
+    tables["admissions"] = tables["admissions"].assign(incurable_cancer=0)
+    with pytest.raises(DataError, match="no admissions of patients with incurable cancer"):
+        run("ENG", tables)
