@@ -197,18 +197,25 @@ def area_rows(df: pd.DataFrame, area: Area, what: str) -> pd.DataFrame:
     return out
 
 
+def _measure_rows(df: pd.DataFrame, date: str, area: Area, period: Period, what: str
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """England's rows in the period (for the funnel) and all the area's rows (for the trend), or a DataError."""
+    current = in_period(df, date, period, what)
+    local = area_rows(df, area, what)
+    return current, local
+
+
 def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, period: Period, name: str,
                        higher_is_better: bool, target: float | None, denominator_label: str) -> Measure:
     """Funnel of every provider in the period (England is the benchmark) and the area's monthly SPC chart."""
     from ..stats.funnel import proportion_funnel
     from ..stats.spc import xmr
 
-    current = df[period.mask(df[date])]
+    current, local = _measure_rows(df, date, area, period, denominator_label)
     by_provider = current.groupby("provider_code", observed=True)[flag].agg(["sum", "size"])
     # the funnel centres on England's own rate: outliers are judged against peers, not against the target
     funnel = proportion_funnel(by_provider.index.tolist(), by_provider["sum"].astype(int).tolist(),
                                by_provider["size"].astype(int).tolist())
-    local = df if area.is_national else df[df["provider_code"].isin(area.providers)]
     monthly = local.groupby(local[date].dt.to_period("M"), observed=True)[flag].mean()
     trend = xmr(monthly.to_numpy(dtype=float), x=monthly.index.to_timestamp(),
                 improvement_direction="increase" if higher_is_better else "decrease", target=target)
@@ -226,12 +233,11 @@ def rate_measure(df: pd.DataFrame, *, events: str, exposure: str, date: str, are
     from ..stats.funnel import rate_funnel
     from ..stats.spc import xmr
 
-    current = df[period.mask(df[date])]
+    current, local = _measure_rows(df, date, area, period, denominator_label)
     by_provider = current.groupby("provider_code", observed=True)[[events, exposure]].sum()
     by_provider = by_provider[by_provider[exposure] > 0]
     funnel = rate_funnel(by_provider.index.tolist(), by_provider[events].tolist(), by_provider[exposure].tolist(),
                          per=per)
-    local = df if area.is_national else df[df["provider_code"].isin(area.providers)]
     monthly = local.groupby(local[date].dt.to_period("M"), observed=True)[[events, exposure]].sum()
     monthly = monthly[monthly[exposure] > 0]
     values = monthly[events] / monthly[exposure] * per

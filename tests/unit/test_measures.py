@@ -33,3 +33,18 @@ def test_rate_measure_pools_events_and_exposure():
     # London by month: April 150 / 1,500 x 1,000 = 100, May 350 / 1,500 x 1,000 = 233.3
     assert m.trend.data["y"].tolist() == pytest.approx([100.0, 350 / 1.5])
     assert (m.value_format, m.value_label) == ("number", "DDDs per 1,000 bed days")
+
+
+def test_a_measure_with_no_rows_for_the_area_or_year_is_a_data_error():
+    from ivanalysis.errors import DataError
+    from ivanalysis.schemes.base import proportion_measure
+
+    geo = load_geography()
+    other = geo.get("NW").providers[0]
+    df = pd.DataFrame({"provider_code": [other, other], "when": pd.to_datetime(["2016-04-01", "2016-05-01"]),
+                       "flag": [True, False]})
+    args = dict(flag="flag", date="when", name="n", higher_is_better=True, target=None, denominator_label="episodes")
+    with pytest.raises(DataError, match="no episodes for London"):
+        proportion_measure(df, area=geo.get("LON"), period=Period.financial_year("2016/17"), **args)
+    with pytest.raises(DataError, match="no episodes in 2017/18"):
+        proportion_measure(df, area=geo.get("NW"), period=Period.financial_year("2017/18"), **args)
