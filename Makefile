@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/synthetic
 
-.PHONY: book test test-unit synth references clean lock
+.PHONY: book test test-unit synth references clean lock bench scan
 
 # Bootstrap: a fresh venv installed from the hash-pinned lock, then the package itself (no deps, no network).
 $(STAMP): requirements.lock pyproject.toml
@@ -15,8 +15,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
-# The synthetic data set is generated (deterministic, seed 2019) when it is missing.
-$(DATA)/MANIFEST.json: | $(STAMP)
+# The synthetic data set is generated (deterministic, seed 2019) when it is missing or a generator changed.
+SYNTH_SOURCES := $(wildcard ivanalysis/data/synth/*.py ivanalysis/data/schemas/*.py params/geography.yaml)
+$(DATA)/MANIFEST.json: $(SYNTH_SOURCES) | $(STAMP)
 	$(BIN)/ivanalysis synth --out $(DATA)
 
 synth: $(DATA)/MANIFEST.json
@@ -33,6 +34,14 @@ test-unit: $(STAMP)
 # Re-execute the committed reference notebooks (England, synthetic data) and store their outputs.
 references: $(STAMP) $(DATA)/MANIFEST.json
 	$(BIN)/ivanalysis references
+
+# Scan the built book for unsuppressed small counts and patient identifiers.
+scan: $(STAMP)
+	$(BIN)/ivanalysis scan
+
+# The benchmark (minutes; by hand, never in CI): figures into bench/results.md.
+bench: $(STAMP) $(DATA)/MANIFEST.json
+	$(BIN)/python bench/run.py
 
 # Re-pin the lock from pyproject.toml (needs pip-tools in the venv).
 lock: $(STAMP)

@@ -5,9 +5,14 @@ good outputs; the command exits non-zero when anything failed.
 """
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import signal
+import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
+from typing import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,7 +21,7 @@ from ..data.io import location
 from ..errors import ConfigError
 from ..paths import default_data_dir
 from . import book
-from .execute import InlineExecutor, RunOutcome, execute_all
+from .execute import CELL_TIMEOUT_S, InlineExecutor, RunOutcome, execute_all
 from .lock import build_lock
 from .plan import plan
 
@@ -47,19 +52,44 @@ def executor_factory(jobs: int, scheduler: str | None = None):
         return lambda: DaskExecutor(scheduler)
     if jobs <= 1:
         return InlineExecutor
-    return lambda: ProcessPoolExecutor(max_workers=jobs)
+    # Workers start from a clean fork server, never from a fork of this process: a process that already holds a
+    # kernel (a warm one, its sockets and event loop) must not hand copies of them to its workers.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["ivanalysis.pipeline.execute", "ivanalysis.pipeline.warm"])
+    return lambda: ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI cancel, `kill`) stops the build as Ctrl-C does: workers stopped, temporary output removed,
+    nothing half-published. Only the main thread can own signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs: int, force: bool = False,
               data_dir: str | Path | None = None, scenario: str = "moderate", book_too: bool = True,
               console: Console | None = None, executor: Executor | None = None, scheduler: str | None = None,
-              warm: bool = True) -> bool:
-    """Execute the runs (on `jobs` local processes, or on the Dask cluster at `scheduler`), then build the book."""
+              warm: bool = True, timeout_s: int = CELL_TIMEOUT_S) -> bool:
+    """Execute the runs (on `jobs` local processes, or on the Dask cluster at `scheduler`), then build the book.
+
+    timeout_s: the longest a notebook cell may run; a run that exceeds it fails and its kernel is stopped.
+    """
     console = console or Console()
     specs = plan(schemes, geographies, scenario=scenario, data_dir=data_dir)
     data = location(specs[0].data_dir) if specs else default_data_dir()
     start = time.time()
-    with build_lock():
+    with build_lock(), _sigterm_interrupts():
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=False, disable=not console.is_terminal) as progress:
             task = progress.add_task("runs", total=len(specs))
@@ -70,7 +100,7 @@ def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs:
                     progress.console.print(f"[red]failed[/] {o.spec.label}")
 
             factory = (lambda: executor) if executor is not None else executor_factory(jobs, scheduler)
-            outcomes = execute_all(specs, factory, force=force, on_done=done, warm=warm)
+            outcomes = execute_all(specs, factory, force=force, on_done=done, warm=warm, timeout_s=timeout_s)
         ran = [o for o in outcomes if o.status == "ok"]
         cached = [o for o in outcomes if o.status == "cached"]
         failed = [o for o in outcomes if o.status == "failed"]

@@ -174,10 +174,24 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
 
 
 def publish_run(product: RunProduct) -> RunOutcome:
-    """Publish a run's files into its run folder in one rename, or record its failure beside the last good output."""
+    """Publish a run's files into its run folder in one rename, or record its failure beside the last good output.
+
+    A run folder that cannot be written makes this run fail with a message saying so; the build goes on.
+    """
     spec = product.spec
     tmp = runs_dir() / ".tmp" / f"{spec.scheme}-{spec.geography}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
+    try:
+        tmp.mkdir(parents=True)
+        return _publish_files(product, tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        error = f"cannot write the run's output to {spec.run_dir}: {exc.strerror or exc}"
+        return RunOutcome(spec, "failed", product.duration_s, error if product.error is None
+                          else f"{product.error}; and {error}", None, product.key, time.time())
+
+
+def _publish_files(product: RunProduct, tmp: Path) -> RunOutcome:
+    spec = product.spec
     try:
         for name, content in product.files.items():
             (tmp / name).write_bytes(content)
@@ -232,13 +246,14 @@ class InlineExecutor(Executor):
         fut: Future = Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed back through the future, as a pool would
+        except Exception as exc:  # noqa: BLE001 - handed back through the future, as a pool would
             fut.set_exception(exc)
-        return fut
+        return fut  # Ctrl-C and SIGTERM are not results: they stop the submitting loop at once
 
 
 def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executor], *, force: bool = False,
-                on_done: Callable[[RunOutcome], None] | None = None, warm: bool = True) -> list[RunOutcome]:
+                on_done: Callable[[RunOutcome], None] | None = None, warm: bool = True,
+                timeout_s: int = CELL_TIMEOUT_S) -> list[RunOutcome]:
     """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome."""
     specs = list(specs)
     hasher = FileHasher()
@@ -265,13 +280,17 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
         for spec, key in todo:
             if spec.notebook not in notebooks:
                 notebooks[spec.notebook] = nbformat.read(spec.notebook, as_version=4)
-            futures[pool.submit(produce_run, spec, key, CELL_TIMEOUT_S, warm, notebooks[spec.notebook])] = spec
-        for fut in as_completed(futures):
-            try:
-                outcome = publish_run(fut.result())
-            except BaseException as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
-                outcome = RunOutcome(futures[fut], "failed", 0.0, f"worker failed: {type(exc).__name__}: {exc}")
-            outcomes.append(outcome)
-            if on_done:
-                on_done(outcome)
+            futures[pool.submit(produce_run, spec, key, timeout_s, warm, notebooks[spec.notebook])] = spec
+        try:
+            for fut in as_completed(futures):
+                try:
+                    outcome = publish_run(fut.result())
+                except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                    outcome = RunOutcome(futures[fut], "failed", 0.0, f"worker failed: {type(exc).__name__}: {exc}")
+                outcomes.append(outcome)
+                if on_done:
+                    on_done(outcome)
+        except BaseException:  # Ctrl-C or SIGTERM: queued runs never start; the running ones are not published
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])

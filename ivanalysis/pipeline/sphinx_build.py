@@ -1,4 +1,4 @@
-"""Run Jupyter Book's Sphinx build with parallel jobs: `python -m ivanalysis.pipeline.sphinx_build SRC OUT JOBS [--all]`.
+"""Run Jupyter Book's Sphinx build with parallel jobs: `python -m ivanalysis.pipeline.sphinx_build SRC HTML JOBS [--all]`.
 
 The `jupyter-book build` command line has no option for Sphinx's parallel reading and writing; its own
 `build_sphinx` does. This calls it as the command line would for a book (external table of contents, the
@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
         _declare_multitoc_parallel_safe()
     src, out, jobs = Path(argv[0]), Path(argv[1]), int(argv[2])
     result = build_sphinx(
-        src, out / "html", use_external_toc=True, noconfig=True, path_config=str(src / "_config.yml"),
+        src, out, use_external_toc=True, noconfig=True, path_config=str(src / "_config.yml"),
         confoverrides={"external_toc_path": (src / "_toc.yml").as_posix(), "latex_individualpages": False},
         builder="html", warningiserror=True, keep_going=True, freshenv="--all" in argv, quiet=True, jobs=jobs)
     return 1 if isinstance(result, Exception) else int(result or 0)

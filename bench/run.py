@@ -1,0 +1,246 @@
+"""Benchmark of the build: run by hand (`make bench`, or `.venv/bin/python bench/run.py`), never as a test.
+
+Writes a Markdown table of the figures to stdout and to bench/results.md:
+
+  baseline   the plain approach an analyst would write, on a subset of runs: the papermill command line in a
+             loop (a new kernel per run), then `jupyter-book build`
+  ours       `ivanalysis build --force` on the same subset (warm kernels, parallel workers, parallel Sphinx)
+  full       `ivanalysis build --force`: every implemented scheme x England and the 10 hubs, then the book
+  warm       `ivanalysis build` again with nothing changed
+  one change one hub's rows changed in one table: the runs that read it execute, the book rebuilds
+  single     `ivanalysis run` of one scheme for one hub against the bare papermill command line
+  scales     synthetic data at scale 0.1, 1 and 10: rows, synth time, the slowest England run and the peak memory of
+             any single run (the kernel's maximum resident set, from getrusage of a cold run)
+
+Everything runs in a private folder (bench/_work, or --work) so the project's own _build is never touched.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+BIN = Path(PY).parent
+SUBSET = ["immunoglobulin_itp", "critical_care_delayed_discharge", "prostate_fractionation"]
+
+
+def sh(cmd: list[str], env: dict | None = None, check: bool = True) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - t
+
+
+def env_for(build: Path, data: Path | None = None) -> dict:
+    env = dict(os.environ, IVANALYSIS_BUILD_DIR=str(build))
+    if data:
+        env["IVANALYSIS_DATA_DIR"] = str(data)
+    return env
+
+
+def geographies() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from ivanalysis.geography import load_geography
+
+    return [a.code for a in load_geography().run_geographies()]
+
+
+def implemented() -> list[str]:
+    from ivanalysis.schemes import registry
+
+    return [s.id for s in registry.implemented()]
+
+
+def baseline(work: Path, data: Path, schemes: list[str]) -> float:
+    """papermill's command line for each run, one after another, then jupyter-book build on the results."""
+    from ivanalysis.schemes import registry
+
+    build = work / "baseline" / "_build"
+    shutil.rmtree(build.parent, ignore_errors=True)
+    env = env_for(build, data)
+    t = time.perf_counter()
+    for scheme in schemes:
+        nb = registry.notebook_path(registry.get(scheme))
+        for geo in geographies():
+            run = build / "runs" / scheme / geo
+            run.mkdir(parents=True)
+            sh([str(BIN / "papermill"), str(nb), str(run / f"{geo}.ipynb"), "-p", "geography", geo,
+                "-p", "data_dir", str(data), "-p", "output_dir", str(run), "--no-progress-bar"], env)
+            (run / "run.json").write_text(json.dumps({"status": "ok"}))
+    # the book from those notebooks, as jupyter-book's command line builds it (serial Sphinx)
+    code = ("import sys; from pathlib import Path; from ivanalysis.pipeline import book; "
+            "book.stage(Path(sys.argv[1]))")
+    sh([PY, "-c", code, str(data)], env)
+    sh([str(BIN / "jupyter-book"), "build", str(build / "book"), "--path-output", str(build.parent), "-q"], env)
+    return time.perf_counter() - t
+
+
+def ours(work: Path, data: Path, schemes: list[str] | None, name: str) -> tuple[float, str]:
+    build = work / name / "_build"
+    shutil.rmtree(build.parent, ignore_errors=True)
+    cmd = [str(BIN / "ivanalysis"), "build", "--force", "--data-dir", str(data)]
+    for s in schemes or []:
+        cmd += ["--schemes", s]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env_for(build), capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"ivanalysis build failed:\n{proc.stdout[-3000:]}")
+    return elapsed, proc.stdout
+
+
+def rebuild(work: Path, data: Path, name: str) -> tuple[float, str]:
+    cmd = [str(BIN / "ivanalysis"), "build", "--data-dir", str(data)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env_for(work / name / "_build"), capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"ivanalysis build failed:\n{proc.stdout[-3000:]}")
+    return time.perf_counter() - t, proc.stdout
+
+
+def change_one_hub(data: Path, table: str, hub: str) -> None:
+    """Shift one date by a day in one provider's row of one hub: a real change to one hub's rows."""
+    import pandas as pd
+
+    from ivanalysis.data.schemas import TABLES
+    from ivanalysis.geography import load_geography
+
+    path = data / f"{table}.parquet"
+    df = pd.read_parquet(path)
+    spec = TABLES[table]
+    row = df.index[df[spec.provider_column].isin(load_geography().get(hub).providers)][0]
+    df.loc[row, spec.date_column] = df.loc[row, spec.date_column] + pd.Timedelta(days=1)
+    df.to_parquet(path, index=False, compression="zstd")
+
+
+def single(work: Path, data: Path, scheme: str, geo: str) -> tuple[float, float]:
+    from ivanalysis.schemes import registry
+
+    build = work / "single" / "_build"
+    shutil.rmtree(build.parent, ignore_errors=True)
+    env = env_for(build, data)
+    ours_t = min(sh([str(BIN / "ivanalysis"), "run", scheme, "-g", geo, "--data-dir", str(data), "--force"], env)
+                 for _ in range(3))
+    out = work / "single" / "bare"
+    out.mkdir(parents=True, exist_ok=True)
+    nb = registry.notebook_path(registry.get(scheme))
+    bare_t = min(sh([str(BIN / "papermill"), str(nb), str(out / "out.ipynb"), "-p", "geography", geo, "-p",
+                     "data_dir", str(data), "-p", "output_dir", str(out), "--no-progress-bar"], env)
+                 for _ in range(3))
+    return ours_t, bare_t
+
+
+PEAK = """
+import json, resource, sys, time
+from ivanalysis.pipeline.plan import plan
+from ivanalysis.pipeline.execute import produce_run
+spec = plan([sys.argv[1]], [sys.argv[2]], data_dir=sys.argv[3])[0]
+t = time.perf_counter()
+product = produce_run(spec, warm=False)
+print(json.dumps({"error": product.error, "seconds": time.perf_counter() - t,
+                  "kernel_max_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def run_peak(data: Path, scheme: str, geo: str, work: Path) -> dict:
+    proc = subprocess.run([PY, "-c", PEAK, scheme, geo, str(data)], cwd=ROOT, capture_output=True, text=True,
+                          env=env_for(work / "peak" / "_build"))
+    if proc.returncode != 0:
+        sys.exit(proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def scales(work: Path, values: list[float], schemes: list[str]) -> list[dict]:
+    rows = []
+    for scale in values:
+        data = work / f"data_scale_{scale:g}"
+        shutil.rmtree(data, ignore_errors=True)
+        t = time.perf_counter()
+        sh([str(BIN / "ivanalysis"), "synth", "--out", str(data), "--scale", str(scale)])
+        synth_s = time.perf_counter() - t
+        manifest = json.loads((data / "MANIFEST.json").read_text())
+        runs = {s: run_peak(data, s, "ENG", work) for s in schemes}
+        worst_mem = max(runs, key=lambda s: runs[s]["kernel_max_rss_kb"])
+        worst_time = max(runs, key=lambda s: runs[s]["seconds"])
+        failed = [s for s, r in runs.items() if r["error"]]
+        rows.append({"scale": scale, "rows": sum(t["rows"] for t in manifest["tables"].values()),
+                     "largest_table": max(manifest["tables"].items(), key=lambda kv: kv[1]["rows"]),
+                     "synth_s": synth_s, "peak_mb": runs[worst_mem]["kernel_max_rss_kb"] / 1024,
+                     "peak_scheme": worst_mem, "slowest_s": runs[worst_time]["seconds"], "slowest_scheme": worst_time,
+                     "mean_s": sum(r["seconds"] for r in runs.values()) / len(runs), "failed": failed})
+        if scale != 1:
+            shutil.rmtree(data, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "_work")
+    ap.add_argument("--scales", default="0.1,1,10", help="data scales for the memory and growth table")
+    ap.add_argument("--skip-baseline", action="store_true")
+    args = ap.parse_args()
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    data = work / "data_scale_1"
+    if not (data / "MANIFEST.json").exists():
+        sh([str(BIN / "ivanalysis"), "synth", "--out", str(data)])
+    schemes = implemented()
+    lines = ["| Measure | Runs | Time | Note |", "|---|---|---|---|"]
+
+    subset_runs = len(SUBSET) * len(geographies())
+    ours_subset, _ = ours(work, data, SUBSET, "subset")
+    if not args.skip_baseline:
+        base = baseline(work, data, SUBSET)
+        lines.append(f"| Baseline: papermill CLI loop + jupyter-book build | {subset_runs} | {base:.0f} s | plain approach |")
+        lines.append(f"| Ours: `ivanalysis build --force`, same runs | {subset_runs} | {ours_subset:.0f} s | "
+                     f"**{base / ours_subset:.1f}x faster** |")
+    else:
+        lines.append(f"| Ours: `ivanalysis build --force`, subset | {subset_runs} | {ours_subset:.0f} s | |")
+
+    full_t, full_out = ours(work, data, None, "full")
+    n_full = len(schemes) * len(geographies())
+    lines.append(f"| Cold full build (`ivanalysis build --force`, then the book) | {n_full} | {full_t:.0f} s | "
+                 f"{len(schemes)} schemes x {len(geographies())} geographies |")
+    warm_t, warm_out = rebuild(work, data, "full")
+    lines.append(f"| Warm rebuild, nothing changed | {n_full} | {warm_t:.1f} s | {_summary(warm_out)} |")
+    change_one_hub(data, "radiotherapy", "LON")
+    one_t, one_out = rebuild(work, data, "full")
+    lines.append(f"| One hub's rows changed in one table (radiotherapy, London) | {n_full} | {one_t:.1f} s | "
+                 f"{_summary(one_out)} |")
+    sh([str(BIN / "ivanalysis"), "synth", "--out", str(data), "--tables", "radiotherapy"])  # put it back
+    ours_one, bare_one = single(work, data, "prostate_fractionation", "LON")
+    lines.append(f"| `ivanalysis run prostate_fractionation -g LON` vs bare papermill | 1 | {ours_one:.1f} s vs "
+                 f"{bare_one:.1f} s | ratio {ours_one / bare_one:.2f} (best of 3 each) |")
+
+    lines += ["", "| Scale | Rows (all tables) | Largest table | Synth | Mean England run | Slowest England run | "
+                  "Peak memory of a run |", "|---|---|---|---|---|---|---|"]
+    for r in scales(work, [float(v) for v in args.scales.split(",")], schemes):
+        name, info = r["largest_table"]
+        lines.append(f"| {r['scale']:g} | {r['rows']:,} | {name} ({info['rows']:,}) | {r['synth_s']:.0f} s | "
+                     f"{r['mean_s']:.1f} s | {r['slowest_s']:.1f} s ({r['slowest_scheme']}) | "
+                     f"{r['peak_mb']:,.0f} MiB ({r['peak_scheme']})"
+                     + (f" FAILED: {', '.join(r['failed'])}" if r["failed"] else "") + " |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (ROOT / "bench" / "results.md").write_text(
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores with `bench/run.py`.\n\n" + text)
+
+
+def _summary(stdout: str) -> str:
+    for line in stdout.splitlines():
+        if " runs: " in line:
+            return line.strip()
+    return ""
+
+
+if __name__ == "__main__":
+    main()
