@@ -11,8 +11,9 @@ provider, so that hubs differ:
 - about 2% of forms record that the policy's criteria are not met (treatment outside the policy);
 - MDT approval is recorded on about 97% of MS forms, 95% of obeticholic acid forms from specialised hepatobiliary
   centres and 10% of those from other providers (which have no qualifying MDT).
-Chapter 10 of the Menu (MS) says the forms were updated in February 2017 and chapter 7 (obeticholic acid) that its
-initiation form was updated in August 2017; the content of the forms is the same over the data period here.
+Chapter 10 of the Menu (MS) says the forms were updated in February 2017: from then, MS forms are completed more
+often (about 97% rather than 95%). Chapter 7 says the obeticholic acid initiation form was updated in August 2017;
+its content is the same over the data period here.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ BLUETEQ_FROM = np.datetime64("2014-04-01")
 COMPLETED, NEVER_REGISTERED, CRITERIA_NOT_MET = 0.95, 0.02, 0.02
 NON_SPECIALISED_COMPLETION = 0.65  # relative: obeticholic acid started outside a hepatobiliary centre
 MDT_RECORDED = {"ms": 0.97, "specialised": 0.95, "other": 0.10}
+FORM_LEAD_DAYS = 28
+MS_FORMS_UPDATED, MS_UPDATE_LIFT = np.datetime64("2017-02-01"), 0.8  # logit of completion, from the update
 MAX_YEARS = 12  # annual reviews counted from the treatment start (the earliest starts are in 2005-2008)
 
 
@@ -45,7 +48,10 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     k = np.arange(MAX_YEARS + 1)
     due = (start[:, None].astype("datetime64[M]") + (12 * k)[None, :]).astype("datetime64[D]") + (
         start[:, None] - start[:, None].astype("datetime64[M]").astype("datetime64[D]"))
-    needed = (due <= ends[:, None]) & (due >= BLUETEQ_FROM) & ~(lemtrada[:, None] & (k[None, :] > 1))
+    # a form is done up to four weeks before its due date, so one due just after the treatment (or the data) ends
+    # may already be on the system
+    needed = (due - np.timedelta64(FORM_LEAD_DAYS - 1, "D") <= ends[:, None]) & (due >= BLUETEQ_FROM) & ~(
+        lemtrada[:, None] & (k[None, :] > 1))
     e, kk = np.nonzero(needed)
 
     provider = ep["provider_code"].to_numpy()[e]
@@ -53,10 +59,12 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     ms = (ep["indication"] == "Relapsing-remitting multiple sclerosis").to_numpy()[e]
     p_done = completed.loc[provider].to_numpy() * np.where(specialised, 1.0, NON_SPECIALISED_COMPLETION)
     registered = rng.random(len(ep)) >= never.loc[ep["provider_code"]].to_numpy()
-    keep = registered[e] & (rng.random(len(e)) < p_done)
-    # forms are done up to four weeks ahead of the first dose or of the review
-    date = due[e, kk] - rng.integers(0, 28, len(e)).astype("timedelta64[D]")
-    keep &= date <= np.datetime64(DATA_END.date())
+    # forms are done up to four weeks ahead of the first dose or of the review, and not after treatment stops
+    date = due[e, kk] - rng.integers(0, FORM_LEAD_DAYS, len(e)).astype("timedelta64[D]")
+    # the updated MS forms and the push to implement them (February 2017) raised completion
+    lift = np.where(ms & (date >= MS_FORMS_UPDATED), MS_UPDATE_LIFT, 0.0)
+    p_done = 1 / (1 + np.exp(-(np.log(p_done / (1 - p_done)) + lift)))
+    keep = registered[e] & (rng.random(len(e)) < p_done) & (date <= ends[e])
     p_mdt = np.where(ms, MDT_RECORDED["ms"], np.where(specialised, MDT_RECORDED["specialised"], MDT_RECORDED["other"]))
     criteria = np.where(rng.random(len(e)) < outside.loc[provider].to_numpy(), "N", "Y")
     mdt = np.where(rng.random(len(e)) < p_mdt, "Y", "N")

@@ -25,7 +25,7 @@ Calibration, by scheme of the Menu of Opportunities:
   most at about 15 hepatobiliary centres, 8% at other providers. The PAS price is confidential: 20% below list
   here. A few providers are invoiced at the list price on some lines.
 - Chapter 10 (MS DMTs): about 25,000 people on a DMT in April 2015 rising to 32,000 (about a third of people with
-  MS), at about 30 neuroscience centres; spend near 380 m pounds a year. Centres differ in their use of
+  MS), at about 30 neuroscience centres; spend near 340 m pounds a year. Centres differ in their use of
   high-efficacy drugs (natalizumab, alemtuzumab, fingolimod), a few by far, so spend per patient has outliers.
 
 The Blueteq forms for MS DMTs and obeticholic acid are drawn for the same patients (`approval_cohorts`, which
@@ -335,7 +335,7 @@ MS_MIX_PREVALENT = {"Avonex": 0.14, "Rebif": 0.15, "Plegridy": 0.03, "Betaferon"
 MS_MIX_NEW = {"Avonex": 0.04, "Rebif": 0.05, "Plegridy": 0.06, "Betaferon": 0.03, "Copaxone": 0.12,
               "Aubagio": 0.13, "Tecfidera": 0.31, "Gilenya": 0.09, "Tysabri": 0.09, "Lemtrada": 0.08}
 HIGH_EFFICACY = ("Gilenya", "Tysabri", "Lemtrada")
-MS_HIGH_LEANERS = 3  # centres using high-efficacy drugs three times as readily as the rest
+MS_HIGH_LEANERS = 3  # centres using high-efficacy drugs four times as readily as the rest
 OCA_CENTRES, OCA_OTHER_PROVIDERS = 15, 25
 OCA_NEW_BY_QUARTER = {7: 100, 8: 230, 9: 280, 10: 300, 11: 300}  # launched January 2017
 OCA_STOP_HAZARD = 0.05
@@ -347,8 +347,8 @@ def _ms_episodes(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> d
     centres = service_providers(geo, sizes, MS_CENTRES)
     ep = _cohort(rng, _weights(sizes, centres), int(round(MS_PREVALENT * scale)),
                  _per_quarter(MS_NEW_PER_YEAR * scale), MS_STOP_HAZARD, "2008-01-01")
-    lean = np.where(sizes.index.isin(centres.index), rng.lognormal(0.0, 0.35, len(sizes)), 1.0)
-    lean[rng.choice(np.flatnonzero(sizes.index.isin(centres.index)), MS_HIGH_LEANERS, replace=False)] *= 3.0
+    lean = np.where(sizes.index.isin(centres.index), rng.lognormal(0.0, 0.6, len(sizes)), 1.0)
+    lean[rng.choice(np.flatnonzero(sizes.index.isin(centres.index)), MS_HIGH_LEANERS, replace=False)] *= 4.0
     products = list(MS_MIX_NEW)
     high = np.isin(products, HIGH_EFFICACY)
     base = np.where(ep["new"][:, None], [MS_MIX_NEW[p] for p in products], [MS_MIX_PREVALENT[p] for p in products])

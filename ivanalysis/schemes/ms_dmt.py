@@ -1,0 +1,204 @@
+"""Scheme 10: multiple sclerosis disease-modifying therapies (Menu of Opportunities, chapter 10).
+
+NHS England's policy and treatment algorithm set starting and stopping criteria for MS disease-modifying therapies
+(DMTs), applied through Blueteq prior approval at the start of treatment and at each annual review. The Menu asks
+commissioners to "map invoice spend to Blueteq approval", to identify "outliers in terms of prescribing and spend",
+and calculates the saving by "mapping invoice spend against Blueteq report": MS drugs are paid as they are invoiced,
+so spend outside the policy is visible.
+
+Here, each invoiced patient-quarter of an MS DMT (high-cost drug invoices) is matched to the patient's Blueteq
+forms for the same drug: it is approved when a form recording that the criteria are met was approved by the
+quarter's end and was in force in the quarter (an approval lasts 12 months: initiation, then annual continuation).
+Otherwise it is "criteria not met" (the latest form in force says so) or "no approval in force". The saving is the
+spend on patient-quarters without a valid approval, at each provider, times the share of it that applying the
+policy would avoid (some is paperwork missing for patients who qualify). Spend per patient is compared across
+centres, and outliers flagged.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+from .generics_biosimilars import data_months
+
+TABLES = ("hcd_invoices", "blueteq")
+ASSUMPTIONS = {"avoidable_share": "share"}
+INDICATION = "Relapsing-remitting multiple sclerosis"
+APPROVAL_MONTHS = 12  # an approval covers a year: initiation, then a continuation form at each annual review
+APPROVED, NOT_MET, NO_MDT, NONE = "approved", "criteria not met", "no MDT approval", "no approval in force"
+STATUSES = (APPROVED, NOT_MET, NO_MDT, NONE)
+TUKEY = 1.5  # spend-per-patient outliers: beyond 1.5 interquartile ranges of England's centres
+
+
+def approval_status(rows: pd.DataFrame, forms: pd.DataFrame, months: int = APPROVAL_MONTHS,
+                    require_mdt: bool = False) -> pd.Series:
+    """Status of each invoice row (patient_id, drug, invoice_period): approved when a form for the same patient and
+    drug, approved by the quarter's last day and in force at some time in the quarter (for `months` from its date),
+    records the criteria met (and MDT approval, if `require_mdt`); else the reason the latest such form fails;
+    else no approval in force."""
+    start = rows["invoice_period"]
+    left = pd.DataFrame({"patient_id": rows["patient_id"].to_numpy(), "drug": rows["drug"].to_numpy(),
+                         "start": start.to_numpy(), "end": (start + pd.DateOffset(months=3, days=-1)).to_numpy(),
+                         "row": np.arange(len(rows))}).sort_values("end")
+    forms = forms.sort_values("approval_date")
+    approves = (forms["criteria_met"] == "Y") & ((forms["mdt_approved"] == "Y") if require_mdt else True)
+
+    def latest(f: pd.DataFrame) -> pd.DataFrame:
+        m = pd.merge_asof(left, f[["patient_id", "drug", "approval_date", "criteria_met", "mdt_approved"]],
+                          left_on="end", right_on="approval_date", by=["patient_id", "drug"], direction="backward")
+        recent = m["approval_date"] + pd.DateOffset(months=months) > m["start"]
+        return m.assign(found=recent.to_numpy()).sort_values("row")
+
+    good, any_form = latest(forms[approves]), latest(forms)
+    status = np.select([good["found"].to_numpy(), any_form["found"].to_numpy() & (any_form["criteria_met"] == "N"),
+                        any_form["found"].to_numpy()], [APPROVED, NOT_MET, NO_MDT], NONE)
+    return pd.Series(pd.Categorical(status, categories=STATUSES), index=rows.index)
+
+
+def spend_outliers(spend_per_patient: pd.Series, k: float = TUKEY) -> pd.Series:
+    """'high' / 'low' where a centre's spend per patient lies beyond Tukey's fences (quartiles -/+ k x IQR)."""
+    q1, q3 = spend_per_patient.quantile([0.25, 0.75])
+    iqr = q3 - q1
+    return pd.Series(np.select([spend_per_patient > q3 + k * iqr, spend_per_patient < q1 - k * iqr],
+                               ["high", "low"], ""), index=spend_per_patient.index)
+
+
+def avoidable(spend_without_approval: float, share: float) -> float:
+    """Spend without a valid approval that applying the policy would avoid."""
+    return spend_without_approval * share
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    share = params.assumptions["avoidable_share"]
+    inv = tables["hcd_invoices"]
+    ms = inv[inv["indication"] == INDICATION].copy()
+    if ms.empty:
+        raise DataError(f"no invoices for MS disease-modifying therapies (indication {INDICATION!r}) in hcd_invoices")
+    year_all = in_period(ms, "invoice_period", period, "MS DMT invoices")
+    area_rows(year_all, area, "MS DMT invoices")
+    ms["status"] = approval_status(ms, tables["blueteq"])
+    ms["approved"] = ms["status"] == APPROVED
+    measure = proportion_measure(
+        ms, flag="approved", date="invoice_period", area=area, period=period,
+        name="MS DMT treatment with Blueteq approval", higher_is_better=True, target=1.0,
+        denominator_label="invoiced patient-quarters of MS DMTs")
+
+    year = ms[period.mask(ms["invoice_period"])]
+    local = area_rows(year, area, "MS DMT invoices")
+    g = year.groupby("provider_code")
+    centres = pd.DataFrame({"patients": g["patient_id"].nunique(), "quarters": g.size(),
+                            "approved": g["approved"].sum().astype(int), "spend": g["cost"].sum(),
+                            "unapproved": year[~year["approved"]].groupby("provider_code")["cost"].sum()}).fillna(0.0)
+    centres["per_patient"] = centres["spend"] / centres["patients"]
+    centres["outlier"] = spend_outliers(centres["per_patient"])
+    mine = centres[centres.index.isin(area.providers)]
+    gbp = Range.of(lambda s: sum(avoidable(v, share.value(s)) for v in mine["unapproved"]))
+    unapproved_quarters = int((~local["approved"]).sum())
+    patient_years = Range(*(unapproved_quarters / 4 * share.value(s) for s in SCENARIOS))
+
+    patients = local["patient_id"].nunique()
+    never = local.groupby(["patient_id", "drug"])["status"].agg(lambda s: (s == NONE).all())
+    kpis = [
+        KPI("Invoiced patient-quarters with a Blueteq approval", safe_share(local["approved"].sum(), len(local)),
+            "share", 1.0, True, "the policy: every patient, at the start and at each annual review"),
+        KPI("Patients on MS disease-modifying therapies", float(patients), "count"),
+        KPI("Spend on MS disease-modifying therapies", float(local["cost"].sum()), "gbp"),
+        KPI("Spend per patient", safe_share(local["cost"].sum(), patients), "gbp"),
+        KPI("Spend without a valid Blueteq approval", float(local.loc[~local["approved"], "cost"].sum()), "gbp",
+            0.0, False),
+        KPI("Patients treated with no approval in force all year", float(never.sum()), "count", 0.0, False),
+    ]
+
+    prov = pd.DataFrame({
+        "Patients": mine["patients"].astype(int), "Patient-quarters": mine["quarters"].astype(int),
+        "Approved": mine["approved"].astype(int),
+        "Share approved": mine["approved"] / mine["quarters"],
+        "Spend per patient": mine["per_patient"], "Spend per patient outlier": mine["outlier"],
+        "Spend without approval": mine["unapproved"],
+        "Saving (moderate)": [avoidable(v, share.moderate) for v in mine["unapproved"]],
+    }, index=mine.index)
+    prov = provider_table(prov, measure, geography)
+
+    outputs = [("Patient-years of treatment outside the policy avoided", "count", patient_years),
+               ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["ms_dmt"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        quantities=[Quantity("Treatment outside the policy avoided", "patient-years", patient_years)],
+        measure=measure,
+        tables={
+            "providers": Table(f"MS centres of {area.name}: Blueteq approval and spend, {period.label}", prov,
+                               counts=("Patients", "Patient-quarters", "Approved"),
+                               rates={"Share approved": ("Approved", "Patient-quarters")},
+                               money=("Spend per patient", "Spend without approval", "Saving (moderate)")),
+            "drugs": _drug_table(local, area, period),
+            "status": _status_table(local, area, period),
+        },
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "An approval lasts 12 months from its date: a quarter is matched when a form for the same patient and "
+            "drug was approved by the quarter's end and was still in force at its start or later. A missed annual "
+            "review shows from the first quarter that starts after the approval has lapsed.",
+            "Patients and drugs are matched on the pseudonymised patient identifier and the drug's generic name; a "
+            "patient whose identifier differs between the two systems shows as having no approval.",
+            "Not all spend without an approval is avoidable: some is paperwork missing for patients who meet the "
+            "criteria. The avoidable share is an assumption of each scenario.",
+            "Spend per patient depends on the mix of drugs (high-efficacy drugs cost more): an outlier is a centre "
+            "to look at, not one prescribing outside the policy.",
+        ],
+        data_months=data_months(inv),
+        area_providers=area.providers,
+        charts={"spend": _spend_chart(centres, area, period)},
+    )
+
+
+def _drug_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
+    g = local.groupby("drug")
+    frame = pd.DataFrame({"Patients": g["patient_id"].nunique(), "Patient-quarters": g.size(),
+                          "Approved": g["approved"].sum().astype(int), "Spend": g["cost"].sum()})
+    frame["Share approved"] = frame["Approved"] / frame["Patient-quarters"]
+    frame["Spend per patient"] = frame["Spend"] / frame["Patients"]
+    frame = frame.sort_values("Spend", ascending=False).reset_index(names="Drug")
+    return Table(f"{area.name}: MS disease-modifying therapies by drug, {period.label}",
+                 frame[["Drug", "Patients", "Patient-quarters", "Approved", "Share approved", "Spend",
+                        "Spend per patient"]],
+                 counts=("Patients", "Patient-quarters", "Approved"),
+                 rates={"Share approved": ("Approved", "Patient-quarters")}, money=("Spend", "Spend per patient"))
+
+
+def _status_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
+    g = local.groupby("status", observed=False)
+    frame = pd.DataFrame({"Patient-quarters": g.size(), "Spend": g["cost"].sum()}).reindex(
+        [APPROVED, NOT_MET, NONE]).fillna(0)
+    frame["Share of patient-quarters"] = frame["Patient-quarters"] / len(local)
+    frame["Total"] = len(local)
+    frame = frame.reset_index(names="Blueteq status")
+    frame["Blueteq status"] = frame["Blueteq status"].str.capitalize()
+    return Table(f"{area.name}: invoiced MS DMT patient-quarters by Blueteq status, {period.label}",
+                 frame[["Blueteq status", "Patient-quarters", "Share of patient-quarters", "Spend", "Total"]],
+                 counts=("Patient-quarters", "Total"), rates={"Share of patient-quarters": ("Patient-quarters",
+                                                                                              "Total")},
+                 money=("Spend",), hidden=("Total",))
+
+
+def _spend_chart(centres: pd.DataFrame, area: Area, period: Period) -> Chart:
+    mine = centres[centres.index.isin(area.providers)]
+    england = centres["spend"].sum() / centres["patients"].sum()
+    values = pd.concat([mine["per_patient"], pd.Series({"England": england})]).sort_values(ascending=False)
+    frame = values.rename_axis("Centre").reset_index(name="Spend per patient")
+    high = tuple(mine.index[mine["outlier"] == "high"])
+    n = len(high)
+    finding = (f"{n} of the {len(mine)} MS centres of {area.name} spent more per patient than England's "
+               f"centres' upper fence (highlighted); England's average was £{england:,.0f} a patient."
+               if n else f"None of the {len(mine)} MS centres of {area.name} is an outlier for spend per patient; "
+                         f"England's average was £{england:,.0f} a patient.")
+    return Chart(kind="bar", frame=frame, x="Centre", y="Spend per patient", value_format="gbp",
+                 value_label="Spend per patient in the year", highlight=high,
+                 title=f"Spend per patient on MS disease-modifying therapies by centre, {period.label}",
+                 finding=finding)

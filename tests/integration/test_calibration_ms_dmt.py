@@ -1,0 +1,46 @@
+"""Scheme 10 on the default synthetic data. The Menu (chapter 10) publishes no figure for MS disease-modifying
+therapies; the synthetic data are plausible instead: about 31,000 people on a DMT in 2017/18 at about 30 centres,
+spend of the order of 340 m pounds, most invoiced treatment approved through Blueteq but not all, a few centres
+with outlying spend per patient. Hubs add up to England."""
+from __future__ import annotations
+
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.data.io import load_table
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import ms_dmt as scheme
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def runs(default_data):
+    geo = load_geography()
+    tables = {name: load_table(default_data, name, geo) for name in scheme.TABLES}
+    params = load_scheme_params("ms_dmt", required=scheme.ASSUMPTIONS)
+    period = Period.financial_year(params.period)
+    return {a.code: scheme.analyse(tables, a, params, period, geo) for a in geo.run_geographies()}
+
+
+def test_england_is_plausible(runs):
+    r = runs["ENG"]
+    assert r.kpi("Patients on MS disease-modifying therapies").value == pytest.approx(31_000, rel=0.05)
+    assert r.kpi("Spend on MS disease-modifying therapies").value == pytest.approx(340e6, rel=0.1)
+    assert 0.85 < r.kpi("Invoiced patient-quarters with a Blueteq approval").value < 0.99
+    providers = r.tables["providers"].frame
+    assert 25 <= len(providers) <= 35
+    assert (providers["Spend per patient outlier"] == "high").sum() >= 1
+    # the Blueteq forms were updated in February 2017: approval improves in 2017/18 (special cause, improving)
+    assert r.measure.trend.summary().startswith("Special cause variation: improvement")
+    assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
+
+
+def test_hubs_add_up_to_england(runs):
+    hubs = [r for code, r in runs.items() if code != "ENG"]
+    for s in ("low", "moderate", "high"):
+        assert sum(r.opportunity_gbp.get(s) for r in hubs) == pytest.approx(runs["ENG"].opportunity_gbp.get(s),
+                                                                             rel=1e-9)
+    spend = "Spend without a valid Blueteq approval"
+    assert sum(r.kpi(spend).value for r in hubs) == pytest.approx(runs["ENG"].kpi(spend).value, rel=1e-9)

@@ -1,0 +1,104 @@
+"""Scheme 10, MS disease-modifying therapies: matching invoices to Blueteq approvals, spend outliers and the saving,
+against hand-checked figures."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import ms_dmt
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+
+MS = ms_dmt.INDICATION
+DMF = "dimethyl fumarate"
+
+
+def invoice(provider, patient, quarter, cost=4000.0, drug=DMF):
+    return {"provider_code": provider, "patient_id": patient, "invoice_period": pd.Timestamp(quarter),
+            "indication": MS, "drug": drug, "cost": cost}
+
+
+def form(patient, date, criteria="Y", mdt="Y", drug=DMF, provider="LON-P01"):
+    return {"provider_code": provider, "patient_id": patient, "drug": drug, "approval_date": pd.Timestamp(date),
+            "criteria_met": criteria, "mdt_approved": mdt}
+
+
+def test_an_approval_covers_the_quarters_it_is_in_force():
+    rows = pd.DataFrame([
+        invoice("LON-P01", "A", "2016-04-01"),  # form of 10 May 2016 is on or before 30 June 2016: approved
+        invoice("LON-P01", "A", "2017-04-01"),  # in force until 9 May 2017, into April-June 2017: approved
+        invoice("LON-P01", "A", "2017-07-01"),  # lapsed before July 2017: no approval
+        invoice("LON-P01", "B", "2017-04-01"),  # its only form records the criteria not met
+        invoice("LON-P01", "C", "2017-04-01"),  # no form at all
+        invoice("LON-P01", "D", "2017-04-01"),  # a form for another drug only
+        invoice("LON-P01", "E", "2017-04-01"),  # a form approved after the quarter ended: not prior approval
+        invoice("LON-P01", "F", "2017-04-01"),  # a lapsed approval, then a form that fails: the latest reason
+    ])
+    forms = pd.DataFrame([form("A", "2016-05-10"), form("B", "2017-02-01", criteria="N"),
+                          form("D", "2017-02-01", drug="natalizumab"), form("E", "2017-07-05"),
+                          form("F", "2016-01-05"), form("F", "2017-01-05", criteria="N")])
+    status = ms_dmt.approval_status(rows, forms).tolist()
+    assert status == ["approved", "approved", "no approval in force", "criteria not met", "no approval in force",
+                      "no approval in force", "no approval in force", "criteria not met"]
+
+
+def test_mdt_approval_is_required_only_when_asked():
+    rows = pd.DataFrame([invoice("LON-P01", "A", "2017-04-01")])
+    forms = pd.DataFrame([form("A", "2017-05-01", mdt="N")])
+    assert ms_dmt.approval_status(rows, forms).tolist() == ["approved"]
+    assert ms_dmt.approval_status(rows, forms, require_mdt=True).tolist() == ["no MDT approval"]
+
+
+def test_spend_outliers_beyond_tukeys_fences():
+    # quartiles 11 and 13, IQR 2: fences 8 and 16; 30 is high, 2 is low
+    spend = pd.Series({"a": 2.0, "b": 11.0, "c": 12.0, "d": 12.0, "e": 13.0, "f": 30.0, "g": 11.0, "h": 13.0})
+    assert ms_dmt.spend_outliers(spend).to_dict() == {"a": "low", "b": "", "c": "", "d": "", "e": "", "f": "high",
+                                                      "g": "", "h": ""}
+
+
+def test_avoidable_spend():
+    # £1.2 m invoiced without a valid approval, half of it avoidable: £600,000
+    assert ms_dmt.avoidable(1_200_000, 0.5) == pytest.approx(600_000)
+
+
+def _tables():
+    year = ["2017-04-01", "2017-07-01", "2017-10-01", "2018-01-01"]
+    rows = [invoice("LON-P01", "A", q) for q in year]  # approved all year (forms May 2016 and May 2017)
+    rows += [invoice("LON-P01", "B", q) for q in year]  # no form: 4 x £4,000 = £16,000 unapproved
+    rows += [invoice("NW-P01", "C", q, cost=3000.0) for q in year]  # approved until its form lapses in 2018
+    rows += [invoice("LON-P01", "A", "2016-04-01"), invoice("NW-P01", "C", "2016-04-01", cost=3000.0)]
+    forms = [form("A", "2016-05-10"), form("A", "2017-05-02"), form("C", "2016-12-20", provider="NW-P01")]
+    return {"hcd_invoices": pd.DataFrame(rows), "blueteq": pd.DataFrame(forms)}
+
+
+def _analyse(area, tables=None):
+    geo = load_geography()
+    params = load_scheme_params("ms_dmt", required=ms_dmt.ASSUMPTIONS)
+    return ms_dmt.analyse(tables or _tables(), geo.get(area), params, Period.financial_year("2017/18"), geo)
+
+
+def test_analyse_counts_unapproved_spend_at_each_provider():
+    england, london, north_west = _analyse("ENG"), _analyse("LON"), _analyse("NW")
+    # LON-P01: B's £16,000 unapproved; NW-P01: C's form of 20 December 2016 is in force until 19 December 2017, so
+    # January-March 2018 (£3,000) is unapproved. Moderate: half avoidable: £8,000 + £1,500 = £9,500
+    assert london.opportunity_gbp.moderate == pytest.approx(8_000)
+    assert north_west.opportunity_gbp.moderate == pytest.approx(1_500)
+    assert england.opportunity_gbp.moderate == pytest.approx(9_500)
+    assert england.opportunity_gbp.low == pytest.approx(19_000 * 0.25)
+    # 12 patient-quarters in the year, 7 approved (A 4, C 3)
+    assert england.kpi("Invoiced patient-quarters with a Blueteq approval").value == pytest.approx(7 / 12)
+    assert england.kpi("Patients treated with no approval in force all year").value == 1  # B
+    assert england.kpi("Spend per patient").value == pytest.approx((16_000 + 16_000 + 12_000) / 3)
+
+
+def test_an_area_without_ms_centres_or_without_ms_invoices_is_a_data_error():
+    with pytest.raises(DataError, match="East Midlands"):
+        _analyse("EM")
+    tables = _tables()
+    tables["hcd_invoices"] = tables["hcd_invoices"].assign(indication="HIV")
+    with pytest.raises(DataError, match="no invoices for MS"):
+        _analyse("ENG", tables)
