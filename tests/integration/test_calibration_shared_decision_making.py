@@ -1,0 +1,55 @@
+"""Scheme 12 on the default synthetic data. The Menu of Opportunities (chapter 12) publishes no figures for shared
+decision making, so the England run is checked against the volumes the generator documents (of the order of HES
+and the National Joint Registry) and the direction the Menu expects; the hubs add up to England."""
+from __future__ import annotations
+
+import pytest
+
+from ivanalysis.data.io import load_table
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import registry
+from ivanalysis.schemes import shared_decision_making as sdm
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def tables(default_data):
+    geo = load_geography()
+    return {name: load_table(default_data, name, geo) for name in sdm.TABLES}  # loaded once: the tables are large
+
+
+def run(tables, code):
+    geo = load_geography()
+    params = registry.params("shared_decision_making")
+    return sdm.analyse(tables, geo.get(code), params, Period.financial_year(params.period), geo)
+
+
+def test_england_volumes_ratios_and_growth(tables):
+    r = run(tables, "ENG")
+    procedures = r.tables["procedures"].frame.set_index("Procedure")["Procedures 2017/18"]
+    # about 90,000 hip and 100,000 knee replacements a year (primary procedures, National Joint Registry order)
+    # and 60,000 cardiac device implants, growing a few per cent a year
+    assert procedures["Hip replacements for osteoarthritis"] == pytest.approx(95_000, rel=0.10)
+    assert procedures["Knee replacements for osteoarthritis"] == pytest.approx(105_000, rel=0.10)
+    assert procedures["Cardiac device implants"] == pytest.approx(62_000, rel=0.10)
+    for name in ("hip replacements for osteoarthritis", "knee replacements for osteoarthritis",
+                 "cardiac device implants"):
+        assert 0.0 < r.kpi(f"Growth in {name}").value < 0.06
+    # about 1.4 follow-ups per new patient in orthopaedics and 1.8 in cardiology: 140 to 150 per 100 new overall,
+    # above the benchmark the moderate scenario sets (the Menu: fewer appointments per patient)
+    ratio = r.kpi("Follow-up attendances per 100 new attendances")
+    assert 130 < ratio.value < 160 and ratio.target < ratio.value
+    assert 180_000 < r.kpi("New attendances").value < 250_000
+    assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
+    # the providers vary: some above the funnel's limits
+    assert len(r.measure.funnel.outliers("998", "high")) >= 1
+
+
+def test_hubs_add_up_to_england(tables):
+    england = run(tables, "ENG")
+    hubs = [run(tables, h.code) for h in load_geography().hubs()]
+    for scenario in ("low", "moderate", "high"):
+        assert sum(h.opportunity_gbp.get(scenario) for h in hubs) == pytest.approx(
+            england.opportunity_gbp.get(scenario), rel=1e-9)

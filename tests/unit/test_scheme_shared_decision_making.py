@@ -1,0 +1,139 @@
+"""Scheme 12, shared decision making: each piece of arithmetic against hand-checked figures, then a small
+hand-built extract through `analyse`. The Menu gives no worked figures for this scheme."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ivanalysis.config import load_scheme_params
+from ivanalysis.errors import DataError
+from ivanalysis.geography import load_geography
+from ivanalysis.schemes import shared_decision_making as sdm
+from ivanalysis.schemes.base import Period
+
+pytestmark = pytest.mark.unit
+
+FY1718 = Period.financial_year("2017/18")
+
+
+def test_follow_ups_per_100_new():
+    # 1,420 follow-ups after 1,000 new attendances: 142 per 100 new
+    assert sdm.per_100(1_420, 1_000) == pytest.approx(142.0)
+    assert sdm.per_100(3, 0) is None
+
+
+def test_benchmark_is_a_percentile_of_providers_ratios():
+    ratios = pd.Series([1.0, 1.2, 1.4, 1.6, 1.8])
+    # numpy's linear interpolation: the 25th percentile of 5 values is the 2nd (1.2), the median the 3rd (1.4),
+    # the 10th percentile 1.0 + 0.4 x (1.2 - 1.0) = 1.08
+    assert sdm.benchmark_ratio(ratios, 0.25) == pytest.approx(1.2)
+    assert sdm.benchmark_ratio(ratios, 0.50) == pytest.approx(1.4)
+    assert sdm.benchmark_ratio(ratios, 0.10) == pytest.approx(1.08)
+    with pytest.raises(DataError, match="no provider has enough new attendances"):
+        sdm.benchmark_ratio(pd.Series(dtype=float), 0.25)
+
+
+def test_excess_follow_ups_only_above_the_benchmark():
+    # 500 new, 900 follow-ups, benchmark 1.2 per new: 900 - 600 = 300 follow-ups above; at £100 each £30,000
+    assert sdm.excess_follow_ups(500, 900, 1.2) == pytest.approx(300)
+    assert sdm.excess_follow_ups(500, 900, 1.2) * 100 == pytest.approx(30_000)
+    assert sdm.excess_follow_ups(500, 550, 1.2) == 0.0  # already better than the benchmark: nothing, never negative
+
+
+def test_excess_procedures_above_demographic_growth():
+    # 1,000 knee replacements last year, 1,050 this year, demographic growth 1.5%: 1,050 - 1,015 = 35 above
+    assert sdm.excess_procedures(1_050, 1_000, 0.015) == pytest.approx(35)
+    assert sdm.excess_procedures(1_010, 1_000, 0.015) == 0.0  # growth within demography
+    assert sdm.excess_procedures(40, 0, 0.015) == 0.0  # a new service is not growth in demand
+
+
+def test_growth():
+    assert sdm.growth(1_050, 1_000) == pytest.approx(0.05)
+    assert sdm.growth(5, 0) is None
+
+
+def test_procedures_are_the_named_pathways():
+    adm = pd.DataFrame({"procedure_group": ["hip_replacement", "hip_replacement", "knee_replacement",
+                                            "cardiac_device", "chemotherapy", None],
+                        "diagnosis": ["M16", "S72", "M17", "I44", "C34", "M17"]})
+    # a hip replacement after a fracture (S72) is not for osteoarthritis
+    assert sdm.procedures(adm).index.tolist() == [0, 2, 3]
+
+
+# --- a small extract through analyse -------------------------------------------------------------------------------
+def small_extract() -> dict[str, pd.DataFrame]:
+    """Knee osteoarthritis clinics in 2017/18 at two London providers and one North West provider, each with 40 new
+    patients: LON-P01 with 80 follow-ups (2 per new), LON-P02 with 40 (1 per new), NW-P01 with 60 (1.5 per new).
+    Knee replacements: LON-P01 100 in 2016/17 and 110 in 2017/18; LON-P02 100 and 100; NW-P01 100 and 101."""
+    geo = load_geography()
+    lon1, lon2 = geo.get("LON").providers[:2]
+    nw1 = geo.get("NW").providers[0]
+    op, adm = [], []
+    for provider, follow_ups in ((lon1, 80), (lon2, 40), (nw1, 60)):
+        for i in range(40 + follow_ups):
+            op.append({"provider_code": provider, "patient_id": f"{provider}-{i % 40}",
+                       "attendance_date": pd.Timestamp("2017-05-01") + pd.Timedelta(days=i),
+                       "treatment_function": "110", "pathway": "knee_oa", "first_attendance": int(i < 40)})
+    for provider, before, now in ((lon1, 100, 110), (lon2, 100, 100), (nw1, 100, 101)):
+        for year, n in (("2016-06-01", before), ("2017-06-01", now)):
+            for i in range(n):
+                adm.append({"provider_code": provider, "patient_id": f"{provider}-K{year}-{i}",
+                            "admission_date": pd.Timestamp(year) + pd.Timedelta(days=i), "admission_method": "elective",
+                            "diagnosis": "M17", "procedure_group": "knee_replacement", "incurable_cancer": 0,
+                            "date_of_death": pd.NaT, "length_of_stay": 3})
+    op, adm = pd.DataFrame(op), pd.DataFrame(adm)
+    op.insert(0, "attendance_id", [f"A{i}" for i in range(len(op))])
+    adm.insert(0, "spell_id", [f"S{i}" for i in range(len(adm))])
+    adm["discharge_date"] = adm["admission_date"] + pd.Timedelta(days=3)
+    return {"outpatients": op, "admissions": adm}
+
+
+def run(code: str, tables=None):
+    geo = load_geography()
+    params = load_scheme_params("shared_decision_making", required=sdm.ASSUMPTIONS)
+    return sdm.analyse(tables or small_extract(), geo.get(code), params, FY1718, geo)
+
+
+def test_analyse_counts_follow_ups_and_procedures_above_the_benchmarks():
+    r = run("ENG")
+    a = r.params.assumptions
+    geo = load_geography()
+    lon1, lon2 = geo.get("LON").providers[:2]
+    # Ratios 2.0, 1.0, 1.5: the lower quartile (moderate benchmark) is 1.25 follow-ups per new attendance.
+    # LON-P01: 80 - 1.25 x 40 = 30 above; NW-P01: 60 - 50 = 10 above; LON-P02 is better: 0. Total 40, at £100: £4,000
+    assert r.scenario_table.loc["Follow-ups above the benchmark", "moderate"] == pytest.approx(40)
+    # Knee replacements, demographic growth 1.5%: LON-P01 110 - 101.5 = 8.5 above, NW-P01 101 - 101.5 < 0: none;
+    # half avoided (moderate) = 4.25 procedures at £6,000 = £25,500
+    assert r.scenario_table.loc["Procedures above demographic growth", "moderate"] == pytest.approx(8.5)
+    assert r.scenario_table.loc["Procedures avoided", "moderate"] == pytest.approx(4.25)
+    assert r.opportunity_gbp.moderate == pytest.approx(40 * a["price_follow_up"].moderate
+                                                       + 4.25 * a["price_joint_replacement"].moderate)
+    assert r.opportunity_gbp.moderate == pytest.approx(4_000 + 25_500)
+    prov = r.tables["providers"].frame.set_index("Provider")
+    assert prov.loc[lon2, "Saving (moderate)"] == 0.0  # better than both benchmarks: nothing, not netted off
+    assert prov.loc[lon1, "Saving (moderate)"] == pytest.approx(30 * 100 + 4.25 * 6_000)
+    # the KPI: 180 follow-ups after 120 new attendances = 150 per 100 new, against a target of 125
+    kpi = r.kpi("Follow-up attendances per 100 new attendances")
+    assert (kpi.value, kpi.target, kpi.met) == (pytest.approx(150.0), pytest.approx(125.0), False)
+    assert r.kpi("Growth in knee replacements for osteoarthritis").value == pytest.approx(311 / 300 - 1)
+    assert r.kpi("Growth in hip replacements for osteoarthritis").value is None
+
+
+def test_hubs_add_up_to_england_on_the_small_extract():
+    tables = small_extract()
+    england = run("ENG", tables).opportunity_gbp
+    hubs = [run(code, tables).opportunity_gbp for code in ("LON", "NW")]
+    for s in ("low", "moderate", "high"):
+        assert sum(h.get(s) for h in hubs) == pytest.approx(england.get(s))
+
+
+def test_an_area_without_attendances_raises_a_data_error():
+    with pytest.raises(DataError, match="no outpatient attendances for Wessex"):
+        run("WTV")
+
+
+def test_a_year_without_attendances_raises_a_data_error():
+    geo = load_geography()
+    params = load_scheme_params("shared_decision_making", required=sdm.ASSUMPTIONS)
+    with pytest.raises(DataError, match="no outpatient attendances in 2016/17"):
+        sdm.analyse(small_extract(), geo.get("ENG"), params, Period.financial_year("2016/17"), geo)
