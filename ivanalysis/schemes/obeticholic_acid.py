@@ -1,0 +1,203 @@
+"""Scheme 7: obeticholic acid for treating primary biliary cholangitis (Menu of Opportunities, chapter 7).
+
+NICE (TA443) recommends obeticholic acid for people with primary biliary cholangitis (PBC) whose disease responds
+inadequately to ursodeoxycholic acid (or who cannot take it), and only at the discount of the patient access
+scheme (PAS). NHS England funds it only for patients registered through Blueteq, with the approval of an
+appropriately constituted MDT at a specialised hepatobiliary centre. The Menu's KPIs: patients funded with a
+completed Blueteq form; compliance with the commissioning criteria and the cost of inappropriate prescribing;
+prescriptions at the PAS discount; numbers against the estimate derived from the NICE appraisal. The saving is
+calculated from "invoicing data and Blueteq data".
+
+Here, each invoiced patient-quarter (high-cost drug invoices) is matched to the patient's Blueteq forms: it is
+appropriate when a form recording the criteria met and MDT approval was in force in the quarter (see
+`ms_dmt.approval_status`). The saving, at each provider, is
+- inappropriate use: the spend, at the PAS price, on patient-quarters without such an approval, times the share
+  the funding rule would avoid (some patients would be registered and approved once assessed); and
+- wrong price: what was paid above the PAS price on every line.
+Patients treated are compared with the number the NICE appraisal implies for each hub's population; patients above
+it are a prompt to review, not counted in pounds (the estimate is uncertain and approved patients may exceed it).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..config import SCENARIOS, SchemeParams
+from ..errors import DataError
+from ..geography import Area, Geography
+from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
+from .catalogue import BY_ID
+from .generics_biosimilars import data_months
+from .ms_dmt import APPROVED, NO_MDT, NONE, NOT_MET, approval_status
+
+TABLES = ("hcd_invoices", "blueteq")
+ASSUMPTIONS = {"expected_per_100k": "patients_per_100000", "avoidable_share": "share"}
+DRUG = "obeticholic acid"
+PRICE_TOLERANCE = 0.01  # pounds a line: rounding, not a wrong price
+
+
+def above_agreed_price(cost: pd.Series, quantity: pd.Series, reference_price: pd.Series) -> pd.Series:
+    """What each line paid above its quantity at the agreed (PAS) price; 0 when at or below it."""
+    excess = cost - quantity * reference_price
+    return excess.where(excess > PRICE_TOLERANCE, 0.0)
+
+
+def expected_patients(population: float, per_100k: float) -> float:
+    """Patients the NICE appraisal implies for a population, at `per_100k` patients per 100,000."""
+    return population / 100_000 * per_100k
+
+
+def provider_savings(rows: pd.DataFrame, avoidable_share: float) -> pd.DataFrame:
+    """Per provider: spend at the PAS price on patient-quarters without an appropriate approval, what was paid above
+    the PAS price, and the saving (the first times `avoidable_share`, plus the second).
+
+    `rows` have provider_code, approved (bool), at_pas (quantity x reference price) and above_pas."""
+    inappropriate = rows["at_pas"].where(~rows["approved"], 0.0)
+    out = pd.DataFrame({"inappropriate": inappropriate.groupby(rows["provider_code"]).sum(),
+                        "above_pas": rows.groupby("provider_code")["above_pas"].sum()})
+    out["saving"] = out["inappropriate"] * avoidable_share + out["above_pas"]
+    return out
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography) -> SchemeResult:
+    a = params.assumptions
+    inv = tables["hcd_invoices"]
+    oca = inv[inv["drug"] == DRUG].copy()
+    if oca.empty:
+        raise DataError(f"no invoices for {DRUG} in hcd_invoices")
+    area_rows(in_period(oca, "invoice_period", period, f"{DRUG} invoices"), area, f"{DRUG} invoices")
+    forms = tables["blueteq"]
+    forms = forms[forms["drug"] == DRUG]
+    oca["status"] = approval_status(oca, forms, require_mdt=True)
+    oca["approved"] = oca["status"] == APPROVED
+    oca["at_pas"] = oca["quantity"] * oca["reference_price"]
+    oca["above_pas"] = above_agreed_price(oca["cost"], oca["quantity"], oca["reference_price"])
+    measure = proportion_measure(
+        oca, flag="approved", date="invoice_period", area=area, period=period,
+        name="Obeticholic acid with Blueteq and MDT approval", higher_is_better=True, target=1.0,
+        denominator_label=f"invoiced patient-quarters of {DRUG}")
+
+    year = oca[period.mask(oca["invoice_period"])]
+    local = area_rows(year, area, f"{DRUG} invoices")
+    by_scenario = {s: provider_savings(year, a["avoidable_share"].value(s)) for s in SCENARIOS}
+    in_area = lambda df: df[df.index.isin(area.providers)]  # noqa: E731
+    gbp = Range.of(lambda s: in_area(by_scenario[s])["saving"].sum())
+    inappropriate_quarters = int((~local["approved"]).sum())
+    patient_years = Range(*(inappropriate_quarters / 4 * a["avoidable_share"].value(s) for s in SCENARIOS))
+
+    # patients: a completed Blueteq form, and MDT approval, by the end of the year
+    patients = local["patient_id"].unique()
+    on_file = forms[forms["approval_date"] <= period.end]
+    registered = np.isin(patients, on_file["patient_id"])
+    mdt = np.isin(patients, on_file.loc[on_file["mdt_approved"] == "Y", "patient_id"])
+    expected = expected_patients(area.population, a["expected_per_100k"].moderate)
+    kpis = [
+        KPI("Patients treated with obeticholic acid", float(len(patients)), "count"),
+        KPI("Patients the NICE appraisal implies", expected, "count", note="moderate scenario: "
+            f"{a['expected_per_100k'].moderate:g} per 100,000 population"),
+        KPI("Patients treated for each one expected", safe_share(len(patients), expected), "ratio", 1.0, False),
+        KPI("Patients with a completed Blueteq form", safe_share(registered.sum(), len(patients)), "share", 1.0,
+            True, "Menu: patients funded with a completed Blueteq form"),
+        KPI("Patients with MDT approval recorded", safe_share(mdt.sum(), len(patients)), "share", 1.0, True),
+        KPI("Invoice lines at the PAS price", safe_share((local["above_pas"] == 0).sum(), len(local)), "share", 1.0,
+            True, "Menu: prescriptions with the PAS discount"),
+        KPI("Spend on obeticholic acid", float(local["cost"].sum()), "gbp"),
+        KPI("Spend above the PAS price", float(local["above_pas"].sum()), "gbp", 0.0, False),
+    ]
+
+    mine = in_area(by_scenario["moderate"])
+    g = local.groupby("provider_code")
+    prov = pd.DataFrame({
+        "Patients": g["patient_id"].nunique(), "Patient-quarters": g.size(),
+        "Approved": g["approved"].sum().astype(int),
+        "Lines above the PAS price": g["above_pas"].apply(lambda s: int((s > 0).sum())),
+        "Spend": g["cost"].sum(), "Spend without approval (PAS price)": mine["inappropriate"],
+        "Paid above the PAS price": mine["above_pas"], "Saving (moderate)": mine["saving"],
+    })
+    prov.insert(3, "Share approved", prov["Approved"] / prov["Patient-quarters"])
+    prov = provider_table(prov, measure, geography)
+
+    hubs = _hub_frame(year, geography, a["expected_per_100k"].moderate)
+    outputs = [("Patient-years of inappropriate treatment avoided", "count", patient_years), ("Saving", "gbp", gbp)]
+    return SchemeResult(
+        scheme=BY_ID["obeticholic_acid"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        quantities=[Quantity("Treatment without Blueteq and MDT approval avoided", "patient-years", patient_years)],
+        measure=measure,
+        tables={
+            "providers": Table(f"Providers of {area.name} prescribing {DRUG}: approval, price and saving, "
+                               f"{period.label}", prov,
+                               counts=("Patients", "Patient-quarters", "Approved", "Lines above the PAS price"),
+                               rates={"Share approved": ("Approved", "Patient-quarters")},
+                               money=("Spend", "Spend without approval (PAS price)", "Paid above the PAS price",
+                                      "Saving (moderate)")),
+            "hubs": Table(f"Patients treated with {DRUG} against the number the NICE appraisal implies, by hub, "
+                          f"{period.label} (moderate scenario)",
+                          hubs[hubs["code"].isin(area.hubs)].drop(columns=["code", "Rate", "Population"]),
+                          counts=("Patients treated", "Expected patients"),
+                          rates={"Treated as a share of expected": ("Patients treated", "Expected patients")}),
+            "status": _status_table(local, area, period),
+        },
+        scenario_table=scenario_frame(params, outputs),
+        caveats=[
+            "A patient-quarter is appropriate when a Blueteq form recording the criteria met and MDT approval was in "
+            "force in it (approved by the quarter's end, for 12 months from its date).",
+            "The expected number of patients is an estimate from the NICE appraisal's population (prevalence of "
+            "PBC, the share responding inadequately to ursodeoxycholic acid, uptake): a hub above it should review "
+            "its prescribing, not assume it is wrong. It is not counted in pounds.",
+            "The PAS price is confidential; the invoices carry the agreed price of each line, and anything paid "
+            "above it counts as recoverable.",
+            "Some patients treated without an approval would qualify once assessed by an MDT: only the avoidable "
+            "share of that spend counts, at the PAS price (what was paid above it is counted once, as wrong price).",
+        ],
+        data_months=data_months(inv),
+        area_providers=area.providers,
+        charts={"hubs": _hub_chart(hubs, area, period, a["expected_per_100k"].moderate)},
+    )
+
+
+def _hub_frame(year: pd.DataFrame, geography: Geography, per_100k: float) -> pd.DataFrame:
+    """Every hub: population, patients treated in the year, the number expected, and the rate per 100,000."""
+    treated = year.groupby(year["provider_code"].map(geography.hub_of))["patient_id"].nunique()
+    frame = pd.DataFrame([{"code": h.code, "Hub": h.name, "Population": h.population,
+                           "Patients treated": int(treated.get(h.code, 0)),
+                           "Expected patients": expected_patients(h.population, per_100k)} for h in geography.hubs()])
+    frame["Treated as a share of expected"] = frame["Patients treated"] / frame["Expected patients"]
+    frame["Rate"] = frame["Patients treated"] / frame["Population"] * 100_000
+    return frame
+
+
+STATUS_LABELS = {APPROVED: "Approved", NO_MDT: "No MDT approval recorded", NOT_MET: "Criteria not met",
+                 NONE: "No approval in force"}
+
+
+def _status_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
+    g = local.groupby("status", observed=False)
+    frame = pd.DataFrame({"Patient-quarters": g.size(), "Spend": g["cost"].sum()}).reindex(list(STATUS_LABELS))
+    frame = frame.fillna(0)
+    frame["Share of patient-quarters"] = frame["Patient-quarters"] / len(local)
+    frame["Total"] = len(local)
+    frame = frame.rename(index=STATUS_LABELS).reset_index(names="Blueteq status")
+    return Table(f"{area.name}: invoiced {DRUG} patient-quarters by Blueteq status, {period.label}",
+                 frame[["Blueteq status", "Patient-quarters", "Share of patient-quarters", "Spend", "Total"]],
+                 counts=("Patient-quarters", "Total"),
+                 rates={"Share of patient-quarters": ("Patient-quarters", "Total")}, money=("Spend",),
+                 hidden=("Total",))
+
+
+def _hub_chart(hubs: pd.DataFrame, area: Area, period: Period, per_100k: float) -> Chart:
+    frame = hubs.sort_values("Rate", ascending=False)[["Hub", "Rate", "code"]]
+    above = frame.loc[frame["Rate"] > per_100k, "Hub"].tolist()
+    if area.is_national:
+        chosen = tuple(above)
+        finding = (f"{len(above)} of {len(frame)} hubs treated more patients per 100,000 population than the "
+                   f"{per_100k:g} the NICE appraisal implies (moderate scenario), highlighted.")
+    else:
+        chosen = tuple(frame.loc[frame["code"].isin(area.hubs), "Hub"])
+        rate = hubs.loc[hubs["code"].isin(area.hubs), "Patients treated"].sum() / area.population * 100_000
+        finding = (f"{area.name} treated {rate:.1f} patients per 100,000 population, against the {per_100k:g} the "
+                   f"NICE appraisal implies (moderate scenario); {len(above)} of {len(frame)} hubs were above it.")
+    return Chart(kind="bar", frame=frame[["Hub", "Rate"]], x="Hub", y="Rate", highlight=chosen, finding=finding,
+                 value_label="Patients treated per 100,000 population",
+                 title=f"Patients treated with {DRUG} per 100,000 population by hub, {period.label}")
