@@ -14,6 +14,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.notebook)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_build_and_table_cache(tmp_path_factory):
+    """Tests never write to the project's _build (validated-table cache included), and a test process keeps the
+    tables it reads in memory, as a warm kernel does (the calibration tests analyse every hub)."""
+    import os
+
+    from ivanalysis.data import io
+
+    mp = pytest.MonkeyPatch()
+    if "IVANALYSIS_BUILD_DIR" not in os.environ:
+        mp.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path_factory.mktemp("session") / "_build"))
+    mp.setattr(io, "CACHE_TABLES", 3)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     """A small synthetic data set (2% of national volumes), generated once per test session."""

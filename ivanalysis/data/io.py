@@ -1,6 +1,7 @@
 """Read an input table (CSV or Parquet), validate it against its schema and the geography, or say exactly why not."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -99,7 +100,7 @@ def read_file(path: Path) -> pd.DataFrame:
     source = str(path) if isinstance(path, URL) else path  # pandas reads fsspec URLs itself
     try:
         if path.suffix == ".parquet":
-            df = pd.read_parquet(source)
+            df = pd.read_parquet(source) if isinstance(path, URL) else _read_parquet(path)
         else:
             with warnings.catch_warnings():
                 # index_col=False: a first row longer than the header would otherwise silently become the index and
@@ -257,16 +258,59 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
     return problems
 
 
-# Validated tables kept in memory, so a process that runs many notebooks (a warm kernel) reads and validates each
-# file once. Keyed by the file's identity (path, size, modification time), so a changed file is read again.
+# Validated tables are kept twice over, so that a table is read and checked once, not once per run:
+# - on disk, as typed Parquet named by what was validated (the file's sha256, the validation rules, the geography),
+#   under _build/cache/tables: any later run, in any process, reads that instead of validating again;
+# - in memory, in a process that runs many notebooks (a warm kernel sets CACHE_TABLES), keyed by the file's identity.
 _CACHE: OrderedDict[tuple, tuple[pd.DataFrame, object]] = OrderedDict()
-CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "4"))  # 0 turns the cache off
+CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "0"))  # tables kept in memory; 0: none (no copies)
+
+
+@functools.lru_cache(maxsize=None)
+def _rules_digest(name: str) -> str:
+    """The code that decides whether a table is valid: this module, the schema base and the table's schema."""
+    from . import schemas
+
+    files = [Path(__file__), Path(schemas.__file__).with_name("base.py"), Path(schemas.__file__).with_name(f"{name}.py")]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+
+
+def _geography_digest(geography: Geography) -> str:
+    codes = sorted(geography.provider_hub.items()) + sorted(getattr(geography, "commissioning_areas", {}))
+    return hashlib.sha256(repr(codes).encode()).hexdigest()
+
+
+def _validated_file(path: Path | URL, name: str, geography: Geography | None) -> Path | None:
+    if geography is None:
+        return None
+    from ..paths import build_dir
+
+    key = hashlib.sha256(f"{sha256_file(path)} {_rules_digest(name)} {_geography_digest(geography)}".encode())
+    return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Read Parquet freeing each Arrow column as it is converted, so a large table is not held twice."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
+
+
+def _keep_validated(df: pd.DataFrame, target: Path) -> None:
+    """Best effort: a cache that cannot be written only costs time."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def load_table(data_dir: Path, name: str, geography: Geography | None = None) -> pd.DataFrame:
     """Find, read and validate one input table (the whole of England: benchmarks need every provider).
 
-    Returns a copy the caller may change freely; the validated original stays in the cache.
+    The caller may change what it gets: a table kept in memory is handed out as a copy.
     """
     spec = TABLES[name]
     path = find_table(data_dir, name)
@@ -275,7 +319,13 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None) ->
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key][0].copy()
-    df = validate_table(read_file(path), spec, path, geography)
+    validated = _validated_file(path, name, geography)
+    if validated is not None and validated.exists():
+        df = _read_parquet(validated)
+    else:
+        df = validate_table(read_file(path), spec, path, geography)
+        if validated is not None:
+            _keep_validated(df, validated)
     if CACHE_TABLES > 0:
         _CACHE[key] = (df, geography)  # the geography is held so its id cannot be reused by another object
         while len(_CACHE) > CACHE_TABLES:

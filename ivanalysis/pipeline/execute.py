@@ -239,6 +239,14 @@ def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finis
     return RunOutcome(spec, "failed", duration, info["error"], str(log), info["key"], finished)
 
 
+def prevalidate(data_dir: str, name: str) -> None:
+    """Validate one input table and keep the typed result in the build's cache (data.io), so runs only read it."""
+    from ..data.io import load_table
+    from ..geography import load_geography
+
+    load_table(data_dir, name, load_geography())
+
+
 class InlineExecutor(Executor):
     """Runs each task at once in this process: the executor for a single run or --jobs 1."""
 
@@ -276,6 +284,10 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
         return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
     notebooks: dict[str, object] = {}  # each notebook read once and sent with its runs
     with executor_factory() as pool:
+        # each input table validated once, spread over the workers, before the runs that read it start
+        tables = sorted({(s.data_dir, t) for s, _ in todo for t in registry.input_tables(s.scheme)})
+        for fut in [pool.submit(prevalidate, data_dir, name) for data_dir, name in tables]:
+            fut.exception()  # a table that fails validation is reported by each run that reads it
         futures: dict[Future, RunSpec] = {}
         for spec, key in todo:
             if spec.notebook not in notebooks:

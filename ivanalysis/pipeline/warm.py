@@ -33,6 +33,7 @@ import warnings as __warnings
 import IPython.display, matplotlib, pandas, numpy
 import ivanalysis.report.page, ivanalysis.report.charts, ivanalysis.data.io, ivanalysis.data.schemas
 import ivanalysis.stats.funnel, ivanalysis.stats.spc, myst_nb
+ivanalysis.data.io.CACHE_TABLES = 4  # this kernel runs many notebooks: keep the tables it reads in memory
 from ivanalysis.schemes import registry as __registry
 for __s in __registry.implemented():
     try:  # only a head start: a scheme that fails to import reports it in its own run, not in every run

@@ -15,11 +15,12 @@ from typer.testing import CliRunner
 
 from ivanalysis.cli import app
 from ivanalysis.data.synth import generate
+from ivanalysis.schemes.catalogue import CATALOGUE
 
 pytestmark = pytest.mark.integration
 
 HUBS = ["LON", "NW", "NEC", "YH", "EM", "WM", "EOE", "SW", "KSS", "WTV"]
-IMPLEMENTED = ["immunoglobulin_itp", "critical_care_delayed_discharge", "prostate_fractionation"]
+IMPLEMENTED = [s.id for s in CATALOGUE]  # every scheme of the Menu
 
 
 def invoke(*args):
@@ -118,7 +119,11 @@ def test_validate_a_missing_folder(tmp_path):
     pytest.param(["run", "antifungal_stewardship", "-g", "ENG"], ["'antifungal_stewardship'", "not implemented yet"],
                  id="scheme-not-implemented"),
 ])
-def test_run_refuses_bad_parameters(args, words):
+def test_run_refuses_bad_parameters(args, words, monkeypatch):
+    from ivanalysis.schemes import registry
+
+    # every catalogued scheme exists now: pretend one does not, to see the message
+    monkeypatch.setattr(registry, "is_implemented", lambda info: info.id != "antifungal_stewardship")
     result = invoke(*args)
     assert result.exit_code == 2
     says(result, "Error:", *words)

@@ -77,13 +77,17 @@ def test_a_run_that_never_succeeded_says_failed_in_results_json(build_dir, tmp_p
     assert results["status"] == "failed" and "radiotherapy" in results["error"]
 
 
-def test_bad_parameters_are_refused_before_anything_runs(tiny_data, tmp_path):
+def test_bad_parameters_are_refused_before_anything_runs(tiny_data, tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="unknown scheme"):
         plan(["no_such_scheme"], ["ENG"], data_dir=tiny_data)
     with pytest.raises(ConfigError, match="unknown geography 'ATLANTIS'"):
         plan(["prostate_fractionation"], ["ATLANTIS"], data_dir=tiny_data)
     with pytest.raises(ConfigError, match="unknown scenario"):
         plan(["prostate_fractionation"], ["ENG"], data_dir=tiny_data, scenario="extreme")
+    from ivanalysis.schemes import registry
+
+    # a catalogued scheme without its module, notebook or assumptions (all 20 exist now: pretend one does not)
+    monkeypatch.setattr(registry, "is_implemented", lambda info: info.id != "where_to_look")
     with pytest.raises(ConfigError, match="not implemented"):
         plan(["where_to_look"], ["ENG"], data_dir=tiny_data)
 
