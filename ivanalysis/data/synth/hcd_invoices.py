@@ -432,6 +432,8 @@ def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def pseudonyms(numbers: np.ndarray) -> np.ndarray:
     """Pseudonymised patient identifiers: a fixed bijection of the patient number onto 9 digits."""
     mixed = (np.asarray(numbers, dtype=np.int64) * 2_654_435_761 + 7_919) % 1_000_000_000
+    if mixed.size == 0:  # a cohort can be empty at a very small scale
+        return np.array([], dtype=object)
     return np.char.add("P", np.char.zfill(mixed.astype(str), 9)).astype(object)
 
 
@@ -454,7 +456,8 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     price = attr["reference_price"][code]
     # some providers are invoiced at the list price, not the PAS price, on part of their obeticholic acid lines
     oca = code == CODE["Ocaliva"]
-    wrong = rng.choice(np.unique(d["provider"][oca]), size=OCA_WRONG_PRICE_PROVIDERS, replace=False)
+    oca_providers = np.unique(d["provider"][oca])  # few at a small scale: never ask for more than there are
+    wrong = rng.choice(oca_providers, size=min(OCA_WRONG_PRICE_PROVIDERS, len(oca_providers)), replace=False)
     at_list = oca & np.isin(d["provider"], wrong) & (rng.random(len(code)) < OCA_WRONG_PRICE_SHARE)
     price = np.where(at_list, attr["list_price"][code], price)
 
