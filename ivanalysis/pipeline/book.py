@@ -350,7 +350,7 @@ def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | No
     shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0)
     fig = Figure(figsize=(10, 1.6 + 0.55 * len(schemes)), layout="constrained")
     ax = fig.add_subplot()
-    labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}")
+    labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}" if abs(x) < 1e5 else _short_gbp(x))
     sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
                 linecolor="white", annot_kws={"fontsize": 9})
     ax.set_yticklabels(per_head.index, rotation=0)

@@ -18,7 +18,6 @@ anomaly), counted only where the area spends more. A hub's or England's opportun
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from ..data.schemas.area_spend import PROGRAMMES
 from ..errors import ConfigError, DataError
 from ..geography import Area, Geography
 from ..report import fmt
-from ..stats.funnel import FunnelResult, rate_funnel
+from ..stats.funnel import rate_funnel
 from .base import (KPI, Chart, Measure, Period, Quantity, Range, SchemeResult, Table, in_period, safe_share,
                    scenario_frame)
 from .catalogue import BY_ID
@@ -152,15 +151,6 @@ def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best:
 
 
 # --- the funnel over areas -----------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class AreaFunnel(FunnelResult):
-    """A funnel whose units are commissioning areas: its sentence says 'areas' rather than 'providers'."""
-
-    def summary(self, fmt=None, higher_is_better: bool = True, unit_name: str = "areas", max_names: int = 8) -> str:
-        kwargs = {} if fmt is None else {"fmt": fmt}
-        return super().summary(higher_is_better=higher_is_better, unit_name=unit_name, max_names=max_names, **kwargs)
-
-
 def area_measure(spend: pd.DataFrame, areas: pd.DataFrame, area: Area, period: Period) -> Measure:
     """Spells (all programmes) per 100,000 need-weighted population: a funnel of every area in England for the
     period, and the geography's monthly rate (annualised) for the SPC chart."""
@@ -169,14 +159,13 @@ def area_measure(spend: pd.DataFrame, areas: pd.DataFrame, area: Area, period: P
     current = spend[period.mask(spend["start_date"])]
     spells = current.groupby("area_code").size().reindex(areas.index, fill_value=0)
     f = rate_funnel(areas.index.tolist(), spells.tolist(), areas["weighted_population"].tolist(), per=PER)
-    funnel = AreaFunnel(**{fl.name: getattr(f, fl.name) for fl in fields(FunnelResult)})
     local = spend if area.is_national else spend[spend["area_code"].isin(area.commissioning_areas)]
     population = areas.loc[list(area.commissioning_areas), "weighted_population"].sum()
     monthly = local.groupby(local["start_date"].dt.to_period("M")).size()
     values = monthly / monthly.index.days_in_month / population * PER * 365.25  # a yearly rate: February is short
     trend = xmr(values.to_numpy(dtype=float), x=monthly.index.to_timestamp(), improvement_direction="decrease")
-    return Measure("Specialised spells per 100,000 need-weighted population", False, None, funnel, trend,
-                   "need-weighted population", "number", "Spells per 100,000 a year")
+    return Measure("Specialised spells per 100,000 need-weighted population", False, None, f, trend,
+                   "need-weighted population", "number", "Spells per 100,000 a year", unit_name="areas")
 
 
 # --- the analysis --------------------------------------------------------------------------------------------------------
