@@ -465,6 +465,9 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         ],
         data_months=(months[0], months[-1]),
         area_providers=area.providers,
+        opportunity_note=(
+            "Opportunity is counted only for tumour groups a provider does not yet offer enhanced supportive "
+            "care; groups already offered count as nothing."),
     )
 
 

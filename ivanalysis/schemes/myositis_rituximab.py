@@ -218,4 +218,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         ],
         data_months=(myo["treatment_date"].min(), myo["treatment_date"].max()),
         area_providers=area.providers,
+        opportunity_note=(
+            "Opportunity is counted for the patients on maintenance immunoglobulin who could switch, provider by "
+            "provider; nothing is netted off."),
     )

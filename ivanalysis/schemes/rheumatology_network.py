@@ -230,4 +230,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         ],
         data_months=(hcd["hcd_start_date"].min(), hcd["hcd_start_date"].max()),
         area_providers=area.providers,
+        opportunity_note=(
+            "Opportunity is counted only for patients cared for outside a coordinated network; patients in a "
+            "network already have its benefit."),
     )

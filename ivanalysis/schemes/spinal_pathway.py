@@ -272,6 +272,9 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         ],
         data_months=(start, rows[list(STEPS)].max().max().to_period("M").to_timestamp()),
         area_providers=area.providers,
+        opportunity_note=(
+            "Opportunity follows the Menu's savings calculator: a saving per head of population, less the yearly "
+            "cost of the networks that serve it."),
     )
 
 

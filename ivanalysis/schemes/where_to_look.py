@@ -274,6 +274,9 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         ],
         data_months=(spend["start_date"].min(), spend["start_date"].max()),
         area_providers=tuple(local_codes),
+        opportunity_note=(
+            "Opportunity is counted only where an area spends more per head than its benchmark peers; areas that "
+            "spend less are never netted off."),
     )
 
 

@@ -167,7 +167,8 @@ def test_analyse_by_hand(small_tables):
     # the funnel: every area, spells per 100,000 need-weighted population (W: 20 per 100,000)
     funnel = r.measure.funnel.data.set_index("unit")
     assert funnel.loc["W", "rate"] == pytest.approx(20.0)
-    assert "4 areas" in r.measure.funnel.summary()  # the sentence names areas, not providers
+    assert r.measure.unit_name == "areas"  # the page's funnel sentence and chart name areas, not providers
+    assert "4 areas" in r.measure.funnel.summary(unit_name=r.measure.unit_name)
 
 
 def test_hubs_add_up_to_england(small_tables):
