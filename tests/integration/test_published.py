@@ -26,9 +26,16 @@ def small_book(tmp_path_factory, tiny_data):
     mp = pytest.MonkeyPatch()
     mp.setenv("IVANALYSIS_BUILD_DIR", str(build))
     try:
-        assert build_all([s.id for s in registry.implemented()], GEOGRAPHIES, jobs=2, data_dir=tiny_data)
+        build_all([s.id for s in registry.implemented()], GEOGRAPHIES, jobs=2, data_dir=tiny_data)
     finally:
         mp.undo()
+    # at 2% of national volumes a rare treatment can have no rows in a hub: that run fails with a clear DataError
+    # (and publishes no figures); every other run must succeed, and the book must be built
+    runs = [json.loads(p.read_text()) for p in (build / "runs").glob("*/*/run.json")]
+    failed = [r for r in runs if r["status"] != "ok"]
+    assert len(runs) == len(registry.implemented()) * len(GEOGRAPHIES)
+    assert all(r["geography"] != "ENG" and " for " in r["error"] and "no " in r["error"] for r in failed), failed
+    assert len(failed) <= 3 and (build / "html" / "index.html").exists()
     return build
 
 
