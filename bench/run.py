@@ -72,9 +72,13 @@ def baseline(work: Path, data: Path, schemes: list[str]) -> float:
         for geo in geographies():
             run = build / "runs" / scheme / geo
             run.mkdir(parents=True)
+            started = time.perf_counter()
             sh([str(BIN / "papermill"), str(nb), str(run / f"{geo}.ipynb"), "-p", "geography", geo,
                 "-p", "data_dir", str(data), "-p", "output_dir", str(run), "--no-progress-bar"], env)
-            (run / "run.json").write_text(json.dumps({"status": "ok"}))
+            # what the book's build status page reads about a run
+            (run / "run.json").write_text(json.dumps({
+                "scheme": scheme, "geography": geo, "status": "ok", "key": None, "error": None,
+                "duration_s": round(time.perf_counter() - started, 2), "finished_at": time.time()}))
     # the book from those notebooks, as jupyter-book's command line builds it (serial Sphinx)
     code = ("import sys; from pathlib import Path; from ivanalysis.pipeline import book; "
             "book.stage(Path(sys.argv[1]))")
