@@ -23,6 +23,7 @@ import nbformat
 
 from ..errors import IVError
 from ..paths import ROOT, runs_dir
+from ..report.fmt import md_escape
 from ..report.record import write_json
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
@@ -88,7 +89,7 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
 
     nb = nbformat.read(path, as_version=4)
     area = load_geography().get(spec.geography)
-    title = f"# {registry.get(spec.scheme).title}: {area.name}"
+    title = f"# {registry.get(spec.scheme).title}: {md_escape(area.name)}"
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
             lines = cell.source.lstrip().split("\n")
