@@ -146,6 +146,23 @@ def _cell(view: RunView, prefix: str) -> str:
     return "failed" if view.results else "not run"
 
 
+def results_csv(views: list[RunView]) -> str:
+    """Every run's headline, one row per scheme and geography, for a spreadsheet."""
+    import pandas as pd
+
+    from ..report.tables import csv_text
+
+    rows = []
+    for v in views:
+        r = v.results or {}
+        o = r.get("opportunity_gbp") or {}
+        rows.append({"scheme_number": v.scheme.number, "scheme": v.scheme.id, "title": v.scheme.title,
+                     "geography": v.area.code, "geography_name": v.area.name, "period": r.get("period", ""),
+                     "status": r.get("status", "not run"), "scenario_shown": r.get("scenario", ""),
+                     **{f"opportunity_gbp_{s}": "" if o.get(s) is None else round(o[s]) for s in SCENARIOS}})
+    return csv_text(pd.DataFrame(rows))
+
+
 def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: str | None) -> str:
     intro = (BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8")
     areas = geo.run_geographies()
@@ -163,7 +180,8 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
         cells = [_cell(by[(s.id, a.code)], "") for a in areas]
         lines.append(f"| [{s.number}. {fmt.md_escape(s.short)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
     lines += ["", "Geography codes: " + "; ".join(f"{a.code} {fmt.md_escape(a.name)}" for a in areas) + ".", "",
-              "## Hub packs", ""]
+              "{download}`Every result (scheme, geography, year, low / moderate / high) as CSV <downloads/results.csv>`",
+              "", "## Hub packs", ""]
     lines += [f"- [{fmt.md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
     missing = [s for s in CATALOGUE if s not in schemes]
     if missing:
@@ -406,7 +424,11 @@ def stage(data_dir: Path) -> Stage:
         st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic))
     for v in views:
         if v.ok:
-            st.copy(runs_dir() / v.scheme.id / v.area.code / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
+            run = runs_dir() / v.scheme.id / v.area.code
+            st.copy(run / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
+            for table in sorted(run.glob(f"{v.area.code}-*.csv")):
+                st.copy(table, f"runs/{v.scheme.id}/{table.name}")
+    st.write("downloads/results.csv", results_csv(views))
     st.write("reference/data_dictionary.md", data_dictionary())
     st.write("status.md", status_page(views, data_dir))
     st.write("_toc.yml", toc(views, geo))

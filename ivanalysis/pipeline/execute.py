@@ -107,6 +107,12 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
             tags = cell.metadata.setdefault("tags", [])
             if "hide-input" not in tags and "remove-input" not in tags and "remove-cell" not in tags:
                 tags.append("hide-input")
+    downloads = [f"- {{download}}`This page as a Jupyter notebook <{path.name}>`"]
+    downloads += [f"- {{download}}`Table: {p.stem.split('-', 1)[1].replace('_', ' ')} (CSV) <{p.name}>`"
+                  for p in sorted(path.parent.glob(f"{spec.geography}-*.csv"))]
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        "## Downloads\n\nThe tables as the page shows them (disclosure control included), for a spreadsheet:\n\n"
+        + "\n".join(downloads)))
     nbformat.write(nb, path)
 
 

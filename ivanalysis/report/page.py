@@ -24,7 +24,7 @@ from ..schemes.base import SchemeResult
 from . import fmt
 from .record import display_path, input_files, kpi_records, payload, write_json
 from .sdc import SUPPRESSED, control_count
-from .tables import html_table, render
+from .tables import csv_text, display_frame, html_table, render
 
 RESULTS_FILE = "results.json"
 FLAG_TEXT = {"high_998": "above 99.8% limit", "high_95": "above 95% limit", "within": "within limits",
@@ -182,12 +182,17 @@ class SchemePage:
     def table(self, key: str) -> None:
         display(HTML(render(self.result.tables[key], self.controlled)))
 
-    def providers(self) -> None:
-        t = self.result.tables["providers"]
+    def _shown(self, key: str):
+        """A table as the page shows it: funnel positions in words."""
+        t = self.result.tables[key]
+        if "Funnel position" not in t.frame:
+            return t
         frame = t.frame.copy()
-        if "Funnel position" in frame:
-            frame["Funnel position"] = frame["Funnel position"].map(FLAG_TEXT).fillna("")
-        display(HTML(render(dataclasses.replace(t, frame=frame), self.controlled)))
+        frame["Funnel position"] = frame["Funnel position"].map(FLAG_TEXT).fillna("")
+        return dataclasses.replace(t, frame=frame)
+
+    def providers(self) -> None:
+        display(HTML(render(self._shown("providers"), self.controlled)))
 
     def opportunity(self) -> None:
         """The scenarios: the assumptions each uses and what they give."""
@@ -242,3 +247,7 @@ class SchemePage:
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:
             write_json(self.output_dir / RESULTS_FILE, self._payload)
+            # the page's tables for spreadsheets, as the page shows them (disclosure control included)
+            for key in self.result.tables:
+                text = csv_text(display_frame(self._shown(key), self.controlled))
+                (self.output_dir / f"{self.result.area.code}-{key}.csv").write_text(text, encoding="utf-8")
