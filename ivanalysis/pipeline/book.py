@@ -7,7 +7,6 @@ when its content changes, so Sphinx rebuilds only what changed; when nothing cha
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import shutil
@@ -122,12 +121,6 @@ class Stage:
 
 
 # --- pages -----------------------------------------------------------------------------------------------------------
-def _md_escape(text: str) -> str:
-    """Text from data or parameters, made inert in Markdown (no HTML, no links, no roles)."""
-    text = html.escape(str(text), quote=False)
-    for ch in "\\`*_{}[]<>()#+!|":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 def _short_gbp(v: float | None) -> str:
@@ -153,6 +146,23 @@ def _cell(view: RunView, prefix: str) -> str:
     return "failed" if view.results else "not run"
 
 
+def results_csv(views: list[RunView]) -> str:
+    """Every run's headline, one row per scheme and geography, for a spreadsheet."""
+    import pandas as pd
+
+    from ..report.tables import csv_text
+
+    rows = []
+    for v in views:
+        r = v.results or {}
+        o = r.get("opportunity_gbp") or {}
+        rows.append({"scheme_number": v.scheme.number, "scheme": v.scheme.id, "title": v.scheme.title,
+                     "geography": v.area.code, "geography_name": v.area.name, "period": r.get("period", ""),
+                     "status": r.get("status", "not run"), "scenario_shown": r.get("scenario", ""),
+                     **{f"opportunity_gbp_{s}": "" if o.get(s) is None else round(o[s]) for s in SCENARIOS}})
+    return csv_text(pd.DataFrame(rows))
+
+
 def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: str | None) -> str:
     intro = (BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8")
     areas = geo.run_geographies()
@@ -163,44 +173,45 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
              "specialised commissioning hub. Each figure links to its page; the low and high scenarios are on "
              "the pages and in the hub packs. Figures come only from each run's `results.json`.", ""]
     if matrix_alt:
-        lines += [f"![{_md_escape(matrix_alt)}](images/matrix.png)", ""]
+        lines += [f"![{fmt.md_escape(matrix_alt)}](images/matrix.png)", ""]
     header = "| Scheme | " + " | ".join(a.code for a in areas) + " |"
     lines += [header, "|" + "---|" * (len(areas) + 1)]
     for s in schemes:
         cells = [_cell(by[(s.id, a.code)], "") for a in areas]
-        lines.append(f"| [{s.number}. {_md_escape(s.short)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
-    lines += ["", "Geography codes: " + "; ".join(f"{a.code} {_md_escape(a.name)}" for a in areas) + ".", "",
-              "## Hub packs", ""]
-    lines += [f"- [{_md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
+        lines.append(f"| [{s.number}. {fmt.md_escape(s.short)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
+    lines += ["", "Geography codes: " + "; ".join(f"{a.code} {fmt.md_escape(a.name)}" for a in areas) + ".", "",
+              "{download}`Every result (scheme, geography, year, low / moderate / high) as CSV <downloads/results.csv>`",
+              "", "## Hub packs", ""]
+    lines += [f"- [{fmt.md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
     missing = [s for s in CATALOGUE if s not in schemes]
     if missing:
         lines += ["", "## Schemes not yet analysed", "",
                   "The Menu of Opportunities has 20 schemes. These are registered but have no analysis yet, so "
                   "they are not in the matrix:", ""]
-        lines += [f"- {s.number}. {_md_escape(s.title)} ({_md_escape(s.theme.lower())})" for s in missing]
+        lines += [f"- {s.number}. {fmt.md_escape(s.title)} ({fmt.md_escape(s.theme.lower())})" for s in missing]
     return "\n".join(lines) + "\n"
 
 
 def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
     own = [v for v in views if v.scheme.id == info.id]
     first_ok = next((v for v in own if v.ok), None)
-    lines = [f"# {info.number}. {_md_escape(info.title)}", "", _synthetic_note(synthetic).rstrip(), "",
-             f"**Theme:** {_md_escape(info.theme)}. **Sub-theme:** {_md_escape(info.sub_theme)}.", "",
-             _md_escape(info.aim), ""]
+    lines = [f"# {info.number}. {fmt.md_escape(info.title)}", "", _synthetic_note(synthetic).rstrip(), "",
+             f"**Theme:** {fmt.md_escape(info.theme)}. **Sub-theme:** {fmt.md_escape(info.sub_theme)}.", "",
+             fmt.md_escape(info.aim), ""]
     if first_ok:
-        lines += [f"**The opportunity:** {_md_escape(first_ok.results['headline'])}", ""]
+        lines += [f"**The opportunity:** {fmt.md_escape(first_ok.results['headline'])}", ""]
         kpi = first_ok.results["kpis"][0]
-    lines += ["| Geography | Low | Moderate | High | " + (_md_escape(kpi["name"]) if first_ok else "Indicator") + " |",
+    lines += ["| Geography | Low | Moderate | High | " + (fmt.md_escape(kpi["name"]) if first_ok else "Indicator") + " |",
               "|---|---|---|---|---|"]
     for v in own:
         if v.ok:
             o = v.results["opportunity_gbp"]
             k = v.results["kpis"][0]
             value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
-            lines.append(f"| [{_md_escape(v.area.name)}](../{v.doc}.ipynb) | "
+            lines.append(f"| [{fmt.md_escape(v.area.name)}](../{v.doc}.ipynb) | "
                          + " | ".join(_short_gbp(o[s]) for s in SCENARIOS) + f" | {value} |")
         else:
-            lines.append(f"| {_md_escape(v.area.name)} | {'failed' if v.results else 'not run'} | | | |")
+            lines.append(f"| {fmt.md_escape(v.area.name)} | {'failed' if v.results else 'not run'} | | | |")
     return "\n".join(lines) + "\n"
 
 
@@ -212,8 +223,8 @@ VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving
 def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
     own = [v for v in views if v.area.code == area.code]
     ranked = sorted([v for v in own if v.ok], key=lambda v: -v.moderate())
-    lines = [f"# Hub pack: {_md_escape(area.name)}", "", _synthetic_note(synthetic).rstrip(), "",
-             f"Every analysed scheme for the {_md_escape(area.name)} hub (population about "
+    lines = [f"# Hub pack: {fmt.md_escape(area.name)}", "", _synthetic_note(synthetic).rstrip(), "",
+             f"Every analysed scheme for the {fmt.md_escape(area.name)} hub (population about "
              f"{area.population / 1e6:.1f} million, {len(area.providers)} providers), ranked by the moderate "
              "opportunity. Each row links to the scheme's page for this hub, with its providers, trend, "
              "assumptions and caveats. Counts on hub pages are disclosure-controlled.", "",
@@ -225,9 +236,9 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
         value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
         target = "" if k["target"] is None else f" (target {fmt.by_unit(k['target'], k['unit'])})"
         trend = VARIATION_TEXT.get(v.results["measure"]["variation"], v.results["measure"]["variation"])
-        lines.append(f"| {i} | [{v.scheme.number}. {_md_escape(v.scheme.short)}](../{v.doc}.ipynb) | "
+        lines.append(f"| {i} | [{v.scheme.number}. {fmt.md_escape(v.scheme.short)}](../{v.doc}.ipynb) | "
                      + " | ".join(_short_gbp(o[s]) for s in SCENARIOS)
-                     + f" | {_md_escape(k['name'])}: {value}{target} | {trend} |")
+                     + f" | {fmt.md_escape(k['name'])}: {value}{target} | {trend} |")
     if ranked:
         total = {s: sum(v.results["opportunity_gbp"][s] for v in ranked) for s in SCENARIOS}
         lines.append("| | **All analysed schemes** | " + " | ".join(f"**{_short_gbp(total[s])}**" for s in SCENARIOS)
@@ -235,7 +246,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
     failed = [v for v in own if not v.ok]
     if failed:
         lines += ["", "Not available for this hub: "
-                  + "; ".join(f"{v.scheme.number}. {_md_escape(v.scheme.title)} "
+                  + "; ".join(f"{v.scheme.number}. {fmt.md_escape(v.scheme.title)} "
                               f"({'run failed' if v.results else 'not run'})" for v in failed) + "."]
     lines += ["", "The totals add schemes whose opportunities may overlap; read them as an order of magnitude."]
     return "\n".join(lines) + "\n"
@@ -257,10 +268,10 @@ def data_dictionary() -> str:
             if col.unique:
                 rules = (rules + "; " if rules else "") + "unique"
             lines.append(f"| `{name}` | {_kind(col.dtype)} | {'no (may be empty)' if col.nullable else 'yes'} | "
-                         f"{_md_escape(rules)} | {_md_escape(col.description or '')} |")
+                         f"{fmt.md_escape(rules)} | {fmt.md_escape(col.description or '')} |")
         table_checks = [_rule_text(c) for c in spec.schema.checks]
         if table_checks:
-            lines += ["", "Row rules: " + _md_escape("; ".join(table_checks)) + "."]
+            lines += ["", "Row rules: " + fmt.md_escape("; ".join(table_checks)) + "."]
         lines.append("")
     return "\n".join(lines)
 
@@ -310,10 +321,10 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
         if v.failure:
             failures += 1
             status = "failed (last good output shown)"
-            note = _md_escape(v.failure.get("error", ""))[:300]
+            note = fmt.md_escape(v.failure.get("error", ""))[:300]
         elif v.results and not v.ok:
             failures += 1
-            note = _md_escape(v.results.get("error") or "")[:300]
+            note = fmt.md_escape(v.results.get("error") or "")[:300]
         duration = f"{v.info['duration_s']:.1f}" if v.info else ""
         lines.append(f"| {v.scheme.number}. {v.scheme.id} | {v.area.code} | {status} | {duration} | {note} |")
     lines += ["", f"{len(views)} runs, {failures} with a failure.", "", "## Package versions", "",
@@ -413,7 +424,11 @@ def stage(data_dir: Path) -> Stage:
         st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic))
     for v in views:
         if v.ok:
-            st.copy(runs_dir() / v.scheme.id / v.area.code / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
+            run = runs_dir() / v.scheme.id / v.area.code
+            st.copy(run / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
+            for table in sorted(run.glob(f"{v.area.code}-*.csv")):
+                st.copy(table, f"runs/{v.scheme.id}/{table.name}")
+    st.write("downloads/results.csv", results_csv(views))
     st.write("reference/data_dictionary.md", data_dictionary())
     st.write("status.md", status_page(views, data_dir))
     st.write("_toc.yml", toc(views, geo))

@@ -23,6 +23,7 @@ import nbformat
 
 from ..errors import IVError
 from ..paths import ROOT, runs_dir
+from ..report.fmt import md_escape
 from ..report.record import write_json
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
@@ -88,7 +89,7 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
 
     nb = nbformat.read(path, as_version=4)
     area = load_geography().get(spec.geography)
-    title = f"# {registry.get(spec.scheme).title}: {area.name}"
+    title = f"# {registry.get(spec.scheme).title}: {md_escape(area.name)}"
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
             lines = cell.source.lstrip().split("\n")
@@ -106,6 +107,12 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
             tags = cell.metadata.setdefault("tags", [])
             if "hide-input" not in tags and "remove-input" not in tags and "remove-cell" not in tags:
                 tags.append("hide-input")
+    downloads = [f"- {{download}}`This page as a Jupyter notebook <{path.name}>`"]
+    downloads += [f"- {{download}}`Table: {p.stem.split('-', 1)[1].replace('_', ' ')} (CSV) <{p.name}>`"
+                  for p in sorted(path.parent.glob(f"{spec.geography}-*.csv"))]
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        "## Downloads\n\nThe tables as the page shows them (disclosure control included), for a spreadsheet:\n\n"
+        + "\n".join(downloads)))
     nbformat.write(nb, path)
 
 

@@ -1,6 +1,7 @@
 """Check what a build publishes before anyone reads it: disclosure control and patient identifiers.
 
-Two scans of every published artefact (the HTML book, the executed notebooks, results.json files):
+Two scans of every published artefact (the HTML book and its downloads, the executed notebooks, results.json and
+the CSV tables):
 
 - disclosure: below England, every count a page shows (table cells marked class "count", count KPIs in
   results.json) is 0, '*' (1 to 7 suppressed) or a multiple of 5;
@@ -94,9 +95,10 @@ def _geography_of(path: Path) -> str | None:
 
 
 def _published(build: Path) -> list[Path]:
-    html = sorted((build / "html").rglob("*.html")) if (build / "html").is_dir() else []
+    html = sorted(p for p in (build / "html").rglob("*") if p.suffix in (".html", ".csv", ".ipynb")) \
+        if (build / "html").is_dir() else []
     runs = build / "runs"
-    files = sorted(p for p in runs.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json")
+    files = sorted(p for p in runs.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json", ".csv")
                    and ".tmp" not in p.parts and "failed" not in p.parts) if runs.is_dir() else []
     return html + files
 

@@ -88,3 +88,13 @@ def _plain_number(v: float | None) -> str:
     if is_missing(v):
         return "n/a"
     return number(v) if abs(v) >= 100 else _strip(f"{v:,.2f}")
+
+
+def md_escape(text: str) -> str:
+    """Text from data or parameters, made inert in Markdown (no HTML, no links, no roles, no emphasis)."""
+    import html
+
+    text = html.escape(str(text), quote=False)
+    for ch in "\\`*_{}[]<>()#+!|$":
+        text = text.replace(ch, "\\" + ch)
+    return text

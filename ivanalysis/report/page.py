@@ -24,7 +24,7 @@ from ..schemes.base import SchemeResult
 from . import fmt
 from .record import display_path, input_files, kpi_records, payload, write_json
 from .sdc import SUPPRESSED, control_count
-from .tables import html_table, render
+from .tables import csv_text, display_frame, html_table, render
 
 RESULTS_FILE = "results.json"
 FLAG_TEXT = {"high_998": "above 99.8% limit", "high_95": "above 95% limit", "within": "within limits",
@@ -91,7 +91,7 @@ class SchemePage:
                          "`ivanalysis synth` generates (seed "
                          f"{self.manifest.get('seed')}). Providers are synthetic codes, not real trusts: no "
                          "figure here describes a real organisation.")
-        display(Markdown("\n\n".join(lines)))
+        self._md("\n\n".join(lines))
 
     def summary(self) -> None:
         r = self.result
@@ -102,8 +102,20 @@ class SchemePage:
             v = q.values
             text.append(f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
                         f"(low {self._quantity(v.low)}, high {self._quantity(v.high)})")
-        display(Markdown("\n".join(text)))
+        self._md("\n".join(text))
         display(HTML(self._kpi_table()))
+
+    def _md(self, text: str) -> None:
+        """Display Markdown in which every place name (from params/geography.yaml) is inert: a name holding HTML,
+        a link or emphasis shows as the characters it is, on every page."""
+        from .fmt import md_escape
+
+        names = {self.result.area.name} | {a.name for a in load_geography().run_geographies()}
+        for name in sorted(names, key=len, reverse=True):
+            escaped = md_escape(name)
+            if escaped != name and name in text:
+                text = text.replace(name, escaped)
+        display(Markdown(text))
 
     def _quantity(self, v: float) -> str:
         """A modelled quantity (patients switched, bed days released): below England it may count people, so it is
@@ -140,7 +152,7 @@ class SchemePage:
         finding = m.funnel.summary(fmt=_value_fmt(m.value_format), higher_is_better=m.higher_is_better,
                                    unit_name=m.unit_name)
         show_figure(fig, f"Funnel plot, {m.name} by {one}. {finding}")
-        display(Markdown(finding))
+        self._md(finding)
 
     def trend(self) -> None:
         """Making Data Count chart of the area's monthly figure."""
@@ -151,7 +163,7 @@ class SchemePage:
                         value_format=m.value_format)
         finding = m.trend.summary(fmt=_value_fmt(m.value_format))
         show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
-        display(Markdown(finding))
+        self._md(finding)
 
     def chart(self, key: str) -> None:
         """One of the scheme's further charts (SchemeResult.charts), with its finding as alt text and caption."""
@@ -165,22 +177,27 @@ class SchemePage:
             fig = line_chart(c.frame, x=c.x, y=c.y, series=c.series, title=c.title, y_label=c.value_label,
                              value_format=c.value_format, markers=c.markers)
         show_figure(fig, f"{c.title}. {c.finding}")
-        display(Markdown(c.finding))
+        self._md(c.finding)
 
     def table(self, key: str) -> None:
         display(HTML(render(self.result.tables[key], self.controlled)))
 
-    def providers(self) -> None:
-        t = self.result.tables["providers"]
+    def _shown(self, key: str):
+        """A table as the page shows it: funnel positions in words."""
+        t = self.result.tables[key]
+        if "Funnel position" not in t.frame:
+            return t
         frame = t.frame.copy()
-        if "Funnel position" in frame:
-            frame["Funnel position"] = frame["Funnel position"].map(FLAG_TEXT).fillna("")
-        display(HTML(render(dataclasses.replace(t, frame=frame), self.controlled)))
+        frame["Funnel position"] = frame["Funnel position"].map(FLAG_TEXT).fillna("")
+        return dataclasses.replace(t, frame=frame)
+
+    def providers(self) -> None:
+        display(HTML(render(self._shown("providers"), self.controlled)))
 
     def opportunity(self) -> None:
         """The scenarios: the assumptions each uses and what they give."""
         r = self.result
-        display(Markdown(f"{r.params.headline} {r.opportunity_note}"))
+        self._md(f"{r.params.headline} {r.opportunity_note}")
         df = r.scenario_table.reset_index()
         shown = pd.DataFrame({"Item": df["item"]})
         for s in SCENARIOS:
@@ -200,7 +217,7 @@ class SchemePage:
         if self.controlled:
             items.append("Counts below England are disclosure-controlled: 1 to 7 shown as *, others rounded to "
                          "the nearest 5; rates built on such small counts are suppressed.")
-        display(Markdown("\n".join(f"- {c}" for c in items)))
+        self._md("\n".join(f"- {c}" for c in items))
 
     def provenance(self) -> None:
         prov = self._payload["provenance"]
@@ -230,3 +247,7 @@ class SchemePage:
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:
             write_json(self.output_dir / RESULTS_FILE, self._payload)
+            # the page's tables for spreadsheets, as the page shows them (disclosure control included)
+            for key in self.result.tables:
+                text = csv_text(display_frame(self._shown(key), self.controlled))
+                (self.output_dir / f"{self.result.area.code}-{key}.csv").write_text(text, encoding="utf-8")

@@ -34,6 +34,17 @@ def display_frame(table: Table, controlled: bool) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def csv_text(df: pd.DataFrame) -> str:
+    """A table as CSV for spreadsheets, each cell as the page shows it (disclosure control included). A cell that a
+    spreadsheet would run as a formula (=, +, @, or - not followed by a number) is prefixed with an apostrophe."""
+    def inert(v) -> str:
+        t = "" if v is None else str(v)
+        risky = t[:1] in ("=", "+", "@", "\t", "\r") or (t[:1] == "-" and not t[1:2].isdigit() and t[1:2] != "£")
+        return "'" + t if risky else t
+
+    return df.map(inert).to_csv(index=False, lineterminator="\n")
+
+
 def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = None, row_header: bool = True,
                counts: set[str] | None = None, count_cells: set[tuple[int, str]] | None = None) -> str:
     """A plain, accessible HTML table: <caption>, <th scope="col">, the first column as row headers.

@@ -68,3 +68,28 @@ def test_the_scans_find_planted_leaks(small_book, tiny_data, tmp_path):
     assert any("'3'" in p for p in problems) and any("'1,234'" in p for p in problems)
     assert any("Planted" in p for p in problems) and len(problems) == 3
     assert [f.artefact for f in identifier_findings(build, tiny_data)] == ["html/runs/some_scheme/LON.html"]
+
+
+def test_every_run_page_offers_its_notebook_and_tables_and_the_landing_page_all_results(small_book):
+    import csv
+    import io
+    import re
+
+    page = (small_book / "html" / "runs" / "prostate_fractionation" / "LON.html").read_text()
+    links = set(re.findall(r'href="([^"]*_downloads/[^"]+)"', page))
+    names = {link.rsplit("/", 1)[1] for link in links}
+    assert {"LON.ipynb", "LON-providers.csv", "LON-regimens.csv"} <= names
+    for link in links:
+        assert (small_book / "html" / "runs" / "prostate_fractionation" / link).resolve().exists(), link
+    table = next((small_book / "html" / "_downloads").rglob("LON-providers.csv")).read_text()
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert rows and {"Provider", "Hub", "Courses", "Saving (moderate)"} <= set(rows[0])
+    assert all(r["Courses"] in ("*", "0") or int(r["Courses"].replace(",", "")) % 5 == 0 for r in rows)
+
+    landing = (small_book / "html" / "index.html").read_text()
+    assert re.search(r'href="[^"]*_downloads/[^"]+/results\.csv"', landing)
+    results = list(csv.DictReader(io.StringIO(next((small_book / "html" / "_downloads").rglob("results.csv"))
+                                              .read_text())))
+    assert len(results) == len(registry.implemented()) * 11  # every scheme x geography, run or not
+    ok = [r for r in results if r["geography"] == "ENG" and r["status"] == "ok"]
+    assert len(ok) == len(registry.implemented()) and all(float(r["opportunity_gbp_moderate"]) >= 0 for r in ok)

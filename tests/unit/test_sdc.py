@@ -74,3 +74,16 @@ def test_control_series_total_is_rounded_from_unrounded_values():
     counts = pd.Series([12, 12, 12])  # each shows as 10; the total 36 shows as 35, not 30
     assert control_series(counts).tolist() == [10, 10, 10]
     assert control_count(counts.sum()) == 35
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert():
+    import pandas as pd
+
+    from ivanalysis.report.tables import csv_text
+
+    df = pd.DataFrame({"a": ['=HYPERLINK("http://x","y")', "+1", "@SUM(A1)", "-£1,200", "-5", "-cmd", "plain", "*"]})
+    import csv
+    import io
+
+    cells = [row[0] for row in csv.reader(io.StringIO(csv_text(df)))][1:]
+    assert cells == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1)", "-£1,200", "-5", "'-cmd", "plain", "*"]

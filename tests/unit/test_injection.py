@@ -1,0 +1,64 @@
+"""No injection: a place name holding HTML, script or Markdown shows as its characters on every page; nothing from
+the data or the parameters is ever interpreted."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from ivanalysis.report import fmt
+
+pytestmark = pytest.mark.unit
+
+NASTY = '<script>alert("x")</script> [click](http://evil.example) **loud** {glue}`x`'
+
+
+def test_md_escape_makes_every_special_character_inert():
+    out = fmt.md_escape(NASTY)
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    for ch in "[]()*`{}":
+        assert ch not in out.replace("\\" + ch, "")  # every one is escaped
+
+
+def test_a_page_shows_a_nasty_area_name_escaped(monkeypatch):
+    from ivanalysis.report import page as page_mod
+    from ivanalysis.schemes.base import Period, Range
+
+    shown = []
+    monkeypatch.setattr(page_mod, "display", lambda obj: shown.append(obj))
+
+    class Result:  # the little of a SchemeResult that the header and summary read
+        area = dataclasses.replace(__import__("ivanalysis.geography", fromlist=["x"]).load_geography().get("LON"),
+                                   name=NASTY)
+        period = Period.financial_year("2016/17")
+        data_months = (period.start, period.end)
+        opportunity_gbp = Range(1.0, 2.0, 3.0)
+        quantities = []
+        kpis = []
+        caveats = [f"A caveat about {NASTY}."]
+
+    p = page_mod.SchemePage(Result(), "moderate", None, None, {}, {})
+    p.header()
+    p.caveats()
+    text = "".join(getattr(o, "data", "") for o in shown)
+    assert NASTY not in text and "<script>" not in text
+    assert fmt.md_escape(NASTY) in text
+
+
+def test_the_run_title_escapes_the_area_name(tmp_path, monkeypatch):
+    import nbformat
+
+    from ivanalysis.geography import load_geography
+    from ivanalysis.pipeline import execute
+    from ivanalysis.pipeline.plan import RunSpec
+
+    geo = load_geography()
+    nasty = dataclasses.replace(geo.get("LON"), name=NASTY)
+    monkeypatch.setattr(geo, "get", lambda code: nasty)
+    monkeypatch.setattr("ivanalysis.geography.load_geography", lambda: geo)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n\ntext")])
+    path = tmp_path / "LON.ipynb"
+    nbformat.write(nb, path)
+    execute._finish_notebook(path, RunSpec("prostate_fractionation", "LON", "moderate", str(tmp_path), None, "x"))
+    title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+    assert "<script>" not in title and fmt.md_escape(NASTY) in title
