@@ -99,7 +99,8 @@ def test_a_failed_book_build_keeps_the_last_good_book(build_dir, tiny_data):
     # a run notebook that prints to stderr fails the strict book build
     run_nb = build_dir / "runs" / "prostate_fractionation" / "LON" / "LON.ipynb"
     nb = nbformat.read(run_nb, as_version=4)
-    nb.cells[-1].outputs.append(nbformat.v4.new_output("stream", name="stderr", text="something went wrong\n"))
+    last_code = [c for c in nb.cells if c.cell_type == "code"][-1]
+    last_code.outputs.append(nbformat.v4.new_output("stream", name="stderr", text="something went wrong\n"))
     nbformat.write(nb, run_nb)
     with pytest.raises(book.BookError, match="warnings are errors"):
         book.build(tiny_data)
