@@ -57,3 +57,19 @@ def default_data() -> Path:
     if not (path / "MANIFEST.json").exists():
         pytest.skip(f"the default synthetic data set is missing from {path}: run `make synth`")
     return path
+
+
+@pytest.fixture(scope="session")
+def analyse_everywhere(default_data):
+    """scheme id -> {geography code: SchemeResult} for England and every hub on the default data, computed once a
+    session for each scheme (calibration tests read the same runs many times)."""
+    import functools
+
+    from ivanalysis.geography import load_geography
+    from ivanalysis.schemes.registry import analyse
+
+    @functools.lru_cache(maxsize=None)
+    def runs(scheme_id: str) -> dict:
+        return {a.code: analyse(scheme_id, a.code, default_data) for a in load_geography().run_geographies()}
+
+    return runs

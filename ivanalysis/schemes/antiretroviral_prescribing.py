@@ -28,7 +28,7 @@ from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
                    proportion_measure, provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
-from .generics_biosimilars import data_months
+from .hcd import data_months
 
 TABLES = ("hcd_invoices",)
 ASSUMPTIONS = {"switch_target": "share"}

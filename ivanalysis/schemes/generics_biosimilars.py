@@ -29,6 +29,7 @@ from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
                    proportion_measure, provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
+from .hcd import data_months
 
 TABLES = ("hcd_invoices",)
 ASSUMPTIONS = {"new_patient_target": "share", "existing_patient_target": "share"}
@@ -39,11 +40,6 @@ SHORT_COURSE_QUARTERS = 2  # a median course of 6 months or less: no existing-pa
 GROUPS = ("new", "existing")
 # antiretrovirals have their own scheme and basket of switches (chapter 3): counted there, not twice
 OTHER_SCHEME_INDICATIONS = ("HIV",)
-
-
-def data_months(inv: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last month the quarterly invoices cover (the last quarter's third month)."""
-    return inv["invoice_period"].min(), inv["invoice_period"].max() + pd.DateOffset(months=2)
 
 
 def best_value_available(inv: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,7 @@ calculated from "invoicing data and Blueteq data".
 
 Here, each invoiced patient-quarter (high-cost drug invoices) is matched to the patient's Blueteq forms: it is
 appropriate when a form recording the criteria met and MDT approval was in force in the quarter (see
-`ms_dmt.approval_status`). The saving, at each provider, is
+`hcd.approval_status`). The saving, at each provider, is
 - inappropriate use: the spend, at the PAS price, on patient-quarters without such an approval, times the share
   the funding rule would avoid (some patients would be registered and approved once assessed); and
 - wrong price: what was paid above the PAS price on every line.
@@ -28,8 +28,7 @@ from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
                    proportion_measure, provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
-from .generics_biosimilars import data_months
-from .ms_dmt import APPROVED, NO_MDT, NONE, NOT_MET, approval_status
+from .hcd import APPROVED, NO_MDT, NONE, NOT_MET, approval_status, data_months
 
 TABLES = ("hcd_invoices", "blueteq")
 ASSUMPTIONS = {"expected_per_100k": "patients_per_100000", "avoidable_share": "share"}

@@ -7,22 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from ivanalysis.config import load_scheme_params
-from ivanalysis.data.io import load_table
-from ivanalysis.geography import load_geography
-from ivanalysis.schemes import generics_biosimilars as scheme
-from ivanalysis.schemes.base import Period
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def runs(default_data):
-    geo = load_geography()
-    tables = {name: load_table(default_data, name, geo) for name in scheme.TABLES}
-    params = load_scheme_params("generics_biosimilars", required=scheme.ASSUMPTIONS)
-    period = Period.financial_year(params.period)
-    return {a.code: scheme.analyse(tables, a, params, period, geo) for a in geo.run_geographies()}
+def runs(analyse_everywhere):
+    return analyse_everywhere("generics_biosimilars")
 
 
 def test_targets_are_the_cquins_and_england_falls_short_of_them(runs):

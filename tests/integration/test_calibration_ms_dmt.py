@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from ivanalysis.config import load_scheme_params
-from ivanalysis.data.io import load_table
-from ivanalysis.geography import load_geography
-from ivanalysis.schemes import ms_dmt as scheme
-from ivanalysis.schemes.base import Period
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def runs(default_data):
-    geo = load_geography()
-    tables = {name: load_table(default_data, name, geo) for name in scheme.TABLES}
-    params = load_scheme_params("ms_dmt", required=scheme.ASSUMPTIONS)
-    period = Period.financial_year(params.period)
-    return {a.code: scheme.analyse(tables, a, params, period, geo) for a in geo.run_geographies()}
+def runs(analyse_everywhere):
+    return analyse_everywhere("ms_dmt")
 
 
 def test_england_is_plausible(runs):

@@ -7,22 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from ivanalysis.config import load_scheme_params
-from ivanalysis.data.io import load_table
-from ivanalysis.geography import load_geography
-from ivanalysis.schemes import obeticholic_acid as scheme
-from ivanalysis.schemes.base import Period
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def runs(default_data):
-    geo = load_geography()
-    tables = {name: load_table(default_data, name, geo) for name in scheme.TABLES}
-    params = load_scheme_params("obeticholic_acid", required=scheme.ASSUMPTIONS)
-    period = Period.financial_year(params.period)
-    return {a.code: scheme.analyse(tables, a, params, period, geo) for a in geo.run_geographies()}
+def runs(analyse_everywhere):
+    return analyse_everywhere("obeticholic_acid")
 
 
 def test_england_against_the_nice_estimate_and_the_menus_kpis(runs):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ivanalysis.geography import load_geography
-from ivanalysis.schemes.registry import analyse
 
 pytestmark = pytest.mark.integration
 
@@ -13,9 +12,8 @@ PEERS = "Peers' spend per head (£)"
 
 
 @pytest.fixture(scope="module")
-def runs(default_data) -> dict:
-    geo = load_geography()
-    return {a.code: analyse("where_to_look", a.code, default_data) for a in geo.run_geographies()}
+def runs(analyse_everywhere) -> dict:
+    return analyse_everywhere("where_to_look")
 
 
 def programme(result, label: str):

@@ -8,7 +8,7 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
-from ivanalysis.schemes import ms_dmt
+from ivanalysis.schemes import hcd, ms_dmt
 from ivanalysis.schemes.base import Period
 
 pytestmark = pytest.mark.unit
@@ -41,7 +41,7 @@ def test_an_approval_covers_the_quarters_it_is_in_force():
     forms = pd.DataFrame([form("A", "2016-05-10"), form("B", "2017-02-01", criteria="N"),
                           form("D", "2017-02-01", drug="natalizumab"), form("E", "2017-07-05"),
                           form("F", "2016-01-05"), form("F", "2017-01-05", criteria="N")])
-    status = ms_dmt.approval_status(rows, forms).tolist()
+    status = hcd.approval_status(rows, forms).tolist()
     assert status == ["approved", "approved", "no approval in force", "criteria not met", "no approval in force",
                       "no approval in force", "no approval in force", "criteria not met"]
 
@@ -49,8 +49,8 @@ def test_an_approval_covers_the_quarters_it_is_in_force():
 def test_mdt_approval_is_required_only_when_asked():
     rows = pd.DataFrame([invoice("LON-P01", "A", "2017-04-01")])
     forms = pd.DataFrame([form("A", "2017-05-01", mdt="N")])
-    assert ms_dmt.approval_status(rows, forms).tolist() == ["approved"]
-    assert ms_dmt.approval_status(rows, forms, require_mdt=True).tolist() == ["no MDT approval"]
+    assert hcd.approval_status(rows, forms).tolist() == ["approved"]
+    assert hcd.approval_status(rows, forms, require_mdt=True).tolist() == ["no MDT approval"]
 
 
 def test_spend_outliers_beyond_tukeys_fences():
