@@ -5,7 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/synthetic
 
-.PHONY: book test test-unit synth references clean lock bench scan
+.PHONY: book test test-unit synth references clean lock bench scan chromium
+
+# Debian's Chromium prints the PDF hub packs and runs the browser tests; it is never downloaded by a test tool.
+# Installed with apt-get when missing and we may (root, or sudo without a password); otherwise the book is built
+# without PDFs and says so, and the browser tests skip (they fail instead when CI=1, so CI cannot pass without them).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	    echo "Chromium not found at $(CHROMIUM) and apt-get needs root: install Debian's 'chromium' package for the PDF packs and browser tests"; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	    && echo "Installed $$($(CHROMIUM) --version)"; }
 
 # Bootstrap: a fresh venv installed from the hash-pinned lock, then the package itself (no deps, no network).
 $(STAMP): requirements.lock pyproject.toml
@@ -22,10 +33,16 @@ $(DATA)/MANIFEST.json: $(SYNTH_SOURCES) | $(STAMP)
 
 synth: $(DATA)/MANIFEST.json
 
-book: $(STAMP) $(DATA)/MANIFEST.json
+book: $(STAMP) $(DATA)/MANIFEST.json chromium
 	$(BIN)/ivanalysis build
 
-test: $(STAMP) $(DATA)/MANIFEST.json
+# axe-core (the accessibility engine the browser tests inject into each page), pinned by tests/browser/package-lock.json
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	@touch $@
+
+test: $(STAMP) $(DATA)/MANIFEST.json chromium $(AXE)
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 test-unit: $(STAMP)
