@@ -102,3 +102,16 @@ def small_book(tmp_path_factory, tiny_data) -> Path:
     assert all(r["geography"] != "ENG" and " for " in r["error"] and "no " in r["error"] for r in failed), failed
     assert len(failed) <= 3 and (build / "html" / "index.html").exists()
     return build
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests leave files for a person to look at (screenshots, PDF pages rendered to PNG):
+    $IVANALYSIS_TEST_ARTIFACTS, else _build/test-artifacts (never part of the book)."""
+    import os
+
+    from ivanalysis.paths import ROOT
+
+    path = Path(os.environ.get("IVANALYSIS_TEST_ARTIFACTS") or ROOT / "_build" / "test-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
