@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/synthetic
 
-.PHONY: book test test-unit synth references clean lock bench scan chromium
+.PHONY: book test test-unit synth references clean lock bench scan chromium audit
 
 # Debian's Chromium prints the PDF hub packs and runs the browser tests; it is never downloaded by a test tool.
 # Installed with apt-get when missing and we may (root, or sudo without a password); otherwise the book is built
@@ -33,7 +33,9 @@ $(DATA)/MANIFEST.json: $(SYNTH_SOURCES) | $(STAMP)
 
 synth: $(DATA)/MANIFEST.json
 
+# The audit's result goes on the build status page; a known vulnerability fails `make test` (so CI), not the book.
 book: $(STAMP) $(DATA)/MANIFEST.json chromium
+	-$(BIN)/ivanalysis audit
 	$(BIN)/ivanalysis build
 
 # axe-core (the accessibility engine the browser tests inject into each page), pinned by tests/browser/package-lock.json
@@ -43,6 +45,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@touch $@
 
 test: $(STAMP) $(DATA)/MANIFEST.json chromium $(AXE)
+	$(BIN)/ivanalysis audit
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 test-unit: $(STAMP)
@@ -51,6 +54,10 @@ test-unit: $(STAMP)
 # Re-execute the committed reference notebooks (England, synthetic data) and store their outputs.
 references: $(STAMP) $(DATA)/MANIFEST.json
 	$(BIN)/ivanalysis references
+
+# Known vulnerabilities in the pinned dependencies (pip-audit); the result goes on the build status page.
+audit: $(STAMP)
+	$(BIN)/ivanalysis audit
 
 # Scan the built book for unsuppressed small counts and patient identifiers.
 scan: $(STAMP)

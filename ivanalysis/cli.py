@@ -197,6 +197,22 @@ def scan(data_dir: Optional[str] = typer.Option(None, "--data-dir", help="the in
 
 
 @app.command()
+def audit(strict: bool = typer.Option(False, help="also fail when some packages could not be checked (a closed "
+                                      "network, an unreachable service)")) -> None:
+    """Check the pinned dependencies (requirements.lock) for known vulnerabilities; the result goes on the build
+    status page. Exits 1 on a known vulnerability or when pip-audit could not run."""
+    from .pipeline import audit as supply
+
+    result = supply.run()
+    path = supply.save(result)
+    colour = {"clean": "green", "incomplete": "yellow"}.get(result.status, "bold red")
+    _say(f"[{colour}]audit {result.status}[/]", result.summary())
+    out.print(f"Result: {path}")
+    failed = result.status in ("vulnerable", "failed") or (strict and result.status == "incomplete")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
 def serve(port: int = typer.Option(8000, help="port on localhost"),
           directory: Path = typer.Option(None, help="default _build/html")) -> None:
     """Serve the built book on http://localhost:PORT."""

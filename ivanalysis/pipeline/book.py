@@ -327,7 +327,9 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
             note = fmt.md_escape(v.results.get("error") or "")[:300]
         duration = f"{v.info['duration_s']:.1f}" if v.info else ""
         lines.append(f"| {v.scheme.number}. {v.scheme.id} | {v.area.code} | {status} | {duration} | {note} |")
-    lines += ["", f"{len(views)} runs, {failures} with a failure.", "", "## Package versions", "",
+    from .audit import status_section
+
+    lines += ["", f"{len(views)} runs, {failures} with a failure.", "", *status_section(), "## Package versions", "",
               "| Package | Version |", "|---|---|"]
     for p in PACKAGES:
         try:
