@@ -74,7 +74,8 @@ def _reason(text: str) -> str:
 
 def run(lock: Path = LOCK, service: str = "pypi", timeout_s: int = 300) -> AuditResult:
     """Run pip-audit on the lock (hash-pinned, so no resolution: --no-deps) and interpret what it says."""
-    checked_at = time.strftime("%Y-%m-%d", time.gmtime())  # the day only: a new audit the same day leaves the status page (and the book) unchanged
+    # the day only: a second audit the same day leaves the status page, so the book, unchanged
+    checked_at = time.strftime("%Y-%m-%d", time.gmtime())
     cmd = [sys.executable, "-m", "pip_audit", "-r", str(lock), "--no-deps", "--disable-pip", "--require-hashes",
            "-s", service, "-f", "json", "--progress-spinner", "off"]
     try:

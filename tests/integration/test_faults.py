@@ -1,5 +1,6 @@
-"""Faults survived: a hung cell, a killed kernel, an unwritable run folder, SIGTERM in the middle of a build, a
-failed book build. In each case nothing half-written is published and the next build completes."""
+"""Faults survived: a hung cell, a killed kernel, an unwritable run folder, SIGTERM in the middle of a build,
+two builds started at once, a failed book build. In each case nothing half-written is published and the next
+build completes."""
 from __future__ import annotations
 
 import copy
@@ -91,6 +92,29 @@ def test_sigterm_mid_build_publishes_nothing_partial_and_a_rebuild_completes(bui
     assert build_all(["prostate_fractionation", "immunoglobulin_itp"], None, jobs=2, data_dir=tiny_data,
                      book_too=False)
     assert _published_runs_are_whole(build_dir) == 22
+
+
+def test_a_second_build_started_during_a_first_refuses_and_the_first_completes(build_dir, tiny_data):
+    cmd = [str(Path(sys.executable).parent / "ivanalysis"), "build", "--no-book", "--jobs", "1",
+           "--data-dir", str(tiny_data), "--schemes", "prostate_fractionation", "--schemes", "immunoglobulin_itp",
+           "--geographies", "ENG", "--geographies", "LON"]
+    first = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lock = build_dir / ".lock"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (lock.exists() and lock.read_text().strip() == str(first.pid)):
+        time.sleep(0.05)
+    assert lock.read_text().strip() == str(first.pid), "the first build never took the lock"
+    second = subprocess.run(cmd, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert first.poll() is None, "the first build ended before the second started: the test proved nothing"
+    assert second.returncode != 0
+    assert f"another build is running (process {first.pid})" in second.stdout + second.stderr
+    out, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, out
+    assert "4 runs: 4 executed, 0 cached, 0 failed" in out
+    assert _published_runs_are_whole(build_dir) == 4
+    # and the lock is free again: the next build runs (everything cached)
+    assert build_all(["prostate_fractionation", "immunoglobulin_itp"], ["ENG", "LON"], jobs=1, data_dir=tiny_data,
+                     book_too=False)
 
 
 def test_a_failed_book_build_keeps_the_last_good_book(build_dir, tiny_data):
