@@ -2,14 +2,16 @@
 are checked against the commissioning areas of params/geography.yaml (it has no provider column)."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
-from ivanalysis.data.io import load_table
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.data.synth import generate
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 
@@ -27,8 +29,7 @@ def valid(tmp_path_factory) -> pd.DataFrame:
 def test_the_table_is_coded_by_area_not_provider(valid, tmp_path):
     spec = TABLES[TABLE]
     assert spec.provider_column is None and spec.area_column == "area_code"
-    valid.to_csv(tmp_path / f"{TABLE}.csv", index=False)
-    df = load_table(tmp_path, TABLE, load_geography())
+    df = load_csv(tmp_path, TABLE, valid)
     assert len(df) == 5
     assert df["area_code"].isin(load_geography().commissioning_areas).all()
     assert df["cost_gbp"].dtype == "float64"
@@ -62,23 +63,10 @@ BAD = [
 
 @pytest.mark.parametrize("edit, words", BAD)
 def test_a_bad_row_is_named_with_its_rule(valid, tmp_path, edit, words):
-    df = valid.copy()
-    row, column, text = edit
-    df.loc[row, column] = text
-    path = tmp_path / f"{TABLE}.csv"
-    df.to_csv(path, index=False)
-    with pytest.raises(DataError) as info:
-        load_table(tmp_path, TABLE, load_geography())
-    message = str(info.value)
-    assert str(path) in message
-    for word in words:
-        assert word in message, message
+    message = refusal(tmp_path, TABLE, edited(valid, edit), words)
     assert "breaks 1 rule(s)" in message, message
 
 
 def test_a_duplicate_spell_is_refused(valid, tmp_path):
-    df = valid.copy()
-    df.loc[3, "spell_id"] = df.loc[1, "spell_id"]
-    df.to_csv(tmp_path / f"{TABLE}.csv", index=False)
-    with pytest.raises(DataError, match=r"column 'spell_id', rule field_uniqueness .*2 row\(s\)"):
-        load_table(tmp_path, TABLE, load_geography())
+    message = refusal(tmp_path, TABLE, edited(valid, (3, "spell_id", valid.loc[1, "spell_id"])))
+    assert re.search(r"column 'spell_id', rule field_uniqueness .*2 row\(s\)", message), message

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ivanalysis.data.io import load_table
 from ivanalysis.data.synth import biologics_referrals
 from ivanalysis.data.synth.common import provider_sizes
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 NAME = "biologics_referrals"
@@ -30,16 +30,8 @@ def valid(generated) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), "")
 
 
-def load_with(valid: pd.DataFrame, tmp_path, *edits) -> pd.DataFrame:
-    df = valid.copy()
-    for row, column, text in edits:
-        df.loc[row, column] = text
-    df.to_csv(tmp_path / f"{NAME}.csv", index=False)
-    return load_table(tmp_path, NAME, load_geography())
-
-
 def test_valid_rows_load_typed(valid, tmp_path):
-    df = load_with(valid, tmp_path)
+    df = load_csv(tmp_path, NAME, valid)
     assert df["outcome"].tolist() == ["start", "do not start", "switch", "stop"]
     assert pd.isna(df.loc[1, "drug"]) and pd.isna(df.loc[1, "monthly_cost"])
     assert str(df["first_dose_date"].dtype) == "datetime64[ns]"
@@ -92,9 +84,5 @@ def test_clinics_start_and_hubs_differ():
                  ["column 'referral_id'", "field_uniqueness", "2 row(s)"], id="duplicate-referral"),
 ])
 def test_a_bad_row_is_named(valid, tmp_path, edits, words):
-    with pytest.raises(DataError) as info:
-        load_with(valid, tmp_path, *edits)
-    message = str(info.value)
-    for word in words:
-        assert word in message, message
+    message = refusal(tmp_path, NAME, edited(valid, *edits), words)
     assert "breaks 1 rule(s)" in message, message

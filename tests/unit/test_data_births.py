@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ivanalysis.data.io import load_table
 from ivanalysis.data.synth import births
 from ivanalysis.data.synth.common import provider_sizes
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 NAME = "births"
@@ -21,16 +21,8 @@ def valid() -> pd.DataFrame:
     return births.generate(geo, provider_sizes(geo, 2019), 2019, 0.0002).head(10).astype(str)
 
 
-def load_with(valid: pd.DataFrame, tmp_path, *edits) -> pd.DataFrame:
-    df = valid.copy()
-    for row, column, text in edits:
-        df.loc[row, column] = text
-    df.to_csv(tmp_path / f"{NAME}.csv", index=False)
-    return load_table(tmp_path, NAME, load_geography())
-
-
 def test_valid_rows_load_typed(valid, tmp_path):
-    df = load_with(valid, tmp_path)
+    df = load_csv(tmp_path, NAME, valid)
     assert len(df) == 10
     assert df["gestation_weeks"].between(22, 44).all()
     assert str(df["birth_date"].dtype) == "datetime64[ns]"
@@ -60,10 +52,5 @@ def test_every_provider_with_births_is_a_maternity_provider():
                  id="unknown-provider"),
 ])
 def test_bad_rows_are_refused_naming_column_and_rule(valid, tmp_path, edits, words):
-    with pytest.raises(DataError) as info:
-        load_with(valid, tmp_path, *edits)
-    message = str(info.value)
-    assert f"{NAME}.csv" in message
-    for word in words:
-        assert word in message, message
+    message = refusal(tmp_path, NAME, edited(valid, *edits), words)
     assert "breaks 1 rule(s)" in message, message

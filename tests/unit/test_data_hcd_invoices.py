@@ -9,8 +9,9 @@ import pytest
 
 from ivanalysis.data.io import validate_table
 from ivanalysis.data.schemas import TABLES
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, frame_refusal
 
 pytestmark = pytest.mark.unit
 
@@ -37,19 +38,6 @@ def valid() -> pd.DataFrame:
     })
 
 
-def edit(**cells):
-    df = valid()
-    for column, value in cells.items():
-        df.loc[1, column] = value
-    return df
-
-
-def message(df: pd.DataFrame) -> str:
-    with pytest.raises(DataError) as info:
-        validate_table(df, TABLES["hcd_invoices"], PATH, load_geography())
-    return str(info.value)
-
-
 def test_a_valid_extract_passes_and_is_typed():
     out = validate_table(valid(), TABLES["hcd_invoices"], PATH, load_geography())
     assert str(out["invoice_period"].dtype) == "datetime64[ns]"
@@ -57,43 +45,44 @@ def test_a_valid_extract_passes_and_is_typed():
 
 
 @pytest.mark.parametrize("df, words", [
-    pytest.param(edit(product_type="brand"), ["column 'product_type'", "isin(['originator'", f"{ROW2}: 'brand'"],
-                 id="unknown-product-type"),
-    pytest.param(edit(indication="Measles"), ["column 'indication'", "isin(['HIV'", f"{ROW2}: 'Measles'"],
-                 id="unknown-indication"),
-    pytest.param(edit(drug="Infliximab"), ["column 'drug'", "a generic drug name in lower case",
-                                           f"{ROW2}: 'Infliximab'"], id="drug-not-generic-name"),
-    pytest.param(edit(invoice_period="2017-08-01"), ["column 'invoice_period'", "the first day of a quarter",
-                                                     f"{ROW2}: 2017-08-01"], id="period-not-a-quarter"),
-    pytest.param(edit(invoice_period="01/07/2017"), ["column 'invoice_period'", "could not be read as a date"],
-                 id="period-day-first"),
-    pytest.param(edit(quantity="0"), ["column 'quantity'", "more than 0 and at most 1000", f"{ROW2}: 0.0"],
-                 id="zero-quantity"),
-    pytest.param(edit(cost="-1020"), ["column 'cost'", "in_range(0, 10000000)", f"{ROW2}: -1020.0"],
-                 id="negative-cost"),
-    pytest.param(edit(reference_price="400"), ["rule reference_price <= list_price",
-                                               "the agreed price cannot exceed the list price",
-                                               f"{ROW2}: list_price=377.66, reference_price=400.0"],
-                 id="agreed-price-above-list"),
-    pytest.param(edit(cost="5000"), ["rule cost <= quantity x list_price", f"{ROW2}: quantity=6.0, list_price=377.66",
-                                     "cost=5000.0"], id="cost-above-list"),
-    pytest.param(edit(treatment_start="2017-10-02"), ["rule treatment_start before the end of invoice_period",
-                                                      "invoice_period=2017-07-01", "treatment_start=2017-10-02"],
-                 id="invoiced-before-starting"),
-    pytest.param(edit(product="Remicade", product_type="originator", invoice_period="2017-04-01", cost="2160",
-                      list_price="419.62", reference_price="360"),
+    pytest.param(edited(valid(), (1, "product_type", "brand")),
+                 ["column 'product_type'", "isin(['originator'", f"{ROW2}: 'brand'"], id="unknown-product-type"),
+    pytest.param(edited(valid(), (1, "indication", "Measles")),
+                 ["column 'indication'", "isin(['HIV'", f"{ROW2}: 'Measles'"], id="unknown-indication"),
+    pytest.param(edited(valid(), (1, "drug", "Infliximab")),
+                 ["column 'drug'", "a generic drug name in lower case", f"{ROW2}: 'Infliximab'"],
+                 id="drug-not-generic-name"),
+    pytest.param(edited(valid(), (1, "invoice_period", "2017-08-01")),
+                 ["column 'invoice_period'", "the first day of a quarter", f"{ROW2}: 2017-08-01"],
+                 id="period-not-a-quarter"),
+    pytest.param(edited(valid(), (1, "invoice_period", "01/07/2017")),
+                 ["column 'invoice_period'", "could not be read as a date"], id="period-day-first"),
+    pytest.param(edited(valid(), (1, "quantity", "0")),
+                 ["column 'quantity'", "more than 0 and at most 1000", f"{ROW2}: 0.0"], id="zero-quantity"),
+    pytest.param(edited(valid(), (1, "cost", "-1020")),
+                 ["column 'cost'", "in_range(0, 10000000)", f"{ROW2}: -1020.0"], id="negative-cost"),
+    pytest.param(edited(valid(), (1, "reference_price", "400")),
+                 ["rule reference_price <= list_price", "the agreed price cannot exceed the list price",
+                  f"{ROW2}: list_price=377.66, reference_price=400.0"], id="agreed-price-above-list"),
+    pytest.param(edited(valid(), (1, "cost", "5000")),
+                 ["rule cost <= quantity x list_price", f"{ROW2}: quantity=6.0, list_price=377.66", "cost=5000.0"],
+                 id="cost-above-list"),
+    pytest.param(edited(valid(), (1, "treatment_start", "2017-10-02")),
+                 ["rule treatment_start before the end of invoice_period", "invoice_period=2017-07-01",
+                  "treatment_start=2017-10-02"], id="invoiced-before-starting"),
+    pytest.param(edited(valid(), (1, "product", "Remicade"), (1, "product_type", "originator"),
+                        (1, "invoice_period", "2017-04-01"), (1, "cost", "2160"), (1, "list_price", "419.62"),
+                        (1, "reference_price", "360")),
                  ["rule one row per patient_id, drug, product and invoice_period", "2 row(s)",
                   "row 1 (line 2): patient_id='P000000001'", f"{ROW2}: patient_id='P000000001'"], id="duplicate-line"),
-    pytest.param(edit(invoice_id="HCD00000001"), ["column 'invoice_id'", "field_uniqueness"], id="duplicate-id"),
-    pytest.param(edit(provider_code="ZZZ-P99"), ["column 'provider_code'", "provider listed in params/geography.yaml"],
-                 id="unknown-provider"),
+    pytest.param(edited(valid(), (1, "invoice_id", "HCD00000001")),
+                 ["column 'invoice_id'", "field_uniqueness"], id="duplicate-id"),
+    pytest.param(edited(valid(), (1, "provider_code", "ZZZ-P99")),
+                 ["column 'provider_code'", "provider listed in params/geography.yaml"], id="unknown-provider"),
     pytest.param(valid().drop(columns="treatment_start"), ["column 'treatment_start' is missing"], id="missing-column"),
 ])
 def test_bad_rows_are_refused_naming_column_and_rule(df, words):
-    text = message(df)
-    assert "hcd_invoices.csv" in text
-    for word in words:
-        assert word in text, text
+    text = frame_refusal("hcd_invoices", df, words)
     assert "breaks 1 rule(s)" in text or "is missing" in text, text
 
 

@@ -11,13 +11,15 @@ from ivanalysis.data.io import validate_table
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.data.synth.common import provider_sizes
 from ivanalysis.data.synth.patient_activation import generate
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, frame_refusal
 
 pytestmark = pytest.mark.unit
 
-SPEC = TABLES["patient_activation"]
-PATH = Path("patient_activation.csv")
+TABLE = "patient_activation"
+SPEC = TABLES[TABLE]
+PATH = Path(f"{TABLE}.csv")
 ROW3 = "row 3 (line 4)"
 
 
@@ -35,12 +37,6 @@ def test_the_generated_table_is_valid(valid):
     assert len(typed) == 20
     assert typed["pam_level"].dtype == "int64"
     assert typed["pam_score"].dtype == "float64"
-
-
-def with_cell(df: pd.DataFrame, column: str, value: str, row: int = 2) -> pd.DataFrame:
-    df = df.copy()
-    df.loc[row, column] = value
-    return df
 
 
 # (column, bad value in row 3, words the message must contain); one broken cell gives exactly one rule
@@ -68,30 +64,21 @@ BAD = [
 
 @pytest.mark.parametrize("column, value, words", BAD)
 def test_a_bad_cell_names_column_rule_and_row(valid, column, value, words):
-    message = _message(with_cell(valid, column, value))
-    for word in words:
-        assert word in message, message
+    message = frame_refusal(TABLE, edited(valid, (2, column, value)), words)
     assert "breaks 1 rule(s)" in message, message
 
 
 def test_a_level_that_is_not_the_band_of_its_score_is_refused(valid):
-    df = with_cell(with_cell(valid, "pam_score", "50.0"), "pam_level", "4")  # 50.0 is level 2
-    message = _message(df)
+    message = frame_refusal(TABLE, edited(valid, (2, "pam_score", "50.0"), (2, "pam_level", "4")))  # 50.0 is level 2
     assert "rows, rule pam_level matches pam_score (the level must be the published band of the score)" in message
     assert f"{ROW3}: pam_score=50.0, pam_level=4" in message
 
 
 def test_a_duplicate_assessment_is_refused(valid):
-    message = _message(with_cell(valid, "assessment_id", valid.loc[0, "assessment_id"]))
+    message = frame_refusal(TABLE, edited(valid, (2, "assessment_id", valid.loc[0, "assessment_id"])))
     assert "column 'assessment_id'" in message and "field_uniqueness" in message and "2 row(s)" in message
 
 
 def test_an_unknown_provider_is_refused(valid):
-    message = _message(with_cell(valid, "provider_code", "ZZZ-P99"))
+    message = frame_refusal(TABLE, edited(valid, (2, "provider_code", "ZZZ-P99")))
     assert "column 'provider_code'" in message and f"{ROW3}: 'ZZZ-P99'" in message
-
-
-def _message(df: pd.DataFrame) -> str:
-    with pytest.raises(DataError) as info:
-        validate_table(df, SPEC, PATH, load_geography())
-    return str(info.value)

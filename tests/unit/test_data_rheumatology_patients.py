@@ -11,13 +11,15 @@ from ivanalysis.data.io import validate_table
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.data.synth.common import provider_sizes
 from ivanalysis.data.synth.rheumatology_patients import generate
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, frame_refusal
 
 pytestmark = pytest.mark.unit
 
-SPEC = TABLES["rheumatology_patients"]
-PATH = Path("rheumatology_patients.csv")
+TABLE = "rheumatology_patients"
+SPEC = TABLES[TABLE]
+PATH = Path(f"{TABLE}.csv")
 ROW3 = "row 3 (line 4)"
 
 
@@ -63,65 +65,45 @@ BAD = [
 
 @pytest.mark.parametrize("edit, words", BAD)
 def test_a_bad_cell_names_column_rule_and_row(valid, edit, words):
-    with pytest.raises(DataError) as info:
-        validate_table(edit(valid.copy()), SPEC, PATH, load_geography())
-    message = str(info.value)
-    for word in words:
-        assert word in message, message
+    message = frame_refusal(TABLE, edit(valid.copy()), words)
     assert "breaks 1 rule(s)" in message, message
 
 
 def test_rrt_before_diagnosis_is_refused(valid):
-    df = valid.copy()
-    i = renal_without_rrt(df)
-    df.loc[i, "diagnosis_date"], df.loc[i, "rrt_date"] = "2012-05-01", "2011-05-01"
-    message = _message(df)
+    i = renal_without_rrt(valid)
+    message = frame_refusal(TABLE, edited(valid, (i, "diagnosis_date", "2012-05-01"), (i, "rrt_date", "2011-05-01")))
     assert "rows, rule rrt_date >= diagnosis_date (renal replacement therapy cannot start before diagnosis)" in message
     assert f"row {i + 1} (line {i + 2}): diagnosis_date=2012-05-01 00:00:00, rrt_date=2011-05-01 00:00:00" in message
 
 
 def test_rrt_without_renal_involvement_is_refused(valid):
-    df = valid.copy()
-    i = int(df.index[df["renal_involvement"] == "N"][0])
-    df.loc[i, "rrt_date"] = "2017-05-01"
-    message = _message(df)
+    i = int(valid.index[valid["renal_involvement"] == "N"][0])
+    message = frame_refusal(TABLE, edited(valid, (i, "rrt_date", "2017-05-01")))
     assert "rule rrt_date only with renal_involvement Y (a patient on renal replacement therapy has renal " \
            "involvement)" in message
     assert f"row {i + 1} (line {i + 2}): renal_involvement='N', rrt_date=2017-05-01 00:00:00" in message
 
 
 def test_a_drug_needs_its_start_date_and_none_has_none(valid):
-    df = valid.copy()
-    i = without_drug(df)
-    df.loc[i, "high_cost_drug"] = "rituximab"  # a drug without a start date
-    message = _message(df)
+    i = without_drug(valid)
+    message = frame_refusal(TABLE, edited(valid, (i, "high_cost_drug", "rituximab")))  # a drug without a start date
     assert "rule hcd_start_date given exactly when high_cost_drug is not none" in message
     assert f"row {i + 1} (line {i + 2}): high_cost_drug='rituximab'" in message
-    df = valid.copy()
-    df.loc[i, "hcd_start_date"] = "2017-05-01"  # a start date without a drug
-    assert "rule hcd_start_date given exactly when high_cost_drug is not none" in _message(df)
+    message = frame_refusal(TABLE, edited(valid, (i, "hcd_start_date", "2017-05-01")))  # a start date without a drug
+    assert "rule hcd_start_date given exactly when high_cost_drug is not none" in message
 
 
 def test_a_registry_entry_needs_a_drug(valid):
-    df = valid.copy()
-    i = without_drug(df)
-    df.loc[i, "hcd_registered"] = "Y"
-    message = _message(df)
+    i = without_drug(valid)
+    message = frame_refusal(TABLE, edited(valid, (i, "hcd_registered", "Y")))
     assert "rule hcd_registered Y only with a high_cost_drug (only a high-cost drug course can be in the registry)" \
            in message
     assert f"row {i + 1} (line {i + 2}): high_cost_drug='none', hcd_registered='Y'" in message
 
 
 def test_a_drug_started_before_diagnosis_is_refused(valid):
-    df = valid.copy()
-    i = int(df.index[df["high_cost_drug"] != "none"][0])
-    df.loc[i, "diagnosis_date"], df.loc[i, "hcd_start_date"] = "2016-05-01", "2016-01-01"
-    df.loc[i, "rrt_date"] = None  # so that only the drug's rule is broken
+    i = int(valid.index[valid["high_cost_drug"] != "none"][0])
+    df = edited(valid, (i, "diagnosis_date", "2016-05-01"), (i, "hcd_start_date", "2016-01-01"),
+                (i, "rrt_date", None))  # rrt_date emptied so that only the drug's rule is broken
     assert "rule hcd_start_date >= diagnosis_date (a drug for the disease cannot start before its diagnosis)" \
-           in _message(df)
-
-
-def _message(df: pd.DataFrame) -> str:
-    with pytest.raises(DataError) as info:
-        validate_table(df, SPEC, PATH, load_geography())
-    return str(info.value)
+           in frame_refusal(TABLE, df)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ivanalysis.data.io import load_table
 from ivanalysis.data.synth import sact
 from ivanalysis.data.synth.common import provider_sizes
-from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+
+from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 NAME = "sact"
@@ -33,16 +33,8 @@ def valid(generated) -> pd.DataFrame:
     return rows.where(rows.notna(), "").astype(str)
 
 
-def load_with(valid: pd.DataFrame, tmp_path, *edits) -> pd.DataFrame:
-    df = valid.copy()
-    for row, column, text in edits:
-        df.loc[row, column] = text
-    df.to_csv(tmp_path / f"{NAME}.csv", index=False)
-    return load_table(tmp_path, NAME, load_geography())
-
-
 def test_valid_rows_load_typed(valid, tmp_path):
-    df = load_with(valid, tmp_path)
+    df = load_csv(tmp_path, NAME, valid)
     assert len(df) == 10
     assert df["route"].tolist() == ["intravenous"] * 6 + ["oral"] * 4
     assert str(df["administration_date"].dtype) == "datetime64[ns]"
@@ -88,11 +80,7 @@ def test_valid_rows_load_typed(valid, tmp_path):
                   "regimen_end_date=2015-01-01"], id="stopped-before-dispensing"),
 ])
 def test_a_bad_row_is_named(valid, tmp_path, edits, words):
-    with pytest.raises(DataError) as info:
-        load_with(valid, tmp_path, *edits)
-    message = str(info.value)
-    for word in words:
-        assert word in message, message
+    message = refusal(tmp_path, NAME, edited(valid, *edits), words)
     assert "breaks 1 rule(s)" in message, message
 
 

@@ -1,15 +1,12 @@
 """The spinal_surgery table's schema refuses typical bad rows with a message naming the column (or rows) and rule."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from ivanalysis.data.io import load_table
 from ivanalysis.data.synth import generate
-from ivanalysis.errors import DataError
-from ivanalysis.geography import load_geography
+
+from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 
@@ -29,8 +26,7 @@ def valid(tmp_path_factory) -> pd.DataFrame:
 
 
 def test_the_sample_rows_are_valid(valid, tmp_path):
-    valid.to_csv(tmp_path / f"{TABLE}.csv", index=False)
-    df = load_table(tmp_path, TABLE, load_geography())
+    df = load_csv(tmp_path, TABLE, valid)
     assert len(df) == 3
     assert df["surgery_date"].notna().tolist() == [True, False, False]
     assert pd.isna(df.loc[2, "outcome"]) and pd.isna(df.loc[2, "procedure_group"])
@@ -76,15 +72,5 @@ BAD = [
 
 @pytest.mark.parametrize("edits, words", BAD)
 def test_a_bad_row_is_named_with_its_rule(valid, tmp_path, edits, words):
-    df = valid.copy()
-    for row, column, text in edits:
-        df.loc[row, column] = text
-    path = tmp_path / f"{TABLE}.csv"
-    df.to_csv(path, index=False)
-    with pytest.raises(DataError) as info:
-        load_table(tmp_path, TABLE, load_geography())
-    message = str(info.value)
-    assert str(path) in message
-    for word in words:
-        assert word in message, message
+    message = refusal(tmp_path, TABLE, edited(valid, *edits), words)
     assert "breaks 1 rule(s)" in message, message  # one broken rule, no knock-on failures
