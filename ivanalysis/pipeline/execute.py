@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -24,7 +25,7 @@ import nbformat
 from ..errors import IVError
 from ..paths import ROOT, runs_dir
 from ..report.fmt import md_escape
-from ..report.record import write_json
+from ..report.record import display_path, write_json
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
 
@@ -100,6 +101,10 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
             if "parameters" in cell.metadata.get("tags", []):
                 cell.metadata["tags"] = ["parameters", "remove-cell"]  # the injected cell below shows the values
                 continue
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                # the run wrote into a random temporary folder; the published notebook names where its files are
+                published = json.dumps(display_path(spec.run_dir))
+                cell.source = re.sub(r"(?m)^output_dir = .*$", f"output_dir = {published}", cell.source)
             for output in cell.get("outputs", []):
                 alt = output.get("metadata", {}).get("image/png", {}).get("alt")
                 if alt:  # myst-nb takes an image's alt text from its cell's metadata
