@@ -174,12 +174,14 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
              "the pages and in the hub packs. Figures come only from each run's `results.json`.", ""]
     if matrix_alt:
         lines += [f"![{fmt.md_escape(matrix_alt)}](images/matrix.png)", ""]
-    header = "| Scheme | " + " | ".join(a.code for a in areas) + " |"
-    lines += [header, "|" + "---|" * (len(areas) + 1)]
+    # a list-table: a caption, and each scheme's name as its row's header (a markdown table has neither)
+    lines += [":::{list-table} Moderate-scenario opportunity a year, by scheme (rows) and geography (columns)",
+              ":header-rows: 1", ":stub-columns: 1", ":class: iv-matrix", "",
+              "* - Scheme", *(f"  - {a.code}" for a in areas)]
     for s in schemes:
-        cells = [_cell(by[(s.id, a.code)], "") for a in areas]
-        lines.append(f"| [{s.number}. {fmt.md_escape(s.short)}](schemes/{s.id}.md) | " + " | ".join(cells) + " |")
-    lines += ["", "Geography codes: " + "; ".join(f"{a.code} {fmt.md_escape(a.name)}" for a in areas) + ".", "",
+        lines += [f"* - [{s.number}. {fmt.md_escape(s.short)}](schemes/{s.id}.md)",
+                  *(f"  - {_cell(by[(s.id, a.code)], '')}" for a in areas)]
+    lines += [":::", "", "Geography codes: " + "; ".join(f"{a.code} {fmt.md_escape(a.name)}" for a in areas) + ".", "",
               "{download}`Every result (scheme, geography, year, low / moderate / high) as CSV <downloads/results.csv>`",
               "", "## Hub packs", ""]
     lines += [f"- [{fmt.md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
@@ -201,7 +203,9 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
     if first_ok:
         lines += [f"**The opportunity:** {fmt.md_escape(first_ok.results['headline'])}", ""]
         kpi = first_ok.results["kpis"][0]
-    lines += ["| Geography | Low | Moderate | High | " + (fmt.md_escape(kpi["name"]) if first_ok else "Indicator") + " |",
+    lines += [f":::{{table}} Opportunity a year by scenario, and the headline indicator, for each geography: "
+              f"{fmt.md_escape(info.short)}",
+              "| Geography | Low | Moderate | High | " + (fmt.md_escape(kpi["name"]) if first_ok else "Indicator") + " |",
               "|---|---|---|---|---|"]
     for v in own:
         if v.ok:
@@ -212,6 +216,7 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
                          + " | ".join(_short_gbp(o[s]) for s in SCENARIOS) + f" | {value} |")
         else:
             lines.append(f"| {fmt.md_escape(v.area.name)} | {'failed' if v.results else 'not run'} | | | |")
+    lines.append(":::")
     return "\n".join(lines) + "\n"
 
 
@@ -262,13 +267,15 @@ def data_dictionary() -> str:
         lines += [f"## `{spec.name}`: {spec.title}", "", f"{spec.description} Mirrors the {spec.like}. File: "
                   f"`{spec.name}.csv` or `{spec.name}.parquet`; one row per `{spec.key}`.",
                   "Read by: " + (", ".join(f"{s.number}. {s.title}" for s in users) or "no implemented scheme yet") + ".",
-                  "", "| Column | Type | Required | Rules | Description |", "|---|---|---|---|---|"]
+                  "", f":::{{table}} Columns of `{spec.name}`", "| Column | Type | Required | Rules | Description |",
+                  "|---|---|---|---|---|"]
         for name, col in spec.schema.columns.items():
             rules = "; ".join(_rule_text(c) for c in col.checks)
             if col.unique:
                 rules = (rules + "; " if rules else "") + "unique"
             lines.append(f"| `{name}` | {_kind(col.dtype)} | {'no (may be empty)' if col.nullable else 'yes'} | "
                          f"{fmt.md_escape(rules)} | {fmt.md_escape(col.description or '')} |")
+        lines.append(":::")
         table_checks = [_rule_text(c) for c in spec.schema.checks]
         if table_checks:
             lines += ["", "Row rules: " + fmt.md_escape("; ".join(table_checks)) + "."]
@@ -313,6 +320,7 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
              f"- Latest run finished: {latest}",
              f"- Data: {data} (`{display_path(data_dir).replace('`', '')}`)",
              f"- Python: {sys.version.split()[0]}", "", "## Runs", "",
+             ":::{table} Every run: its status and duration",
              "| Scheme | Geography | Status | Duration (s) | Note |", "|---|---|---|---|---|"]
     failures = 0
     for v in views:
@@ -329,13 +337,15 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
         lines.append(f"| {v.scheme.number}. {v.scheme.id} | {v.area.code} | {status} | {duration} | {note} |")
     from .audit import status_section
 
-    lines += ["", f"{len(views)} runs, {failures} with a failure.", "", *status_section(), "## Package versions", "",
+    lines += [":::", "", f"{len(views)} runs, {failures} with a failure.", "", *status_section(),
+              "## Package versions", "", ":::{table} Versions of the packages that built this book",
               "| Package | Version |", "|---|---|"]
     for p in PACKAGES:
         try:
             lines.append(f"| {p} | {version(p)} |")
         except PackageNotFoundError:
             lines.append(f"| {p} | not installed |")
+    lines.append(":::")
     return "\n".join(lines) + "\n"
 
 
@@ -360,12 +370,17 @@ def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | No
     per_head = pd.DataFrame(np.nan, index=[f"{s.number}. {s.short}" for s in schemes], columns=[h.code for h in hubs])
     for v in ok:
         per_head.loc[f"{v.scheme.number}. {v.scheme.short}", v.area.code] = v.moderate() / v.area.population * 1e5
-    shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0)
+    # a row whose largest value is 0 (no opportunity anywhere) is all palest, and its labels still show
+    shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0).mask(per_head.notna() & per_head.eq(0), 0)
     fig = Figure(figsize=(10, 1.6 + 0.55 * len(schemes)), layout="constrained")
     ax = fig.add_subplot()
-    labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}" if abs(x) < 1e5 else _short_gbp(x))
+    labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}" if abs(x) < 1e6 else _short_gbp(x))
     sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
                 linecolor="white", annot_kws={"fontsize": 9})
+    # every cell says its value in words too: a hub with no result is labelled, not just left pale
+    for i, j in zip(*np.where(per_head.isna().to_numpy())):
+        ax.text(j + 0.5, i + 0.5, "no result", ha="center", va="center", fontsize=8, color="#425563")
+    ax.grid(False)  # the book style's grid would show through cells with no result
     ax.set_yticklabels(per_head.index, rotation=0)
     ax.set_xlabel("Hub")
     ax.set_ylabel("")

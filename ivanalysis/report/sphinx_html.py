@@ -1,0 +1,25 @@
+"""A small Sphinx extension for the book's HTML (listed in _config.yml `sphinx.extra_extensions`).
+
+Sphinx 7.4 writes each inline script that an extension adds after the builder started (sphinx-togglebutton's
+selector, sphinx-thebe's settings) twice: once registered with filename None, once with ''. sphinx-thebe's
+declares `const THEBE_JS_URL`, so the second copy is a JavaScript error on every page. Each script is kept once.
+"""
+from __future__ import annotations
+
+
+def _once(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for js in scripts:
+        key = (str(getattr(js, "filename", js) or ""), tuple(sorted(getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    context["script_files"] = kept
+
+
+def setup(app):
+    app.connect("html-page-context", _once)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
