@@ -225,14 +225,23 @@ VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving
                   "neither_high": "special cause (high)", "neither_low": "special cause (low)"}
 
 
-def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
+def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True) -> str:
+    """The hub's pack page. `pdf`: whether this build prints the pack's PDF (it needs Chromium)."""
     own = [v for v in views if v.area.code == area.code]
     ranked = sorted([v for v in own if v.ok], key=lambda v: -v.moderate())
+    # the PDF is printed after Sphinx into the HTML folder, so Sphinx must not resolve its link: raw HTML
+    pdf_link = (f'<a href="../downloads/packs/{area.code}.pdf">PDF of this pack</a> (this page, then each '
+                "scheme's page for the hub)" if pdf else
+                "PDF not produced by this build: Chromium not found")
     lines = [f"# Hub pack: {fmt.md_escape(area.name)}", "", _synthetic_note(synthetic).rstrip(), "",
              f"Every analysed scheme for the {fmt.md_escape(area.name)} hub (population about "
              f"{area.population / 1e6:.1f} million, {len(area.providers)} providers), ranked by the moderate "
              "opportunity. Each row links to the scheme's page for this hub, with its providers, trend, "
              "assumptions and caveats. Counts on hub pages are disclosure-controlled.", "",
+             f"**Take the pack away:** {{download}}`Excel workbook <../downloads/packs/{area.code}.xlsx>` (a "
+             "summary sheet, then each scheme's indicators, assumptions and tables for the hub); " + pdf_link + ".",
+             "", f":::{{table}} Opportunity a year by scenario, headline indicator and trend of each analysed scheme: "
+             f"{fmt.md_escape(area.name)}",
              "| Rank | Scheme | Low | Moderate | High | Headline indicator | Monthly trend |",
              "|---|---|---|---|---|---|---|"]
     for i, v in enumerate(ranked, 1):
@@ -248,6 +257,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool) -> str:
         total = {s: sum(v.results["opportunity_gbp"][s] for v in ranked) for s in SCENARIOS}
         lines.append("| | **All analysed schemes** | " + " | ".join(f"**{_short_gbp(total[s])}**" for s in SCENARIOS)
                      + " | | |")
+    lines.append(":::")
     failed = [v for v in own if not v.ok]
     if failed:
         lines += ["", "Not available for this hub: "
@@ -437,8 +447,13 @@ def stage(data_dir: Path) -> Stage:
     st.write("index.md", landing(views, geo, synthetic, image[1] if image else None))
     for info in registry.implemented():
         st.write(f"schemes/{info.id}.md", scheme_page(info, views, synthetic))
+    from . import packs
+    from .browser import chromium_path
+
+    pdf = chromium_path() is not None  # build() prints the PDFs with the same browser, or none
     for area in geo.hubs():
-        st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic))
+        st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic, pdf=pdf))
+        packs.stage_workbook(st, area, views, synthetic)
     for v in views:
         if v.ok:
             run = runs_dir() / v.scheme.id / v.area.code
@@ -482,6 +497,9 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
             raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
                             + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
                             + f"\nFull log: {build_dir() / 'book.log'}")
+        from . import packs
+
+        packs.publish_pdfs(nxt, log, force=force)  # into the new book: a failed build never publishes a half PDF
         (nxt / ".iv-digest").write_text(digest + "\n")
         old = build_dir() / f".html-old-{os.getpid()}"
         if html_dir().exists():

@@ -1,0 +1,447 @@
+"""Hub packs to take away: an Excel workbook and a PDF for each hub.
+
+The workbook is built from what the book already collects (each run's results.json and the CSV tables the run
+wrote, already disclosure-controlled); it is staged with the book's sources, so an unchanged build rewrites
+nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML (the hub pack
+page, then the hub's run pages, one PDF joined with bookmarks) into the new HTML folder before it is published. A
+page is printed again only when its HTML changed (printed pages wait in _build/cache/pdf-pages), and a hub's PDF is
+joined again only when one of its pages changed.
+"""
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import html as html_module
+import io
+import os
+import re
+import shutil
+import time
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..config import SCENARIOS
+from ..geography import Area
+from .book import VARIATION_TEXT, BookError, RunView
+
+PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
+PDF_VERSION = "1"  # part of each PDF's input hash: change it when the printing below changes
+PRINT_TABS = min(4, (os.cpu_count() or 1) + 1)  # pages printed at once: 3 on 2 cores took 40% less time than 1
+
+# --- the Excel workbook ----------------------------------------------------------------------------------------------
+
+GBP = '"£"#,##0'
+UNIT_FORMATS = {"share": "0.0%", "gbp": GBP, "count": "#,##0", "days": "#,##0", "grams": "#,##0", "hours": "#,##0",
+                "admissions": "#,##0", "providers": "#,##0", "areas": "#,##0", "fractions": "#,##0.0",
+                "g_per_kg": "#,##0.0", "ratio": "0.00"}
+STATUS_TEXT = {True: "analysed", False: "run failed", None: "not run"}
+SDC_NOTE = ("Counts are disclosure-controlled: * is a count from 1 to 7, other counts are rounded to the nearest 5 "
+            "(totals from unrounded values, then rounded). Money in tables is to the nearest £100.")
+SYNTHETIC_NOTE = ("SYNTHETIC DATA: these figures come from generated data and synthetic provider codes, not from "
+                  "real NHS organisations. No decision should be taken on these numbers.")
+OVERLAP_NOTE = ("The totals add schemes whose opportunities may overlap (the same patients or spend can count in "
+                "more than one scheme): read them as an order of magnitude, not a sum to bank.")
+
+# what the run's CSV cells look like (report.tables.display_frame): turned back into numbers with a format that
+# shows exactly the same text, so that a spreadsheet can sort and add them; anything else stays text
+_MONEY = re.compile(r"^(-?)£(\d{1,3}(?:,\d{3})*|\d+)(\.\d+)?$")
+_PCT = re.compile(r"^-?\d+(?:\.(\d+))?%$")
+_NUMBER = re.compile(r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.(\d+))?$")
+_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_name(number: int, short: str) -> str:
+    """'09 Oral chemotherapy wastage': at most 31 characters (Excel's limit), cut at a word, no []:*?/\\."""
+    name = re.sub(r"[\[\]:*?/\\]", "", f"{number:02d} {short}")
+    while len(name) > 31:
+        name = name.rsplit(" ", 1)[0] if " " in name[3:] else name[:31]
+    return name
+
+
+def _number_format(text_decimals: str | None, grouped: bool) -> str:
+    base = "#,##0" if grouped else "0"
+    return base + ("." + "0" * len(text_decimals) if text_decimals else "")
+
+
+def csv_cell(text: str) -> tuple[object, str | None]:
+    """A CSV cell as (value, number format): money, percentages and numbers as numbers, the rest as text.
+
+    report.tables.csv_text put an apostrophe before text a spreadsheet would run as a formula: that text is given
+    back as it was, and the caller stores it as text (never as a formula)."""
+    if text == "":
+        return None, None
+    if text[:1] == "'" and text[1:2] in _RISKY:
+        return text[1:], None
+    if m := _MONEY.match(text):
+        value = float(m[2].replace(",", "") + (m[3] or ""))
+        return (-value if m[1] else value), GBP + ("." + "0" * (len(m[3]) - 1) if m[3] else "")
+    if m := _PCT.match(text):
+        digits = len(m[1] or "")
+        return round(float(text[:-1]) / 100, digits + 2), ("0." + "0" * digits if digits else "0") + "%"
+    if m := _NUMBER.match(text):
+        value = float(text.replace(",", ""))
+        return (int(value) if value.is_integer() and not m[1] else value), _number_format(m[1], "," in text)
+    return text, None
+
+
+class _Sheet:
+    """Writes rows down a worksheet: text always as text, numbers with their format, column widths from content."""
+
+    def __init__(self, ws) -> None:
+        self.ws, self.row, self.widths = ws, 0, {}
+
+    def _style(self, name: str) -> str:
+        """A named style, registered once per workbook: far cheaper than setting fonts and formats cell by cell."""
+        from openpyxl.styles import Border, Font, NamedStyle, PatternFill, Side
+
+        wb = self.ws.parent
+        if name not in wb.named_styles:
+            style = NamedStyle(name=name)
+            if name == "iv-header":
+                style.font = Font(bold=True)
+                style.fill = PatternFill("solid", fgColor="DCE6F1")
+                style.border = Border(bottom=Side(style="thin", color="005EB8"))
+            elif name == "iv-bold":
+                style.font = Font(bold=True)
+            elif name == "iv-title":
+                style.font = Font(bold=True, size=14)
+            elif name == "iv-warn":
+                style.font = Font(bold=True, color="9C0006")
+            else:  # "iv-num <format>", also bold when a totals row is
+                fmt = name.split(" ", 1)[1]
+                style.font = Font(bold=name.startswith("iv-num-bold"))
+                style.number_format = fmt
+            wb.add_named_style(style)
+        return name
+
+    def cell(self, col: int, value, number_format: str | None = None, *, style: str | None = None,
+             measure: bool = True):
+        c = self.ws.cell(row=self.row, column=col, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+            if value[:1] in _RISKY:
+                c.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        if number_format and isinstance(value, (int, float)):
+            style = self._style(f"iv-num{'-bold' if style == 'iv-bold' else ''} {number_format}")
+        if style:
+            c.style = self._style(style)
+        if measure and value is not None:
+            shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            self.widths[col] = max(self.widths.get(col, 0), len(shown) + 2)
+        return c
+
+    def line(self, values: list, formats: list | None = None, *, style: str | None = None, header: bool = False,
+             measure: bool = True) -> None:
+        self.row += 1
+        for col, value in enumerate(values, 1):
+            self.cell(col, value, formats[col - 1] if formats and col <= len(formats) else None,
+                      style="iv-header" if header else style, measure=measure)
+
+    def note(self, text: str, style: str | None = None) -> None:
+        self.line([text], style=style, measure=False)  # a long note spills over empty cells; it sets no width
+
+    def blank(self) -> None:
+        self.row += 1
+
+    def finish(self, freeze_below: int) -> None:
+        from openpyxl.utils import get_column_letter
+
+        self.ws.freeze_panes = f"A{freeze_below + 1}"
+        for col, width in self.widths.items():
+            self.ws.column_dimensions[get_column_letter(col)].width = min(max(width, 8), 60)
+
+
+def _kpi_value(kpi: dict) -> tuple[object, str | None]:
+    unit = kpi["unit"]
+    fmt = GBP + ".00" if unit.startswith("gbp_per_") else UNIT_FORMATS.get(unit, "#,##0.00")
+    return kpi["value"], (fmt if isinstance(kpi["value"], (int, float)) else None)
+
+
+def _unit_text(unit: str) -> str:
+    return {"gbp": "£", "share": "share (%)"}.get(unit, unit.replace("_", " "))
+
+
+def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> None:
+    sh.note(f"Hub pack: {area.name}: Improving Value opportunities in pounds a year", "iv-title")
+    sh.note(SYNTHETIC_NOTE if synthetic else "Figures from each scheme's run for this hub (its results.json).",
+            "iv-warn" if synthetic else None)
+    sh.note(OVERLAP_NOTE)
+    sh.blank()
+    sh.line(["No.", "Scheme", "Period", "Low (£)", "Moderate (£)", "High (£)", "Headline indicator", "Value", "Unit",
+             "Target", "Monthly trend", "Status", "Sheet"], header=True)
+    header_row = sh.row
+    for v in own:
+        if not v.ok:
+            sh.line([v.scheme.number, v.scheme.title, "", None, None, None, "", None, "", None, "",
+                     STATUS_TEXT[False if v.results else None], ""])
+            continue
+        r = v.results
+        kpi = r["kpis"][0]
+        value, value_fmt = _kpi_value(kpi)
+        variation = r["measure"]["variation"]
+        sh.line([v.scheme.number, v.scheme.title, r["period"], *(r["opportunity_gbp"][s] for s in SCENARIOS),
+                 kpi["name"], value, _unit_text(kpi["unit"]), kpi["target"], VARIATION_TEXT.get(variation, variation),
+                 STATUS_TEXT[True], sheet_name(v.scheme.number, v.scheme.short)],
+                [None, None, None, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
+    ok = [v for v in own if v.ok]
+    totals = [sum(v.results["opportunity_gbp"][s] for v in ok) for s in SCENARIOS]
+    sh.line([None, f"All analysed schemes ({len(ok)})", "", *totals], [None, None, None, GBP, GBP, GBP], style="iv-bold")
+    sh.ws.auto_filter.ref = f"A{header_row}:M{sh.row - 1}"
+    sh.blank()
+    sh.note("Each scheme's sheet holds its indicators, assumptions and tables for this hub.")
+    sh.finish(header_row)
+
+
+def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
+    r = v.results
+    sh.note(f"{v.scheme.number}. {v.scheme.title}: {v.area.name}, {r['period']}", "iv-title")
+    sh.note(r["headline"])
+    if synthetic:
+        sh.note(SYNTHETIC_NOTE, "iv-warn")
+    sh.note(SDC_NOTE)
+    frozen = sh.row
+    sh.blank()
+    units = r["opportunity_units"]
+    sh.note(f"Opportunity a year (the page shows the {r['scenario']} scenario)", "iv-bold")
+    sh.line(["Scenario", "Opportunity (£)", *(f"{u['label']} ({u['unit']})" for u in units)], header=True)
+    for s in SCENARIOS:
+        sh.line([s, r["opportunity_gbp"][s], *(u[s] for u in units)], [None, GBP, *("#,##0" for _ in units)])
+    sh.blank()
+    sh.note("Indicators", "iv-bold")
+    sh.line(["Indicator", "Value", "Unit", "Target", "Higher is better", "Met", "Note"], header=True)
+    yes_no = {True: "yes", False: "no", None: ""}
+    for kpi in r["kpis"]:
+        value, value_fmt = _kpi_value(kpi)
+        sh.line([kpi["name"], value, _unit_text(kpi["unit"]), kpi["target"], yes_no[kpi["higher_is_better"]],
+                 yes_no[kpi["met"]], kpi["note"]], [None, value_fmt, None, value_fmt])
+    m = r["measure"]
+    sh.blank()
+    sh.note("Monthly trend and provider comparison", "iv-bold")
+    sh.line(["Item", "Value"], header=True)
+    for item, value in [("Measure", m["name"]), ("Trend (SPC variation)", VARIATION_TEXT.get(m["variation"], m["variation"])),
+                        ("Assurance against target", m["assurance"] or ""), ("Providers compared", m["providers"]),
+                        ("Providers worse than the 99.8% limit", ", ".join(m["providers_worse_998"]) or "none"),
+                        ("Data months", f"{r['data']['first_month']} to {r['data']['last_month']}")]:
+        sh.line([item, value])
+    assumptions = r["provenance"]["assumptions"]
+    if assumptions:
+        sh.blank()
+        sh.note("Assumptions (the scheme's parameters file gives each one's source)", "iv-bold")
+        sh.line(["Assumption", *(s.capitalize() for s in SCENARIOS)], header=True)
+        for name, values in assumptions.items():
+            sh.line([name, *(values[s] for s in SCENARIOS)])
+    for table in sorted(run_dir.glob(f"{v.area.code}-*.csv")):
+        key = table.stem[len(v.area.code) + 1:]
+        with table.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        if not rows:
+            continue
+        sh.blank()
+        sh.note(f"Table: {key.replace('_', ' ')} (also {table.name} on the run page)", "iv-bold")
+        sh.line(rows[0], header=True)
+        for row in rows[1:]:
+            cells = [csv_cell(text) for text in row]
+            sh.line([c[0] for c in cells], [c[1] for c in cells])
+    sh.finish(frozen)
+
+
+def workbook(area: Area, views: list[RunView], synthetic: bool) -> bytes:
+    """The hub's workbook: a Summary sheet, then a sheet per analysed scheme. The same runs give the same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.xml.functions import tostring
+
+    from ..paths import runs_dir
+
+    own = sorted((v for v in views if v.area.code == area.code), key=lambda v: v.scheme.number)
+    wb = Workbook()
+    _summary(_Sheet(wb.active), area, own, synthetic)
+    wb.active.title = "Summary"
+    for v in own:
+        if v.ok:
+            ws = wb.create_sheet(sheet_name(v.scheme.number, v.scheme.short))
+            _scheme(_Sheet(ws), v, runs_dir() / v.scheme.id / v.area.code, synthetic)
+    # the document's dates are those of the latest run, so an unchanged build gives the same file
+    finished = [v.info["finished_at"] for v in own if v.info and v.info.get("finished_at")]
+    stamp = datetime.fromtimestamp(max(finished) if finished else 946684800, timezone.utc).replace(tzinfo=None)
+    wb.properties.creator = wb.properties.lastModifiedBy = "ivanalysis"
+    wb.properties.title = f"Hub pack: {area.name}"
+    raw = io.BytesIO()
+    wb.save(raw)  # this sets the modified time to now: core.xml is written again below
+    wb.properties.created = wb.properties.modified = stamp
+    return _zip_fixed(raw.getvalue(), stamp, {"docProps/core.xml": tostring(wb.properties.to_tree())})
+
+
+def _zip_fixed(data: bytes, stamp: datetime, replace: dict[str, bytes]) -> bytes:
+    """The same zip with every member's time set to `stamp` (zipfile stamps each with the current time), and the
+    members in `replace` replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, replace.get(item.filename) or src.read(item.filename))
+    return out.getvalue()
+
+
+def workbook_key(area: Area, views: list[RunView], synthetic: bool) -> str:
+    """What the hub's workbook is made from (this code, the hub's results.json and tables): the build makes the
+    workbook again only when this changes, as making ten workbooks takes seconds."""
+    from importlib.metadata import version
+
+    from ..paths import runs_dir
+
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(repr((version("openpyxl"), synthetic, area.code, area.name, VARIATION_TEXT)).encode())
+    for v in sorted((v for v in views if v.area.code == area.code), key=lambda v: v.scheme.number):
+        h.update(repr((v.scheme.number, v.scheme.title, v.scheme.short, v.ok, bool(v.results),
+                       (v.info or {}).get("finished_at"))).encode())
+        if v.ok:
+            run = runs_dir() / v.scheme.id / v.area.code
+            for path in [run / "results.json", *sorted(run.glob(f"{v.area.code}-*.csv"))]:
+                h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def stage_workbook(st, area: Area, views: list[RunView], synthetic: bool) -> None:
+    """Stage the hub's workbook (and the key of what it was made from, beside it), made again only when its inputs
+    changed."""
+    rel, key_rel = f"{PACKS_DIR}/{area.code}.xlsx", f"{PACKS_DIR}/.{area.code}.xlsx.key"
+    key = workbook_key(area, views, synthetic)
+    path, key_path = st.root / rel, st.root / key_rel
+    same = path.is_file() and key_path.is_file() and key_path.read_text().strip() == key
+    st.write(rel, path.read_bytes() if same else workbook(area, views, synthetic))
+    st.write(key_rel, key + "\n")
+
+
+# --- the PDF ---------------------------------------------------------------------------------------------------------
+
+
+def pdf_sections(area: Area, views: list[RunView]) -> list[tuple[str, str]]:
+    """(page, bookmark title) in the PDF's order: the hub pack page, then its schemes as the pack ranks them."""
+    ranked = sorted([v for v in views if v.area.code == area.code and v.ok], key=lambda v: -v.moderate())
+    return [(f"hubs/{area.code}.html", f"Hub pack: {area.name}")] + \
+        [(f"{v.doc}.html", f"{v.scheme.number}. {v.scheme.title}") for v in ranked]
+
+
+def publish_pdfs(html: Path, log=print, *, force: bool = False, cache: Path | None = None) -> None:
+    """Print every hub's PDF into the new HTML folder `html`, or say in one line why there are none (no Chromium: the
+    hub pages say so too, as staging asked the same question). force: print every page again."""
+    from ..geography import load_geography
+    from ..paths import build_dir
+    from .book import collect
+    from .browser import chromium_path
+
+    if chromium_path() is None:
+        shutil.rmtree(html / PACKS_DIR, ignore_errors=True)  # never publish PDFs of an older book
+        log("PDF hub packs not produced: Chromium not found (install Debian's 'chromium' package or set "
+            "IVANALYSIS_CHROMIUM); the hub pages say so")
+        return
+    geo = load_geography()
+    views = collect(geo)
+    print_pdfs(html, {a.code: (f"Hub pack: {a.name}", pdf_sections(a, views)) for a in geo.hubs()},
+               cache or build_dir() / "cache" / "pdf-pages", log, force=force)
+
+
+def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], cache: Path, log=print, *,
+               force: bool = False) -> None:
+    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: its pages printed, then joined with bookmarks.
+
+    packs: hub code -> (document title, [(page relative to html, bookmark title)]). A page is printed only when its
+    HTML (or the print CSS) changed since it was last printed: printed pages are kept in `cache` (outside the book),
+    by a hash of what they were printed from. A hub whose pages are all unchanged is not joined again either.
+    Raises BookError when a page is missing or Chromium fails: the build then publishes nothing."""
+    from pypdf import PdfReader, PdfWriter
+
+    out = html / PACKS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.iterdir():  # hubs that left the book
+        if stale.name.lstrip(".").split(".")[0] not in packs:
+            stale.unlink()
+    css = html / "_static" / "iv-print.css"
+    common = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b""))
+    keys, todo = {}, {}
+    for code, (title, sections) in packs.items():
+        for page, bookmark in sections:
+            if not (html / page).is_file():
+                raise BookError(f"cannot print the {code} hub pack: {page} is not in the built book")
+            h = common.copy()
+            h.update(f"{title}\0{bookmark}\0".encode() + (html / page).read_bytes())  # the footer says both
+            keys[page] = h.hexdigest()
+        digest = hashlib.sha256(repr([(keys[page], bookmark) for page, bookmark in sections]).encode()).hexdigest()
+        inputs = out / f".{code}.pdf.inputs"
+        if force or not (out / f"{code}.pdf").exists() or not inputs.is_file() or inputs.read_text().strip() != digest:
+            todo[code] = (title, sections, digest)
+    start = time.time()
+    pages = {page: (packs[code][0], bookmark) for code, (_, sections, _) in todo.items()
+             for page, bookmark in sections if force or not (cache / f"{keys[page]}.pdf").is_file()}
+    if pages:
+        try:
+            printed = asyncio.run(_print_pages(html, list(pages), pages))
+        except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
+            raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
+        cache.mkdir(parents=True, exist_ok=True)
+        for page, pdf in printed.items():
+            (cache / f"{keys[page]}.pdf").write_bytes(pdf)
+    for code, (title, sections, digest) in todo.items():
+        writer = PdfWriter()
+        for page, bookmark in sections:
+            writer.append(PdfReader(cache / f"{keys[page]}.pdf"), outline_item=bookmark)
+        writer.add_metadata({"/Title": title, "/Creator": "ivanalysis"})
+        with (out / f".{code}.pdf.tmp").open("wb") as f:
+            writer.write(f)
+        (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
+        (out / f".{code}.pdf.inputs").write_text(digest + "\n")
+    if cache.is_dir():  # forget pages no pack holds any more
+        for old in cache.glob("*.pdf"):
+            if old.stem not in keys.values():
+                old.unlink()
+    if todo:
+        log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({len(pages)} page{'s' * (len(pages) != 1)} printed) in "
+            f"{time.time() - start:.1f} s: {out}")
+    else:
+        log(f"PDF hub packs unchanged ({len(packs)})")
+
+
+async def _print_pages(html: Path, pages: list[str], titles: dict[str, tuple[str, str]]) -> dict[str, bytes]:
+    """Each page printed to PDF bytes by one Chromium, a few tabs at a time (a page waits on files and the
+    browser's processes as much as on the CPU). `titles`: the pack's and the page's title, for its footer."""
+    from playwright.async_api import async_playwright
+
+    from .browser import CHROMIUM_ARGS, chromium_path
+
+    queue, printed = list(pages), {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(chromium_path()), args=CHROMIUM_ARGS)
+        try:
+            # no JavaScript: printing needs none (iv-print.css hides what scripts would fold away), and pages load
+            # faster; nothing is fetched from the network, the book is local files
+            context = await browser.new_context(java_script_enabled=False)
+            await context.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
+
+            async def tab() -> None:
+                page = await context.new_page()
+                while queue:
+                    rel = queue.pop(0)
+                    await page.goto((html / rel).resolve().as_uri(), wait_until="load")
+                    printed[rel] = await page.pdf(
+                        format="A4", print_background=True, prefer_css_page_size=True,
+                        margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                        display_header_footer=True, header_template="<span></span>",
+                        footer_template=_FOOTER.replace("PACK", html_module.escape(titles[rel][0]))
+                                               .replace("SECTION", html_module.escape(
+                                                   "" if titles[rel][1] == titles[rel][0] else titles[rel][1])))
+
+            await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
+        finally:
+            await browser.close()
+    return printed
+
+
+# Chromium's footer is its own small document: print CSS does not reach it, so it is styled here
+_FOOTER = ('<div style="font-size:7pt; font-family: sans-serif; color:#425563; width:100%; margin:0 12mm; '
+           'display:flex; justify-content:space-between; gap:2em; white-space:nowrap;"><span>PACK</span>'
+           '<span style="overflow:hidden; text-overflow:ellipsis;">SECTION</span>'
+           '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>')

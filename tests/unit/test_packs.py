@@ -1,0 +1,183 @@
+"""The hub pack workbook, from handmade results.json and CSV tables: sheets, figures, formulas kept as text, bytes."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+
+from ivanalysis.geography import Area
+from ivanalysis.pipeline import packs
+from ivanalysis.pipeline.book import RunView
+from ivanalysis.report.tables import csv_text
+from ivanalysis.schemes.catalogue import BY_ID
+
+pytestmark = pytest.mark.unit
+
+HUB = Area(code="LON", name="London", level="hub", region="LDN", population=8_900_000,
+           providers=("LON-P01", "LON-P02"), hubs=("LON",))
+
+
+def results(scheme: str, number: int, low: float, moderate: float, high: float, kpi: dict) -> dict:
+    return {
+        "scheme": scheme, "scheme_number": number, "geography": "LON", "period": "2017/18", "status": "ok",
+        "scenario": "moderate", "headline": f"What {scheme} would save.",
+        "opportunity_gbp": {"low": low, "moderate": moderate, "high": high},
+        "opportunity_units": [{"label": "Packs no longer wasted", "unit": "packs", "low": 10.0, "moderate": 20.0,
+                               "high": 30.0}],
+        "kpis": [kpi, {"name": "Patients", "value": 4210.0, "target": None, "unit": "count",
+                       "higher_is_better": None, "met": None, "note": ""}],
+        "measure": {"name": "Share over a month", "higher_is_better": False, "target": None,
+                    "variation": "improvement_low", "assurance": None, "providers": 2,
+                    "providers_worse_998": ["LON-P02"]},
+        "data": {"synthetic": True, "first_month": "2015-04", "last_month": "2018-03"},
+        "provenance": {"assumptions": {"uptake_share": {"low": 0.5, "moderate": 0.75, "high": 1.0}}},
+    }
+
+
+@pytest.fixture
+def views(build_dir) -> list[RunView]:
+    """Two analysed schemes and one failed run for London, with the tables their runs wrote."""
+    oral = results("oral_chemo_wastage", 9, 948_982.5, 1_423_473.75, 1_921_317.0,
+                   {"name": "Supplies of more than a month", "value": 0.291, "target": 0.1, "unit": "share",
+                    "higher_is_better": False, "met": False, "note": "=1+1"})
+    itp = results("immunoglobulin_itp", 1, 609_729.04, 1_059_856.15, 1_401_510.09,
+                  {"name": "Spend on immunoglobulin", "value": 10_024_913.76, "target": None, "unit": "gbp",
+                   "higher_is_better": False, "met": None, "note": ""})
+    run = build_dir / "runs" / "oral_chemo_wastage" / "LON"
+    run.mkdir(parents=True)
+    # written as a run writes them (report.tables.csv_text): cells as the page shows them, disclosure-controlled
+    providers = pd.DataFrame({"Provider": ["LON-P03", "LON-P07"], "Dispensings": ["2,290", "*"],
+                              "Share": ["52.9%", "*"], "Spend": ["£12,359,100", "-£1,200"],
+                              "Note": ['=HYPERLINK("http://x","click")', "0123"]})
+    (run / "LON-providers.csv").write_text(csv_text(providers), encoding="utf-8")
+    assert "'=HYPERLINK" in (run / "LON-providers.csv").read_text(encoding="utf-8")
+    (run / "LON-years.csv").write_text("Financial year,Dispensings\n2016/17,\"22,170\"\n2017/18,\"22,840\"\n",
+                                       encoding="utf-8")
+    (build_dir / "runs" / "immunoglobulin_itp" / "LON").mkdir(parents=True)
+    info = {"finished_at": 1_795_639_978.5}
+    return [RunView(BY_ID["immunoglobulin_itp"], HUB, itp, info, None),
+            RunView(BY_ID["antifungal_stewardship"], HUB, {"status": "failed", "error": "no rows"}, None, None),
+            RunView(BY_ID["oral_chemo_wastage"], HUB, oral, {"finished_at": 1_795_639_000.0}, None)]
+
+
+def _load(data: bytes):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(data))
+
+
+def test_sheets_and_summary_figures_equal_results(views):
+    wb = _load(packs.workbook(HUB, views, synthetic=True))
+    assert wb.sheetnames == ["Summary", "01 Immunoglobulin for ITP", "09 Oral chemotherapy wastage"]
+    ws = wb["Summary"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0][0].startswith("Hub pack: London")
+    assert rows[1][0].startswith("SYNTHETIC DATA")
+    header = rows.index(next(r for r in rows if r[0] == "No."))
+    assert ws.freeze_panes == f"A{header + 2}" and ws.cell(header + 1, 1).font.b
+    body = {r[0]: r for r in rows[header + 1:header + 4]}
+    assert body[1][1:6] == [BY_ID["immunoglobulin_itp"].title, "2017/18", 609_729.04, 1_059_856.15, 1_401_510.09]
+    assert body[9][3:10] == [948_982.5, 1_423_473.75, 1_921_317.0, "Supplies of more than a month", 0.291,
+                             "share (%)", 0.1]
+    assert body[9][10] == "improving (low)" and body[9][12] == "09 Oral chemotherapy wastage"
+    assert body[2][11] == "run failed" and body[2][3] is None
+    total = rows[header + 4]
+    assert total[1] == "All analysed schemes (2)"
+    assert total[3:6] == pytest.approx([609_729.04 + 948_982.5, 1_059_856.15 + 1_423_473.75,
+                                        1_401_510.09 + 1_921_317.0])
+    money = ws.cell(header + 2, 5)
+    assert money.number_format == '"£"#,##0' and ws.cell(header + 4, 8).number_format == "0.0%"
+    assert any("overlap" in (r[0] or "") for r in rows[:header])
+    assert not any("SYNTHETIC" in str(r[0]) for r in
+                   _load(packs.workbook(HUB, views, synthetic=False))["Summary"].iter_rows(values_only=True))
+
+
+def test_scheme_sheet_holds_kpis_assumptions_and_the_run_tables(views):
+    ws = _load(packs.workbook(HUB, views, synthetic=True))["09 Oral chemotherapy wastage"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    first = [r[0] for r in rows]
+    assert rows[0][0] == "9. Reducing wastage in oral chemotherapy: London, 2017/18"
+    scenarios = rows[first.index("Scenario") + 1:first.index("Scenario") + 4]
+    assert [r[:3] for r in scenarios] == [["low", 948_982.5, 10], ["moderate", 1_423_473.75, 20],
+                                          ["high", 1_921_317.0, 30]]
+    kpi = rows[first.index("Supplies of more than a month")]
+    assert kpi[:7] == ["Supplies of more than a month", 0.291, "share (%)", 0.1, "no", "no", "=1+1"]
+    assert rows[first.index("uptake_share")][:4] == ["uptake_share", 0.5, 0.75, 1]
+    assert rows[first.index("Providers worse than the 99.8% limit")][1] == "LON-P02"
+    # the run's CSV tables, cell for cell: numbers as numbers showing the same text, suppressed counts kept
+    providers = first.index("Provider")
+    assert ws.cell(providers + 1, 1).font.b
+    assert rows[providers + 1][:4] == ["LON-P03", 2290, 0.529, 12_359_100]
+    assert rows[providers + 2][:5] == ["LON-P07", "*", "*", -1200, "0123"]
+    assert [ws.cell(providers + 2, c).number_format for c in (2, 3, 4)] == ["#,##0", "0.0%", '"£"#,##0']
+    assert rows[first.index("Financial year") + 1][:2] == ["2016/17", 22_170]
+    assert ws.freeze_panes is not None and ws.column_dimensions["A"].width >= len("Providers compared")
+
+
+def test_formula_text_from_data_stays_text(views):
+    data = packs.workbook(HUB, views, synthetic=True)
+    ws = _load(data)["09 Oral chemotherapy wastage"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    link = cells['=HYPERLINK("http://x","click")']  # the CSV's guarding apostrophe is gone, the text kept
+    assert link.data_type == "s" and link.quotePrefix
+    assert cells["=1+1"].data_type == "s"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheets = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert b"<f>" not in sheets  # no formula anywhere
+
+
+def test_bytes_are_identical_and_dated_by_the_latest_run(views, monkeypatch):
+    import datetime
+    import time
+
+    first = packs.workbook(HUB, views, synthetic=True)
+
+    class Later(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime(2030, 1, 1, tzinfo=tz)
+
+    # a later clock (openpyxl dates the file at saving, zipfile each member) changes nothing
+    monkeypatch.setattr(datetime, "datetime", Later)
+    monkeypatch.setattr(time, "time", lambda: 1_900_000_000.0)
+    assert packs.workbook(HUB, views, synthetic=True) == first
+    props = _load(first).properties
+    assert props.created.isoformat() == props.modified.isoformat() == "2026-11-25T20:52:58"
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        assert {i.date_time for i in z.infolist()} == {(2026, 11, 25, 20, 52, 58)}
+
+
+def test_sheet_names_fit_excel():
+    names = [packs.sheet_name(s.number, s.short) for s in BY_ID.values()]
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
+    assert len(set(names)) == len(names)
+    assert packs.sheet_name(5, "Myositis: IVIg to rituximab") == "05 Myositis IVIg to rituximab"
+    assert packs.sheet_name(18, "Prostate radiotherapy fractionation") == "18 Prostate radiotherapy"
+
+
+@pytest.mark.parametrize("text, value, number_format", [
+    ("£1,200", 1200, '"£"#,##0'), ("-£1,200", -1200, '"£"#,##0'), ("£12.50", 12.5, '"£"#,##0.00'),
+    ("65.6%", 0.656, "0.0%"), ("12%", 0.12, "0%"), ("1,234", 1234, "#,##0"), ("27.7", 27.7, "0.0"),
+    ("2017", 2017, "0"), ("*", "*", None), ("0123", "0123", None), ("2015/16", "2015/16", None),
+    ("'-x", "-x", None), ("'@SUM(A1)", "@SUM(A1)", None), ("", None, None)])
+def test_csv_cells(text, value, number_format):
+    assert packs.csv_cell(text) == (value, number_format)
+
+
+def test_without_chromium_the_build_says_so_and_publishes_no_pdf(views, tmp_path, monkeypatch):
+    from ivanalysis.pipeline import book, browser
+
+    monkeypatch.setattr(browser, "chromium_path", lambda: None)
+    html = tmp_path / "html"
+    (html / packs.PACKS_DIR).mkdir(parents=True)
+    (html / packs.PACKS_DIR / "LON.pdf").write_bytes(b"%PDF- of an older book")
+    said: list[str] = []
+    packs.publish_pdfs(html, said.append)
+    assert len(said) == 1 and said[0].startswith("PDF hub packs not produced: Chromium not found")
+    assert not (html / packs.PACKS_DIR).exists()
+    page = book.hub_pack(HUB, views, True, pdf=False)
+    assert "PDF not produced by this build: Chromium not found" in page and ".pdf" not in page
+    assert "{download}`Excel workbook <../downloads/packs/LON.xlsx>`" in page
+    assert '<a href="../downloads/packs/LON.pdf">' in book.hub_pack(HUB, views, True, pdf=True)
