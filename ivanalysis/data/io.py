@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..geography import Geography
 from .schemas import TABLES, TableSpec
 
@@ -261,9 +261,10 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
 # Validated tables are kept twice over, so that a table is read and checked once, not once per run:
 # - on disk, as typed Parquet named by what was validated (the file's sha256, the validation rules, the geography),
 #   under _build/cache/tables: any later run, in any process, reads that instead of validating again;
-# - in memory, in a process that runs many notebooks (a warm kernel sets CACHE_TABLES), keyed by the file's identity.
+# - in memory, in a process that runs many notebooks (a warm kernel sets CACHE_TABLES), keyed by the file's identity
+#   and the columns read (each scheme reads only the columns it uses, so its runs share their entries).
 _CACHE: OrderedDict[tuple, tuple[pd.DataFrame, object]] = OrderedDict()
-CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "0"))  # tables kept in memory; 0: none (no copies)
+CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "0"))  # entries kept in memory; 0: none (no copies)
 
 
 @functools.lru_cache(maxsize=None)
@@ -289,11 +290,15 @@ def _validated_file(path: Path | URL, name: str, geography: Geography | None) ->
     return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """Read Parquet freeing each Arrow column as it is converted, so a large table is not held twice."""
+def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read Parquet (only `columns`, if given) freeing each Arrow column as it is converted, so a large table is not
+    held twice; then hand the memory Arrow's allocator kept back to the system, for pandas to use."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
+    df = pq.read_table(path, columns=columns).to_pandas(self_destruct=True, split_blocks=True)
+    pa.default_memory_pool().release_unused()
+    return df
 
 
 def _keep_validated(df: pd.DataFrame, target: Path) -> None:
@@ -307,25 +312,53 @@ def _keep_validated(df: pd.DataFrame, target: Path) -> None:
         pass
 
 
-def load_table(data_dir: Path, name: str, geography: Geography | None = None) -> pd.DataFrame:
+def _columns(spec: TableSpec, columns) -> list[str] | None:
+    """The columns asked for, in the order of the table's schema (None: all); an unknown name is refused."""
+    if columns is None:
+        return None
+    known = list(spec.schema.columns)
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise ConfigError(f"table '{spec.name}' has no column {', '.join(map(repr, unknown))}: "
+                          f"its columns are {', '.join(known)}")
+    asked = set(columns)
+    return [c for c in known if c in asked]
+
+
+def ensure_validated(data_dir: Path, name: str, geography: Geography) -> None:
+    """Validate table `name` and keep the typed result on disk, unless that is already done (no table is read then)."""
+    spec = TABLES[name]
+    path = find_table(data_dir, name)
+    validated = _validated_file(path, name, geography)
+    if not validated.exists():
+        _keep_validated(validate_table(read_file(path), spec, path, geography), validated)
+
+
+def load_table(data_dir: Path, name: str, geography: Geography | None = None,
+               columns: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
     """Find, read and validate one input table (the whole of England: benchmarks need every provider).
 
+    `columns` names the only columns the caller needs (in any order; they come in the schema's order): the table is
+    still validated whole, but only those columns are read from the validated cache and kept in memory.
     The caller may change what it gets: a table kept in memory is handed out as a copy.
     """
     spec = TABLES[name]
+    wanted = _columns(spec, columns)
     path = find_table(data_dir, name)
     st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, id(geography))
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, id(geography), None if wanted is None else tuple(wanted))
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key][0].copy()
     validated = _validated_file(path, name, geography)
     if validated is not None and validated.exists():
-        df = _read_parquet(validated)
+        df = _read_parquet(validated, wanted)
     else:
         df = validate_table(read_file(path), spec, path, geography)
         if validated is not None:
             _keep_validated(df, validated)
+        if wanted is not None:
+            df = df[wanted]
     if CACHE_TABLES > 0:
         _CACHE[key] = (df, geography)  # the geography is held so its id cannot be reused by another object
         while len(_CACHE) > CACHE_TABLES:

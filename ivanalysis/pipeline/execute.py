@@ -253,10 +253,10 @@ def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finis
 
 def prevalidate(data_dir: str, name: str) -> None:
     """Validate one input table and keep the typed result in the build's cache (data.io), so runs only read it."""
-    from ..data.io import load_table
+    from ..data.io import ensure_validated
     from ..geography import load_geography
 
-    load_table(data_dir, name, load_geography())
+    ensure_validated(data_dir, name, load_geography())
 
 
 class InlineExecutor(Executor):

@@ -27,6 +27,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("antifungal_issues", "bed_days")
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "antifungal_issues": ("provider_code", "month", "drug", "route", "product_type", "ddd", "cost_gbp"),
+    "bed_days": ("provider_code", "month", "occupied_bed_days"),
+}
 ASSUMPTIONS = {
     "benchmark_percentile": "share",
     "oral_share_target": "share",

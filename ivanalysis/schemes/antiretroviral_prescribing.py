@@ -31,6 +31,9 @@ from .catalogue import BY_ID
 from .hcd import data_months
 
 TABLES = ("hcd_invoices",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "indication", "drug", "product_type", "cost"),
+}
 ASSUMPTIONS = {"switch_target": "share"}
 INDICATION = "HIV"
 BRANDED_TYPES = ("branded", "originator")

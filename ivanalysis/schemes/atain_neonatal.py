@@ -26,6 +26,11 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("neonatal_admissions", "births")
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "neonatal_admissions": ("provider_code", "admission_date", "gestation_weeks", "primary_reason", "cot_days_intensive",
+                            "cot_days_high_dependency", "cot_days_special_care", "avoidable"),
+    "births": ("provider_code", "birth_date", "gestation_weeks"),
+}
 ASSUMPTIONS = {"benchmark_rate": "admissions_per_1000_births", "avoidable_share": "share",
                "intensive_cot_day": "gbp_per_day", "high_dependency_cot_day": "gbp_per_day",
                "special_care_cot_day": "gbp_per_day"}

@@ -26,6 +26,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("sact",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "sact": ("provider_code", "administration_date", "route", "tumour_group", "drug", "prescribed_dose_mg",
+             "administered_dose_mg", "dose_banded", "standard_product", "waste_mg", "drug_cost_gbp"),
+}
 ASSUMPTIONS = {"target_share": "share", "purchase_saving_share": "share"}
 # the drugs of the national dose banding tables that the data set holds (extend for a local extract)
 BANDING_TABLE_DRUGS = (

@@ -28,6 +28,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("utilisation_reviews",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "utilisation_reviews": ("provider_code", "spell_id", "review_date", "day_of_stay", "meets_criteria", "reason", "spell_los_days"
+),
+}
 ASSUMPTIONS = {"not_met_reduction": "share", "bed_day_value": "gbp_per_day",
                "cur_cost_per_provider": "gbp_per_provider_year", "long_stay_reduction": "share"}
 LONG_STAY_DAYS = 21  # "stays longer than 3 weeks"

@@ -32,6 +32,12 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("admissions", "esc_services")
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "admissions": ("provider_code", "patient_id", "admission_date", "admission_method", "diagnosis", "procedure_group",
+                   "incurable_cancer", "date_of_death", "length_of_stay"),
+    "esc_services": ("provider_code", "patient_id", "tumour_group", "service_start_date", "offer_date", "ipos_first", "ipos_review"
+),
+}
 ASSUMPTIONS = {"growth_slowing": "share", "cost_per_admission": "gbp_per_admission"}
 STATUSES = ("ESC from before the year", "ESC started in the year", "No ESC")
 THREE_YEAR_FACTOR = 1 + 2 + 3  # admissions avoided over three years of slower growth, in first-year units

@@ -32,6 +32,10 @@ from .catalogue import BY_ID
 from .hcd import data_months
 
 TABLES = ("hcd_invoices",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "indication", "drug", "product_type", "quantity", "cost",
+                     "treatment_start"),
+}
 ASSUMPTIONS = {"new_patient_target": "share", "existing_patient_target": "share"}
 BEST_VALUE_TYPES = ("biosimilar", "generic")
 NEW_PATIENT_GRACE = pd.DateOffset(months=3)  # CQUIN: new patients within one quarter of availability

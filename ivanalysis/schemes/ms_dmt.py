@@ -28,6 +28,10 @@ from .catalogue import BY_ID
 from .hcd import APPROVED, NONE, NOT_MET, approval_status, data_months
 
 TABLES = ("hcd_invoices", "blueteq")
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "indication", "drug", "cost"),
+    "blueteq": ("provider_code", "patient_id", "drug", "indication", "approval_date", "criteria_met", "mdt_approved"),
+}
 ASSUMPTIONS = {"avoidable_share": "share"}
 INDICATION = "Relapsing-remitting multiple sclerosis"
 TUKEY = 1.5  # spend-per-patient outliers: beyond 1.5 interquartile ranges of England's centres

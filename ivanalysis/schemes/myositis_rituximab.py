@@ -25,6 +25,9 @@ from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows,
 from .catalogue import BY_ID
 
 TABLES = ("immunoglobulin",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "immunoglobulin": ("provider_code", "nhs_number", "treatment_date", "indication", "weight_kg", "dose_g"),
+}
 ASSUMPTIONS = {
     "uptake_share": "share",
     "price_per_gram": "gbp_per_gram",

@@ -31,6 +31,10 @@ from .catalogue import BY_ID
 from .hcd import APPROVED, NO_MDT, NONE, NOT_MET, approval_status, data_months
 
 TABLES = ("hcd_invoices", "blueteq")
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "drug", "quantity", "reference_price", "cost"),
+    "blueteq": ("provider_code", "patient_id", "drug", "approval_date", "criteria_met", "mdt_approved"),
+}
 ASSUMPTIONS = {"expected_per_100k": "patients_per_100000", "avoidable_share": "share"}
 DRUG = "obeticholic acid"
 PRICE_TOLERANCE = 0.01  # pounds a line: rounding, not a wrong price

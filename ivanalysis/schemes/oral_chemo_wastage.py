@@ -25,6 +25,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("sact",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "sact": ("provider_code", "patient_id", "administration_date", "route", "regimen", "drug", "days_supplied",
+             "packs_supplied", "drug_cost_gbp", "regimen_end_date"),
+}
 ASSUMPTIONS = {"uptake_share": "share", "high_cost_threshold": "gbp_per_month"}
 MONTH_DAYS = 31  # an instalment is a month's supply: as many whole packs as fit in 31 days (at least one)
 VALUABLE_SUPPLY = 6_000.0  # the Menu: a supply 'the total value of which is often in excess of 6,000 pounds'

@@ -29,6 +29,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("patient_activation",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "patient_activation": ("assessment_id", "provider_code", "patient_id", "assessment_date", "pam_level", "tailored_intervention",
+                           "follow_up_days", "unplanned_admissions", "ae_attendances"),
+}
 ASSUMPTIONS = {"benchmark_percentile": "share", "success_share": "share", "gain_years": "years",
                "intervention_cost": "gbp_per_patient", "licence_cost": "gbp_per_patient",
                "admission_cost": "gbp_per_admission", "ae_cost": "gbp_per_attendance"}

@@ -18,6 +18,9 @@ from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows,
 from .catalogue import BY_ID
 
 TABLES = ("radiotherapy",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "radiotherapy": ("provider_code", "start_date", "diagnosis", "intent", "modality", "dose_gy", "fractions"),
+}
 ASSUMPTIONS = {"benchmark_share": "share", "price_per_fraction": "gbp_per_fraction", "fractions_per_linac_day": "count"}
 HYPO_DOSE_GY, HYPO_FRACTIONS = 60.0, 20
 

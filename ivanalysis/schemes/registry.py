@@ -53,14 +53,19 @@ def input_tables(scheme_id: str) -> tuple[str, ...]:
     return tuple(module(scheme_id).TABLES)
 
 
+def input_columns(scheme_id: str, table: str) -> tuple[str, ...] | None:
+    """The columns of `table` the scheme uses (its INPUT_COLUMNS); None when it does not say (it gets them all)."""
+    return getattr(module(scheme_id), "INPUT_COLUMNS", {}).get(table)
+
+
 def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | None = None,
             geography: Geography | None = None) -> SchemeResult:
-    """params + tables -> load (validated) -> the scheme's pure analysis."""
+    """params + tables -> load (validated; only the columns the scheme uses) -> the scheme's pure analysis."""
     from ..data.io import load_table
 
     geo = geography or load_geography()
     mod = module(scheme_id)
     p = params(scheme_id)
     area = geo.get(geography_code)
-    tables = {name: load_table(data_dir, name, geo) for name in mod.TABLES}
+    tables = {name: load_table(data_dir, name, geo, input_columns(scheme_id, name)) for name in mod.TABLES}
     return mod.analyse(tables, area, p, Period.financial_year(period or p.period), geo)

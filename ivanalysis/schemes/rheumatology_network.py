@@ -27,6 +27,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("rheumatology_patients",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "rheumatology_patients": ("provider_code", "diagnosis_date", "network_status", "renal_involvement", "rrt_date", "hcd_start_date",
+                              "hcd_registered"),
+}
 ASSUMPTIONS = {"reduction_share": "share", "cost_per_case": "gbp_per_case", "registry_target": "share"}
 NETWORK = {"hub": "Hub (specialised centre)", "spoke": "Spoke (shared care)", "outside": "Outside a network"}
 

@@ -27,6 +27,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("outpatients", "admissions")
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "outpatients": ("provider_code", "attendance_date", "pathway", "first_attendance"),
+    "admissions": ("provider_code", "admission_date", "diagnosis", "procedure_group"),
+}
 ASSUMPTIONS = {"benchmark_percentile": "share", "price_follow_up": "gbp_per_attendance",
                "demographic_growth": "share", "growth_avoided": "share",
                "price_joint_replacement": "gbp_per_procedure", "price_cardiac_device": "gbp_per_procedure"}

@@ -26,6 +26,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("spinal_surgery",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "spinal_surgery": ("provider_code", "referral_date", "first_attendance_date", "decision_date", "outcome", "surgery_date"
+),
+}
 ASSUMPTIONS = {"saving_per_head": "gbp_per_head", "networks_england": "count", "cost_per_network": "gbp_per_network",
                "benchmark_centile": "share", "cost_per_operation": "gbp_per_operation"}
 LISTED = "listed_for_surgery"

@@ -25,6 +25,10 @@ from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, are
 from .catalogue import BY_ID
 
 TABLES = ("biologics_referrals",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "biologics_referrals": ("provider_code", "referral_type", "decided_by", "referral_date", "decision_date", "outcome", "first_dose_date",
+                            "monthly_cost"),
+}
 ASSUMPTIONS = {"gap_closed": "share", "months_per_start_avoided": "months", "months_per_stop_added": "months"}
 VBC = "virtual clinic"
 MIN_PER_POINT = 20  # a quarter's share on the chart needs at least this many referrals behind it

@@ -33,6 +33,9 @@ from .base import (KPI, Chart, Measure, Period, Quantity, Range, SchemeResult, T
 from .catalogue import BY_ID
 
 TABLES = ("area_spend",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "area_spend": ("area_code", "programme", "start_date", "cost_gbp"),
+}
 ASSUMPTIONS = {"peer_count": "count", "best_peers": "count"}
 PER = 100_000
 
