@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
@@ -187,6 +188,14 @@ def in_period(df: pd.DataFrame, column: str, period: Period, what: str) -> pd.Da
         raise DataError(f"no {what} in {period.label} ({period.start.date()} to {period.end.date()}); "
                         f"the data run from {df[column].min():%Y-%m-%d} to {df[column].max():%Y-%m-%d}")
     return out
+
+
+def labels(conditions: list, choices: tuple[str, ...], default: str, categories: tuple[str, ...],
+           index: pd.Index) -> pd.Series:
+    """np.select(conditions, choices, default) as a categorical of `categories`, built from integer codes: an array
+    of one string a row would cost tens of bytes a row, then a Python string each, on millions of rows."""
+    codes = np.select(conditions, [categories.index(c) for c in choices], categories.index(default))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index)
 
 
 def area_rows(df: pd.DataFrame, area: Area, what: str) -> pd.DataFrame:

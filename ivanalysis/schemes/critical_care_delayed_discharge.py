@@ -8,16 +8,18 @@ delayed bed days, so it is counted only where delays happen.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..config import SchemeParams
 from ..geography import Area, Geography
-from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   provider_table, safe_share, scenario_frame)
+from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, labels,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
 
 TABLES = ("critical_care",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "critical_care": ("provider_code", "ready_at", "discharged_at", "destination"),
+}
 ASSUMPTIONS = {"scope_hours": "hours", "icc_bed_day": "gbp_per_day", "excess_bed_day": "gbp_per_day"}
 STANDARD_HOURS = 4.0  # the national standard: discharge within 4 hours of the decision
 DELAY_BANDS = ("Within 4 hours", "4 to 24 hours", "More than 24 hours")
@@ -28,8 +30,8 @@ def delay_hours(ready_at: pd.Series, discharged_at: pd.Series) -> pd.Series:
 
 
 def delay_band(hours: pd.Series) -> pd.Series:
-    band = np.select([hours <= STANDARD_HOURS, hours <= 24.0], DELAY_BANDS[:2], DELAY_BANDS[2])
-    return pd.Series(pd.Categorical(band, categories=DELAY_BANDS), index=hours.index)
+    return labels([hours <= STANDARD_HOURS, hours <= 24.0], DELAY_BANDS[:2], DELAY_BANDS[2], DELAY_BANDS,
+                  hours.index)
 
 
 def chargeable_bed_days(hours: pd.Series, scope_hours: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .base import labels
+
 APPROVAL_MONTHS = 12  # an approval covers a year: initiation, then a continuation form at each annual review
 APPROVED, NOT_MET, NO_MDT, NONE = "approved", "criteria not met", "no MDT approval", "no approval in force"
 STATUSES = (APPROVED, NOT_MET, NO_MDT, NONE)
@@ -35,6 +37,5 @@ def approval_status(rows: pd.DataFrame, forms: pd.DataFrame, months: int = APPRO
         return m.assign(found=recent.to_numpy()).sort_values("row")
 
     good, any_form = latest(forms[approves]), latest(forms)
-    status = np.select([good["found"].to_numpy(), any_form["found"].to_numpy() & (any_form["criteria_met"] == "N"),
-                        any_form["found"].to_numpy()], [APPROVED, NOT_MET, NO_MDT], NONE)
-    return pd.Series(pd.Categorical(status, categories=STATUSES), index=rows.index)
+    return labels([good["found"].to_numpy(), any_form["found"].to_numpy() & (any_form["criteria_met"] == "N"),
+                   any_form["found"].to_numpy()], (APPROVED, NOT_MET, NO_MDT), NONE, STATUSES, rows.index)

@@ -12,11 +12,14 @@ import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
-from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   provider_table, safe_share, scenario_frame)
+from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, labels,
+                   proportion_measure, provider_table, safe_share, scenario_frame)
 from .catalogue import BY_ID
 
 TABLES = ("immunoglobulin",)
+INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
+    "immunoglobulin": ("provider_code", "treatment_date", "indication", "weight_kg", "dose_g"),
+}
 ASSUMPTIONS = {"target_share": "share", "price_per_gram": "gbp_per_gram", "dose_tolerance": "ratio"}
 BANDS = ("1 g/kg or less", "2 g/kg", "more than 2 g/kg")
 
@@ -24,8 +27,7 @@ BANDS = ("1 g/kg or less", "2 g/kg", "more than 2 g/kg")
 def dose_band(dose_g: pd.Series, weight_kg: pd.Series, tolerance: float) -> pd.Series:
     """Band each episode by g/kg; `tolerance` absorbs rounding up to whole vials (1.1 g/kg still counts as 1)."""
     per_kg = dose_g / weight_kg
-    band = np.select([per_kg <= 1 + tolerance, per_kg <= 2 * (1 + tolerance)], BANDS[:2], BANDS[2])
-    return pd.Series(pd.Categorical(band, categories=BANDS), index=dose_g.index)
+    return labels([per_kg <= 1 + tolerance, per_kg <= 2 * (1 + tolerance)], BANDS[:2], BANDS[2], BANDS, dose_g.index)
 
 
 def provider_savings(eps: pd.DataFrame, target_share: float) -> pd.DataFrame:
