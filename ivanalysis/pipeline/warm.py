@@ -33,16 +33,19 @@ import warnings as __warnings
 import IPython.display, matplotlib, pandas, numpy
 import ivanalysis.report.page, ivanalysis.report.charts, ivanalysis.data.io, ivanalysis.data.schemas
 import ivanalysis.stats.funnel, ivanalysis.stats.spc, myst_nb
-ivanalysis.data.io.CACHE_TABLES = 4  # this kernel runs many notebooks: keep the tables it reads in memory
 from ivanalysis.schemes import registry as __registry
+__most, __s = 1, None
 for __s in __registry.implemented():
     try:  # only a head start: a scheme that fails to import reports it in its own run, not in every run
-        __registry.module(__s.id)
+        __most = max(__most, len(__registry.module(__s.id).TABLES))
     except Exception:
         pass
+# this kernel runs many notebooks, one scheme's runs after another (a build runs in scheme order): keep in memory
+# the tables (the columns it uses) of the scheme it runs now, and no more, since each run adds its own copy
+ivanalysis.data.io.CACHE_TABLES = __most
 __iv_clean = {"filters": list(__warnings.filters)}
 get_ipython().__iv_clean = __iv_clean
-del __warnings, __registry, __iv_clean
+del __warnings, __registry, __iv_clean, __most, __s
 """
 
 # Run silently (no history, no output) before each notebook: the working directory and environment are those a
