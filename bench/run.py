@@ -196,21 +196,9 @@ def scales(work: Path, values: list[float], schemes: list[str]) -> list[dict]:
     return rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "_work")
-    ap.add_argument("--scales", default="0.1,1,10", help="data scales for the memory and growth table")
-    ap.add_argument("--skip-baseline", action="store_true")
-    args = ap.parse_args()
-    work = args.work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(ROOT))
-    data = work / "data_scale_1"
-    if not (data / "MANIFEST.json").exists():
-        sh([str(BIN / "ivanalysis"), "synth", "--out", str(data)])
-    schemes = implemented()
+def timed(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
+    """The time measures: baseline against ours, cold full build, warm rebuild, one change, one run."""
     lines = ["| Measure | Runs | Time | Note |", "|---|---|---|---|"]
-
     subset_runs = len(SUBSET) * len(geographies())
     ours_subset, _ = ours(work, data, SUBSET, "subset")
     if not args.skip_baseline:
@@ -235,10 +223,14 @@ def main() -> None:
     ours_one, bare_one = single(work, data, "prostate_fractionation", "LON")
     lines.append(f"| `ivanalysis run prostate_fractionation -g LON` vs bare papermill | 1 | {ours_one:.1f} s vs "
                  f"{bare_one:.1f} s | ratio {ours_one / bare_one:.2f} (best of 3 each) |")
+    return lines
 
+
+def memory(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
+    """The memory measures: every scheme's England run at scale 1, then the subset's growth with rows."""
     peaks = {s: run_peak(data, s, "ENG", work) for s in schemes}
-    lines += ["", "Every scheme, England, scale 1, one cold run each (inputs validated beforehand, as in a build):", "",
-              "| Scheme | Run time | Peak memory of the kernel |", "|---|---|---|"]
+    lines = ["Every scheme, England, scale 1, one cold run each (inputs validated beforehand, as in a build):", "",
+             "| Scheme | Run time | Peak memory of the kernel |", "|---|---|---|"]
     for s, r in sorted(peaks.items(), key=lambda kv: -kv[1]["kernel_max_rss_kb"]):
         lines.append(f"| {s} | {r['seconds']:.1f} s | {r['kernel_max_rss_kb'] / 1024:,.0f} MiB |"
                      + (f" FAILED: {r['error']}" if r["error"] else ""))
@@ -251,10 +243,35 @@ def main() -> None:
                      f"{r['mean_s']:.1f} s | {r['slowest_s']:.1f} s ({r['slowest_scheme']}) | "
                      f"{r['peak_mb']:,.0f} MiB ({r['peak_scheme']})"
                      + (f" FAILED: {', '.join(r['failed'])}" if r["failed"] else "") + " |")
-    text = "\n".join(lines) + "\n"
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--work", type=Path, default=ROOT / "bench" / "_work")
+    ap.add_argument("--scales", default="0.1,1,10", help="data scales for the memory and growth table")
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--only", choices=["time", "memory"],
+                    help="only the time measures, or only the memory ones (memory does not depend on the load of "
+                         "the machine; time does)")
+    args = ap.parse_args()
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    data = work / "data_scale_1"
+    if not (data / "MANIFEST.json").exists():
+        sh([str(BIN / "ivanalysis"), "synth", "--out", str(data)])
+    schemes = implemented()
+    parts = []
+    if args.only != "memory":
+        parts.append(timed(args, work, data, schemes))
+    if args.only != "time":
+        parts.append(memory(args, work, data, schemes))
+    text = "\n\n".join("\n".join(lines) for lines in parts) + "\n"
     print(text)
     (ROOT / "bench" / "results.md").write_text(
-        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores with `bench/run.py`.\n\n" + text)
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores with `bench/run.py`"
+        + (f" --only {args.only}" if args.only else "") + ".\n\n" + text)
 
 
 def _summary(stdout: str) -> str:
