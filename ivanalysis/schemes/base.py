@@ -2,6 +2,7 @@
 
 A scheme module is pure: tables in, SchemeResult out. It declares
   TABLES       the input tables it reads (names in ivanalysis.data.schemas.TABLES),
+  INPUT_COLUMNS  optional {table: columns it uses}: only those are read (memory); a table not named is read whole,
   ASSUMPTIONS  {assumption name: unit} it needs from params/schemes/<id>.yaml,
   analyse(tables, area, params, period, geography) -> SchemeResult.
 """
