@@ -345,8 +345,7 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
     spec = TABLES[name]
     wanted = _columns(spec, columns)
     path = find_table(data_dir, name)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, id(geography), None if wanted is None else tuple(wanted))
+    key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted))
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key][0].copy()
@@ -365,6 +364,12 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
             _CACHE.popitem(last=False)
         return df.copy()
     return df
+
+
+def file_identity(path: Path | URL) -> tuple[str, int, int]:
+    """A table's file as a key of in-memory caches: its path, size and modification time."""
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
 
 
 _DIGESTS: dict[tuple, str] = {}  # a warm kernel hashes each input file once, not once per run

@@ -68,4 +68,29 @@ def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | N
     p = params(scheme_id)
     area = geo.get(geography_code)
     tables = {name: load_table(data_dir, name, geo, input_columns(scheme_id, name)) for name in mod.TABLES}
-    return mod.analyse(tables, area, p, Period.financial_year(period or p.period), geo)
+    per = Period.financial_year(period or p.period)
+    if hasattr(mod, "national"):
+        return mod.analyse(tables, area, p, per, geo, national=_national(mod, scheme_id, data_dir, tables, p, per, geo))
+    return mod.analyse(tables, area, p, per, geo)
+
+
+# A scheme may split its analysis in two: `national(tables, params, period, geography)`, the work on every provider
+# in England that is the same whatever the area (benchmarks, per-provider opportunities), and `analyse(...,
+# national=...)`, the area's share of it. A warm kernel runs one scheme for England and every hub in turn, so it keeps
+# the current scheme's national results (one entry) and each later run only does its area's part. `analyse` must
+# treat them as read-only (tests/unit/test_national.py checks it). A cold kernel runs one notebook: nothing is kept.
+_NATIONAL: dict[tuple, tuple[object, Geography]] = {}
+
+
+def _national(mod: ModuleType, scheme_id: str, data_dir: Path, tables: dict, p: SchemeParams, period: Period,
+              geo: Geography) -> object:
+    from ..data import io
+
+    if io.CACHE_TABLES <= 0:
+        return mod.national(tables, p, period, geo)
+    key = (scheme_id, period.label, p.model_dump_json(), id(geo),
+           tuple(io.file_identity(io.find_table(data_dir, name)) for name in mod.TABLES))
+    if key not in _NATIONAL:
+        _NATIONAL.clear()
+        _NATIONAL[key] = (mod.national(tables, p, period, geo), geo)  # geo held: its id cannot be reused
+    return _NATIONAL[key][0]
