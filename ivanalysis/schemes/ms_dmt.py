@@ -13,8 +13,13 @@ Otherwise it is "criteria not met" (the latest form in force says so) or "no app
 spend on patient-quarters without a valid approval, at each provider, times the share of it that applying the
 policy would avoid (some is paperwork missing for patients who qualify). Spend per patient is compared across
 centres, and outliers flagged.
+
+national() does England's part (every invoice's status, every centre's figures), the same for every area;
+analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -50,37 +55,55 @@ def avoidable(spend_without_approval: float, share: float) -> float:
     return spend_without_approval * share
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    share = params.assumptions["avoidable_share"]
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    ms: pd.DataFrame  # every MS DMT invoice row, all months, with its Blueteq status and whether approved
+    year: pd.DataFrame  # those in the period
+    centres: pd.DataFrame  # each centre in the period: patients, quarters, approved, spend, per patient, outlier
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     inv = tables["hcd_invoices"]
     ms = inv[inv["indication"] == INDICATION].copy()
     if ms.empty:
         raise DataError(f"no invoices for MS disease-modifying therapies (indication {INDICATION!r}) in hcd_invoices")
-    year_all = in_period(ms, "invoice_period", period, "MS DMT invoices")
-    area_rows(year_all, area, "MS DMT invoices")
+    in_period(ms, "invoice_period", period, "MS DMT invoices")  # raises when the period has none
     ms["status"] = approval_status(ms, tables["blueteq"])
     ms["approved"] = ms["status"] == APPROVED
-    measure = proportion_measure(
-        ms, flag="approved", date="invoice_period", area=area, period=period,
-        name="MS DMT treatment with Blueteq approval", higher_is_better=True, target=1.0,
-        denominator_label="invoiced patient-quarters of MS DMTs")
-
     year = ms[period.mask(ms["invoice_period"])]
-    local = area_rows(year, area, "MS DMT invoices")
     g = year.groupby("provider_code")
     centres = pd.DataFrame({"patients": g["patient_id"].nunique(), "quarters": g.size(),
                             "approved": g["approved"].sum().astype(int), "spend": g["cost"].sum(),
                             "unapproved": year[~year["approved"]].groupby("provider_code")["cost"].sum()}).fillna(0.0)
     centres["per_patient"] = centres["spend"] / centres["patients"]
     centres["outlier"] = spend_outliers(centres["per_patient"])
+    return National(ms, year, centres)
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    share = params.assumptions["avoidable_share"]
+    local = area_rows(nat.year, area, "MS DMT invoices")
+    measure = proportion_measure(
+        nat.ms, flag="approved", date="invoice_period", area=area, period=period,
+        name="MS DMT treatment with Blueteq approval", higher_is_better=True, target=1.0,
+        denominator_label="invoiced patient-quarters of MS DMTs")
+
+    centres = nat.centres
     mine = centres[centres.index.isin(area.providers)]
     gbp = Range.of(lambda s: sum(avoidable(v, share.value(s)) for v in mine["unapproved"]))
     unapproved_quarters = int((~local["approved"]).sum())
     patient_years = Range(*(unapproved_quarters / 4 * share.value(s) for s in SCENARIOS))
 
     patients = local["patient_id"].nunique()
-    never = local.groupby(["patient_id", "drug"])["status"].agg(lambda s: (s == NONE).all())
+    never = (local["status"] == NONE).groupby([local["patient_id"], local["drug"]]).all()
     kpis = [
         KPI("Invoiced patient-quarters with a Blueteq approval", safe_share(local["approved"].sum(), len(local)),
             "share", 1.0, True, "the policy: every patient, at the start and at each annual review"),
@@ -128,7 +151,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Spend per patient depends on the mix of drugs (high-efficacy drugs cost more): an outlier is a centre "
             "to look at, not one prescribing outside the policy.",
         ],
-        data_months=data_months(inv),
+        data_months=data_months(tables["hcd_invoices"]),
         area_providers=area.providers,
         charts={"spend": _spend_chart(centres, area, period)},
     )
