@@ -9,7 +9,7 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 # Headless and quiet: without the background-networking flags Chromium keeps calling Google's hosts, which a
 # closed network refuses; --no-sandbox because builds and CI often run as root.
@@ -27,13 +27,18 @@ def chromium_path() -> Path | None:
     return None
 
 
-@contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """A launched headless Chromium (a Playwright Browser), closed on exit. Raises FileNotFoundError when none."""
+def _required_path() -> Path:
     path = chromium_path()
     if path is None:
         raise FileNotFoundError("Chromium not found: install Debian's 'chromium' package (`make chromium`) or set "
                                 "IVANALYSIS_CHROMIUM to its path")
+    return path
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[object]:
+    """A launched headless Chromium (a Playwright Browser), closed on exit. Raises FileNotFoundError when none."""
+    path = _required_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -42,3 +47,17 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@contextlib.asynccontextmanager
+async def chromium_async() -> AsyncIterator[object]:
+    """The same with Playwright's async API (several pages at once in one process)."""
+    path = _required_path()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

@@ -2,10 +2,9 @@
 
 The workbook is built from what the book already collects (each run's results.json and the CSV tables the run
 wrote, already disclosure-controlled); it is staged with the book's sources, so an unchanged build rewrites
-nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML (the hub pack
-page, then the hub's run pages, one PDF joined with bookmarks) into the new HTML folder before it is published. A
-page is printed again only when its HTML changed (printed pages wait in _build/cache/pdf-pages), and a hub's PDF is
-joined again only when one of its pages changed.
+nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML into the new
+HTML folder before it is published: the hub pack page, then the hub's run pages, as one document printed at once,
+with a bookmark for each page. A hub's PDF is printed again only when what it is printed from changed.
 """
 from __future__ import annotations
 
@@ -17,18 +16,21 @@ import io
 import os
 import re
 import shutil
+import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urljoin
 
 from ..config import SCENARIOS
 from ..geography import Area
 from .book import VARIATION_TEXT, BookError, RunView
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
-PDF_VERSION = "1"  # part of each PDF's input hash: change it when the printing below changes
-PRINT_TABS = min(4, (os.cpu_count() or 1) + 1)  # pages printed at once: 3 on 2 cores took 40% less time than 1
+PDF_VERSION = "2"  # part of each PDF's input hash: change it when the printing below changes
+PRINT_TABS = max(1, min(4, os.cpu_count() or 1))  # documents printed at once
 
 # --- the Excel workbook ----------------------------------------------------------------------------------------------
 
@@ -326,11 +328,10 @@ def pdf_sections(area: Area, views: list[RunView]) -> list[tuple[str, str]]:
         [(f"{v.doc}.html", f"{v.scheme.number}. {v.scheme.title}") for v in ranked]
 
 
-def publish_pdfs(html: Path, log=print, *, force: bool = False, cache: Path | None = None) -> None:
+def publish_pdfs(html: Path, log=print, *, force: bool = False) -> None:
     """Print every hub's PDF into the new HTML folder `html`, or say in one line why there are none (no Chromium: the
-    hub pages say so too, as staging asked the same question). force: print every page again."""
+    hub pages say so too, as staging asked the same question). force: print every hub again."""
     from ..geography import load_geography
-    from ..paths import build_dir
     from .book import collect
     from .browser import chromium_path
 
@@ -341,107 +342,167 @@ def publish_pdfs(html: Path, log=print, *, force: bool = False, cache: Path | No
         return
     geo = load_geography()
     views = collect(geo)
-    print_pdfs(html, {a.code: (f"Hub pack: {a.name}", pdf_sections(a, views)) for a in geo.hubs()},
-               cache or build_dir() / "cache" / "pdf-pages", log, force=force)
+    print_pdfs(html, {a.code: (f"Hub pack: {a.name}", pdf_sections(a, views)) for a in geo.hubs()}, log, force=force)
 
 
-def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], cache: Path, log=print, *,
+def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], log=print, *,
                force: bool = False) -> None:
-    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: its pages printed, then joined with bookmarks.
+    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: its pages as one document, printed once, with a
+    bookmark for each page and, under it, its sections.
 
-    packs: hub code -> (document title, [(page relative to html, bookmark title)]). A page is printed only when its
-    HTML (or the print CSS) changed since it was last printed: printed pages are kept in `cache` (outside the book),
-    by a hash of what they were printed from. A hub whose pages are all unchanged is not joined again either.
+    packs: hub code -> (document title, [(page relative to html, bookmark title)]). A hub is printed again only when
+    the document made from its pages (or the print CSS) changed since its PDF was printed (a non-forced build
+    starts from a copy of the last book, PDFs and their `.inputs` digests included).
     Raises BookError when a page is missing or Chromium fails: the build then publishes nothing."""
-    from pypdf import PdfReader, PdfWriter
-
     out = html / PACKS_DIR
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.iterdir():  # hubs that left the book
         if stale.name.lstrip(".").split(".")[0] not in packs:
             stale.unlink()
     css = html / "_static" / "iv-print.css"
-    common = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b""))
-    keys, todo = {}, {}
+    todo = {}
     for code, (title, sections) in packs.items():
-        for page, bookmark in sections:
+        for page, _ in sections:
             if not (html / page).is_file():
                 raise BookError(f"cannot print the {code} hub pack: {page} is not in the built book")
-            h = common.copy()
-            h.update(f"{title}\0{bookmark}\0".encode() + (html / page).read_bytes())  # the footer says both
-            keys[page] = h.hexdigest()
-        digest = hashlib.sha256(repr([(keys[page], bookmark) for page, bookmark in sections]).encode()).hexdigest()
+        document, headings = print_document(html, title, [page for page, _ in sections])
+        digest = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b"")
+                                + document.encode()).hexdigest()
         inputs = out / f".{code}.pdf.inputs"
         if force or not (out / f"{code}.pdf").exists() or not inputs.is_file() or inputs.read_text().strip() != digest:
-            todo[code] = (title, sections, digest)
+            todo[code] = (title, sections, document, digest, headings)
+    if not todo:
+        log(f"PDF hub packs unchanged ({len(packs)})")
+        return
     start = time.time()
-    pages = {page: (packs[code][0], bookmark) for code, (_, sections, _) in todo.items()
-             for page, bookmark in sections if force or not (cache / f"{keys[page]}.pdf").is_file()}
-    if pages:
+    documents = {}
+    with tempfile.TemporaryDirectory(prefix="ivanalysis-print-") as tmp:
+        for code, (_, _, document, _, _) in todo.items():
+            documents[code] = Path(tmp) / f"{code}.html"
+            documents[code].write_text(document, encoding="utf-8")
         try:
-            printed = asyncio.run(_print_pages(html, list(pages), pages))
+            # its own thread, hence its own event loop: the caller may be inside one (a sync Playwright session)
+            with ThreadPoolExecutor(1) as thread:
+                printed = thread.submit(asyncio.run, _print_documents(documents, {c: t[0] for c, t in todo.items()})
+                                        ).result()
         except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
             raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
-        cache.mkdir(parents=True, exist_ok=True)
-        for page, pdf in printed.items():
-            (cache / f"{keys[page]}.pdf").write_bytes(pdf)
-    for code, (title, sections, digest) in todo.items():
-        writer = PdfWriter()
-        for page, bookmark in sections:
-            writer.append(PdfReader(cache / f"{keys[page]}.pdf"), outline_item=bookmark)
-        writer.add_metadata({"/Title": title, "/Creator": "ivanalysis"})
-        with (out / f".{code}.pdf.tmp").open("wb") as f:
-            writer.write(f)
+    for code, (title, sections, _, digest, headings) in todo.items():
+        (out / f".{code}.pdf.tmp").write_bytes(_with_bookmarks(printed[code], title, [b for _, b in sections],
+                                                               headings, code))
         (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
         (out / f".{code}.pdf.inputs").write_text(digest + "\n")
-    if cache.is_dir():  # forget pages no pack holds any more
-        for old in cache.glob("*.pdf"):
-            if old.stem not in keys.values():
-                old.unlink()
-    if todo:
-        log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({len(pages)} page{'s' * (len(pages) != 1)} printed) in "
-            f"{time.time() - start:.1f} s: {out}")
-    else:
-        log(f"PDF hub packs unchanged ({len(packs)})")
+    pages = sum(len(todo[code][1]) for code in todo)
+    log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book) in "
+        f"{time.time() - start:.1f} s: {out}")
 
 
-async def _print_pages(html: Path, pages: list[str], titles: dict[str, tuple[str, str]]) -> dict[str, bytes]:
-    """Each page printed to PDF bytes by one Chromium, a few tabs at a time (a page waits on files and the
-    browser's processes as much as on the CPU). `titles`: the pack's and the page's title, for its footer."""
-    from playwright.async_api import async_playwright
+_ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
+_STYLESHEET = re.compile(r'<link [^>]*rel="stylesheet"[^>]*>')
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+_URL = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')
 
-    from .browser import CHROMIUM_ARGS, chromium_path
 
-    queue, printed = list(pages), {}
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(chromium_path()), args=CHROMIUM_ARGS)
-        try:
-            # no JavaScript: printing needs none (iv-print.css hides what scripts would fold away), and pages load
-            # faster; nothing is fetched from the network, the book is local files
-            context = await browser.new_context(java_script_enabled=False)
-            await context.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
+def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[str]]:
+    """One HTML document of the pages' articles, each from a new sheet, for Chromium to print in one go (a page
+    printed alone costs about 2.5 times as much: each one loads and lays out the theme again). Every relative
+    address is made absolute (file://), as the pages sit in different folders; the head is the stylesheets of the
+    first page (every page of the book has the same ones), so print CSS applies as when a reader prints a page.
+    Also returns each page's title (the text of its one h1), which the PDF's outline is matched against."""
+    sections, headings, head = [], [], ""
+    for i, page in enumerate(pages):
+        path = (html / page).resolve()
+        text = path.read_text(encoding="utf-8")
+        found = _ARTICLE.findall(text)
+        if len(found) != 1:
+            raise BookError(f"cannot print {page}: expected one <article class=\"bd-article\">, found {len(found)}")
+        h1 = _H1.findall(found[0])
+        if len(h1) != 1:
+            raise BookError(f"cannot print {page}: expected one <h1> (the page's title), found {len(h1)}")
+        headings.append(" ".join(html_module.unescape(re.sub(r"<[^>]+>", "", h1[0].split('<a class="headerlink"')[0])).split()))
 
-            async def tab() -> None:
-                page = await context.new_page()
-                while queue:
-                    rel = queue.pop(0)
-                    await page.goto((html / rel).resolve().as_uri(), wait_until="load")
-                    printed[rel] = await page.pdf(
-                        format="A4", print_background=True, prefer_css_page_size=True,
-                        margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
-                        display_header_footer=True, header_template="<span></span>",
-                        footer_template=_FOOTER.replace("PACK", html_module.escape(titles[rel][0]))
-                                               .replace("SECTION", html_module.escape(
-                                                   "" if titles[rel][1] == titles[rel][0] else titles[rel][1])))
+        def absolute(m: re.Match, base: str = path.as_uri()) -> str:
+            return f'{m.group(1)}="{html_module.escape(urljoin(base, html_module.unescape(m.group(2))))}"'
 
-            await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
-        finally:
-            await browser.close()
+        if i == 0:
+            head = "\n".join(_URL.sub(absolute, link) for link in _STYLESHEET.findall(text))
+        sections.append(f'<article class="bd-article iv-pack-section">{_URL.sub(absolute, found[0])}</article>')
+    return ('<!DOCTYPE html>\n<html lang="en" data-theme="light"><head><meta charset="utf-8">'
+            f"<title>{html_module.escape(title)}</title>\n{head}\n"
+            # each page from a new sheet, headed by its title (the theme hides an article's h1 in print, as it
+            # prints the page title above it instead: that title is outside the article)
+            "<style>.iv-pack-section + .iv-pack-section { break-before: page; }\n"
+            ".bd-main .bd-content .bd-article.iv-pack-section h1:first-of-type { display: block !important; "
+            "font-size: 2em; text-align: left; margin: 0 0 0.6em; }</style></head>\n"
+            '<body data-default-mode="light"><div class="bd-container"><div class="bd-main"><div class="bd-content">'
+            '<div class="bd-article-container">\n' + "\n".join(sections) + "\n</div></div></div></div></body></html>\n",
+            headings)
+
+
+def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list[str], code: str) -> bytes:
+    """Chromium's outline lists every heading of the document, in order: each page's title (`headings`, its h1)
+    becomes the pack's bookmark for the page (scheme number and title), the headings after it its sections."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Destination
+
+    reader = PdfReader(io.BytesIO(pdf))
+
+    def flat(tree) -> list:
+        return [d for item in tree for d in (flat(item) if isinstance(item, list) else [item])
+                if isinstance(d, Destination)]
+
+    entries: list[tuple[str, int, list]] = []
+    for item in flat(reader.outline):
+        text = " ".join(item.title.rstrip("#").split())
+        page = reader.get_destination_page_number(item)
+        # ends with, spaces aside: Chromium 150 names a heading's entry after its text line by line, then whole
+        if len(entries) < len(headings) and "".join(text.split()).endswith("".join(headings[len(entries)].split())):
+            entries.append((bookmarks[len(entries)], page, []))
+        elif entries:
+            entries[-1][2].append((text, page))
+    if len(entries) != len(headings):
+        raise BookError(f"the {code} hub pack's PDF has {len(entries)} of its {len(headings)} page titles")
+    writer = PdfWriter()
+    writer.append(reader, import_outline=False)
+    for bookmark, page, sections in entries:
+        parent = writer.add_outline_item(bookmark, page)
+        for heading, section_page in sections:
+            writer.add_outline_item(heading, section_page, parent=parent)
+    writer.add_metadata({"/Title": title, "/Creator": "ivanalysis"})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+async def _print_documents(documents: dict[str, Path], titles: dict[str, str]) -> dict[str, bytes]:
+    """Each hub's document printed to PDF bytes by one Chromium, two at a time (a document waits on files and the
+    browser's processes as much as on the CPU). `titles`: the pack's title, for its footer."""
+    from .browser import chromium_async
+
+    queue, printed = list(documents), {}
+    async with chromium_async() as browser:
+        # no JavaScript: printing needs none (iv-print.css hides what scripts would fold away), and pages load
+        # faster; nothing is fetched from the network, the book is local files
+        context = await browser.new_context(java_script_enabled=False)
+        await context.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())
+
+        async def tab() -> None:
+            page = await context.new_page()
+            while queue:
+                code = queue.pop(0)
+                await page.goto(documents[code].as_uri(), wait_until="load")
+                printed[code] = await page.pdf(
+                    format="A4", print_background=True, prefer_css_page_size=True,
+                    tagged=True, outline=True,  # tagged: readable by screen readers; its headings make the outline
+                    margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                    display_header_footer=True, header_template="<span></span>",
+                    footer_template=_FOOTER.replace("PACK", html_module.escape(titles[code])))
+
+        await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
     return printed
 
 
 # Chromium's footer is its own small document: print CSS does not reach it, so it is styled here
 _FOOTER = ('<div style="font-size:7pt; font-family: sans-serif; color:#425563; width:100%; margin:0 12mm; '
            'display:flex; justify-content:space-between; gap:2em; white-space:nowrap;"><span>PACK</span>'
-           '<span style="overflow:hidden; text-overflow:ellipsis;">SECTION</span>'
            '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>')

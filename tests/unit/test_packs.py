@@ -9,7 +9,7 @@ import pytest
 
 from ivanalysis.geography import Area
 from ivanalysis.pipeline import packs
-from ivanalysis.pipeline.book import RunView
+from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.tables import csv_text
 from ivanalysis.schemes.catalogue import BY_ID
 
@@ -181,3 +181,36 @@ def test_without_chromium_the_build_says_so_and_publishes_no_pdf(views, tmp_path
     assert "PDF not produced by this build: Chromium not found" in page and ".pdf" not in page
     assert "{download}`Excel workbook <../downloads/packs/LON.xlsx>`" in page
     assert '<a href="../downloads/packs/LON.pdf">' in book.hub_pack(HUB, views, True, pdf=True)
+
+
+def test_print_document_joins_the_articles_with_absolute_addresses(tmp_path):
+    """What Chromium prints for a hub: each page's article, from a new sheet, every relative address made absolute
+    (the pages sit in different folders), the stylesheets of the first page, and each page's title."""
+    head = '<head><link href="../_static/styles/theme.css?digest=1" rel="stylesheet" /><script src="x.js"></script></head>'
+    (tmp_path / "hubs").mkdir()
+    (tmp_path / "runs" / "s").mkdir(parents=True)
+    (tmp_path / "hubs" / "LON.html").write_text(
+        f'<html>{head}<body><nav><a href="../index.html">Home</a></nav><article class="bd-article"><section>'
+        '<h1>Hub pack: A &amp; B<a class="headerlink" href="#hub">#</a></h1><a href="../runs/s/LON.html">s</a>'
+        '</section></article></body></html>', "utf-8")
+    (tmp_path / "runs" / "s" / "LON.html").write_text(
+        '<html><body><article class="bd-article"><h1>Scheme: A &amp; B</h1><img src="../../_images/c.png" alt="c">'
+        '<img src="data:image/png;base64,AAAA" alt="d"></article></body></html>', "utf-8")
+    doc, headings = packs.print_document(tmp_path, "Hub pack: A & B", ["hubs/LON.html", "runs/s/LON.html"])
+    root = tmp_path.resolve().as_uri()
+    assert headings == ["Hub pack: A & B", "Scheme: A & B"]
+    assert "<title>Hub pack: A &amp; B</title>" in doc
+    assert f'href="{root}/_static/styles/theme.css?digest=1"' in doc and "x.js" not in doc
+    assert f'href="{root}/runs/s/LON.html"' in doc and f'src="{root}/_images/c.png"' in doc
+    assert 'src="data:image/png;base64,AAAA"' in doc and 'href="#hub"' in doc  # left as they are
+    assert "Home" not in doc  # only the articles: no navigation
+    assert doc.count('<article class="bd-article iv-pack-section">') == 2
+
+
+def test_a_page_without_its_title_or_article_is_refused(tmp_path):
+    (tmp_path / "a.html").write_text('<article class="bd-article"><p>no title</p></article>', "utf-8")
+    with pytest.raises(BookError, match=r"a\.html: expected one <h1>"):
+        packs.print_document(tmp_path, "Pack", ["a.html"])
+    (tmp_path / "b.html").write_text("<p>no article</p>", "utf-8")
+    with pytest.raises(BookError, match=r"b\.html: expected one <article"):
+        packs.print_document(tmp_path, "Pack", ["b.html"])
