@@ -89,12 +89,27 @@ def plan(schemes: list[str] | None = None, geographies: list[str] | None = None,
             for i in infos for a in areas]
 
 
+# Modules a run never imports: they build the book around the runs (pages, packs, Sphinx), generate the synthetic
+# data (a run reads the data files, whose own hashes are in its key) or drive the command line. Editing them must not
+# execute every run again. tests/unit/test_plan_key.py checks that a run imports none of them.
+NOT_IN_RUNS = ("cli.py", "data/synth/", "pipeline/audit.py", "pipeline/book.py", "pipeline/browser.py",
+               "pipeline/build.py", "pipeline/lock.py", "pipeline/packs.py", "pipeline/references.py",
+               "pipeline/scan.py", "pipeline/sphinx_build.py", "report/sphinx_html.py")
+
+
+def run_sources() -> list[Path]:
+    """The package's source files a run's output can depend on."""
+    pkg = ROOT / "ivanalysis"
+    return [path for path in sorted(pkg.rglob("*.py"))
+            if not path.relative_to(pkg).as_posix().startswith(NOT_IN_RUNS)]
+
+
 @lru_cache(maxsize=1)
 def package_digest() -> str:
-    """Hash of every source file of the package: a change anywhere in the logic invalidates every run."""
+    """Hash of the package's source a run depends on: a change anywhere in that logic invalidates every run."""
     h = hashlib.sha256()
     pkg = ROOT / "ivanalysis"
-    for path in sorted(pkg.rglob("*.py")):
+    for path in run_sources():
         h.update(str(path.relative_to(pkg)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
