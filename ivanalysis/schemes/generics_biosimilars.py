@@ -17,8 +17,13 @@ Here, from the high-cost drug invoices (one row per patient, drug, product and q
   for new and existing patients apart, the patient-quarters that would have to move to reach the target, times
   the units an originator patient-quarter uses, times the price gap per unit between the originator and the
   best-value product (England's prices paid in the year). Providers already at the target count as nothing.
+
+national() does England's part (availability, classification, prices, every provider's saving), the same for every
+area; analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -108,8 +113,21 @@ def provider_savings(rows: pd.DataFrame, gap: pd.Series, targets: dict[str, floa
     return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    available: pd.Series  # molecule -> the first quarter a best-value product was invoiced in England
+    rows: pd.DataFrame  # invoices of those molecules, all months, classified (classify)
+    year: pd.DataFrame  # those in the period
+    existing: pd.DataFrame  # existing patients' rows, all months (the measure)
+    prices: pd.DataFrame  # unit prices in the period (unit_prices)
+    savings: dict[str, pd.DataFrame]  # scenario -> every provider's provider_savings
+    months: tuple[pd.Timestamp, pd.Timestamp]  # data_months of the invoices used
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     a = params.assumptions
     inv = tables["hcd_invoices"]
     inv = inv[~inv["indication"].isin(OTHER_SCHEME_INDICATIONS)]
@@ -119,24 +137,35 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                         "generic one: there is nothing to switch")
     rows = classify(inv, available, short_course_drugs(inv))
     year = in_period(rows, "invoice_period", period, "invoices for molecules with a best-value product")
-    local = area_rows(year, area, "invoices for molecules with a best-value product")
-    existing_target = a["existing_patient_target"].moderate
-    existing_all = rows[rows["group"] == "existing"]
-    if existing_all.empty:
+    existing = rows[rows["group"] == "existing"]
+    if existing.empty:
         raise DataError("no existing patients are invoiced a year after a best-value product became available")
-    measure = proportion_measure(
-        existing_all, flag="best_value", date="invoice_period", area=area, period=period,
-        name="Existing patients on best value", higher_is_better=True,
-        target=existing_target, denominator_label="existing patients' patient-quarters (a year after availability)")
-
     prices = unit_prices(year)
     applicable = year[year["group"] != ""]
     targets = {s: {"new": a["new_patient_target"].value(s), "existing": a["existing_patient_target"].value(s)}
                for s in SCENARIOS}
-    by_scenario = {s: provider_savings(applicable, prices["gap"], targets[s]) for s in SCENARIOS}
+    savings = {s: provider_savings(applicable, prices["gap"], targets[s]) for s in SCENARIOS}
+    return National(available, rows, year, existing, prices, savings, data_months(inv))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    local = area_rows(nat.year, area, "invoices for molecules with a best-value product")
+    existing_target = a["existing_patient_target"].moderate
+    measure = proportion_measure(
+        nat.existing, flag="best_value", date="invoice_period", area=area, period=period,
+        name="Existing patients on best value", higher_is_better=True,
+        target=existing_target, denominator_label="existing patients' patient-quarters (a year after availability)")
+
     in_area = lambda df: df[df.index.get_level_values("provider_code").isin(area.providers)]  # noqa: E731
-    gbp = Range.of(lambda s: in_area(by_scenario[s])["saving"].sum())
-    moved = Range.of(lambda s: in_area(by_scenario[s])["moved_rows"].sum())
+    by_scenario = {s: in_area(nat.savings[s]) for s in SCENARIOS}
+    gbp = Range.of(lambda s: by_scenario[s]["saving"].sum())
+    moved = Range.of(lambda s: by_scenario[s]["moved_rows"].sum())
 
     # KPIs, in patients: new patients who started on best value; existing patients on it in the year's last quarter
     starters = local[(local["group"] == "new") & period.mask(local["treatment_start"])
@@ -156,10 +185,10 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Spend still on originator or branded products", originator_spend, "gbp", None, False),
     ]
 
-    prov_rows = in_area(by_scenario["moderate"]).groupby(["provider_code", "group"])[["rows", "best_value"]].sum()
+    prov_rows = by_scenario["moderate"].groupby(["provider_code", "group"])[["rows", "best_value"]].sum()
     prov_rows = prov_rows.unstack("group").reindex(columns=pd.MultiIndex.from_product([["rows", "best_value"], GROUPS]),
                                                    fill_value=0).fillna(0)
-    saving = in_area(by_scenario["moderate"]).groupby("provider_code")["saving"].sum()
+    saving = by_scenario["moderate"].groupby("provider_code")["saving"].sum()
     prov = pd.DataFrame({
         "Patients": local.groupby("provider_code")["patient_id"].nunique(),
         "New patient-quarters": prov_rows[("rows", "new")], "New on best value": prov_rows[("best_value", "new")],
@@ -175,8 +204,8 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     prov[list(count_cols)] = prov[list(count_cols)].astype(int)
     prov = provider_table(prov, measure, geography)
 
-    molecules = _molecule_table(local, available, in_area(by_scenario["moderate"]), prices, area, period)
-    charts = {"uptake": _uptake_chart(area_rows(rows, area, "invoices"), available, area, period)}
+    molecules = _molecule_table(local, nat.available, by_scenario["moderate"], nat.prices, area, period)
+    charts = {"uptake": _uptake_chart(area_rows(nat.rows, area, "invoices"), nat.available, area, period)}
     outputs = [("Patient-quarters moved to best value", "count", moved), ("Saving", "gbp", gbp)]
     return SchemeResult(
         scheme=BY_ID["generics_biosimilars"], area=area, period=period, params=params, kpis=kpis,
@@ -206,7 +235,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Some patients should not switch (for example, a clinical reason or a recent change of treatment): the "
             "targets leave room for them, and 'existing' excludes molecules given in courses of six months or less.",
         ],
-        data_months=data_months(inv),
+        data_months=nat.months,
         area_providers=area.providers,
         charts=charts,
     )
