@@ -13,8 +13,13 @@ provider activity data, and the ratio of new to follow-up appointments. Here, fo
   decision making avoids, valued at the price of the procedure.
 
 Both are counted only where a provider is above the benchmark (never netted off), so hubs add up to England.
+
+national() does England's part (the period's attendances, benchmarks, monthly counts for the funnel, the procedures),
+the same for every area; analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -98,20 +103,48 @@ def follow_up_benchmarks(op: pd.DataFrame, percentile: float) -> pd.Series:
 
 
 # --- the analysis ------------------------------------------------------------------------------------------------
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    year: pd.DataFrame  # outpatient attendances in the period
+    months: pd.DataFrame  # by provider and month (column "month"): follow-ups and new attendances, for the measure
+    bench: dict[str, pd.Series]  # scenario -> follow_up_benchmarks
+    proc: pd.DataFrame  # spells of the named procedures, all months (procedures)
+    has_prior: bool  # whether the data hold the year before the period
+    data_months: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     a = params.assumptions
-    op = tables["outpatients"].copy()
-    op["follow_up"] = 1 - op["first_attendance"]
-    national = in_period(op, "attendance_date", period, "outpatient attendances")
-    local = area_rows(national, area, "outpatient attendances")
+    op = tables["outpatients"]
+    year = in_period(op, "attendance_date", period, "outpatient attendances")
+    bench = {s: follow_up_benchmarks(year, a["benchmark_percentile"].value(s)) for s in SCENARIOS}
+    # the measure needs only each provider's monthly counts: summed once here, not from every attendance for each area
+    months = op.assign(follow_up=1 - op["first_attendance"],
+                       month=op["attendance_date"].dt.to_period("M").dt.start_time).groupby(
+        ["provider_code", "month"])[["follow_up", "first_attendance"]].sum().reset_index()
+    proc = procedures(tables["admissions"])
+    has_prior = bool(previous_year(period).mask(proc["admission_date"]).any())
+    return National(year, months, bench, proc, has_prior, (op["attendance_date"].min(), op["attendance_date"].max()))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    local = area_rows(nat.year, area, "outpatient attendances")
     measure = rate_measure(
-        op, events="follow_up", exposure="first_attendance", date="attendance_date", area=area, period=period,
+        nat.months, events="follow_up", exposure="first_attendance", date="month", area=area, period=period,
         name="Follow-up attendances per 100 new attendances", higher_is_better=False, target=None,
         denominator_label="new attendances", value_label="Follow-ups per 100 new attendances", per=PER)
 
     # fewer follow-ups: pathway by pathway, above the benchmark ratio
-    bench = {s: follow_up_benchmarks(national, a["benchmark_percentile"].value(s)) for s in SCENARIOS}
+    bench = nat.bench
     cells = local.groupby(["provider_code", "pathway"], observed=True)["first_attendance"].agg(["sum", "size"])
     cells = cells.rename(columns={"sum": "new"}).assign(follow_ups=lambda d: d["size"] - d["new"]).drop(columns="size")
     for s in SCENARIOS:
@@ -122,13 +155,12 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
 
     # slower growth in demand: procedures above demographic growth, a share of which shared decision making avoids
     before = previous_year(period)
-    proc = procedures(tables["admissions"])
-    proc_local = area_rows(proc, area, "joint replacements or cardiac device implants")
+    proc_local = area_rows(nat.proc, area, "joint replacements or cardiac device implants")
     now_counts = proc_local[period.mask(proc_local["admission_date"])].groupby(
         ["provider_code", "procedure_group"], observed=True).size().rename("now")
     prior_counts = proc_local[before.mask(proc_local["admission_date"])].groupby(
         ["provider_code", "procedure_group"], observed=True).size().rename("before")
-    has_prior = bool(before.mask(proc["admission_date"]).any())
+    has_prior = nat.has_prior
     pc = pd.concat([now_counts, prior_counts], axis=1).fillna(0)
     price = pc.index.get_level_values("procedure_group").map(lambda g: PROCEDURES[g][2])
     for s in SCENARIOS:
@@ -183,7 +215,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     quarter = proc_local["admission_date"].dt.to_period("Q-MAR").dt.start_time
     demand = proc_local.groupby([quarter.rename("quarter"), "procedure_group"], observed=True).size().rename(
         "procedures").reset_index()
-    demand = demand[demand["quarter"] >= proc["admission_date"].min().to_period("Q-MAR").start_time]
+    demand = demand[demand["quarter"] >= nat.proc["admission_date"].min().to_period("Q-MAR").start_time]
     if not area.is_national:
         demand = demand[~demand["procedures"].between(1, 7)]
     demand["Procedure"] = demand["procedure_group"].map(lambda g: PROCEDURES[g][1])
@@ -256,7 +288,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         },
         scenario_table=scenario_frame(params, outputs),
         caveats=caveats,
-        data_months=(op["attendance_date"].min(), op["attendance_date"].max()),
+        data_months=nat.data_months,
         area_providers=area.providers,
         charts=charts,
     )
