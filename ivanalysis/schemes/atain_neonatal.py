@@ -11,8 +11,13 @@ admissions for the four key reasons that are avoidable (the avoidable share of t
 provider would fall below the benchmark; each avoided admission releases the cot days of a typical key-reason term
 admission at that provider, valued at the cost of a cot day at each level of care. Providers at or below the
 benchmark count nothing (never netted off).
+
+national() does England's part (the period's admissions and births, the funnel's rows, the hubs' rates), the same
+for every area; analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -134,18 +139,39 @@ def _hub_rates(term: pd.DataFrame, births: pd.DataFrame, geography: Geography) -
     return out.sort_values("Rate", ascending=False, kind="stable").reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    adm: pd.DataFrame  # admissions to neonatal units in the period
+    births: pd.DataFrame  # live births in the period
+    per_birth: pd.DataFrame  # per_birth_frame of every month, for the measure
+    hubs: pd.DataFrame  # each hub's term admissions per live birth in the period
+    data_months: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
+    adm, births = tables["neonatal_admissions"], tables["births"]
+    year_adm = in_period(adm, "admission_date", period, "admissions to neonatal units")
+    year_births = in_period(births, "birth_date", period, "live births")
+    return National(year_adm, year_births, per_birth_frame(adm[is_term(adm["gestation_weeks"])], births),
+                    _hub_rates(year_adm[is_term(year_adm["gestation_weeks"])], year_births, geography),
+                    (adm["admission_date"].min(), adm["admission_date"].max()))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
     a = params.assumptions
-    adm, births_all = tables["neonatal_admissions"], tables["births"]
-    term_all = adm[is_term(adm["gestation_weeks"])]
-    national_adm = in_period(adm, "admission_date", period, "admissions to neonatal units")
-    national_births = in_period(births_all, "birth_date", period, "live births")
-    local_adm = area_rows(national_adm, area, "admissions to neonatal units")
-    births = area_rows(national_births, area, "live births")
+    local_adm = area_rows(nat.adm, area, "admissions to neonatal units")
+    births = area_rows(nat.births, area, "live births")
     benchmark = a["benchmark_rate"].moderate / PER_BIRTHS
     measure = proportion_measure(
-        per_birth_frame(term_all, births_all), flag="term_admission", date="month", area=area, period=period,
+        nat.per_birth, flag="term_admission", date="month", area=area, period=period,
         name="Term admissions to neonatal units per live birth", higher_is_better=False,
         target=benchmark, denominator_label="live births")
     term = local_adm[is_term(local_adm["gestation_weeks"])]
@@ -206,7 +232,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                  f"({fmt.pct(top['Share of term admissions'])}); the four ATAIN areas (highlighted) account for "
                  f"{fmt.pct(key_share)} of term admissions." if top is not None else
                  f"{area.name} has too few term admissions to chart by reason."))
-    hubs = _hub_rates(national_adm[is_term(national_adm["gestation_weeks"])], national_births, geography)
+    hubs = nat.hubs.copy()  # the chart's own frame: the national one is shared by every area
     area_hubs = tuple(geography.areas[h].name for h in area.hubs) if not area.is_national else ()
     best, worst = hubs.iloc[-1], hubs.iloc[0]
     hub_chart = Chart(
@@ -261,6 +287,6 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         charts={"reasons": reason_chart, "hubs": hub_chart},
         scenario_table=scenario_frame(params, outputs),
         caveats=caveats,
-        data_months=(adm["admission_date"].min(), adm["admission_date"].max()),
+        data_months=nat.data_months,
         area_providers=area.providers,
     )
