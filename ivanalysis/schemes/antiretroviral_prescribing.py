@@ -19,6 +19,8 @@ includes a generic drug of the basket and no branded one), or neither. Then:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -124,36 +126,60 @@ def provider_opportunity(pq_period: pd.DataFrame, target: float) -> pd.DataFrame
     return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """The analysis of every provider in England, the same whatever the area (read-only: kept between areas)."""
+    costs: pd.Series  # England's cost a patient-quarter of each drug, by generic or not
+    values: pd.Series  # saving a quarter from switching each branded basket drug
+    basket: pd.DataFrame  # patient-quarters on a basket regimen, every quarter (for the measure)
+    year: pd.DataFrame  # patient-quarters in the year
+    switched: pd.DataFrame  # switched patients (switches)
+    made_by_provider: pd.Series  # saving made by switches in the year, by provider
+    by_scenario: dict[str, pd.DataFrame]  # provider_opportunity in each scenario
+    hub_share: pd.Series  # share of basket patient-quarters on a generic regimen by hub and England, in the year
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     target = params.assumptions["switch_target"]
-    inv = tables["hcd_invoices"]
-    hiv = inv[inv["indication"] == INDICATION]
+    hiv = tables["hcd_invoices"]
+    hiv = hiv[hiv["indication"] == INDICATION]
     if hiv.empty:
         raise DataError(f"no antiretroviral invoices (indication {INDICATION!r}) in hcd_invoices")
-    year_rows = in_period(hiv, "invoice_period", period, "antiretroviral invoices")
-    area_rows(year_rows, area, "antiretroviral invoices")
-    values = switch_values(cost_per_quarter(year_rows))
+    costs = cost_per_quarter(in_period(hiv, "invoice_period", period, "antiretroviral invoices"))
+    values = switch_values(costs)
     pq = regimen_quarters(hiv, values)
-    basket_all = pq[pq["state"] != ""]
+    year = pq[period.mask(pq["invoice_period"])]
+    switched = switches(pq[pq["invoice_period"] <= period.end])
+    return National(
+        costs=costs, values=values, basket=pq[pq["state"] != ""], year=year, switched=switched,
+        made_by_provider=saving_made(year, switched),
+        by_scenario={s: provider_opportunity(year, target.value(s)) for s in SCENARIOS},
+        hub_share=hub_shares(year[year["state"] != ""], geography))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    target = params.assumptions["switch_target"]
+    # every invoice of the year has its patient-quarter here: an area without any has none
+    local = area_rows(nat.year, area, "antiretroviral invoices")
     measure = proportion_measure(
-        basket_all, flag="on_generic", date="invoice_period", area=area, period=period,
+        nat.basket, flag="on_generic", date="invoice_period", area=area, period=period,
         name="Basket regimens on generics", higher_is_better=True, target=target.moderate,
         denominator_label="patient-quarters on a basket regimen")
 
-    year = pq[period.mask(pq["invoice_period"])]
-    switched = switches(pq[pq["invoice_period"] <= period.end])
-    made_by_provider = saving_made(year, switched)
-    by_scenario = {s: provider_opportunity(year, target.value(s)) for s in SCENARIOS}
     in_area = lambda df: df[df.index.isin(area.providers)]  # noqa: E731
-    gbp = Range.of(lambda s: in_area(by_scenario[s])["saving"].sum())
-    patient_years = Range.of(lambda s: in_area(by_scenario[s])["to_switch"].sum() / 4)
+    gbp = Range.of(lambda s: in_area(nat.by_scenario[s])["saving"].sum())
+    patient_years = Range.of(lambda s: in_area(nat.by_scenario[s])["to_switch"].sum() / 4)
 
-    local = year if area.is_national else year[year["provider_code"].isin(area.providers)]
     basket = local[local["state"] != ""]
     spend = float(local["cost"].sum())
-    made = float(made_by_provider.reindex(list(area.providers)).sum())
-    switched_here = switched[switched.index.isin(local.loc[local["on_generic"], "patient_id"])]
+    made = float(nat.made_by_provider.reindex(list(area.providers)).sum())
+    switched_here = nat.switched[nat.switched.index.isin(local.loc[local["on_generic"], "patient_id"])]
     kpis = [
         KPI("Basket patient-quarters on a generic regimen", safe_share(basket["on_generic"].sum(), len(basket)),
             "share", target.moderate, True, "against the switch target (moderate scenario)"),
@@ -168,7 +194,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             note="Menu: 8.3% (22 m + 13.7 m pounds); moderate scenario"),
     ]
 
-    opp = in_area(by_scenario["moderate"])
+    opp = in_area(nat.by_scenario["moderate"])
     people = local.groupby("provider_code")["patient_id"].nunique()
     prov = pd.DataFrame({
         "People on ART": people,
@@ -176,7 +202,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         "On generic": opp["on_generic"].reindex(people.index).fillna(0).astype(int),
         "Patients switched": local[local["patient_id"].isin(switched_here.index)].groupby("provider_code")[
             "patient_id"].nunique().reindex(people.index).fillna(0).astype(int),
-        "Saving made": made_by_provider.reindex(people.index).fillna(0.0),
+        "Saving made": nat.made_by_provider.reindex(people.index).fillna(0.0),
         "Saving (moderate)": opp["saving"].reindex(people.index).fillna(0.0),
     })
     prov.insert(3, "Share on generic", prov["On generic"] / prov["Basket patient-quarters"].replace(0, np.nan))
@@ -194,7 +220,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                                              "Patients switched"),
                                rates={"Share on generic": ("On generic", "Basket patient-quarters")},
                                money=("Saving made", "Saving (moderate)")),
-            "basket": _basket_table(basket, values, cost_per_quarter(year_rows), area, period),
+            "basket": _basket_table(basket, nat.values, nat.costs, area, period),
         },
         scenario_table=scenario_frame(params, [("Saving made by switches in the year", "gbp",
                                                 Range(made, made, made)), *outputs]),
@@ -211,10 +237,9 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "The saving still to make is a year at the headline year's volumes and prices paid; the Menu's 13.7 m "
             "pounds is the further saving expected by the end of 2018/19.",
         ],
-        data_months=data_months(inv),
+        data_months=data_months(tables["hcd_invoices"]),
         area_providers=area.providers,
-        charts={"hubs": _hub_chart(pq[period.mask(pq["invoice_period"]) & (pq["state"] != "")], area, geography,
-                                   period)},
+        charts={"hubs": _hub_chart(nat.hub_share, area, geography, period)},
     )
 
 
@@ -233,13 +258,18 @@ def _basket_table(basket: pd.DataFrame, values: pd.Series, costs: pd.Series, are
                  money=("Cost a patient-year, branded", "Saving a patient-year if switched"))
 
 
-def _hub_chart(basket: pd.DataFrame, area: Area, geography: Geography, period: Period) -> Chart:
+def hub_shares(basket: pd.DataFrame, geography: Geography) -> pd.Series:
+    """Share of basket patient-quarters on a generic regimen in each hub (by name) and England, highest first."""
     hub = basket["provider_code"].map(geography.hub_of)
     names = {h.code: h.name for h in geography.hubs()}
     share = basket.groupby(hub)["on_generic"].mean().rename(index=names)
     share["England"] = basket["on_generic"].mean()
-    share = share.sort_values(ascending=False)
+    return share.sort_values(ascending=False)
+
+
+def _hub_chart(share: pd.Series, area: Area, geography: Geography, period: Period) -> Chart:
     frame = share.rename_axis("Area").reset_index(name="Share")
+    names = {h.code: h.name for h in geography.hubs()}
     chosen = tuple(names[h] for h in area.hubs) if not area.is_national else ("England",)
     best, worst = share.drop("England").idxmax(), share.drop("England").idxmin()
     return Chart(kind="bar", frame=frame, x="Area", y="Share", value_format="percent",
