@@ -12,8 +12,13 @@ benchmark are bed days released, valued at the cost of a bed day, less the provi
 a provider counts only where the bed days released are worth more than that cost, and providers at or below the
 benchmark count nothing (never netted off). Stays over 21 days are measured against the 25% reduction target but
 not added to the saving, since their delayed days are already among the days not meeting the criteria.
+
+national() does England's part (every review flagged met or not, those in the period, England's share not met),
+the same for every area; analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -143,18 +148,38 @@ def stay_table(spells: pd.DataFrame, local: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    reviews: pd.DataFrame  # every patient-day reviewed, all months, with not_met
+    year: pd.DataFrame  # those in the period
+    england_share: float  # England's share of patient-days not meeting the criteria in the period
+    data_months: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     reviews = tables["utilisation_reviews"].assign(not_met=lambda d: d["meets_criteria"] == "no")
-    national = in_period(reviews, "review_date", period, "patient-days reviewed")
-    local = area_rows(national, area, "patient-days reviewed")
-    england_share = float(national["not_met"].mean())
-    benchmark = Range.of(lambda s: benchmark_share(england_share, a["not_met_reduction"].value(s)))
+    year = in_period(reviews, "review_date", period, "patient-days reviewed")
+    return National(reviews, year, float(year["not_met"].mean()),
+                    (reviews["review_date"].min(), reviews["review_date"].max()))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    local = area_rows(nat.year, area, "patient-days reviewed")
+    benchmark = Range.of(lambda s: benchmark_share(nat.england_share, a["not_met_reduction"].value(s)))
     measure = proportion_measure(
-        reviews, flag="not_met", date="review_date", area=area, period=period,
+        nat.reviews, flag="not_met", date="review_date", area=area, period=period,
         name="Share of patient-days not meeting CUR criteria",
         higher_is_better=False, target=benchmark.moderate, denominator_label="patient-days reviewed")
+    area_reviews = area_rows(nat.reviews, area, "patient-days reviewed")  # all months
 
     release = {s: provider_release(local, benchmark.get(s), a["bed_day_value"].value(s),
                                    a["cur_cost_per_provider"].value(s)) for s in SCENARIOS}
@@ -164,8 +189,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     gbp = Range.of(lambda s: release[s]["saving"].sum())
     beds = Range.of(lambda s: bed_days.get(s) / period_days(period))
 
-    spells = in_period(first_reviews(area_rows(reviews, area, "patient-days reviewed")), "review_date", period,
-                       "spells starting")
+    spells = in_period(first_reviews(area_reviews), "review_date", period, "spells starting")
     n_long, long_days = long_stays(spells)
     to_prevent = Range.of(lambda s: a["long_stay_reduction"].value(s) * n_long)
     days_beyond = Range.of(lambda s: a["long_stay_reduction"].value(s) * long_days)
@@ -178,7 +202,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Patient-days not meeting the criteria", safe_share(len(not_met), n), "share", benchmark.moderate, False,
             "benchmark: England's share less 35% (South Tees' fall in 12 months)"),
         KPI("Fall in the share not met over providers' first year of CUR",
-            first_year_fall(area_rows(reviews, area, "patient-days reviewed")), "share", None, True,
+            first_year_fall(area_reviews), "share", None, True,
             "Menu: South Tees improved by 35% in 12 months; all years, first 3 months against months 13 to 15"),
         KPI("Admission reviews not meeting the criteria", safe_share(admission["not_met"].sum(), len(admission)),
             "share", None, False, "patients who might not have needed admission"),
@@ -262,7 +286,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "The yearly cost of CUR (licences, training, programme management) is an assumption: the Menu names "
             "these costs but gives no figure; replace it with the local contract.",
         ],
-        data_months=(reviews["review_date"].min(), reviews["review_date"].max()),
+        data_months=nat.data_months,
         area_providers=area.providers,
     )
 
