@@ -19,6 +19,8 @@ it are a prompt to review, not counted in pounds (the estimate is uncertain and 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -63,38 +65,58 @@ def provider_savings(rows: pd.DataFrame, avoidable_share: float) -> pd.DataFrame
     return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """The analysis of every provider in England, the same whatever the area (read-only: kept between areas)."""
+    oca: pd.DataFrame  # every invoice line of the drug, with its Blueteq status, approved, at_pas and above_pas
+    year: pd.DataFrame  # those in the period
+    on_file: pd.DataFrame  # Blueteq forms for the drug approved by the period's end
+    by_scenario: dict[str, pd.DataFrame]  # provider_savings in each scenario
+    hubs: pd.DataFrame  # _hub_frame (moderate scenario)
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     a = params.assumptions
     inv = tables["hcd_invoices"]
     oca = inv[inv["drug"] == DRUG].copy()
     if oca.empty:
         raise DataError(f"no invoices for {DRUG} in hcd_invoices")
-    area_rows(in_period(oca, "invoice_period", period, f"{DRUG} invoices"), area, f"{DRUG} invoices")
+    in_period(oca, "invoice_period", period, f"{DRUG} invoices")  # raises when the period has none
     forms = tables["blueteq"]
     forms = forms[forms["drug"] == DRUG]
     oca["status"] = approval_status(oca, forms, require_mdt=True)
     oca["approved"] = oca["status"] == APPROVED
     oca["at_pas"] = oca["quantity"] * oca["reference_price"]
     oca["above_pas"] = above_agreed_price(oca["cost"], oca["quantity"], oca["reference_price"])
+    year = oca[period.mask(oca["invoice_period"])]
+    return National(oca=oca, year=year, on_file=forms[forms["approval_date"] <= period.end],
+                    by_scenario={s: provider_savings(year, a["avoidable_share"].value(s)) for s in SCENARIOS},
+                    hubs=_hub_frame(year, geography, a["expected_per_100k"].moderate))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    local = area_rows(nat.year, area, f"{DRUG} invoices")
     measure = proportion_measure(
-        oca, flag="approved", date="invoice_period", area=area, period=period,
+        nat.oca, flag="approved", date="invoice_period", area=area, period=period,
         name="Obeticholic acid with Blueteq and MDT approval", higher_is_better=True, target=1.0,
         denominator_label=f"invoiced patient-quarters of {DRUG}")
 
-    year = oca[period.mask(oca["invoice_period"])]
-    local = area_rows(year, area, f"{DRUG} invoices")
-    by_scenario = {s: provider_savings(year, a["avoidable_share"].value(s)) for s in SCENARIOS}
     in_area = lambda df: df[df.index.isin(area.providers)]  # noqa: E731
-    gbp = Range.of(lambda s: in_area(by_scenario[s])["saving"].sum())
+    gbp = Range.of(lambda s: in_area(nat.by_scenario[s])["saving"].sum())
     inappropriate_quarters = int((~local["approved"]).sum())
     patient_years = Range(*(inappropriate_quarters / 4 * a["avoidable_share"].value(s) for s in SCENARIOS))
 
     # patients: a completed Blueteq form, and MDT approval, by the end of the year
     patients = local["patient_id"].unique()
-    on_file = forms[forms["approval_date"] <= period.end]
-    registered = np.isin(patients, on_file["patient_id"])
-    mdt = np.isin(patients, on_file.loc[on_file["mdt_approved"] == "Y", "patient_id"])
+    registered = np.isin(patients, nat.on_file["patient_id"])
+    mdt = np.isin(patients, nat.on_file.loc[nat.on_file["mdt_approved"] == "Y", "patient_id"])
     expected = expected_patients(area.population, a["expected_per_100k"].moderate)
     kpis = [
         KPI("Patients treated with obeticholic acid", float(len(patients)), "count"),
@@ -110,7 +132,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Spend above the PAS price", float(local["above_pas"].sum()), "gbp", 0.0, False),
     ]
 
-    mine = in_area(by_scenario["moderate"])
+    mine = in_area(nat.by_scenario["moderate"])
     g = local.groupby("provider_code")
     prov = pd.DataFrame({
         "Patients": g["patient_id"].nunique(), "Patient-quarters": g.size(),
@@ -122,7 +144,6 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     prov.insert(3, "Share approved", prov["Approved"] / prov["Patient-quarters"])
     prov = provider_table(prov, measure, geography)
 
-    hubs = _hub_frame(year, geography, a["expected_per_100k"].moderate)
     outputs = [("Patient-years of inappropriate treatment avoided", "count", patient_years), ("Saving", "gbp", gbp)]
     return SchemeResult(
         scheme=BY_ID["obeticholic_acid"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
@@ -137,7 +158,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                                       "Saving (moderate)")),
             "hubs": Table(f"Patients treated with {DRUG} against the number the NICE appraisal implies, by hub, "
                           f"{period.label} (moderate scenario)",
-                          hubs[hubs["code"].isin(area.hubs)].drop(columns=["code", "Rate", "Population"]),
+                          nat.hubs[nat.hubs["code"].isin(area.hubs)].drop(columns=["code", "Rate", "Population"]),
                           counts=("Patients treated", "Expected patients"),
                           rates={"Treated as a share of expected": ("Patients treated", "Expected patients")}),
             "status": _status_table(local, area, period),
@@ -154,9 +175,9 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Some patients treated without an approval would qualify once assessed by an MDT: only the avoidable "
             "share of that spend counts, at the PAS price (what was paid above it is counted once, as wrong price).",
         ],
-        data_months=data_months(inv),
+        data_months=data_months(tables["hcd_invoices"]),
         area_providers=area.providers,
-        charts={"hubs": _hub_chart(hubs, area, period, a["expected_per_100k"].moderate)},
+        charts={"hubs": _hub_chart(nat.hubs, area, period, a["expected_per_100k"].moderate)},
     )
 
 
