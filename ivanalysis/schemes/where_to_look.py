@@ -18,6 +18,7 @@ anomaly), counted only where the area spends more. A hub's or England's opportun
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from ..data.schemas.area_spend import PROGRAMMES
 from ..errors import ConfigError, DataError
 from ..geography import Area, Geography
 from ..report import fmt
-from ..stats.funnel import rate_funnel
+from ..stats.funnel import FunnelResult, rate_funnel
 from .base import (KPI, Chart, Measure, Period, Quantity, Range, SchemeResult, Table, in_period, safe_share,
                    scenario_frame)
 from .catalogue import BY_ID
@@ -154,20 +155,30 @@ def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best:
 
 
 # --- the funnel over areas -----------------------------------------------------------------------------------------------
-def area_measure(spend: pd.DataFrame, areas: pd.DataFrame, area: Area, period: Period) -> Measure:
-    """Spells (all programmes) per 100,000 need-weighted population: a funnel of every area in England for the
-    period, and the geography's monthly rate (annualised) for the SPC chart."""
+def area_funnel(current: pd.DataFrame, areas: pd.DataFrame) -> FunnelResult:
+    """Spells (all programmes) per 100,000 need-weighted population: a funnel of every area in England (`current`
+    holds the period's spells)."""
+    spells = current.groupby("area_code").size().reindex(areas.index, fill_value=0)
+    return rate_funnel(areas.index.tolist(), spells.tolist(), areas["weighted_population"].tolist(), per=PER)
+
+
+def monthly_spells(spend: pd.DataFrame) -> pd.Series:
+    """Spells by area and month, every month of the data."""
+    return spend.groupby(["area_code", spend["start_date"].dt.to_period("M")]).size()
+
+
+def area_measure(funnel: FunnelResult, monthly: pd.Series, areas: pd.DataFrame, area: Area) -> Measure:
+    """England's funnel of areas for the period, and the geography's monthly rate (annualised) for the SPC chart."""
     from ..stats.spc import xmr
 
-    current = spend[period.mask(spend["start_date"])]
-    spells = current.groupby("area_code").size().reindex(areas.index, fill_value=0)
-    f = rate_funnel(areas.index.tolist(), spells.tolist(), areas["weighted_population"].tolist(), per=PER)
-    local = spend if area.is_national else spend[spend["area_code"].isin(area.commissioning_areas)]
+    # the sum of its areas' monthly counts (`monthly`: monthly_spells), not a pass over every spell for each geography
+    codes = monthly.index.get_level_values("area_code")
+    local = monthly if area.is_national else monthly[codes.isin(area.commissioning_areas)]
+    by_month = local.groupby(level="start_date").sum()
     population = areas.loc[list(area.commissioning_areas), "weighted_population"].sum()
-    monthly = local.groupby(local["start_date"].dt.to_period("M")).size()
-    values = monthly / monthly.index.days_in_month / population * PER * 365.25  # a yearly rate: February is short
-    trend = xmr(values.to_numpy(dtype=float), x=monthly.index.to_timestamp(), improvement_direction="decrease")
-    return Measure("Specialised spells per 100,000 need-weighted population", False, None, f, trend,
+    values = by_month / by_month.index.days_in_month / population * PER * 365.25  # a yearly rate: February is short
+    trend = xmr(values.to_numpy(dtype=float), x=by_month.index.to_timestamp(), improvement_direction="decrease")
+    return Measure("Specialised spells per 100,000 need-weighted population", False, None, funnel, trend,
                    "need-weighted population", "number", "Spells per 100,000 a year", unit_name="areas")
 
 
@@ -195,13 +206,22 @@ def programme_spend(spend: pd.DataFrame, areas: pd.Index) -> pd.DataFrame:
     return g.reset_index().rename(columns={"area_code": "area", "sum": "spend", "size": "spells"})
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """Every area's peers, benchmarks and opportunities, the same whatever the geography (read-only: kept between
+    geographies)."""
+    areas: pd.DataFrame  # geography.area_table()
+    peers: pd.DataFrame  # similar_peers
+    by_scenario: dict[str, pd.DataFrame]  # compare in each scenario: one row per area and programme
+    funnel: FunnelResult  # area_funnel for the period
+    monthly: pd.Series  # monthly_spells
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     n, best = _check_counts(params)
     spend = tables["area_spend"]
     areas = geography.area_table()
-    if not area.commissioning_areas:
-        raise DataError(f"{area.name} ({area.code}) has no commissioning areas in params/geography.yaml")
     current = in_period(spend, "start_date", period, "specialised spells")
     missing = sorted(set(areas.index) - set(current["area_code"]))
     if missing:
@@ -209,7 +229,21 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                         f"params/geography.yaml, e.g. {', '.join(missing[:3])}: is the extract complete?")
     peers = similar_peers(areas[list(geography.demographic_variables)], n)
     totals = programme_spend(current, areas.index)
-    by = {s: compare(totals, areas, peers, best[s]) for s in SCENARIOS}
+    return National(areas=areas, peers=peers,
+                    by_scenario={s: compare(totals, areas, peers, best[s]) for s in SCENARIOS},
+                    funnel=area_funnel(current, areas), monthly=monthly_spells(spend))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    n, best = _check_counts(params)
+    if not area.commissioning_areas:
+        raise DataError(f"{area.name} ({area.code}) has no commissioning areas in params/geography.yaml")
+    spend, areas, peers, by = tables["area_spend"], nat.areas, nat.peers, nat.by_scenario
     local_codes = list(area.commissioning_areas)
     local = {s: by[s][by[s]["area"].isin(local_codes)] for s in SCENARIOS}
     m = local["moderate"]
@@ -218,7 +252,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     of_activity = Range.of(lambda s: local[s]["opp_activity"].sum())
     of_cost = Range.of(lambda s: local[s]["opp_cost"].sum())
     spells_above = Range.of(lambda s: local[s]["spells_above"].sum())
-    measure = area_measure(spend, areas, area, period)
+    measure = area_measure(nat.funnel, nat.monthly, areas, area)
 
     wpop = areas.loc[local_codes, "weighted_population"].sum()
     total_spend, total_spells = float(m["spend"].sum()), float(m["spells"].sum())
