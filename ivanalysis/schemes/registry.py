@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
+
+import pandas as pd
 
 from ..config import SchemeParams, load_scheme_params
 from ..errors import ConfigError
@@ -67,11 +70,32 @@ def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | N
     mod = module(scheme_id)
     p = params(scheme_id)
     area = geo.get(geography_code)
-    tables = {name: load_table(data_dir, name, geo, input_columns(scheme_id, name)) for name in mod.TABLES}
+    tables = LazyTables(lambda name: load_table(data_dir, name, geo, input_columns(scheme_id, name)), mod.TABLES)
     per = Period.financial_year(period or p.period)
     if hasattr(mod, "national"):
         return mod.analyse(tables, area, p, per, geo, national=_national(mod, scheme_id, data_dir, tables, p, per, geo))
     return mod.analyse(tables, area, p, per, geo)
+
+
+class LazyTables(Mapping):
+    """A scheme's input tables by name, each read (and validated) when first used: a hub run whose national part a
+    warm kernel kept may need few of them, or none (a table in memory is handed out as a copy, which costs)."""
+
+    def __init__(self, load: Callable[[str], pd.DataFrame], names: tuple[str, ...]) -> None:
+        self._load, self._names, self._loaded = load, tuple(names), {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._loaded:
+            self._loaded[name] = self._load(name)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 # A scheme may split its analysis in two: `national(tables, params, period, geography)`, the work on every provider
