@@ -12,8 +12,13 @@ dose-banded with a standard product) save
   - purchase: an assumed share of the drug cost of each dose moved.
 Providers at or above the target count as nothing (never netted off). Only drugs of the national dose banding
 tables count: drugs dosed by weight or as fixed doses (rituximab, trastuzumab, pembrolizumab) are not banded.
+
+national() does England's part (the cohort, every provider's saving, the avoidable waste), the same for every area;
+analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,6 +43,7 @@ BANDING_TABLE_DRUGS = (
     "irinotecan", "nab-paclitaxel", "oxaliplatin", "paclitaxel", "pemetrexed", "vinblastine", "vincristine",
 )
 BAND_TOLERANCE = 0.05  # the tables keep a banded dose within about 5% of the calculated dose
+WHAT = "intravenous administrations of dose-banding drugs"
 COLUMNS = ["provider_code", "administration_date", "tumour_group", "drug", "prescribed_dose_mg",
            "administered_dose_mg", "dose_banded", "standard_product", "waste_mg", "drug_cost_gbp"]
 
@@ -126,27 +132,48 @@ def _shares(frame: pd.DataFrame, by: str | pd.Series, label: str) -> pd.DataFram
     return out.rename_axis(label).reset_index()
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    cohort: pd.DataFrame  # banding_cohort, all months
+    year: pd.DataFrame  # its administrations in the period
+    savings: dict[str, pd.DataFrame]  # scenario -> every provider's provider_savings
+    pools: pd.DataFrame  # avoidable_waste by provider and drug in the period
+    data_months: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     a = params.assumptions
-    target = a["target_share"].moderate
     cohort = banding_cohort(tables["sact"])
     if cohort.empty:
         raise DataError("the SACT table holds no intravenous administrations of the drugs of the national dose "
                         f"banding tables ({', '.join(BANDING_TABLE_DRUGS)})")
-    what = "intravenous administrations of dose-banding drugs"
-    national = in_period(cohort, "administration_date", period, what)  # first: a clear error if there is none
-    local = area_rows(national, area, what)
-    measure = proportion_measure(
-        cohort, flag="standard", date="administration_date", area=area, period=period,
-        name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
-        target=target, denominator_label=what)
-
+    year = in_period(cohort, "administration_date", period, WHAT)  # first: a clear error if there is none
     # providers are judged against England's standard products, so the savings are computed nationally
-    base = provider_base(national)
-    by_scenario = {s: provider_savings(base, a["target_share"].value(s), a["purchase_saving_share"].value(s))
-                   for s in SCENARIOS}
-    in_area = {s: df[df.index.isin(area.providers)] for s, df in by_scenario.items()}
+    base = provider_base(year)
+    savings = {s: provider_savings(base, a["target_share"].value(s), a["purchase_saving_share"].value(s))
+               for s in SCENARIOS}
+    return National(cohort, year, savings, avoidable_waste(year),
+                    (cohort["administration_date"].min(), cohort["administration_date"].max()))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    target = a["target_share"].moderate
+    local = area_rows(nat.year, area, WHAT)
+    measure = proportion_measure(
+        nat.cohort, flag="standard", date="administration_date", area=area, period=period,
+        name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
+        target=target, denominator_label=WHAT)
+
+    in_area = {s: df[df.index.isin(area.providers)] for s, df in nat.savings.items()}
     moved = Range.of(lambda s: in_area[s]["to_move"].sum())
     waste_gbp = Range.of(lambda s: in_area[s]["waste_saving"].sum())
     purchase_gbp = Range.of(lambda s: in_area[s]["purchase_saving"].sum())
@@ -183,14 +210,13 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     }), measure, geography)
 
     share_cols = {"Share dose-banded, standard product": ("Dose-banded, standard product", "Administrations")}
-    pools = avoidable_waste(national)
-    pools = pools[pools.index.get_level_values("provider_code").isin(area.providers)]
+    pools = nat.pools[nat.pools.index.get_level_values("provider_code").isin(area.providers)]
     drugs = _shares(local, "drug", "Drug")
     drugs["Avoidable waste"] = drugs["Drug"].map(pools["avoidable"].groupby(level="drug", observed=True).sum())
     drugs["Avoidable waste"] = drugs["Avoidable waste"].fillna(0.0)
     drugs = drugs.sort_values(["Avoidable waste", "Drug"], ascending=[False, True])
     groups = _shares(local, "tumour_group", "Tumour group").sort_values("Administrations", ascending=False)
-    all_years = area_rows(cohort, area, what)
+    all_years = area_rows(nat.cohort, area, WHAT)
     years = _shares(all_years, financial_year(all_years["administration_date"]), "Financial year")
     years["Waste share of drug cost"] = years["Drug waste"] / years["Drug cost"]
 
@@ -242,6 +268,6 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Rituximab, trastuzumab and pembrolizumab (dosed by weight or as fixed doses) are outside the national "
             "dose banding tables and are left out.",
         ],
-        data_months=(cohort["administration_date"].min(), cohort["administration_date"].max()),
+        data_months=nat.data_months,
         area_providers=area.providers,
     )
