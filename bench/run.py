@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,18 +88,56 @@ def baseline(work: Path, data: Path, schemes: list[str]) -> float:
     return time.perf_counter() - t
 
 
-def ours(work: Path, data: Path, schemes: list[str] | None, name: str) -> tuple[float, str]:
+class PeakRSS:
+    """Samples the resident memory of a process's descendants (the workers and their warm kernels) while it runs:
+    the largest any one of them reached, and the largest they held together."""
+
+    def __init__(self, pid: int, every_s: float = 0.2):
+        import threading
+
+        self.pid, self.every_s, self.one, self.all = pid, every_s, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        while not self._stop.wait(self.every_s):
+            try:
+                procs = psutil.Process(self.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                return
+            rss = []
+            for proc in procs:
+                try:
+                    rss.append(proc.memory_info().rss)
+                except psutil.NoSuchProcess:
+                    pass
+            if rss:
+                self.one, self.all = max(self.one, max(rss)), max(self.all, sum(rss))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def ours(work: Path, data: Path, schemes: list[str] | None, name: str) -> tuple[float, str, PeakRSS]:
     build = work / name / "_build"
     shutil.rmtree(build.parent, ignore_errors=True)
     cmd = [str(BIN / "ivanalysis"), "build", "--force", "--data-dir", str(data)]
     for s in schemes or []:
         cmd += ["--schemes", s]
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env_for(build), capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env_for(build), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    peak = PeakRSS(proc.pid)
+    stdout, _ = proc.communicate()
     elapsed = time.perf_counter() - t
+    peak.stop()
     if proc.returncode != 0:
-        sys.exit(f"ivanalysis build failed:\n{proc.stdout[-3000:]}")
-    return elapsed, proc.stdout
+        sys.exit(f"ivanalysis build failed:\n{stdout[-3000:]}")
+    return elapsed, stdout, peak
 
 
 def rebuild(work: Path, data: Path, name: str) -> tuple[float, str]:
@@ -200,7 +239,7 @@ def timed(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
     """The time measures: baseline against ours, cold full build, warm rebuild, one change, one run."""
     lines = ["| Measure | Runs | Time | Note |", "|---|---|---|---|"]
     subset_runs = len(SUBSET) * len(geographies())
-    ours_subset, _ = ours(work, data, SUBSET, "subset")
+    ours_subset, _, _ = ours(work, data, SUBSET, "subset")
     if not args.skip_baseline:
         base = baseline(work, data, SUBSET)
         lines.append(f"| Baseline: papermill CLI loop + jupyter-book build | {subset_runs} | {base:.0f} s | plain approach |")
@@ -209,10 +248,11 @@ def timed(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
     else:
         lines.append(f"| Ours: `ivanalysis build --force`, subset | {subset_runs} | {ours_subset:.0f} s | |")
 
-    full_t, full_out = ours(work, data, None, "full")
+    full_t, full_out, peak = ours(work, data, None, "full")
     n_full = len(schemes) * len(geographies())
     lines.append(f"| Cold full build (`ivanalysis build --force`, then the book) | {n_full} | {full_t:.0f} s | "
-                 f"{len(schemes)} schemes x {len(geographies())} geographies |")
+                 f"{len(schemes)} schemes x {len(geographies())} geographies; {_phases(full_out)}; largest process "
+                 f"{peak.one / 2**20:,.0f} MiB (a warm kernel), all together {peak.all / 2**20:,.0f} MiB |")
     warm_t, warm_out = rebuild(work, data, "full")
     lines.append(f"| Warm rebuild, nothing changed | {n_full} | {warm_t:.1f} s | {_summary(warm_out)} |")
     change_one_hub(data, "radiotherapy", "LON")
@@ -272,6 +312,14 @@ def main() -> None:
     (ROOT / "bench" / "results.md").write_text(
         f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores with `bench/run.py`"
         + (f" --only {args.only}" if args.only else "") + ".\n\n" + text)
+
+
+def _phases(stdout: str) -> str:
+    """The build's own timings: the runs (validation included), the PDF hub packs, the whole book."""
+    found = [re.search(pattern, stdout) for pattern in (r"failed \(([\d.]+) s\)", r"printed\) in ([\d.]+) s|"
+                                                         r"of the book\) in ([\d.]+) s", r"book built: .* \(([\d.]+) s\)")]
+    runs, pdf, book = (next((g for g in m.groups() if g), None) if m else None for m in found)
+    return f"runs {runs} s, book {book} s (of which PDF packs {pdf} s)"
 
 
 def _summary(stdout: str) -> str:
