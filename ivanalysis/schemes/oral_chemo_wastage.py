@@ -11,8 +11,13 @@ that the patient stopped part-way through: the supply left, less what would have
 instalment); future volumes are current volumes less that wastage, for the share of supplies moved to instalments;
 the saving is current less future expenditure at the same unit prices. Providers that already dispense monthly
 save nothing, so nothing is netted off. Only high-cost drugs count (median cost per 28 days from a threshold).
+
+national() does England's part (every oral supply's wastage, the high-cost drugs), the same for every area;
+analyse() the area's.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,6 +38,7 @@ ASSUMPTIONS = {"uptake_share": "share", "high_cost_threshold": "gbp_per_month"}
 MONTH_DAYS = 31  # an instalment is a month's supply: as many whole packs as fit in 31 days (at least one)
 VALUABLE_SUPPLY = 6_000.0  # the Menu: a supply 'the total value of which is often in excess of 6,000 pounds'
 SUPPLY_BANDS = ("Up to a month", "Two months", "Three months or more")
+WHAT = "high-cost oral chemotherapy dispensings"
 COLUMNS = ["provider_code", "patient_id", "regimen", "drug", "administration_date", "days_supplied",
            "packs_supplied", "drug_cost_gbp", "regimen_end_date"]
 
@@ -126,27 +132,46 @@ def _financial_year(dates: pd.Series) -> pd.Series:
     return start.map({y: f"{y}/{(y + 1) % 100:02d}" for y in start.unique()})
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+@dataclass(frozen=True)
+class National:
+    """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
+
+    in_year: pd.DataFrame  # oral dispensings (supplies) in the period
+    drugs_of: dict[str, list[str]]  # scenario -> its high-cost drugs
+    cohort: pd.DataFrame  # dispensings of the high-cost drugs (moderate), all months
+    year: pd.DataFrame  # those in the period
+
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     a = params.assumptions
     oral = supplies(tables["sact"])
     if oral.empty:
         raise DataError("the SACT table holds no oral dispensings (route 'oral')")
-    what = "high-cost oral chemotherapy dispensings"
     in_year = in_period(oral, "administration_date", period, "oral chemotherapy dispensings")
     drugs_of = {s: high_cost_drugs(in_year, a["high_cost_threshold"].value(s)) for s in SCENARIOS}
     cohort = oral[oral["drug"].isin(drugs_of["moderate"])]
     if cohort.empty:
         raise DataError(f"no oral drug in the SACT table costs {a['high_cost_threshold'].moderate:,.0f} pounds or "
                         "more per 28 days (the moderate high_cost_threshold)")
-    national = in_period(cohort, "administration_date", period, what)
-    local = area_rows(national, area, what)
+    return National(in_year, drugs_of, cohort, in_period(cohort, "administration_date", period, WHAT))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    drugs_of, cohort = nat.drugs_of, nat.cohort
+    local = area_rows(nat.year, area, WHAT)
     measure = proportion_measure(
         cohort, flag="multi_month", date="administration_date", area=area, period=period,
         name="Share of high-cost oral chemotherapy supplies of more than a month", higher_is_better=False,
-        target=None, denominator_label=what)
+        target=None, denominator_label=WHAT)
 
-    local_year = area_rows(in_year, area, "oral chemotherapy dispensings")
+    local_year = area_rows(nat.in_year, area, "oral chemotherapy dispensings")
     scoped = {s: local_year[local_year["drug"].isin(drugs_of[s])] for s in SCENARIOS}
     by_provider = {s: provider_savings(scoped[s], a["uptake_share"].value(s)) for s in SCENARIOS}
     total = {s: df.sum() for s, df in by_provider.items()}
@@ -196,7 +221,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
 
     lengths = _summary(local, "months", "Supply")
     lengths["Wastage per £1,000 spent"] = lengths["Wastage"] / lengths["Spend"] * 1_000
-    all_years = area_rows(cohort, area, what)
+    all_years = area_rows(cohort, area, WHAT)
     years = _summary(all_years, _financial_year(all_years["administration_date"]), "Financial year")
     years["Wastage share of spend"] = years["Wastage"] / years["Spend"]
 
