@@ -62,6 +62,7 @@ class National:
     ms: pd.DataFrame  # every MS DMT invoice row, all months, with its Blueteq status and whether approved
     year: pd.DataFrame  # those in the period
     centres: pd.DataFrame  # each centre in the period: patients, quarters, approved, spend, per patient, outlier
+    data_months: tuple[pd.Timestamp, pd.Timestamp]  # of all invoices
 
 
 def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
@@ -80,7 +81,7 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                             "unapproved": year[~year["approved"]].groupby("provider_code")["cost"].sum()}).fillna(0.0)
     centres["per_patient"] = centres["spend"] / centres["patients"]
     centres["outlier"] = spend_outliers(centres["per_patient"])
-    return National(ms, year, centres)
+    return National(ms, year, centres, data_months(inv))
 
 
 _national = national  # analyse's argument `national` hides the function's name
@@ -151,7 +152,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Spend per patient depends on the mix of drugs (high-efficacy drugs cost more): an outlier is a centre "
             "to look at, not one prescribing outside the policy.",
         ],
-        data_months=data_months(tables["hcd_invoices"]),
+        data_months=nat.data_months,
         area_providers=area.providers,
         charts={"spend": _spend_chart(centres, area, period)},
     )
