@@ -20,6 +20,8 @@ admissions compared with non-ESC disease groups. Here:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -179,11 +181,21 @@ def suppress_small(df: pd.DataFrame, count: str, columns: list[str]) -> pd.DataF
 
 
 # --- the analysis ------------------------------------------------------------------------------------------------
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    from ..stats.its import segmented_regression
+@dataclass(frozen=True)
+class National:
+    """The analysis of every provider in England, the same whatever the area (read-only: kept between areas)."""
+    svc: pd.DataFrame  # services: ESC services from the return
+    months: pd.DatetimeIndex  # every month of the admissions data
+    pts: pd.DataFrame  # patients: one row per patient with incurable cancer
+    unplanned: pd.DataFrame  # their unplanned (emergency) admissions
+    cells: pd.DataFrame  # unplanned admissions and patient-years by provider, tumour group and month
+    counted: pd.DataFrame  # cells after the run-in months
+    eol: pd.DataFrame  # chemo_at_end_of_life of every patient who died
+    lead: tuple[str, pd.Timestamp, tuple[str, ...], pd.Series] | None  # lead_service in England
 
-    a = params.assumptions
+
+def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
+             geography: Geography) -> National:
     adm = tables["admissions"]
     cancer = adm[adm["incurable_cancer"] == 1].copy()
     if cancer.empty:
@@ -209,6 +221,20 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         raise DataError(f"{period.label} falls in the first {RUN_IN_MONTHS} months of the admissions data (from "
                         f"{months[0]:%B %Y}), which only serve to find the patients already under care: choose a "
                         "later year or an extract that starts earlier")
+    return National(svc=svc, months=months, pts=pts, unplanned=unplanned, cells=cells, counted=counted,
+                    eol=chemo_at_end_of_life(cancer, pts), lead=lead_service(cells, svc, months, None))
+
+
+_national = national  # analyse's argument `national` hides the function's name
+
+
+def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
+            geography: Geography, national: National | None = None) -> SchemeResult:
+    from ..stats.its import segmented_regression
+
+    nat = national if national is not None else _national(tables, params, period, geography)
+    a = params.assumptions
+    svc, months, cells, counted = nat.svc, nat.months, nat.cells, nat.counted
     local = area_rows(counted, area, "patients with incurable cancer")
     measure = rate_measure(
         counted, events="unplanned", exposure="patient_years", date="month", area=area, period=period,
@@ -234,7 +260,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     gbp = Range.of(lambda s: avoided.get(s) * a["cost_per_admission"].value(s))
     three_years = Range.of(lambda s: three_year_avoided(at_risk, a["growth_slowing"].value(s))
                            * a["cost_per_admission"].value(s))
-    local_unplanned = area_rows(unplanned, area, "unplanned admissions")
+    local_unplanned = area_rows(nat.unplanned, area, "unplanned admissions")
     los = local_unplanned.loc[period.mask(local_unplanned["admission_date"]), "length_of_stay"]
     mean_los = float(los.mean()) if len(los) else 0.0
     bed_days = Range.of(lambda s: avoided.get(s) * mean_los)
@@ -286,11 +312,12 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                                 ["Admissions per 100 patient-years", "Growth in admissions per patient-year"])
 
     # chemotherapy in the last 30 days of life, by whether the patient's group was offered ESC a month before death
-    local_pts = area_rows(pts, area, "patients with incurable cancer")
-    eol = chemo_at_end_of_life(cancer, local_pts)
+    local_pts = area_rows(nat.pts, area, "patients with incurable cancer")
+    # the patients of local_pts who died (a patient's provider is that of their first admission)
+    eol = nat.eol if area.is_national else nat.eol[nat.eol["provider_code"].isin(area.providers)]
     eol = eol[period.mask(eol["death"])]
     start = eol[keys].merge(svc, on=keys, how="left")["start"].to_numpy()
-    eol["with_esc"] = start <= (eol["death"] - pd.Timedelta(days=LAST_DAYS)).to_numpy()
+    eol = eol.assign(with_esc=start <= (eol["death"] - pd.Timedelta(days=LAST_DAYS)).to_numpy())
     eol_rows = []
     for label, part in (("Offered ESC", eol[eol["with_esc"]]), ("Not offered ESC", eol[~eol["with_esc"]]),
                         ("All", eol)):
@@ -311,11 +338,10 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
     ipos_change = float((reviewed["ipos_review"] - reviewed["ipos_first"]).mean()) if len(reviewed) else None
 
     # before / after at the area's leading ESC service (England's if the area has none that qualifies)
-    in_area = None if area.is_national else area.providers
-    lead = lead_service(cells, svc, months, in_area)
+    lead = nat.lead if area.is_national else lead_service(cells, svc, months, area.providers)
     where = area.name
     if lead is None and not area.is_national:
-        lead, where = lead_service(cells, svc, months, None), "England"
+        lead, where = nat.lead, "England"
     charts, its_frame, kpi_its = {}, None, None
     cost = a["cost_per_admission"].moderate
     if lead is not None:
