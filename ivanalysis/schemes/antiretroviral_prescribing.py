@@ -137,13 +137,14 @@ class National:
     made_by_provider: pd.Series  # saving made by switches in the year, by provider
     by_scenario: dict[str, pd.DataFrame]  # provider_opportunity in each scenario
     hub_share: pd.Series  # share of basket patient-quarters on a generic regimen by hub and England, in the year
+    months: tuple[pd.Timestamp, pd.Timestamp]  # the first and last month the invoices cover (data_months)
 
 
 def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
              geography: Geography) -> National:
     target = params.assumptions["switch_target"]
-    hiv = tables["hcd_invoices"]
-    hiv = hiv[hiv["indication"] == INDICATION]
+    inv = tables["hcd_invoices"]
+    hiv = inv[inv["indication"] == INDICATION]
     if hiv.empty:
         raise DataError(f"no antiretroviral invoices (indication {INDICATION!r}) in hcd_invoices")
     costs = cost_per_quarter(in_period(hiv, "invoice_period", period, "antiretroviral invoices"))
@@ -155,7 +156,7 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
         costs=costs, values=values, basket=pq[pq["state"] != ""], year=year, switched=switched,
         made_by_provider=saving_made(year, switched),
         by_scenario={s: provider_opportunity(year, target.value(s)) for s in SCENARIOS},
-        hub_share=hub_shares(year[year["state"] != ""], geography))
+        hub_share=hub_shares(year[year["state"] != ""], geography), months=data_months(inv))
 
 
 _national = national  # analyse's argument `national` hides the function's name
@@ -237,7 +238,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "The saving still to make is a year at the headline year's volumes and prices paid; the Menu's 13.7 m "
             "pounds is the further saving expected by the end of 2018/19.",
         ],
-        data_months=data_months(tables["hcd_invoices"]),
+        data_months=nat.months,
         area_providers=area.providers,
         charts={"hubs": _hub_chart(nat.hub_share, area, geography, period)},
     )

@@ -73,6 +73,7 @@ class National:
     on_file: pd.DataFrame  # Blueteq forms for the drug approved by the period's end
     by_scenario: dict[str, pd.DataFrame]  # provider_savings in each scenario
     hubs: pd.DataFrame  # _hub_frame (moderate scenario)
+    months: tuple[pd.Timestamp, pd.Timestamp]  # the first and last month the invoices cover (data_months)
 
 
 def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
@@ -92,7 +93,7 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     year = oca[period.mask(oca["invoice_period"])]
     return National(oca=oca, year=year, on_file=forms[forms["approval_date"] <= period.end],
                     by_scenario={s: provider_savings(year, a["avoidable_share"].value(s)) for s in SCENARIOS},
-                    hubs=_hub_frame(year, geography, a["expected_per_100k"].moderate))
+                    hubs=_hub_frame(year, geography, a["expected_per_100k"].moderate), months=data_months(inv))
 
 
 _national = national  # analyse's argument `national` hides the function's name
@@ -175,7 +176,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Some patients treated without an approval would qualify once assessed by an MDT: only the avoidable "
             "share of that spend counts, at the PAS price (what was paid above it is counted once, as wrong price).",
         ],
-        data_months=data_months(tables["hcd_invoices"]),
+        data_months=nat.months,
         area_providers=area.providers,
         charts={"hubs": _hub_chart(nat.hubs, area, period, a["expected_per_100k"].moderate)},
     )
