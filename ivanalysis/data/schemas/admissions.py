@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandera.pandas as pa
 
-from .base import ISO_DATETIME, DATE_IN_RANGE, TableSpec, code_column, date_column, provider_column
+from .base import DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, provider_column, str_matches
 
 METHODS = ["elective", "emergency", "day_case"]
 PROCEDURE_GROUPS = ["hip_replacement", "knee_replacement", "cardiac_device", "chemotherapy"]
-ICD10_3 = pa.Check.str_matches(r"^[A-Z][0-9]{2}$", error="str_matches: a 3-character ICD-10 code such as C34 or M17")
+ICD10_3 = str_matches(r"^[A-Z][0-9]{2}$", "str_matches: a 3-character ICD-10 code such as C34 or M17")
 
 
 def _is_cancer(diagnosis):
@@ -33,14 +33,14 @@ SPEC = TableSpec(
             "patient_id": code_column("Pseudonymised patient identifier (the same patient across spells)"),
             "admission_date": date_column("Date the spell started"),
             "discharge_date": date_column("Date the spell ended (the date of death if the patient died in it)"),
-            "admission_method": pa.Column(str, pa.Check.isin(METHODS), coerce=True,
+            "admission_method": pa.Column(TEXT, pa.Check.isin(METHODS), coerce=True,
                                           description="elective (planned, with a stay), emergency (unplanned) or "
                                                       "day_case (planned, same-day discharge)"),
-            "diagnosis": pa.Column(str, ICD10_3, coerce=True,
+            "diagnosis": pa.Column(TEXT, ICD10_3, coerce=True,
                                    description="Primary diagnosis, 3-character ICD-10 code (C00-C97 are cancers; "
                                                "M16 and M17 osteoarthritis of the hip and knee)"),
             # empty cells read as NaN from CSV and None from Parquet: the parser makes them the same
-            "procedure_group": pa.Column(str, pa.Check.isin(PROCEDURE_GROUPS), nullable=True, coerce=True,
+            "procedure_group": pa.Column(TEXT, pa.Check.isin(PROCEDURE_GROUPS), nullable=True, coerce=True,
                                          parsers=pa.Parser(lambda s: s.where(s.notna(), np.nan)),
                                          description="Main procedure, grouped: hip_replacement, knee_replacement, "
                                                      "cardiac_device (pacemaker, ICD or CRT implant), chemotherapy "

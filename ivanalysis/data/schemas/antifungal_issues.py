@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, positive_up_to, provider_column
+from .base import DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, positive_up_to, provider_column
 from .bed_days import FIRST_OF_MONTH
 
 # the systemic antifungals issued in English hospitals, and the routes each comes in
@@ -52,11 +52,11 @@ SPEC = TableSpec(
             "provider_code": provider_column(),
             "month": pa.Column(ISO_DATETIME, [DATE_IN_RANGE, FIRST_OF_MONTH], coerce=True,
                                description="First day of the month of the issues"),
-            "drug": pa.Column(str, pa.Check.isin(list(DRUGS)), coerce=True,
+            "drug": pa.Column(TEXT, pa.Check.isin(list(DRUGS)), coerce=True,
                               description="Generic name of the antifungal: " + ", ".join(DRUGS)),
-            "route": pa.Column(str, pa.Check.isin(list(ROUTES)), coerce=True,
+            "route": pa.Column(TEXT, pa.Check.isin(list(ROUTES)), coerce=True,
                                description="Route of administration: oral or intravenous"),
-            "product_type": pa.Column(str, pa.Check.isin(list(PRODUCT_TYPES)), coerce=True,
+            "product_type": pa.Column(TEXT, pa.Check.isin(list(PRODUCT_TYPES)), coerce=True,
                                       description="generic (a generic product) or branded (the originator brand, "
                                                   "or a drug with no generic yet)"),
             "ddd": pa.Column(float, positive_up_to(100_000), coerce=True,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column
+from .base import TEXT, TableSpec, code_column, date_column
 
 # The top specialised spend programmes of care this table covers, as code: label
 PROGRAMMES = {
@@ -34,7 +34,7 @@ SPEC = TableSpec(
             "spell_id": code_column("Identifier of the spell", unique=True),
             "area_code": code_column("Commissioning area of the patient's residence; must be an area of "
                                      "params/geography.yaml"),
-            "programme": pa.Column(str, pa.Check.isin(list(PROGRAMMES)), coerce=True,
+            "programme": pa.Column(TEXT, pa.Check.isin(list(PROGRAMMES)), coerce=True,
                                    description="Programme of care: " + ", ".join(PROGRAMMES)),
             "start_date": date_column("Date the spell (admission or course) started"),
             "cost_gbp": pa.Column(float, pa.Check.in_range(0, 5_000_000, include_min=False,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, date_column, positive_up_to, provider_column
+from .base import (DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, positive_up_to,
+                   provider_column)
 
 SPECIALTIES = ("rheumatology", "dermatology", "gastroenterology")
 REFERRAL_TYPES = ("new", "existing")
@@ -67,18 +68,18 @@ SPEC = TableSpec(
             "referral_id": code_column("Identifier of the referral", unique=True),
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier"),
-            "specialty": pa.Column(str, pa.Check.isin(list(SPECIALTIES)), coerce=True,
+            "specialty": pa.Column(TEXT, pa.Check.isin(list(SPECIALTIES)), coerce=True,
                                    description="Referring specialty: " + ", ".join(SPECIALTIES)),
-            "referral_type": pa.Column(str, pa.Check.isin(list(REFERRAL_TYPES)), coerce=True,
+            "referral_type": pa.Column(TEXT, pa.Check.isin(list(REFERRAL_TYPES)), coerce=True,
                                        description="new (not on a biologic: start or not) or existing (on a "
                                                    "biologic: switch or stop)"),
-            "decided_by": pa.Column(str, pa.Check.isin(list(DECIDED_BY)), coerce=True,
+            "decided_by": pa.Column(TEXT, pa.Check.isin(list(DECIDED_BY)), coerce=True,
                                     description="virtual clinic (the VBC's MDT) or consultant (no VBC review)"),
             "referral_date": date_column("Date the patient was referred for a decision"),
             "decision_date": date_column("Date of the decision (the MDT's, at a virtual clinic)"),
-            "outcome": pa.Column(str, pa.Check.isin(list(OUTCOMES)), coerce=True,
+            "outcome": pa.Column(TEXT, pa.Check.isin(list(OUTCOMES)), coerce=True,
                                  description="start or do not start (new patients); switch or stop (existing)"),
-            "drug": pa.Column(str, pa.Check.isin(list(DRUGS)), nullable=True, coerce=True,
+            "drug": pa.Column(TEXT, pa.Check.isin(list(DRUGS)), nullable=True, coerce=True,
                               description="Biologic started or switched to, or stopped; empty for do not start"),
             "first_dose_date": _optional_date("Date of the first dose after a start or switch; empty otherwise, "
                                               "or if not yet given at the end of the extract"),

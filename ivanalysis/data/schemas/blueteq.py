@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 from .hcd_invoices import DRUG_NAME, INDICATIONS
 
 FORM_TYPES = ("initiation", "continuation")
@@ -29,16 +29,16 @@ SPEC = TableSpec(
             "form_id": code_column("Identifier of the Blueteq form", unique=True),
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier (the same in the invoices table)"),
-            "drug": pa.Column(str, DRUG_NAME, coerce=True,
+            "drug": pa.Column(TEXT, DRUG_NAME, coerce=True,
                               description="Generic name of the drug approved, as in the invoices table"),
-            "indication": pa.Column(str, pa.Check.isin(list(INDICATIONS)), coerce=True,
+            "indication": pa.Column(TEXT, pa.Check.isin(list(INDICATIONS)), coerce=True,
                                     description="Indication the drug is approved for (the invoices' list)"),
-            "form_type": pa.Column(str, pa.Check.isin(list(FORM_TYPES)), coerce=True,
+            "form_type": pa.Column(TEXT, pa.Check.isin(list(FORM_TYPES)), coerce=True,
                                    description="initiation (before the first dose) or continuation (annual review)"),
             "approval_date": date_column("Date the form was approved"),
-            "criteria_met": pa.Column(str, YES_NO, coerce=True,
+            "criteria_met": pa.Column(TEXT, YES_NO, coerce=True,
                                       description="Y if the form records that the policy's criteria are met, else N"),
-            "mdt_approved": pa.Column(str, YES_NO, coerce=True,
+            "mdt_approved": pa.Column(TEXT, YES_NO, coerce=True,
                                       description="Y if approval by an appropriately constituted MDT is recorded, "
                                                   "else N"),
         },

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 
 SPEC = TableSpec(
     name="critical_care",
@@ -19,7 +19,7 @@ SPEC = TableSpec(
             "provider_code": provider_column(),
             "ready_at": date_column("Date and time the patient was fully ready for discharge (decision to discharge)"),
             "discharged_at": date_column("Date and time the patient left the unit"),
-            "destination": pa.Column(str, pa.Check.isin(["ward", "home", "other_hospital", "died"]), coerce=True,
+            "destination": pa.Column(TEXT, pa.Check.isin(["ward", "home", "other_hospital", "died"]), coerce=True,
                                      description="Where the patient went: ward, home, other_hospital or died"),
         },
         checks=[pa.Check(lambda df: df["discharged_at"] >= df["ready_at"], name="discharged_at >= ready_at",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 
 # The disease (tumour) groups ESC is offered to, and the 3-character ICD-10 codes of each; any other cancer
 # (C00-C97) is "other". Cancer services are organised by these site-specific groups.
@@ -42,7 +42,7 @@ SPEC = TableSpec(
             "referral_id": code_column("Identifier of the offer (referral) of ESC", unique=True),
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier (as in the admissions table)"),
-            "tumour_group": pa.Column(str, pa.Check.isin(list(TUMOUR_GROUPS)), coerce=True,
+            "tumour_group": pa.Column(TEXT, pa.Check.isin(list(TUMOUR_GROUPS)), coerce=True,
                                       description="Disease group: " + ", ".join(TUMOUR_GROUPS)),
             "service_start_date": date_column("Date the provider's ESC service for this tumour group started"),
             "offer_date": date_column("Date the patient was offered ESC"),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import (DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, date_column, positive_up_to,
-                   provider_column)
+from .base import (DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, positive_up_to,
+                   provider_column, str_matches)
 
 PRODUCT_TYPES = ("originator", "biosimilar", "generic", "branded")
 INDICATIONS = (
@@ -20,12 +20,11 @@ INDICATIONS = (
     "Non-Hodgkin lymphoma", "Chronic lymphocytic leukaemia", "ANCA-associated vasculitis",
     "Chronic myeloid leukaemia", "Gastrointestinal stromal tumour", "Breast cancer", "Gastric cancer",
 )
-DRUG_NAME = pa.Check.str_matches(r"^[a-z][a-z0-9 /-]{1,79}$",
-                                 error="str_matches: a generic drug name in lower case, e.g. infliximab or "
-                                       "emtricitabine/tenofovir disoproxil")
-PRODUCT_NAME = pa.Check.str_matches(r"^[A-Za-z0-9][A-Za-z0-9 ()/.-]{0,59}$",
-                                    error="str_matches: a product name of up to 60 letters, digits, spaces, "
-                                          "brackets, / . or -")
+DRUG_NAME = str_matches(r"^[a-z][a-z0-9 /-]{1,79}$",
+                        "str_matches: a generic drug name in lower case, e.g. infliximab or "
+                        "emtricitabine/tenofovir disoproxil")
+PRODUCT_NAME = str_matches(r"^[A-Za-z0-9][A-Za-z0-9 ()/.-]{0,59}$",
+                           "str_matches: a product name of up to 60 letters, digits, spaces, brackets, / . or -")
 
 
 def _quarter_start(dates: pd.Series) -> pd.Series:
@@ -67,14 +66,14 @@ SPEC = TableSpec(
                                                              "July or October")],
                 coerce=True, description="First day of the quarter the line covers (1 January, April, July or "
                                          "October)"),
-            "indication": pa.Column(str, pa.Check.isin(list(INDICATIONS)), coerce=True,
+            "indication": pa.Column(TEXT, pa.Check.isin(list(INDICATIONS)), coerce=True,
                                     description="Indication the drug was given for: " + ", ".join(INDICATIONS)),
-            "drug": pa.Column(str, DRUG_NAME, coerce=True,
+            "drug": pa.Column(TEXT, DRUG_NAME, coerce=True,
                               description="Generic name of the drug (the molecule, or molecules of a "
                                           "fixed-dose combination joined by /), whichever product was given"),
-            "product": pa.Column(str, PRODUCT_NAME, coerce=True,
+            "product": pa.Column(TEXT, PRODUCT_NAME, coerce=True,
                                  description="Brand or product name (e.g. Remicade, Inflectra, Imatinib generic)"),
-            "product_type": pa.Column(str, pa.Check.isin(list(PRODUCT_TYPES)), coerce=True,
+            "product_type": pa.Column(TEXT, pa.Check.isin(list(PRODUCT_TYPES)), coerce=True,
                                       description="originator (first brand of a biological medicine), biosimilar, "
                                                   "generic, or branded (a brand with no biosimilar or generic "
                                                   "version, or a small-molecule brand)"),

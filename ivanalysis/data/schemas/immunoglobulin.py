@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import NHS_NUMBER_VALID, TableSpec, code_column, date_column, positive_up_to, provider_column
+from .base import NHS_NUMBER_VALID, TEXT, TableSpec, code_column, date_column, positive_up_to, provider_column
 
 SPEC = TableSpec(
     name="immunoglobulin",
@@ -17,10 +17,10 @@ SPEC = TableSpec(
         {
             "episode_id": code_column("Identifier of the treatment episode", unique=True),
             "provider_code": provider_column(),
-            "nhs_number": pa.Column(str, NHS_NUMBER_VALID, coerce=True,
+            "nhs_number": pa.Column(TEXT, NHS_NUMBER_VALID, coerce=True,
                                     description="Patient's NHS number (10 digits, valid check digit)"),
             "treatment_date": date_column("Date the episode started"),
-            "indication": pa.Column(str, pa.Check.isin(["ITP", "PID", "SID", "CIDP", "MMN", "GBS", "Myositis", "Other"]),
+            "indication": pa.Column(TEXT, pa.Check.isin(["ITP", "PID", "SID", "CIDP", "MMN", "GBS", "Myositis", "Other"]),
                                     coerce=True, description="Indication: ITP, PID, SID, CIDP, MMN, GBS, Myositis or Other"),
             "weight_kg": pa.Column(float, pa.Check.in_range(1, 300), nullable=True, coerce=True,
                                    description="Patient's weight in kg; empty when not recorded"),

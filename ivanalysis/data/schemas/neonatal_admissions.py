@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 
 REASONS = ("hypoglycaemia", "jaundice", "respiratory", "asphyxia", "infection", "prematurity", "congenital", "other")
 AVOIDABLE = ("yes", "no", "not_reviewed")
@@ -35,13 +35,13 @@ SPEC = TableSpec(
             "gestation_weeks": pa.Column(int, pa.Check.in_range(22, 44), coerce=True,
                                          description="Completed weeks of gestation at birth (22 to 44; 37 or more "
                                                      "is term)"),
-            "primary_reason": pa.Column(str, pa.Check.isin(list(REASONS)), coerce=True,
+            "primary_reason": pa.Column(TEXT, pa.Check.isin(list(REASONS)), coerce=True,
                                         description="Primary reason for admission: " + ", ".join(REASONS)
                                         + " (asphyxia includes hypoxic-ischaemic encephalopathy)"),
             "cot_days_intensive": _cot_days("intensive"),
             "cot_days_high_dependency": _cot_days("high dependency"),
             "cot_days_special_care": _cot_days("special"),
-            "avoidable": pa.Column(str, pa.Check.isin(list(AVOIDABLE)), coerce=True,
+            "avoidable": pa.Column(TEXT, pa.Check.isin(list(AVOIDABLE)), coerce=True,
                                    description="Judged avoidable at review (ATAIN): yes or no; not_reviewed when "
                                                "the admission was not reviewed"),
         },

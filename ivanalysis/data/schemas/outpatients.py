@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 
 PATHWAYS = ["hip_oa", "knee_oa", "cardiac_device"]
 # HES treatment function codes: 110 trauma and orthopaedics, 320 cardiology
@@ -24,10 +24,10 @@ SPEC = TableSpec(
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier"),
             "attendance_date": date_column("Date of the appointment"),
-            "treatment_function": pa.Column(str, pa.Check.isin(sorted(set(TREATMENT_FUNCTIONS.values()))),
+            "treatment_function": pa.Column(TEXT, pa.Check.isin(sorted(set(TREATMENT_FUNCTIONS.values()))),
                                             coerce=True, description="Specialty, HES treatment function code: 110 "
                                                                      "trauma and orthopaedics, 320 cardiology"),
-            "pathway": pa.Column(str, pa.Check.isin(PATHWAYS), coerce=True,
+            "pathway": pa.Column(TEXT, pa.Check.isin(PATHWAYS), coerce=True,
                                  description="Pathway the attendance belongs to: hip_oa, knee_oa (osteoarthritis) or "
                                              "cardiac_device (pacemaker, ICD or CRT)"),
             "first_attendance": pa.Column(int, pa.Check.isin([0, 1]), coerce=True,

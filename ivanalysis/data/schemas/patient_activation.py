@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 
 # Insignia Health's published score bands: level 1 up to 47.0, level 2 47.1-55.1, level 3 55.2-67.0, level 4 67.1 up
 LEVEL_UPPER = (47.0, 55.1, 67.0)
@@ -37,7 +37,7 @@ SPEC = TableSpec(
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier (a patient may be reassessed)"),
             "assessment_date": date_column("Date the PAM questionnaire was completed"),
-            "service": pa.Column(str, pa.Check.isin(SERVICES), coerce=True,
+            "service": pa.Column(TEXT, pa.Check.isin(SERVICES), coerce=True,
                                  description="Specialised service the patient is under: renal, hiv, cystic_fibrosis "
                                              "or other"),
             "pam_score": pa.Column(float, pa.Check.in_range(0, 100), coerce=True,
@@ -45,7 +45,7 @@ SPEC = TableSpec(
             "pam_level": pa.Column(int, pa.Check.in_range(1, 4), coerce=True,
                                    description="Activation level 1 to 4 from the score: 1 up to 47.0, 2 from 47.1 to "
                                                "55.1, 3 from 55.2 to 67.0, 4 from 67.1"),
-            "tailored_intervention": pa.Column(str, pa.Check.isin(["Y", "N"]), coerce=True,
+            "tailored_intervention": pa.Column(TEXT, pa.Check.isin(["Y", "N"]), coerce=True,
                                                description="Y if a tailored intervention (health coaching, "
                                                            "self-management education, peer support) followed"),
             "follow_up_days": pa.Column(int, pa.Check.in_range(0, 365), coerce=True,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, positive_up_to, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, positive_up_to, provider_column, str_matches
 
-ICD10 = pa.Check.str_matches(r"^[A-Z][0-9]{2}(\.?[0-9X])?$", error="str_matches: an ICD-10 code such as C61 or C61.9")
+ICD10 = str_matches(r"^[A-Z][0-9]{2}(\.?[0-9X])?$", "str_matches: an ICD-10 code such as C61 or C61.9")
 
 SPEC = TableSpec(
     name="radiotherapy",
@@ -20,11 +20,11 @@ SPEC = TableSpec(
             "provider_code": provider_column(),
             "patient_id": code_column("Pseudonymised patient identifier"),
             "start_date": date_column("Date of the first fraction"),
-            "diagnosis": pa.Column(str, ICD10, coerce=True,
+            "diagnosis": pa.Column(TEXT, ICD10, coerce=True,
                                    description="Primary diagnosis, ICD-10 code (C61 is prostate cancer)"),
-            "intent": pa.Column(str, pa.Check.isin(["radical", "adjuvant", "palliative"]), coerce=True,
+            "intent": pa.Column(TEXT, pa.Check.isin(["radical", "adjuvant", "palliative"]), coerce=True,
                                 description="Treatment intent: radical, adjuvant or palliative"),
-            "modality": pa.Column(str, pa.Check.isin(["external_beam", "brachytherapy"]), coerce=True,
+            "modality": pa.Column(TEXT, pa.Check.isin(["external_beam", "brachytherapy"]), coerce=True,
                                   description="external_beam or brachytherapy"),
             "dose_gy": pa.Column(float, positive_up_to(200), coerce=True,
                                  description="Total prescribed dose, Gray (> 0)"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, date_column, provider_column
+from .base import DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, provider_column
 
 YES_NO = ["Y", "N"]  # flags are Y or N, as in NHS data sets (a text "False" would read as true if coerced to bool)
 DRUGS = ["none", "rituximab", "belimumab", "other"]
@@ -32,24 +32,24 @@ SPEC = TableSpec(
         {
             "patient_id": code_column("Pseudonymised patient identifier", unique=True),
             "provider_code": provider_column(),
-            "condition": pa.Column(str, pa.Check.isin(["SLE", "vasculitis"]), coerce=True,
+            "condition": pa.Column(TEXT, pa.Check.isin(["SLE", "vasculitis"]), coerce=True,
                                    description="SLE (systemic lupus erythematosus) or vasculitis (systemic, e.g. "
                                                "ANCA-associated)"),
             "diagnosis_date": date_column("Date of diagnosis"),
-            "network_status": pa.Column(str, pa.Check.isin(["hub", "spoke", "outside"]), coerce=True,
+            "network_status": pa.Column(TEXT, pa.Check.isin(["hub", "spoke", "outside"]), coerce=True,
                                         description="Care within a coordinated network: hub (the specialised "
                                                     "centre), spoke (a unit sharing care with it under agreed "
                                                     "protocols) or outside (no coordinated network)"),
-            "renal_involvement": pa.Column(str, pa.Check.isin(YES_NO), coerce=True,
+            "renal_involvement": pa.Column(TEXT, pa.Check.isin(YES_NO), coerce=True,
                                            description="Y if the disease involves the kidneys (e.g. lupus "
                                                        "nephritis, renal vasculitis), else N"),
             "rrt_date": optional_date_column("Date renal replacement therapy (dialysis or transplant) started for "
                                              "end-stage renal disease; empty if never"),
-            "high_cost_drug": pa.Column(str, pa.Check.isin(DRUGS), coerce=True,
+            "high_cost_drug": pa.Column(TEXT, pa.Check.isin(DRUGS), coerce=True,
                                         description="High-cost drug commissioned by NHS England: none, rituximab, "
                                                     "belimumab or other"),
             "hcd_start_date": optional_date_column("Date the high-cost drug was started; empty when none"),
-            "hcd_registered": pa.Column(str, pa.Check.isin(YES_NO), coerce=True,
+            "hcd_registered": pa.Column(TEXT, pa.Check.isin(YES_NO), coerce=True,
                                         description="Y if the high-cost drug course was submitted to the "
                                                     "high-cost drug registry, else N"),
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, date_column, provider_column
+from .base import DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, provider_column
 
 OUTCOMES = ("listed_for_surgery", "injection", "physiotherapy", "pain_management", "discharged")
 PROCEDURE_GROUPS = ("lumbar_decompression", "lumbar_discectomy", "lumbar_fusion", "cervical_decompression_fusion",
@@ -58,12 +58,12 @@ SPEC = TableSpec(
             "decision_date": _optional_date(
                 "Date of the outcome of the surgical assessment (at the first attendance or after investigations); "
                 "empty if not yet decided"),
-            "outcome": pa.Column(str, pa.Check.isin(list(OUTCOMES)), nullable=True, coerce=True,
+            "outcome": pa.Column(TEXT, pa.Check.isin(list(OUTCOMES)), nullable=True, coerce=True,
                                  description="Outcome of the surgical assessment: " + ", ".join(OUTCOMES)
                                              + "; empty if not yet decided"),
             "surgery_date": _optional_date(
                 "Date of the elective spinal operation (admission); empty if not (yet) operated"),
-            "procedure_group": pa.Column(str, pa.Check.isin(list(PROCEDURE_GROUPS)), nullable=True, coerce=True,
+            "procedure_group": pa.Column(TEXT, pa.Check.isin(list(PROCEDURE_GROUPS)), nullable=True, coerce=True,
                                          description="Group of the main spinal procedure: "
                                                      + ", ".join(PROCEDURE_GROUPS) + "; empty if not operated"),
         },

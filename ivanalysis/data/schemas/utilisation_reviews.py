@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, provider_column
 
 # Why a reviewed day does not meet the criteria for admission or continued stay, by where the delay lies
 SETTING_REASONS = ("lower_level_of_care",)  # the patient could be cared for in a lower-level or other setting
@@ -31,10 +31,10 @@ SPEC = TableSpec(
             "review_date": date_column("Date of the day reviewed"),
             "day_of_stay": pa.Column(int, pa.Check.in_range(1, 365), coerce=True,
                                      description="Day of the spell reviewed (1 is the day of admission)"),
-            "meets_criteria": pa.Column(str, pa.Check.isin(["yes", "no"]), coerce=True,
+            "meets_criteria": pa.Column(TEXT, pa.Check.isin(["yes", "no"]), coerce=True,
                                         description="yes when the day meets the criteria for admission (day 1) or "
                                                     "continued stay, no when it does not"),
-            "reason": pa.Column(str, pa.Check.isin([NO_REASON, *REASONS]), coerce=True,
+            "reason": pa.Column(TEXT, pa.Check.isin([NO_REASON, *REASONS]), coerce=True,
                                 description="Reason the criteria are not met (the reason for delay): "
                                             + ", ".join(REASONS) + "; none when they are met"),
             "spell_los_days": pa.Column(int, pa.Check.in_range(1, 365), coerce=True,
