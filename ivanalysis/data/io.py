@@ -120,7 +120,8 @@ def read_file(path: Path) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises several types for damaged Parquet files
         raise DataError(f"{path}: cannot be read as {path.suffix[1:]}: {type(exc).__name__}: {exc}",
                         file=str(path)) from None
-    return df.reset_index(drop=True)
+    df.index = pd.RangeIndex(len(df))  # rows numbered from 0, as reset_index(drop=True) would, without copying
+    return df
 
 
 def _not_utf8(path: Path) -> DataError:
@@ -231,7 +232,9 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
         raise DataError(f"{path}: table '{spec.name}' has a header but no rows", file=str(path))
     problems = _unknown_providers(df, spec, geography)  # checked alongside the schema, so all is said at once
     try:
-        typed = spec.schema.validate(df, lazy=True)
+        # pandera would copy the whole table first; a shallow copy keeps the caller's frame as it is, since pandera
+        # replaces the columns it converts rather than writing into them
+        typed = spec.schema.validate(df.copy(deep=False), lazy=True, inplace=True)
     except pandera.errors.SchemaErrors as exc:
         problems = _problems(exc.failure_cases, spec.schema) + problems
     if problems:
