@@ -69,18 +69,19 @@ def str_matches(pattern: str, error: str) -> pa.Check:
     regex = re.compile(pattern)
 
     def matches(values: pd.Series) -> pd.Series:
-        if values.dtype != object or infer_dtype(values, skipna=False) != "string":
-            return values.str.match(pattern, na=False)  # as pandera does: once per category, or cells not all text
+        # empty cells pass, as pandera's builtin leaves them out (ignore_na), but without its own pass to find them
+        if values.dtype != object or infer_dtype(values, skipna=True) != "string":
+            return values.str.match(pattern, na=False) | values.isna()  # as pandera does: categories, not all text
         try:
-            text = pyarrow.array(values, type=pyarrow.large_string())
+            text = pyarrow.array(values, type=pyarrow.large_string(), from_pandas=True)  # empty cells: nulls
         except (pyarrow.ArrowException, UnicodeError):  # text Arrow cannot hold (lone surrogates)
-            return values.str.match(pattern, na=False)
-        ok = np.array(pc.match_substring_regex(text, pattern), dtype=bool)
+            return values.str.match(pattern, na=False) | values.isna()
+        ok = np.array(pc.match_substring_regex(text, pattern).fill_null(True), dtype=bool)
         refused = np.flatnonzero(~ok)
         ok[refused] = [regex.match(v) is not None for v in values.iloc[refused]]
         return pd.Series(ok, index=values.index)
 
-    return pa.Check(matches, name="str_matches", error=error, statistics={"pattern": pattern})
+    return pa.Check(matches, name="str_matches", error=error, statistics={"pattern": pattern}, ignore_na=False)
 
 
 def code_column(description: str, *, unique: bool = False) -> pa.Column:
