@@ -118,4 +118,3 @@ class TableSpec:
     date_column: str  # the column that places a row in a month and a financial year
     provider_column: str | None = "provider_code"  # checked against the geography's providers; None: no provider
     area_column: str | None = None  # a column of commissioning area codes, checked against the geography's areas
-
