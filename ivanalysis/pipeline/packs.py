@@ -366,8 +366,9 @@ def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], 
             if not (html / page).is_file():
                 raise BookError(f"cannot print the {code} hub pack: {page} is not in the built book")
         document, headings = print_document(html, title, [page for page, _ in sections])
+        # the document names the book's folder (absolute addresses): left out, as a build prints in a new folder
         digest = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b"")
-                                + document.encode()).hexdigest()
+                                + document.replace(html.resolve().as_uri(), "").encode()).hexdigest()
         inputs = out / f".{code}.pdf.inputs"
         if force or not (out / f"{code}.pdf").exists() or not inputs.is_file() or inputs.read_text().strip() != digest:
             todo[code] = (title, sections, document, digest, headings)
@@ -400,15 +401,22 @@ def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], 
 _ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
 _STYLESHEET = re.compile(r'<link [^>]*rel="stylesheet"[^>]*>')
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
+_SUBHEADING = re.compile(r"<h([2-6])[^>]*>(.*?)</h\1>", re.S)
+
+
+def _text(heading_html: str) -> str:
+    """A heading's text, without its permalink."""
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", heading_html.split('<a class="headerlink"')[0])).split())
 _URL = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')
 
 
-def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[str]]:
+def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[tuple[str, list[str]]]]:
     """One HTML document of the pages' articles, each from a new sheet, for Chromium to print in one go (a page
     printed alone costs about 2.5 times as much: each one loads and lays out the theme again). Every relative
     address is made absolute (file://), as the pages sit in different folders; the head is the stylesheets of the
     first page (every page of the book has the same ones), so print CSS applies as when a reader prints a page.
-    Also returns each page's title (the text of its one h1), which the PDF's outline is matched against."""
+    Also returns each page's title (the text of its one h1) and its other headings, which the PDF's outline is
+    matched against."""
     sections, headings, head = [], [], ""
     for i, page in enumerate(pages):
         path = (html / page).resolve()
@@ -419,7 +427,7 @@ def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[
         h1 = _H1.findall(found[0])
         if len(h1) != 1:
             raise BookError(f"cannot print {page}: expected one <h1> (the page's title), found {len(h1)}")
-        headings.append(" ".join(html_module.unescape(re.sub(r"<[^>]+>", "", h1[0].split('<a class="headerlink"')[0])).split()))
+        headings.append((_text(h1[0]), [_text(h) for _, h in _SUBHEADING.findall(found[0])]))
 
         def absolute(m: re.Match, base: str = path.as_uri()) -> str:
             return f'{m.group(1)}="{html_module.escape(urljoin(base, html_module.unescape(m.group(2))))}"'
@@ -439,9 +447,12 @@ def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[
             headings)
 
 
-def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list[str], code: str) -> bytes:
-    """Chromium's outline lists every heading of the document, in order: each page's title (`headings`, its h1)
-    becomes the pack's bookmark for the page (scheme number and title), the headings after it its sections."""
+def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list[tuple[str, list[str]]],
+                    code: str) -> bytes:
+    """Chromium's outline lists every heading of the document, in order: each page's title (its h1, in `headings`
+    with the page's other headings) becomes the pack's bookmark for the page (scheme number and title), the
+    headings after it its sections. Chromium 150 names some entries after their text line by line and then whole
+    ("CaveatsCaveats"): an entry is matched to the heading whose text it ends with (spaces aside), and takes it."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import Destination
 
@@ -451,23 +462,30 @@ def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list
         return [d for item in tree for d in (flat(item) if isinstance(item, list) else [item])
                 if isinstance(d, Destination)]
 
+    def bare(text: str) -> str:
+        return "".join(text.split())
+
     entries: list[tuple[str, int, list]] = []
+    expected: list[str] = []  # the current page's headings not yet matched
     for item in flat(reader.outline):
         text = " ".join(item.title.rstrip("#").split())
         page = reader.get_destination_page_number(item)
-        # ends with, spaces aside: Chromium 150 names a heading's entry after its text line by line, then whole
-        if len(entries) < len(headings) and "".join(text.split()).endswith("".join(headings[len(entries)].split())):
+        if len(entries) < len(headings) and bare(text).endswith(bare(headings[len(entries)][0])):
+            expected = list(headings[len(entries)][1])
             entries.append((bookmarks[len(entries)], page, []))
         elif entries:
+            match = next((i for i, h in enumerate(expected) if bare(text).endswith(bare(h))), None)
+            if match is not None:
+                text, expected = expected[match], expected[match + 1:]
             entries[-1][2].append((text, page))
     if len(entries) != len(headings):
         raise BookError(f"the {code} hub pack's PDF has {len(entries)} of its {len(headings)} page titles")
     writer = PdfWriter()
     writer.append(reader, import_outline=False)
     for bookmark, page, sections in entries:
-        parent = writer.add_outline_item(bookmark, page)
+        parent = writer.add_outline_item(title=bookmark, page_number=page)
         for heading, section_page in sections:
-            writer.add_outline_item(heading, section_page, parent=parent)
+            writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
     writer.add_metadata({"/Title": title, "/Creator": "ivanalysis"})
     buf = io.BytesIO()
     writer.write(buf)

@@ -195,10 +195,11 @@ def test_print_document_joins_the_articles_with_absolute_addresses(tmp_path):
         '</section></article></body></html>', "utf-8")
     (tmp_path / "runs" / "s" / "LON.html").write_text(
         '<html><body><article class="bd-article"><h1>Scheme: A &amp; B</h1><img src="../../_images/c.png" alt="c">'
+        '<h2>Caveats<a class="headerlink" href="#caveats">#</a></h2>'
         '<img src="data:image/png;base64,AAAA" alt="d"></article></body></html>', "utf-8")
     doc, headings = packs.print_document(tmp_path, "Hub pack: A & B", ["hubs/LON.html", "runs/s/LON.html"])
     root = tmp_path.resolve().as_uri()
-    assert headings == ["Hub pack: A & B", "Scheme: A & B"]
+    assert headings == [("Hub pack: A & B", []), ("Scheme: A & B", ["Caveats"])]
     assert "<title>Hub pack: A &amp; B</title>" in doc
     assert f'href="{root}/_static/styles/theme.css?digest=1"' in doc and "x.js" not in doc
     assert f'href="{root}/runs/s/LON.html"' in doc and f'src="{root}/_images/c.png"' in doc
