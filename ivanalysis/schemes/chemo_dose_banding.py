@@ -159,12 +159,9 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     (cohort["administration_date"].min(), cohort["administration_date"].max()))
 
 
-_national = national  # analyse's argument `national` hides the function's name
-
-
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, national: National | None = None) -> SchemeResult:
-    nat = national if national is not None else _national(tables, params, period, geography)
+            geography: Geography, kept: National | None = None) -> SchemeResult:
+    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
     a = params.assumptions
     target = a["target_share"].moderate
     local = area_rows(nat.year, area, WHAT)

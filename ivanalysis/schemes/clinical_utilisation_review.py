@@ -166,12 +166,9 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     (reviews["review_date"].min(), reviews["review_date"].max()))
 
 
-_national = national  # analyse's argument `national` hides the function's name
-
-
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, national: National | None = None) -> SchemeResult:
-    nat = national if national is not None else _national(tables, params, period, geography)
+            geography: Geography, kept: National | None = None) -> SchemeResult:
+    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
     a = params.assumptions
     local = area_rows(nat.year, area, "patient-days reviewed")
     benchmark = Range.of(lambda s: benchmark_share(nat.england_share, a["not_met_reduction"].value(s)))

@@ -225,14 +225,11 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     eol=chemo_at_end_of_life(cancer, pts), lead=lead_service(cells, svc, months, None))
 
 
-_national = national  # analyse's argument `national` hides the function's name
-
-
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, national: National | None = None) -> SchemeResult:
+            geography: Geography, kept: National | None = None) -> SchemeResult:
     from ..stats.its import segmented_regression
 
-    nat = national if national is not None else _national(tables, params, period, geography)
+    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
     a = params.assumptions
     svc, months, cells, counted = nat.svc, nat.months, nat.cells, nat.counted
     local = area_rows(counted, area, "patients with incurable cancer")

@@ -84,12 +84,9 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     return National(ms, year, centres, data_months(inv))
 
 
-_national = national  # analyse's argument `national` hides the function's name
-
-
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, national: National | None = None) -> SchemeResult:
-    nat = national if national is not None else _national(tables, params, period, geography)
+            geography: Geography, kept: National | None = None) -> SchemeResult:
+    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
     share = params.assumptions["avoidable_share"]
     local = area_rows(nat.year, area, "MS DMT invoices")
     measure = proportion_measure(

@@ -96,12 +96,9 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     hubs=_hub_frame(year, geography, a["expected_per_100k"].moderate), months=data_months(inv))
 
 
-_national = national  # analyse's argument `national` hides the function's name
-
-
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, national: National | None = None) -> SchemeResult:
-    nat = national if national is not None else _national(tables, params, period, geography)
+            geography: Geography, kept: National | None = None) -> SchemeResult:
+    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
     a = params.assumptions
     local = area_rows(nat.year, area, f"{DRUG} invoices")
     measure = proportion_measure(

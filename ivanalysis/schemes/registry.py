@@ -73,7 +73,7 @@ def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | N
     tables = LazyTables(lambda name: load_table(data_dir, name, geo, input_columns(scheme_id, name)), mod.TABLES)
     per = Period.financial_year(period or p.period)
     if hasattr(mod, "national"):
-        return mod.analyse(tables, area, p, per, geo, national=_national(mod, scheme_id, data_dir, tables, p, per, geo))
+        return mod.analyse(tables, area, p, per, geo, kept=_national(mod, scheme_id, data_dir, tables, p, per, geo))
     return mod.analyse(tables, area, p, per, geo)
 
 
@@ -100,9 +100,10 @@ class LazyTables(Mapping):
 
 # A scheme may split its analysis in two: `national(tables, params, period, geography)`, the work on every provider
 # in England that is the same whatever the area (benchmarks, per-provider opportunities), and `analyse(...,
-# national=...)`, the area's share of it. A warm kernel runs one scheme for England and every hub in turn, so it keeps
-# the current scheme's national results (one entry) and each later run only does its area's part. `analyse` must
-# treat them as read-only (tests/unit/test_national.py checks it). A cold kernel runs one notebook: nothing is kept.
+# kept=...)`, the area's share of it, given national results already computed (or computing them when None). A warm
+# kernel runs one scheme for England and every hub in turn, so it keeps the current scheme's national results (one
+# entry) and each later run only does its area's part. `analyse` must treat them as read-only
+# (tests/integration/test_national.py checks it). A cold kernel runs one notebook: nothing is kept.
 _NATIONAL: dict[tuple, tuple[object, Geography]] = {}
 
 

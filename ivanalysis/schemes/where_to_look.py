@@ -234,12 +234,9 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     funnel=area_funnel(current, areas), monthly=monthly_spells(spend))
 
 
-_national = national  # analyse's argument `national` hides the function's name
-
-
 def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, national: National | None = None) -> SchemeResult:
-    nat = national if national is not None else _national(tables, params, period, geography)
+            geography: Geography, kept: National | None = None) -> SchemeResult:
+    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
     n, best = _check_counts(params)
     if not area.commissioning_areas:
         raise DataError(f"{area.name} ({area.code}) has no commissioning areas in params/geography.yaml")

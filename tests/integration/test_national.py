@@ -1,4 +1,4 @@
-"""Schemes that split their analysis into `national` (the same for every area) and `analyse(..., national=...)`:
+"""Schemes that split their analysis into `national` (the same for every area) and `analyse(..., kept=...)`:
 a warm kernel keeps the national part between a scheme's runs (schemes/registry.py). Keeping it must change nothing:
 each area's result equals the one computed from scratch, and no area's analysis alters what is kept for the next."""
 from __future__ import annotations
