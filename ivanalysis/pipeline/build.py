@@ -21,7 +21,7 @@ from ..data.io import location
 from ..errors import ConfigError
 from ..paths import default_data_dir
 from . import book
-from .execute import CELL_TIMEOUT_S, InlineExecutor, RunOutcome, execute_all
+from .execute import CELL_TIMEOUT_S, InlineExecutor, RunOutcome, SchemeLanes, execute_all
 from .lock import build_lock
 from .plan import plan
 
@@ -56,7 +56,7 @@ def executor_factory(jobs: int, scheduler: str | None = None):
     # kernel (a warm one, its sockets and event loop) must not hand copies of them to its workers.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["ivanalysis.pipeline.execute", "ivanalysis.pipeline.warm"])
-    return lambda: ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return lambda: SchemeLanes(jobs, lambda: ProcessPoolExecutor(max_workers=1, mp_context=ctx))
 
 
 @contextlib.contextmanager

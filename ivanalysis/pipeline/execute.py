@@ -15,7 +15,8 @@ import tempfile
 import time
 import traceback
 import uuid
-from concurrent.futures import Executor, Future, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -271,10 +272,80 @@ class InlineExecutor(Executor):
         return fut  # Ctrl-C and SIGTERM are not results: they stop the submitting loop at once
 
 
+class SchemeLanes(Executor):
+    """`n` worker processes, each a pool of its own (a lane), so that a build can keep a scheme's runs on one worker:
+    that worker's warm kernel then loads the scheme's tables and computes its national part once, not once on every
+    worker (schemes/registry.py keeps one scheme's national results). `submit` alone spreads tasks over the lanes."""
+
+    def __init__(self, n: int, make_lane: Callable[[], Executor]):
+        self._make_lane = make_lane
+        self.lanes = [make_lane() for _ in range(n)]
+        self._turn = 0
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        self._turn = (self._turn + 1) % len(self.lanes)
+        return self.submit_to(self._turn, fn, *args, **kwargs)
+
+    def submit_to(self, lane: int, fn, /, *args, **kwargs) -> Future:
+        try:
+            return self.lanes[lane].submit(fn, *args, **kwargs)
+        except BrokenExecutor:  # its worker died (killed, out of memory): the lane gets a new one
+            self.lanes[lane] = self._make_lane()
+            return self.lanes[lane].submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for lane in self.lanes:
+            lane.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _SchemeQueue:
+    """The runs still to start, one queue per scheme, the heaviest scheme first (by the size of its input files, a
+    fair guess at its national part's cost), each in plan order (England first). A lane takes the next run of the
+    scheme it is on; when that scheme has none left, the next scheme no lane has started; at the end it helps with
+    the scheme that has most runs left."""
+
+    def __init__(self, todo: list[tuple[RunSpec, str | None]]):
+        groups: dict[str, deque] = {}
+        for item in todo:
+            groups.setdefault(item[0].scheme, deque()).append(item)
+        data_dir = todo[0][0].data_dir if todo else ""
+        weight = {s: sum(_table_bytes(data_dir, t) for t in registry.input_tables(s)) for s in groups}
+        self.groups = dict(sorted(groups.items(), key=lambda kv: -weight[kv[0]]))  # stable: ties keep plan order
+        self.lane_scheme: dict[int, str] = {}
+
+    def next_for(self, lane: int) -> tuple[RunSpec, str | None] | None:
+        scheme = self.lane_scheme.get(lane)
+        if not self.groups.get(scheme):
+            left = [s for s, q in self.groups.items() if q]
+            if not left:
+                return None
+            busy = set(self.lane_scheme.values())
+            fresh = [s for s in left if s not in busy]
+            scheme = fresh[0] if fresh else max(left, key=lambda s: len(self.groups[s]))
+            self.lane_scheme[lane] = scheme
+        return self.groups[scheme].popleft()
+
+
+def _table_bytes(data_dir: str, table: str) -> int:
+    """The size of a table's file; 0 when it cannot be found (the runs that read it report that)."""
+    from ..data.io import find_table, location
+
+    try:
+        return find_table(location(data_dir), table).stat().st_size
+    except (IVError, OSError):
+        return 0
+
+
+LANE_DEPTH = 2  # runs sent to a lane at once: one running, one waiting, so a worker never waits for this process
+
+
 def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executor], *, force: bool = False,
                 on_done: Callable[[RunOutcome], None] | None = None, warm: bool = True,
                 timeout_s: int = CELL_TIMEOUT_S) -> list[RunOutcome]:
-    """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome."""
+    """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome.
+
+    On SchemeLanes a scheme's runs go to one worker while other schemes remain; on any other executor (a Dask
+    cluster, this process) every run is submitted at once."""
     specs = list(specs)
     hasher = FileHasher()
     outcomes: list[RunOutcome] = []
@@ -296,24 +367,44 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
         return sorted(outcomes, key=lambda o: order[(o.spec.scheme, o.spec.geography)])
     notebooks: dict[str, object] = {}  # each notebook read once and sent with its runs
     with executor_factory() as pool:
-        # each input table validated once, spread over the workers, before the runs that read it start
-        tables = sorted({(s.data_dir, t) for s, _ in todo for t in registry.input_tables(s.scheme)})
+        # each input table validated once, spread over the workers, before the runs that read it start (the largest
+        # first, so that the workers finish together)
+        tables = sorted({(s.data_dir, t) for s, _ in todo for t in registry.input_tables(s.scheme)},
+                        key=lambda dt: (-_table_bytes(*dt), dt))
         for fut in [pool.submit(prevalidate, data_dir, name) for data_dir, name in tables]:
             fut.exception()  # a table that fails validation is reported by each run that reads it
-        futures: dict[Future, RunSpec] = {}
-        for spec, key in todo:
+        futures: dict[Future, tuple[RunSpec, int | None]] = {}
+
+        def submit(item: tuple[RunSpec, str | None], lane: int | None) -> None:
+            spec, key = item
             if spec.notebook not in notebooks:
                 notebooks[spec.notebook] = nbformat.read(spec.notebook, as_version=4)
-            futures[pool.submit(produce_run, spec, key, timeout_s, warm, notebooks[spec.notebook])] = spec
+            args = (produce_run, spec, key, timeout_s, warm, notebooks[spec.notebook])
+            futures[pool.submit_to(lane, *args) if lane is not None else pool.submit(*args)] = (spec, lane)
+
+        queue = _SchemeQueue(todo)
+        if isinstance(pool, SchemeLanes):
+            for _ in range(LANE_DEPTH):
+                for lane in range(len(pool.lanes)):
+                    if (item := queue.next_for(lane)) is not None:
+                        submit(item, lane)
+        else:
+            while (item := queue.next_for(0)) is not None:
+                submit(item, None)
         try:
-            for fut in as_completed(futures):
-                try:
-                    outcome = publish_run(fut.result())
-                except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
-                    outcome = RunOutcome(futures[fut], "failed", 0.0, f"worker failed: {type(exc).__name__}: {exc}")
-                outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    spec, lane = futures.pop(fut)
+                    if lane is not None and (item := queue.next_for(lane)) is not None:
+                        submit(item, lane)  # before publishing: the lane's worker goes on meanwhile
+                    try:
+                        outcome = publish_run(fut.result())
+                    except Exception as exc:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                        outcome = RunOutcome(spec, "failed", 0.0, f"worker failed: {type(exc).__name__}: {exc}")
+                    outcomes.append(outcome)
+                    if on_done:
+                        on_done(outcome)
         except BaseException:  # Ctrl-C or SIGTERM: queued runs never start; the running ones are not published
             pool.shutdown(wait=True, cancel_futures=True)
             raise
