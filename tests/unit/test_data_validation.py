@@ -313,3 +313,39 @@ def test_dates_with_and_without_a_time_in_one_column_load(synth, tmp_path):
     ig = load_table(tmp_path, IG, load_geography())
     assert ig.loc[0, "treatment_date"] == pd.Timestamp("2016-05-01")
     assert ig.loc[1, "treatment_date"] == pd.Timestamp("2016-05-01 13:30")
+
+
+@pytest.mark.parametrize("table", sorted(t for t in TABLES if len(TABLES[t].schema.checks)))
+def test_rules_across_columns_give_what_stock_pandera_gives(synth, table, monkeypatch):
+    """TableRuleBackend (schemas/base.py) finds the rows whose cells are all empty among the rows that break a rule
+    only: the problems reported are those of pandera's own backend, for rows that break a rule and rows of empty
+    cells alike."""
+    from pandera.backends.pandas.checks import PandasCheckBackend
+
+    from ivanalysis.data.schemas.base import TableRule, TableRuleBackend
+
+    df = head(synth, table, 30)
+    rng = random.Random(table)
+    for row in rng.sample(range(1, 30), 6):  # cells swapped between rows break rules across columns
+        column = rng.choice(list(TABLES[table].schema.columns))
+        df.loc[row, column] = df.loc[rng.randrange(30), column]
+    df.loc[0] = ""  # a row of empty cells
+    df.loc[29, list(TABLES[table].schema.columns)[-1]] = ""
+
+    def problems():
+        path = Path(f"{table}.csv")
+        try:
+            validate_table(read_file_like(df), TABLES[table], path, load_geography())
+        except DataError as exc:
+            return str(exc), exc.problems
+        return None
+
+    assert TableRule.get_backend(df) is TableRuleBackend
+    ours = problems()
+    monkeypatch.setitem(TableRule.BACKEND_REGISTRY, (TableRule, pd.DataFrame), PandasCheckBackend)
+    assert ours == problems() and ours is not None
+
+
+def read_file_like(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as read_file gives a CSV file: text cells, empty cells missing."""
+    return df.replace("", None)

@@ -10,6 +10,8 @@ import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
+from pandera.api.base.checks import CheckResult
+from pandera.backends.pandas.checks import PandasCheckBackend
 from pandera.engines.pandas_engine import DateTime, NpString
 
 from ...config import CODE_PATTERN
@@ -118,3 +120,32 @@ class TableSpec:
     date_column: str  # the column that places a row in a month and a financial year
     provider_column: str | None = "provider_code"  # checked against the geography's providers; None: no provider
     area_column: str | None = None  # a column of commissioning area codes, checked against the geography's areas
+
+    def __post_init__(self) -> None:
+        for check in self.schema.checks:
+            if type(check) is pa.Check:
+                check.__class__ = TableRule  # the same rule, checked by TableRuleBackend
+
+
+class TableRule(pa.Check):
+    """A rule across a table's columns (a DataFrameSchema check). TableSpec makes every such check one of these."""
+
+
+class TableRuleBackend(PandasCheckBackend):
+    """pandera lets a row pass a rule across columns when every cell of it is empty (ignore_na), and finds those rows by
+    looking at every cell of the table, once per rule: with text columns (an object test per cell) that was a third of
+    a large table's validation. The result is the same when only the rows that break the rule are looked at."""
+
+    def postprocess_table_with_field_output(self, check_obj, check_output) -> CheckResult:
+        if not (self.check.ignore_na and check_output.dtype == bool and check_obj.index.equals(check_output.index)):
+            return super().postprocess_table_with_field_output(check_obj, check_output)
+        passed = check_output.to_numpy(copy=True)
+        broken = np.flatnonzero(~passed)
+        if len(broken):
+            passed[broken[check_obj.iloc[broken].isna().all(axis="columns").to_numpy()]] = True
+            check_output = pd.Series(passed, index=check_output.index, name=check_output.name)
+        return CheckResult(check_output, check_output.all(), check_obj,
+                           self._get_series_failure_cases(check_obj, check_output))
+
+
+TableRule.register_backend(pd.DataFrame, TableRuleBackend)
