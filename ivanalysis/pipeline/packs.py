@@ -22,6 +22,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urljoin
 
 from ..config import SCENARIOS
@@ -377,6 +378,11 @@ def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], 
         return
     start = time.time()
     documents = {}
+
+    def bookmarked(code: str, pdf: bytes) -> bytes:
+        title, sections, _, _, headings = todo[code]
+        return _with_bookmarks(pdf, title, [b for _, b in sections], headings, code)
+
     with tempfile.TemporaryDirectory(prefix="ivanalysis-print-") as tmp:
         for code, (_, _, document, _, _) in todo.items():
             documents[code] = Path(tmp) / f"{code}.html"
@@ -384,13 +390,14 @@ def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], 
         try:
             # its own thread, hence its own event loop: the caller may be inside one (a sync Playwright session)
             with ThreadPoolExecutor(1) as thread:
-                printed = thread.submit(asyncio.run, _print_documents(documents, {c: t[0] for c, t in todo.items()})
-                                        ).result()
+                printed = thread.submit(asyncio.run, _print_documents(documents, {c: t[0] for c, t in todo.items()},
+                                                                      bookmarked)).result()
+        except BookError:
+            raise
         except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
             raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
-    for code, (title, sections, _, digest, headings) in todo.items():
-        (out / f".{code}.pdf.tmp").write_bytes(_with_bookmarks(printed[code], title, [b for _, b in sections],
-                                                               headings, code))
+    for code, (*_, digest, _) in todo.items():
+        (out / f".{code}.pdf.tmp").write_bytes(printed[code])
         (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
         (out / f".{code}.pdf.inputs").write_text(digest + "\n")
     pages = sum(len(todo[code][1]) for code in todo)
@@ -492,9 +499,11 @@ def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list
     return buf.getvalue()
 
 
-async def _print_documents(documents: dict[str, Path], titles: dict[str, str]) -> dict[str, bytes]:
+async def _print_documents(documents: dict[str, Path], titles: dict[str, str],
+                           finish: Callable[[str, bytes], bytes]) -> dict[str, bytes]:
     """Each hub's document printed to PDF bytes by one Chromium, two at a time (a document waits on files and the
-    browser's processes as much as on the CPU). `titles`: the pack's title, for its footer."""
+    browser's processes as much as on the CPU). `titles`: the pack's title, for its footer. `finish(code, pdf)` makes
+    the PDF what is kept (its bookmarks), as soon as it is printed: Chromium prints the next one meanwhile."""
     from .browser import chromium_async
 
     queue, printed = list(documents), {}
@@ -509,12 +518,12 @@ async def _print_documents(documents: dict[str, Path], titles: dict[str, str]) -
             while queue:
                 code = queue.pop(0)
                 await page.goto(documents[code].as_uri(), wait_until="load")
-                printed[code] = await page.pdf(
+                printed[code] = finish(code, await page.pdf(
                     format="A4", print_background=True, prefer_css_page_size=True,
                     tagged=True, outline=True,  # tagged: readable by screen readers; its headings make the outline
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
                     display_header_footer=True, header_template="<span></span>",
-                    footer_template=_FOOTER.replace("PACK", html_module.escape(titles[code])))
+                    footer_template=_FOOTER.replace("PACK", html_module.escape(titles[code]))))
 
         await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
     return printed
