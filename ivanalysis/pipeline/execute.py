@@ -154,7 +154,7 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
     """
     import papermill
 
-    from .warm import ENGINE, KERNEL_ARGS
+    from .warm import COLD_ENGINE, ENGINE, KERNEL_ARGS
 
     start = time.time()
     tmp = Path(tempfile.mkdtemp(prefix=f"ivanalysis-{spec.scheme}-{spec.geography}-"))
@@ -169,7 +169,7 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
                     notebook if notebook is not None else spec.notebook, str(out_nb),
                     parameters=spec.parameters(tmp), kernel_name="python3",
                     cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
-                    execution_timeout=timeout_s, report_mode=False, engine_name=ENGINE if warm else None,
+                    execution_timeout=timeout_s, report_mode=False, engine_name=ENGINE if warm else COLD_ENGINE,
                     # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
                     extra_arguments=KERNEL_ARGS)
             if not (tmp / RESULTS).exists():
