@@ -9,6 +9,8 @@ package's own modules stay imported, and validated input tables stay cached in m
 Outputs are those of a cold kernel (tests/integration/test_warm.py compares the two on a sample of runs). After any
 failure (an error in a cell, a timeout, a dead kernel) the kernel is discarded and the next run starts a new one,
 so a run can never inherit a broken state.
+
+ColdEngine is plain papermill on a new kernel, less its rewriting of the output notebook after every cell.
 """
 from __future__ import annotations
 
