@@ -392,7 +392,7 @@ def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], 
             with ThreadPoolExecutor(1) as thread:
                 printed = thread.submit(asyncio.run, _print_documents(documents, {c: t[0] for c, t in todo.items()},
                                                                       bookmarked)).result()
-        except BookError:
+        except BookError:  # from the bookmarks: it already says which hub and what is missing
             raise
         except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
             raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
