@@ -409,12 +409,12 @@ _ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
 _STYLESHEET = re.compile(r'<link [^>]*rel="stylesheet"[^>]*>')
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 _SUBHEADING = re.compile(r"<h([2-6])[^>]*>(.*?)</h\1>", re.S)
+_URL = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')
 
 
 def _text(heading_html: str) -> str:
     """A heading's text, without its permalink."""
     return " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", heading_html.split('<a class="headerlink"')[0])).split())
-_URL = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')
 
 
 def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[tuple[str, list[str]]]]:
