@@ -39,7 +39,7 @@ def _fail(exc: IVError) -> None:
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
     from .geography import load_geography
-    from .schemes.catalogue import CATALOGUE
+    from .catalogue import CATALOGUE
     from .schemes.registry import is_implemented
 
     try:
@@ -130,7 +130,7 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
-    from .report.record import read_results
+    from .page.record import read_results
     from .report import fmt
 
     try:

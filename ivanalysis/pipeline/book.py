@@ -24,9 +24,9 @@ from ..errors import IVError
 from ..geography import Area, Geography, load_geography
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
-from ..report.record import display_path, git_state
+from ..page.record import display_path, git_state
 from ..schemes import registry
-from ..schemes.catalogue import CATALOGUE, SchemeInfo
+from ..catalogue import CATALOGUE, SchemeInfo
 
 
 

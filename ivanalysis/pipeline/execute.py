@@ -26,7 +26,7 @@ import nbformat
 from ..errors import IVError
 from ..paths import ROOT, runs_dir
 from ..report.fmt import md_escape
-from ..report.record import display_path, write_json
+from ..page.record import display_path, write_json
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
 

@@ -34,7 +34,7 @@ KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=Fal
 PRELOAD = """
 import warnings as __warnings
 import IPython.display, matplotlib, pandas, numpy
-import ivanalysis.report.page, ivanalysis.report.charts, ivanalysis.data.io, ivanalysis.data.schemas
+import ivanalysis.page, ivanalysis.report.charts, ivanalysis.data.io, ivanalysis.data.schemas
 import ivanalysis.stats.funnel, ivanalysis.stats.spc, myst_nb
 from ivanalysis.schemes import registry as __registry
 __most, __s = 1, None

@@ -5,9 +5,9 @@ import html
 
 import pandas as pd
 
-from ..schemes.base import Table
+from ..results import Table
 from . import fmt
-from .sdc import SUPPRESSED, control_count, control_rate_allowed
+from ..sdc import SUPPRESSED, control_count, control_rate_allowed
 
 
 def display_frame(table: Table, controlled: bool) -> pd.DataFrame:

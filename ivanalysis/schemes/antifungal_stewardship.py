@@ -24,7 +24,7 @@ from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, provider_table,
                    rate_measure, safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("antifungal_issues", "bed_days")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

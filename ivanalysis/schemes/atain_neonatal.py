@@ -25,10 +25,10 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from ..report import fmt
-from ..report.sdc import is_small
+from ..sdc import is_small
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
                    proportion_measure, provider_table, safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("neonatal_admissions", "births")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

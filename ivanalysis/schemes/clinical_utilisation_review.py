@@ -27,10 +27,10 @@ from ..config import SCENARIOS, SchemeParams
 from ..data.schemas.utilisation_reviews import EXTERNAL_REASONS, INTERNAL_REASONS, REASONS, SETTING_REASONS
 from ..geography import Area, Geography
 from ..report import fmt
-from ..report.sdc import is_small
+from ..sdc import is_small
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
                    proportion_measure, provider_table, safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("utilisation_reviews",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

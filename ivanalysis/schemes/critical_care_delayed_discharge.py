@@ -14,7 +14,7 @@ from ..config import SchemeParams
 from ..geography import Area, Geography
 from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, labels,
                    proportion_measure, provider_table, safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("critical_care",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

@@ -31,7 +31,7 @@ from ..errors import DataError
 from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, provider_table, rate_measure,
                    safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("admissions", "esc_services")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

@@ -15,7 +15,7 @@ from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
                    provider_table, safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("radiotherapy",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

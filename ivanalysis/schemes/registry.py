@@ -13,12 +13,13 @@ from types import ModuleType
 
 import pandas as pd
 
+from ..catalogue import BY_ID, CATALOGUE, SchemeInfo
 from ..config import SchemeParams, load_scheme_params
 from ..errors import ConfigError
-from ..geography import Geography, load_geography
+from ..geography import Area, Geography, load_geography
 from ..paths import NOTEBOOKS_DIR, PARAMS_DIR
-from .base import Period, SchemeResult
-from .catalogue import BY_ID, CATALOGUE, SchemeInfo
+from ..results import Period, RunContext, SchemeResult
+from .contract import Scheme, Tables
 
 
 def get(scheme_id: str) -> SchemeInfo:
@@ -42,39 +43,57 @@ def implemented() -> list[SchemeInfo]:
 
 
 def module(scheme_id: str) -> ModuleType:
+    return scheme(scheme_id).module
+
+
+def scheme(scheme_id: str) -> Scheme:
+    """The scheme's module, loaded and its declarations checked (ivanalysis.schemes.contract)."""
     info = get(scheme_id)
     if not is_implemented(info):
         raise ConfigError(f"scheme {scheme_id!r} (Menu chapter {info.number}) is not implemented yet")
-    return importlib.import_module(f"ivanalysis.schemes.{scheme_id}")
+    return Scheme.of(info, importlib.import_module(f"ivanalysis.schemes.{scheme_id}"))
 
 
 def params(scheme_id: str) -> SchemeParams:
-    return load_scheme_params(scheme_id, required=module(scheme_id).ASSUMPTIONS)
+    return load_scheme_params(scheme_id, required=scheme(scheme_id).assumptions)
 
 
 def input_tables(scheme_id: str) -> tuple[str, ...]:
-    return tuple(module(scheme_id).TABLES)
+    return scheme(scheme_id).tables
 
 
 def input_columns(scheme_id: str, table: str) -> tuple[str, ...] | None:
     """The columns of `table` the scheme uses (its INPUT_COLUMNS); None when it does not say (it gets them all)."""
-    return getattr(module(scheme_id), "INPUT_COLUMNS", {}).get(table)
+    return scheme(scheme_id).input_columns.get(table)
 
 
 def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | None = None,
             geography: Geography | None = None) -> SchemeResult:
     """params + tables -> load (validated; only the columns the scheme uses) -> the scheme's pure analysis."""
-    from ..data.io import load_table
+    from ..data.io import file_identity, find_table, load_table
 
     geo = geography or load_geography()
-    mod = module(scheme_id)
-    p = params(scheme_id)
-    area = geo.get(geography_code)
-    tables = LazyTables(lambda name: load_table(data_dir, name, geo, input_columns(scheme_id, name)), mod.TABLES)
-    per = Period.financial_year(period or p.period)
-    if hasattr(mod, "national"):
-        return mod.analyse(tables, area, p, per, geo, kept=_national(mod, scheme_id, data_dir, tables, p, per, geo))
-    return mod.analyse(tables, area, p, per, geo)
+    s = scheme(scheme_id)
+    tables = LazyTables(lambda name: load_table(data_dir, name, geo, s.input_columns.get(name)), s.tables)
+    files = tuple(file_identity(find_table(data_dir, name)) for name in s.tables)
+    return analyse_tables(scheme_id, tables, geo.get(geography_code), period, geo, data_identity=files)
+
+
+def analyse_tables(scheme_id: str, tables: Tables, area: Area, period: str | Period | None = None,
+                   geography: Geography | None = None, params_: SchemeParams | None = None,
+                   data_identity: tuple | None = None) -> SchemeResult:
+    """The one place a scheme's analysis is called, on tables in memory (tests call it directly).
+
+    With `data_identity` (the input files' identities) the national part may come from the pipeline's cache."""
+    s = scheme(scheme_id)
+    geo = geography or load_geography()
+    p = params_ or params(scheme_id)
+    per = period if isinstance(period, Period) else Period.financial_year(period or p.period)
+    run = RunContext(s.info, area, p, per, geo)
+    national = None
+    if s.national is not None and data_identity is not None:
+        national = _national(s, tables, p, per, geo, data_identity)
+    return s.run(tables, run, national)
 
 
 class LazyTables(Mapping):
@@ -98,24 +117,22 @@ class LazyTables(Mapping):
         return len(self._names)
 
 
-# A scheme may split its analysis in two: `national(tables, params, period, geography)`, the work on every provider
-# in England that is the same whatever the area (benchmarks, per-provider opportunities), and `analyse(...,
-# kept=...)`, the area's share of it, given national results already computed (or computing them when None). A warm
-# kernel runs one scheme for England and every hub in turn, so it keeps the current scheme's national results (one
-# entry) and each later run only does its area's part. `analyse` must treat them as read-only
-# (tests/integration/test_national.py checks it). A cold kernel runs one notebook: nothing is kept.
+# A scheme may split its analysis in two (see contract.py): national(), the work on every provider in England that is
+# the same whatever the area, and analyse(), the area's part. A warm kernel runs one scheme for England and every hub
+# in turn, so it keeps the current scheme's national results (one entry) and each later run only does its area's
+# part. analyse() must treat them as read-only (tests/integration/test_national.py checks it). A cold kernel runs one
+# notebook: nothing is kept.
 _NATIONAL: dict[tuple, tuple[object, Geography]] = {}
 
 
-def _national(mod: ModuleType, scheme_id: str, data_dir: Path, tables: dict, p: SchemeParams, period: Period,
-              geo: Geography) -> object:
+def _national(s: Scheme, tables: Tables, p: SchemeParams, period: Period, geo: Geography,
+              data_identity: tuple) -> object:
     from ..data import io
 
     if io.CACHE_TABLES <= 0:
-        return mod.national(tables, p, period, geo)
-    key = (scheme_id, period.label, p.model_dump_json(), id(geo),
-           tuple(io.file_identity(io.find_table(data_dir, name)) for name in mod.TABLES))
+        return s.compute_national(tables, p, period, geo)
+    key = (s.info.id, period.label, p.model_dump_json(), id(geo), data_identity)
     if key not in _NATIONAL:
         _NATIONAL.clear()
-        _NATIONAL[key] = (mod.national(tables, p, period, geo), geo)  # geo held: its id cannot be reused
+        _NATIONAL[key] = (s.compute_national(tables, p, period, geo), geo)  # geo held: its id cannot be reused
     return _NATIONAL[key][0]

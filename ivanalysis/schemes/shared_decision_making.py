@@ -29,7 +29,7 @@ from ..errors import DataError
 from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, provider_table,
                    rate_measure, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("outpatients", "admissions")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

@@ -22,7 +22,7 @@ from ..errors import DataError
 from ..geography import Area, Geography
 from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
                    proportion_measure, provider_table, safe_share, scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("biologics_referrals",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

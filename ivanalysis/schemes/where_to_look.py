@@ -31,7 +31,7 @@ from ..report import fmt
 from ..stats.funnel import FunnelResult, rate_funnel
 from .base import (KPI, Chart, Measure, Period, Quantity, Range, SchemeResult, Table, in_period, safe_share,
                    scenario_frame)
-from .catalogue import BY_ID
+from ..catalogue import BY_ID
 
 TABLES = ("area_spend",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read

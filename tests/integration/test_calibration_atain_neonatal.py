@@ -6,7 +6,7 @@ import pytest
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import atain_neonatal, registry
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

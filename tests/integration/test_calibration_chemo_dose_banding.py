@@ -12,7 +12,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import chemo_dose_banding as cdb
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import clinical_utilisation_review as cur
 from ivanalysis.schemes import registry
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

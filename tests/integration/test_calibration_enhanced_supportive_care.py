@@ -8,7 +8,7 @@ from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import enhanced_supportive_care as esc
 from ivanalysis.schemes import registry
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

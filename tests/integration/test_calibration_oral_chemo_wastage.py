@@ -11,7 +11,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import oral_chemo_wastage as ocw
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import registry
 from ivanalysis.schemes import shared_decision_making as sdm
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

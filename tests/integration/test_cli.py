@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from ivanalysis.cli import app
 from ivanalysis.data.synth import generate
-from ivanalysis.schemes.catalogue import CATALOGUE
+from ivanalysis.catalogue import CATALOGUE
 
 pytestmark = pytest.mark.integration
 

@@ -57,7 +57,7 @@ def test_every_hub_pack_links_its_workbook(small_book):
 
 
 def _short(scheme_id: str) -> str:
-    from ivanalysis.schemes.catalogue import BY_ID
+    from ivanalysis.catalogue import BY_ID
 
     return BY_ID[scheme_id].short
 

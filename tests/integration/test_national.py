@@ -12,7 +12,7 @@ import pytest
 from ivanalysis.data import io
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import registry
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

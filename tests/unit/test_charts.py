@@ -111,7 +111,7 @@ def test_line_chart_one_line_per_series_with_markers():
 
 
 def test_chart_spec_names_missing_columns():
-    from ivanalysis.schemes.base import Chart
+    from ivanalysis.results import Chart
 
     with pytest.raises(ValueError, match="no column"):
         Chart("bar", pd.DataFrame({"a": [1]}), x="a", y="b", title="t", value_label="v", finding="f")

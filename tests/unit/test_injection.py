@@ -21,8 +21,8 @@ def test_md_escape_makes_every_special_character_inert():
 
 
 def test_a_page_shows_a_nasty_area_name_escaped(monkeypatch):
-    from ivanalysis.report import page as page_mod
-    from ivanalysis.schemes.base import Period, Range
+    from ivanalysis.page import scheme_page as page_mod
+    from ivanalysis.results import Period, Range
 
     shown = []
     monkeypatch.setattr(page_mod, "display", lambda obj: shown.append(obj))

@@ -11,7 +11,7 @@ from ivanalysis.geography import Area
 from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.tables import csv_text
-from ivanalysis.schemes.catalogue import BY_ID
+from ivanalysis.catalogue import BY_ID
 
 pytestmark = pytest.mark.unit
 

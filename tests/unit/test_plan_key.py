@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 RUN_IMPORTS = """
 import json, sys
 import ivanalysis.pipeline.execute, ivanalysis.pipeline.warm, ivanalysis.pipeline.plan
-import ivanalysis.report.page, ivanalysis.report.charts
+import ivanalysis.page, ivanalysis.report.charts
 from ivanalysis.schemes import registry
 for s in registry.implemented():
     registry.module(s.id)
@@ -34,7 +34,7 @@ def test_a_run_imports_none_of_the_modules_left_out_of_its_key():
 
 def test_the_key_covers_the_analysis_but_not_the_book():
     names = {p.relative_to(ROOT / "ivanalysis").as_posix() for p in plan.run_sources()}
-    assert {"report/page.py", "schemes/registry.py", "stats/funnel.py", "data/io.py", "pipeline/execute.py",
+    assert {"page/scheme_page.py", "schemes/registry.py", "stats/funnel.py", "data/io.py", "pipeline/execute.py",
             "pipeline/warm.py"} <= names
     assert not names & {"pipeline/book.py", "pipeline/packs.py", "report/sphinx_html.py", "cli.py"}
     assert not any(n.startswith("data/synth/") for n in names)

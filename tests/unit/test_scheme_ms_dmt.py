@@ -9,7 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import hcd, ms_dmt
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ from ivanalysis.data.schemas.patient_activation import pam_level_of
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import patient_activation as pa
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import shared_decision_making as sdm
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ from ivanalysis.config import GeographyFile, SchemeParams
 from ivanalysis.errors import ConfigError, DataError
 from ivanalysis.geography import Geography
 from ivanalysis.schemes import where_to_look as wtl
-from ivanalysis.schemes.base import Period
+from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ from ivanalysis.errors import ConfigError
 from ivanalysis.schemes import critical_care_delayed_discharge as acc
 from ivanalysis.schemes import immunoglobulin_itp as itp
 from ivanalysis.schemes import prostate_fractionation as rt
-from ivanalysis.schemes.base import KPI, Period, Range
+from ivanalysis.results import KPI, Period, Range
 
 pytestmark = pytest.mark.unit
 

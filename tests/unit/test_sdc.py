@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from ivanalysis.report.sdc import SUPPRESSED, control_count, control_rate_allowed, control_series
+from ivanalysis.sdc import SUPPRESSED, control_count, control_rate_allowed, control_series
 
 pytestmark = pytest.mark.unit
 

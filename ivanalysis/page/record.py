@@ -11,8 +11,8 @@ from .. import __version__
 from ..config import SCENARIOS
 from ..data.io import find_table, sha256_file
 from ..paths import ROOT
-from ..schemes.base import SchemeResult
-from .sdc import control_count
+from ..results import SchemeResult
+from ..sdc import control_count
 
 SCHEMA_VERSION = 1
 

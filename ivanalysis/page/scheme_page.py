@@ -19,12 +19,12 @@ from ..config import SCENARIOS, check_scenario
 from ..data.io import location, read_manifest
 from ..geography import load_geography
 from ..paths import default_data_dir
+from ..report import fmt
+from ..report.tables import csv_text, display_frame, html_table, render
+from ..results import SchemeResult
 from ..schemes import registry
-from ..schemes.base import SchemeResult
-from . import fmt
+from ..sdc import SUPPRESSED, control_count
 from .record import display_path, input_files, kpi_records, payload, write_json
-from .sdc import SUPPRESSED, control_count
-from .tables import csv_text, display_frame, html_table, render
 
 RESULTS_FILE = "results.json"
 FLAG_TEXT = {"high_998": "above 99.8% limit", "high_95": "above 95% limit", "within": "within limits",
@@ -108,7 +108,7 @@ class SchemePage:
     def _md(self, text: str) -> None:
         """Display Markdown in which every place name (from params/geography.yaml) is inert: a name holding HTML,
         a link or emphasis shows as the characters it is, on every page."""
-        from .fmt import md_escape
+        from ..report.fmt import md_escape
 
         names = {self.result.area.name} | {a.name for a in load_geography().run_geographies()}
         for name in sorted(names, key=len, reverse=True):
@@ -141,7 +141,7 @@ class SchemePage:
 
     def variation(self) -> None:
         """Funnel plot of every provider in England; the area's providers highlighted."""
-        from .charts import funnel_chart
+        from ..report.charts import funnel_chart
 
         m = self.result.measure
         highlight = None if self.result.area.is_national else set(self.result.area_providers)
@@ -156,7 +156,7 @@ class SchemePage:
 
     def trend(self) -> None:
         """Making Data Count chart of the area's monthly figure."""
-        from .charts import spc_chart
+        from ..report.charts import spc_chart
 
         m = self.result.measure
         fig = spc_chart(m.trend, title=f"{m.name}, {self.result.area.name}, by month", y_label=m.value_label,
@@ -167,7 +167,7 @@ class SchemePage:
 
     def chart(self, key: str) -> None:
         """One of the scheme's further charts (SchemeResult.charts), with its finding as alt text and caption."""
-        from .charts import bar_chart, line_chart
+        from ..report.charts import bar_chart, line_chart
 
         c = self.result.charts[key]
         if c.kind == "bar":

@@ -1,0 +1,202 @@
+"""The types a scheme's analysis returns: figures as data, formatted only at the edges (pages, packs).
+
+Below the schemes, the report and the page in the layers (see pyproject's import contract): everything above reads
+these types, nothing here imports upward.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import pandas as pd
+
+from ..catalogue import SchemeInfo
+from ..config import SCENARIOS, SchemeParams
+from ..errors import ConfigError
+from ..geography import Area, Geography
+
+if TYPE_CHECKING:
+    from ..stats.funnel import FunnelResult
+    from ..stats.spc import SPCResult
+
+
+@dataclass(frozen=True)
+class Period:
+    """A financial year, April to March."""
+
+    label: str
+    start: pd.Timestamp
+    end: pd.Timestamp  # last day, inclusive
+
+    @classmethod
+    def financial_year(cls, label: str) -> "Period":
+        m = re.fullmatch(r"(\d{4})/(\d{2})", label or "")
+        if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
+            raise ConfigError(f"period {label!r} must be a financial year written like 2016/17")
+        y = int(m.group(1))
+        return cls(label, pd.Timestamp(y, 4, 1), pd.Timestamp(y + 1, 3, 31))
+
+    def mask(self, dates: pd.Series) -> pd.Series:
+        return (dates >= self.start) & (dates < self.end + pd.Timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Range:
+    """A figure under the three scenarios."""
+
+    low: float
+    moderate: float
+    high: float
+
+    def get(self, scenario: str) -> float:
+        return getattr(self, scenario)
+
+    def as_dict(self) -> dict[str, float]:
+        return {s: float(self.get(s)) for s in SCENARIOS}
+
+    @classmethod
+    def of(cls, fn: Callable[[str], float]) -> "Range":
+        return cls(*(float(fn(s)) for s in SCENARIOS))
+
+
+@dataclass(frozen=True)
+class KPI:
+    name: str
+    value: float | None
+    unit: str  # share | count | gbp | days | grams | fractions | ratio
+    target: float | None = None
+    higher_is_better: bool | None = None
+    note: str = ""
+
+    def __post_init__(self):  # plain floats: numpy scalars would not survive results.json
+        if self.value is not None:
+            object.__setattr__(self, "value", float(self.value))
+        if self.target is not None:
+            object.__setattr__(self, "target", float(self.target))
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None or self.target is None or self.higher_is_better is None:
+            return None
+        return bool(self.value >= self.target if self.higher_is_better else self.value <= self.target)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An opportunity in the scheme's natural unit (grams, bed days, fractions ...)."""
+
+    label: str
+    unit: str
+    values: Range
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table for the page. `counts` are disclosure-controlled below England; `rates` name their numerator and
+    denominator so that a rate built on a small count is suppressed too."""
+
+    caption: str
+    frame: pd.DataFrame
+    counts: tuple[str, ...] = ()
+    rates: dict[str, tuple[str, str]] = field(default_factory=dict)
+    money: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()  # non-count figures shown to one decimal place
+    hidden: tuple[str, ...] = ()  # kept for computing (e.g. a rate's denominator) but not shown
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A further chart for the page, described as data (schemes stay free of plotting).
+
+    kind "bar": one horizontal bar per row of `frame`, `x` the category column and `y` the value column,
+        in the order given; `highlight` names categories drawn apart (e.g. the area among its peers).
+    kind "line": `y` against dates in column `x`, one line per value of `series` (if given); `markers` are
+        vertical lines at {date: label} (e.g. when a service started).
+    `finding` is the sentence the chart shows (it becomes the chart's alternative text and its caption).
+    Counts in a chart below England must already be disclosure-safe (rates, or aggregates of many).
+    """
+
+    kind: str
+    frame: pd.DataFrame
+    x: str
+    y: str
+    title: str
+    value_label: str
+    finding: str
+    value_format: str = "number"
+    series: str | None = None
+    highlight: tuple[str, ...] = ()
+    markers: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in ("bar", "line"):
+            raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")
+        missing = [c for c in (self.x, self.y, self.series) if c and c not in self.frame.columns]
+        if missing:
+            raise ValueError(f"chart {self.title!r}: no column(s) {', '.join(missing)} in its frame")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The proportion or rate the scheme is about, for the funnel plot and the SPC chart."""
+
+    name: str  # e.g. "share of ITP episodes at 1 g/kg or less"
+    higher_is_better: bool
+    target: float | None
+    funnel: "FunnelResult"  # every provider in England, for the period
+    trend: "SPCResult"  # the area, month by month, all months available
+    denominator_label: str  # e.g. "ITP episodes with weight recorded"
+    value_format: str = "percent"  # how values print on charts: "percent", "number" or "gbp"
+    value_label: str = "Share"  # the charts' value axis, e.g. "DDDs per 1,000 bed days"
+    unit_name: str = "providers"  # what the funnel's points are: "providers", "areas", "centres" ...
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one analysis is for: the scheme, the area, its assumptions, the financial year and the geography file.
+
+    The registry makes it and hands it to the scheme's analyse(); the result carries it back to the page."""
+
+    scheme: SchemeInfo
+    area: Area
+    params: SchemeParams
+    period: Period
+    geography: Geography
+
+
+@dataclass
+class SchemeResult:
+    context: RunContext
+    kpis: list[KPI]
+    opportunity_gbp: Range
+    quantities: list[Quantity]
+    measure: Measure
+    tables: dict[str, Table]
+    scenario_table: pd.DataFrame  # assumptions then outputs (rows) by scenario (columns), with their units
+    caveats: list[str]
+    data_months: tuple[pd.Timestamp, pd.Timestamp]  # first and last month in the data
+    area_providers: tuple[str, ...]
+    charts: dict[str, Chart] = field(default_factory=dict)  # further charts, shown by page.chart(key)
+    # how the opportunity is counted, said under the scenario table
+    opportunity_note: str = ("Opportunity is counted only where a provider is worse than the benchmark; better "
+                             "providers are never netted off.")
+
+    @property
+    def scheme(self) -> SchemeInfo:
+        return self.context.scheme
+
+    @property
+    def area(self) -> Area:
+        return self.context.area
+
+    @property
+    def period(self) -> Period:
+        return self.context.period
+
+    @property
+    def params(self) -> SchemeParams:
+        return self.context.params
+
+    def kpi(self, name: str) -> KPI:
+        return next(k for k in self.kpis if k.name == name)
