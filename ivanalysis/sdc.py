@@ -13,10 +13,17 @@ import pandas as pd
 SUPPRESSED = "*"
 SMALL_MAX = 7
 ROUND_TO = 5
+# the rule in words, for captions, caveats and packs: the numbers above are its only source
+RULE_TEXT = f"counts of 1 to {SMALL_MAX} are shown as {SUPPRESSED}, others rounded to the nearest {ROUND_TO}"
 
 
 def is_small(count: float) -> bool:
     return 1 <= count <= SMALL_MAX
+
+
+def small(counts: pd.Series) -> pd.Series:
+    """Which counts would be suppressed (more than 0, at most SMALL_MAX): a figure built on one gives it away."""
+    return (counts > 0) & (counts <= SMALL_MAX)
 
 
 def control_count(count: float) -> int | str:
