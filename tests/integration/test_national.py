@@ -1,4 +1,4 @@
-"""Schemes that split their analysis into `national` (the same for every area) and `analyse(..., kept=...)`:
+"""Schemes that split their analysis into `national` (the same for every area) and `analyse(tables, run, national)`:
 a warm kernel keeps the national part between a scheme's runs (schemes/registry.py). Keeping it must change nothing:
 each area's result equals the one computed from scratch, and no area's analysis alters what is kept for the next."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 
-SPLIT = [s.id for s in registry.implemented() if hasattr(registry.module(s.id), "national")]
+SPLIT = [s.id for s in registry.implemented() if registry.scheme(s.id).national is not None]
 AREAS = ["ENG", "LON", "SW", "NEC"]
 
 
@@ -60,10 +60,10 @@ def test_kept_national_results_change_nothing(scheme_id, tiny_data, monkeypatch)
     monkeypatch.setattr(io, "CACHE_TABLES", 3)  # as in a warm kernel: national results are kept
     registry._NATIONAL.clear()
     geo = load_geography()
-    mod = registry.module(scheme_id)
+    s = registry.scheme(scheme_id)
     p = registry.params(scheme_id)
     period = Period.financial_year(p.period)
-    tables = {n: io.load_table(tiny_data, n, geo, registry.input_columns(scheme_id, n)) for n in mod.TABLES}
+    tables = {n: io.load_table(tiny_data, n, geo, registry.input_columns(scheme_id, n)) for n in s.tables}
     kept = None
     for code in AREAS:
         # the kept national results, after the first area (an area may fail, e.g. no rows: then both fail alike)
@@ -73,7 +73,8 @@ def test_kept_national_results_change_nothing(scheme_id, tiny_data, monkeypatch)
         if kept is None:
             kept, before = entry[0][0], fingerprint(entry[0][0])
         assert entry[0][0] is kept, "the same national results serve every area of a scheme"
-        fresh = outcome(lambda: mod.analyse({n: t.copy() for n, t in tables.items()}, geo.get(code), p, period, geo))
+        fresh = outcome(lambda: registry.analyse_tables(scheme_id, {n: t.copy() for n, t in tables.items()},
+                                                        geo.get(code), period, geo, params_=p))
         assert warm == fresh, f"{scheme_id} for {code}: kept national results changed it"
         assert fingerprint(kept) == before, f"{scheme_id}: analysing {code} altered the kept national results"
 
