@@ -95,6 +95,7 @@ def md_escape(text: str) -> str:
     import html
 
     text = html.escape(str(text), quote=False)
-    for ch in "\\`*_{}[]<>()#+!|$":
+    # brackets are enough to stop a link or an image; parentheses in ordinary prose stay as they are
+    for ch in "\\`*_{}[]<>#+!|$":
         text = text.replace(ch, "\\" + ch)
     return text

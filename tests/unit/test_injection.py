@@ -16,8 +16,24 @@ NASTY = '<script>alert("x")</script> [click](http://evil.example) **loud** {glue
 def test_md_escape_makes_every_special_character_inert():
     out = fmt.md_escape(NASTY)
     assert "<script>" not in out and "&lt;script&gt;" in out
-    for ch in "[]()*`{}":
-        assert ch not in out.replace("\\" + ch, "")  # every one is escaped
+    for ch in "[]*`{}":
+        assert ch not in out.replace("\\" + ch, "")  # every one is escaped (parentheses need not be: no link forms)
+
+
+def test_escaped_text_renders_as_its_characters():
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(fmt.md_escape(NASTY))
+    assert "<a " not in rendered and "<script" not in rendered and "<strong>" not in rendered
+    assert "[click](http://evil.example)" in rendered  # the characters, as written
+
+
+def test_the_print_header_title_is_escaped():
+    from ivanalysis.report import sphinx_html
+
+    context = {"pagetitle": 'Hub <img src=x onerror="alert(1)">'}
+    sphinx_html._escape_title(None, "index", "page.html", context, None)
+    assert context["pagetitle"] == "Hub &lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
 
 
 def test_a_page_shows_a_nasty_area_name_escaped(monkeypatch):
