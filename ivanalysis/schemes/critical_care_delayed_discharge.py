@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..config import SchemeParams
-from ..geography import Area, Geography
-from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, labels,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("critical_care",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -51,81 +48,107 @@ def out_of_hours(discharged_at: pd.Series) -> pd.Series:
     return (hour >= 22) | (hour < 7)
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
-    cc = tables["critical_care"]
-    ward = cc[cc["destination"] == "ward"].copy()
+
+def ward_discharges(critical_care: pd.DataFrame) -> pd.DataFrame:
+    """Discharges to a ward, each with its delay after the decision (hours), whether it broke the standard, and its
+    delay band."""
+    ward = critical_care[critical_care["destination"] == "ward"].copy()
     ward["hours"] = delay_hours(ward["ready_at"], ward["discharged_at"])
     ward["delayed"] = ward["hours"] > STANDARD_HOURS
     ward["band"] = delay_band(ward["hours"])
+    return ward
 
+
+def band_counts(discharges: pd.DataFrame) -> pd.Series:
+    """Discharges in each delay band, in the order of DELAY_BANDS (0 for a band with none)."""
+    return discharges["band"].value_counts().reindex(DELAY_BANDS, fill_value=0)
+
+
+def provider_delays(discharges: pd.DataFrame, scope_hours: float, icc_bed_day: float,
+                    excess_bed_day: float) -> pd.DataFrame:
+    """Per provider: discharges to a ward, those delayed 4 to 24 hours and more than 24 hours, the bed days lost
+    after the standard, and the saving on discharges delayed more than `scope_hours`."""
+    g = discharges.groupby("provider_code", observed=True)
+    return pd.DataFrame({
+        "discharges": g.size(),
+        "delayed_4_to_24": g["band"].apply(lambda b: int((b == DELAY_BANDS[1]).sum())),
+        "delayed_over_24": g["band"].apply(lambda b: int((b == DELAY_BANDS[2]).sum())),
+        "bed_days_lost": g["hours"].apply(lambda h: chargeable_bed_days(h, STANDARD_HOURS)),
+        "saving": g["hours"].apply(lambda h: saving(chargeable_bed_days(h, scope_hours), icc_bed_day,
+                                                    excess_bed_day)),
+    })
+
+
+# --- the page ------------------------------------------------------------------------------------------------------
+def _kpis(local: pd.DataFrame) -> list[KPI]:
+    n, bands = len(local), band_counts(local)
+    delayed = bands[DELAY_BANDS[1]] + bands[DELAY_BANDS[2]]
+    return [
+        KPI("Discharges delayed more than 4 hours", safe_share(delayed, n), "share", None, False,
+            "Menu: an estimated 50% of discharges to a ward"),
+        KPI("Delayed discharges delayed more than 24 hours", safe_share(bands[DELAY_BANDS[2]], delayed), "share", None,
+            False, "Menu: about 10% of delayed discharges"),
+        KPI("Discharges out of hours (22:00 to 07:00)", float(out_of_hours(local["discharged_at"]).mean()), "share",
+            None, False, "standard: discharge in daylight hours"),
+        KPI("Critical care bed days lost to delays", chargeable_bed_days(local["hours"], STANDARD_HOURS), "days",
+            note="time after the 4-hour standard"),
+        KPI("Discharges to a ward", float(n), "count"),
+    ]
+
+
+def _provider_table(by_provider: pd.DataFrame, measure: Measure, run: RunContext) -> Table:
+    prov = by_provider.rename(columns={
+        "discharges": "Discharges to a ward", "delayed_4_to_24": "Delayed 4 to 24 hours",
+        "delayed_over_24": "Delayed more than 24 hours", "bed_days_lost": "Bed days lost"}).drop(columns="saving")
+    prov["Delayed"] = prov["Delayed 4 to 24 hours"] + prov["Delayed more than 24 hours"]
+    prov["Share delayed"] = prov["Delayed"] / prov["Discharges to a ward"]
+    prov["Saving (moderate)"] = by_provider["saving"]
+    return Table(f"Providers of {run.area.name}: discharges to a ward and their delays, {run.period.label}",
+                 provider_table(prov, measure, run.geography), hidden=("Delayed",),
+                 counts=("Discharges to a ward", "Delayed 4 to 24 hours", "Delayed more than 24 hours", "Delayed"),
+                 rates={"Share delayed": ("Delayed", "Discharges to a ward")},
+                 money=("Saving (moderate)",), numbers=("Bed days lost",))
+
+
+def _delay_table(local: pd.DataFrame, run: RunContext) -> Table:
+    n, bands = len(local), band_counts(local)
+    frame = pd.DataFrame({"Delay": list(DELAY_BANDS), "Discharges": bands.to_numpy(), "Share": bands.to_numpy() / n,
+                          "Median delay (hours)": [local.loc[local["band"] == b, "hours"].median()
+                                                   for b in DELAY_BANDS]})
+    frame["Total"] = n
+    return Table(f"{run.area.name}: discharges to a ward by delay after the decision to discharge, {run.period.label}",
+                 frame, hidden=("Total",), counts=("Discharges", "Total"), rates={"Share": ("Discharges", "Total")},
+                 numbers=("Median delay (hours)",))
+
+
+CAVEATS = (
+    "Delayed time is counted from the end of the 4-hour standard; a contract may count it differently.",
+    "The saving is a change in price, not in cost: the patient still occupies the bed until a ward bed is free. The "
+    "lasting gain is the capacity released when delays fall.",
+    "ICC and excess bed-day rates vary by contract and by the number of organs supported; replace the assumed rates "
+    "with the local ones.",
+    "Only discharges to a ward count: deaths and transfers home or to another hospital are excluded.",
+)
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, period, a = run.area, run.period, run.params.assumptions
+    ward = ward_discharges(tables["critical_care"])
     measure = proportion_measure(
         ward, flag="delayed", date="discharged_at", area=area, period=period,
         name="Share of discharges to a ward delayed more than 4 hours", higher_is_better=False, target=None,
         denominator_label="discharges to a ward")
     local = area_rows(in_period(ward, "discharged_at", period, "discharges to a ward"), area, "discharges to a ward")
-    n = len(local)
-    bands = local["band"].value_counts().reindex(DELAY_BANDS, fill_value=0)
 
     bed_days = Range.of(lambda s: chargeable_bed_days(local["hours"], a["scope_hours"].value(s)))
     gbp = Range.of(lambda s: saving(bed_days.get(s), a["icc_bed_day"].value(s), a["excess_bed_day"].value(s)))
-    all_delay_days = chargeable_bed_days(local["hours"], STANDARD_HOURS)
-    kpis = [
-        KPI("Discharges delayed more than 4 hours", safe_share(bands[DELAY_BANDS[1]] + bands[DELAY_BANDS[2]], n),
-            "share", None, False, "Menu: an estimated 50% of discharges to a ward"),
-        KPI("Delayed discharges delayed more than 24 hours",
-            safe_share(bands[DELAY_BANDS[2]], bands[DELAY_BANDS[1]] + bands[DELAY_BANDS[2]]), "share", None, False,
-            "Menu: about 10% of delayed discharges"),
-        KPI("Discharges out of hours (22:00 to 07:00)", float(out_of_hours(local["discharged_at"]).mean()), "share",
-            None, False, "standard: discharge in daylight hours"),
-        KPI("Critical care bed days lost to delays", all_delay_days, "days", note="time after the 4-hour standard"),
-        KPI("Discharges to a ward", float(n), "count"),
-    ]
-
-    scope_mod = a["scope_hours"].moderate
-    g = local.groupby("provider_code", observed=True)
-    prov = pd.DataFrame({
-        "Discharges to a ward": g.size(),
-        "Delayed 4 to 24 hours": g["band"].apply(lambda b: int((b == DELAY_BANDS[1]).sum())),
-        "Delayed more than 24 hours": g["band"].apply(lambda b: int((b == DELAY_BANDS[2]).sum())),
-        "Bed days lost": g["hours"].apply(lambda h: chargeable_bed_days(h, STANDARD_HOURS)),
-    })
-    prov["Delayed"] = prov["Delayed 4 to 24 hours"] + prov["Delayed more than 24 hours"]
-    prov["Share delayed"] = prov["Delayed"] / prov["Discharges to a ward"]
-    prov["Saving (moderate)"] = g["hours"].apply(lambda h: saving(chargeable_bed_days(h, scope_mod),
-                                                                   a["icc_bed_day"].moderate, a["excess_bed_day"].moderate))
-    prov = provider_table(prov, measure, geography)
-    band_table = pd.DataFrame({"Delay": list(DELAY_BANDS), "Discharges": bands.to_numpy(),
-                               "Share": bands.to_numpy() / n,
-                               "Median delay (hours)": [local.loc[local["band"] == b, "hours"].median() for b in DELAY_BANDS]})
-    band_table["Total"] = n
-
+    by_provider = provider_delays(local, a["scope_hours"].moderate, a["icc_bed_day"].moderate,
+                                  a["excess_bed_day"].moderate)
     outputs = [("Delayed bed days paid at the excess bed rate", "days", bed_days), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["critical_care_delayed_discharge"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp, quantities=[Quantity("Delayed bed days paid at the excess bed rate", "bed days", bed_days)],
-        measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: discharges to a ward and their delays, {period.label}",
-                               prov, hidden=("Delayed",),
-                               counts=("Discharges to a ward", "Delayed 4 to 24 hours", "Delayed more than 24 hours",
-                                       "Delayed"),
-                               rates={"Share delayed": ("Delayed", "Discharges to a ward")},
-                               money=("Saving (moderate)",), numbers=("Bed days lost",)),
-            "delays": Table(f"{area.name}: discharges to a ward by delay after the decision to discharge, {period.label}",
-                            band_table, hidden=("Total",), counts=("Discharges", "Total"),
-                            rates={"Share": ("Discharges", "Total")}, numbers=("Median delay (hours)",)),
-        },
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Delayed time is counted from the end of the 4-hour standard; a contract may count it differently.",
-            "The saving is a change in price, not in cost: the patient still occupies the bed until a ward bed is "
-            "free. The lasting gain is the capacity released when delays fall.",
-            "ICC and excess bed-day rates vary by contract and by the number of organs supported; replace the "
-            "assumed rates with the local ones.",
-            "Only discharges to a ward count: deaths and transfers home or to another hospital are excluded.",
-        ],
-        data_months=(ward["discharged_at"].min(), ward["discharged_at"].max()),
-        area_providers=area.providers,
+        context=run, kpis=_kpis(local), opportunity_gbp=gbp,
+        quantities=[Quantity("Delayed bed days paid at the excess bed rate", "bed days", bed_days)], measure=measure,
+        tables={"providers": _provider_table(by_provider, measure, run), "delays": _delay_table(local, run)},
+        scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),
+        data_months=(ward["discharged_at"].min(), ward["discharged_at"].max()), area_providers=area.providers,
     )

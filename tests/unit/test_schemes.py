@@ -105,6 +105,23 @@ def test_out_of_hours_is_22_to_07():
     assert acc.out_of_hours(t).tolist() == [False, True, True, False]
 
 
+def test_ward_discharges_and_each_providers_delays():
+    ready = pd.Timestamp("2017-05-01 10:00")
+    cc = pd.DataFrame({"provider_code": ["A", "A", "A", "A", "B"], "ready_at": [ready] * 5,
+                       "discharged_at": ready + pd.to_timedelta([3, 10, 28, 100, 52], unit="h"),
+                       "destination": ["ward", "ward", "ward", "home", "ward"]})
+    ward = acc.ward_discharges(cc)
+    assert ward["hours"].tolist() == [3.0, 10.0, 28.0, 52.0]  # the discharge home does not count
+    assert ward["delayed"].tolist() == [False, True, True, True]
+    assert acc.band_counts(ward).tolist() == [1, 1, 2]
+    by = acc.provider_delays(ward, scope_hours=24, icc_bed_day=1500, excess_bed_day=300)
+    assert list(by.columns) == ["discharges", "delayed_4_to_24", "delayed_over_24", "bed_days_lost", "saving"]
+    # A: 10 h and 28 h lose (6 + 24) / 24 = 1.25 bed days; only the 28 h one is over 24 h: 1 day x £1,200
+    assert by.loc["A"].tolist() == pytest.approx([3, 1, 1, 1.25, 1_200])
+    # B: 52 h loses 2 bed days, all of them over 24 h: 2 x £1,200
+    assert by.loc["B"].tolist() == pytest.approx([1, 0, 1, 2.0, 2_400])
+
+
 # --- scheme 18: radiotherapy prostate fractionation ---------------------------------------------------------------
 def test_menu_figure_154700_fractions():
     # The Menu: 13,000 patients a year, 70% suitable for 60 Gy/20# instead of 74 Gy/37#:
