@@ -2,12 +2,16 @@
 
 Follows NHS England's Making Data Count method as implemented by the NHS-R package NHSRplotthedots
 (mean of all points, limits at mean +/- 2.66 x mean moving range, moving-range screening, and the four
-special-cause rules). Where the two differ, the comment at the rule says so.
+special-cause rules), with its options: rebasing (limits recalculated in groups from given dates), a fixed
+baseline (limits from the first N points) and skipped missing points. Where the two differ, the comment at the
+rule says so; book/methods.md lists every difference.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,7 +19,9 @@ import pandas as pd
 LIMIT_FACTOR = 2.66  # 3 / d2, with d2 = 1.128 for moving ranges of two points
 SCREEN_FACTOR = 3.267  # D4 for n = 2: moving ranges at or above 3.267 x the mean are unusual
 RUN_LENGTH = 7  # points in a trend or a shift
-MIN_POINTS = 12  # below this the limits are "trial" limits (NHSRplotthedots warns under 12)
+# Below this the limits are "trial" limits. NHSRplotthedots' documentation and warning say "n < 12"; its code
+# warns under 13 (option ptd_spc.warning_threshold, default 13). We keep 12, as the package documents.
+MIN_POINTS = 12
 
 DIRECTIONS = ("increase", "decrease", "neutral")
 RULES = ("outside_limits", "trend", "two_in_three", "shift")  # in order of precedence
@@ -26,9 +32,38 @@ def _plain(v: float) -> str:
     return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
+def _when(label: Any) -> str:
+    """A point's label in words: a month for a date, the label itself otherwise."""
+    if isinstance(label, (datetime, np.datetime64)):
+        return f"{pd.Timestamp(label):%B %Y}"
+    return str(label)
+
+
+@dataclass(frozen=True)
+class SPCGroup:
+    """One stretch of an XmR chart with its own mean and limits (the whole series unless the chart is rebased)."""
+
+    start: Any  # label of the group's first point
+    end: Any  # label of its last point
+    points: int  # points with a value
+    baseline_points: int  # points the mean and limits come from: all of them, or the first fix_after_n_points
+    mean: float
+    amr: float
+    lpl: float
+    upl: float
+    trial_limits: bool
+    variation: str  # icon of the group's latest point
+    assurance: str | None  # judged on the latest group only (None for earlier groups), as NHSRplotthedots does
+
+
 @dataclass(frozen=True, eq=False)
 class SPCResult:
-    """An XmR chart: one row per point in `data`, plus the limits and the two MDC icons."""
+    """An XmR chart: one row per point in `data`, plus the limits and the two MDC icons.
+
+    With rebasing the limits differ between groups: the scalar fields (mean, amr, limits, trial_limits,
+    variation, assurance) are those of the latest group, and `groups` holds every group. A point without a value
+    keeps its row in `data` (y NaN, point_type "missing") so a chart can leave a gap; `missing` lists their labels.
+    """
 
     data: pd.DataFrame
     mean: float
@@ -40,10 +75,13 @@ class SPCResult:
     target: float | None
     variation: str
     assurance: str | None
+    groups: tuple[SPCGroup, ...] = ()
+    missing: tuple[Any, ...] = ()
+    fix_after_n_points: int | None = None
 
     def summary(self, fmt: Callable[[float], str] = _plain) -> str:
         """A plain-English sentence (or two) on the variation and, with a target, the assurance."""
-        last = self.data.iloc[-1]
+        last = self._latest().iloc[-1]
         if last["point_type"] == "common_cause":
             text = (
                 f"Common cause variation: the latest value ({fmt(last['y'])}) is within the process limits "
@@ -53,8 +91,25 @@ class SPCResult:
             kind = {"improvement": "improvement", "concern": "concern",
                     "neither": "neither improvement nor concern"}[last["point_type"]]
             text = f"Special cause variation: {kind} ({self._reason(fmt)})."
+        group = self.groups[-1] if self.groups else None
         if self.trial_limits:
-            text += f" The limits are provisional (trial limits from only {len(self.data)} points)."
+            n = group.baseline_points if group else len(self.data)
+            text += f" The limits are provisional (trial limits from only {n} points)."
+        elif group and self.fix_after_n_points and group.points > group.baseline_points:
+            base = self._latest()
+            base = base[base["baseline"]]
+            text += (f" The limits are fixed from the first {group.baseline_points} points "
+                     f"({_when(base['x'].iloc[0])} to {_when(base['x'].iloc[-1])}) and extended over the rest.")
+        if len(self.groups) > 1:
+            before = self.groups[-2]
+            text += (f" The limits were recalculated from {_when(group.start)}; before then the mean was "
+                     f"{fmt(before.mean)} (process limits {fmt(before.lpl)} to {fmt(before.upl)}).")
+        if self.missing:
+            shown = ", ".join(_when(m) for m in self.missing[:3])
+            more = f" and {len(self.missing) - 3} more" if len(self.missing) > 3 else ""
+            has = "has" if len(self.missing) == 1 else "have"
+            text += (f" {len(self.missing)} point{'s' if len(self.missing) > 1 else ''} {has} no value ({shown}{more}): "
+                     "left out of the mean, the limits and the rules, and shown as a gap.")
         if self.assurance is not None:
             t = fmt(self.target)
             if self.lpl > self.target:
@@ -70,10 +125,18 @@ class SPCResult:
             }[self.assurance]
         return text
 
+    def _latest(self) -> pd.DataFrame:
+        """The latest group's points that have a value."""
+        d = self.data
+        if "group" in d:
+            d = d[d["group"] == d["group"].iloc[-1]]
+        return d[d["y"].notna()]
+
     def _reason(self, fmt: Callable[[float], str]) -> str:
         """Why the last point is special cause, in words."""
-        y = self.data["y"].to_numpy()
-        last = self.data.iloc[-1]
+        d = self._latest()
+        y = d["y"].to_numpy()
+        last = d.iloc[-1]
         high = self.variation.endswith("_high")
         rule = last["rule"]
         if rule == "outside_limits":
@@ -97,36 +160,160 @@ def xmr(
     improvement_direction: str = "increase",
     target: float | None = None,
     screen_outliers: bool = True,
+    rebase: Sequence[Any] | None = None,
+    fix_after_n_points: int | None = None,
+    allow_missing: bool = False,
+    freq: str | None = None,
 ) -> SPCResult:
     """Build a Making Data Count XmR chart for a series in time order (e.g. monthly values).
 
     `x` labels the points (e.g. month Timestamps); by default 0..n-1. `improvement_direction` is
     "increase", "decrease" or "neutral". With `screen_outliers` (the NHSRplotthedots default), unusually
     large moving ranges are left out of the mean moving range so one jump does not widen the limits.
+
+    Options (NHSRplotthedots' `rebase` and `fix_after_n_points`; off by default):
+    rebase: labels (e.g. dates) from which the limits are recalculated: each starts a group at the first point
+        on or after it, and each group gets its own mean, limits, rules and icons (no run crosses a rebase). The
+        scalar fields and the assurance are the latest group's.
+    fix_after_n_points: the mean and limits of each group come from its first N points with a value and are
+        extended over the rest (a fixed baseline).
+    allow_missing: a missing or non-finite value is skipped, as NHSRplotthedots skips an absent row: the moving
+        range joins the points either side and runs carry on across the gap, but the point keeps its row (y NaN,
+        point_type "missing") so a chart shows the gap, and the summary says so. Without it a gap is refused.
+    freq: a pandas frequency (e.g. "MS") for date labels: periods absent from `x` are added as missing points
+        (implies allow_missing), so a month with no data shows as a gap rather than silently closing up.
     """
     if improvement_direction not in DIRECTIONS:
         raise ValueError(f"improvement_direction must be one of {DIRECTIONS}, not {improvement_direction!r}")
+    if fix_after_n_points is not None and (int(fix_after_n_points) != fix_after_n_points or fix_after_n_points < 2):
+        raise ValueError(f"fix_after_n_points must be a whole number of at least 2, not {fix_after_n_points!r}")
     y = pd.Series(values).astype("float64").to_numpy()
     labels = list(range(len(y))) if x is None else list(x)
     if len(labels) != len(y):
         raise ValueError(f"x has {len(labels)} labels but there are {len(y)} values")
+    if freq is not None:
+        y, labels = _fill_periods(y, labels, freq)
+        allow_missing = True
     bad = np.flatnonzero(~np.isfinite(y))
-    if bad.size:
+    if bad.size and not allow_missing:
         i = bad[0]
         raise ValueError(f"value at position {i} (x={labels[i]!r}) is missing or not finite; "
-                         "an XmR chart needs a complete series")
-    if len(y) < 2:
-        raise ValueError(f"an XmR chart needs at least 2 values, got {len(y)}")
+                         "an XmR chart needs a complete series (or allow_missing=True to skip it)")
+    y[bad] = np.nan
+    if np.isfinite(y).sum() < 2:
+        raise ValueError(f"an XmR chart needs at least 2 values, got {int(np.isfinite(y).sum())}")
 
+    group = _groups(labels, y, rebase)
+    sign = {"increase": 1, "decrease": -1, "neutral": 0}[improvement_direction]
+    n = len(y)
+    cols = {k: np.full(n, np.nan) for k in ("mean", "mr", "lpl", "upl", "lower_two_thirds", "upper_two_thirds")}
+    rule: list[str | None] = [None] * n
+    point_type = ["missing"] * n
+    baseline = np.zeros(n, dtype=bool)
+    groups = []
+    for g in range(group.max() + 1):
+        members = np.flatnonzero(group == g)
+        have = members[np.isfinite(y[members])]
+        base = have if fix_after_n_points is None else have[:int(fix_after_n_points)]
+        baseline[base] = True
+        mean, amr = _centre(y[base], screen_outliers)
+        lpl, upl = mean - LIMIT_FACTOR * amr, mean + LIMIT_FACTOR * amr
+        lower_tt, upper_tt = mean - 2 / 3 * LIMIT_FACTOR * amr, mean + 2 / 3 * LIMIT_FACTOR * amr
+        for k, v in (("mean", mean), ("lpl", lpl), ("upl", upl), ("lower_two_thirds", lower_tt),
+                     ("upper_two_thirds", upper_tt)):
+            cols[k][members] = v
+        cols["mr"][have[1:]] = np.abs(np.diff(y[have]))
+        g_rule, g_dir = _rules(y[have], mean, lpl, upl, lower_tt, upper_tt)
+        types = [
+            "common_cause" if r is None else "neither" if sign == 0 else "improvement" if d * sign > 0 else "concern"
+            for r, d in zip(g_rule, g_dir)
+        ]
+        for i, r, t in zip(have, g_rule, types):
+            rule[i], point_type[i] = r, t
+        variation = types[-1] if types[-1] == "common_cause" else types[-1] + ("_high" if g_dir[-1] > 0 else "_low")
+        latest = g == group.max()
+        groups.append(SPCGroup(
+            start=labels[members[0]], end=labels[members[-1]], points=len(have), baseline_points=len(base),
+            mean=mean, amr=amr, lpl=lpl, upl=upl, trial_limits=len(base) < MIN_POINTS, variation=variation,
+            assurance=_assurance(lpl, upl, target, improvement_direction) if latest else None,
+        ))
+
+    data = pd.DataFrame({
+        "x": labels,
+        "y": y,
+        "mean": cols["mean"],
+        "mr": cols["mr"],
+        "lpl": cols["lpl"],
+        "upl": cols["upl"],
+        "lower_two_thirds": cols["lower_two_thirds"],
+        "upper_two_thirds": cols["upper_two_thirds"],
+        "special_cause": [r is not None for r in rule],
+        "rule": pd.Series(rule, dtype="object"),
+        "point_type": point_type,
+        "group": group,
+        "baseline": baseline,
+    })
+    last = groups[-1]
+    return SPCResult(
+        data=data, mean=last.mean, amr=last.amr, lpl=last.lpl, upl=last.upl, trial_limits=last.trial_limits,
+        improvement_direction=improvement_direction, target=target, variation=last.variation,
+        assurance=last.assurance, groups=tuple(groups), missing=tuple(labels[i] for i in np.flatnonzero(np.isnan(y))),
+        fix_after_n_points=None if fix_after_n_points is None else int(fix_after_n_points),
+    )
+
+
+def _fill_periods(y: np.ndarray, labels: list, freq: str) -> tuple[np.ndarray, list]:
+    """Add the periods of `freq` absent from the date labels as missing values (NaN)."""
+    x = pd.DatetimeIndex(pd.to_datetime(labels))
+    if len(x) == 0:
+        return y, labels
+    if not x.is_monotonic_increasing or x.has_duplicates:
+        raise ValueError("with freq, x must be dates in increasing order without repeats")
+    full = pd.date_range(x[0], x[-1], freq=freq)
+    off = x.difference(full)
+    if len(off):
+        raise ValueError(f"x={off[0]!r} is not on the {freq!r} calendar that starts at {x[0]!r}")
+    return pd.Series(y, index=x).reindex(full).to_numpy(), list(full)
+
+
+def _groups(labels: list, y: np.ndarray, rebase: Sequence[Any] | None) -> np.ndarray:
+    """Group number of each point: 0 before the first rebase, 1 from it, and so on."""
+    if rebase is None or len(rebase) == 0:
+        return np.zeros(len(labels), dtype=int)
+    x = pd.Index(labels)
+    if not x.is_monotonic_increasing:
+        raise ValueError("to rebase, x must be in increasing order")
+    dates = isinstance(x, pd.DatetimeIndex)
+    cuts = pd.Index(sorted({pd.Timestamp(r) if dates else r for r in rebase}))
+    for c in cuts:
+        if not x[0] < c <= x[-1]:
+            raise ValueError(f"rebase at {_when(c)} is not after the first point ({_when(x[0])}) and on or before "
+                             f"the last ({_when(x[-1])})")
+    group = np.asarray(cuts.searchsorted(x, side="right"), dtype=int)  # rebases on or before each point
+    for g in range(len(cuts) + 1):
+        have = int(np.isfinite(y[group == g]).sum())
+        if have < 2:
+            start = _when(x[0] if g == 0 else cuts[g - 1])
+            raise ValueError(f"the group from {start} has {have} value{'s' if have != 1 else ''}; each group of "
+                             "a rebased chart needs at least 2")
+    return group
+
+
+def _centre(y: np.ndarray, screen_outliers: bool) -> tuple[float, float]:
+    """Mean and mean moving range of the baseline points (the moving ranges screened as NHSRplotthedots does)."""
     mean = float(y.mean())
     mr = np.abs(np.diff(y))
     amr = float(mr.mean())
     if screen_outliers and amr > 0:
         # NHSRplotthedots keeps moving ranges strictly below 3.267 x amr (so one exactly at it is dropped too)
         amr = float(mr[mr < SCREEN_FACTOR * amr].mean())
-    lpl, upl = mean - LIMIT_FACTOR * amr, mean + LIMIT_FACTOR * amr
-    lower_tt, upper_tt = mean - 2 / 3 * LIMIT_FACTOR * amr, mean + 2 / 3 * LIMIT_FACTOR * amr
+    # A constant baseline has amr 0, so its limits equal the mean (NHSRplotthedots gives no limits: NaN)
+    return mean, amr
 
+
+def _rules(y: np.ndarray, mean: float, lpl: float, upl: float, lower_tt: float, upper_tt: float
+           ) -> tuple[list[str | None], np.ndarray]:
+    """The rule that flags each point (None: common cause) and its direction (+1 high, -1 low, 0 none)."""
     side = np.sign(y - mean)  # +1 above the mean, -1 below, 0 exactly on it
     flags = {  # per rule: +1 / -1 = flagged, in the high / low direction; 0 = not flagged
         "outside_limits": np.where(y > upl, 1, np.where(y < lpl, -1, 0)),
@@ -141,34 +328,7 @@ def xmr(
         direction[hit] = flags[name][hit]
         for i in np.flatnonzero(hit):
             rule[i] = name
-
-    sign = {"increase": 1, "decrease": -1, "neutral": 0}[improvement_direction]
-    point_type = [
-        "common_cause" if r is None else "neither" if sign == 0 else "improvement" if d * sign > 0 else "concern"
-        for r, d in zip(rule, direction)
-    ]
-    variation = point_type[-1]
-    if variation != "common_cause":
-        variation += "_high" if direction[-1] > 0 else "_low"
-
-    data = pd.DataFrame({
-        "x": labels,
-        "y": y,
-        "mean": mean,
-        "mr": np.concatenate([[np.nan], mr]),
-        "lpl": lpl,
-        "upl": upl,
-        "lower_two_thirds": lower_tt,
-        "upper_two_thirds": upper_tt,
-        "special_cause": [r is not None for r in rule],
-        "rule": pd.Series(rule, dtype="object"),
-        "point_type": point_type,
-    })
-    return SPCResult(
-        data=data, mean=mean, amr=amr, lpl=lpl, upl=upl, trial_limits=len(y) < MIN_POINTS,
-        improvement_direction=improvement_direction, target=target, variation=variation,
-        assurance=_assurance(lpl, upl, target, improvement_direction),
-    )
+    return rule, direction
 
 
 def _runs(a: np.ndarray) -> Iterator[tuple[int, int, int]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -46,7 +47,9 @@ def test_x_labels_are_kept():
     r = xmr(STABLE, months)
     assert r.data["x"].iloc[0] == pd.Timestamp("2024-04-01")
     assert list(r.data.columns) == ["x", "y", "mean", "mr", "lpl", "upl", "lower_two_thirds",
-                                    "upper_two_thirds", "special_cause", "rule", "point_type"]
+                                    "upper_two_thirds", "special_cause", "rule", "point_type", "group", "baseline"]
+    assert set(r.data["group"]) == {0} and r.data["baseline"].all()
+    assert len(r.groups) == 1 and r.missing == ()
 
 
 def test_trial_limits_under_12_points():
@@ -212,3 +215,116 @@ def test_input_errors():
         xmr(STABLE, improvement_direction="up")
     with pytest.raises(ValueError, match="labels"):
         xmr(STABLE, x=range(3))
+
+
+def test_constant_series_has_limits_equal_to_the_mean():
+    # Deliberate difference: every moving range is 0, so amr = 0 and the limits sit on the mean (5).
+    # NHSRplotthedots screens every range out (0 < 3.267 x 0 is false) and so has no limits (NaN).
+    r = xmr([5.0] * 12)
+    assert (r.amr, r.lpl, r.upl) == (0.0, 5.0, 5.0)
+    assert r.variation == "common_cause" and not r.data["special_cause"].any()
+
+
+# --- rebasing ----------------------------------------------------------------------------------------------------
+MONTHS24 = pd.date_range("2024-04-01", periods=24, freq="MS")
+STEPPED = STABLE + [v + 10 for v in STABLE]  # the same 12 points, then 10 higher from April 2025
+
+
+def test_rebase_gives_each_group_its_own_mean_limits_and_rules():
+    # Group 1 is STABLE: mean 12, amr 2, limits 6.68 / 17.32. Group 2 is STABLE + 10: sum 264 -> mean 22, the
+    # same moving ranges -> amr 2, limits 16.68 / 27.32. Within each group nothing is special (see STABLE).
+    r = xmr(STEPPED, MONTHS24, rebase=[pd.Timestamp("2025-04-01")], target=15)
+    first, second = r.groups
+    assert (first.start, first.end, first.points) == (MONTHS24[0], MONTHS24[11], 12)
+    assert (first.mean, first.amr, first.lpl, first.upl) == pytest.approx((12, 2, 6.68, 17.32))
+    assert (second.mean, second.lpl, second.upl) == pytest.approx((22, 16.68, 27.32))
+    assert (r.mean, r.lpl, r.upl) == pytest.approx((22, 16.68, 27.32))  # the scalars are the latest group's
+    assert list(r.data["group"]) == [0] * 12 + [1] * 12
+    assert r.data["mean"].tolist() == pytest.approx([12] * 12 + [22] * 12)
+    assert math.isnan(r.data["mr"].iloc[12])  # no moving range across a rebase (|23 - 13| would be 10)
+    assert not r.data["special_cause"].any()
+    # the assurance is judged on the latest group only: its lower limit 16.68 is above the target of 15
+    assert (first.assurance, second.assurance, r.assurance) == (None, "consistent_pass", "consistent_pass")
+    assert r.summary() == (
+        "Common cause variation: the latest value (23) is within the process limits (16.68 to 27.32) around a mean "
+        "of 22. The limits were recalculated from April 2025; before then the mean was 12 (process limits 6.68 to "
+        "17.32). The target of 15 is consistently met (the lower process limit, 16.68, is above it).")
+    # Without the rebase one mean of 17 splits the series: the first 12 below it, the last 12 above it
+    assert xmr(STEPPED, MONTHS24).data["special_cause"].all()
+
+
+def test_rebase_date_between_points_starts_at_the_next_point_and_no_run_crosses_it():
+    # Rebase on 15 March 2025: the group starts with the first point on or after it (April 2025).
+    r = xmr(STEPPED, MONTHS24, rebase=["2025-03-15"])
+    assert list(r.data["group"]) == [0] * 12 + [1] * 12
+    # Runs stop at a rebase. Over all 16 points the mean is 174 / 16 = 10.875 and the last 11 points (11s and 12s)
+    # are above it: a shift. Rebased at point 8, group 1 (mean 82 / 8 = 10.25) ends with only 3 points above its
+    # mean, and group 2 (mean 11.5, amr 1) alternates around its own: nothing is special.
+    y = [8, 12, 8, 12, 8, 11, 12, 11] + [12, 11, 12, 11, 12, 11, 12, 11]
+    assert list(xmr(y).data["rule"]) == [None] * 5 + ["shift"] * 11
+    split = xmr(y, rebase=[8])
+    assert [g.mean for g in split.groups] == pytest.approx([10.25, 11.5])
+    assert not split.data["special_cause"].any()
+
+
+@pytest.mark.parametrize(("rebase", "message"), [
+    ([pd.Timestamp("2024-04-01")], "not after the first point"),
+    ([pd.Timestamp("2026-04-01")], "on or before the last"),
+    ([pd.Timestamp("2026-03-01")], "the group from March 2026 has 1 value"),
+])
+def test_rebase_errors(rebase, message):
+    with pytest.raises(ValueError, match=message):
+        xmr(STEPPED, MONTHS24, rebase=rebase)
+
+
+# --- fixed baseline ----------------------------------------------------------------------------------------------
+def test_fixed_baseline_extends_the_first_n_points_limits():
+    # Limits from STABLE's 12 points (mean 12, limits 6.68 / 17.32), extended over 7 more points all above 12:
+    # with the last point of STABLE (13) that is a shift of 8 above the fixed mean.
+    later = [14, 13, 15, 14, 13, 14, 15]
+    r = xmr(STABLE + later, fix_after_n_points=12)
+    assert (r.mean, r.lpl, r.upl) == pytest.approx((12, 6.68, 17.32))
+    assert r.data["mean"].tolist() == pytest.approx([12] * 19)
+    assert list(r.data["baseline"]) == [True] * 12 + [False] * 7
+    assert list(r.data["rule"]) == [None] * 11 + ["shift"] * 8
+    assert r.trial_limits is False
+    assert r.summary().endswith("The limits are fixed from the first 12 points (0 to 11) and extended over the rest.")
+    # Recalculated over all 19 points the mean is (144 + 98) / 19 = 12.74 and the later points move it
+    assert xmr(STABLE + later).mean == pytest.approx(242 / 19)
+
+
+def test_fixed_baseline_with_too_few_points_is_a_trial():
+    r = xmr(STABLE[:9], fix_after_n_points=12)
+    assert r.trial_limits is True and "trial limits from only 9 points" in r.summary()
+    with pytest.raises(ValueError, match="fix_after_n_points"):
+        xmr(STABLE, fix_after_n_points=1)
+
+
+# --- missing points ----------------------------------------------------------------------------------------------
+def test_a_missing_point_is_skipped_but_kept_as_a_gap():
+    # STABLE without its 6th value (15): 11 values summing to 129 -> mean 11.7273. Moving ranges join the points
+    # either side of the gap: 3,4,2,2,|12 - 14| = 2,3,1,1,0,2 = 20 over 10 -> amr 2; limits 11.7273 -/+ 5.32.
+    y = np.array(STABLE, dtype=float)
+    y[5] = np.nan
+    r = xmr(y, allow_missing=True)
+    assert r.mean == pytest.approx(129 / 11)
+    assert r.amr == pytest.approx(2.0)
+    assert (r.lpl, r.upl) == pytest.approx((129 / 11 - 5.32, 129 / 11 + 5.32))
+    row = r.data.iloc[5]
+    assert math.isnan(row["y"]) and row["point_type"] == "missing" and not row["special_cause"]
+    assert r.data["mr"].iloc[6] == 2  # |12 - 14| across the gap
+    assert r.missing == (5,)
+    assert r.trial_limits is True  # 11 values
+    assert r.summary().endswith("1 point has no value (5): left out of the mean, the limits and the rules, and "
+                                "shown as a gap.")
+
+
+def test_an_absent_month_becomes_a_gap_with_freq():
+    months = pd.date_range("2024-04-01", periods=12, freq="MS").delete(5)  # no September 2024
+    values = [v for i, v in enumerate(STABLE) if i != 5]
+    r = xmr(values, months, freq="MS")
+    assert len(r.data) == 12 and r.missing == (pd.Timestamp("2024-09-01"),)
+    assert r.mean == pytest.approx(129 / 11)
+    assert "1 point has no value (September 2024)" in r.summary()
+    with pytest.raises(ValueError, match="not on the 'MS' calendar"):
+        xmr([1.0, 2.0, 3.0], pd.to_datetime(["2024-04-01", "2024-05-15", "2024-06-01"]), freq="MS")
