@@ -100,6 +100,10 @@ def read_file(path: Path) -> pd.DataFrame:
     source = str(path) if isinstance(path, URL) else path  # pandas reads fsspec URLs itself
     try:
         if path.suffix == ".parquet":
+            if not isinstance(path, URL):
+                import pyarrow.parquet as pq
+
+                _refuse_duplicated_columns(path, pq.read_schema(path).names)
             df = pd.read_parquet(source) if isinstance(path, URL) else _read_parquet(path)
         else:
             with warnings.catch_warnings():
@@ -108,6 +112,8 @@ def read_file(path: Path) -> pd.DataFrame:
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 df = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
                                  index_col=False)
+    except DataError:
+        raise
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     except pd.errors.EmptyDataError:
@@ -121,7 +127,22 @@ def read_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as {path.suffix[1:]}: {type(exc).__name__}: {exc}",
                         file=str(path)) from None
     df.index = pd.RangeIndex(len(df))  # rows numbered from 0, as reset_index(drop=True) would, without copying
+    if path.suffix == ".csv" and not isinstance(path, URL):
+        import csv
+
+        with open(path, encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': read the header
+            _refuse_duplicated_columns(path, next(csv.reader(f), []))
+    else:
+        _refuse_duplicated_columns(path, list(map(str, df.columns)))
     return df
+
+
+def _refuse_duplicated_columns(path: Path, names: list[str]) -> None:
+    """Two columns of one name: which one holds the data is a guess, so neither is used."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(f"{path}: column name(s) {', '.join(map(repr, repeated))} appear more than once in the "
+                        "header; keep one column of each name", file=str(path))
 
 
 def _not_utf8(path: Path) -> DataError:
@@ -230,7 +251,8 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     if df.empty:
         raise DataError(f"{path}: table '{spec.name}' has a header but no rows", file=str(path))
-    problems = _unknown_providers(df, spec, geography)  # checked alongside the schema, so all is said at once
+    # checked alongside the schema, so all is said at once
+    problems = _unknown_providers(df, spec, geography) + _not_whole(df, spec)
     try:
         # pandera would copy the whole table first; a shallow copy keeps the caller's frame as it is, since pandera
         # replaces the columns it converts rather than writing into them
@@ -240,6 +262,22 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
     if problems:
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     return typed
+
+
+def _not_whole(df: pd.DataFrame, spec: TableSpec) -> list[dict]:
+    """Numbers with a fraction in a whole-number column: pandera would truncate them (a Parquet 2.5 became 2),
+    where the same value in a CSV is refused."""
+    problems = []
+    for name, column in spec.schema.columns.items():
+        if name not in df or "int" not in str(column.dtype) or not pd.api.types.is_float_dtype(df[name]):
+            continue
+        values = df[name]
+        bad = values.notna() & (values % 1 != 0)
+        if bad.any():
+            rows = values[bad]
+            problems.append({"column": name, "rule": "a whole number", "count": int(bad.sum()),
+                             "examples": list(zip(rows.index[:MAX_EXAMPLES], rows.iloc[:MAX_EXAMPLES]))})
+    return problems
 
 
 def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography | None) -> list[dict]:

@@ -349,3 +349,64 @@ def test_rules_across_columns_give_what_stock_pandera_gives(synth, table, monkey
 def read_file_like(df: pd.DataFrame) -> pd.DataFrame:
     """The table as read_file gives a CSV file: text cells, empty cells missing."""
     return df.replace("", None)
+
+
+# --- strict parsing: no plausible wrong answer from a loose cell ----------------------------------------------------
+@pytest.mark.parametrize("value", ["2017", "2017-04", "201704"])
+def test_a_date_that_is_not_whole_is_refused(synth, tmp_path, value):
+    # "2017" used to be read as 1 January 2017: a year is not a date
+    path = cells(IG, (2, "treatment_date", value))(synth, tmp_path)
+    with pytest.raises(DataError) as info:
+        load_table(tmp_path, IG, load_geography())
+    message = str(info.value)
+    assert str(path) in message and "column 'treatment_date'" in message
+    assert "could not be read as a date" in message and f"{ROW3}: '{value}'" in message
+
+
+def test_dates_with_an_offset_are_uk_local_dates(synth, tmp_path):
+    # 00:30 on 1 April 2017 in British Summer Time is 23:30 on 31 March in UTC: it belongs to 2017/18, as written
+    cells(IG, (0, "treatment_date", "2017-04-01T00:30:00+01:00"), (1, "treatment_date", "2017-03-31T23:30:00Z"),
+          (2, "treatment_date", "2017-01-15T10:00:00+00:00"))(synth, tmp_path)
+    ig = load_table(tmp_path, IG, load_geography())
+    assert ig.loc[0, "treatment_date"] == pd.Timestamp("2017-04-01 00:30")
+    assert ig.loc[1, "treatment_date"] == pd.Timestamp("2017-04-01 00:30")  # UTC 23:30 is 00:30 BST
+    assert ig.loc[2, "treatment_date"] == pd.Timestamp("2017-01-15 10:00")  # GMT in winter
+    assert str(ig["treatment_date"].dtype) == "datetime64[ns]"
+
+
+def test_parquet_timestamps_with_a_time_zone_are_uk_local(synth, tmp_path):
+    df = pd.read_parquet(synth / "parquet" / f"{IG}.parquet").head(10)
+    df["treatment_date"] = pd.to_datetime(["2017-03-31T23:30:00Z"] * 10, utc=True)
+    df.to_parquet(tmp_path / f"{IG}.parquet", index=False)
+    ig = load_table(tmp_path, IG, load_geography())
+    assert (ig["treatment_date"] == pd.Timestamp("2017-04-01 00:30")).all()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_column_name_given_twice_is_refused(synth, tmp_path, fmt):
+    df = head(synth, IG)
+    twice = pd.concat([df, df[["dose_g"]]], axis=1)
+    path = tmp_path / f"{IG}.{fmt}"
+    twice.to_csv(path, index=False) if fmt == "csv" else _parquet_with_duplicates(twice, path)
+    with pytest.raises(DataError, match=r"'dose_g' appear more than once") as info:
+        load_table(tmp_path, IG, load_geography())
+    assert str(info.value).startswith(f"{path}: column name(s) 'dose_g'")
+
+
+def _parquet_with_duplicates(df: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_arrays([pa.array(df.iloc[:, i]) for i in range(df.shape[1])],
+                                        names=list(df.columns)), path)
+
+
+def test_a_fraction_in_a_whole_number_column_of_parquet_is_refused(synth, tmp_path):
+    # the same value in a CSV is refused (test "fraction-in-int" above); Parquet's 20.5 used to become 20
+    df = pd.read_parquet(synth / "parquet" / "radiotherapy.parquet").head(10)
+    df["fractions"] = df["fractions"].astype(float)
+    df.loc[2, "fractions"] = 20.5
+    df.to_parquet(tmp_path / "radiotherapy.parquet", index=False)
+    with pytest.raises(DataError) as info:
+        load_table(tmp_path, "radiotherapy", load_geography())
+    assert "column 'fractions', rule a whole number: 1 row(s), e.g. row 3: 20.5" in str(info.value)

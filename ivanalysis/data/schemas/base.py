@@ -95,9 +95,58 @@ def provider_column() -> pa.Column:
                      description="Provider (trust) code; must be a provider of params/geography.yaml")
 
 
-# ISO 8601 only: pandas would otherwise guess one format from the first cell, so a column mixing 2016-05-01 and
-# 2016-05-01 13:00:00 failed as a whole (with no row to show), and 01/05/2016 could be read month-first.
-ISO_DATETIME = DateTime(to_datetime_kwargs={"format": "ISO8601"})
+UK = "Europe/London"
+# A whole date (year, month and day), then an optional time and an optional offset: ISO 8601 would also take "2017"
+# or "2017-04" and read them as the 1st of January or April, a plausible wrong date.
+FULL_DATE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+_FULL_DATE = re.compile(FULL_DATE)
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+
+
+class UKDateTime(DateTime):
+    """Dates as the NHS keeps them: ISO 8601 (pandas would otherwise guess one format from the first cell, so a
+    column mixing 2016-05-01 and 2016-05-01 13:00:00 failed as a whole, and 01/05/2016 could be read month-first),
+    with the whole date required, and a time with an offset (+01:00, Z) taken as UK local time (Europe/London) before
+    the month and financial year are assigned: 2017-04-01T00:30+01:00 is the 1st of April, not the 31st of March."""
+
+    def coerce(self, data_container):
+        if isinstance(data_container, pd.Series):
+            data_container = _uk_local(data_container)
+        return super().coerce(data_container)
+
+    def coerce_value(self, value):
+        if isinstance(value, str):
+            if not _FULL_DATE.match(value.strip()):
+                raise ValueError(f"{value!r} is not a whole date")
+            if _OFFSET.search(value.strip()):
+                return pd.Timestamp(value).tz_convert(UK).tz_localize(None)
+        return super().coerce_value(value)
+
+
+def _uk_local(values: pd.Series) -> pd.Series:
+    """Dates with offsets as UK local times without offset; a date that is not whole raises (pandera then finds the
+    rows with coerce_value)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):  # e.g. Parquet timestamps with a time zone
+        return values.dt.tz_convert(UK).dt.tz_localize(None)
+    if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        return values
+    text = values.dropna()
+    if text.empty or not all(isinstance(v, str) for v in text.iloc[:1]):
+        return values
+    text = text.astype(str).str.strip()
+    arrow = pyarrow.array(text, type=pyarrow.large_string())
+    if not pc.all(pc.match_substring_regex(arrow, FULL_DATE)).as_py():
+        raise ValueError("a date is not whole (year, month and day)")
+    offset = np.array(pc.match_substring_regex(arrow, r"(?:Z|[+-]\d{2}:?\d{2})$"), dtype=bool)
+    if not offset.any():
+        return values
+    out = values.astype(object).copy()
+    local = pd.to_datetime(text[offset], format="ISO8601", utc=True).dt.tz_convert(UK).dt.tz_localize(None)
+    out.loc[local.index] = local.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return out
+
+
+ISO_DATETIME = UKDateTime(to_datetime_kwargs={"format": "ISO8601"})
 
 
 def positive_up_to(high: float) -> pa.Check:
