@@ -23,13 +23,14 @@ from .common import DATA_END, DATA_START, provider_sizes
 
 DEFAULT_SEED = 2019
 Generator = Callable[[Geography, pd.Series, int, float], pd.DataFrame]
+SHARED = ("common", "cancer_cohort")  # modules the generators share: they generate no table
 
 
 def _discover() -> dict[str, Generator]:
-    """Each module of this package other than `common` generates the table it is named after."""
+    """Each module of this package other than the shared ones generates the table it is named after."""
     generators = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name == "common":
+        if info.name in SHARED:
             continue
         if info.name not in TABLES:
             raise ImportError(f"{__name__}.{info.name} generates a table that has no schema in ivanalysis.data.schemas")

@@ -1,19 +1,18 @@
 """Synthetic HES-like admitted patient care, one row per spell, linked to dates of death: only the cohorts the demand
 schemes read, which keeps about 2.5 million rows over three years at national volumes.
 
-1. Patients with incurable cancer (scheme 11, enhanced supportive care): about 95,000 patients a year in England
-   newly diagnosed with incurable cancer (of the order of the 135,000 cancer deaths a year, most of which follow a
-   period of incurable disease), by tumour group with the group's survival (lognormal, medians of 5 months for
-   lung and upper GI to about 2 years for breast and urology) and unplanned admission rate (1 to 2 a patient-year,
-   three times as high in the last 60 days of life). Their spells: an admission at the diagnosis of incurable
-   disease (or, for patients diagnosed before April 2015, a planned day case early in the data); chemotherapy
-   delivery day cases every 21 days for the 30% to 70% who have palliative chemotherapy; and unplanned
-   (emergency) admissions, growing about 5% a year per patient. Where the provider runs ESC for the patient's
-   tumour group (`esc_services.esc_plan`), unplanned admissions drop about 4% when the service opens and then
-   grow about 7 points a year more slowly, and chemotherapy in the last 30 days of life is 40% less likely. This
-   makes a large ESC service avoid admissions worth of the order of the Christie's 1.4 million pounds over three
-   years (Menu of Opportunities, chapter 11). Of patients on chemotherapy who die, about 28% without ESC have a
-   cycle in their last 30 days (about 12% of all deaths), varying by provider.
+1. Patients with incurable cancer (scheme 11, enhanced supportive care; the cohort is `cancer_cohort`'s): about
+   95,000 patients a year in England newly diagnosed with incurable cancer, by tumour group with the group's
+   survival and unplanned admission rate (1 to 2 a patient-year, three times as high in the last 60 days of life).
+   Their spells: an admission at the diagnosis of incurable disease (or, for patients diagnosed before April 2015,
+   a planned day case early in the data); chemotherapy delivery day cases every 21 days for the 30% to 70% who
+   have palliative chemotherapy; and unplanned (emergency) admissions, growing about 5% a year per patient. Where
+   the provider runs ESC for the patient's tumour group (`esc_services.esc_plan`), unplanned admissions drop about
+   4% when the service opens and then grow about 7 points a year more slowly, and chemotherapy in the last 30 days
+   of life is 40% less likely. This makes a large ESC service avoid admissions worth of the order of the
+   Christie's 1.4 million pounds over three years (Menu of Opportunities, chapter 11). Of patients on chemotherapy
+   who die, about 28% without ESC have a cycle in their last 30 days (about 12% of all deaths), varying by
+   provider.
 2. Elective hip and knee replacements for osteoarthritis (ICD-10 M16, M17) and cardiac device implants (scheme 12,
    shared decision making): about 90,000 hip and 100,000 knee replacements a year (the order of the National
    Joint Registry's primary procedures in England) and 60,000 pacemaker, ICD and CRT implants, growing about 3.5%
@@ -28,27 +27,11 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
+from .cancer_cohort import GROUPS, incurable_cohort, weighted_codes
 from .common import DATA_END, DATA_START, calibrated_propensities, choose, rng_for, sequential_ids
 from .esc_services import esc_plan
 from .outpatients import sdm_plan, years_since
 
-# tumour group: share of patients, unplanned admissions a patient-year, median survival (months), share on
-# palliative chemotherapy, ICD-10 codes with their weights
-GROUPS = {
-    "lung": (0.24, 1.7, 5, 0.45, {"C34": 0.95, "C45": 0.05}),
-    "breast": (0.10, 0.8, 26, 0.60, {"C50": 1.0}),
-    "colorectal": (0.11, 1.3, 14, 0.55, {"C18": 0.6, "C20": 0.4}),
-    "upper_gi": (0.18, 1.6, 5, 0.35, {"C15": 0.3, "C16": 0.2, "C22": 0.2, "C25": 0.3}),
-    "urology": (0.14, 0.9, 24, 0.30, {"C61": 0.6, "C64": 0.2, "C67": 0.2}),
-    "gynaecology": (0.06, 1.4, 13, 0.55, {"C56": 0.6, "C54": 0.2, "C53": 0.2}),
-    "haematology": (0.08, 1.4, 14, 0.70, {"C90": 0.4, "C85": 0.3, "C92": 0.3}),
-    "head_and_neck": (0.03, 1.2, 8, 0.40, {"C32": 0.5, "C10": 0.5}),
-    "brain_cns": (0.02, 1.2, 9, 0.30, {"C71": 1.0}),
-    "other": (0.04, 1.3, 5, 0.35, {"C80": 0.6, "C43": 0.4}),
-}
-INCURABLE_PER_YEAR = 95_000
-LOOKBACK_YEARS = 8  # patients diagnosed up to 8 years before the data and still alive are in the cohort
-SURVIVAL_SIGMA = 1.0
 UNPLANNED_GROWTH = np.log(1.05)  # a year, per patient
 END_OF_LIFE_DAYS, END_OF_LIFE_FACTOR = 60, 3.0
 ESC_LEVEL, ESC_SLOPE = 0.04, 0.07  # drop when the service opens; slower growth a year after
@@ -65,40 +48,6 @@ SDM_SLOWING = 0.05  # a year less growth in procedures after a provider adopts s
 
 COLUMNS = ["spell_id", "provider_code", "patient_id", "admission_date", "discharge_date", "admission_method",
            "diagnosis", "procedure_group", "incurable_cancer", "date_of_death", "length_of_stay"]
-
-
-def _codes(rng: np.random.Generator, options: dict[str, float], n: int) -> np.ndarray:
-    return rng.choice(list(options), size=n, p=np.array(list(options.values())) / sum(options.values()))
-
-
-def incurable_cohort(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
-    """Patients with incurable cancer alive at some time in the data: provider, tumour group, diagnosis code, date
-    of diagnosis of incurable disease, date of death (possibly after the data end), on chemotherapy, frailty.
-
-    Shared with the ESC services generator, which offers ESC to these same patients.
-    """
-    rng = rng_for(seed, "admissions.cohort")
-    first = DATA_START - pd.DateOffset(years=LOOKBACK_YEARS)
-    days = (DATA_END - first).days + 1
-    n = rng.poisson(INCURABLE_PER_YEAR * scale * days / 365.25)
-    names = list(GROUPS)
-    group = rng.choice(len(names), size=n, p=[g[0] for g in GROUPS.values()])
-    median = np.array([g[2] for g in GROUPS.values()])[group] * 30.44
-    diagnosed = first + pd.to_timedelta(rng.integers(0, days, n), unit="D")
-    survival = np.minimum(np.ceil(median * rng.lognormal(0.0, SURVIVAL_SIGMA, n)), 20 * 365)  # days
-    death = diagnosed + pd.to_timedelta(survival, unit="D")
-    provider = choose(rng, sizes, n)
-    chemo = rng.random(n) < np.array([g[3] for g in GROUPS.values()])[group]
-    frailty = rng.gamma(2.0, 0.5, n)  # patients differ in how often they are admitted
-    code = np.empty(n, dtype=object)
-    for i, g in enumerate(GROUPS.values()):
-        at = group == i
-        code[at] = _codes(rng, g[4], int(at.sum()))
-    df = pd.DataFrame({"provider_code": provider, "tumour_group": np.array(names)[group], "diagnosis": code,
-                       "diagnosed": diagnosed, "death": death, "chemo": chemo, "frailty": frailty})
-    df = df[df["death"] > DATA_START].reset_index(drop=True)
-    df.insert(0, "patient_id", sequential_ids("PC", len(df))[rng.permutation(len(df))])
-    return df
 
 
 def _frame(provider, patient, admitted, nights, method, diagnosis, procedure, incurable, death) -> pd.DataFrame:
@@ -199,7 +148,7 @@ def _procedure_spells(rng: np.random.Generator, geo: Geography, sizes: pd.Series
         is_day = rng.random(k) < day_case
         out.append(_frame(p["provider_code"].to_numpy()[unit], sequential_ids(f"P{group[0].upper()}", k), when,
                           np.where(is_day, 0, 1 + rng.poisson(nights - 1, k)),
-                          np.where(is_day, "day_case", "elective"), _codes(rng, diagnoses, k), group, 0,
+                          np.where(is_day, "day_case", "elective"), weighted_codes(rng, diagnoses, k), group, 0,
                           np.full(k, np.datetime64("NaT", "ns"))))
     return out
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.esc_services import IPOS_MAX, TUMOUR_GROUPS
+from .cancer_cohort import incurable_cohort  # the admissions' patients: the same patients and identifiers
 from .common import DATA_END, DATA_START, rng_for, sequential_ids, service_providers
 
 ESC_CENTRES = 30
@@ -52,8 +53,6 @@ def esc_plan(geo: Geography, sizes: pd.Series, seed: int) -> pd.DataFrame:
 
 
 def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
-    from .admissions import incurable_cohort  # the admissions cohort: the same patients and identifiers
-
     rng = rng_for(seed, "esc_services")
     plan = esc_plan(geo, sizes, seed)
     cohort = incurable_cohort(geo, sizes, seed, scale)
