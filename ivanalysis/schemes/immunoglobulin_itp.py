@@ -10,11 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS
 from ..geography import Area, Geography
-from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, labels,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -24,10 +23,22 @@ ASSUMPTIONS = {"target_share": "share", "price_per_gram": "gbp_per_gram", "dose_
 BANDS = ("1 g/kg or less", "2 g/kg", "more than 2 g/kg")
 
 
+# --- the arithmetic ------------------------------------------------------------------------------------------------
 def dose_band(dose_g: pd.Series, weight_kg: pd.Series, tolerance: float) -> pd.Series:
     """Band each episode by g/kg; `tolerance` absorbs rounding up to whole vials (1.1 g/kg still counts as 1)."""
     per_kg = dose_g / weight_kg
     return labels([per_kg <= 1 + tolerance, per_kg <= 2 * (1 + tolerance)], BANDS[:2], BANDS[2], BANDS, dose_g.index)
+
+
+def itp_episodes(ig: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """The ITP episodes, each with weighed (weight recorded), its dose band, at_1gkg and excess_g (grams above
+    1 g/kg, for the episodes not at 1 g/kg)."""
+    itp = ig[ig["indication"] == "ITP"].copy()
+    itp["weighed"] = itp["weight_kg"].notna()
+    itp["band"] = dose_band(itp["dose_g"], itp["weight_kg"], tolerance)
+    itp["at_1gkg"] = itp["band"] == BANDS[0]
+    itp["excess_g"] = np.where(itp["at_1gkg"], 0.0, itp["dose_g"] - itp["weight_kg"])
+    return itp
 
 
 def provider_savings(eps: pd.DataFrame, target_share: float) -> pd.DataFrame:
@@ -44,38 +55,40 @@ def provider_savings(eps: pd.DataFrame, target_share: float) -> pd.DataFrame:
     return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
-    tol = a["dose_tolerance"].moderate
-    price = Range.of(a["price_per_gram"].value)
-    ig = tables["immunoglobulin"]
-    itp = ig[ig["indication"] == "ITP"].copy()
-    itp["weighed"] = itp["weight_kg"].notna()
-    itp["band"] = dose_band(itp["dose_g"], itp["weight_kg"], tol)
-    itp["at_1gkg"] = itp["band"] == BANDS[0]
-    itp["excess_g"] = np.where(itp["at_1gkg"], 0.0, itp["dose_g"] - itp["weight_kg"])
-    weighed = itp[itp["weighed"]]
-
-    measure = proportion_measure(
-        weighed, flag="at_1gkg", date="treatment_date", area=area, period=period,
-        name="Share of ITP episodes at 1 g/kg or less", higher_is_better=True,
-        target=a["target_share"].moderate, denominator_label="ITP episodes with weight recorded")
-
-    local_all = area_rows(in_period(itp, "treatment_date", period, "ITP episodes"), area, "ITP episodes")
-    local = local_all[local_all["weighed"]]
-    national = weighed[period.mask(weighed["treatment_date"])]
-    by_scenario = {s: provider_savings(national, a["target_share"].value(s)) for s in SCENARIOS}
-    in_area = lambda df: df[df.index.isin(area.providers)]  # noqa: E731
-    grams = Range.of(lambda s: in_area(by_scenario[s])["grams_saved"].sum())
+def area_opportunity(by_scenario: dict[str, pd.DataFrame], providers: tuple[str, ...],
+                     price: Range) -> tuple[Range, Range, Range]:
+    """The area's episodes moved, grams saved and pounds saved under each scenario (its providers' sums)."""
+    mine = {s: by_scenario[s][by_scenario[s].index.isin(providers)] for s in SCENARIOS}
+    moved = Range.of(lambda s: mine[s]["to_move"].sum())
+    grams = Range.of(lambda s: mine[s]["grams_saved"].sum())
     gbp = Range.of(lambda s: grams.get(s) * price.get(s))
-    episodes_moved = Range.of(lambda s: in_area(by_scenario[s])["to_move"].sum())
+    return moved, grams, gbp
 
+
+def financial_year(dates: pd.Series) -> pd.Series:
+    """The financial year of each date, written like 2016/17 (April to March)."""
+    return dates.dt.to_period("Q-MAR").dt.qyear.map(lambda y: f"{y - 1}/{y % 100:02d}")
+
+
+def bands_by_year(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Episodes by financial year (rows) and dose band, their total and the share in each band."""
+    years = episodes.groupby([financial_year(episodes["treatment_date"]), "band"], observed=False).size()
+    years = years.unstack("band").reindex(columns=list(BANDS))
+    out = years.assign(Episodes=years.sum(axis=1))
+    for b in BANDS:
+        out[f"Share {b}"] = years[b] / out["Episodes"]
+    return out.reset_index(names="Financial year")
+
+
+# --- the page's figures and tables ---------------------------------------------------------------------------------
+def kpis(local_all: pd.DataFrame, target: float, price: float) -> list[KPI]:
+    """`local_all`: the area's ITP episodes in the period, weighed or not."""
+    local = local_all[local_all["weighed"]]
     n = len(local)
     counts = local["band"].value_counts().reindex(BANDS, fill_value=0)
     grams_used = float(local_all["dose_g"].sum())
-    kpis = [
-        KPI("Episodes at 1 g/kg or less", safe_share(counts[BANDS[0]], n), "share", a["target_share"].moderate, True,
+    return [
+        KPI("Episodes at 1 g/kg or less", safe_share(counts[BANDS[0]], n), "share", target, True,
             "Menu: 30% in 2015/16, 66% in Q1 2017/18; savings modelled on 80%"),
         KPI("Episodes at 2 g/kg", safe_share(counts[BANDS[1]], n), "share", None, False, "Menu: 55% in 2015/16"),
         KPI("Episodes above 2 g/kg", safe_share(counts[BANDS[2]], n), "share", None, False, "Menu: 15% in 2015/16"),
@@ -83,52 +96,77 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Menu: 96% of patients in 2017/18"),
         KPI("ITP episodes", float(len(local_all)), "count"),
         KPI("Immunoglobulin used for ITP", grams_used, "grams"),
-        KPI("Spend on immunoglobulin for ITP", grams_used * price.moderate, "gbp", note="at the moderate price per gram"),
+        KPI("Spend on immunoglobulin for ITP", grams_used * price, "gbp", note="at the moderate price per gram"),
     ]
 
-    prov = by_scenario["moderate"].loc[lambda d: d.index.isin(area.providers)].copy()
-    bands = national.groupby(["provider_code", "band"], observed=False).size().unstack("band").reindex(prov.index)
-    providers = provider_table(pd.DataFrame({
+
+def providers_table(savings: pd.DataFrame, weighed: pd.DataFrame, area: Area, period: Period, price: float,
+                    measure: Measure, geography: Geography) -> Table:
+    """`savings`: provider_savings() at the moderate target; `weighed`: England's weighed episodes in the period."""
+    prov = savings[savings.index.isin(area.providers)]
+    bands = weighed.groupby(["provider_code", "band"], observed=False).size().unstack("band").reindex(prov.index)
+    frame = provider_table(pd.DataFrame({
         "Episodes (weight recorded)": prov["episodes"],
         BANDS[0]: bands[BANDS[0]], BANDS[1]: bands[BANDS[1]], BANDS[2]: bands[BANDS[2]],
         "Share at 1 g/kg or less": prov["at_1gkg"] / prov["episodes"],
-        "Saving (moderate)": prov["grams_saved"] * price.moderate,
+        "Saving (moderate)": prov["grams_saved"] * price,
     }), measure, geography)
+    return Table(f"Providers of {area.name}: ITP episodes by dose band, {period.label}", frame,
+                 counts=("Episodes (weight recorded)", *BANDS),
+                 rates={"Share at 1 g/kg or less": (BANDS[0], "Episodes (weight recorded)")},
+                 money=("Saving (moderate)",))
 
-    local_years = area_rows(itp[itp["weighed"]], area, "ITP episodes")
-    fy = local_years["treatment_date"].dt.to_period("Q-MAR").dt.qyear
-    years = local_years.groupby([fy.map(lambda y: f"{y - 1}/{y % 100:02d}"), "band"], observed=False).size()
-    years = years.unstack("band").reindex(columns=list(BANDS))
-    year_table = years.assign(**{"Episodes": years.sum(axis=1)})
-    for b in BANDS:
-        year_table[f"Share {b}"] = years[b] / year_table["Episodes"]
-    year_table = year_table.reset_index(names="Financial year")
 
-    outputs = [("Episodes moved to 1 g/kg", "count", episodes_moved), ("Immunoglobulin saved (g)", "grams", grams),
+def years_table(episodes: pd.DataFrame, area: Area) -> Table:
+    """`episodes`: every ITP episode of the area with a weight recorded, all years."""
+    return Table(f"{area.name}: ITP episodes with weight recorded, by dose band and financial year",
+                 bands_by_year(episodes), counts=(*BANDS, "Episodes"),
+                 rates={f"Share {b}": (b, "Episodes") for b in BANDS})
+
+
+def caveats(tolerance: float) -> list[str]:
+    return [
+        "Episodes without a recorded weight cannot be banded by g/kg and are left out of the shares and the "
+        "saving, so the saving is a floor rather than a ceiling.",
+        f"Doses up to {1 + tolerance:.1f} g/kg count as 1 g/kg, to allow for rounding up to whole vials.",
+        "Some patients need 2 g/kg for a clinical reason; the target share leaves room for them, and the "
+        "saving assumes the episodes moved are typical of today's high-dose episodes at that provider.",
+        "The price per gram is a list price; contract prices differ by product and provider.",
+    ]
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, params, period, geography = run.area, run.params, run.period, run.geography
+    a = params.assumptions
+    tol, target = a["dose_tolerance"].moderate, a["target_share"].moderate
+    price = Range.of(a["price_per_gram"].value)
+    itp = itp_episodes(tables["immunoglobulin"], tol)
+    weighed = itp[itp["weighed"]]
+    measure = proportion_measure(
+        weighed, flag="at_1gkg", date="treatment_date", area=area, period=period,
+        name="Share of ITP episodes at 1 g/kg or less", higher_is_better=True, target=target,
+        denominator_label="ITP episodes with weight recorded")
+    local_all = area_rows(in_period(itp, "treatment_date", period, "ITP episodes"), area, "ITP episodes")
+
+    england = weighed[period.mask(weighed["treatment_date"])]
+    by_scenario = {s: provider_savings(england, a["target_share"].value(s)) for s in SCENARIOS}
+    moved, grams, gbp = area_opportunity(by_scenario, area.providers, price)
+
+    outputs = [("Episodes moved to 1 g/kg", "count", moved), ("Immunoglobulin saved (g)", "grams", grams),
                ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["immunoglobulin_itp"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp, quantities=[Quantity("Immunoglobulin saved", "grams", grams),
-                                         Quantity("Episodes moved to 1 g/kg", "episodes", episodes_moved)],
+        context=run, kpis=kpis(local_all, target, price.moderate), opportunity_gbp=gbp,
+        quantities=[Quantity("Immunoglobulin saved", "grams", grams),
+                    Quantity("Episodes moved to 1 g/kg", "episodes", moved)],
         measure=measure,
         tables={
-            "providers": Table(f"Providers of {area.name}: ITP episodes by dose band, {period.label}",
-                               providers, counts=("Episodes (weight recorded)", *BANDS),
-                               rates={"Share at 1 g/kg or less": (BANDS[0], "Episodes (weight recorded)")},
-                               money=("Saving (moderate)",)),
-            "years": Table(f"{area.name}: ITP episodes with weight recorded, by dose band and financial year",
-                           year_table, counts=(*BANDS, "Episodes"),
-                           rates={f"Share {b}": (b, "Episodes") for b in BANDS}),
+            "providers": providers_table(by_scenario["moderate"], england, area, period, price.moderate, measure,
+                                         geography),
+            "years": years_table(area_rows(weighed, area, "ITP episodes"), area),
         },
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Episodes without a recorded weight cannot be banded by g/kg and are left out of the shares and the "
-            "saving, so the saving is a floor rather than a ceiling.",
-            f"Doses up to {1 + tol:.1f} g/kg count as 1 g/kg, to allow for rounding up to whole vials.",
-            "Some patients need 2 g/kg for a clinical reason; the target share leaves room for them, and the "
-            "saving assumes the episodes moved are typical of today's high-dose episodes at that provider.",
-            "The price per gram is a list price; contract prices differ by product and provider.",
-        ],
+        caveats=caveats(tol),
         data_months=(itp["treatment_date"].min(), itp["treatment_date"].max()),
         area_providers=area.providers,
     )

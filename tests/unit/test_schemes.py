@@ -76,6 +76,43 @@ def test_itp_menu_order_of_magnitude():
     assert 5.0e6 < saving < 6.5e6
 
 
+def test_itp_episodes_band_by_weight_and_count_grams_above_1_gkg():
+    # 70 kg at 70 g: 1 g/kg, nothing above it; 70 kg at 140 g: 2 g/kg, 140 - 70 = 70 g above 1 g/kg;
+    # no weight: not weighed; the CIDP episode is not ITP
+    ig = pd.DataFrame({"indication": ["ITP", "ITP", "ITP", "CIDP"], "weight_kg": [70.0, 70.0, None, 70.0],
+                       "dose_g": [70.0, 140.0, 100.0, 140.0]})
+    eps = itp.itp_episodes(ig, tolerance=0.10)
+    assert eps.index.tolist() == [0, 1, 2]
+    assert eps["weighed"].tolist() == [True, True, False]
+    assert eps["band"].tolist()[:2] == ["1 g/kg or less", "2 g/kg"]
+    assert eps["at_1gkg"].tolist()[:2] == [True, False]
+    assert eps["excess_g"].tolist()[:2] == [0.0, 70.0]
+
+
+def test_itp_area_opportunity_sums_the_areas_providers_only():
+    # the area holds A only: 2 episodes moved and 100 g saved at the low target (x £30/g = £3,000), 4 and 200 g at
+    # the moderate (x £34 = £6,800), 6 and 300 g at the high (x £40 = £12,000); B's figures are left out
+    by = {s: pd.DataFrame({"to_move": [n, 9.0], "grams_saved": [50.0 * n, 999.0]}, index=["A", "B"])
+          for s, n in (("low", 2.0), ("moderate", 4.0), ("high", 6.0))}
+    moved, grams, gbp = itp.area_opportunity(by, ("A",), Range(30.0, 34.0, 40.0))
+    assert moved == Range(2.0, 4.0, 6.0)
+    assert grams == Range(100.0, 200.0, 300.0)
+    assert gbp == Range(3_000.0, 6_800.0, 12_000.0)
+
+
+def test_itp_bands_by_financial_year():
+    # 31 March 2017 is still 2016/17, 1 April 2017 is 2017/18
+    eps = pd.DataFrame({
+        "treatment_date": pd.to_datetime(["2016-05-01", "2017-03-31", "2017-04-01"]),
+        "band": pd.Categorical(["1 g/kg or less", "2 g/kg", "1 g/kg or less"], categories=itp.BANDS)})
+    assert itp.financial_year(eps["treatment_date"]).tolist() == ["2016/17", "2016/17", "2017/18"]
+    years = itp.bands_by_year(eps).set_index("Financial year")
+    assert years.loc["2016/17", ["1 g/kg or less", "2 g/kg", "more than 2 g/kg", "Episodes"]].tolist() == [1, 1, 0, 2]
+    assert years.loc["2016/17", "Share 1 g/kg or less"] == 0.5
+    assert years.loc["2017/18", "Share 1 g/kg or less"] == 1.0
+    assert years.loc["2017/18", "Episodes"] == 1
+
+
 # --- scheme 15: adult critical care delayed discharges ------------------------------------------------------------
 def test_delays_and_bands():
     ready = pd.Series(pd.to_datetime(["2017-05-01 10:00"] * 4))
