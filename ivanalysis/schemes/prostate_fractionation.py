@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS
 from ..geography import Area, Geography
-from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("radiotherapy",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -23,8 +22,17 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
 }
 ASSUMPTIONS = {"benchmark_share": "share", "price_per_fraction": "gbp_per_fraction", "fractions_per_linac_day": "count"}
 HYPO_DOSE_GY, HYPO_FRACTIONS = 60.0, 20
+CAVEATS = [
+    "Not every patient is suitable for 60 Gy in 20 fractions; the 70% benchmark is the policy's estimate of "
+    "those who are, and local case mix may differ.",
+    "The value of a fraction is a tariff price: the gain is mostly capacity, which shortens waits for other "
+    "patients rather than cutting cost.",
+    "Only radical external beam courses for prostate cancer (ICD-10 C61) count; brachytherapy, adjuvant and "
+    "palliative courses are excluded.",
+]
 
 
+# --- the arithmetic ------------------------------------------------------------------------------------------------
 def radical_prostate(rt: pd.DataFrame) -> pd.DataFrame:
     """The cohort of the policy: prostate cancer (ICD-10 C61), radical intent, external beam."""
     c61 = rt["diagnosis"].str.replace(".", "", regex=False).str.startswith("C61")
@@ -33,6 +41,13 @@ def radical_prostate(rt: pd.DataFrame) -> pd.DataFrame:
 
 def is_hypofractionated(dose_gy: pd.Series, fractions: pd.Series) -> pd.Series:
     return np.isclose(dose_gy, HYPO_DOSE_GY) & (fractions == HYPO_FRACTIONS)
+
+
+def prostate_courses(rt: pd.DataFrame) -> pd.DataFrame:
+    """The policy's cohort, each course with `hypo`: whether it is on 60 Gy/20#."""
+    cohort = radical_prostate(rt).copy()
+    cohort["hypo"] = is_hypofractionated(cohort["dose_gy"], cohort["fractions"])
+    return cohort
 
 
 def fractions_released(courses: float, share_now: float, benchmark: float, fractions_now: float) -> float:
@@ -54,11 +69,62 @@ def provider_release(cohort: pd.DataFrame, benchmark: float) -> pd.DataFrame:
     return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+def opportunity(release: dict[str, pd.DataFrame], price_per_fraction: Range,
+                fractions_per_linac_day: Range) -> tuple[Range, Range, Range]:
+    """Fractions released, the linac days they fill and their value, under each scenario (`release`:
+    provider_release() of the area's centres at each scenario's benchmark)."""
+    fractions = Range.of(lambda s: release[s]["released"].sum())
+    linac_days = Range.of(lambda s: fractions.get(s) / fractions_per_linac_day.get(s))
+    gbp = Range.of(lambda s: fractions.get(s) * price_per_fraction.get(s))
+    return fractions, linac_days, gbp
+
+
+def regimen_mix(courses: pd.DataFrame) -> pd.DataFrame:
+    """Courses by regimen ('60 Gy in 20 fractions'), most used first, with each one's share of `Total`."""
+    regimen = courses["dose_gy"].map(lambda d: f"{d:g} Gy") + " in " + courses["fractions"].astype(str) + " fractions"
+    mix = regimen.value_counts().rename_axis("Regimen").reset_index(name="Courses")
+    mix["Share"] = mix["Courses"] / len(courses)
+    mix["Total"] = len(courses)
+    return mix
+
+
+# --- the page's figures and tables ---------------------------------------------------------------------------------
+def kpis(local: pd.DataFrame, benchmark: float) -> list[KPI]:
+    n = len(local)
+    return [
+        KPI("Radical prostate courses at 60 Gy in 20 fractions", safe_share(local["hypo"].sum(), n), "share",
+            benchmark, True, "policy reporting benchmark: 70%"),
+        KPI("Radical prostate external beam courses", float(n), "count", note="Menu: about 13,000 a year in England"),
+        KPI("Mean fractions per course", float(local["fractions"].mean()), "fractions", None, False),
+        KPI("Fractions delivered", float(local["fractions"].sum()), "fractions"),
+    ]
+
+
+def providers_table(release: pd.DataFrame, price: float, area: Area, period: Period, measure: Measure,
+                    geography: Geography) -> Table:
+    """`release`: provider_release() at the moderate benchmark."""
+    prov = release.rename(columns={
+        "courses": "Courses", "hypo": "At 60 Gy/20#", "fractions_other": "Mean fractions, other courses",
+        "released": "Fractions released (moderate)"})
+    prov["Share at 60 Gy/20#"] = prov["At 60 Gy/20#"] / prov["Courses"]
+    prov["Saving (moderate)"] = prov["Fractions released (moderate)"] * price
+    return Table(f"Radiotherapy centres of {area.name}: radical prostate courses, {period.label}",
+                 provider_table(prov, measure, geography), counts=("Courses", "At 60 Gy/20#"),
+                 rates={"Share at 60 Gy/20#": ("At 60 Gy/20#", "Courses")}, money=("Saving (moderate)",),
+                 numbers=("Mean fractions, other courses", "Fractions released (moderate)"))
+
+
+def regimens_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
+    return Table(f"{area.name}: radical prostate external beam courses by regimen, {period.label}",
+                 regimen_mix(local), hidden=("Total",), counts=("Courses", "Total"),
+                 rates={"Share": ("Courses", "Total")})
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, params, period = run.area, run.params, run.period
     a = params.assumptions
-    cohort = radical_prostate(tables["radiotherapy"]).copy()
-    cohort["hypo"] = is_hypofractionated(cohort["dose_gy"], cohort["fractions"])
+    cohort = prostate_courses(tables["radiotherapy"])
     benchmark = a["benchmark_share"].moderate
     measure = proportion_measure(
         cohort, flag="hypo", date="start_date", area=area, period=period,
@@ -68,58 +134,23 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                       "radical prostate courses")
 
     release = {s: provider_release(local, a["benchmark_share"].value(s)) for s in SCENARIOS}
-    fractions = Range.of(lambda s: release[s]["released"].sum())
-    gbp = Range.of(lambda s: fractions.get(s) * a["price_per_fraction"].value(s))
-    linac_days = Range.of(lambda s: fractions.get(s) / a["fractions_per_linac_day"].value(s))
-
-    n = len(local)
-    kpis = [
-        KPI("Radical prostate courses at 60 Gy in 20 fractions", safe_share(local["hypo"].sum(), n), "share",
-            benchmark, True, "policy reporting benchmark: 70%"),
-        KPI("Radical prostate external beam courses", float(n), "count", note="Menu: about 13,000 a year in England"),
-        KPI("Mean fractions per course", float(local["fractions"].mean()), "fractions", None, False),
-        KPI("Fractions delivered", float(local["fractions"].sum()), "fractions"),
-    ]
-
-    prov = release["moderate"].rename(columns={
-        "courses": "Courses", "hypo": "At 60 Gy/20#", "fractions_other": "Mean fractions, other courses",
-        "released": "Fractions released (moderate)"})
-    prov["Share at 60 Gy/20#"] = prov["At 60 Gy/20#"] / prov["Courses"]
-    prov["Saving (moderate)"] = prov["Fractions released (moderate)"] * a["price_per_fraction"].moderate
-    prov = provider_table(prov, measure, geography)
-
-    regimen = local["dose_gy"].map(lambda d: f"{d:g} Gy") + " in " + local["fractions"].astype(str) + " fractions"
-    mix = regimen.value_counts().rename_axis("Regimen").reset_index(name="Courses")
-    mix["Share"] = mix["Courses"] / n
-    mix["Total"] = n
+    fractions, linac_days, gbp = opportunity(release, Range.of(a["price_per_fraction"].value),
+                                             Range.of(a["fractions_per_linac_day"].value))
 
     outputs = [("Fractions released", "count", fractions), ("Linac days released", "days", linac_days),
                ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["prostate_fractionation"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
+        context=run, kpis=kpis(local, benchmark), opportunity_gbp=gbp,
         quantities=[Quantity("Fractions (treatment slots) released", "fractions", fractions),
                     Quantity("Linac days released", "linac days", linac_days)],
         measure=measure,
         tables={
-            "providers": Table(f"Radiotherapy centres of {area.name}: radical prostate courses, {period.label}",
-                               prov, counts=("Courses", "At 60 Gy/20#"),
-                               rates={"Share at 60 Gy/20#": ("At 60 Gy/20#", "Courses")},
-                               money=("Saving (moderate)",),
-                               numbers=("Mean fractions, other courses", "Fractions released (moderate)")),
-            "regimens": Table(f"{area.name}: radical prostate external beam courses by regimen, {period.label}",
-                              mix, hidden=("Total",), counts=("Courses", "Total"),
-                              rates={"Share": ("Courses", "Total")}),
+            "providers": providers_table(release["moderate"], a["price_per_fraction"].moderate, area, period,
+                                         measure, run.geography),
+            "regimens": regimens_table(local, area, period),
         },
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Not every patient is suitable for 60 Gy in 20 fractions; the 70% benchmark is the policy's estimate of "
-            "those who are, and local case mix may differ.",
-            "The value of a fraction is a tariff price: the gain is mostly capacity, which shortens waits for other "
-            "patients rather than cutting cost.",
-            "Only radical external beam courses for prostate cancer (ICD-10 C61) count; brachytherapy, adjuvant and "
-            "palliative courses are excluded.",
-        ],
+        caveats=list(CAVEATS),
         data_months=(cohort["start_date"].min(), cohort["start_date"].max()),
         area_providers=area.providers,
     )

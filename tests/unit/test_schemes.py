@@ -190,3 +190,32 @@ def test_provider_release_uses_each_centres_own_regimens():
                            "fractions": [20] * 4 + [39] * 6})
     out = rt.provider_release(cohort, 0.70)
     assert out.loc["X", "released"] == pytest.approx(57.0)
+
+
+def test_prostate_courses_flag_60_gy_in_20_fractions():
+    # 60 Gy in 20: hypofractionated; 60 Gy in 30 and 74 Gy in 37 are not; the palliative course is not in the cohort
+    rows = pd.DataFrame({"diagnosis": ["C61"] * 4, "intent": ["radical", "radical", "radical", "palliative"],
+                         "modality": ["external_beam"] * 4, "dose_gy": [60.0, 60.0, 74.0, 20.0],
+                         "fractions": [20, 30, 37, 5]})
+    cohort = rt.prostate_courses(rows)
+    assert cohort["hypo"].tolist() == [True, False, False]
+
+
+def test_fractions_released_become_linac_days_and_pounds():
+    # 150, 300 and 450 fractions released; at 50, 60 and 75 fractions a linac day: 3, 5 and 6 days;
+    # at £40, £50 and £60 a fraction: £6,000, £15,000 and £27,000
+    release = {s: pd.DataFrame({"released": [2 * n / 3, n / 3]}, index=["X", "Y"])
+               for s, n in (("low", 150.0), ("moderate", 300.0), ("high", 450.0))}
+    fractions, linac_days, gbp = rt.opportunity(release, Range(40.0, 50.0, 60.0), Range(50.0, 60.0, 75.0))
+    assert list(fractions.as_dict().values()) == pytest.approx([150.0, 300.0, 450.0])
+    assert list(linac_days.as_dict().values()) == pytest.approx([3.0, 5.0, 6.0])
+    assert list(gbp.as_dict().values()) == pytest.approx([6_000.0, 15_000.0, 27_000.0])
+
+
+def test_regimen_mix_counts_courses_by_dose_and_fractions():
+    # 3 of 4 courses on 60 Gy in 20 fractions (75%), 1 on 74 Gy in 37 (25%)
+    mix = rt.regimen_mix(pd.DataFrame({"dose_gy": [60.0, 74.0, 60.0, 60.0], "fractions": [20, 37, 20, 20]}))
+    assert mix["Regimen"].tolist() == ["60 Gy in 20 fractions", "74 Gy in 37 fractions"]
+    assert mix["Courses"].tolist() == [3, 1]
+    assert mix["Share"].tolist() == [0.75, 0.25]
+    assert mix["Total"].tolist() == [4, 4]
