@@ -15,14 +15,15 @@ patients', so hubs add up to England.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS, Assumption
 from ..geography import Area, Geography
-from .base import (KPI, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, provider_table,
-                   rate_measure, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -43,6 +44,16 @@ MIN_COURSES = 6
 STILL_ON_DAYS = 90
 MENU_WEIGHT_KG = 80.0  # the Menu's worked example patient
 UPTAKE_STEPS = (0.25, 0.50, 0.75, 1.00)  # the uptake table: a quarter of switchable patients to all of them
+CAVEATS = [
+    "The immunoglobulin database does not say who has had rituximab before; the uptake share stands for the "
+    "switchable patients who are suitable, agree and stay off IVIg.",
+    f"Maintenance is read from the pattern of courses ({MIN_COURSES} or more in the year, one in its last "
+    f"{STILL_ON_DAYS} days); a patient who started late in the year is counted for the courses given, so the "
+    "saving is a floor.",
+    "The price per gram and the rituximab cost are the Menu's; contract prices differ by product and provider.",
+    "The policy covers adults with dermatomyositis or polymyositis; children's courses in the data are "
+    "included and should be checked locally.",
+]
 
 
 # --- the Menu's arithmetic -----------------------------------------------------------------------------------------
@@ -122,37 +133,46 @@ def provider_savings(patients: pd.DataFrame, uptake: float, price_per_gram: floa
     return out.reindex(patients["provider_code"].unique(), fill_value=0.0).sort_index()
 
 
-# --- the analysis --------------------------------------------------------------------------------------------------
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
-    myo = myositis_courses(tables["immunoglobulin"])
-    local = area_rows(in_period(myo, "treatment_date", period, "myositis immunoglobulin episodes"), area,
-                      "myositis immunoglobulin episodes")
-    all_months = on_treatment_months(myo)
-    measure = rate_measure(
-        all_months, events="courses", exposure="patients_on_ivig", date="month", area=area,
-        period=period, per=12, name="IVIg courses per myositis patient-year on treatment", higher_is_better=False,
-        target=None, denominator_label="patient-months on IVIg", value_label="Courses per patient-year")
-    patients = patients_in_year(local, period)
+def scenario_savings(patients: pd.DataFrame, assumptions: Mapping[str, Assumption], scenario: str,
+                     uptake: float | None = None) -> pd.DataFrame:
+    """provider_savings() at the scenario's prices and uptake (or at `uptake`, for the uptake table)."""
+    a = assumptions
+    return provider_savings(patients, a["uptake_share"].value(scenario) if uptake is None else uptake,
+                            a["price_per_gram"].value(scenario), a["rituximab_cost_per_year"].value(scenario),
+                            a["ivig_days_per_course"].value(scenario), a["rituximab_days_per_year"].value(scenario))
 
-    def savings(s: str, uptake: float | None = None) -> pd.DataFrame:
-        return provider_savings(patients, a["uptake_share"].value(s) if uptake is None else uptake,
-                                a["price_per_gram"].value(s), a["rituximab_cost_per_year"].value(s),
-                                a["ivig_days_per_course"].value(s), a["rituximab_days_per_year"].value(s))
 
-    by_scenario = {s: savings(s) for s in SCENARIOS}
-    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
-    gbp, switched = total("saving"), total("switched")
-    grams, days = total("grams_avoided"), total("attendances_released")
+def total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
+    """A column of provider_savings() summed over the providers, under each scenario."""
+    return Range.of(lambda s: by_scenario[s][column].sum())
 
-    price = a["price_per_gram"].moderate
+
+def courses_per_patient_year(months: pd.DataFrame) -> float | None:
+    """IVIg courses per patient-year on treatment, from on_treatment_months() rows."""
+    return safe_share(months["courses"].sum() * 12, months["patients_on_ivig"].sum())
+
+
+def uptake_steps(patients: pd.DataFrame, assumptions: Mapping[str, Assumption]) -> pd.DataFrame:
+    """Patients switched, IVIg avoided (kg), day-case days released and the saving at each of UPTAKE_STEPS, at the
+    moderate prices."""
+    rows = []
+    for u in UPTAKE_STEPS:
+        t = scenario_savings(patients, assumptions, "moderate", u)
+        rows.append({"Uptake": f"{u:.0%} of switchable patients", "Patients switched": t["switched"].sum(),
+                     "IVIg avoided (kg)": t["grams_avoided"].sum() / 1000,
+                     "Day-case days released": t["attendances_released"].sum(), "Saving": t["saving"].sum()})
+    return pd.DataFrame(rows)
+
+
+# --- the page's figures and tables ---------------------------------------------------------------------------------
+def kpis(local: pd.DataFrame, patients: pd.DataFrame, months: pd.DataFrame, price: float) -> list[KPI]:
+    """`local`: the area's myositis courses in the year; `patients`: patients_in_year() of them; `months`: the
+    area's on_treatment_months() in the year."""
     maintenance = patients[patients["maintenance"]]
     n_maint = len(maintenance)
-    months = area_rows(all_months[period.mask(all_months["month"])], area, "months on IVIg")
-    per_year = safe_share(months["courses"].sum() * 12, months["patients_on_ivig"].sum())
+    per_year = courses_per_patient_year(months)
     g_per_kg = float(local["g_per_kg"].mean())
-    kpis = [
+    return [
         KPI("Myositis patients on maintenance IVIg", float(n_maint), "count",
             note=f"switchable: {MIN_COURSES} or more courses in the year and one in its last {STILL_ON_DAYS} days"),
         KPI("Myositis patients given IVIg", float(len(patients)), "count"),
@@ -171,10 +191,14 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             safe_share(maintenance["grams"].sum() * price, n_maint), "gbp", note="against £3,780 for rituximab"),
     ]
 
-    prov = by_scenario["moderate"].loc[lambda d: d.index.isin(area.providers)]
+
+def providers_table(savings: pd.DataFrame, patients: pd.DataFrame, months: pd.DataFrame, price: float, area: Area,
+                    period: Period, measure: Measure, geography: Geography) -> Table:
+    """`savings`: provider_savings() at the moderate scenario."""
+    prov = savings.loc[lambda d: d.index.isin(area.providers)]
     pg = patients.groupby("provider_code", observed=True)
     pm = months.groupby("provider_code", observed=True)[["courses", "patients_on_ivig"]].sum()
-    providers = provider_table(pd.DataFrame({
+    frame = provider_table(pd.DataFrame({
         "Patients given IVIg": pg.size(),
         "On maintenance": prov["switchable"],
         "IVIg courses": pg["courses"].sum(),
@@ -182,43 +206,52 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         "IVIg spend": pg["grams"].sum() * price,
         "Saving (moderate)": prov["saving"],
     }), measure, geography)
+    return Table(f"Providers of {area.name}: myositis patients on IVIg, {period.label}", frame,
+                 counts=("Patients given IVIg", "On maintenance", "IVIg courses"),
+                 money=("IVIg spend", "Saving (moderate)"), numbers=("Courses per patient-year",))
 
-    uptake_rows = []
-    for u in UPTAKE_STEPS:
-        t = savings("moderate", u)
-        uptake_rows.append({"Uptake": f"{u:.0%} of switchable patients", "Patients switched": t["switched"].sum(),
-                            "IVIg avoided (kg)": t["grams_avoided"].sum() / 1000,
-                            "Day-case days released": t["attendances_released"].sum(), "Saving": t["saving"].sum()})
-    uptake = pd.DataFrame(uptake_rows)
+
+def uptake_table(patients: pd.DataFrame, assumptions: Mapping[str, Assumption], area: Area, period: Period) -> Table:
+    return Table(f"{area.name}: saving by uptake of rituximab among switchable patients, {period.label} "
+                 "(moderate prices)", uptake_steps(patients, assumptions), counts=("Patients switched",),
+                 money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released"))
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, params, period = run.area, run.params, run.period
+    a = params.assumptions
+    myo = myositis_courses(tables["immunoglobulin"])
+    local = area_rows(in_period(myo, "treatment_date", period, "myositis immunoglobulin episodes"), area,
+                      "myositis immunoglobulin episodes")
+    all_months = on_treatment_months(myo)
+    measure = rate_measure(
+        all_months, events="courses", exposure="patients_on_ivig", date="month", area=area,
+        period=period, per=12, name="IVIg courses per myositis patient-year on treatment", higher_is_better=False,
+        target=None, denominator_label="patient-months on IVIg", value_label="Courses per patient-year")
+    patients = patients_in_year(local, period)
+    months = area_rows(all_months[period.mask(all_months["month"])], area, "months on IVIg")
+
+    by_scenario = {s: scenario_savings(patients, a, s) for s in SCENARIOS}
+    gbp, switched = total(by_scenario, "saving"), total(by_scenario, "switched")
+    grams, days = total(by_scenario, "grams_avoided"), total(by_scenario, "attendances_released")
+    price = a["price_per_gram"].moderate
 
     outputs = [("Patients switched to rituximab", "count", switched), ("IVIg avoided", "grams", grams),
                ("Day-case days released", "days", days), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["myositis_rituximab"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
+        context=run, kpis=kpis(local, patients, months, price), opportunity_gbp=gbp,
         quantities=[Quantity("Patients switched from IVIg to rituximab", "patients", switched),
                     Quantity("Immunoglobulin no longer used", "grams", grams),
                     Quantity("Day-case days released", "days", days)],
         measure=measure,
         tables={
-            "providers": Table(f"Providers of {area.name}: myositis patients on IVIg, {period.label}", providers,
-                               counts=("Patients given IVIg", "On maintenance", "IVIg courses"),
-                               money=("IVIg spend", "Saving (moderate)"), numbers=("Courses per patient-year",)),
-            "uptake": Table(f"{area.name}: saving by uptake of rituximab among switchable patients, {period.label} "
-                            "(moderate prices)", uptake, counts=("Patients switched",),
-                            money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released")),
+            "providers": providers_table(by_scenario["moderate"], patients, months, price, area, period, measure,
+                                         run.geography),
+            "uptake": uptake_table(patients, a, area, period),
         },
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "The immunoglobulin database does not say who has had rituximab before; the uptake share stands for the "
-            "switchable patients who are suitable, agree and stay off IVIg.",
-            f"Maintenance is read from the pattern of courses ({MIN_COURSES} or more in the year, one in its last "
-            f"{STILL_ON_DAYS} days); a patient who started late in the year is counted for the courses given, so the "
-            "saving is a floor.",
-            "The price per gram and the rituximab cost are the Menu's; contract prices differ by product and provider.",
-            "The policy covers adults with dermatomyositis or polymyositis; children's courses in the data are "
-            "included and should be checked locally.",
-        ],
+        caveats=list(CAVEATS),
         data_months=(myo["treatment_date"].min(), myo["treatment_date"].max()),
         area_providers=area.providers,
         opportunity_note=(

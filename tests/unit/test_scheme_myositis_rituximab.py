@@ -9,6 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import myositis_rituximab as myo
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -95,6 +96,31 @@ def test_weight_is_the_patients_median_when_an_episode_has_none():
     assert out["g_per_kg"].tolist() == pytest.approx([2.0, 2.0, 2.0])
 
 
+def test_scenario_savings_take_the_scenarios_assumptions_and_the_uptake_table_steps_through_uptake():
+    # Provider A: 2 maintenance patients saving £66,940 a year each (the Menu's), 22 day-case days each.
+    # Moderate uptake 50%: 1 patient, £66,940. Uptake table: 25% to 100% of 2 patients: 0.5 to 2 switched,
+    # 1.04 to 4.16 kg of IVIg, 11 to 44 day-case days, £33,470 to £133,880.
+    rows = pd.concat([courses("A", "1", "2016-04-05", 13), courses("A", "2", "2016-04-06", 13)], ignore_index=True)
+    patients = myo.patients_in_year(myo.myositis_courses(rows), FY)
+    a = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS).assumptions
+    by = {s: myo.scenario_savings(patients, a, s) for s in ("low", "moderate", "high")}
+    assert by["moderate"].loc["A", "saving"] == pytest.approx(66_940)
+    assert myo.total(by, "switched").as_dict() == pytest.approx({"low": 0.5, "moderate": 1.0, "high": 1.5})
+    steps = myo.uptake_steps(patients, a)
+    assert steps["Uptake"].tolist() == [f"{u} of switchable patients" for u in ("25%", "50%", "75%", "100%")]
+    assert steps["Patients switched"].tolist() == pytest.approx([0.5, 1.0, 1.5, 2.0])
+    assert steps["IVIg avoided (kg)"].tolist() == pytest.approx([1.04, 2.08, 3.12, 4.16])
+    assert steps["Day-case days released"].tolist() == pytest.approx([11, 22, 33, 44])
+    assert steps["Saving"].tolist() == pytest.approx([33_470, 66_940, 100_410, 133_880])
+
+
+def test_courses_per_patient_year():
+    # 3 courses over 4 patient-months: 3 / 4 x 12 = 9 a patient-year; no patient-months: no figure
+    months = pd.DataFrame({"courses": [1, 1, 0, 1], "patients_on_ivig": [1, 1, 1, 1]})
+    assert myo.courses_per_patient_year(months) == pytest.approx(9.0)
+    assert myo.courses_per_patient_year(months.iloc[:0]) is None
+
+
 # --- analyse -----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small():
@@ -116,7 +142,7 @@ def small():
 
 def test_analyse_hand_built_table(small):
     geo, tables, params = small
-    eng = myo.analyse(tables, geo.england, params, FY, geo)
+    eng = registry.analyse_tables("myositis_rituximab", tables, geo.england, FY, geo, params_=params)
     # 2016/17 maintenance: patient 1 (13 courses of 160 g), 2 (13 of 120 g), 4 (13 of 200 g; 4-weekly from
     # 7 April 2015, so 13 courses fall in 2016/17 too). Grams: 13 x (160 + 120 + 200) = 6,240 = £212,160.
     # Saving at 50%: 0.5 x (212,160 - 3 x 3,780) = £100,410; at 25% and 75%: £50,205 and £150,615.
@@ -125,8 +151,8 @@ def test_analyse_hand_built_table(small):
     assert eng.opportunity_gbp.moderate == pytest.approx(100_410)
     assert eng.opportunity_gbp.low == pytest.approx(50_205)
     assert eng.opportunity_gbp.high == pytest.approx(150_615)
-    lon = myo.analyse(tables, geo.get("LON"), params, FY, geo)
-    nw = myo.analyse(tables, geo.get("NW"), params, FY, geo)
+    lon = registry.analyse_tables("myositis_rituximab", tables, geo.get("LON"), FY, geo, params_=params)
+    nw = registry.analyse_tables("myositis_rituximab", tables, geo.get("NW"), FY, geo, params_=params)
     # hubs add up to England: London 0.5 x (13 x 280 x 34 - 2 x 3,780) = £58,100; North West £42,310
     assert lon.opportunity_gbp.moderate == pytest.approx(58_100)
     assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
@@ -138,10 +164,11 @@ def test_analyse_hand_built_table(small):
 def test_analyse_an_area_with_no_myositis_patients_is_a_data_error(small):
     geo, tables, params = small
     with pytest.raises(DataError, match="no myositis immunoglobulin episodes for South West"):
-        myo.analyse(tables, geo.get("SW"), params, FY, geo)
+        registry.analyse_tables("myositis_rituximab", tables, geo.get("SW"), FY, geo, params_=params)
 
 
 def test_analyse_a_year_without_data_is_a_data_error(small):
     geo, tables, params = small
     with pytest.raises(DataError, match="no myositis immunoglobulin episodes in 2018/19"):
-        myo.analyse(tables, geo.england, params, Period.financial_year("2018/19"), geo)
+        registry.analyse_tables("myositis_rituximab", tables, geo.england, Period.financial_year("2018/19"), geo,
+                                params_=params)
