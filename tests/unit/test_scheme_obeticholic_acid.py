@@ -9,6 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import obeticholic_acid as oca
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -52,6 +53,32 @@ def test_provider_savings_add_inappropriate_use_and_wrong_price():
     assert out.loc["B", "saving"] == pytest.approx(1430.43)
 
 
+def test_patient_years_avoided_count_four_quarters_a_year():
+    # 10 patient-quarters without approval = 2.5 patient-years; 60% avoidable: 1.5
+    assert oca.patient_years_avoided(10, 0.6) == pytest.approx(1.5)
+
+
+def test_patients_providers_and_statuses_from_the_invoice_lines():
+    rows = pd.DataFrame({"provider_code": ["A", "A", "A", "B"], "patient_id": ["p1", "p1", "p2", "p3"],
+                         "approved": [True, True, False, True], "above_pas": [0.0, 12.5, 0.0, 0.0],
+                         "cost": [100.0, 112.5, 100.0, 100.0],
+                         "status": [oca.APPROVED, oca.APPROVED, oca.NO_MDT, oca.APPROVED]})
+    forms = pd.DataFrame({"patient_id": ["p1", "p2"], "mdt_approved": ["Y", "N"]})
+    approvals = oca.patient_approvals(rows, forms)
+    assert approvals.index.tolist() == ["p1", "p2", "p3"]
+    assert approvals["registered"].tolist() == [True, True, False]  # p3: no form on file
+    assert approvals["mdt"].tolist() == [True, False, False]
+    activity = oca.provider_activity(rows)
+    # A: 2 patients, 3 patient-quarters of which 2 approved, 1 line above the PAS price, £312.50 spent
+    assert activity.loc["A"].tolist() == pytest.approx([2, 3, 2, 1, 312.5])
+    assert activity.loc["B"].tolist() == pytest.approx([1, 1, 1, 0, 100.0])
+    by_status = oca.status_spend(rows)
+    assert by_status.index.tolist() == list(oca.STATUS_LABELS)  # every status, a row of zeros where none
+    assert by_status.loc[oca.APPROVED].tolist() == pytest.approx([3, 312.5])
+    assert by_status.loc[oca.NO_MDT].tolist() == pytest.approx([1, 100.0])
+    assert by_status.loc[oca.NONE].tolist() == [0, 0]
+
+
 def _tables():
     rows = [line("LON-P01", "A", q) for q in YEAR]  # approved: criteria met and MDT, form of May 2017
     rows += [line("LON-P01", "B", q) for q in YEAR[1:]]  # form without MDT approval
@@ -64,7 +91,8 @@ def _tables():
 def _analyse(area, tables=None):
     geo = load_geography()
     params = load_scheme_params("obeticholic_acid", required=oca.ASSUMPTIONS)
-    return oca.analyse(tables or _tables(), geo.get(area), params, Period.financial_year("2017/18"), geo)
+    return registry.analyse_tables("obeticholic_acid", tables or _tables(), geo.get(area),
+                                   Period.financial_year("2017/18"), geo, params_=params)
 
 
 def test_analyse_counts_each_providers_saving_and_the_menus_indicators():
