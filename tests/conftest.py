@@ -17,16 +17,18 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session", autouse=True)
 def _private_build_and_table_cache(tmp_path_factory):
     """Tests never write to the project's _build (validated-table cache included), and a test process keeps the
-    tables it reads in memory, as a warm kernel does (the calibration tests analyse every hub)."""
+    tables it reads and a scheme's national results in memory, as a warm kernel does (the calibration tests analyse
+    every hub)."""
     import os
 
-    from ivanalysis.data import io
+    from ivanalysis import memo
 
     mp = pytest.MonkeyPatch()
     if "IVANALYSIS_BUILD_DIR" not in os.environ:
         mp.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path_factory.mktemp("session") / "_build"))
-    mp.setattr(io, "CACHE_TABLES", 3)
+    previous = memo.install(memo.RunCache.keeping(tables=3, national=1))
     yield
+    memo.install(previous)
     mp.undo()
 
 

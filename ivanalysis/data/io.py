@@ -6,12 +6,12 @@ import hashlib
 import json
 import math
 import os
-from collections import OrderedDict
 import warnings
 from pathlib import Path
 
 import pandas as pd
 
+from .. import memo
 from ..errors import ConfigError, DataError
 from ..geography import Geography
 from .schemas import TABLES, TableSpec
@@ -302,10 +302,8 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
 # Validated tables are kept twice over, so that a table is read and checked once, not once per run:
 # - on disk, as typed Parquet named by what was validated (the file's sha256, the validation rules, the geography),
 #   under _build/cache/tables: any later run, in any process, reads that instead of validating again;
-# - in memory, in a process that runs many notebooks (a warm kernel sets CACHE_TABLES), keyed by the file's identity
-#   and the columns read (each scheme reads only the columns it uses, so its runs share their entries).
-_CACHE: OrderedDict[tuple, tuple[pd.DataFrame, object]] = OrderedDict()
-CACHE_TABLES = int(os.environ.get("IVANALYSIS_TABLE_CACHE", "0"))  # entries kept in memory; 0: none (no copies)
+# - in memory, in a process that runs many notebooks (a warm kernel installs a RunCache: ivanalysis.memo), keyed by
+#   the file's identity and the columns read (each scheme reads only the columns it uses, so its runs share them).
 
 
 @functools.lru_cache(maxsize=None)
@@ -387,24 +385,17 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
     wanted = _columns(spec, columns)
     path = find_table(data_dir, name)
     key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted))
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key][0].copy()
-    validated = _validated_file(path, name, geography)
-    if validated is not None and validated.exists():
-        df = _read_parquet(validated, wanted)
-    else:
+
+    def load() -> pd.DataFrame:
+        validated = _validated_file(path, name, geography)
+        if validated is not None and validated.exists():
+            return _read_parquet(validated, wanted)
         df = validate_table(read_file(path), spec, path, geography)
         if validated is not None:
             _keep_validated(df, validated)
-        if wanted is not None:
-            df = df[wanted]
-    if CACHE_TABLES > 0:
-        _CACHE[key] = (df, geography)  # the geography is held so its id cannot be reused by another object
-        while len(_CACHE) > CACHE_TABLES:
-            _CACHE.popitem(last=False)
-        return df.copy()
-    return df
+        return df if wanted is None else df[wanted]
+
+    return memo.current().tables.get(key, load, holds=(geography,), hand_out=pd.DataFrame.copy)
 
 
 def file_identity(path: Path | URL) -> tuple[str, int, int]:

@@ -4,7 +4,8 @@ Starting a kernel and importing pandas, matplotlib, pandera and the package cost
 second of analysis per run. So each worker keeps one kernel: it is started once, imports what every scheme
 notebook needs, and before each run is put back to a clean state (RESET below): an empty namespace, execution
 count 1, the project folder as working directory, the environment and warning filters of a fresh kernel. The
-package's own modules stay imported, and validated input tables stay cached in memory (ivanalysis.data.io).
+package's own modules stay imported, and the kernel's RunCache (ivanalysis.memo) keeps the current scheme's validated
+input tables and national results in memory.
 
 Outputs are those of a cold kernel (tests/integration/test_warm.py compares the two on a sample of runs). After any
 failure (an error in a cell, a timeout, a dead kernel) the kernel is discarded and the next run starts a new one,
@@ -36,6 +37,7 @@ import warnings as __warnings
 import IPython.display, matplotlib, pandas, numpy
 import ivanalysis.page, ivanalysis.report.charts, ivanalysis.data.io, ivanalysis.data.schemas
 import ivanalysis.stats.funnel, ivanalysis.stats.spc, myst_nb
+from ivanalysis import memo as __memo
 from ivanalysis.schemes import registry as __registry
 __most, __s = 1, None
 for __s in __registry.implemented():
@@ -44,11 +46,12 @@ for __s in __registry.implemented():
     except Exception:
         pass
 # this kernel runs many notebooks, one scheme's runs after another (a build runs in scheme order): keep in memory
-# the tables (the columns it uses) of the scheme it runs now, and no more, since each run adds its own copy
-ivanalysis.data.io.CACHE_TABLES = __most
+# the tables (the columns it uses) and the national results of the scheme it runs now, and no more, since each run
+# adds its own copy of the tables
+__memo.install(__memo.RunCache.keeping(tables=__most, national=1))
 __iv_clean = {"filters": list(__warnings.filters)}
 get_ipython().__iv_clean = __iv_clean
-del __warnings, __registry, __iv_clean, __most, __s
+del __warnings, __memo, __registry, __iv_clean, __most, __s
 # Every run starts with full garbage collections (IPython's reset makes one, RESET below another): with the
 # libraries above loaded each one walked about a million objects, 0.14 s, twice a run. Frozen, the imported modules
 # are left out of every later collection (they live as long as the kernel anyway); what runs create is still collected.

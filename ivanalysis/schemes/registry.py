@@ -13,6 +13,7 @@ from types import ModuleType
 
 import pandas as pd
 
+from .. import memo
 from ..catalogue import BY_ID, CATALOGUE, SchemeInfo
 from ..config import SchemeParams, load_scheme_params
 from ..errors import ConfigError
@@ -119,20 +120,10 @@ class LazyTables(Mapping):
 
 # A scheme may split its analysis in two (see contract.py): national(), the work on every provider in England that is
 # the same whatever the area, and analyse(), the area's part. A warm kernel runs one scheme for England and every hub
-# in turn, so it keeps the current scheme's national results (one entry) and each later run only does its area's
-# part. analyse() must treat them as read-only (tests/integration/test_national.py checks it). A cold kernel runs one
-# notebook: nothing is kept.
-_NATIONAL: dict[tuple, tuple[object, Geography]] = {}
-
-
+# in turn, so its RunCache (ivanalysis.memo) keeps the current scheme's national results and each later run only does
+# its area's part. analyse() must treat them as read-only (tests/integration/test_national.py checks it). Elsewhere
+# nothing is kept.
 def _national(s: Scheme, tables: Tables, p: SchemeParams, period: Period, geo: Geography,
               data_identity: tuple) -> object:
-    from ..data import io
-
-    if io.CACHE_TABLES <= 0:
-        return s.compute_national(tables, p, period, geo)
     key = (s.info.id, period.label, p.model_dump_json(), id(geo), data_identity)
-    if key not in _NATIONAL:
-        _NATIONAL.clear()
-        _NATIONAL[key] = (s.compute_national(tables, p, period, geo), geo)  # geo held: its id cannot be reused
-    return _NATIONAL[key][0]
+    return memo.current().national.get(key, lambda: s.compute_national(tables, p, period, geo), holds=(geo,))

@@ -1,5 +1,6 @@
 """Schemes that split their analysis into `national` (the same for every area) and `analyse(tables, run, national)`:
-a warm kernel keeps the national part between a scheme's runs (schemes/registry.py). Keeping it must change nothing:
+a warm kernel's RunCache keeps the national part between a scheme's runs (ivanalysis.memo, schemes/registry.py).
+Keeping it must change nothing:
 each area's result equals the one computed from scratch, and no area's analysis alters what is kept for the next."""
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ivanalysis import memo
 from ivanalysis.data import io
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import registry
@@ -51,14 +53,19 @@ def outcome(compute) -> object:
         return ("error", type(exc).__name__, str(exc))
 
 
+def use(cache: memo.RunCache, monkeypatch) -> memo.RunCache:
+    """Make `cache` the process's RunCache for this test only."""
+    monkeypatch.setattr(memo, "_current", cache)
+    return cache
+
+
 def test_some_schemes_split_their_analysis():
     assert SPLIT, "no scheme defines national(): the warm kernel's national results are never used"
 
 
 @pytest.mark.parametrize("scheme_id", SPLIT)
 def test_kept_national_results_change_nothing(scheme_id, tiny_data, monkeypatch):
-    monkeypatch.setattr(io, "CACHE_TABLES", 3)  # as in a warm kernel: national results are kept
-    registry._NATIONAL.clear()
+    cache = use(memo.RunCache.keeping(tables=3, national=1), monkeypatch)  # as in a warm kernel
     geo = load_geography()
     s = registry.scheme(scheme_id)
     p = registry.params(scheme_id)
@@ -68,11 +75,11 @@ def test_kept_national_results_change_nothing(scheme_id, tiny_data, monkeypatch)
     for code in AREAS:
         # the kept national results, after the first area (an area may fail, e.g. no rows: then both fail alike)
         warm = outcome(lambda: registry.analyse(scheme_id, code, tiny_data, None, geo))
-        entry = list(registry._NATIONAL.values())
+        entry = cache.national.values()
         assert len(entry) == 1, "one scheme's national results are kept, no more"
         if kept is None:
-            kept, before = entry[0][0], fingerprint(entry[0][0])
-        assert entry[0][0] is kept, "the same national results serve every area of a scheme"
+            kept, before = entry[0], fingerprint(entry[0])
+        assert entry[0] is kept, "the same national results serve every area of a scheme"
         fresh = outcome(lambda: registry.analyse_tables(scheme_id, {n: t.copy() for n, t in tables.items()},
                                                         geo.get(code), period, geo, params_=p))
         assert warm == fresh, f"{scheme_id} for {code}: kept national results changed it"
@@ -82,10 +89,9 @@ def test_kept_national_results_change_nothing(scheme_id, tiny_data, monkeypatch)
 def test_a_cold_kernel_keeps_nothing(tiny_data, monkeypatch):
     if not SPLIT:
         pytest.skip("no scheme splits its analysis")
-    monkeypatch.setattr(io, "CACHE_TABLES", 0)
-    registry._NATIONAL.clear()
+    cache = use(memo.RunCache(), monkeypatch)  # the default: keeps nothing
     registry.analyse(SPLIT[0], "LON", tiny_data)
-    assert not registry._NATIONAL
+    assert not cache.national and not cache.tables
 
 
 def test_new_data_is_not_served_old_national_results(tiny_data, tmp_path, monkeypatch):
@@ -94,16 +100,15 @@ def test_new_data_is_not_served_old_national_results(tiny_data, tmp_path, monkey
 
     if not SPLIT:
         pytest.skip("no scheme splits its analysis")
-    monkeypatch.setattr(io, "CACHE_TABLES", 3)
-    registry._NATIONAL.clear()
+    cache = use(memo.RunCache.keeping(tables=3, national=1), monkeypatch)
     data = tmp_path / "data"
     shutil.copytree(tiny_data, data)
     scheme_id = SPLIT[0]
     registry.analyse(scheme_id, "LON", data)
-    first = next(iter(registry._NATIONAL.values()))[0]
+    first = cache.national.values()[0]
     table = registry.module(scheme_id).TABLES[0]
     path = io.find_table(data, table)
     df = pd.read_parquet(path)
     df.iloc[:-1].to_parquet(path, index=False)  # one row fewer
     registry.analyse(scheme_id, "LON", data)
-    assert next(iter(registry._NATIONAL.values()))[0] is not first
+    assert cache.national.values()[0] is not first

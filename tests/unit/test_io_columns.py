@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ivanalysis import memo
 from ivanalysis.data import io
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.data.synth import generate
@@ -32,8 +33,7 @@ def data(tmp_path_factory) -> Path:
 def fresh(monkeypatch, tmp_path):
     """An empty validated-table cache on disk and none in memory, so each load below reads what the test says."""
     monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path / "_build"))
-    monkeypatch.setattr(io, "_CACHE", type(io._CACHE)())
-    monkeypatch.setattr(io, "CACHE_TABLES", 0)
+    monkeypatch.setattr(memo, "_current", memo.RunCache())  # keeps nothing
     return tmp_path / "_build"
 
 
@@ -46,7 +46,6 @@ def test_only_the_columns_asked_for_with_the_same_values(data, fresh, fmt):
     geo = load_geography()
     whole = io.load_table(data / fmt, TABLE, geo)
     first = io.load_table(data / fmt, TABLE, geo, columns=WANTED)  # read from the cache `whole` left on disk
-    io.CACHE_TABLES, io._CACHE = 0, type(io._CACHE)()
     for validated in fresh.glob("cache/tables/*.parquet"):
         validated.unlink()
     validated_now = io.load_table(data / fmt, TABLE, geo, columns=WANTED)  # validated whole, then projected
@@ -63,7 +62,8 @@ def test_an_unknown_column_is_refused_naming_table_and_column(data, fresh):
 
 
 def test_the_memory_cache_keeps_each_projection_apart_and_hands_out_copies(data, fresh, monkeypatch):
-    monkeypatch.setattr(io, "CACHE_TABLES", 2)
+    cache = memo.RunCache.keeping(tables=2)
+    monkeypatch.setattr(memo, "_current", cache)
     geo = load_geography()
     part = io.load_table(data / "parquet", TABLE, geo, columns=WANTED)
     part.loc[:, "fractions"] = -1  # a run may change what it gets
@@ -71,7 +71,7 @@ def test_the_memory_cache_keeps_each_projection_apart_and_hands_out_copies(data,
     assert (again["fractions"] > 0).all()
     whole = io.load_table(data / "parquet", TABLE, geo)
     assert list(whole.columns) == list(TABLES[TABLE].schema.columns)
-    assert len(io._CACHE) == 2
+    assert len(cache.tables) == 2
 
 
 def test_ensure_validated_writes_the_cache_once_and_reads_nothing_after(data, fresh, monkeypatch):

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.esc_services import IPOS_MAX, TUMOUR_GROUPS
-from .cancer_cohort import incurable_cohort  # the admissions' patients: the same patients and identifiers
+from .cancer_cohort import incurable_cohort
 from .common import DATA_END, DATA_START, rng_for, sequential_ids, service_providers
 
 ESC_CENTRES = 30
@@ -55,7 +55,7 @@ def esc_plan(geo: Geography, sizes: pd.Series, seed: int) -> pd.DataFrame:
 def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
     rng = rng_for(seed, "esc_services")
     plan = esc_plan(geo, sizes, seed)
-    cohort = incurable_cohort(geo, sizes, seed, scale)
+    cohort = incurable_cohort(geo, sizes, seed, scale)  # the admissions' patients: the same identifiers
     cohort = cohort.merge(plan, on=["provider_code", "tumour_group"], how="inner")
     n = len(cohort)
     end = cohort["death"].where(cohort["death"] <= DATA_END, DATA_END + pd.Timedelta(days=1))
