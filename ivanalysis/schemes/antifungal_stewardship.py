@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
-from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, provider_table,
-                   rate_measure, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
+from .contract import Tables
 
 TABLES = ("antifungal_issues", "bed_days")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -172,121 +171,171 @@ def drug_table(issues: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# --- the analysis --------------------------------------------------------------------------------------------------
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+# --- the analysis: the arithmetic ----------------------------------------------------------------------------------
+def switch_prices(issues: pd.DataFrame) -> pd.DataFrame:
+    """national_prices(), with "all": the cost per DDD of each drug and route whatever the product (what a move from
+    intravenous to oral is valued at)."""
+    prices = national_prices(issues)
+    g = issues.groupby(["drug", "route"], observed=True)[["cost_gbp", "ddd"]].sum()
+    prices["all"] = g["cost_gbp"] / g["ddd"]
+    return prices
+
+
+def year_bed_days(beds: pd.DataFrame, period: Period) -> pd.Series:
+    """Occupied bed days of each provider in the period."""
+    return in_period(beds, "month", period, "occupied bed days").groupby("provider_code")["occupied_bed_days"].sum()
+
+
+def provider_rates(issues: pd.DataFrame, bed_days: pd.Series) -> pd.Series:
+    """DDDs per 1,000 occupied bed days of each provider with bed days (the providers the benchmark is taken from);
+    a provider with bed days and no issues is at 0."""
+    with_beds = bed_days[bed_days > 0]
+    return issues.groupby("provider_code")["ddd"].sum().reindex(with_beds.index).fillna(0) / with_beds * PER
+
+
+def scenario_opportunity(mix: pd.DataFrame, bed_days: pd.Series, rates: pd.Series, params: SchemeParams,
+                         scenario: str) -> pd.DataFrame:
+    """Each provider's saving under one scenario: provider_opportunity() with_pharmacist()."""
     a = params.assumptions
-    issues, beds = tables["antifungal_issues"], tables["bed_days"]
-    national = in_period(issues, "month", period, "antifungal issues")
-    local = area_rows(national, area, "antifungal issues")
-    obd_year = in_period(beds, "month", period, "occupied bed days").groupby("provider_code")["occupied_bed_days"].sum()
-    pm = provider_months(issues, beds)
-    measure = rate_measure(pm, events="ddd", exposure="occupied_bed_days", date="month", area=area, period=period,
-                           per=PER, name="Antifungal DDDs per 1,000 occupied bed days", higher_is_better=False,
-                           target=None, denominator_label="occupied bed days", value_label="DDDs per 1,000 bed days")
+    value = lambda name: a[name].value(scenario)  # noqa: E731
+    opp = provider_opportunity(mix, bed_days, benchmark_rate(rates, value("benchmark_percentile")),
+                               value("oral_share_target"), value("generic_share_target"))
+    cost = pharmacist_cost(value("pharmacist_cost_per_hour"), value("pharmacist_hours_per_week"))
+    return with_pharmacist(opp, cost, value("larger_provider_bed_days"))
 
-    prices = national_prices(national)
-    prices["all"] = national.groupby(["drug", "route"], observed=True)[["cost_gbp", "ddd"]].sum().pipe(
-        lambda g: g["cost_gbp"] / g["ddd"])
-    dual = dual_route_drugs(national)
-    with_beds = obd_year[obd_year > 0]
-    rates = national.groupby("provider_code")["ddd"].sum().reindex(with_beds.index).fillna(0) / with_beds * PER
 
-    mix = provider_mix(local, prices, dual)
+def total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
+    """A column of every provider's figures, summed under each scenario."""
+    return Range.of(lambda s: by_scenario[s][column].sum())
 
-    def opportunity(s: str) -> pd.DataFrame:
-        bench = benchmark_rate(rates, a["benchmark_percentile"].value(s))
-        opp = provider_opportunity(mix, obd_year, bench, a["oral_share_target"].value(s),
-                                   a["generic_share_target"].value(s))
-        cost = pharmacist_cost(a["pharmacist_cost_per_hour"].value(s), a["pharmacist_hours_per_week"].value(s))
-        return with_pharmacist(opp, cost, a["larger_provider_bed_days"].value(s))
 
-    by_scenario = {s: opportunity(s) for s in SCENARIOS}
-    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
-    gbp = total("net")
-    mod = by_scenario["moderate"]
-    bench_mod = benchmark_rate(rates, a["benchmark_percentile"].moderate)
+# --- the analysis: what the page shows -----------------------------------------------------------------------------
+PARTS = (("Less use (DDDs above the benchmark)", "use"), ("Intravenous to oral", "route"),
+         ("Branded to generic", "product"))
+CAVEATS = [
+    "DDDs per 1,000 occupied bed days do not allow for case mix: providers with haematology, oncology and "
+    "transplant units use more antifungals for good reason, so their excess over the benchmark is a prompt "
+    "for review rather than a saving in hand.",
+    "Switches are valued at England's average cost per DDD of each drug, route and product; local contract "
+    "prices differ. A DDD moved from intravenous to oral may also move to a generic, so the two switches "
+    "overlap a little.",
+    "The Menu's other KPIs (use of diagnostics, their turnaround times, review of guidelines) are not in "
+    "pharmacy issues data and need local audit.",
+    "Issues are what the pharmacy supplied to wards, not doses given to patients: stock held on wards and "
+    "waste are included.",
+]
 
+
+def headline_kpis(local: pd.DataFrame, mix: pd.DataFrame, moderate: pd.DataFrame, bed_days: float,
+                  benchmark: float, params: SchemeParams) -> list[KPI]:
+    """`moderate`: every provider's saving under the moderate scenario; `benchmark`: its rate."""
+    a = params.assumptions
     ddd, spend = local["ddd"].sum(), local["cost_gbp"].sum()
-    obd = float(obd_year.reindex(local["provider_code"].unique()).sum())
-    oral, iv = mix["oral"].sum(), mix["iv"].sum()
     oral_target = a["oral_share_target"].moderate
-    kpis = [
+    return [
         KPI("Spend on antifungals", float(spend), "gbp", note="Menu: overall expenditure of antifungals"),
-        KPI("DDDs per 1,000 occupied bed days", float(ddd_rate(ddd, obd)) if obd else None, "ddd_per_1000_bed_days",
-            bench_mod, False, "target: the benchmark, the moderate percentile of England's providers"),
-        KPI("Oral to intravenous ratio (drugs given both ways)", safe_share(oral, iv), "ratio",
-            oral_target / (1 - oral_target), True, "Menu KPI; target: the moderate oral share as a ratio"),
-        KPI("Generic share of DDDs where a generic exists", safe_share(mod["generic"].sum(), mod["generic_able"].sum()),
-            "share", a["generic_share_target"].moderate, True, "Menu: optimise use of generic products"),
+        KPI("DDDs per 1,000 occupied bed days", float(ddd_rate(ddd, bed_days)) if bed_days else None,
+            "ddd_per_1000_bed_days", benchmark, False,
+            "target: the benchmark, the moderate percentile of England's providers"),
+        KPI("Oral to intravenous ratio (drugs given both ways)", safe_share(mix["oral"].sum(), mix["iv"].sum()),
+            "ratio", oral_target / (1 - oral_target), True, "Menu KPI; target: the moderate oral share as a ratio"),
+        KPI("Generic share of DDDs where a generic exists",
+            safe_share(moderate["generic"].sum(), moderate["generic_able"].sum()), "share",
+            a["generic_share_target"].moderate, True, "Menu: optimise use of generic products"),
         KPI("Defined daily doses issued", float(ddd), "ddd"),
         KPI("Cost per DDD", safe_share(spend, ddd), "gbp_per_ddd"),
-        KPI("Occupied bed days", obd, "days"),
-        KPI("Providers needing pharmacist time (moderate)", float((mod["pharmacist"] > 0).sum()), "providers",
+        KPI("Occupied bed days", bed_days, "days"),
+        KPI("Providers needing pharmacist time (moderate)", float((moderate["pharmacist"] > 0).sum()), "providers",
             note="Menu: a specialist pharmacist for 1 PA a week at larger providers"),
     ]
 
-    prov = mod.assign(rate=mod["ddd"] / mod["bed_days"] * PER)
-    providers = provider_table(pd.DataFrame({
+
+def providers_table(moderate: pd.DataFrame, measure: Measure, run: RunContext) -> Table:
+    prov = moderate.assign(rate=moderate["ddd"] / moderate["bed_days"] * PER)
+    both_ways = prov["oral"] + prov["iv"]
+    frame = provider_table(pd.DataFrame({
         "Occupied bed days": prov["bed_days"], "DDDs": prov["ddd"], "DDDs per 1,000 bed days": prov["rate"],
-        "Oral DDDs": prov["oral"], "DDDs of drugs given both ways": prov["oral"] + prov["iv"],
-        "Oral share": prov["oral"] / (prov["oral"] + prov["iv"]).where(prov["oral"] + prov["iv"] > 0),
+        "Oral DDDs": prov["oral"], "DDDs of drugs given both ways": both_ways,
+        "Oral share": prov["oral"] / both_ways.where(both_ways > 0),
         "Generic DDDs": prov["generic"], "DDDs with a generic": prov["generic_able"],
         "Generic share": prov["generic"] / prov["generic_able"].where(prov["generic_able"] > 0),
         "Spend": prov["spend"], "Gross saving": prov["gross"], "Pharmacist": prov["pharmacist"],
         "Saving (moderate)": prov["net"],
-    }), measure, geography)
+    }), measure, run.geography)
+    return Table(f"Providers of {run.area.name}: antifungal use, route, products and saving, {run.period.label}",
+                 frame, counts=("Occupied bed days", "DDDs"),
+                 rates={"Oral share": ("Oral DDDs", "DDDs of drugs given both ways"),
+                        "Generic share": ("Generic DDDs", "DDDs with a generic")},
+                 money=("Spend", "Gross saving", "Pharmacist", "Saving (moderate)"),
+                 numbers=("DDDs per 1,000 bed days",),
+                 hidden=("Oral DDDs", "DDDs of drugs given both ways", "Generic DDDs", "DDDs with a generic"))
 
+
+def drugs_table(drugs: pd.DataFrame, run: RunContext) -> Table:
+    """`drugs` is drug_table()."""
+    return Table(f"{run.area.name}: antifungal issues by drug, {run.period.label}", drugs, counts=("DDDs",),
+                 rates={"Oral share": ("Oral DDDs", "DDDs"), "Generic share": ("Generic DDDs", "DDDs")},
+                 money=("Spend",), numbers=("Cost per DDD (£)",), hidden=("Oral DDDs", "Generic DDDs"))
+
+
+def parts_table(moderate: pd.DataFrame, run: RunContext) -> Table:
+    by_part = pd.DataFrame({"Part": [p for p, _ in PARTS], "Saving": [moderate[c].sum() for _, c in PARTS]})
+    return Table(f"{run.area.name}: where the gross saving comes from (moderate), {run.period.label}", by_part,
+                 money=("Saving",))
+
+
+def spend_chart(drugs: pd.DataFrame, run: RunContext) -> Chart:
+    """`drugs` is drug_table(), costliest first."""
+    area, period = run.area.name, run.period.label
+    return Chart("bar", drugs[["Drug", "Spend"]], x="Drug", y="Spend",
+                 title=f"Antifungal spend by drug, {area}, {period}", value_label="Spend (GBP)", value_format="gbp",
+                 finding=f"{drugs['Drug'].iloc[0]} is the largest antifungal spend in {area} in {period}; the "
+                         f"{min(3, len(drugs))} costliest drugs make up "
+                         f"{drugs['Spend'].head(3).sum() / drugs['Spend'].sum():.0%} of it.")
+
+
+def scenario_outputs(by_scenario: dict[str, pd.DataFrame]) -> list[tuple[str, str, Range]]:
+    outputs = [("DDDs avoided", "ddd", total(by_scenario, "ddd_avoided")),
+               ("DDDs moved from intravenous to oral", "ddd", total(by_scenario, "to_oral")),
+               ("DDDs moved from branded to generic", "ddd", total(by_scenario, "to_generic"))]
+    outputs += [(f"Saving from {label[0].lower()}{label[1:]}", "gbp", total(by_scenario, column))
+                for label, column in PARTS]
+    return outputs + [("Specialist pharmacist time", "gbp", total(by_scenario, "pharmacist")),
+                      ("Net saving", "gbp", total(by_scenario, "net"))]
+
+
+# --- the analysis ----------------------------------------------------------------------------------------------------
+def analyse(tables: Tables, run: RunContext) -> SchemeResult:
+    area, period, params = run.area, run.period, run.params
+    issues, beds = tables["antifungal_issues"], tables["bed_days"]
+    england = in_period(issues, "month", period, "antifungal issues")
+    local = area_rows(england, area, "antifungal issues")
+    bed_days = year_bed_days(beds, period)
+    measure = rate_measure(provider_months(issues, beds), events="ddd", exposure="occupied_bed_days", date="month",
+                           area=area, period=period, per=PER, name="Antifungal DDDs per 1,000 occupied bed days",
+                           higher_is_better=False, target=None, denominator_label="occupied bed days",
+                           value_label="DDDs per 1,000 bed days")
+
+    prices = switch_prices(england)
+    rates = provider_rates(england, bed_days)
+    mix = provider_mix(local, prices, dual_route_drugs(england))
+    by_scenario = {s: scenario_opportunity(mix, bed_days, rates, params, s) for s in SCENARIOS}
+    moderate = by_scenario["moderate"]
+    benchmark = benchmark_rate(rates, params.assumptions["benchmark_percentile"].moderate)
+    area_bed_days = float(bed_days.reindex(local["provider_code"].unique()).sum())
     drugs = drug_table(local, prices)
-    parts = [("Less use (DDDs above the benchmark)", "use"), ("Intravenous to oral", "route"),
-             ("Branded to generic", "product")]
-    outputs = [("DDDs avoided", "ddd", total("ddd_avoided")), ("DDDs moved from intravenous to oral", "ddd",
-               total("to_oral")), ("DDDs moved from branded to generic", "ddd", total("to_generic"))]
-    outputs += [(f"Saving from {label[0].lower()}{label[1:]}", "gbp", total(col)) for label, col in parts]
-    outputs += [("Specialist pharmacist time", "gbp", total("pharmacist")), ("Net saving", "gbp", gbp)]
-    by_part = pd.DataFrame({"Part": [p for p, _ in parts], "Saving": [mod[c].sum() for _, c in parts]})
     return SchemeResult(
-        scheme=BY_ID["antifungal_stewardship"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
-        quantities=[Quantity("Defined daily doses avoided", "DDDs", total("ddd_avoided")),
-                    Quantity("DDDs moved from intravenous to oral", "DDDs", total("to_oral")),
-                    Quantity("DDDs moved from branded to generic", "DDDs", total("to_generic"))],
+        context=run, kpis=headline_kpis(local, mix, moderate, area_bed_days, benchmark, params),
+        opportunity_gbp=total(by_scenario, "net"),
+        quantities=[Quantity("Defined daily doses avoided", "DDDs", total(by_scenario, "ddd_avoided")),
+                    Quantity("DDDs moved from intravenous to oral", "DDDs", total(by_scenario, "to_oral")),
+                    Quantity("DDDs moved from branded to generic", "DDDs", total(by_scenario, "to_generic"))],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: antifungal use, route, products and saving, {period.label}",
-                               providers, counts=("Occupied bed days", "DDDs"),
-                               rates={"Oral share": ("Oral DDDs", "DDDs of drugs given both ways"),
-                                      "Generic share": ("Generic DDDs", "DDDs with a generic")},
-                               money=("Spend", "Gross saving", "Pharmacist", "Saving (moderate)"),
-                               numbers=("DDDs per 1,000 bed days",),
-                               hidden=("Oral DDDs", "DDDs of drugs given both ways", "Generic DDDs",
-                                       "DDDs with a generic")),
-            "drugs": Table(f"{area.name}: antifungal issues by drug, {period.label}", drugs, counts=("DDDs",),
-                           rates={"Oral share": ("Oral DDDs", "DDDs"), "Generic share": ("Generic DDDs", "DDDs")},
-                           money=("Spend",), numbers=("Cost per DDD (£)",), hidden=("Oral DDDs", "Generic DDDs")),
-            "parts": Table(f"{area.name}: where the gross saving comes from (moderate), {period.label}", by_part,
-                           money=("Saving",)),
-        },
-        charts={"spend_by_drug": Chart(
-            "bar", drugs[["Drug", "Spend"]], x="Drug", y="Spend",
-            title=f"Antifungal spend by drug, {area.name}, {period.label}", value_label="Spend (GBP)",
-            value_format="gbp",
-            finding=f"{drugs['Drug'].iloc[0]} is the largest antifungal spend in {area.name} in "
-                    f"{period.label}; the {min(3, len(drugs))} costliest drugs make up "
-                    f"{drugs['Spend'].head(3).sum() / drugs['Spend'].sum():.0%} of it.")},
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "DDDs per 1,000 occupied bed days do not allow for case mix: providers with haematology, oncology and "
-            "transplant units use more antifungals for good reason, so their excess over the benchmark is a prompt "
-            "for review rather than a saving in hand.",
-            "Switches are valued at England's average cost per DDD of each drug, route and product; local contract "
-            "prices differ. A DDD moved from intravenous to oral may also move to a generic, so the two switches "
-            "overlap a little.",
-            "The Menu's other KPIs (use of diagnostics, their turnaround times, review of guidelines) are not in "
-            "pharmacy issues data and need local audit.",
-            "Issues are what the pharmacy supplied to wards, not doses given to patients: stock held on wards and "
-            "waste are included.",
-        ],
+        tables={"providers": providers_table(moderate, measure, run), "drugs": drugs_table(drugs, run),
+                "parts": parts_table(moderate, run)},
+        charts={"spend_by_drug": spend_chart(drugs, run)},
+        scenario_table=scenario_frame(params, scenario_outputs(by_scenario)),
+        caveats=list(CAVEATS),
         data_months=(issues["month"].min(), issues["month"].max()),
         area_providers=area.providers,
     )

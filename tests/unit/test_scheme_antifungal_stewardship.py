@@ -8,6 +8,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import antifungal_stewardship as af
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -97,6 +98,35 @@ def test_provider_saving_by_part():
     assert larger.loc["B", "pharmacist"] == 0.0  # no saving, so no stewardship post
 
 
+def test_switch_prices_value_a_route_move_whatever_the_product():
+    prices = af.switch_prices(issues())
+    # intravenous fluconazole: £1,600 / 200 = £8 a DDD; oral: £150 / 500 = £0.30
+    assert prices.loc[("fluconazole", "intravenous"), "all"] == pytest.approx(8.0)
+    assert prices.loc[("fluconazole", "oral"), "all"] == pytest.approx(0.30)
+    # intravenous caspofungin, branded and generic together: (£32,800 + £12,000) / 200 = £224 a DDD
+    assert prices.loc[("caspofungin", "intravenous"), "all"] == pytest.approx(224.0)
+    assert prices.loc[("caspofungin", "intravenous"), "branded"] == pytest.approx(328.0)
+
+
+def test_provider_rates_are_taken_over_providers_with_bed_days():
+    beds = pd.Series({"A": 10_000.0, "B": 20_000.0, "C": 5_000.0, "D": 0.0})
+    rates = af.provider_rates(issues(), beds)
+    # A: 500 DDDs over 10,000 = 50 per 1,000; B: 400 over 20,000 = 20; C issued nothing: 0; D has no bed days
+    assert rates.to_dict() == pytest.approx({"A": 50.0, "B": 20.0, "C": 0.0})
+
+
+def test_year_bed_days_sum_the_months_of_the_period():
+    beds = pd.DataFrame({"provider_code": ["A", "A", "A"],
+                         "month": pd.to_datetime(["2017-03-01", "2017-04-01", "2018-03-01"]),
+                         "occupied_bed_days": [1_000, 2_000, 3_000]})
+    assert af.year_bed_days(beds, FY).to_dict() == {"A": 5_000}  # March 2017 is in 2016/17
+
+
+def test_total_sums_a_column_under_each_scenario():
+    by = {s: pd.DataFrame({"net": [v, 2 * v]}) for s, v in (("low", 1.0), ("moderate", 2.0), ("high", 3.0))}
+    assert af.total(by, "net").as_dict() == {"low": 3.0, "moderate": 6.0, "high": 9.0}
+
+
 def test_drug_table_says_n_a_where_a_form_does_not_exist():
     df = issues()
     drugs = af.drug_table(df, prices_of(df)).set_index("Drug")
@@ -122,12 +152,12 @@ def small():
 
 def test_analyse_hand_built_tables(small):
     geo, tables, params = small
-    eng = af.analyse(tables, geo.england, params, FY, geo)
+    eng = registry.analyse_tables("antifungal_stewardship", tables, geo.england, FY, geo, params_=params)
     # moderate: the median of 50 and 20 is 35 per 1,000, oral 75%, generic 90%; A has 10,000 bed days (smaller than
     # 300,000: no pharmacist), so its saving is the £18,157 above; B saves nothing
     assert eng.opportunity_gbp.moderate == pytest.approx(18_157.0)
-    lon = af.analyse(tables, geo.get("LON"), params, FY, geo)
-    nw = af.analyse(tables, geo.get("NW"), params, FY, geo)
+    lon = registry.analyse_tables("antifungal_stewardship", tables, geo.get("LON"), FY, geo, params_=params)
+    nw = registry.analyse_tables("antifungal_stewardship", tables, geo.get("NW"), FY, geo, params_=params)
     assert lon.opportunity_gbp.moderate == pytest.approx(18_157.0)
     assert nw.opportunity_gbp.moderate == 0.0  # already better than every benchmark
     assert eng.kpi("DDDs per 1,000 occupied bed days").value == pytest.approx(900 / 30_000 * 1_000)
@@ -140,10 +170,11 @@ def test_analyse_hand_built_tables(small):
 def test_analyse_an_area_without_issues_is_a_data_error(small):
     geo, tables, params = small
     with pytest.raises(DataError, match="no antifungal issues for South West"):
-        af.analyse(tables, geo.get("SW"), params, FY, geo)
+        registry.analyse_tables("antifungal_stewardship", tables, geo.get("SW"), FY, geo, params_=params)
 
 
 def test_analyse_a_year_without_issues_is_a_data_error(small):
     geo, tables, params = small
     with pytest.raises(DataError, match="no antifungal issues in 2016/17"):
-        af.analyse(tables, geo.england, params, Period.financial_year("2016/17"), geo)
+        registry.analyse_tables("antifungal_stewardship", tables, geo.england, Period.financial_year("2016/17"), geo,
+                                params_=params)
