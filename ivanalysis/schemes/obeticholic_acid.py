@@ -159,7 +159,8 @@ def _provider_table(activity: pd.DataFrame, savings: pd.DataFrame, measure: Meas
     prov = pd.DataFrame({
         "Patients": activity["patients"], "Patient-quarters": activity["quarters"], "Approved": activity["approved"],
         "Lines above the PAS price": activity["lines_above_pas"], "Spend": activity["spend"],
-        "Spend without approval (PAS price)": savings["inappropriate"], "Paid above the PAS price": savings["above_pas"],
+        "Spend without approval (PAS price)": savings["inappropriate"],
+        "Paid above the PAS price": savings["above_pas"],
         "Saving (moderate)": savings["saving"],
     })
     prov.insert(3, "Share approved", prov["Approved"] / prov["Patient-quarters"])

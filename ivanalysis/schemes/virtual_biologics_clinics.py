@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS
 from ..errors import DataError
-from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("biologics_referrals",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "biologics_referrals": ("provider_code", "referral_type", "decided_by", "referral_date", "decision_date", "outcome", "first_dose_date",
-                            "monthly_cost"),
+    "biologics_referrals": ("provider_code", "referral_type", "decided_by", "referral_date", "decision_date",
+                            "outcome", "first_dose_date", "monthly_cost"),
 }
 ASSUMPTIONS = {"gap_closed": "share", "months_per_start_avoided": "months", "months_per_stop_added": "months"}
 VBC = "virtual clinic"
@@ -124,33 +122,34 @@ def quarterly_start_rate(new: pd.DataFrame) -> pd.DataFrame:
     return out[["Decided by", "quarter", "Share started"]]
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
-    referrals = tables["biologics_referrals"]
-    national = in_period(referrals, "decision_date", period, "biologics referrals decided")
-    local = area_rows(national, area, "biologics referrals decided")
-    start_bench, stop_bench = benchmarks(national)
-    new_all = referrals[referrals["referral_type"] == "new"].assign(
-        started=lambda d: d["outcome"] == "start")
-    measure = proportion_measure(
-        new_all, flag="started", date="decision_date", area=area, period=period,
-        name="Share of new patients referred who start a biologic", higher_is_better=False, target=start_bench,
-        denominator_label="new patients referred for a biologic")
+def new_referrals(referrals: pd.DataFrame) -> pd.DataFrame:
+    """New patients referred, each flagged whether they started a biologic."""
+    return referrals[referrals["referral_type"] == "new"].assign(started=lambda d: d["outcome"] == "start")
 
-    counts = provider_counts(local)
-    by_scenario = {s: provider_savings(counts, start_bench, stop_bench, a["gap_closed"].value(s),
-                                       a["months_per_start_avoided"].value(s), a["months_per_stop_added"].value(s))
-                   for s in SCENARIOS}
-    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
-    gbp = total("saving")
 
+def first_dose_waits(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Each referral that led to a first dose: its provider, who decided, and the days from decision to first dose."""
+    dosed = referrals[referrals["first_dose_date"].notna()]
+    return pd.DataFrame({"provider_code": dosed["provider_code"], "decided_by": dosed["decided_by"],
+                         "days": days_between(dosed["decision_date"], dosed["first_dose_date"])})
+
+
+def clinic_start_dates(referrals: pd.DataFrame) -> pd.Series:
+    """Each provider that ran a virtual clinic: the date of the clinic's first decision in the data."""
+    return referrals[referrals["decided_by"] == VBC].groupby("provider_code")["decision_date"].min()
+
+
+def scenario_total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
+    """A column of provider_savings summed over the providers, in each scenario."""
+    return Range.of(lambda s: by_scenario[s][column].sum())
+
+
+# --- the page ------------------------------------------------------------------------------------------------------
+def _kpis(local: pd.DataFrame, waits: pd.DataFrame, start_bench: float, stop_bench: float) -> list[KPI]:
     new, old = local[local["referral_type"] == "new"], local[local["referral_type"] == "existing"]
     started = new[new["outcome"] == "start"]
-    dosed = local[local["first_dose_date"].notna()]
-    wait = days_between(dosed["decision_date"], dosed["first_dose_date"])
-    vbc_wait = wait[dosed["decided_by"] == VBC]
-    kpis = [
+    wait, vbc_wait = waits["days"], waits.loc[waits["decided_by"] == VBC, "days"]
+    return [
         KPI("New patients referred", float(len(new)), "count"),
         KPI("New patients referred who started a biologic", safe_share(len(started), len(new)), "share", start_bench,
             False, "Menu KPI; target: the share England's virtual clinics start"),
@@ -171,69 +170,96 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             float(local.loc[local["outcome"].isin(["start", "switch"]), "monthly_cost"].sum() * 12), "gbp"),
     ]
 
-    since = referrals[referrals["decided_by"] == VBC].groupby("provider_code")["decision_date"].min()
-    mod = by_scenario["moderate"]
-    wait_by = wait.groupby(dosed["provider_code"]).median()
-    providers = provider_table(pd.DataFrame({
-        "New referrals": mod["new"], "Started": mod["started"], "Start rate": mod["started"] / mod["new"],
-        "Existing reviewed": mod["existing"], "Stopped": mod["stopped"],
-        "Stop share": mod["stopped"] / mod["existing"].where(mod["existing"] > 0),
-        "Virtual clinic since": since.reindex(mod.index).dt.strftime("%b %Y").fillna("none"),
-        "Median days to first dose": wait_by.reindex(mod.index),
-        "Saving (moderate)": mod["saving"],
-    }), measure, geography)
 
-    deciders = by_decider(local)
-    quarters = quarterly_start_rate(area_rows(new_all, area, "new referrals"))
-    vbc_row = deciders.iloc[0]
-    if vbc_row["New referrals"]:
-        finding = (f"In {period.label}, virtual clinics in {area.name} started {vbc_row['Start rate']:.0%} of the new "
-                   f"patients referred, against {deciders.iloc[1]['Start rate']:.0%} where a consultant decided "
-                   "alone.")
+def _provider_table(savings: pd.DataFrame, since: pd.Series, waits: pd.DataFrame, measure: Measure,
+                    run: RunContext) -> Table:
+    wait_by = waits["days"].groupby(waits["provider_code"]).median()
+    frame = provider_table(pd.DataFrame({
+        "New referrals": savings["new"], "Started": savings["started"],
+        "Start rate": savings["started"] / savings["new"],
+        "Existing reviewed": savings["existing"], "Stopped": savings["stopped"],
+        "Stop share": savings["stopped"] / savings["existing"].where(savings["existing"] > 0),
+        "Virtual clinic since": since.reindex(savings.index).dt.strftime("%b %Y").fillna("none"),
+        "Median days to first dose": wait_by.reindex(savings.index),
+        "Saving (moderate)": savings["saving"],
+    }), measure, run.geography)
+    return Table(f"Providers of {run.area.name}: biologics referrals decided, {run.period.label}", frame,
+                 counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
+                 rates={"Start rate": ("Started", "New referrals"), "Stop share": ("Stopped", "Existing reviewed")},
+                 money=("Saving (moderate)",), numbers=("Median days to first dose",))
+
+
+def _decider_table(deciders: pd.DataFrame, run: RunContext) -> Table:
+    return Table(f"{run.area.name}: biologics referrals by who decided, {run.period.label}", deciders,
+                 counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
+                 rates={"Start rate": ("Started", "New referrals"), "Stop share": ("Stopped", "Existing reviewed")},
+                 numbers=("Median days, referral to decision", "Median days, decision to first dose",
+                          "Cost per patient-month (£)"))
+
+
+def _start_rate_chart(deciders: pd.DataFrame, quarters: pd.DataFrame, since: pd.Series, run: RunContext) -> Chart:
+    area, period = run.area, run.period
+    clinic, consultant = deciders.iloc[0], deciders.iloc[1]  # by_decider's rows: virtual clinic, then consultant
+    if clinic["New referrals"]:
+        finding = (f"In {period.label}, virtual clinics in {area.name} started {clinic['Start rate']:.0%} of the new "
+                   f"patients referred, against {consultant['Start rate']:.0%} where a consultant decided alone.")
     else:
         finding = (f"No provider in {area.name} ran a virtual biologics clinic in {period.label}; consultants "
-                   f"started {deciders.iloc[1]['Start rate']:.0%} of new patients referred.")
+                   f"started {consultant['Start rate']:.0%} of new patients referred.")
     clinic_starts = since[since.index.isin(area.providers)]
-    markers = ({d: f"{p} clinic" for p, d in clinic_starts.items()} if 0 < len(clinic_starts) <= 3 else {})
+    # a marker for each clinic's start while they are few enough to read
+    markers = {d: f"{p} clinic" for p, d in clinic_starts.items()} if 0 < len(clinic_starts) <= 3 else {}
+    return Chart("line", quarters, x="quarter", y="Share started", series="Decided by",
+                 title=f"Share of new patients started on a biologic, by who decided, {area.name}",
+                 value_label="Share started", value_format="percent", finding=finding, markers=markers)
 
-    outputs = [("New patients not started", "count", total("starts_avoided")),
-               ("Existing patients stopped", "count", total("stops_added")),
-               ("Saving from fewer starts", "gbp", total("from_starts")),
-               ("Saving from timely stops", "gbp", total("from_stops")), ("Saving", "gbp", gbp)]
+
+CAVEATS = (
+    "The benchmarks are what virtual clinics achieve across England; some of the difference from other providers may "
+    "be case mix (referral thresholds, disease severity) rather than appropriateness.",
+    "A patient not started, or stopped, saves the months of treatment assumed; some will start or restart later, "
+    "which the low scenario allows for.",
+    "Costs per patient-month are the prices in the log; biosimilar prices have fallen since, so the saving per "
+    "patient may be smaller at today's prices.",
+    "Adherence, self-management and research recruitment, also Menu KPIs, are not in a referral log.",
+    f"Quarters with fewer than {MIN_PER_POINT} new referrals are left out of the chart.",
+)
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, period, a = run.area, run.period, run.params.assumptions
+    referrals = tables["biologics_referrals"]
+    year = in_period(referrals, "decision_date", period, "biologics referrals decided")
+    local = area_rows(year, area, "biologics referrals decided")
+    start_bench, stop_bench = benchmarks(year)
+    new_all = new_referrals(referrals)
+    measure = proportion_measure(
+        new_all, flag="started", date="decision_date", area=area, period=period,
+        name="Share of new patients referred who start a biologic", higher_is_better=False, target=start_bench,
+        denominator_label="new patients referred for a biologic")
+
+    counts = provider_counts(local)
+    by_scenario = {s: provider_savings(counts, start_bench, stop_bench, a["gap_closed"].value(s),
+                                       a["months_per_start_avoided"].value(s), a["months_per_stop_added"].value(s))
+                   for s in SCENARIOS}
+    gbp = scenario_total(by_scenario, "saving")
+    starts, stops = scenario_total(by_scenario, "starts_avoided"), scenario_total(by_scenario, "stops_added")
+    waits, since = first_dose_waits(local), clinic_start_dates(referrals)
+    deciders = by_decider(local)
+    quarters = quarterly_start_rate(area_rows(new_all, area, "new referrals"))
+
+    outputs = [("New patients not started", "count", starts), ("Existing patients stopped", "count", stops),
+               ("Saving from fewer starts", "gbp", scenario_total(by_scenario, "from_starts")),
+               ("Saving from timely stops", "gbp", scenario_total(by_scenario, "from_stops")), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["virtual_biologics_clinics"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
-        quantities=[Quantity("New patients not started on a biologic", "patients", total("starts_avoided")),
-                    Quantity("Existing patients stopping a biologic", "patients", total("stops_added"))],
+        context=run, kpis=_kpis(local, waits, start_bench, stop_bench), opportunity_gbp=gbp,
+        quantities=[Quantity("New patients not started on a biologic", "patients", starts),
+                    Quantity("Existing patients stopping a biologic", "patients", stops)],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: biologics referrals decided, {period.label}", providers,
-                               counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
-                               rates={"Start rate": ("Started", "New referrals"),
-                                      "Stop share": ("Stopped", "Existing reviewed")},
-                               money=("Saving (moderate)",), numbers=("Median days to first dose",)),
-            "deciders": Table(f"{area.name}: biologics referrals by who decided, {period.label}", deciders,
-                              counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
-                              rates={"Start rate": ("Started", "New referrals"),
-                                     "Stop share": ("Stopped", "Existing reviewed")},
-                              numbers=("Median days, referral to decision", "Median days, decision to first dose",
-                                       "Cost per patient-month (£)")),
-        },
-        charts={"start_rate": Chart(
-            "line", quarters, x="quarter", y="Share started", series="Decided by",
-            title=f"Share of new patients started on a biologic, by who decided, {area.name}",
-            value_label="Share started", value_format="percent", finding=finding, markers=markers)},
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "The benchmarks are what virtual clinics achieve across England; some of the difference from other "
-            "providers may be case mix (referral thresholds, disease severity) rather than appropriateness.",
-            "A patient not started, or stopped, saves the months of treatment assumed; some will start or restart "
-            "later, which the low scenario allows for.",
-            "Costs per patient-month are the prices in the log; biosimilar prices have fallen since, so the saving "
-            "per patient may be smaller at today's prices.",
-            "Adherence, self-management and research recruitment, also Menu KPIs, are not in a referral log.",
-            f"Quarters with fewer than {MIN_PER_POINT} new referrals are left out of the chart.",
-        ],
+        tables={"providers": _provider_table(by_scenario["moderate"], since, waits, measure, run),
+                "deciders": _decider_table(deciders, run)},
+        charts={"start_rate": _start_rate_chart(deciders, quarters, since, run)},
+        scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),
         data_months=(referrals["decision_date"].min(), referrals["decision_date"].max()),
         area_providers=area.providers,
     )

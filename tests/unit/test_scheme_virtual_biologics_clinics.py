@@ -7,6 +7,7 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.schemes import registry
 from ivanalysis.schemes import virtual_biologics_clinics as vbc
 from ivanalysis.results import Period
 
@@ -79,6 +80,26 @@ def test_by_decider_compares_waits_and_rates():
     assert t.loc["Consultant", "Median days, referral to decision"] == 7
 
 
+def test_new_referrals_first_dose_waits_and_clinic_start_dates():
+    df = pd.concat([rows("P", "consultant", 3, 1, 2, 1), rows("Q", vbc.VBC, 2, 2, 1, 1, month="2017-07-01"),
+                    rows("Q", vbc.VBC, 1, 0, 0, 0, month="2017-09-01")], ignore_index=True)
+    new = vbc.new_referrals(df)
+    assert len(new) == 9 and new["started"].sum() == 6  # P: 3 of 4; Q: 2 of 4 in July and 1 of 1 in September
+    waits = vbc.first_dose_waits(df)
+    # a first dose for each start and switch (P 5, Q 3 + 1), each two weeks after the decision
+    assert waits.groupby("provider_code").size().to_dict() == {"P": 5, "Q": 4}
+    assert set(waits["days"]) == {14}
+    assert waits.loc[waits["decided_by"] == vbc.VBC, "provider_code"].unique().tolist() == ["Q"]
+    # only Q runs a virtual clinic, from its first decision
+    assert vbc.clinic_start_dates(df).to_dict() == {"Q": pd.Timestamp("2017-07-01")}
+
+
+def test_scenario_total_sums_the_providers_in_each_scenario():
+    by_scenario = {s: pd.DataFrame({"saving": [v, 2 * v]}, index=["P", "Q"])
+                   for s, v in (("low", 1.0), ("moderate", 10.0), ("high", 100.0))}
+    assert vbc.scenario_total(by_scenario, "saving").as_dict() == {"low": 3.0, "moderate": 30.0, "high": 300.0}
+
+
 # --- analyse -----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small():
@@ -94,13 +115,13 @@ def small():
 
 def test_analyse_hand_built_log(small):
     geo, tables, params = small
-    eng = vbc.analyse(tables, geo.england, params, FY, geo)
+    eng = registry.analyse_tables("virtual_biologics_clinics", tables, geo.england, FY, geo, params_=params)
     # benchmark: the North West clinic, 70% started and 30% stopped. London: 40 new, 36 started, 20 existing,
     # 2 stopped. Moderate (75%, 12 and 6 months): starts (36 - 28) x 0.75 = 6 x £700 x 12 = £50,400;
     # stops (6 - 2) x 0.75 = 3 x £700 x 6 = £12,600; £63,000 in all, all of it in London
     assert eng.opportunity_gbp.moderate == pytest.approx(63_000)
-    lon = vbc.analyse(tables, geo.get("LON"), params, FY, geo)
-    nw = vbc.analyse(tables, geo.get("NW"), params, FY, geo)
+    lon = registry.analyse_tables("virtual_biologics_clinics", tables, geo.get("LON"), FY, geo, params_=params)
+    nw = registry.analyse_tables("virtual_biologics_clinics", tables, geo.get("NW"), FY, geo, params_=params)
     assert lon.opportunity_gbp.moderate == pytest.approx(63_000)
     assert nw.opportunity_gbp.moderate == 0.0  # the clinic is the benchmark: nothing more to save
     assert lon.kpi("New patients referred who started a biologic").value == pytest.approx(0.90)
@@ -112,10 +133,11 @@ def test_analyse_hand_built_log(small):
 def test_analyse_an_area_without_referrals_is_a_data_error(small):
     geo, tables, params = small
     with pytest.raises(DataError, match="no biologics referrals decided for South West"):
-        vbc.analyse(tables, geo.get("SW"), params, FY, geo)
+        registry.analyse_tables("virtual_biologics_clinics", tables, geo.get("SW"), FY, geo, params_=params)
 
 
 def test_analyse_a_year_without_referrals_is_a_data_error(small):
     geo, tables, params = small
     with pytest.raises(DataError, match="no biologics referrals decided in 2016/17"):
-        vbc.analyse(tables, geo.england, params, Period.financial_year("2016/17"), geo)
+        registry.analyse_tables("virtual_biologics_clinics", tables, geo.england, Period.financial_year("2016/17"), geo,
+                                params_=params)
