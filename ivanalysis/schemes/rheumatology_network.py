@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..config import SchemeParams
-from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("rheumatology_patients",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "rheumatology_patients": ("provider_code", "diagnosis_date", "network_status", "renal_involvement", "rrt_date", "hcd_start_date",
-                              "hcd_registered"),
+    "rheumatology_patients": ("provider_code", "diagnosis_date", "network_status", "renal_involvement", "rrt_date",
+                              "hcd_start_date", "hcd_registered"),
 }
 ASSUMPTIONS = {"reduction_share": "share", "cost_per_case": "gbp_per_case", "registry_target": "share"}
 NETWORK = {"hub": "Hub (specialised centre)", "spoke": "Spoke (shared care)", "outside": "Outside a network"}
@@ -121,13 +118,130 @@ def financial_years(dates: pd.Series) -> list[Period]:
     return [Period.financial_year(f"{y}/{(y + 1) % 100:02d}") for y in range(start, end + 1)]
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
-    target = a["registry_target"].moderate
-    patients = tables["rheumatology_patients"]
+def drug_starts(patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients who started a high-cost drug, each flagged whether the start is recorded in the registry."""
     hcd = patients[patients["hcd_start_date"].notna()].copy()
     hcd["registered"] = hcd["hcd_registered"] == "Y"
+    return hcd
+
+
+def england_rate(patients: pd.DataFrame, period: Period) -> float:
+    """England's yearly rate of progression to RRT among patients at risk outside a network (0 if none at risk)."""
+    england = provider_counts(patients, period)
+    return safe_share(england["rrt_outside"].sum(), england["at_risk_outside"].sum()) or 0.0
+
+
+def provider_opportunity(counts: pd.DataFrame, rate: float, reduction: float, cost_per_case: float) -> pd.DataFrame:
+    """Per provider (provider_counts' index): progressions to RRT expected outside a network at England's `rate`,
+    the cases a network would avoid, and their saving."""
+    out = pd.DataFrame({"expected": [expected_progressions(k, rate) for k in counts["at_risk_outside"]]},
+                       index=counts.index)
+    out["cases"] = [avoided_cases(k, reduction) for k in out["expected"]]
+    out["saving"] = [saving(c, cost_per_case) for c in out["cases"]]
+    return out
+
+
+def provider_registry(starts: pd.DataFrame, providers: pd.Index) -> pd.DataFrame:
+    """High-cost drug starts and those in the registry at each of `providers` (0 where none)."""
+    g = starts.groupby("provider_code")
+    return pd.DataFrame({"starts": g.size().reindex(providers, fill_value=0),
+                         "registered": g["registered"].sum().reindex(providers, fill_value=0).astype(int)})
+
+
+def within_network_rate(by_status: pd.DataFrame) -> float:
+    """The yearly rate of progression to RRT at hubs and spokes together (progression_by_status pooled)."""
+    within = by_status[by_status["Network status"] != NETWORK["outside"]]
+    return safe_share(within["Started RRT"].sum(), within["Patient-years at risk"].sum()) or 0.0
+
+
+# --- the page ------------------------------------------------------------------------------------------------------
+def _kpis(local: pd.DataFrame, counts: pd.DataFrame, local_hcd: pd.DataFrame, rate: float,
+          target: float) -> list[KPI]:
+    n = len(local)
+    return [
+        KPI("Patients with lupus or vasculitis", float(n), "count", note="diagnosed by the end of the year"),
+        KPI("Patients cared for within a coordinated network", safe_share(n - counts["outside"].sum(), n), "share",
+            None, True, "at a hub or a spoke of the network"),
+        KPI("Patients with renal involvement at risk of progression", float(int(counts["at_risk"].sum())), "count",
+            note="not on renal replacement therapy when the year began"),
+        KPI("Patients starting renal replacement therapy", float(counts["rrt"].sum()), "count", None, False,
+            "Menu: each case avoided saves £30,000 a year"),
+        KPI("Patients starting renal replacement therapy outside a network", float(counts["rrt_outside"].sum()),
+            "count", None, False, "the patients the Menu's 15-20% reduction applies to"),
+        KPI("England: patients at risk outside a network starting renal replacement therapy", rate,
+            "share", None, False, "the yearly rate that gives each provider's expected progressions"),
+        KPI("High-cost drug starts recorded in the registry", safe_share(local_hcd["registered"].sum(),
+                                                                         len(local_hcd)), "share", target, True,
+            "Menu: savings are calculated from registry data on 90% of patients on high-cost drugs"),
+        KPI("Patients starting a high-cost drug", float(len(local_hcd)), "count"),
+    ]
+
+
+def _provider_table(counts: pd.DataFrame, opportunity: pd.DataFrame, registry: pd.DataFrame, measure: Measure,
+                    run: RunContext) -> Table:
+    prov = pd.DataFrame({
+        "Patients": counts["patients"], "Outside a network": counts["outside"],
+        "Share outside a network": counts["outside"] / counts["patients"],
+        "Renal, at risk, outside a network": counts["at_risk_outside"],
+        "Started RRT outside a network": counts["rrt_outside"],
+        "Expected RRT starts outside a network": opportunity["expected"],
+        "High-cost drug starts": registry["starts"], "In the registry": registry["registered"],
+    })
+    prov["Registry completeness"] = prov["In the registry"] / prov["High-cost drug starts"].where(
+        prov["High-cost drug starts"] > 0)
+    prov["Cases avoided (moderate)"] = opportunity["cases"]
+    prov["Saving (moderate)"] = opportunity["saving"]
+    return Table(f"Providers of {run.area.name}: patients with lupus or vasculitis, progression to renal replacement "
+                 f"therapy and registry completeness, {run.period.label}", provider_table(prov, measure, run.geography),
+                 counts=("Patients", "Outside a network", "Renal, at risk, outside a network",
+                         "Started RRT outside a network", "High-cost drug starts", "In the registry"),
+                 rates={"Share outside a network": ("Outside a network", "Patients"),
+                        "Registry completeness": ("In the registry", "High-cost drug starts")},
+                 money=("Saving (moderate)",),
+                 numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)"))
+
+
+def _network_table(local: pd.DataFrame, local_hcd: pd.DataFrame, run: RunContext) -> Table:
+    return Table(f"{run.area.name}: patients with lupus or vasculitis by network status, {run.period.label}",
+                 network_table(local, local_hcd, run.period),
+                 counts=("Patients", "At risk", "Started RRT", "High-cost drug starts", "In the registry"),
+                 rates={"Share of those at risk starting RRT": ("Started RRT", "At risk"),
+                        "Registry completeness": ("In the registry", "High-cost drug starts")})
+
+
+def _progression_chart(by_status: pd.DataFrame, years: list[Period]) -> Chart:
+    span = f"{years[0].label} to {years[-1].label}"
+    outside = by_status.loc[by_status["Network status"] == NETWORK["outside"], "Share a year"].iloc[0]
+    return Chart(
+        "bar", by_status, x="Network status", y="Share a year",
+        title=f"Patients at risk starting RRT each year, England, {span}",
+        value_label="Share of patients at risk starting RRT in a year", value_format="percent",
+        finding=f"Across England from {span}, {outside:.1%} of patients with renal involvement cared for outside a "
+                f"coordinated network started renal replacement therapy each year, against "
+                f"{within_network_rate(by_status):.1%} of those within one.")
+
+
+CAVEATS = (
+    "Each case avoided saves the cost of renal replacement therapy every year it stays avoided; the figure is one "
+    "year's cost, so the value of the network grows over the years.",
+    "Only the Menu's renal saving is counted. Its 15-20% reductions in high-cost drug costs and in other long-term "
+    "care (lung, vision) are not, so the figure is a floor.",
+    "Patients at a hub or a spoke are taken to have the network's benefit already; the reduction applies only to "
+    "those outside a network, as the registry records them.",
+    "Few patients start renal replacement therapy in a year, so each provider's expected progressions use England's "
+    "rate for patients outside a network rather than its own handful of cases; the chart pools three years across "
+    "England for the same reason.",
+    "Where fewer than 90% of high-cost drug starts are in the registry, the Menu's condition for calculating the "
+    "saving is not met and the registry may miss patients.",
+    "Clinician time to set up the network's multidisciplinary teams is a cost that is not counted.",
+)
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, period, a = run.area, run.period, run.params.assumptions
+    target = a["registry_target"].moderate
+    patients = tables["rheumatology_patients"]
+    hcd = drug_starts(patients)
     hcd_year = in_period(hcd, "hcd_start_date", period, "high-cost drug starts")
     local = area_rows(patients[known_by(patients, period)], area, "patients with lupus or vasculitis")
     measure = proportion_measure(
@@ -136,105 +250,26 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         denominator_label="patients starting a high-cost drug")
     local_hcd = hcd_year[hcd_year["provider_code"].isin(local["provider_code"].unique())]
 
-    national = provider_counts(patients, period)
-    england_rate = safe_share(national["rrt_outside"].sum(), national["at_risk_outside"].sum()) or 0.0
+    rate = england_rate(patients, period)
     counts = provider_counts(local, period)
-    counts["expected"] = [expected_progressions(k, england_rate) for k in counts["at_risk_outside"]]
-    progressions = float(counts["expected"].sum())
+    opportunity = provider_opportunity(counts, rate, a["reduction_share"].moderate, a["cost_per_case"].moderate)
+    progressions = float(opportunity["expected"].sum())
     cases = Range.of(lambda s: avoided_cases(progressions, a["reduction_share"].value(s)))
     gbp = Range.of(lambda s: saving(cases.get(s), a["cost_per_case"].value(s)))
-
-    n, risk = len(local), int(counts["at_risk"].sum())
-    kpis = [
-        KPI("Patients with lupus or vasculitis", float(n), "count", note="diagnosed by the end of the year"),
-        KPI("Patients cared for within a coordinated network", safe_share(n - counts["outside"].sum(), n), "share",
-            None, True, "at a hub or a spoke of the network"),
-        KPI("Patients with renal involvement at risk of progression", float(risk), "count",
-            note="not on renal replacement therapy when the year began"),
-        KPI("Patients starting renal replacement therapy", float(counts["rrt"].sum()), "count", None, False,
-            "Menu: each case avoided saves £30,000 a year"),
-        KPI("Patients starting renal replacement therapy outside a network", float(counts["rrt_outside"].sum()),
-            "count", None, False, "the patients the Menu's 15-20% reduction applies to"),
-        KPI("England: patients at risk outside a network starting renal replacement therapy", england_rate,
-            "share", None, False, "the yearly rate that gives each provider's expected progressions"),
-        KPI("High-cost drug starts recorded in the registry", safe_share(local_hcd["registered"].sum(),
-                                                                         len(local_hcd)), "share", target, True,
-            "Menu: savings are calculated from registry data on 90% of patients on high-cost drugs"),
-        KPI("Patients starting a high-cost drug", float(len(local_hcd)), "count"),
-    ]
-
-    g = local_hcd.groupby("provider_code")
-    reduction, cost = a["reduction_share"].moderate, a["cost_per_case"].moderate
-    prov = pd.DataFrame({
-        "Patients": counts["patients"], "Outside a network": counts["outside"],
-        "Share outside a network": counts["outside"] / counts["patients"],
-        "Renal, at risk, outside a network": counts["at_risk_outside"],
-        "Started RRT outside a network": counts["rrt_outside"],
-        "Expected RRT starts outside a network": counts["expected"],
-        "High-cost drug starts": g.size().reindex(counts.index, fill_value=0),
-        "In the registry": g["registered"].sum().reindex(counts.index, fill_value=0).astype(int),
-    })
-    prov["Registry completeness"] = prov["In the registry"] / prov["High-cost drug starts"].where(
-        prov["High-cost drug starts"] > 0)
-    prov["Cases avoided (moderate)"] = [avoided_cases(k, reduction) for k in counts["expected"]]
-    prov["Saving (moderate)"] = [saving(c, cost) for c in prov["Cases avoided (moderate)"]]
-    prov = provider_table(prov, measure, geography)
-
     years = financial_years(hcd["hcd_start_date"])
-    by_status = progression_by_status(patients, years)
-    within = by_status[by_status["Network status"] != NETWORK["outside"]]
-    outside = by_status.loc[by_status["Network status"] == NETWORK["outside"], "Share a year"].iloc[0]
-    within_share = safe_share(within["Started RRT"].sum(), within["Patient-years at risk"].sum()) or 0.0
-    span = f"{years[0].label} to {years[-1].label}"
 
     # unit "cases" (not "count") so that a hub's fraction of a case prints with its decimals
     outputs = [("Expected RRT starts outside a network", "cases", Range(progressions, progressions, progressions)),
                ("Progressions to RRT avoided", "cases", cases), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["rheumatology_network"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp, quantities=[Quantity("Progressions to renal replacement therapy avoided", "cases",
-                                                  cases)],
-        measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: patients with lupus or vasculitis, progression to renal "
-                               f"replacement therapy and registry completeness, {period.label}", prov,
-                               counts=("Patients", "Outside a network", "Renal, at risk, outside a network",
-                                       "Started RRT outside a network", "High-cost drug starts", "In the registry"),
-                               rates={"Share outside a network": ("Outside a network", "Patients"),
-                                      "Registry completeness": ("In the registry", "High-cost drug starts")},
-                               money=("Saving (moderate)",),
-                               numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)")),
-            "network": Table(f"{area.name}: patients with lupus or vasculitis by network status, {period.label}",
-                             network_table(local, local_hcd, period),
-                             counts=("Patients", "At risk", "Started RRT", "High-cost drug starts", "In the registry"),
-                             rates={"Share of those at risk starting RRT": ("Started RRT", "At risk"),
-                                    "Registry completeness": ("In the registry", "High-cost drug starts")}),
-        },
-        charts={"progression": Chart(
-            "bar", by_status, x="Network status", y="Share a year",
-            title=f"Patients at risk starting RRT each year, England, {span}",
-            value_label="Share of patients at risk starting RRT in a year", value_format="percent",
-            finding=f"Across England from {span}, {outside:.1%} of patients with renal involvement cared for outside "
-                    f"a coordinated network started renal replacement therapy each year, against {within_share:.1%} "
-                    "of those within one.")},
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Each case avoided saves the cost of renal replacement therapy every year it stays avoided; the figure "
-            "is one year's cost, so the value of the network grows over the years.",
-            "Only the Menu's renal saving is counted. Its 15-20% reductions in high-cost drug costs and in other "
-            "long-term care (lung, vision) are not, so the figure is a floor.",
-            "Patients at a hub or a spoke are taken to have the network's benefit already; the reduction applies "
-            "only to those outside a network, as the registry records them.",
-            "Few patients start renal replacement therapy in a year, so each provider's expected progressions use "
-            "England's rate for patients outside a network rather than its own handful of cases; the chart pools "
-            "three years across England for the same reason.",
-            "Where fewer than 90% of high-cost drug starts are in the registry, the Menu's condition for "
-            "calculating the saving is not met and the registry may miss patients.",
-            "Clinician time to set up the network's multidisciplinary teams is a cost that is not counted.",
-        ],
-        data_months=(hcd["hcd_start_date"].min(), hcd["hcd_start_date"].max()),
-        area_providers=area.providers,
-        opportunity_note=(
-            "Opportunity is counted only for patients cared for outside a coordinated network; patients in a "
-            "network already have its benefit."),
+        context=run, kpis=_kpis(local, counts, local_hcd, rate, target), opportunity_gbp=gbp,
+        quantities=[Quantity("Progressions to renal replacement therapy avoided", "cases", cases)], measure=measure,
+        tables={"providers": _provider_table(counts, opportunity, provider_registry(local_hcd, counts.index), measure,
+                                             run),
+                "network": _network_table(local, local_hcd, run)},
+        charts={"progression": _progression_chart(progression_by_status(patients, years), years)},
+        scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),
+        data_months=(hcd["hcd_start_date"].min(), hcd["hcd_start_date"].max()), area_providers=area.providers,
+        opportunity_note=("Opportunity is counted only for patients cared for outside a coordinated network; patients "
+                          "in a network already have its benefit."),
     )

@@ -7,6 +7,7 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.schemes import registry
 from ivanalysis.schemes import rheumatology_network as rh
 from ivanalysis.results import Period
 
@@ -76,6 +77,31 @@ def small_registry() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def test_englands_rate_each_providers_opportunity_and_registry():
+    patients = small_registry()
+    # outside a network: 10 renal patients at risk at LON-P01, 2 start RRT; NW-P01's patients are all at its hub
+    rate = rh.england_rate(patients, FY)
+    assert rate == pytest.approx(0.2)
+    counts = rh.provider_counts(patients, FY)
+    opportunity = rh.provider_opportunity(counts, rate, reduction=0.175, cost_per_case=30_000)
+    # LON-P01: 10 x 0.2 = 2 expected progressions, 2 x 0.175 = 0.35 cases avoided, x £30,000 = £10,500
+    assert opportunity.loc["LON-P01"].tolist() == pytest.approx([2.0, 0.35, 10_500])
+    assert opportunity.loc["NW-P01"].tolist() == [0.0, 0.0, 0.0]
+    starts = rh.drug_starts(patients)
+    assert len(starts) == 8 and starts["registered"].sum() == 6  # 4 starts each, the first 3 registered
+    by_provider = rh.provider_registry(starts, pd.Index(["LON-P01", "NW-P01", "SW-P01"]))
+    assert by_provider.to_dict("index") == {"LON-P01": {"starts": 4, "registered": 3},
+                                            "NW-P01": {"starts": 4, "registered": 3},
+                                            "SW-P01": {"starts": 0, "registered": 0}}
+
+
+def test_within_network_rate_pools_hubs_and_spokes():
+    by_status = pd.DataFrame({"Network status": list(rh.NETWORK.values()), "Started RRT": [1, 1, 8],
+                              "Patient-years at risk": [10, 30, 100]})
+    # hub 1 of 10 and spoke 1 of 30: 2 of 40 = 5% a year (outside the network is left out)
+    assert rh.within_network_rate(by_status) == pytest.approx(0.05)
+
+
 @pytest.fixture(scope="module")
 def params():
     return load_scheme_params("rheumatology_network", rh.ASSUMPTIONS)
@@ -84,7 +110,7 @@ def params():
 def test_analyse_counts_only_patients_outside_a_network(params):
     geo = load_geography()
     tables = {"rheumatology_patients": small_registry()}
-    eng = rh.analyse(tables, geo.get("ENG"), params, FY, geo)
+    eng = registry.analyse_tables("rheumatology_network", tables, geo.get("ENG"), FY, geo, params_=params)
     # England: 2 expected progressions outside a network; low 15% = 0.3 cases = £9,000, high 20% = 0.4 = £12,000
     assert eng.quantities[0].values.low == pytest.approx(0.3)
     assert eng.opportunity_gbp.low == pytest.approx(9_000)
@@ -96,8 +122,8 @@ def test_analyse_counts_only_patients_outside_a_network(params):
     assert eng.kpi("High-cost drug starts recorded in the registry").value == pytest.approx(6 / 8)
     assert eng.kpi("High-cost drug starts recorded in the registry").met is False  # 75% against 90%
     # the hubs add up to England
-    lon = rh.analyse(tables, geo.get("LON"), params, FY, geo)
-    nw = rh.analyse(tables, geo.get("NW"), params, FY, geo)
+    lon = registry.analyse_tables("rheumatology_network", tables, geo.get("LON"), FY, geo, params_=params)
+    nw = registry.analyse_tables("rheumatology_network", tables, geo.get("NW"), FY, geo, params_=params)
     assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
     assert nw.opportunity_gbp.moderate == 0.0
     network = eng.tables["network"].frame.set_index("Network status")
@@ -108,14 +134,15 @@ def test_analyse_counts_only_patients_outside_a_network(params):
 def test_an_area_without_patients_is_a_data_error(params):
     geo = load_geography()
     with pytest.raises(DataError, match="no patients with lupus or vasculitis for South West"):
-        rh.analyse({"rheumatology_patients": small_registry()}, geo.get("SW"), params, FY, geo)
+        registry.analyse_tables("rheumatology_network", {"rheumatology_patients": small_registry()}, geo.get("SW"),
+                                FY, geo, params_=params)
 
 
 def test_a_year_without_data_is_a_data_error(params):
     geo = load_geography()
     with pytest.raises(DataError, match="no high-cost drug starts in 2015/16"):
-        rh.analyse({"rheumatology_patients": small_registry()}, geo.get("ENG"), params,
-                   Period.financial_year("2015/16"), geo)
+        registry.analyse_tables("rheumatology_network", {"rheumatology_patients": small_registry()}, geo.get("ENG"),
+                                Period.financial_year("2015/16"), geo, params_=params)
 
 
 def test_financial_years_cover_the_data():
