@@ -15,20 +15,21 @@ as they are part of how the £1 per head is saved.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS
 from ..errors import DataError
 from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, proportion_measure,
-                   provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("spinal_surgery",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "spinal_surgery": ("provider_code", "referral_date", "first_attendance_date", "decision_date", "outcome", "surgery_date"
-),
+    "spinal_surgery": ("provider_code", "referral_date", "first_attendance_date", "decision_date", "outcome",
+                       "surgery_date"),
 }
 ASSUMPTIONS = {"saving_per_head": "gbp_per_head", "networks_england": "count", "cost_per_network": "gbp_per_network",
                "benchmark_centile": "share", "cost_per_operation": "gbp_per_operation"}
@@ -161,60 +162,61 @@ def _monthly_waits(rows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
-    a = params.assumptions
-    rows = tables["spinal_surgery"]
-    start = extract_start(rows)
+# --- the area's opportunity (arithmetic only) --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Calculator:
+    """The Menu's savings calculator for a population, in each scenario."""
+
+    gross: Range  # pounds per head x population
+    cost: Range  # the population's share of the networks' yearly cost
+    net: Range  # gross less cost: the headline
+    networks: Range  # the population's share of England's networks
+
+
+def savings_calculator(population: float, england_population: float, a: dict) -> Calculator:
+    networks = Range.of(lambda s: a["networks_england"].value(s) * population / england_population)
+    gross = Range.of(lambda s: gross_saving(population, a["saving_per_head"].value(s)))
+    cost = Range.of(lambda s: network_cost(population, england_population, a["networks_england"].value(s),
+                                           a["cost_per_network"].value(s)))
+    return Calculator(gross, cost, Range.of(lambda s: gross.get(s) - cost.get(s)), networks)
+
+
+def redirected_at_centres(local: pd.DataFrame, benchmark: float) -> pd.Series:
+    """Each centre's first attendances redirected at a benchmark conversion rate (centre_activity rows)."""
+    return local.apply(lambda r: redirected_attendances(r["decisions"], r["listed"], benchmark), axis=1)
+
+
+def centre_savings(activity: pd.DataFrame, centres: pd.Index, geography: Geography, a: dict) -> pd.Series:
+    """The moderate net saving of each centre's hub, shared among the hub's centres by their referrals, so that
+    the centres of a hub add up to its headline. `activity`: centre_activity of every centre in England."""
+    england = geography.england.population
+    share = catchment_share(activity, geography).reindex(centres)
+    hub_net = centres.map(lambda p: net_saving(geography.get(geography.hub_of(p)).population, england,
+                                               a["saving_per_head"].moderate, a["networks_england"].moderate,
+                                               a["cost_per_network"].moderate))
+    return share * np.asarray(hub_net, dtype=float)
+
+
+# --- the page: KPIs, tables, chart ------------------------------------------------------------------------------------
+def _conversion_measure(rows: pd.DataFrame, start: pd.Timestamp, area: Area, period: Period,
+                        target: float) -> Measure:
     decisions = rows[rows["decision_date"] >= start].assign(listed=lambda d: d["outcome"] == LISTED)
-    in_period(rows, "decision_date", period, "surgical decisions")  # refuses a period the data do not cover
-    national = centre_activity(rows, period)
-    benchmark = Range.of(lambda s: benchmark_conversion(national["conversion"].dropna(),
-                                                        a["benchmark_centile"].value(s)))
-    local_rows = area_rows(rows, area, "spinal referrals")
-    local = national[national.index.isin(area.providers)]
-    if local["decisions"].sum() == 0:
-        raise DataError(f"no surgical decisions at the spinal centres of {area.name} ({area.code}) in {period.label}")
-    measure = proportion_measure(
+    return proportion_measure(
         decisions, flag="listed", date="decision_date", area=area, period=period,
         name="Conversion from surgical outpatient assessment to surgery", higher_is_better=True,
-        target=benchmark.moderate, denominator_label="surgical assessments (decisions)")
-    redirected = {s: local.apply(lambda r: redirected_attendances(r["decisions"], r["listed"], benchmark.get(s)),
-                                 axis=1) for s in SCENARIOS}
-    attendances = Range.of(lambda s: redirected[s].sum())
+        target=target, denominator_label="surgical assessments (decisions)")
 
-    england = geography.england.population
-    networks = Range.of(lambda s: a["networks_england"].value(s) * area.population / england)
-    gross = Range.of(lambda s: gross_saving(area.population, a["saving_per_head"].value(s)))
-    cost = Range.of(lambda s: network_cost(area.population, england, a["networks_england"].value(s),
-                                           a["cost_per_network"].value(s)))
-    gbp = Range.of(lambda s: gross.get(s) - cost.get(s))
 
-    # the saving shared among the centres by their hub's referrals, so the table adds up to the headline
-    share = catchment_share(national, geography).reindex(local.index)
-    hub_net = local.index.map(lambda p: net_saving(geography.get(geography.hub_of(p)).population, england,
-                                                   a["saving_per_head"].moderate, a["networks_england"].moderate,
-                                                   a["cost_per_network"].moderate))
-    prov = pd.DataFrame({
-        "Referrals": local["referrals"], "First attendances": local["first_attendances"],
-        "Decisions": local["decisions"], "Listed for surgery": local["listed"], "Conversion": local["conversion"],
-        "Operations": local["operations"], "Operations within 18 weeks": local["operations_18w"],
-        "Share within 18 weeks": local["operations_18w"] / local["operations"].where(local["operations"] > 0),
-        "Median weeks to first attendance": local["weeks_to_first"],
-        "Median weeks, decision to operation": local["weeks_to_surgery"],
-        "Attendances redirected (moderate)": redirected["moderate"],
-        "Saving (moderate)": share * np.asarray(hub_net, dtype=float),
-    })
-    prov = provider_table(prov, measure, geography)
-
+def _kpis(local: pd.DataFrame, local_rows: pd.DataFrame, benchmark: float, a: dict, area: Area,
+          period: Period) -> list[KPI]:
     ops = int(local["operations"].sum())
-    kpis = [
+    return [
         KPI("Elective spinal operations", float(ops), "count", note="Menu: about 10,000 adults a year in England"),
         KPI("Referrals to spinal surgical clinics", float(local["referrals"].sum()), "count",
             note="Menu: demand is growing faster than average"),
         KPI("Conversion from outpatient assessment to surgery", safe_share(local["listed"].sum(),
                                                                            local["decisions"].sum()),
-            "share", benchmark.moderate, True,
+            "share", benchmark, True,
             f"Menu KPI: higher conversion; benchmark: centile {a['benchmark_centile'].moderate:.0%} of centres"),
         KPI("Median weeks from referral to first attendance", _median_weeks(
             local_rows, "referral_date", "first_attendance_date", period), "weeks", None, False,
@@ -229,56 +231,98 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Population served", float(area.population), "count", note="params/geography.yaml"),
     ]
 
+
+def _provider_columns(local: pd.DataFrame, redirected: pd.Series, saving: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Referrals": local["referrals"], "First attendances": local["first_attendances"],
+        "Decisions": local["decisions"], "Listed for surgery": local["listed"], "Conversion": local["conversion"],
+        "Operations": local["operations"], "Operations within 18 weeks": local["operations_18w"],
+        "Share within 18 weeks": local["operations_18w"] / local["operations"].where(local["operations"] > 0),
+        "Median weeks to first attendance": local["weeks_to_first"],
+        "Median weeks, decision to operation": local["weeks_to_surgery"],
+        "Attendances redirected (moderate)": redirected,
+        "Saving (moderate)": saving,
+    })
+
+
+def _tables(prov: pd.DataFrame, years: pd.DataFrame, area: Area, period: Period) -> dict[str, Table]:
+    return {
+        "providers": Table(
+            f"Spinal centres of {area.name}: activity, conversion and waits, {period.label}", prov,
+            counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations",
+                    "Operations within 18 weeks", "Attendances redirected (moderate)"),
+            rates={"Conversion": ("Listed for surgery", "Decisions"),
+                   "Share within 18 weeks": ("Operations within 18 weeks", "Operations")},
+            money=("Saving (moderate)",),
+            numbers=("Median weeks to first attendance", "Median weeks, decision to operation"),
+            hidden=("First attendances", "Decisions", "Operations within 18 weeks")),
+        "years": Table(
+            f"{area.name}: spinal pathway activity and waits by financial year (each step in the year it "
+            "happened)", years,
+            counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations"),
+            rates={"Conversion": ("Listed for surgery", "Decisions")},
+            numbers=("Median weeks to first attendance", "Median weeks, decision to operation")),
+    }
+
+
+def _waits_chart(local_rows: pd.DataFrame, start: pd.Timestamp, area: Area) -> Chart:
     waits = _monthly_waits(local_rows, start)
-    outputs = [("Gross saving (calculator)", "gbp", gross), ("Pathway cost (networks' share)", "gbp", cost),
-               ("Net saving", "gbp", gbp), ("Spinal networks (population share)", "count", networks),
+    return Chart("line", waits, x="month", y="weeks", series="wait",
+                 title=f"Median waits at the spinal centres of {area.name}, by month", value_label="Weeks",
+                 finding=_waits_finding(waits, area))
+
+
+CAVEATS = [
+    "The saving is the Menu's savings calculator (pounds per head of population), not a measured change: "
+    "it rests on the Middlesbrough pathway's evaluation, and most of it falls to CCG commissioners.",
+    "A centre's share of the saving is its share of its hub's referrals, a proxy for the population it "
+    "serves; patients' areas of residence are not in the data.",
+    "The networks' cost is shared by population; each real network's cost (£176,425.58 a year, including "
+    "non-recurring costs) falls where it is set up.",
+    "First attendances redirected are an indication of where the pathway's saving comes from; they are "
+    "part of the £1 per head, not added to it.",
+    "Waits are those of the patients seen or operated on in the month or year: they do not include the "
+    "patients still waiting, whose waits may be longer.",
+]
+OPPORTUNITY_NOTE = ("Opportunity follows the Menu's savings calculator: a saving per head of population, less the "
+                    "yearly cost of the networks that serve it.")
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
+    area, period, geography, a = run.area, run.period, run.geography, run.params.assumptions
+    rows = tables["spinal_surgery"]
+    start = extract_start(rows)
+    in_period(rows, "decision_date", period, "surgical decisions")  # refuses a period the data do not cover
+    activity = centre_activity(rows, period)  # every centre in England: the benchmark is theirs
+    benchmark = Range.of(lambda s: benchmark_conversion(activity["conversion"].dropna(),
+                                                        a["benchmark_centile"].value(s)))
+    local_rows = area_rows(rows, area, "spinal referrals")
+    local = activity[activity.index.isin(area.providers)]
+    if local["decisions"].sum() == 0:
+        raise DataError(f"no surgical decisions at the spinal centres of {area.name} ({area.code}) in {period.label}")
+    measure = _conversion_measure(rows, start, area, period, benchmark.moderate)
+    redirected = {s: redirected_at_centres(local, benchmark.get(s)) for s in SCENARIOS}
+    attendances = Range.of(lambda s: redirected[s].sum())
+    calc = savings_calculator(area.population, geography.england.population, a)
+    prov = provider_table(_provider_columns(local, redirected["moderate"],
+                                            centre_savings(activity, local.index, geography, a)), measure, geography)
+    outputs = [("Gross saving (calculator)", "gbp", calc.gross), ("Pathway cost (networks' share)", "gbp", calc.cost),
+               ("Net saving", "gbp", calc.net), ("Spinal networks (population share)", "count", calc.networks),
                ("Benchmark conversion rate", "share", benchmark),
                ("Surgical first attendances redirected", "count", attendances)]
     return SchemeResult(
-        scheme=BY_ID["spinal_pathway"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, local_rows, benchmark.moderate, a, area, period), opportunity_gbp=calc.net,
         quantities=[Quantity("Surgical first attendances redirected to triage-and-treat", "attendances",
                              attendances),
-                    Quantity("Spinal networks (population share of about 15)", "networks", networks)],
+                    Quantity("Spinal networks (population share of about 15)", "networks", calc.networks)],
         measure=measure,
-        tables={
-            "providers": Table(
-                f"Spinal centres of {area.name}: activity, conversion and waits, {period.label}", prov,
-                counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations",
-                        "Operations within 18 weeks", "Attendances redirected (moderate)"),
-                rates={"Conversion": ("Listed for surgery", "Decisions"),
-                       "Share within 18 weeks": ("Operations within 18 weeks", "Operations")},
-                money=("Saving (moderate)",),
-                numbers=("Median weeks to first attendance", "Median weeks, decision to operation"),
-                hidden=("First attendances", "Decisions", "Operations within 18 weeks")),
-            "years": Table(
-                f"{area.name}: spinal pathway activity and waits by financial year (each step in the year it "
-                "happened)", _yearly(local_rows, start),
-                counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations"),
-                rates={"Conversion": ("Listed for surgery", "Decisions")},
-                numbers=("Median weeks to first attendance", "Median weeks, decision to operation")),
-        },
-        charts={"waits": Chart(
-            "line", waits, x="month", y="weeks", series="wait",
-            title=f"Median waits at the spinal centres of {area.name}, by month", value_label="Weeks",
-            finding=_waits_finding(waits, area))},
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "The saving is the Menu's savings calculator (pounds per head of population), not a measured change: "
-            "it rests on the Middlesbrough pathway's evaluation, and most of it falls to CCG commissioners.",
-            "A centre's share of the saving is its share of its hub's referrals, a proxy for the population it "
-            "serves; patients' areas of residence are not in the data.",
-            "The networks' cost is shared by population; each real network's cost (£176,425.58 a year, including "
-            "non-recurring costs) falls where it is set up.",
-            "First attendances redirected are an indication of where the pathway's saving comes from; they are "
-            "part of the £1 per head, not added to it.",
-            "Waits are those of the patients seen or operated on in the month or year: they do not include the "
-            "patients still waiting, whose waits may be longer.",
-        ],
+        tables=_tables(prov, _yearly(local_rows, start), area, period),
+        charts={"waits": _waits_chart(local_rows, start, area)},
+        scenario_table=scenario_frame(run.params, outputs),
+        caveats=list(CAVEATS),
         data_months=(start, rows[list(STEPS)].max().max().to_period("M").to_timestamp()),
         area_providers=area.providers,
-        opportunity_note=(
-            "Opportunity follows the Menu's savings calculator: a saving per head of population, less the yearly "
-            "cost of the networks that serve it."),
+        opportunity_note=OPPORTUNITY_NOTE,
     )
 
 

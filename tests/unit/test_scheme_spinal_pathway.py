@@ -7,6 +7,7 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.schemes import registry
 from ivanalysis.schemes import spinal_pathway as sp
 from ivanalysis.results import Period
 
@@ -120,6 +121,33 @@ def test_catchment_share_splits_each_hub_by_referrals():
     assert share.tolist() == pytest.approx([0.75, 0.25, 1.0])
 
 
+def test_the_calculator_for_a_fifth_of_england_in_each_scenario():
+    # a fifth of England: 3 of the 15 networks, 3 x £176,425.58 = £529,276.74 in every scenario;
+    # 11,202,000 people x £0.50 / £0.89 / £1.00 = £5,601,000 / £9,969,780 / £11,202,000 gross
+    a = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS).assumptions
+    c = sp.savings_calculator(11_202_000, 56_010_000, a)
+    assert c.networks.as_dict() == pytest.approx({"low": 3.0, "moderate": 3.0, "high": 3.0})
+    assert c.cost.moderate == pytest.approx(529_276.74)
+    assert c.gross.as_dict() == pytest.approx({"low": 5_601_000, "moderate": 9_969_780, "high": 11_202_000})
+    assert c.net.moderate == pytest.approx(9_969_780 - 529_276.74)
+
+
+def test_redirected_at_each_centre_below_the_benchmark_only():
+    # at 25%: 1,000 assessments with 200 listed need 800, so 200 are redirected; 300 listed of 1,000 need none
+    local = pd.DataFrame({"decisions": [1_000, 1_000], "listed": [200, 300]}, index=["LON-P01", "LON-P02"])
+    assert sp.redirected_at_centres(local, 0.25).tolist() == pytest.approx([200.0, 0.0])
+
+
+def test_centre_savings_share_their_hubs_net_saving_by_referrals():
+    # London's net saving (moderate): 8,910,000 x £0.89 - 15 x £176,425.58 x 8,910,000 / 56,010,000
+    # = £7,929,900 - £420,983.37 = £7,508,916.63; LON-P01 has 3 of London's 4 referrals, so 3/4 of it
+    geo = load_geography()
+    a = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS).assumptions
+    activity = pd.DataFrame({"referrals": [300, 100, 50]}, index=["LON-P01", "LON-P02", "NW-P01"])
+    saving = sp.centre_savings(activity, pd.Index(["LON-P01", "LON-P02"]), geo, a)
+    assert saving.tolist() == pytest.approx([0.75 * 7_508_916.63, 0.25 * 7_508_916.63], abs=0.01)
+
+
 @pytest.fixture
 def small_extract() -> dict[str, pd.DataFrame]:
     # LON-P01: 100 assessed, 20 listed (20%); LON-P02: 100 assessed, 40 listed (40%); NW-P01: 100, 30 (30%)
@@ -130,7 +158,7 @@ def small_extract() -> dict[str, pd.DataFrame]:
 def test_analyse_a_hub_from_a_small_extract(small_extract):
     geo = load_geography()
     params = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS)
-    r = sp.analyse(small_extract, geo.get("LON"), params, FY, geo)
+    r = registry.analyse_tables("spinal_pathway", small_extract, geo.get("LON"), FY, geo, params_=params)
     # London: 8,910,000 people x £0.89 - 15 x £176,425.58 x 8,910,000 / 56,010,000 = £7,929,900 - £420,983.37
     assert r.opportunity_gbp.moderate == pytest.approx(7_508_916.63, abs=0.01)
     assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
@@ -151,8 +179,9 @@ def test_analyse_a_hub_from_a_small_extract(small_extract):
 def test_hubs_add_up_to_england_in_a_small_extract(small_extract):
     geo = load_geography()
     params = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS)
-    england = sp.analyse(small_extract, geo.england, params, FY, geo)
-    hubs = [sp.analyse(small_extract, geo.get(h), params, FY, geo) for h in ("LON", "NW")]
+    england = registry.analyse_tables("spinal_pathway", small_extract, geo.england, FY, geo, params_=params)
+    hubs = [registry.analyse_tables("spinal_pathway", small_extract, geo.get(h), FY, geo, params_=params)
+            for h in ("LON", "NW")]
     # the calculator covers every hub; the providers' table adds up where the hub has a centre in the extract
     assert england.opportunity_gbp.moderate == pytest.approx(sum(
         sp.net_saving(h.population, geo.england.population, 0.89, 15, COST) for h in geo.hubs()))
@@ -163,11 +192,12 @@ def test_an_area_without_a_spinal_centre_in_the_data_is_a_data_error(small_extra
     geo = load_geography()
     params = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS)
     with pytest.raises(DataError, match="South West"):
-        sp.analyse(small_extract, geo.get("SW"), params, FY, geo)
+        registry.analyse_tables("spinal_pathway", small_extract, geo.get("SW"), FY, geo, params_=params)
 
 
 def test_a_period_without_decisions_is_a_data_error(small_extract):
     geo = load_geography()
     params = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS)
     with pytest.raises(DataError, match="no surgical decisions in 2015/16"):
-        sp.analyse(small_extract, geo.get("LON"), params, Period.financial_year("2015/16"), geo)
+        registry.analyse_tables("spinal_pathway", small_extract, geo.get("LON"), Period.financial_year("2015/16"),
+                                geo, params_=params)
