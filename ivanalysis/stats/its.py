@@ -9,12 +9,17 @@ b1 is the trend before, b2 the step (level change) when the change starts and b3
 counterfactual is the trend before, carried on (b0 + b1 t); the difference the change made over the points after
 it is the sum of fitted minus counterfactual, b2 + b3 (t - t0), over those points. Monthly health data are
 autocorrelated, so standard errors are Newey-West (HAC) by default; statsmodels fits the model.
+
+For benefits realisation the result also gives a confidence interval on that difference (a linear combination
+of b2 and b3, so its variance is c' V c with the same covariance V as the coefficients), the slope after the start
+(b1 + b3), the effect at any point after the start (b2 + b3 k), and the lag-1 autocorrelation of the residuals
+(how much the HAC correction matters).
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,6 +44,40 @@ class ITSResult:
     slope_ci: tuple[float, float]
     slope_p: float
     covariance: str  # "HAC (Newey-West, k lags)" or "OLS"
+    coefficients: np.ndarray  # b0..b3
+    cov: np.ndarray  # their 4 x 4 covariance (HAC or OLS), for intervals on combinations of them
+    critical: float  # the quantile the intervals use (normal for HAC unless use_t; t with n - 4 df for OLS)
+    alpha: float  # 1 - the intervals' coverage
+    lag1_autocorrelation: float  # of the residuals: near 0, HAC and OLS agree; far from 0, trust only HAC
+
+    def _interval(self, c: np.ndarray) -> tuple[float, float, float]:
+        """Estimate and confidence interval of the combination c . b."""
+        est = float(c @ self.coefficients)
+        half = self.critical * math.sqrt(max(float(c @ self.cov @ c), 0.0))
+        return est, est - half, est + half
+
+    def effect_at(self, k: int) -> tuple[float, float, float]:
+        """Fitted minus counterfactual at the k-th point after the start (0: the first), with its interval."""
+        if not 0 <= k < self.points_after:
+            raise ValueError(f"k must be from 0 to {self.points_after - 1}, not {k}")
+        return self._interval(np.array([0.0, 0.0, 1.0, float(k)]))
+
+    @property
+    def difference_ci(self) -> tuple[float, float]:
+        """Confidence interval of `difference`: m b2 + b3 (0 + 1 + ... + m - 1) over the m points after."""
+        m = self.points_after
+        _, lo, hi = self._interval(np.array([0.0, 0.0, float(m), m * (m - 1) / 2]))
+        return lo, hi
+
+    @property
+    def slope_after(self) -> float:
+        """Change per point after the start (b1 + b3)."""
+        return self.baseline_slope + self.slope_change
+
+    @property
+    def slope_after_ci(self) -> tuple[float, float]:
+        _, lo, hi = self._interval(np.array([0.0, 1.0, 0.0, 1.0]))
+        return lo, hi
 
     @property
     def difference(self) -> float:
@@ -54,13 +93,17 @@ class ITSResult:
     def points_after(self) -> int:
         return int((self.data["post"] == 1).sum())
 
-    def summary(self, fmt: Callable[[float], str] = lambda v: f"{v:,.1f}", per: str = "month") -> str:
-        """A sentence on the step and the change in slope, each with its 95% confidence interval."""
+    def summary(self, fmt: Callable[[float], str] = lambda v: f"{v:,.1f}", per: str = "month",
+                difference_interval: bool = False) -> str:
+        """A sentence on the step and the change in slope, each with its confidence interval.
+
+        difference_interval: add the interval of the total difference after the start (the benefit realised).
+        """
         def signed(v: float) -> str:
             return ("+" if v > 0 else "-" if v < 0 else "") + fmt(abs(v))
 
         def ci(lo: float, hi: float) -> str:
-            return f"95% CI {signed(lo)} to {signed(hi)}"
+            return f"{1 - self.alpha:.0%} CI {signed(lo)} to {signed(hi)}"
 
         def p(v: float) -> str:
             return "p < 0.001" if v < 0.001 else f"p = {v:.3f}"
@@ -69,19 +112,23 @@ class ITSResult:
                 f"change started it stepped by {signed(self.level_change)} ({ci(*self.level_ci)}, "
                 f"{p(self.level_p)}), and its slope changed by {signed(self.slope_change)} a {per} "
                 f"({ci(*self.slope_ci)}, {p(self.slope_p)}). Over the {self.points_after} {per}s after the start, "
-                f"the fitted values total {signed(self.difference)} against the trend before carried on.")
+                f"the fitted values total {signed(self.difference)}"
+                + (f" ({ci(*self.difference_ci)})" if difference_interval else "")
+                + " against the trend before carried on.")
 
 
 def newey_west_lags(n: int) -> int:
     """The usual automatic choice of lags: floor(4 (n / 100)^(2/9))."""
-    return int(math.floor(4 * (n / 100) ** (2 / 9)))
+    return math.floor(4 * (n / 100) ** (2 / 9))
 
 
 def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = True, lags: int | None = None,
-                         alpha: float = 0.05) -> ITSResult:
+                         alpha: float = 0.05, use_t: bool = False) -> ITSResult:
     """Fit the segmented regression to `y` at equally spaced points `x` (e.g. months), with the change from `start`.
 
-    The points from the first x >= start on are "after". hac=False gives plain OLS standard errors.
+    The points from the first x >= start on are "after". hac=False gives plain OLS standard errors (and t-based
+    intervals). With HAC the intervals are normal-based, as statsmodels gives them; use_t=True makes them t-based
+    with n - 4 degrees of freedom, wider and safer for the short series (24 to 36 months) usual here.
     """
     import statsmodels.api as sm
 
@@ -105,7 +152,7 @@ def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = 
     model = sm.OLS(y, design)
     if hac:
         k = newey_west_lags(len(y)) if lags is None else int(lags)
-        fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": k})
+        fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": k}, use_t=use_t)
         covariance = f"HAC (Newey-West, {k} lags)"
     else:
         fit = model.fit()
@@ -119,4 +166,19 @@ def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = 
                      level_change=float(b[2]), level_ci=(float(ci[2][0]), float(ci[2][1])),
                      level_p=float(fit.pvalues[2]), slope_change=float(b[3]),
                      slope_ci=(float(ci[3][0]), float(ci[3][1])), slope_p=float(fit.pvalues[3]),
-                     covariance=covariance)
+                     covariance=covariance, coefficients=np.asarray(b, dtype=float),
+                     cov=np.asarray(fit.cov_params(), dtype=float), critical=_critical(fit, alpha), alpha=alpha,
+                     lag1_autocorrelation=_lag1(np.asarray(fit.resid, dtype=float), y))
+
+
+def _critical(fit, alpha: float) -> float:
+    """The quantile statsmodels used for the coefficients' intervals (t with the residual df, or normal)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(1 - alpha / 2, fit.df_resid) if fit.use_t else stats.norm.ppf(1 - alpha / 2))
+
+
+def _lag1(r: np.ndarray, y: np.ndarray) -> float:
+    """Lag-1 autocorrelation of residuals: sum r_t r_(t-1) / sum r_t^2 (0 when the fit is exact to rounding)."""
+    ss = float(r @ r)
+    return float(r[1:] @ r[:-1]) / ss if ss > 1e-20 * float(y @ y) else 0.0

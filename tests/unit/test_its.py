@@ -85,3 +85,63 @@ def test_bad_inputs_are_refused():
         segmented_regression(np.r_[known_series()[:-1], np.nan], MONTHS, START)
     with pytest.raises(ValueError, match="increasing"):
         segmented_regression(known_series(), MONTHS[::-1], START)
+
+
+# --- benefits realisation: intervals on combinations of the coefficients -----------------------------------------
+NOISY = known_series() + np.where(np.arange(24) % 2 == 0, 1.0, -1.0)
+
+
+def test_exact_series_slope_after_effect_and_difference():
+    r = segmented_regression(known_series(), MONTHS, START, hac=False)
+    assert r.slope_after == pytest.approx(-1)  # +2 before, -3 change
+    assert r.effect_at(0)[0] == pytest.approx(-10)
+    assert r.effect_at(11)[0] == pytest.approx(-43)  # -10 - 3 x 11
+    lo, hi = r.difference_ci
+    assert lo == pytest.approx(-318) and hi == pytest.approx(-318)  # no residual, no width
+    assert r.lag1_autocorrelation == 0.0
+    with pytest.raises(ValueError, match="k must be from 0 to 11"):
+        r.effect_at(12)
+
+
+def test_difference_interval_by_plain_least_squares():
+    # OLS by hand: b = (X'X)^-1 X'y, s^2 = RSS / (24 - 4), V = s^2 (X'X)^-1. The difference over the 12 months
+    # after is c . b with c = (0, 0, 12, 0 + 1 + ... + 11 = 66); its interval c . b -/+ t(0.975; 20) sqrt(c' V c).
+    from scipy.stats import t as student
+
+    t = np.arange(24.0)
+    post = (t >= 12).astype(float)
+    X = np.column_stack([np.ones(24), t, post, (t - 12) * post])
+    b = np.linalg.solve(X.T @ X, X.T @ NOISY)
+    resid = NOISY - X @ b
+    V = resid @ resid / 20 * np.linalg.inv(X.T @ X)
+    c = np.array([0, 0, 12, 66.0])
+    half = student.ppf(0.975, 20) * np.sqrt(c @ V @ c)
+    r = segmented_regression(NOISY, MONTHS, START, hac=False)
+    assert r.difference == pytest.approx(c @ b)
+    assert r.difference_ci == pytest.approx((c @ b - half, c @ b + half))
+    # the slope after is b1 + b3: variance V11 + V33 + 2 V13
+    half_slope = student.ppf(0.975, 20) * np.sqrt(V[1, 1] + V[3, 3] + 2 * V[1, 3])
+    assert r.slope_after_ci == pytest.approx((b[1] + b[3] - half_slope, b[1] + b[3] + half_slope))
+    # lag-1 autocorrelation of those residuals: alternating noise -> strongly negative
+    assert r.lag1_autocorrelation == pytest.approx(resid[1:] @ resid[:-1] / (resid @ resid))
+    assert r.lag1_autocorrelation < -0.9
+
+
+def test_hac_intervals_are_coherent_and_use_t_widens_them():
+    r = segmented_regression(NOISY, MONTHS, START)
+    # the combination (0, 0, 1, 0) is the step: the same interval as statsmodels' own for b2
+    assert r.effect_at(0)[1:] == pytest.approx(r.level_ci)
+    assert r.critical == pytest.approx(1.959964, abs=1e-6)  # HAC intervals are normal-based by default
+    t_based = segmented_regression(NOISY, MONTHS, START, use_t=True)
+    assert t_based.critical == pytest.approx(2.085963, abs=1e-6)  # t with 20 df
+    assert t_based.difference == pytest.approx(r.difference)
+    assert t_based.difference_ci[0] < r.difference_ci[0] < r.difference < r.difference_ci[1] < t_based.difference_ci[1]
+
+
+def test_summary_can_carry_the_difference_interval():
+    r = segmented_regression(NOISY, MONTHS, START, hac=False)
+    lo, hi = r.difference_ci
+    text = r.summary(difference_interval=True)
+    assert text.endswith(f"the fitted values total -{abs(r.difference):,.1f} (95% CI -{abs(lo):,.1f} to "
+                         f"-{abs(hi):,.1f}) against the trend before carried on.")
+    assert "(95% CI" not in r.summary().split("total")[1]  # off by default
