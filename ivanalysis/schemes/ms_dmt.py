@@ -24,24 +24,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS, Assumption, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import APPROVED, NONE, NOT_MET, approval_status, data_months
 
 TABLES = ("hcd_invoices", "blueteq")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "indication", "drug", "cost"),
-    "blueteq": ("provider_code", "patient_id", "drug", "indication", "approval_date", "criteria_met", "mdt_approved"),
+    "blueteq": ("patient_id", "drug", "approval_date", "criteria_met", "mdt_approved"),  # matched on patient and drug
 }
 ASSUMPTIONS = {"avoidable_share": "share"}
 INDICATION = "Relapsing-remitting multiple sclerosis"
 TUKEY = 1.5  # spend-per-patient outliers: beyond 1.5 interquartile ranges of England's centres
+CAVEATS = [
+    "An approval lasts 12 months from its date: a quarter is matched when a form for the same patient and "
+    "drug was approved by the quarter's end and was still in force at its start or later. A missed annual "
+    "review shows from the first quarter that starts after the approval has lapsed.",
+    "Patients and drugs are matched on the pseudonymised patient identifier and the drug's generic name; a "
+    "patient whose identifier differs between the two systems shows as having no approval.",
+    "Not all spend without an approval is avoidable: some is paperwork missing for patients who meet the "
+    "criteria. The avoidable share is an assumption of each scenario.",
+    "Spend per patient depends on the mix of drugs (high-efficacy drugs cost more): an outlier is a centre "
+    "to look at, not one prescribing outside the policy.",
+]
 
 
+# --- the arithmetic ------------------------------------------------------------------------------------------------
 def spend_outliers(spend_per_patient: pd.Series, k: float = TUKEY) -> pd.Series:
     """'high' / 'low' where a centre's spend per patient lies beyond Tukey's fences (quartiles -/+ k x IQR)."""
     q1, q3 = spend_per_patient.quantile([0.25, 0.75])
@@ -53,6 +64,31 @@ def spend_outliers(spend_per_patient: pd.Series, k: float = TUKEY) -> pd.Series:
 def avoidable(spend_without_approval: float, share: float) -> float:
     """Spend without a valid approval that applying the policy would avoid."""
     return spend_without_approval * share
+
+
+def centre_figures(year: pd.DataFrame) -> pd.DataFrame:
+    """Each centre's patients, invoiced patient-quarters, approved ones, spend, spend without approval, spend per
+    patient and whether that is an outlier among the centres given. `year`: invoice rows with `approved`."""
+    g = year.groupby("provider_code")
+    centres = pd.DataFrame({"patients": g["patient_id"].nunique(), "quarters": g.size(),
+                            "approved": g["approved"].sum().astype(int), "spend": g["cost"].sum(),
+                            "unapproved": year[~year["approved"]].groupby("provider_code")["cost"].sum()}).fillna(0.0)
+    centres["per_patient"] = centres["spend"] / centres["patients"]
+    centres["outlier"] = spend_outliers(centres["per_patient"])
+    return centres
+
+
+def opportunity(unapproved_spend: pd.Series, unapproved_quarters: int, share: Assumption) -> tuple[Range, Range]:
+    """The spend avoided (`unapproved_spend`: each centre's spend without approval) and the patient-years of
+    treatment outside the policy avoided, under each scenario's avoidable share."""
+    gbp = Range.of(lambda s: sum(avoidable(v, share.value(s)) for v in unapproved_spend))
+    patient_years = Range(*(unapproved_quarters / 4 * share.value(s) for s in SCENARIOS))
+    return gbp, patient_years
+
+
+def never_approved(rows: pd.DataFrame) -> int:
+    """Patients (each drug apart) none of whose invoiced quarters had an approval in force."""
+    return int((rows["status"] == NONE).groupby([rows["patient_id"], rows["drug"]]).all().sum())
 
 
 @dataclass(frozen=True)
@@ -75,34 +111,14 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     ms["status"] = approval_status(ms, tables["blueteq"])
     ms["approved"] = ms["status"] == APPROVED
     year = ms[period.mask(ms["invoice_period"])]
-    g = year.groupby("provider_code")
-    centres = pd.DataFrame({"patients": g["patient_id"].nunique(), "quarters": g.size(),
-                            "approved": g["approved"].sum().astype(int), "spend": g["cost"].sum(),
-                            "unapproved": year[~year["approved"]].groupby("provider_code")["cost"].sum()}).fillna(0.0)
-    centres["per_patient"] = centres["spend"] / centres["patients"]
-    centres["outlier"] = spend_outliers(centres["per_patient"])
-    return National(ms, year, centres, data_months(inv))
+    return National(ms, year, centre_figures(year), data_months(inv))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    share = params.assumptions["avoidable_share"]
-    local = area_rows(nat.year, area, "MS DMT invoices")
-    measure = proportion_measure(
-        nat.ms, flag="approved", date="invoice_period", area=area, period=period,
-        name="MS DMT treatment with Blueteq approval", higher_is_better=True, target=1.0,
-        denominator_label="invoiced patient-quarters of MS DMTs")
-
-    centres = nat.centres
-    mine = centres[centres.index.isin(area.providers)]
-    gbp = Range.of(lambda s: sum(avoidable(v, share.value(s)) for v in mine["unapproved"]))
-    unapproved_quarters = int((~local["approved"]).sum())
-    patient_years = Range(*(unapproved_quarters / 4 * share.value(s) for s in SCENARIOS))
-
+# --- the page's figures and tables ---------------------------------------------------------------------------------
+def kpis(local: pd.DataFrame) -> list[KPI]:
+    """`local`: the area's invoice rows in the year, with their status."""
     patients = local["patient_id"].nunique()
-    never = (local["status"] == NONE).groupby([local["patient_id"], local["drug"]]).all()
-    kpis = [
+    return [
         KPI("Invoiced patient-quarters with a Blueteq approval", safe_share(local["approved"].sum(), len(local)),
             "share", 1.0, True, "the policy: every patient, at the start and at each annual review"),
         KPI("Patients on MS disease-modifying therapies", float(patients), "count"),
@@ -110,46 +126,55 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Spend per patient", safe_share(local["cost"].sum(), patients), "gbp"),
         KPI("Spend without a valid Blueteq approval", float(local.loc[~local["approved"], "cost"].sum()), "gbp",
             0.0, False),
-        KPI("Patients treated with no approval in force all year", float(never.sum()), "count", 0.0, False),
+        KPI("Patients treated with no approval in force all year", float(never_approved(local)), "count", 0.0,
+            False),
     ]
 
+
+def providers_table(mine: pd.DataFrame, share: float, area: Area, period: Period, measure: Measure,
+                    geography: Geography) -> Table:
+    """`mine`: centre_figures() of the area's centres; `share`: the moderate avoidable share."""
     prov = pd.DataFrame({
         "Patients": mine["patients"].astype(int), "Patient-quarters": mine["quarters"].astype(int),
         "Approved": mine["approved"].astype(int),
         "Share approved": mine["approved"] / mine["quarters"],
         "Spend per patient": mine["per_patient"], "Spend per patient outlier": mine["outlier"],
         "Spend without approval": mine["unapproved"],
-        "Saving (moderate)": [avoidable(v, share.moderate) for v in mine["unapproved"]],
+        "Saving (moderate)": [avoidable(v, share) for v in mine["unapproved"]],
     }, index=mine.index)
-    prov = provider_table(prov, measure, geography)
+    return Table(f"MS centres of {area.name}: Blueteq approval and spend, {period.label}",
+                 provider_table(prov, measure, geography), counts=("Patients", "Patient-quarters", "Approved"),
+                 rates={"Share approved": ("Approved", "Patient-quarters")},
+                 money=("Spend per patient", "Spend without approval", "Saving (moderate)"))
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    area, params, period = run.area, run.params, run.period
+    share = params.assumptions["avoidable_share"]
+    local = area_rows(national.year, area, "MS DMT invoices")
+    measure = proportion_measure(
+        national.ms, flag="approved", date="invoice_period", area=area, period=period,
+        name="MS DMT treatment with Blueteq approval", higher_is_better=True, target=1.0,
+        denominator_label="invoiced patient-quarters of MS DMTs")
+    centres = national.centres
+    mine = centres[centres.index.isin(area.providers)]
+    gbp, patient_years = opportunity(mine["unapproved"], int((~local["approved"]).sum()), share)
 
     outputs = [("Patient-years of treatment outside the policy avoided", "count", patient_years),
                ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["ms_dmt"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        context=run, kpis=kpis(local), opportunity_gbp=gbp,
         quantities=[Quantity("Treatment outside the policy avoided", "patient-years", patient_years)],
         measure=measure,
         tables={
-            "providers": Table(f"MS centres of {area.name}: Blueteq approval and spend, {period.label}", prov,
-                               counts=("Patients", "Patient-quarters", "Approved"),
-                               rates={"Share approved": ("Approved", "Patient-quarters")},
-                               money=("Spend per patient", "Spend without approval", "Saving (moderate)")),
+            "providers": providers_table(mine, share.moderate, area, period, measure, run.geography),
             "drugs": _drug_table(local, area, period),
             "status": _status_table(local, area, period),
         },
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "An approval lasts 12 months from its date: a quarter is matched when a form for the same patient and "
-            "drug was approved by the quarter's end and was still in force at its start or later. A missed annual "
-            "review shows from the first quarter that starts after the approval has lapsed.",
-            "Patients and drugs are matched on the pseudonymised patient identifier and the drug's generic name; a "
-            "patient whose identifier differs between the two systems shows as having no approval.",
-            "Not all spend without an approval is avoidable: some is paperwork missing for patients who meet the "
-            "criteria. The avoidable share is an assumption of each scenario.",
-            "Spend per patient depends on the mix of drugs (high-efficacy drugs cost more): an outlier is a centre "
-            "to look at, not one prescribing outside the policy.",
-        ],
-        data_months=nat.data_months,
+        caveats=list(CAVEATS),
+        data_months=national.data_months,
         area_providers=area.providers,
         charts={"spend": _spend_chart(centres, area, period)},
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ivanalysis.config import load_scheme_params
+from ivanalysis.config import Assumption, load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
-from ivanalysis.schemes import hcd, ms_dmt
-from ivanalysis.results import Period
+from ivanalysis.schemes import hcd, ms_dmt, registry
+from ivanalysis.results import Period, Range
 
 pytestmark = pytest.mark.unit
 
@@ -65,6 +65,36 @@ def test_avoidable_spend():
     assert ms_dmt.avoidable(1_200_000, 0.5) == pytest.approx(600_000)
 
 
+
+def test_centre_figures():
+    # X: A approved twice at £4,000, B once without approval at £2,000: 2 patients, 3 quarters, 2 approved,
+    # £10,000, of which £2,000 without approval, £5,000 a patient. Y: C approved once at £3,000, nothing unapproved.
+    year = pd.DataFrame({"provider_code": ["X", "X", "X", "Y"], "patient_id": ["A", "A", "B", "C"],
+                         "approved": [True, True, False, True], "cost": [4000.0, 4000.0, 2000.0, 3000.0]})
+    c = ms_dmt.centre_figures(year)
+    assert c.loc["X", ["patients", "quarters", "approved", "spend", "unapproved", "per_patient"]].tolist() == \
+        [2, 3, 2, 10_000, 2_000, 5_000]
+    assert c.loc["Y", ["unapproved", "per_patient"]].tolist() == [0.0, 3_000]
+    # two centres: quartiles £3,500 and £4,500, fences £2,000 and £6,000: neither is an outlier
+    assert c["outlier"].tolist() == ["", ""]
+
+
+def test_opportunity_in_pounds_and_patient_years():
+    # £16,000 and £3,000 without approval, a quarter / half / three quarters avoidable: £4,750 / £9,500 / £14,250;
+    # 5 patient-quarters = 1.25 patient-years, of which 0.3125 / 0.625 / 0.9375 avoided
+    share = Assumption(label="avoidable", unit="share", low=0.25, moderate=0.5, high=0.75, source="hand-set test value")
+    gbp, patient_years = ms_dmt.opportunity(pd.Series([16_000.0, 3_000.0]), 5, share)
+    assert gbp == Range(4_750.0, 9_500.0, 14_250.0)
+    assert patient_years == Range(0.3125, 0.625, 0.9375)
+
+
+def test_never_approved_counts_each_patient_and_drug_apart():
+    # B had no approval in any quarter; A had one for dimethyl fumarate once, but none for natalizumab: 2
+    rows = pd.DataFrame({"patient_id": ["B", "B", "A", "A", "A"],
+                         "drug": [DMF, DMF, DMF, DMF, "natalizumab"],
+                         "status": [hcd.NONE, hcd.NONE, hcd.NONE, hcd.APPROVED, hcd.NONE]})
+    assert ms_dmt.never_approved(rows) == 2
+
 def _tables():
     year = ["2017-04-01", "2017-07-01", "2017-10-01", "2018-01-01"]
     rows = [invoice("LON-P01", "A", q) for q in year]  # approved all year (forms May 2016 and May 2017)
@@ -78,7 +108,8 @@ def _tables():
 def _analyse(area, tables=None):
     geo = load_geography()
     params = load_scheme_params("ms_dmt", required=ms_dmt.ASSUMPTIONS)
-    return ms_dmt.analyse(tables or _tables(), geo.get(area), params, Period.financial_year("2017/18"), geo)
+    return registry.analyse_tables("ms_dmt", tables or _tables(), geo.get(area), Period.financial_year("2017/18"),
+                                   geo, params_=params)
 
 
 def test_analyse_counts_unapproved_spend_at_each_provider():
