@@ -23,19 +23,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import sdc
 from ..config import SCENARIOS, SchemeParams
 from ..data.schemas.utilisation_reviews import EXTERNAL_REASONS, INTERNAL_REASONS, REASONS, SETTING_REASONS
-from ..geography import Area, Geography
+from ..geography import Geography
 from ..report import fmt
-from ..sdc import is_small
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
+from .contract import Tables
 
 TABLES = ("utilisation_reviews",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "utilisation_reviews": ("provider_code", "spell_id", "review_date", "day_of_stay", "meets_criteria", "reason", "spell_los_days"
-),
+    "utilisation_reviews": ("provider_code", "spell_id", "review_date", "day_of_stay", "meets_criteria", "reason",
+                            "spell_los_days"),
 }
 ASSUMPTIONS = {"not_met_reduction": "share", "bed_day_value": "gbp_per_day",
                "cur_cost_per_provider": "gbp_per_provider_year", "long_stay_reduction": "share"}
@@ -158,46 +158,73 @@ class National:
     data_months: tuple[pd.Timestamp, pd.Timestamp]
 
 
-def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
-             geography: Geography) -> National:
+def national(tables: Tables, params: SchemeParams, period: Period, geography: Geography) -> National:
     reviews = tables["utilisation_reviews"].assign(not_met=lambda d: d["meets_criteria"] == "no")
     year = in_period(reviews, "review_date", period, "patient-days reviewed")
     return National(reviews, year, float(year["not_met"].mean()),
                     (reviews["review_date"].min(), reviews["review_date"].max()))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    local = area_rows(nat.year, area, "patient-days reviewed")
-    benchmark = Range.of(lambda s: benchmark_share(nat.england_share, a["not_met_reduction"].value(s)))
-    measure = proportion_measure(
-        nat.reviews, flag="not_met", date="review_date", area=area, period=period,
-        name="Share of patient-days not meeting CUR criteria",
-        higher_is_better=False, target=benchmark.moderate, denominator_label="patient-days reviewed")
-    area_reviews = area_rows(nat.reviews, area, "patient-days reviewed")  # all months
+# --- the area's part: the arithmetic -------------------------------------------------------------------------------
+def period_days(period: Period) -> int:
+    return (period.end - period.start).days + 1
 
-    release = {s: provider_release(local, benchmark.get(s), a["bed_day_value"].value(s),
-                                   a["cur_cost_per_provider"].value(s)) for s in SCENARIOS}
-    bed_days = Range.of(lambda s: release[s]["released"].sum())
-    value = Range.of(lambda s: release[s]["value"].sum())
-    cost = Range.of(lambda s: release[s]["cost"].sum())
-    gbp = Range.of(lambda s: release[s]["saving"].sum())
-    beds = Range.of(lambda s: bed_days.get(s) / period_days(period))
 
-    spells = in_period(first_reviews(area_reviews), "review_date", period, "spells starting")
-    n_long, long_days = long_stays(spells)
-    to_prevent = Range.of(lambda s: a["long_stay_reduction"].value(s) * n_long)
-    days_beyond = Range.of(lambda s: a["long_stay_reduction"].value(s) * long_days)
+def external_share(reviews: pd.DataFrame) -> float | None:
+    """Of the patient-days not meeting the criteria, the share waiting on care outside the hospital."""
+    not_met = reviews[reviews["not_met"]]
+    return safe_share(not_met["reason"].isin(EXTERNAL_REASONS).sum(), len(not_met))
 
+
+def long_stays_by_provider(spells: pd.DataFrame) -> pd.Series:
+    """Spells of more than 21 days, by provider."""
+    return spells.loc[spells["spell_los_days"] > LONG_STAY_DAYS].groupby("provider_code").size()
+
+
+@dataclass(frozen=True)
+class Release:
+    """The bed days released and what they are worth, under each scenario (sums of provider_release())."""
+
+    bed_days: Range
+    value: Range
+    cost: Range
+    saving: Range
+    beds: Range  # the bed days spread over the year's days
+
+    @classmethod
+    def of(cls, by_scenario: dict[str, pd.DataFrame], period: Period) -> "Release":
+        total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
+        bed_days = total("released")
+        return cls(bed_days, total("value"), total("cost"), total("saving"),
+                   Range.of(lambda s: bed_days.get(s) / period_days(period)))
+
+
+# --- the area's part: what the page shows --------------------------------------------------------------------------
+CAVEATS = [
+    "Only providers that run CUR appear: the benchmark and the saving cover the beds CUR reviews, not the "
+    "whole hospital.",
+    "Released bed days are capacity: cash is saved only where beds or staffed wards close; otherwise the "
+    "gain is shorter waits and fewer cancelled admissions.",
+    "Stays over 21 days are measured against the 25% reduction target but not added to the saving: their "
+    "delayed days are already among the patient-days not meeting the criteria.",
+    "Many delays lie outside the hospital (community care, care packages, care homes): releasing those bed "
+    "days needs the whole health and care system, as the Menu says.",
+    "The yearly cost of CUR (licences, training, programme management) is an assumption: the Menu names "
+    "these costs but gives no figure; replace it with the local contract.",
+]
+
+
+def headline_kpis(local: pd.DataFrame, area_reviews: pd.DataFrame, spells: pd.DataFrame,
+                  benchmark: float) -> list[KPI]:
+    """`local`: the area's patient-days in the period; `area_reviews`: all its months; `spells`: those starting in
+    the period; `benchmark`: the moderate benchmark share."""
     n = len(local)
     admission = local[local["day_of_stay"] == 1]
     continued = local[local["day_of_stay"] > 1]
-    not_met = local[local["not_met"]]
-    kpis = [
-        KPI("Patient-days not meeting the criteria", safe_share(len(not_met), n), "share", benchmark.moderate, False,
-            "benchmark: England's share less 35% (South Tees' fall in 12 months)"),
+    n_long, long_days = long_stays(spells)
+    return [
+        KPI("Patient-days not meeting the criteria", safe_share(local["not_met"].sum(), n), "share", benchmark,
+            False, "benchmark: England's share less 35% (South Tees' fall in 12 months)"),
         KPI("Fall in the share not met over providers' first year of CUR",
             first_year_fall(area_reviews), "share", None, True,
             "Menu: South Tees improved by 35% in 12 months; all years, first 3 months against months 13 to 15"),
@@ -205,8 +232,7 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "share", None, False, "patients who might not have needed admission"),
         KPI("Continued-stay reviews not meeting the criteria", safe_share(continued["not_met"].sum(), len(continued)),
             "share", None, False, "the Menu's not-met / non-qualified rate for continued stay"),
-        KPI("Days not met for a reason outside the hospital",
-            safe_share(not_met["reason"].isin(EXTERNAL_REASONS).sum(), len(not_met)), "share", None, False,
+        KPI("Days not met for a reason outside the hospital", external_share(local), "share", None, False,
             "external: community care, care packages, care homes, transport, patient or family choice"),
         KPI("Spells of more than 21 days", float(n_long), "count", note="Menu: a 25% reduction is required"),
         KPI("Spells of more than 21 days, share of spells", safe_share(n_long, len(spells)), "share", None, False),
@@ -214,21 +240,32 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Patient-days reviewed", float(n), "count"),
     ]
 
-    m = release["moderate"]
-    long_by_provider = spells.loc[spells["spell_los_days"] > LONG_STAY_DAYS].groupby("provider_code").size()
-    prov = provider_table(pd.DataFrame({
-        "Patient-days reviewed": m["reviewed"], "Not met": m["not_met"],
-        "Share not met": m["not_met"] / m["reviewed"],
-        "Spells over 21 days": long_by_provider.reindex(m.index, fill_value=0),
-        "Bed days released (moderate)": m["released"], "CUR cost (moderate)": m["cost"],
-        "Saving (moderate)": m["saving"]}), measure, geography)
 
-    reasons = reason_table(local)
-    controlled = not area.is_national
-    shown = reasons[[d > 0 and not (controlled and is_small(d)) for d in reasons["Days not met"]]]
+def providers_table(moderate: pd.DataFrame, spells: pd.DataFrame, measure: Measure, run: RunContext) -> Table:
+    """`moderate`: provider_release() under the moderate scenario."""
+    frame = provider_table(pd.DataFrame({
+        "Patient-days reviewed": moderate["reviewed"], "Not met": moderate["not_met"],
+        "Share not met": moderate["not_met"] / moderate["reviewed"],
+        "Spells over 21 days": long_stays_by_provider(spells).reindex(moderate.index, fill_value=0),
+        "Bed days released (moderate)": moderate["released"], "CUR cost (moderate)": moderate["cost"],
+        "Saving (moderate)": moderate["saving"]}), measure, run.geography)
+    return Table(f"Providers of {run.area.name} using CUR: patient-days reviewed and not meeting the "
+                 f"criteria, {run.period.label}", frame,
+                 counts=("Patient-days reviewed", "Not met", "Spells over 21 days"),
+                 rates={"Share not met": ("Not met", "Patient-days reviewed")},
+                 money=("CUR cost (moderate)", "Saving (moderate)"),
+                 numbers=("Bed days released (moderate)",))
+
+
+def reasons_chart(reasons: pd.DataFrame, local: pd.DataFrame, run: RunContext) -> Chart:
+    """The reasons for delay (reason_table()), the top 5 highlighted; below England a reason of few days is left
+    out, as its share would give the count away."""
+    area, period = run.area, run.period
+    days = reasons["Days not met"]
+    shown = reasons[(days > 0) & ~(sdc.small(days) & (not area.is_national))]
     top = reasons.head(TOP)
     top_share = safe_share(top["Days not met"].sum(), reasons["Total"].iloc[0])
-    reason_chart = Chart(
+    return Chart(
         "bar", shown[["Reason", "Share of days not met"]], x="Reason", y="Share of days not met",
         title=f"Reasons for delay, {area.name}, {period.label}",
         value_label="Share of patient-days not meeting the criteria", value_format="percent",
@@ -236,57 +273,63 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         finding=(f"In {area.name} the top 5 reasons (highlighted) account for {fmt.pct(top_share)} of the "
                  f"patient-days not meeting the criteria; the commonest is '{top['Reason'].iloc[0].lower()}' "
                  f"({fmt.pct(top['Share of days not met'].iloc[0])}). "
-                 f"{fmt.pct(safe_share(not_met['reason'].isin(EXTERNAL_REASONS).sum(), len(not_met)))} of them "
-                 "wait on care outside the hospital." if len(not_met) else
-                 f"No patient-day reviewed in {area.name} failed the criteria."))
+                 f"{fmt.pct(external_share(local))} of them wait on care outside the hospital."
+                 if local["not_met"].any() else f"No patient-day reviewed in {area.name} failed the criteria."))
 
-    stays = stay_table(spells, local)
+
+def reasons_table(reasons: pd.DataFrame, run: RunContext) -> Table:
+    return Table(f"{run.area.name}: patient-days not meeting the criteria by reason, {run.period.label}",
+                 reasons, hidden=("Total",), counts=("Days not met", "Total"),
+                 rates={"Share of days not met": ("Days not met", "Total")})
+
+
+def stays_table(stays: pd.DataFrame, run: RunContext) -> Table:
+    """`stays` is stay_table()."""
+    return Table(f"{run.area.name}: spells starting in {run.period.label}, and patient-days reviewed in it, by the "
+                 "spell's length of stay", stays,
+                 hidden=("All spells",), counts=("Spells", "Days reviewed", "Days not met", "All spells"),
+                 rates={"Share of spells": ("Spells", "All spells"),
+                        "Share of days not met": ("Days not met", "Days reviewed")})
+
+
+# --- the area's part -----------------------------------------------------------------------------------------------
+def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult:
+    area, period, params = run.area, run.period, run.params
+    a = params.assumptions
+    local = area_rows(national.year, area, "patient-days reviewed")
+    area_reviews = area_rows(national.reviews, area, "patient-days reviewed")  # all months
+    benchmark = Range.of(lambda s: benchmark_share(national.england_share, a["not_met_reduction"].value(s)))
+    measure = proportion_measure(
+        national.reviews, flag="not_met", date="review_date", area=area, period=period,
+        name="Share of patient-days not meeting CUR criteria",
+        higher_is_better=False, target=benchmark.moderate, denominator_label="patient-days reviewed")
+    by_scenario = {s: provider_release(local, benchmark.get(s), a["bed_day_value"].value(s),
+                                       a["cur_cost_per_provider"].value(s)) for s in SCENARIOS}
+    release = Release.of(by_scenario, period)
+    spells = in_period(first_reviews(area_reviews), "review_date", period, "spells starting")
+    n_long, long_days = long_stays(spells)
+    to_prevent = Range.of(lambda s: a["long_stay_reduction"].value(s) * n_long)
+    days_beyond = Range.of(lambda s: a["long_stay_reduction"].value(s) * long_days)
+    reasons = reason_table(local)
     outputs = [("Benchmark share of patient-days not meeting the criteria", "share", benchmark),
-               ("Bed days released", "days", bed_days), ("Value of the bed days released", "gbp", value),
-               ("Cost of CUR at the providers counted", "gbp", cost), ("Saving, net of the cost of CUR", "gbp", gbp),
+               ("Bed days released", "days", release.bed_days),
+               ("Value of the bed days released", "gbp", release.value),
+               ("Cost of CUR at the providers counted", "gbp", release.cost),
+               ("Saving, net of the cost of CUR", "gbp", release.saving),
                ("Stays of more than 21 days to prevent", "count", to_prevent)]
     return SchemeResult(
-        scheme=BY_ID["clinical_utilisation_review"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
-        quantities=[Quantity("Bed days released", "bed days", bed_days),
-                    Quantity("Beds released (bed days over the year)", "beds", beds),
+        context=run, kpis=headline_kpis(local, area_reviews, spells, benchmark.moderate),
+        opportunity_gbp=release.saving,
+        quantities=[Quantity("Bed days released", "bed days", release.bed_days),
+                    Quantity("Beds released (bed days over the year)", "beds", release.beds),
                     Quantity("Stays of more than 21 days to prevent (25% target)", "spells", to_prevent),
                     Quantity("Bed days beyond day 21 released by that", "bed days", days_beyond)],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name} using CUR: patient-days reviewed and not meeting the "
-                               f"criteria, {period.label}", prov,
-                               counts=("Patient-days reviewed", "Not met", "Spells over 21 days"),
-                               rates={"Share not met": ("Not met", "Patient-days reviewed")},
-                               money=("CUR cost (moderate)", "Saving (moderate)"),
-                               numbers=("Bed days released (moderate)",)),
-            "reasons": Table(f"{area.name}: patient-days not meeting the criteria by reason, {period.label}",
-                             reasons, hidden=("Total",), counts=("Days not met", "Total"),
-                             rates={"Share of days not met": ("Days not met", "Total")}),
-            "stays": Table(f"{area.name}: spells starting in {period.label}, and patient-days reviewed in it, by the "
-                           "spell's length of stay", stays,
-                           hidden=("All spells",), counts=("Spells", "Days reviewed", "Days not met", "All spells"),
-                           rates={"Share of spells": ("Spells", "All spells"),
-                                  "Share of days not met": ("Days not met", "Days reviewed")}),
-        },
-        charts={"reasons": reason_chart},
+        tables={"providers": providers_table(by_scenario["moderate"], spells, measure, run),
+                "reasons": reasons_table(reasons, run), "stays": stays_table(stay_table(spells, local), run)},
+        charts={"reasons": reasons_chart(reasons, local, run)},
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Only providers that run CUR appear: the benchmark and the saving cover the beds CUR reviews, not the "
-            "whole hospital.",
-            "Released bed days are capacity: cash is saved only where beds or staffed wards close; otherwise the "
-            "gain is shorter waits and fewer cancelled admissions.",
-            "Stays over 21 days are measured against the 25% reduction target but not added to the saving: their "
-            "delayed days are already among the patient-days not meeting the criteria.",
-            "Many delays lie outside the hospital (community care, care packages, care homes): releasing those bed "
-            "days needs the whole health and care system, as the Menu says.",
-            "The yearly cost of CUR (licences, training, programme management) is an assumption: the Menu names "
-            "these costs but gives no figure; replace it with the local contract.",
-        ],
-        data_months=nat.data_months,
+        caveats=list(CAVEATS),
+        data_months=national.data_months,
         area_providers=area.providers,
     )
-
-
-def period_days(period: Period) -> int:
-    return (period.end - period.start).days + 1

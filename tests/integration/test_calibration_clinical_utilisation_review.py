@@ -27,7 +27,9 @@ def analyse(default_data):
     geo = load_geography()
     tables = {name: load_table(default_data, name, geo) for name in cur.TABLES}
     params = registry.params("clinical_utilisation_review")
-    return lambda code: cur.analyse(tables, geo.get(code), params, Period.financial_year(params.period), geo)
+    period = Period.financial_year(params.period)
+    return lambda code: registry.analyse_tables("clinical_utilisation_review", tables, geo.get(code), period, geo,
+                                                params_=params)
 
 
 def test_not_met_share_fell_35_percent_in_a_providers_first_year(england):

@@ -8,6 +8,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import clinical_utilisation_review as cur
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -95,6 +96,32 @@ def test_reason_table_ranks_and_marks_the_top_5():
     assert len(out) == len(cur.REASON_LABELS)
 
 
+def test_external_share_of_the_days_not_met():
+    # 4 days not met: 2 awaiting a care package or a care home (outside the hospital), 2 within it; the met day
+    # does not count
+    local = pd.DataFrame({"not_met": [True] * 4 + [False],
+                          "reason": ["awaiting_care_package", "awaiting_care_home", "awaiting_diagnostics",
+                                     "lower_level_of_care", "none"]})
+    assert cur.external_share(local) == pytest.approx(0.5)
+    assert cur.external_share(local[~local["not_met"]]) is None  # no day not met: no share
+
+
+def test_long_stays_by_provider_and_days_in_the_year():
+    spells = pd.DataFrame({"provider_code": ["A", "A", "B", "C"], "spell_los_days": [22, 30, 21, 40]})
+    assert cur.long_stays_by_provider(spells).to_dict() == {"A": 2, "C": 1}  # B's 21 days is not over 3 weeks
+    assert cur.period_days(Period.financial_year("2017/18")) == 365
+    assert cur.period_days(Period.financial_year("2015/16")) == 366  # February 2016 has 29 days
+
+
+def test_release_sums_the_providers_under_each_scenario():
+    one = pd.DataFrame({"released": [365.0, 0.0], "value": [1_000.0, 0.0], "cost": [100.0, 0.0],
+                        "saving": [900.0, 0.0]})
+    release = cur.Release.of({"low": one / 2, "moderate": one, "high": one * 2}, Period.financial_year("2017/18"))
+    assert release.bed_days.as_dict() == {"low": 182.5, "moderate": 365.0, "high": 730.0}
+    assert release.saving.moderate == 900.0
+    assert release.beds.as_dict() == pytest.approx({"low": 0.5, "moderate": 1.0, "high": 2.0})  # 365 bed days a bed
+
+
 # --- analyse on a small hand-built table ---------------------------------------------------------------------------
 @pytest.fixture
 def small():
@@ -111,7 +138,8 @@ def small():
 def test_analyse_counts_the_provider_above_the_benchmark(small):
     tables, params = small
     geo = load_geography()
-    r = cur.analyse(tables, geo.get("LON"), params, Period.financial_year("2017/18"), geo)
+    r = registry.analyse_tables("clinical_utilisation_review", tables, geo.get("LON"), Period.financial_year("2017/18"),
+                                geo, params_=params)
     # England: 10 of 40 days not met (25%); moderate benchmark 25% x 0.65 = 16.25%.
     # LON-P01: 10 - 0.1625 x 20 = 6.75 bed days x 300 pounds = 2,025 pounds, less than CUR's 100,000: not counted
     assert r.kpi("Patient-days not meeting the criteria").value == pytest.approx(0.25)
@@ -128,7 +156,8 @@ def test_analyse_saving_once_cur_pays(small):
     cheap = params.model_copy(update={"assumptions": {**params.assumptions, "cur_cost_per_provider":
                                       params.assumptions["cur_cost_per_provider"].model_copy(
                                           update={"low": 0.0, "moderate": 1_000.0, "high": 0.0})}})
-    r = cur.analyse(tables, geo.get("LON"), cheap, Period.financial_year("2017/18"), geo)
+    r = registry.analyse_tables("clinical_utilisation_review", tables, geo.get("LON"), Period.financial_year("2017/18"),
+                                geo, params_=cheap)
     # 6.75 bed days x 300 = 2,025 pounds, less 1,000 for CUR = 1,025 pounds; LON-P02 (0%) nothing
     assert r.opportunity_gbp.moderate == pytest.approx(1_025)
     assert r.quantities[0].values.moderate == pytest.approx(6.75)
@@ -140,6 +169,8 @@ def test_analyse_refuses_an_area_without_reviews(small):
     tables, params = small
     geo = load_geography()
     with pytest.raises(DataError, match="no patient-days reviewed for North West"):
-        cur.analyse(tables, geo.get("NW"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("clinical_utilisation_review", tables, geo.get("NW"), Period.financial_year("2017/18"),
+                                geo, params_=params)
     with pytest.raises(DataError, match="no patient-days reviewed in 2016/17"):
-        cur.analyse(tables, geo.get("LON"), params, Period.financial_year("2016/17"), geo)
+        registry.analyse_tables("clinical_utilisation_review", tables, geo.get("LON"), Period.financial_year("2016/17"),
+                                geo, params_=params)
