@@ -31,15 +31,14 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import data_months
 
 TABLES = ("hcd_invoices",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "indication", "drug", "product_type", "quantity", "cost",
-                     "treatment_start"),
+    "hcd_invoices": ("provider_code", "patient_id", "invoice_period", "indication", "drug", "product_type",
+                     "quantity", "cost", "treatment_start"),
 }
 ASSUMPTIONS = {"new_patient_target": "share", "existing_patient_target": "share"}
 BEST_VALUE_TYPES = ("biosimilar", "generic")
@@ -148,93 +147,119 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     return National(available, rows, year, existing, prices, savings, data_months(inv))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    local = area_rows(nat.year, area, "invoices for molecules with a best-value product")
-    existing_target = a["existing_patient_target"].moderate
-    measure = proportion_measure(
-        nat.existing, flag="best_value", date="invoice_period", area=area, period=period,
-        name="Existing patients on best value", higher_is_better=True,
-        target=existing_target, denominator_label="existing patients' patient-quarters (a year after availability)")
+# --- the area's part (arithmetic only) --------------------------------------------------------------------------------
+def area_savings(savings: dict[str, pd.DataFrame], providers: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The provider_savings rows of the area's providers, in each scenario."""
+    return {s: df[df.index.get_level_values("provider_code").isin(providers)] for s, df in savings.items()}
 
-    in_area = lambda df: df[df.index.get_level_values("provider_code").isin(area.providers)]  # noqa: E731
-    by_scenario = {s: in_area(nat.savings[s]) for s in SCENARIOS}
-    gbp = Range.of(lambda s: by_scenario[s]["saving"].sum())
-    moved = Range.of(lambda s: by_scenario[s]["moved_rows"].sum())
 
-    # KPIs, in patients: new patients who started on best value; existing patients on it in the year's last quarter
-    starters = local[(local["group"] == "new") & period.mask(local["treatment_start"])
-                     & (local["invoice_period"] == local["treatment_start"].dt.to_period("Q").dt.start_time)]
-    started_bv = starters.groupby(["patient_id", "drug"])["best_value"].any()
-    last_q = local[(local["group"] == "existing") & (local["invoice_period"] == local["invoice_period"].max())]
-    last_bv = last_q.groupby(["patient_id", "drug"])["best_value"].any()
+def new_patient_uptake(rows: pd.DataFrame, period: Period) -> pd.Series:
+    """By new patient and molecule started in the period: did they start on the best-value product (in the
+    quarter they started)?"""
+    starters = rows[(rows["group"] == "new") & period.mask(rows["treatment_start"])
+                    & (rows["invoice_period"] == rows["treatment_start"].dt.to_period("Q").dt.start_time)]
+    return starters.groupby(["patient_id", "drug"])["best_value"].any()
+
+
+def existing_patient_uptake(rows: pd.DataFrame) -> pd.Series:
+    """By existing patient and molecule in the last quarter of `rows`: were they on the best-value product?"""
+    last_q = rows[(rows["group"] == "existing") & (rows["invoice_period"] == rows["invoice_period"].max())]
+    return last_q.groupby(["patient_id", "drug"])["best_value"].any()
+
+
+def provider_groups(savings: pd.DataFrame) -> pd.DataFrame:
+    """By provider: patient-quarters and those on best value, for each group (columns (rows|best_value, group))."""
+    out = savings.groupby(["provider_code", "group"])[["rows", "best_value"]].sum()
+    return out.unstack("group").reindex(columns=pd.MultiIndex.from_product([["rows", "best_value"], GROUPS]),
+                                        fill_value=0).fillna(0)
+
+
+# --- the page: KPIs, tables, chart ------------------------------------------------------------------------------------
+def _kpis(local: pd.DataFrame, period: Period, a: dict) -> list[KPI]:
+    # in patients: new patients who started on best value; existing patients on it in the year's last quarter
+    started_bv, last_bv = new_patient_uptake(local, period), existing_patient_uptake(local)
     originator_spend = float(local.loc[~local["best_value"], "cost"].sum())
-    kpis = [
+    return [
         KPI("New patients started on the best-value product", safe_share(started_bv.sum(), len(started_bv)), "share",
             a["new_patient_target"].moderate, True, "CQUIN: 90% of new patients within a quarter of availability"),
         KPI("Existing patients on the best-value product in the last quarter of the year",
-            safe_share(last_bv.sum(), len(last_bv)), "share", existing_target, True,
+            safe_share(last_bv.sum(), len(last_bv)), "share", a["existing_patient_target"].moderate, True,
             "CQUIN: 80% of applicable existing patients within a year"),
         KPI("Patients treated with these molecules", float(local["patient_id"].nunique()), "count"),
         KPI("Spend on these molecules", float(local["cost"].sum()), "gbp"),
         KPI("Spend still on originator or branded products", originator_spend, "gbp", None, False),
     ]
 
-    prov_rows = by_scenario["moderate"].groupby(["provider_code", "group"])[["rows", "best_value"]].sum()
-    prov_rows = prov_rows.unstack("group").reindex(columns=pd.MultiIndex.from_product([["rows", "best_value"], GROUPS]),
-                                                   fill_value=0).fillna(0)
-    saving = by_scenario["moderate"].groupby("provider_code")["saving"].sum()
+
+PROVIDER_COUNTS = ("Patients", "New patient-quarters", "New on best value", "Existing patient-quarters",
+                   "Existing on best value")
+
+
+def _provider_columns(local: pd.DataFrame, savings: pd.DataFrame) -> pd.DataFrame:
+    groups = provider_groups(savings)
     prov = pd.DataFrame({
         "Patients": local.groupby("provider_code")["patient_id"].nunique(),
-        "New patient-quarters": prov_rows[("rows", "new")], "New on best value": prov_rows[("best_value", "new")],
-        "Existing patient-quarters": prov_rows[("rows", "existing")],
-        "Existing on best value": prov_rows[("best_value", "existing")],
+        "New patient-quarters": groups[("rows", "new")], "New on best value": groups[("best_value", "new")],
+        "Existing patient-quarters": groups[("rows", "existing")],
+        "Existing on best value": groups[("best_value", "existing")],
     }).fillna(0)
     prov["Share of new on best value"] = prov["New on best value"] / prov["New patient-quarters"].replace(0, np.nan)
     prov["Share of existing on best value"] = (prov["Existing on best value"]
                                                / prov["Existing patient-quarters"].replace(0, np.nan))
-    prov["Saving (moderate)"] = saving.reindex(prov.index).fillna(0.0)
-    count_cols = ("Patients", "New patient-quarters", "New on best value", "Existing patient-quarters",
-                  "Existing on best value")
-    prov[list(count_cols)] = prov[list(count_cols)].astype(int)
-    prov = provider_table(prov, measure, geography)
+    prov["Saving (moderate)"] = savings.groupby("provider_code")["saving"].sum().reindex(prov.index).fillna(0.0)
+    prov[list(PROVIDER_COUNTS)] = prov[list(PROVIDER_COUNTS)].astype(int)
+    return prov
 
-    molecules = _molecule_table(local, nat.available, by_scenario["moderate"], nat.prices, area, period)
-    charts = {"uptake": _uptake_chart(area_rows(nat.rows, area, "invoices"), nat.available, area, period)}
+
+def _provider_table(prov: pd.DataFrame, area: Area, period: Period) -> Table:
+    return Table(f"Providers of {area.name}: patient-quarters on the best-value product, {period.label}", prov,
+                 counts=PROVIDER_COUNTS,
+                 rates={"Share of new on best value": ("New on best value", "New patient-quarters"),
+                        "Share of existing on best value": ("Existing on best value", "Existing patient-quarters")},
+                 money=("Saving (moderate)",))
+
+
+CAVEATS = [
+    "A molecule's best-value product counts as available from the first quarter it is invoiced anywhere "
+    "in England; the CQUIN counts from the date of national guidance, which may be a little earlier.",
+    "Prices are England's average prices paid in the year; a provider's own tender prices may differ, "
+    "and the gap narrows as originator prices fall to compete.",
+    "Invoices are quarterly, so a patient who switched product within a quarter shows both products in "
+    "that quarter; a new patient is one who started the molecule at least a quarter after availability.",
+    "HIV antiretrovirals are left out: their generic switches are the saving of scheme 3 (cost-effective "
+    "antiretroviral prescribing).",
+    "Some patients should not switch (for example, a clinical reason or a recent change of treatment): the "
+    "targets leave room for them, and 'existing' excludes molecules given in courses of six months or less.",
+]
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    area, period, a = run.area, run.period, run.params.assumptions
+    local = area_rows(national.year, area, "invoices for molecules with a best-value product")
+    measure = proportion_measure(
+        national.existing, flag="best_value", date="invoice_period", area=area, period=period,
+        name="Existing patients on best value", higher_is_better=True,
+        target=a["existing_patient_target"].moderate,
+        denominator_label="existing patients' patient-quarters (a year after availability)")
+    savings = area_savings(national.savings, area.providers)
+    gbp = Range.of(lambda s: savings[s]["saving"].sum())
+    moved = Range.of(lambda s: savings[s]["moved_rows"].sum())
+    prov = provider_table(_provider_columns(local, savings["moderate"]), measure, run.geography)
     outputs = [("Patient-quarters moved to best value", "count", moved), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["generics_biosimilars"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, period, a), opportunity_gbp=gbp,
         quantities=[Quantity("Patient-quarters moved from the originator to the best-value product",
                              "patient-quarters", moved)],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: patient-quarters on the best-value product, "
-                               f"{period.label}", prov, counts=count_cols,
-                               rates={"Share of new on best value": ("New on best value", "New patient-quarters"),
-                                      "Share of existing on best value": ("Existing on best value",
-                                                                          "Existing patient-quarters")},
-                               money=("Saving (moderate)",)),
-            "molecules": molecules,
-        },
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "A molecule's best-value product counts as available from the first quarter it is invoiced anywhere "
-            "in England; the CQUIN counts from the date of national guidance, which may be a little earlier.",
-            "Prices are England's average prices paid in the year; a provider's own tender prices may differ, "
-            "and the gap narrows as originator prices fall to compete.",
-            "Invoices are quarterly, so a patient who switched product within a quarter shows both products in "
-            "that quarter; a new patient is one who started the molecule at least a quarter after availability.",
-            "HIV antiretrovirals are left out: their generic switches are the saving of scheme 3 (cost-effective "
-            "antiretroviral prescribing).",
-            "Some patients should not switch (for example, a clinical reason or a recent change of treatment): the "
-            "targets leave room for them, and 'existing' excludes molecules given in courses of six months or less.",
-        ],
-        data_months=nat.months,
+        tables={"providers": _provider_table(prov, area, period),
+                "molecules": _molecule_table(local, national.available, savings["moderate"], national.prices, area,
+                                             period)},
+        scenario_table=scenario_frame(run.params, outputs),
+        caveats=list(CAVEATS),
+        data_months=national.months,
         area_providers=area.providers,
-        charts=charts,
+        charts={"uptake": _uptake_chart(area_rows(national.rows, area, "invoices"), national.available, area,
+                                        period)},
     )
 
 

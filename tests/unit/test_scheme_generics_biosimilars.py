@@ -9,6 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import generics_biosimilars as gb
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -46,7 +47,8 @@ def invoices() -> pd.DataFrame:
 def _analyse(invoices, area):
     geo = load_geography()
     params = load_scheme_params("generics_biosimilars", required=gb.ASSUMPTIONS)
-    return gb.analyse({"hcd_invoices": invoices}, geo.get(area), params, Period.financial_year("2017/18"), geo)
+    return registry.analyse_tables("generics_biosimilars", {"hcd_invoices": invoices}, geo.get(area),
+                                   Period.financial_year("2017/18"), geo, params_=params)
 
 
 def test_best_value_is_available_from_its_first_invoice_and_needs_something_to_switch_from(invoices):
@@ -112,6 +114,37 @@ def test_provider_savings_by_group_and_never_netted(invoices):
     # NW-P01: 8 existing patient-quarters, 4 on best value: 0.8 x 8 - 4 = 2.4 x 4 x £200 = £1,920
     assert out["NW-P01"] == pytest.approx(1_920)
     assert out["LON-P02"] == 0.0  # all on best value
+
+
+def _year_rows(invoices):
+    """The fixture's rows of 2017/18, classified."""
+    rows = gb.classify(invoices, gb.best_value_available(invoices), set())
+    return rows[rows["invoice_period"] >= "2017-04-01"]
+
+
+def test_uptake_of_new_and_existing_patients_counts_patients_not_quarters(invoices):
+    year = _year_rows(invoices)
+    # one new patient (A3, started May 2017 on Inflectra, invoiced from the April quarter): started on best value
+    assert gb.new_patient_uptake(year, Period.financial_year("2017/18")).to_dict() == {("A3", "infliximab"): True}
+    # six existing patients in January-March 2018: B1, B2 and C2 on Inflectra, A1, A2 and C1 on Remicade
+    last = gb.existing_patient_uptake(year)
+    assert (len(last), int(last.sum())) == (6, 3)
+    assert last[("C2", "infliximab")] and not last[("C1", "infliximab")]
+
+
+def test_provider_groups_count_patient_quarters_by_group(invoices):
+    year = _year_rows(invoices)
+    gap = gb.unit_prices(year)["gap"]
+    savings = gb.provider_savings(year[year["group"] != ""], gap, {"new": 0.9, "existing": 0.8})
+    groups = gb.provider_groups(savings)
+    # LON-P01: A3's 4 new quarters all on best value, A1 and A2's 8 existing quarters none; LON-P02: 8 existing, all
+    # on best value, no new patient (0, not missing); NW-P01: 8 existing, 4 on best value
+    assert groups.loc["LON-P01"].tolist() == [4, 8, 4, 0]  # rows new, existing; best value new, existing
+    assert groups.loc["LON-P02"].tolist() == [0, 8, 0, 8]
+    assert groups.loc["NW-P01"].tolist() == [0, 8, 0, 4]
+    # the area's rows are its providers' only, in every scenario
+    london = gb.area_savings({"moderate": savings}, ("LON-P01", "LON-P02"))["moderate"]
+    assert set(london.index.get_level_values("provider_code")) == {"LON-P01", "LON-P02"}
 
 
 def test_analyse_adds_up_and_counts_the_cquin_groups(invoices):
