@@ -1,15 +1,18 @@
 """The run matrix and its cache keys.
 
 A run is (scheme, geography, scenario, period, data snapshot). Its cache key hashes everything that can change its
-output: the notebook's cells, the package source, the parameter files, the run parameters and the input files
-the scheme reads. A run whose key matches its last good output is not executed again.
+output: the notebook's cells, the package source the run executes (its scheme's module and what the run imports,
+found statically), the parameter files, the run parameters and the input files the scheme reads. A run whose key
+matches its last good output is not executed again.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import nbformat
@@ -89,30 +92,76 @@ def plan(schemes: list[str] | None = None, geographies: list[str] | None = None,
             for i in infos for a in areas]
 
 
-# Modules a run never imports: they build the book around the runs (pages, packs, Sphinx), generate the synthetic
-# data (a run reads the data files, whose own hashes are in its key) or drive the command line. Editing them must not
-# execute every run again. tests/unit/test_plan_key.py checks that a run imports none of them.
-NOT_IN_RUNS = ("cli.py", "data/synth/", "pipeline/audit.py", "pipeline/book.py", "pipeline/browser.py",
-               "pipeline/build.py", "pipeline/lock.py", "pipeline/packs.py", "pipeline/references.py",
-               "pipeline/scan.py", "pipeline/sphinx_build.py", "report/sphinx_html.py")
-
-
-def run_sources() -> list[Path]:
-    """The package's source files a run's output can depend on."""
-    pkg = ROOT / "ivanalysis"
-    return [path for path in sorted(pkg.rglob("*.py"))
-            if not path.relative_to(pkg).as_posix().startswith(NOT_IN_RUNS)]
+# What every run imports besides its scheme: the worker's side that executes the notebook (execute, the warm kernel)
+# and the page the notebook calls. What each of these imports, transitively, is found statically (code_digest).
+RUN_MODULES = ("ivanalysis.pipeline.execute", "ivanalysis.pipeline.warm", "ivanalysis.page")
 
 
 @lru_cache(maxsize=1)
-def package_digest() -> str:
-    """Hash of the package's source a run depends on: a change anywhere in that logic invalidates every run."""
+def _import_graph():
+    import grimp
+
+    # imports under `if TYPE_CHECKING:` never run; cache_dir=None: grimp writes no cache folder
+    return grimp.build_graph("ivanalysis", exclude_type_checking_imports=True, cache_dir=None)
+
+
+def imported_modules(roots: Iterable[str]) -> set[str]:
+    """The package modules that importing `roots` runs: the roots, what they import (at the top or inside a function),
+    transitively, and the packages that hold them (their __init__ runs first). A module imported by name at run time
+    (importlib: the registry loads the run's scheme, data.schemas every table's schema) is not seen: name it as a root."""
+    graph = _import_graph()
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        if name not in graph.modules:
+            raise ConfigError(f"the run cache key names module {name}, which the package does not have")
+        seen.add(name)
+        todo += graph.find_modules_directly_imported_by(name)
+        if "." in name:
+            todo.append(name.rsplit(".", 1)[0])
+    return seen
+
+
+def module_file(name: str) -> Path:
+    path = ROOT.joinpath(*name.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def notebook_imports(path: Path) -> set[str]:
+    """The package modules the notebook's code cells import (lines of IPython magic left out)."""
+    names = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:  # `from x import y`: y may be a module
+                names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return names & _import_graph().modules  # a name the package lacks fails the run itself, with its own error
+
+
+@cache
+def code_digest(scheme_id: str, notebook: str) -> str:
+    """Hash of the package source one scheme's runs execute: its module, the schemas of its input tables, what the
+    notebook imports and RUN_MODULES, each with what it imports. Editing one scheme re-executes that scheme's runs
+    only; editing what only builds the book around the runs (pipeline/book.py, packs ...) none."""
+    roots = {f"ivanalysis.schemes.{scheme_id}", *RUN_MODULES, *notebook_imports(Path(notebook)),
+             *(f"ivanalysis.data.schemas.{t}" for t in registry.input_tables(scheme_id))}
     h = hashlib.sha256()
-    pkg = ROOT / "ivanalysis"
-    for path in run_sources():
-        h.update(str(path.relative_to(pkg)).encode())
-        h.update(path.read_bytes())
+    for name in sorted(imported_modules(roots)):
+        h.update(name.encode())
+        h.update(_source_digest(module_file(name)).encode())
     return h.hexdigest()
+
+
+@cache
+def _source_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def notebook_digest(path: Path) -> str:
@@ -141,7 +190,7 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
     parts = {
         "spec": {k: v for k, v in asdict(spec).items() if k != "data_dir"},
         "notebook": notebook_digest(Path(spec.notebook)),
-        "package": package_digest(),
+        "code": code_digest(spec.scheme, spec.notebook),
         "geography": sha256_file(PARAMS_DIR / "geography.yaml"),
         "assumptions": sha256_file(PARAMS_DIR / "schemes" / f"{spec.scheme}.yaml"),
         "inputs": {t: hasher(find_table(spec.data_dir, t)) for t in registry.input_tables(spec.scheme)},

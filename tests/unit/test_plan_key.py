@@ -1,40 +1,55 @@
-"""A run's cache key hashes the package source a run can depend on, and not the modules only the book uses."""
+"""A run's cache key hashes the package source its run executes: editing one scheme changes that scheme's keys and no
+other's; editing what only builds the book around the runs (pipeline/book.py) changes none."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
+from ivanalysis.data.schemas import TABLES
 from ivanalysis.paths import ROOT
 from ivanalysis.pipeline import plan
+from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.unit
 
-# what a run imports: the worker's side (execute, warm kernel) and the kernel's (a scheme page, every scheme)
-RUN_IMPORTS = """
-import json, sys
-import ivanalysis.pipeline.execute, ivanalysis.pipeline.warm, ivanalysis.pipeline.plan
-import ivanalysis.page, ivanalysis.report.charts
-from ivanalysis.schemes import registry
-for s in registry.implemented():
-    registry.module(s.id)
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("ivanalysis"))))
-"""
+SCHEMES = [s.id for s in registry.implemented()]
 
 
-def test_a_run_imports_none_of_the_modules_left_out_of_its_key():
-    out = subprocess.run([sys.executable, "-c", RUN_IMPORTS], cwd=ROOT, capture_output=True, text=True, check=True)
-    imported = {m.replace("ivanalysis.", "", 1).replace(".", "/") for m in json.loads(out.stdout)}
-    left_out = [m for m in imported if any((m + ".py").startswith(p) or (m + "/").startswith(p)
-                                           for p in plan.NOT_IN_RUNS)]
-    assert not left_out, f"a run imports {left_out}, which the run cache key leaves out (plan.NOT_IN_RUNS)"
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    """keys(edited=None) -> {run label: cache key} for every scheme for England and London, as if the package file
+    `edited` (relative to the project) had one more comment line. Input files are stand-ins (their hashes are
+    their names): only the package source varies."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in TABLES:
+        (data / f"{name}.parquet").touch()
+    specs = plan.plan(SCHEMES, ["ENG", "LON"], data_dir=data)
+    real = plan._source_digest
+
+    def compute(edited: str | None = None) -> dict[str, str]:
+        def source_digest(path: Path) -> str:
+            digest = real(path)
+            return digest + "# a comment\n" if path == ROOT / edited else digest
+
+        monkeypatch.setattr(plan, "_source_digest", source_digest if edited else real)
+        plan.code_digest.cache_clear()
+        try:
+            return {s.label: plan.cache_key(s, hasher=lambda path: path.name) for s in specs}
+        finally:
+            plan.code_digest.cache_clear()
+
+    return compute
 
 
-def test_the_key_covers_the_analysis_but_not_the_book():
-    names = {p.relative_to(ROOT / "ivanalysis").as_posix() for p in plan.run_sources()}
-    assert {"page/scheme_page.py", "schemes/registry.py", "stats/funnel.py", "data/io.py", "pipeline/execute.py",
-            "pipeline/warm.py"} <= names
-    assert not names & {"pipeline/book.py", "pipeline/packs.py", "report/sphinx_html.py", "cli.py"}
-    assert not any(n.startswith("data/synth/") for n in names)
+def test_editing_one_scheme_changes_only_that_schemes_keys(keys):
+    before = keys()
+    edited = keys("ivanalysis/schemes/prostate_fractionation.py")
+    changed = sorted(label for label in before if edited[label] != before[label])
+    assert changed == ["prostate_fractionation/ENG", "prostate_fractionation/LON"]
+
+
+def test_editing_the_book_builder_changes_no_key(keys):
+    assert (ROOT / "ivanalysis/pipeline/book.py").exists()
+    assert keys("ivanalysis/pipeline/book.py") == keys()
