@@ -24,12 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import sdc
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
-from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period, provider_table,
-                   rate_measure, scenario_frame)
-from ..catalogue import BY_ID
+from ..geography import Geography
+from ..report import fmt
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, provider_table, rate_measure, scenario_frame
+from .contract import Tables
 
 TABLES = ("outpatients", "admissions")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -102,7 +104,7 @@ def follow_up_benchmarks(op: pd.DataFrame, percentile: float) -> pd.Series:
     return pd.Series({p: benchmark_ratio(r.droplevel(0), percentile) for p, r in ratios.groupby(level=0)})
 
 
-# --- the analysis ------------------------------------------------------------------------------------------------
+# --- England's part ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class National:
     """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
@@ -115,8 +117,7 @@ class National:
     data_months: tuple[pd.Timestamp, pd.Timestamp]
 
 
-def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
-             geography: Geography) -> National:
+def national(tables: Tables, params: SchemeParams, period: Period, geography: Geography) -> National:
     a = params.assumptions
     op = tables["outpatients"]
     year = in_period(op, "attendance_date", period, "outpatient attendances")
@@ -130,169 +131,239 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     return National(year, months, bench, proc, has_prior, (op["attendance_date"].min(), op["attendance_date"].max()))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    local = area_rows(nat.year, area, "outpatient attendances")
-    measure = rate_measure(
-        nat.months, events="follow_up", exposure="first_attendance", date="month", area=area, period=period,
-        name="Follow-up attendances per 100 new attendances", higher_is_better=False, target=None,
-        denominator_label="new attendances", value_label="Follow-ups per 100 new attendances", per=PER)
-
-    # fewer follow-ups: pathway by pathway, above the benchmark ratio
-    bench = nat.bench
+# --- the area's part: the arithmetic -------------------------------------------------------------------------------
+def follow_up_cells(local: pd.DataFrame, bench: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per provider and pathway: new attendances, follow-ups, and the follow-ups above the benchmark ratio under
+    each scenario (columns excess_<scenario>). `bench` is National.bench."""
     cells = local.groupby(["provider_code", "pathway"], observed=True)["first_attendance"].agg(["sum", "size"])
     cells = cells.rename(columns={"sum": "new"}).assign(follow_ups=lambda d: d["size"] - d["new"]).drop(columns="size")
     for s in SCENARIOS:
         b = cells.index.get_level_values("pathway").map(bench[s])
         cells[f"excess_{s}"] = [excess_follow_ups(n, f, r) for n, f, r in zip(cells["new"], cells["follow_ups"], b)]
-    fu_excess = Range.of(lambda s: cells[f"excess_{s}"].sum())
-    fu_gbp = Range.of(lambda s: fu_excess.get(s) * a["price_follow_up"].value(s))
+    return cells
 
-    # slower growth in demand: procedures above demographic growth, a share of which shared decision making avoids
-    before = previous_year(period)
-    proc_local = area_rows(nat.proc, area, "joint replacements or cardiac device implants")
-    now_counts = proc_local[period.mask(proc_local["admission_date"])].groupby(
-        ["provider_code", "procedure_group"], observed=True).size().rename("now")
-    prior_counts = proc_local[before.mask(proc_local["admission_date"])].groupby(
-        ["provider_code", "procedure_group"], observed=True).size().rename("before")
-    has_prior = nat.has_prior
-    pc = pd.concat([now_counts, prior_counts], axis=1).fillna(0)
+
+def procedure_cells(proc_local: pd.DataFrame, period: Period, params: SchemeParams) -> pd.DataFrame:
+    """Per provider and procedure group: procedures in the period ("now") and the year before ("before"), and under
+    each scenario those above demographic growth (excess_), the share of them avoided (avoided_) and their price
+    (gbp_)."""
+    a = params.assumptions
+    count = lambda p, name: proc_local[p.mask(proc_local["admission_date"])].groupby(  # noqa: E731
+        ["provider_code", "procedure_group"], observed=True).size().rename(name)
+    pc = pd.concat([count(period, "now"), count(previous_year(period), "before")], axis=1).fillna(0)
     price = pc.index.get_level_values("procedure_group").map(lambda g: PROCEDURES[g][2])
     for s in SCENARIOS:
         pc[f"excess_{s}"] = [excess_procedures(n, b, a["demographic_growth"].value(s))
                              for n, b in zip(pc["now"], pc["before"])]
         pc[f"avoided_{s}"] = pc[f"excess_{s}"] * a["growth_avoided"].value(s)
         pc[f"gbp_{s}"] = pc[f"avoided_{s}"] * [a[p].value(s) for p in price]
-    proc_excess = Range.of(lambda s: pc[f"excess_{s}"].sum())
-    proc_avoided = Range.of(lambda s: pc[f"avoided_{s}"].sum())
-    proc_gbp = Range.of(lambda s: pc[f"gbp_{s}"].sum())
-    gbp = Range.of(lambda s: fu_gbp.get(s) + proc_gbp.get(s))
+    return pc
 
-    # tables: pathways and procedures of the area
-    path = cells.groupby("pathway")[["new", "follow_ups", "excess_moderate"]].sum()
-    pathways = pd.DataFrame({
-        "Pathway": [PATHWAY_NAMES.get(p, p) for p in path.index],
-        "New attendances": path["new"].to_numpy(), "Follow-up attendances": path["follow_ups"].to_numpy(),
-        "Follow-ups per 100 new": [per_100(f, n) for f, n in zip(path["follow_ups"], path["new"])],
-        "Benchmark per 100 new (moderate)": [PER * bench["moderate"].get(p, np.nan) for p in path.index],
-        "Follow-ups above the benchmark (moderate)": path["excess_moderate"].to_numpy(),
-        "Saving (moderate)": path["excess_moderate"].to_numpy() * a["price_follow_up"].moderate,
-    })
-    grp = pc.groupby(level="procedure_group")[["before", "now", "excess_moderate", "avoided_moderate",
-                                                 "gbp_moderate"]].sum().reindex(list(PROCEDURES)).fillna(0)
-    proc_table = pd.DataFrame({
-        "Procedure": [PROCEDURES[g][1] for g in grp.index],
-        f"Procedures {before.label}": grp["before"].to_numpy(), f"Procedures {period.label}": grp["now"].to_numpy(),
-        "Growth": [_pct(growth(n, b)) for n, b in zip(grp["now"], grp["before"])],
-        "Above demographic growth (moderate)": grp["excess_moderate"].to_numpy(),
-        "Avoided (moderate)": grp["avoided_moderate"].to_numpy(),
-        "Saving (moderate)": grp["gbp_moderate"].to_numpy(),
-    })
 
-    # providers
-    by_prov = cells.groupby("provider_code")[["new", "follow_ups", "excess_moderate"]].sum()
-    prov_proc = pc.groupby(level="provider_code")[["now", "avoided_moderate", "gbp_moderate"]].sum()
-    by_prov = by_prov.join(prov_proc, how="outer").fillna(0)
-    prov = pd.DataFrame({
-        "New attendances": by_prov["new"], "Follow-up attendances": by_prov["follow_ups"],
-        "Follow-ups per 100 new": [per_100(f, n) for f, n in zip(by_prov["follow_ups"], by_prov["new"])],
-        "Follow-ups above the benchmark (moderate)": by_prov["excess_moderate"],
-        f"Procedures {period.label}": by_prov["now"],
-        "Procedures avoided (moderate)": by_prov["avoided_moderate"],
-        "Saving (moderate)": by_prov["excess_moderate"] * a["price_follow_up"].moderate + by_prov["gbp_moderate"],
-    })
-    if not area.is_national:  # a ratio on a small count would give the count away
-        small = prov["New attendances"].between(1, 7) | prov["Follow-up attendances"].between(1, 7)
-        prov["Follow-ups per 100 new"] = prov["Follow-ups per 100 new"].astype(object).where(~small, None)
-    prov = provider_table(prov, measure, geography)
+def by_procedure(pc: pd.DataFrame) -> pd.DataFrame:
+    """procedure_cells() summed by procedure group, every group of PROCEDURES in its order."""
+    columns = ["before", "now", "excess_moderate", "avoided_moderate", "gbp_moderate"]
+    return pc.groupby(level="procedure_group")[columns].sum().reindex(list(PROCEDURES)).fillna(0)
 
-    # demand by quarter: the chart of growth (aggregates of many procedures; small quarters left out below England)
+
+def by_provider(cells: pd.DataFrame, pc: pd.DataFrame, price_follow_up: float) -> pd.DataFrame:
+    """Per provider (moderate scenario): follow_up_cells() and procedure_cells() summed, and the saving of both."""
+    out = cells.groupby("provider_code")[["new", "follow_ups", "excess_moderate"]].sum()
+    procs = pc.groupby(level="provider_code")[["now", "avoided_moderate", "gbp_moderate"]].sum()
+    out = out.join(procs, how="outer").fillna(0)
+    out["saving"] = out["excess_moderate"] * price_follow_up + out["gbp_moderate"]
+    return out
+
+
+def weighted_target(cells: pd.DataFrame, bench: pd.Series) -> float | None:
+    """Follow-ups per 100 new attendances with each pathway at its benchmark ratio, weighted by new attendances."""
+    new_by_path = cells.groupby("pathway")["new"].sum()
+    if not new_by_path.sum():
+        return None
+    return PER * float((new_by_path * new_by_path.index.map(bench)).sum() / new_by_path.sum())
+
+
+def quarterly_demand(proc_local: pd.DataFrame, first_day: pd.Timestamp, controlled: bool) -> pd.DataFrame:
+    """Procedures a quarter by group, from the quarter of `first_day` (the first in England's data); below England
+    (`controlled`) a quarter of few procedures is left out, as the chart shows counts."""
     quarter = proc_local["admission_date"].dt.to_period("Q-MAR").dt.start_time
     demand = proc_local.groupby([quarter.rename("quarter"), "procedure_group"], observed=True).size().rename(
         "procedures").reset_index()
-    demand = demand[demand["quarter"] >= nat.proc["admission_date"].min().to_period("Q-MAR").start_time]
-    if not area.is_national:
-        demand = demand[~demand["procedures"].between(1, 7)]
+    demand = demand[demand["quarter"] >= first_day.to_period("Q-MAR").start_time]
+    if controlled:
+        demand = demand[~sdc.small(demand["procedures"])]
     demand["Procedure"] = demand["procedure_group"].map(lambda g: PROCEDURES[g][1])
-    trend_words = ", ".join(f"{PROCEDURES[g][1].lower()} {_pct(growth(n, b)) or 'n/a'}"
-                            for g, n, b in zip(grp.index, grp["now"], grp["before"]))
-    charts = {"demand": Chart(
-        kind="line", frame=demand, x="quarter", y="procedures", series="Procedure",
-        title=f"Joint replacements for osteoarthritis and cardiac device implants, {area.name}, by quarter",
-        value_label="Procedures a quarter",
-        finding=f"Growth from {before.label} to {period.label}: {trend_words}." if has_prior else
-        f"The data hold no year before {period.label} to measure growth against.")}
+    return demand
 
-    n_new, n_fu = float(cells["new"].sum()), float(cells["follow_ups"].sum())
-    new_by_path = cells.groupby("pathway")["new"].sum()
-    target = PER * float((new_by_path * new_by_path.index.map(bench["moderate"])).sum() / new_by_path.sum()) \
-        if new_by_path.sum() else None
-    kpis = [
-        KPI("Follow-up attendances per 100 new attendances", per_100(n_fu, n_new), "follow_ups_per_100_new",
-            target, False, "target: each pathway at the benchmark ratio (moderate), weighted by new attendances"),
-        KPI("New attendances", n_new, "count", note="hip and knee osteoarthritis, cardiac devices"),
-        KPI("Follow-up attendances", n_fu, "count"),
-        *(KPI(f"Growth in {PROCEDURES[g][1].lower()}", growth(grp.loc[g, "now"], grp.loc[g, "before"]), "share", None,
-              False, f"{period.label} on {before.label}" + ("; Menu: reduction in growth of demand for high cost "
-                                                             "services" if i == 0 else ""))
-          for i, g in enumerate(PROCEDURES)),
-        KPI("Procedures: joint replacements for osteoarthritis and cardiac devices", float(grp["now"].sum()), "count"),
-    ]
 
-    caveats = [
-        "The benchmark follow-up ratio is set pathway by pathway across England's providers with at least "
-        f"{MIN_NEW} new attendances; the funnel plot pools the pathways, so a provider with more cardiac device "
-        "patients (who need device checks) sits higher on it.",
-        "Growth above demographic growth may have other causes (waiting-list initiatives, new services, patients "
-        "moving between providers); shared decision making avoids only a share of it, as the scenarios say, and a "
-        "provider whose activity fell is not counted as a gain.",
-        "A single year's growth at one provider is noisy; look at the quarterly chart and the growth over several "
-        "years before acting on one provider's figure.",
-        "Back pain, which the Menu also names, is covered by the spinal surgery pathway (scheme 17).",
-    ]
-    if not has_prior:
-        caveats.insert(0, f"The data hold no year before {period.label}: the saving counts fewer follow-ups only.")
-    outputs = [("Follow-ups above the benchmark", "count", fu_excess),
-               ("Procedures above demographic growth", "count", proc_excess),
-               ("Procedures avoided", "count", proc_avoided),
-               ("Saving from fewer follow-ups", "gbp", fu_gbp),
-               ("Saving from slower growth in procedures", "gbp", proc_gbp),
-               ("Saving", "gbp", gbp)]
-    return SchemeResult(
-        scheme=BY_ID["shared_decision_making"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
-        quantities=[Quantity("Follow-up attendances avoided", "attendances", fu_excess),
-                    Quantity("Joint replacements and cardiac device implants avoided", "procedures", proc_avoided)],
-        measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: outpatient follow-ups and high-cost procedures, "
-                               f"{period.label}", prov,
-                               counts=("New attendances", "Follow-up attendances", f"Procedures {period.label}"),
-                               money=("Saving (moderate)",),
-                               numbers=("Follow-ups per 100 new", "Follow-ups above the benchmark (moderate)",
-                                        "Procedures avoided (moderate)")),
-            "pathways": Table(f"{area.name}: outpatient attendances by pathway, {period.label}", pathways,
-                              counts=("New attendances", "Follow-up attendances"), money=("Saving (moderate)",),
-                              numbers=("Follow-ups per 100 new", "Benchmark per 100 new (moderate)",
-                                       "Follow-ups above the benchmark (moderate)")),
-            "procedures": Table(f"{area.name}: joint replacements for osteoarthritis and cardiac device implants, "
-                                f"{before.label} and {period.label}", proc_table,
-                                counts=(f"Procedures {before.label}", f"Procedures {period.label}"),
-                                money=("Saving (moderate)",),
-                                numbers=("Above demographic growth (moderate)", "Avoided (moderate)")),
-        },
-        scenario_table=scenario_frame(params, outputs),
-        caveats=caveats,
-        data_months=nat.data_months,
-        area_providers=area.providers,
-        charts=charts,
-    )
+@dataclass(frozen=True)
+class Savings:
+    """The area's savings under each scenario: fewer follow-ups and slower growth in procedures."""
+
+    follow_ups: Range  # follow-ups above the benchmark
+    follow_ups_gbp: Range
+    procedures: Range  # procedures above demographic growth
+    avoided: Range  # procedures avoided
+    procedures_gbp: Range
+    gbp: Range
+
+    @classmethod
+    def of(cls, cells: pd.DataFrame, pc: pd.DataFrame, params: SchemeParams) -> "Savings":
+        total = lambda frame, prefix: Range.of(lambda s: frame[f"{prefix}_{s}"].sum())  # noqa: E731
+        fu = total(cells, "excess")
+        fu_gbp = Range.of(lambda s: fu.get(s) * params.assumptions["price_follow_up"].value(s))
+        proc_gbp = total(pc, "gbp")
+        return cls(fu, fu_gbp, total(pc, "excess"), total(pc, "avoided"), proc_gbp,
+                   Range.of(lambda s: fu_gbp.get(s) + proc_gbp.get(s)))
+
+
+# --- the area's part: what the page shows --------------------------------------------------------------------------
+CAVEATS = [
+    "The benchmark follow-up ratio is set pathway by pathway across England's providers with at least "
+    f"{MIN_NEW} new attendances; the funnel plot pools the pathways, so a provider with more cardiac device "
+    "patients (who need device checks) sits higher on it.",
+    "Growth above demographic growth may have other causes (waiting-list initiatives, new services, patients "
+    "moving between providers); shared decision making avoids only a share of it, as the scenarios say, and a "
+    "provider whose activity fell is not counted as a gain.",
+    "A single year's growth at one provider is noisy; look at the quarterly chart and the growth over several "
+    "years before acting on one provider's figure.",
+    "Back pain, which the Menu also names, is covered by the spinal surgery pathway (scheme 17).",
+]
 
 
 def _pct(v: float | None) -> str | None:
     """Growth as signed text, '+3.1%' (a Table's rates are shares of counts; growth is not)."""
-    from ..report import fmt
-
     return None if v is None else f"{'+' if v > 0 else ''}{fmt.pct(v)}"
+
+
+def headline_kpis(cells: pd.DataFrame, groups: pd.DataFrame, target: float | None, period: Period) -> list[KPI]:
+    """`groups` is by_procedure(); `target` weighted_target()."""
+    before = previous_year(period)
+    n_new, n_fu = float(cells["new"].sum()), float(cells["follow_ups"].sum())
+    growth_note = lambda i: f"{period.label} on {before.label}" + (  # noqa: E731
+        "; Menu: reduction in growth of demand for high cost services" if i == 0 else "")
+    return [
+        KPI("Follow-up attendances per 100 new attendances", per_100(n_fu, n_new), "follow_ups_per_100_new",
+            target, False, "target: each pathway at the benchmark ratio (moderate), weighted by new attendances"),
+        KPI("New attendances", n_new, "count", note="hip and knee osteoarthritis, cardiac devices"),
+        KPI("Follow-up attendances", n_fu, "count"),
+        *(KPI(f"Growth in {PROCEDURES[g][1].lower()}", growth(groups.loc[g, "now"], groups.loc[g, "before"]),
+              "share", None, False, growth_note(i)) for i, g in enumerate(PROCEDURES)),
+        KPI("Procedures: joint replacements for osteoarthritis and cardiac devices", float(groups["now"].sum()),
+            "count"),
+    ]
+
+
+def providers_table(prov: pd.DataFrame, measure: Measure, run: RunContext) -> Table:
+    """`prov` is by_provider(); below England a ratio on a small count is left out, as it would give the count
+    away."""
+    period = run.period.label
+    frame = pd.DataFrame({
+        "New attendances": prov["new"], "Follow-up attendances": prov["follow_ups"],
+        "Follow-ups per 100 new": [per_100(f, n) for f, n in zip(prov["follow_ups"], prov["new"])],
+        "Follow-ups above the benchmark (moderate)": prov["excess_moderate"],
+        f"Procedures {period}": prov["now"],
+        "Procedures avoided (moderate)": prov["avoided_moderate"],
+        "Saving (moderate)": prov["saving"],
+    })
+    if not run.area.is_national:
+        small = sdc.small(frame["New attendances"]) | sdc.small(frame["Follow-up attendances"])
+        frame["Follow-ups per 100 new"] = frame["Follow-ups per 100 new"].astype(object).where(~small, None)
+    return Table(f"Providers of {run.area.name}: outpatient follow-ups and high-cost procedures, {period}",
+                 provider_table(frame, measure, run.geography),
+                 counts=("New attendances", "Follow-up attendances", f"Procedures {period}"),
+                 money=("Saving (moderate)",),
+                 numbers=("Follow-ups per 100 new", "Follow-ups above the benchmark (moderate)",
+                          "Procedures avoided (moderate)"))
+
+
+def pathways_table(cells: pd.DataFrame, bench: pd.Series, price_follow_up: float, run: RunContext) -> Table:
+    """The area's attendances by pathway against the moderate benchmark `bench`."""
+    path = cells.groupby("pathway")[["new", "follow_ups", "excess_moderate"]].sum()
+    frame = pd.DataFrame({
+        "Pathway": [PATHWAY_NAMES.get(p, p) for p in path.index],
+        "New attendances": path["new"].to_numpy(), "Follow-up attendances": path["follow_ups"].to_numpy(),
+        "Follow-ups per 100 new": [per_100(f, n) for f, n in zip(path["follow_ups"], path["new"])],
+        "Benchmark per 100 new (moderate)": [PER * bench.get(p, np.nan) for p in path.index],
+        "Follow-ups above the benchmark (moderate)": path["excess_moderate"].to_numpy(),
+        "Saving (moderate)": path["excess_moderate"].to_numpy() * price_follow_up,
+    })
+    return Table(f"{run.area.name}: outpatient attendances by pathway, {run.period.label}", frame,
+                 counts=("New attendances", "Follow-up attendances"), money=("Saving (moderate)",),
+                 numbers=("Follow-ups per 100 new", "Benchmark per 100 new (moderate)",
+                          "Follow-ups above the benchmark (moderate)"))
+
+
+def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
+    """`groups` is by_procedure()."""
+    period, before = run.period.label, previous_year(run.period).label
+    frame = pd.DataFrame({
+        "Procedure": [PROCEDURES[g][1] for g in groups.index],
+        f"Procedures {before}": groups["before"].to_numpy(), f"Procedures {period}": groups["now"].to_numpy(),
+        "Growth": [_pct(growth(n, b)) for n, b in zip(groups["now"], groups["before"])],
+        "Above demographic growth (moderate)": groups["excess_moderate"].to_numpy(),
+        "Avoided (moderate)": groups["avoided_moderate"].to_numpy(),
+        "Saving (moderate)": groups["gbp_moderate"].to_numpy(),
+    })
+    return Table(f"{run.area.name}: joint replacements for osteoarthritis and cardiac device implants, "
+                 f"{before} and {period}", frame, counts=(f"Procedures {before}", f"Procedures {period}"),
+                 money=("Saving (moderate)",), numbers=("Above demographic growth (moderate)", "Avoided (moderate)"))
+
+
+def demand_chart(demand: pd.DataFrame, groups: pd.DataFrame, has_prior: bool, run: RunContext) -> Chart:
+    """`demand` is quarterly_demand(), `groups` by_procedure()."""
+    period, before = run.period.label, previous_year(run.period).label
+    trend_words = ", ".join(f"{PROCEDURES[g][1].lower()} {_pct(growth(n, b)) or 'n/a'}"
+                            for g, n, b in zip(groups.index, groups["now"], groups["before"]))
+    return Chart(
+        kind="line", frame=demand, x="quarter", y="procedures", series="Procedure",
+        title=f"Joint replacements for osteoarthritis and cardiac device implants, {run.area.name}, by quarter",
+        value_label="Procedures a quarter",
+        finding=f"Growth from {before} to {period}: {trend_words}." if has_prior else
+        f"The data hold no year before {period} to measure growth against.")
+
+
+def scenario_outputs(savings: Savings) -> list[tuple[str, str, Range]]:
+    return [("Follow-ups above the benchmark", "count", savings.follow_ups),
+            ("Procedures above demographic growth", "count", savings.procedures),
+            ("Procedures avoided", "count", savings.avoided),
+            ("Saving from fewer follow-ups", "gbp", savings.follow_ups_gbp),
+            ("Saving from slower growth in procedures", "gbp", savings.procedures_gbp),
+            ("Saving", "gbp", savings.gbp)]
+
+
+# --- the area's part -----------------------------------------------------------------------------------------------
+def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult:
+    area, period, params = run.area, run.period, run.params
+    price_follow_up = params.assumptions["price_follow_up"].moderate
+    local = area_rows(national.year, area, "outpatient attendances")
+    measure = rate_measure(
+        national.months, events="follow_up", exposure="first_attendance", date="month", area=area, period=period,
+        name="Follow-up attendances per 100 new attendances", higher_is_better=False, target=None,
+        denominator_label="new attendances", value_label="Follow-ups per 100 new attendances", per=PER)
+    cells = follow_up_cells(local, national.bench)
+    proc_local = area_rows(national.proc, area, "joint replacements or cardiac device implants")
+    pc = procedure_cells(proc_local, period, params)
+    savings = Savings.of(cells, pc, params)
+    groups = by_procedure(pc)
+    demand = quarterly_demand(proc_local, national.proc["admission_date"].min(), not area.is_national)
+    caveats = list(CAVEATS)
+    if not national.has_prior:
+        caveats.insert(0, f"The data hold no year before {period.label}: the saving counts fewer follow-ups only.")
+    return SchemeResult(
+        context=run, kpis=headline_kpis(cells, groups, weighted_target(cells, national.bench["moderate"]), period),
+        opportunity_gbp=savings.gbp,
+        quantities=[Quantity("Follow-up attendances avoided", "attendances", savings.follow_ups),
+                    Quantity("Joint replacements and cardiac device implants avoided", "procedures", savings.avoided)],
+        measure=measure,
+        tables={
+            "providers": providers_table(by_provider(cells, pc, price_follow_up), measure, run),
+            "pathways": pathways_table(cells, national.bench["moderate"], price_follow_up, run),
+            "procedures": procedures_table(groups, run),
+        },
+        scenario_table=scenario_frame(params, scenario_outputs(savings)),
+        caveats=caveats,
+        data_months=national.data_months,
+        area_providers=area.providers,
+        charts={"demand": demand_chart(demand, groups, national.has_prior, run)},
+    )

@@ -23,7 +23,8 @@ def tables(default_data):
 def run(tables, code):
     geo = load_geography()
     params = registry.params("shared_decision_making")
-    return sdm.analyse(tables, geo.get(code), params, Period.financial_year(params.period), geo)
+    period = Period.financial_year(params.period)
+    return registry.analyse_tables("shared_decision_making", tables, geo.get(code), period, geo, params_=params)
 
 
 def test_england_volumes_ratios_and_growth(tables):

@@ -8,6 +8,7 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.schemes import registry
 from ivanalysis.schemes import shared_decision_making as sdm
 from ivanalysis.results import Period
 
@@ -60,6 +61,48 @@ def test_procedures_are_the_named_pathways():
     assert sdm.procedures(adm).index.tolist() == [0, 2, 3]
 
 
+def test_follow_up_cells_count_each_pathway_against_its_benchmark():
+    # A, knee: 2 new and 5 follow-ups; benchmark 1.5 a new attendance: 5 - 3 = 2 above (1 above at 2.0 a new)
+    local = pd.DataFrame({"provider_code": ["A"] * 7, "pathway": ["knee_oa"] * 7, "first_attendance": [1, 1] + [0] * 5})
+    bench = {"low": pd.Series({"knee_oa": 2.0}), "moderate": pd.Series({"knee_oa": 1.5}),
+             "high": pd.Series({"knee_oa": 1.0})}
+    cells = sdm.follow_up_cells(local, bench)
+    assert cells.loc[("A", "knee_oa"), ["new", "follow_ups"]].tolist() == [2, 5]
+    assert cells.loc[("A", "knee_oa"), ["excess_low", "excess_moderate", "excess_high"]].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_weighted_target_weights_the_pathways_by_new_attendances():
+    # knee: 40 new at a benchmark of 1.0 a new; hip: 60 new at 1.5: (40 x 1.0 + 60 x 1.5) / 100 = 1.3, 130 per 100
+    cells = pd.DataFrame({"new": [40, 60]}, index=pd.MultiIndex.from_tuples([("A", "knee_oa"), ("B", "hip_oa")],
+                                                                            names=["provider_code", "pathway"]))
+    assert sdm.weighted_target(cells, pd.Series({"knee_oa": 1.0, "hip_oa": 1.5})) == pytest.approx(130.0)
+    assert sdm.weighted_target(cells.assign(new=0), pd.Series({"knee_oa": 1.0, "hip_oa": 1.5})) is None
+
+
+def test_quarterly_demand_leaves_out_small_quarters_below_england():
+    # 3 knee replacements in April to June 2017, 10 in July to September; 2 in January 2017, before England's first
+    # quarter in these data
+    dates = ["2017-01-10"] * 2 + ["2017-05-01"] * 3 + ["2017-08-01"] * 10
+    proc = pd.DataFrame({"admission_date": pd.to_datetime(dates), "procedure_group": "knee_replacement"})
+    england = sdm.quarterly_demand(proc, pd.Timestamp("2017-04-02"), controlled=False)
+    assert england["procedures"].tolist() == [3, 10]
+    assert england["quarter"].tolist() == [pd.Timestamp("2017-04-01"), pd.Timestamp("2017-07-01")]
+    assert england["Procedure"].iloc[0] == "Knee replacements for osteoarthritis"
+    assert sdm.quarterly_demand(proc, pd.Timestamp("2017-04-02"), controlled=True)["procedures"].tolist() == [10]
+
+
+def test_by_provider_adds_the_two_savings():
+    # A: 30 follow-ups above the benchmark at £100 and £25,500 of procedures avoided: £28,500; B: procedures only
+    cells = pd.DataFrame({"new": [40], "follow_ups": [80], "excess_moderate": [30.0]},
+                         index=pd.MultiIndex.from_tuples([("A", "knee_oa")], names=["provider_code", "pathway"]))
+    pc = pd.DataFrame({"now": [110, 5], "avoided_moderate": [4.25, 0.0], "gbp_moderate": [25_500.0, 0.0]},
+                      index=pd.MultiIndex.from_tuples([("A", "knee_replacement"), ("B", "cardiac_device")],
+                                                      names=["provider_code", "procedure_group"]))
+    out = sdm.by_provider(cells, pc, 100.0)
+    assert out.loc["A", "saving"] == pytest.approx(28_500.0)
+    assert out.loc["B", ["new", "now", "saving"]].tolist() == [0, 5, 0.0]
+
+
 # --- a small extract through analyse -------------------------------------------------------------------------------
 def small_extract() -> dict[str, pd.DataFrame]:
     """Knee osteoarthritis clinics in 2017/18 at two London providers and one North West provider, each with 40 new
@@ -91,7 +134,8 @@ def small_extract() -> dict[str, pd.DataFrame]:
 def run(code: str, tables=None):
     geo = load_geography()
     params = load_scheme_params("shared_decision_making", required=sdm.ASSUMPTIONS)
-    return sdm.analyse(tables or small_extract(), geo.get(code), params, FY1718, geo)
+    return registry.analyse_tables("shared_decision_making", tables or small_extract(), geo.get(code), FY1718, geo,
+                                   params_=params)
 
 
 def test_analyse_counts_follow_ups_and_procedures_above_the_benchmarks():
@@ -136,4 +180,5 @@ def test_a_year_without_attendances_raises_a_data_error():
     geo = load_geography()
     params = load_scheme_params("shared_decision_making", required=sdm.ASSUMPTIONS)
     with pytest.raises(DataError, match="no outpatient attendances in 2016/17"):
-        sdm.analyse(small_extract(), geo.get("ENG"), params, Period.financial_year("2016/17"), geo)
+        registry.analyse_tables("shared_decision_making", small_extract(), geo.get("ENG"),
+                                Period.financial_year("2016/17"), geo, params_=params)
