@@ -29,9 +29,8 @@ from ..errors import ConfigError, DataError
 from ..geography import Area, Geography
 from ..report import fmt
 from ..stats.funnel import FunnelResult, rate_funnel
-from .base import (KPI, Chart, Measure, Period, Quantity, Range, SchemeResult, Table, in_period, safe_share,
-                   scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import in_period, safe_share, scenario_frame
 
 TABLES = ("area_spend",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -215,6 +214,7 @@ class National:
     by_scenario: dict[str, pd.DataFrame]  # compare in each scenario: one row per area and programme
     funnel: FunnelResult  # area_funnel for the period
     monthly: pd.Series  # monthly_spells
+    months: tuple[pd.Timestamp, pd.Timestamp]  # the first and last spell's start date in the data
 
 
 def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
@@ -231,90 +231,103 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     totals = programme_spend(current, areas.index)
     return National(areas=areas, peers=peers,
                     by_scenario={s: compare(totals, areas, peers, best[s]) for s in SCENARIOS},
-                    funnel=area_funnel(current, areas), monthly=monthly_spells(spend))
+                    funnel=area_funnel(current, areas), monthly=monthly_spells(spend),
+                    months=(spend["start_date"].min(), spend["start_date"].max()))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    n, best = _check_counts(params)
+def area_cells(by_scenario: dict[str, pd.DataFrame], codes: list[str]) -> dict[str, pd.DataFrame]:
+    """compare's rows of the areas `codes`, in each scenario."""
+    return {s: cells[cells["area"].isin(codes)] for s, cells in by_scenario.items()}
+
+
+def scenario_total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
+    """A column summed over the rows, in each scenario."""
+    return Range.of(lambda s: by_scenario[s][column].sum())
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    n, best = _check_counts(run.params)
+    area = run.area
     if not area.commissioning_areas:
         raise DataError(f"{area.name} ({area.code}) has no commissioning areas in params/geography.yaml")
-    spend, areas, peers, by = tables["area_spend"], nat.areas, nat.peers, nat.by_scenario
-    local_codes = list(area.commissioning_areas)
-    local = {s: by[s][by[s]["area"].isin(local_codes)] for s in SCENARIOS}
-    m = local["moderate"]
+    codes = list(area.commissioning_areas)
+    local = area_cells(national.by_scenario, codes)
+    gbp, spells_above = scenario_total(local, "opportunity"), scenario_total(local, "spells_above")
+    measure = area_measure(national.funnel, national.monthly, national.areas, area)
+    wpop = national.areas.loc[codes, "weighted_population"].sum()
+    cells, focus = local["moderate"], _focus(local["moderate"])
 
-    gbp = Range.of(lambda s: local[s]["opportunity"].sum())
-    of_activity = Range.of(lambda s: local[s]["opp_activity"].sum())
-    of_cost = Range.of(lambda s: local[s]["opp_cost"].sum())
-    spells_above = Range.of(lambda s: local[s]["spells_above"].sum())
-    measure = area_measure(nat.funnel, nat.monthly, areas, area)
+    outputs = [("Opportunity", "gbp", gbp), ("of which due to activity", "gbp", scenario_total(local, "opp_activity")),
+               ("of which due to cost per case", "gbp", scenario_total(local, "opp_cost")),
+               ("Spells above the best peers", "count", spells_above)]
+    return SchemeResult(
+        context=run, kpis=_kpis(cells, wpop, gbp, n, best["moderate"], len(codes)), opportunity_gbp=gbp,
+        quantities=[Quantity(f"Spells above the best {best['moderate']} of 10 peers' level", "spells", spells_above)],
+        measure=measure, tables=_tables(national, cells, focus, measure, n, best["moderate"], run),
+        charts=_charts(national.by_scenario["moderate"], cells, national.peers, focus, best["moderate"], area,
+                       run.period),
+        scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS), data_months=national.months,
+        area_providers=tuple(codes),
+        opportunity_note=("Opportunity is counted only where an area spends more per head than its benchmark peers; "
+                          "areas that spend less are never netted off."),
+    )
 
-    wpop = areas.loc[local_codes, "weighted_population"].sum()
-    total_spend, total_spells = float(m["spend"].sum()), float(m["spells"].sum())
-    peers_spend = float((m["peers_spend"] * m["weighted_population"]).sum())
-    kpis = [
+
+CAVEATS = (
+    "Peers are the 10 areas most like each area in deprivation, age, rurality and ethnicity (standardised, equally "
+    "weighted); they are found across England, so an area's peers may lie in other hubs.",
+    "Spend per head uses the need-weighted population of params/geography.yaml, which adjusts for age and "
+    "deprivation; need that the weighting misses can look like unwarranted spend.",
+    "Higher spend than similar areas is a place to look, not proof of waste: it may buy better outcomes. The packs' "
+    "third question, on quality and outcomes, needs data this page does not hold.",
+    "The opportunity counts only areas that spend more than their best peers; areas that spend less are never "
+    "netted off, so the figure is an upper bound of what moving to peers' levels would release.",
+    "Activity and cost per spell come from spells attributed to the area of residence; a spell's cost is what the "
+    "commissioner paid, so cost per case reflects both case mix and prices.",
+)
+
+
+# --- pieces of the page ---------------------------------------------------------------------------------------------------
+def _kpis(cells: pd.DataFrame, wpop: float, gbp: Range, n: int, best: int, n_areas: int) -> list[KPI]:
+    """`cells`: compare's rows of the geography's areas (moderate scenario); `wpop`: their need-weighted population."""
+    total_spend, total_spells = float(cells["spend"].sum()), float(cells["spells"].sum())
+    peers_spend = float((cells["peers_spend"] * cells["weighted_population"]).sum())
+    return [
         KPI("Spend on the top specialised programmes", total_spend, "gbp",
-            note=f"{m['programme'].nunique()} programmes of care"),
+            note=f"{cells['programme'].nunique()} programmes of care"),
         KPI("Spend per head of need-weighted population", total_spend / wpop, "gbp", None, False),
         KPI("Peers' spend per head (average of the 10 similar areas)", peers_spend / wpop, "gbp",
             note="RightCare similar 10, each area against its own peers"),
         KPI("Spells per 100,000 need-weighted population", total_spells / wpop * PER, "spells_per_100000", None,
             False),
         KPI("Cost per spell", safe_share(total_spend, total_spells), "gbp", None, False),
-        KPI(f"Area programmes spending more than the best {best['moderate']} of their {n} peers",
-            safe_share((m["gap"] > 0).sum(), len(m)), "share", None, False),
+        KPI(f"Area programmes spending more than the best {best} of their {n} peers",
+            safe_share((cells["gap"] > 0).sum(), len(cells)), "share", None, False),
         KPI("Opportunity as a share of spend", safe_share(gbp.moderate, total_spend), "share", None, False),
-        KPI("Commissioning areas", float(len(local_codes)), "areas", note="params/geography.yaml"),
+        KPI("Commissioning areas", float(n_areas), "areas", note="params/geography.yaml"),
     ]
 
-    outputs = [("Opportunity", "gbp", gbp), ("of which due to activity", "gbp", of_activity),
-               ("of which due to cost per case", "gbp", of_cost), ("Spells above the best peers", "count",
-                                                                    spells_above)]
-    focus = _focus(m)
-    return SchemeResult(
-        scheme=BY_ID["where_to_look"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
-        quantities=[Quantity(f"Spells above the best {best['moderate']} of 10 peers' level", "spells", spells_above)],
-        measure=measure,
-        tables={
-            "programmes": Table(f"{area.name}: spend by programme of care against similar areas, {period.label}",
-                                _programme_table(m), counts=("Spells",),
-                                money=("Spend", "Cost per spell", "Peers' cost per spell", "Opportunity (moderate)",
-                                       "Due to activity", "Due to cost per case"),
-                                numbers=("Spend per head (£)", "Peers' spend per head (£)")),
-            "providers": Table(f"Commissioning areas of {area.name}: specialised spend per head against their "
-                               f"peers, {period.label}", _area_table(m, areas, measure),
-                               counts=("Spells",), money=("Saving (moderate)",),
-                               numbers=("Spend per head (£)", "Peers' spend per head (£)", "Spells per 100,000")),
-            "peers": Table(f"The {n} areas most similar to {focus['area']}: {PROGRAMMES[focus['programme']]}, "
-                           f"{period.label}", _peer_table(by["moderate"], peers, focus, best["moderate"], areas),
-                           money=("Cost per spell",), numbers=("Distance", "Spend per head (£)",
-                                                               "Spells per 100,000")),
-        },
-        charts=_charts(by["moderate"], m, peers, focus, best["moderate"], area, period),
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Peers are the 10 areas most like each area in deprivation, age, rurality and ethnicity (standardised, "
-            "equally weighted); they are found across England, so an area's peers may lie in other hubs.",
-            "Spend per head uses the need-weighted population of params/geography.yaml, which adjusts for age and "
-            "deprivation; need that the weighting misses can look like unwarranted spend.",
-            "Higher spend than similar areas is a place to look, not proof of waste: it may buy better outcomes. "
-            "The packs' third question, on quality and outcomes, needs data this page does not hold.",
-            "The opportunity counts only areas that spend more than their best peers; areas that spend less are "
-            "never netted off, so the figure is an upper bound of what moving to peers' levels would release.",
-            "Activity and cost per spell come from spells attributed to the area of residence; a spell's cost is "
-            "what the commissioner paid, so cost per case reflects both case mix and prices.",
-        ],
-        data_months=(spend["start_date"].min(), spend["start_date"].max()),
-        area_providers=tuple(local_codes),
-        opportunity_note=(
-            "Opportunity is counted only where an area spends more per head than its benchmark peers; areas that "
-            "spend less are never netted off."),
-    )
+
+def _tables(national: National, cells: pd.DataFrame, focus: dict, measure: Measure, n: int, best: int,
+            run: RunContext) -> dict[str, Table]:
+    area, period = run.area, run.period
+    return {
+        "programmes": Table(f"{area.name}: spend by programme of care against similar areas, {period.label}",
+                            _programme_table(cells), counts=("Spells",),
+                            money=("Spend", "Cost per spell", "Peers' cost per spell", "Opportunity (moderate)",
+                                   "Due to activity", "Due to cost per case"),
+                            numbers=("Spend per head (£)", "Peers' spend per head (£)")),
+        "providers": Table(f"Commissioning areas of {area.name}: specialised spend per head against their peers, "
+                           f"{period.label}", _area_table(cells, national.areas, measure),
+                           counts=("Spells",), money=("Saving (moderate)",),
+                           numbers=("Spend per head (£)", "Peers' spend per head (£)", "Spells per 100,000")),
+        "peers": Table(f"The {n} areas most similar to {focus['area']}: {PROGRAMMES[focus['programme']]}, "
+                       f"{period.label}",
+                       _peer_table(national.by_scenario["moderate"], national.peers, focus, best, national.areas),
+                       money=("Cost per spell",), numbers=("Distance", "Spend per head (£)", "Spells per 100,000")),
+    }
 
 
-# --- pieces of the page ---------------------------------------------------------------------------------------------------
 def _focus(cells: pd.DataFrame) -> dict:
     """The area and programme with the largest opportunity (the first by code if none spends more)."""
     top = cells.sort_values(["opportunity", "area", "programme"], ascending=[False, True, True]).iloc[0]

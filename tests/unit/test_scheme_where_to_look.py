@@ -9,6 +9,7 @@ import pytest
 from ivanalysis.config import GeographyFile, SchemeParams
 from ivanalysis.errors import ConfigError, DataError
 from ivanalysis.geography import Geography
+from ivanalysis.schemes import registry
 from ivanalysis.schemes import where_to_look as wtl
 from ivanalysis.results import Period
 
@@ -101,6 +102,15 @@ def test_benchmark_is_the_average_of_the_lowest_spending_peers():
     assert both.loc["W", "cost"] == pytest.approx(1_500.0)
 
 
+def test_a_geographys_cells_and_their_total_in_each_scenario():
+    by_scenario = {s: pd.DataFrame({"area": ["W", "X", "Y"], "opportunity": [v, 2 * v, 4 * v]})
+                   for s, v in (("low", 1.0), ("moderate", 10.0), ("high", 100.0))}
+    hub = wtl.area_cells(by_scenario, ["W", "Y"])
+    assert hub["moderate"]["area"].tolist() == ["W", "Y"]
+    # W and Y: 1 + 4 = 5 times each scenario's unit
+    assert wtl.scenario_total(hub, "opportunity").as_dict() == {"low": 5.0, "moderate": 50.0, "high": 500.0}
+
+
 # --- a small geography through analyse ----------------------------------------------------------------------------------
 def small_geography() -> Geography:
     areas = [{"code": c, "hub": h, "population": 100_000, "demography": {"v1": v1, "v2": v2}}
@@ -145,7 +155,7 @@ FY = Period.financial_year("2016/17")
 
 def test_analyse_by_hand(small_tables):
     geo = small_geography()
-    r = wtl.analyse(small_tables, geo.england, params(), FY, geo)
+    r = registry.analyse_tables("where_to_look", small_tables, geo.england, FY, geo, params_=params())
     # moderate, the best 1 of 2 peers: W (£0.20) against X (£0.10): £0.10 x 100,000 = £10,000, all activity
     # (20 against 10 spells, both at £1,000); X's best peer spends £0.20: nothing; Y (£0.20) against X (£0.10, the
     # first code of two at £0.10): £10,000, all cost per case (10 spells at £2,000 against £1,000); Z: nothing
@@ -173,8 +183,8 @@ def test_analyse_by_hand(small_tables):
 
 def test_hubs_add_up_to_england(small_tables):
     geo = small_geography()
-    england = wtl.analyse(small_tables, geo.england, params(), FY, geo)
-    hubs = [wtl.analyse(small_tables, h, params(), FY, geo) for h in geo.hubs()]
+    england = registry.analyse_tables("where_to_look", small_tables, geo.england, FY, geo, params_=params())
+    hubs = [registry.analyse_tables("where_to_look", small_tables, h, FY, geo, params_=params()) for h in geo.hubs()]
     assert [h.opportunity_gbp.moderate for h in hubs] == pytest.approx([10_000.0, 10_000.0])
     assert sum(h.opportunity_gbp.moderate for h in hubs) == pytest.approx(england.opportunity_gbp.moderate)
     # the hub page's peer chart shows its own area with the largest opportunity
@@ -185,13 +195,14 @@ def test_an_area_missing_from_the_data_is_a_data_error(small_tables):
     geo = small_geography()
     tables = {"area_spend": small_tables["area_spend"].query("area_code != 'Z'")}
     with pytest.raises(DataError, match="no specialised spells in 2016/17 for 1 commissioning area"):
-        wtl.analyse(tables, geo.get("H1"), params(), FY, geo)
+        registry.analyse_tables("where_to_look", tables, geo.get("H1"), FY, geo, params_=params())
 
 
 def test_a_period_without_data_is_a_data_error(small_tables):
     geo = small_geography()
     with pytest.raises(DataError, match="no specialised spells in 2017/18"):
-        wtl.analyse(small_tables, geo.england, params(), Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("where_to_look", small_tables, geo.england, Period.financial_year("2017/18"), geo,
+                                params_=params())
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -201,4 +212,4 @@ def test_a_period_without_data_is_a_data_error(small_tables):
 def test_bad_peer_counts_are_refused(small_tables, kwargs, words):
     geo = small_geography()
     with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
-        wtl.analyse(small_tables, geo.england, params(**kwargs), FY, geo)
+        registry.analyse_tables("where_to_look", small_tables, geo.england, FY, geo, params_=params(**kwargs))
