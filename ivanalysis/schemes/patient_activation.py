@@ -22,16 +22,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import sdc
 from ..config import SCENARIOS, SchemeParams
-from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
+from .contract import Tables
 
 TABLES = ("patient_activation",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "patient_activation": ("assessment_id", "provider_code", "patient_id", "assessment_date", "pam_level", "tailored_intervention",
-                           "follow_up_days", "unplanned_admissions", "ae_attendances"),
+    "patient_activation": ("assessment_id", "provider_code", "patient_id", "assessment_date", "pam_level",
+                           "tailored_intervention", "follow_up_days", "unplanned_admissions", "ae_attendances"),
 }
 ASSUMPTIONS = {"benchmark_percentile": "share", "success_share": "share", "gain_years": "years",
                "intervention_cost": "gbp_per_patient", "licence_cost": "gbp_per_patient",
@@ -115,50 +115,60 @@ def provider_savings(counts: pd.DataFrame, steps: np.ndarray, benchmark: np.ndar
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def _chart(levels: pd.DataFrame, column: str, what: str, title: str) -> Chart:
-    frame = pd.DataFrame({"Level": [LEVEL_NAMES[v] for v in LEVELS], "Rate": levels[column].to_numpy()})
-    first, last = frame["Rate"].iloc[0], frame["Rate"].iloc[-1]
-    finding = (f"Patients at level 1 had {first:.0f} {what} per 100 patients a year, against {last:.0f} at level 4"
-               + (f": {1 - last / first:.0%} fewer at the most activated level." if first > last else "."))
-    return Chart("bar", frame, x="Level", y="Rate", title=title, value_label=f"{what[0].upper()}{what[1:]} per 100 patients "
-                 "a year", finding=finding)
+# --- the analysis: the arithmetic ----------------------------------------------------------------------------------
+def first_assessments(assessments: pd.DataFrame) -> pd.DataFrame:
+    """first_in_year(), each flagged `activated` at level 3 or 4 (the measure's flag)."""
+    out = first_in_year(assessments)
+    out["activated"] = out["pam_level"] >= 3
+    return out
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography) -> SchemeResult:
+def benchmarks(counts: pd.DataFrame, params: SchemeParams) -> dict[str, np.ndarray]:
+    """benchmark_cumulative() of England's providers (`counts` is level_counts()) under each scenario."""
+    return {s: benchmark_cumulative(counts, params.assumptions["benchmark_percentile"].value(s)) for s in SCENARIOS}
+
+
+def scenario_savings(counts: pd.DataFrame, rates: pd.DataFrame, bench: dict[str, np.ndarray],
+                     params: SchemeParams) -> dict[str, pd.DataFrame]:
+    """provider_savings() of the area's providers (`counts`) under each scenario, each move valued at England's
+    unplanned care by level (`rates` is rates_by_level())."""
     a = params.assumptions
-    all_first = first_in_year(tables["patient_activation"])
-    all_first["activated"] = all_first["pam_level"] >= 3
-    year = in_period(all_first, "assessment_date", period, "PAM assessments")
-    local = area_rows(year, area, "PAM assessments")
-
-    national_counts = level_counts(year)
-    national_rates = rates_by_level(year)
-    bench = {s: benchmark_cumulative(national_counts, a["benchmark_percentile"].value(s)) for s in SCENARIOS}
-    target = float(1.0 - bench["moderate"][1])  # the benchmark's share at levels 3 and 4
-    measure = proportion_measure(
-        all_first, flag="activated", date="assessment_date", area=area, period=period,
-        name="Share of patients assessed at activation level 3 or 4", higher_is_better=True, target=target,
-        denominator_label="patients assessed")
-
-    counts = national_counts[national_counts.index.isin(area.providers)]
-    by_scenario = {}
+    out = {}
     for s in SCENARIOS:
-        steps = step_values(national_rates, a["admission_cost"].value(s), a["ae_cost"].value(s))
-        by_scenario[s] = provider_savings(
+        steps = step_values(rates, a["admission_cost"].value(s), a["ae_cost"].value(s))
+        out[s] = provider_savings(
             counts, steps, bench[s], success=a["success_share"].value(s), gain_years=a["gain_years"].value(s),
             intervention_cost=a["intervention_cost"].value(s), licence_cost=a["licence_cost"].value(s))
-    gbp = Range.of(lambda s: by_scenario[s]["net"].sum())
-    moves = Range.of(lambda s: by_scenario[s]["moves"].sum())
-    offered = Range.of(lambda s: by_scenario[s]["offered"].sum())
-    gross = Range.of(lambda s: by_scenario[s]["gross"].sum())
-    costs = Range.of(lambda s: by_scenario[s]["costs"].sum())
+    return out
 
+
+def small_levels(levels: pd.DataFrame) -> np.ndarray:
+    """Levels (rates_by_level()) with a small count of patients, admissions or A&E attendances: a rate built on one
+    would give the count away."""
+    return levels[["patients", "admissions", "ae"]].apply(sdc.small).any(axis=1).to_numpy()
+
+
+# --- the analysis: what the page shows -----------------------------------------------------------------------------
+CAVEATS = [
+    "Less activated patients use more unplanned care partly because they are sicker: the difference "
+    "between levels overstates what raising activation alone would avoid.",
+    "The value of a move uses England's use of unplanned care at each level, so that a small provider's "
+    "chance variation does not drive its saving.",
+    "Each patient's first assessment in the year counts, with their unplanned care in the following 12 "
+    "months; assessments late in 2017/18 have less than a year of follow-up in these data.",
+    "Team-building and staff training costs, which the Menu also lists, are one-off and not counted.",
+    "Licences are counted for every patient a provider assesses, where it has an opportunity; a national "
+    "licence may already cover them.",
+]
+
+
+def headline_kpis(local: pd.DataFrame, levels: pd.DataFrame, target: float) -> list[KPI]:
+    """`local`: the area's first assessments in the period; `levels`: rates_by_level() of them."""
     n = len(local)
-    levels = rates_by_level(local)
     low_activation = local["pam_level"] <= 2
     intervened = local["tailored_intervention"] == "Y"
-    kpis = [
+    years = levels["years"].sum()
+    return [
         KPI("Patients assessed with the PAM", float(n), "count", note="first assessment of each patient in the year"),
         KPI("Patients at activation level 3 or 4", safe_share(local["activated"].sum(), n), "share", target, True,
             "target: the benchmark (moderate scenario) of England's better providers"),
@@ -167,87 +177,111 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             "Menu: number of patients who receive tailored intervention"),
         KPI("Patients at level 1 or 2 who received a tailored intervention",
             safe_share((intervened & low_activation).sum(), low_activation.sum()), "share", None, True),
-        KPI("Unplanned admissions per 100 patients a year", safe_share(100 * levels["admissions"].sum(),
-                                                                       levels["years"].sum()), "rate", None, False,
-            "in the 12 months after assessment (HES)"),
-        KPI("A&E attendances per 100 patients a year", safe_share(100 * levels["ae"].sum(), levels["years"].sum()),
+        KPI("Unplanned admissions per 100 patients a year", safe_share(100 * levels["admissions"].sum(), years),
+            "rate", None, False, "in the 12 months after assessment (HES)"),
+        KPI("A&E attendances per 100 patients a year", safe_share(100 * levels["ae"].sum(), years),
             "rate", None, False, "in the 12 months after assessment (HES)"),
     ]
 
-    mod = by_scenario["moderate"]
+
+def providers_table(counts: pd.DataFrame, moderate: pd.DataFrame, measure: Measure, run: RunContext) -> Table:
+    """`counts`: level_counts() of the area's providers; `moderate`: their provider_savings() (moderate)."""
     prov = counts.rename(columns={v: f"Level {v}" for v in LEVELS})
     prov.insert(0, "Patients assessed", counts.sum(axis=1))
     prov["Share at level 3 or 4"] = (counts[3] + counts[4]) / prov["Patients assessed"]
     prov["Level 3 or 4"] = counts[3] + counts[4]
-    prov["One-level moves (moderate)"] = mod["moves"]
-    prov["Gross saving (moderate)"] = mod["gross"]
-    prov["Costs (moderate)"] = mod["costs"]
-    prov["Saving (moderate)"] = mod["net"]
-    prov = provider_table(prov, measure, geography)
+    prov["One-level moves (moderate)"] = moderate["moves"]
+    prov["Gross saving (moderate)"] = moderate["gross"]
+    prov["Costs (moderate)"] = moderate["costs"]
+    prov["Saving (moderate)"] = moderate["net"]
+    return Table(f"Providers of {run.area.name}: patients assessed by activation level, {run.period.label}",
+                 provider_table(prov, measure, run.geography), hidden=("Level 3 or 4",),
+                 counts=("Patients assessed", "Level 1", "Level 2", "Level 3", "Level 4", "Level 3 or 4"),
+                 rates={"Share at level 3 or 4": ("Level 3 or 4", "Patients assessed")},
+                 money=("Gross saving (moderate)", "Costs (moderate)", "Saving (moderate)"),
+                 numbers=("One-level moves (moderate)",))
 
-    level_table = pd.DataFrame({
+
+def levels_table(levels: pd.DataFrame, n: int, england: pd.DataFrame, run: RunContext) -> Table:
+    """The area's `n` patients and their unplanned care by level (`levels`) beside England's rates (`england`);
+    below England a level's rates are left out where they rest on a small count."""
+    frame = pd.DataFrame({
         "Activation level": [LEVEL_NAMES[v] for v in LEVELS], "Patients": levels["patients"].to_numpy(),
         "Share": levels["patients"].to_numpy() / n, "Total": n, "Patient-years followed": levels["years"].to_numpy(),
         "Unplanned admissions": levels["admissions"].to_numpy(), "A&E attendances": levels["ae"].to_numpy(),
         "Admissions per 100 patients a year": 100 * levels["admission_rate"].to_numpy(),
         "A&E attendances per 100 patients a year": 100 * levels["ae_rate"].to_numpy(),
-        "England: admissions per 100 a year": 100 * national_rates["admission_rate"].to_numpy(),
-        "England: A&E per 100 a year": 100 * national_rates["ae_rate"].to_numpy()})
-    if area.is_national:  # England's own rates are the area's: no need to show them twice
-        level_table = level_table.drop(columns=["England: admissions per 100 a year", "England: A&E per 100 a year"])
-    # below England no rate built on a count of 1 to 7 is shown: the table leaves it out, the chart shows England's
-    small = levels[["patients", "admissions", "ae"]].apply(lambda c: c.between(1, 7)).any(axis=1).to_numpy()
-    if not area.is_national and small.any():
+        "England: admissions per 100 a year": 100 * england["admission_rate"].to_numpy(),
+        "England: A&E per 100 a year": 100 * england["ae_rate"].to_numpy()})
+    if run.area.is_national:  # England's own rates are the area's: no need to show them twice
+        frame = frame.drop(columns=["England: admissions per 100 a year", "England: A&E per 100 a year"])
+    else:
+        small = small_levels(levels)
         for column in ("Admissions per 100 patients a year", "A&E attendances per 100 patients a year"):
-            level_table.loc[small, column] = np.nan
-    chart_levels, where = ((levels, area.name) if area.is_national or not small.any()
-                           else (national_rates, f"England (too few patients in {area.name})"))
-    chart_levels = chart_levels.assign(admissions_100=100 * chart_levels["admission_rate"],
-                                       ae_100=100 * chart_levels["ae_rate"])
+            frame.loc[small, column] = np.nan
+    return Table(f"{run.area.name}: patients assessed and their unplanned care in the following 12 months, by "
+                 f"activation level, {run.period.label}", frame,
+                 hidden=("Total", "Patient-years followed"),  # it would give the patients' exact count
+                 counts=("Patients", "Total", "Unplanned admissions", "A&E attendances"),
+                 rates={"Share": ("Patients", "Total")},
+                 numbers=("Admissions per 100 patients a year", "A&E attendances per 100 patients a year",
+                          "England: admissions per 100 a year", "England: A&E per 100 a year"))
 
-    outputs = [("One-level moves up", "moves", moves), ("Patients offered a tailored intervention", "patients",
-                                                         offered),
-               ("Unplanned care avoided (gross)", "gbp", gross), ("Intervention and licence costs", "gbp", costs),
-               ("Saving", "gbp", gbp)]
+
+def _chart(levels: pd.DataFrame, column: str, what: str, title: str) -> Chart:
+    frame = pd.DataFrame({"Level": [LEVEL_NAMES[v] for v in LEVELS], "Rate": levels[column].to_numpy()})
+    first, last = frame["Rate"].iloc[0], frame["Rate"].iloc[-1]
+    finding = (f"Patients at level 1 had {first:.0f} {what} per 100 patients a year, against {last:.0f} at level 4"
+               + (f": {1 - last / first:.0%} fewer at the most activated level." if first > last else "."))
+    return Chart("bar", frame, x="Level", y="Rate", title=title,
+                 value_label=f"{what[0].upper()}{what[1:]} per 100 patients a year", finding=finding)
+
+
+def level_charts(levels: pd.DataFrame, england: pd.DataFrame, run: RunContext) -> dict[str, Chart]:
+    """Unplanned care by level: the area's, or England's where a level of the area rests on a small count."""
+    area, period = run.area, run.period.label
+    use_area = area.is_national or not small_levels(levels).any()
+    shown, where = (levels, area.name) if use_area else (england, f"England (too few patients in {area.name})")
+    shown = shown.assign(admissions_100=100 * shown["admission_rate"], ae_100=100 * shown["ae_rate"])
+    return {
+        "admissions": _chart(shown, "admissions_100", "unplanned admissions",
+                             f"Unplanned admissions by activation level, {where}, {period}"),
+        "ae": _chart(shown, "ae_100", "A&E attendances", f"A&E attendances by activation level, {where}, {period}"),
+    }
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: Tables, run: RunContext) -> SchemeResult:
+    area, period, params = run.area, run.period, run.params
+    all_first = first_assessments(tables["patient_activation"])
+    year = in_period(all_first, "assessment_date", period, "PAM assessments")
+    local = area_rows(year, area, "PAM assessments")
+    england_counts, england_rates = level_counts(year), rates_by_level(year)
+    bench = benchmarks(england_counts, params)
+    target = float(1.0 - bench["moderate"][1])  # the benchmark's share at levels 3 and 4
+    measure = proportion_measure(
+        all_first, flag="activated", date="assessment_date", area=area, period=period,
+        name="Share of patients assessed at activation level 3 or 4", higher_is_better=True, target=target,
+        denominator_label="patients assessed")
+    counts = england_counts[england_counts.index.isin(area.providers)]
+    by_scenario = scenario_savings(counts, england_rates, bench, params)
+    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
+    levels = rates_by_level(local)
+    outputs = [("One-level moves up", "moves", total("moves")),
+               ("Patients offered a tailored intervention", "patients", total("offered")),
+               ("Unplanned care avoided (gross)", "gbp", total("gross")),
+               ("Intervention and licence costs", "gbp", total("costs")), ("Saving", "gbp", total("net"))]
     return SchemeResult(
-        scheme=BY_ID["patient_activation"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
-        quantities=[Quantity("Moves up one activation level", "moves", moves),
-                    Quantity("Patients offered a tailored intervention", "patients", offered)],
+        context=run, kpis=headline_kpis(local, levels, target),
+        opportunity_gbp=total("net"),
+        quantities=[Quantity("Moves up one activation level", "moves", total("moves")),
+                    Quantity("Patients offered a tailored intervention", "patients", total("offered"))],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: patients assessed by activation level, {period.label}",
-                               prov, hidden=("Level 3 or 4",),
-                               counts=("Patients assessed", "Level 1", "Level 2", "Level 3", "Level 4", "Level 3 or 4"),
-                               rates={"Share at level 3 or 4": ("Level 3 or 4", "Patients assessed")},
-                               money=("Gross saving (moderate)", "Costs (moderate)", "Saving (moderate)"),
-                               numbers=("One-level moves (moderate)",)),
-            "levels": Table(f"{area.name}: patients assessed and their unplanned care in the following 12 months, by "
-                            f"activation level, {period.label}", level_table,
-                            hidden=("Total", "Patient-years followed"),  # it would give the patients' exact count
-                            counts=("Patients", "Total", "Unplanned admissions", "A&E attendances"),
-                            rates={"Share": ("Patients", "Total")},
-                            numbers=("Admissions per 100 patients a year", "A&E attendances per 100 patients a year",
-                                     "England: admissions per 100 a year", "England: A&E per 100 a year")),
-        },
-        charts={
-            "admissions": _chart(chart_levels, "admissions_100", "unplanned admissions",
-                                 f"Unplanned admissions by activation level, {where}, {period.label}"),
-            "ae": _chart(chart_levels, "ae_100", "A&E attendances",
-                         f"A&E attendances by activation level, {where}, {period.label}"),
-        },
+        tables={"providers": providers_table(counts, by_scenario["moderate"], measure, run),
+                "levels": levels_table(levels, len(local), england_rates, run)},
+        charts=level_charts(levels, england_rates, run),
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Less activated patients use more unplanned care partly because they are sicker: the difference "
-            "between levels overstates what raising activation alone would avoid.",
-            "The value of a move uses England's use of unplanned care at each level, so that a small provider's "
-            "chance variation does not drive its saving.",
-            "Each patient's first assessment in the year counts, with their unplanned care in the following 12 "
-            "months; assessments late in 2017/18 have less than a year of follow-up in these data.",
-            "Team-building and staff training costs, which the Menu also lists, are one-off and not counted.",
-            "Licences are counted for every patient a provider assesses, where it has an opportunity; a national "
-            "licence may already cover them.",
-        ],
+        caveats=list(CAVEATS),
         data_months=(all_first["assessment_date"].min(), all_first["assessment_date"].max()),
         area_providers=area.providers,
     )

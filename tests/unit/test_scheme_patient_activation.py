@@ -10,6 +10,7 @@ from ivanalysis.data.schemas.patient_activation import pam_level_of
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import patient_activation as pa
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -80,6 +81,33 @@ def test_benchmark_is_the_chosen_percentile_of_providers():
     assert pa.benchmark_cumulative(counts, 0.50)[0] == pytest.approx(0.30)
 
 
+def test_first_assessments_flag_levels_3_and_4_as_activated():
+    df = pd.DataFrame({"assessment_id": ["A1", "A2", "A3"], "patient_id": ["P1", "P1", "P2"],
+                       "assessment_date": pd.to_datetime(["2017-05-01", "2017-09-01", "2017-06-01"]),
+                       "pam_level": [3, 1, 2]})
+    out = pa.first_assessments(df)
+    assert out["assessment_id"].tolist() == ["A1", "A3"]  # P1's second assessment in the year is not counted
+    assert out["activated"].tolist() == [True, False]
+
+
+def test_small_levels_are_those_with_a_small_count_of_anything():
+    levels = pd.DataFrame({"patients": [100, 40, 8, 0], "admissions": [30, 5, 0, 0], "ae": [50, 20, 9, 0]},
+                          index=list(pa.LEVELS))
+    # level 2 has 5 admissions; level 4 has no patients at all (0 is not small)
+    assert pa.small_levels(levels).tolist() == [False, True, False, False]
+
+
+def test_scenario_savings_value_moves_at_englands_unplanned_care(params):
+    # the small table's LON-P01 (16/8/8/8) against benchmark shares 0.175, 0.375, 0.65: 9, 9 and 6 moves (the
+    # moderate figures of test_analyse_counts_only_the_provider_worse_than_the_benchmark), whatever the scenario
+    first = pa.first_assessments(small_table())
+    counts = pa.level_counts(first)
+    bench = {s: np.array([0.175, 0.375, 0.65]) for s in ("low", "moderate", "high")}
+    out = pa.scenario_savings(counts.loc[["LON-P01"]], pa.rates_by_level(first), bench, params)
+    assert [out[s].loc["LON-P01", "moves"] for s in ("low", "moderate", "high")] == pytest.approx([24.0] * 3)
+    assert out["moderate"].loc["LON-P01", "gross"] == pytest.approx(13_200)
+
+
 def assessments(provider: str, per_level: dict[int, tuple[int, int]], start: int) -> list[dict]:
     """`per_level`: level -> (patients, how many of them had one unplanned admission)."""
     rows, i = [], start
@@ -111,7 +139,7 @@ def params():
 def test_analyse_counts_only_the_provider_worse_than_the_benchmark(params):
     geo = load_geography()
     tables = {"patient_activation": small_table()}
-    eng = pa.analyse(tables, geo.get("ENG"), params, FY, geo)
+    eng = registry.analyse_tables("patient_activation", tables, geo.get("ENG"), FY, geo, params_=params)
     prov = eng.tables["providers"].frame.set_index("Provider")
     # cumulative shares: LON-P01 0.4, 0.6, 0.8; NW-P01 0.1, 0.3, 0.6. The best quarter (moderate) of the two is
     # 0.1 + 0.25 x 0.3 = 0.175, 0.3 + 0.25 x 0.3 = 0.375, 0.6 + 0.25 x 0.2 = 0.65.
@@ -125,18 +153,19 @@ def test_analyse_counts_only_the_provider_worse_than_the_benchmark(params):
     assert prov.loc["NW-P01", "Saving (moderate)"] == 0.0  # better than the benchmark at every boundary
     assert eng.opportunity_gbp.moderate == pytest.approx(8_580)
     assert eng.kpi("Patients at activation level 3 or 4").target == pytest.approx(1 - 0.375)
-    lon = pa.analyse(tables, geo.get("LON"), params, FY, geo)
-    nw = pa.analyse(tables, geo.get("NW"), params, FY, geo)
+    lon = registry.analyse_tables("patient_activation", tables, geo.get("LON"), FY, geo, params_=params)
+    nw = registry.analyse_tables("patient_activation", tables, geo.get("NW"), FY, geo, params_=params)
     assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
     levels = eng.tables["levels"].frame.set_index("Activation level")
     assert levels["Admissions per 100 patients a year"].tolist() == pytest.approx([100.0, 50.0, 25.0, 0.0])
 
 
 def test_small_counts_are_kept_off_an_areas_rates(params):
-    # London has 8 patients at level 4 and 4 admissions at level 2 (a count of 1 to 7): its rates by level are
+    # London has 8 patients at level 4 and 4 admissions at level 2 (a small count): its rates by level are
     # left out, and its charts show England's
     geo = load_geography()
-    lon = pa.analyse({"patient_activation": small_table()}, geo.get("LON"), params, FY, geo)
+    lon = registry.analyse_tables("patient_activation", {"patient_activation": small_table()}, geo.get("LON"), FY, geo,
+                                  params_=params)
     levels = lon.tables["levels"].frame.set_index("Activation level")
     assert levels["Admissions per 100 patients a year"].isna().tolist() == [False, True, True, False]
     assert "England" in lon.charts["admissions"].title
@@ -145,11 +174,12 @@ def test_small_counts_are_kept_off_an_areas_rates(params):
 def test_an_area_without_assessments_is_a_data_error(params):
     geo = load_geography()
     with pytest.raises(DataError, match="no PAM assessments for South West"):
-        pa.analyse({"patient_activation": small_table()}, geo.get("SW"), params, FY, geo)
+        registry.analyse_tables("patient_activation", {"patient_activation": small_table()}, geo.get("SW"), FY, geo,
+                                params_=params)
 
 
 def test_a_year_without_assessments_is_a_data_error(params):
     geo = load_geography()
     with pytest.raises(DataError, match="no PAM assessments in 2017/18"):
-        pa.analyse({"patient_activation": small_table()}, geo.get("ENG"), params,
-                   Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("patient_activation", {"patient_activation": small_table()}, geo.get("ENG"),
+                                Period.financial_year("2017/18"), geo, params_=params)
