@@ -25,10 +25,10 @@ import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
-from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..geography import Geography
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
+from .contract import Tables
 
 TABLES = ("sact",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
@@ -132,6 +132,7 @@ def _shares(frame: pd.DataFrame, by: str | pd.Series, label: str) -> pd.DataFram
     return out.rename_axis(label).reset_index()
 
 
+# --- England's part ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class National:
     """England's part of the analysis, the same for every area (read-only: a warm kernel keeps it for every hub)."""
@@ -143,8 +144,7 @@ class National:
     data_months: tuple[pd.Timestamp, pd.Timestamp]
 
 
-def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
-             geography: Geography) -> National:
+def national(tables: Tables, params: SchemeParams, period: Period, geography: Geography) -> National:
     a = params.assumptions
     cohort = banding_cohort(tables["sact"])
     if cohort.empty:
@@ -159,27 +159,38 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     (cohort["administration_date"].min(), cohort["administration_date"].max()))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    target = a["target_share"].moderate
-    local = area_rows(nat.year, area, WHAT)
-    measure = proportion_measure(
-        nat.cohort, flag="standard", date="administration_date", area=area, period=period,
-        name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
-        target=target, denominator_label=WHAT)
+# --- the area's part: the arithmetic -------------------------------------------------------------------------------
+def of_providers(frame: pd.DataFrame, providers: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of a frame indexed by provider code (first level) that belong to `providers`."""
+    return frame[frame.index.get_level_values("provider_code").isin(providers)]
 
-    in_area = {s: df[df.index.isin(area.providers)] for s, df in nat.savings.items()}
-    moved = Range.of(lambda s: in_area[s]["to_move"].sum())
-    waste_gbp = Range.of(lambda s: in_area[s]["waste_saving"].sum())
-    purchase_gbp = Range.of(lambda s: in_area[s]["purchase_saving"].sum())
-    gbp = Range.of(lambda s: in_area[s]["saving"].sum())
 
+def drug_avoidable_waste(pools: pd.DataFrame) -> pd.Series:
+    """avoidable_waste() summed by drug."""
+    return pools["avoidable"].groupby(level="drug", observed=True).sum()
+
+
+# --- the area's part: what the page shows --------------------------------------------------------------------------
+SHARE = {"Share dose-banded, standard product": ("Dose-banded, standard product", "Administrations")}
+MONEY = ("Drug cost", "Drug waste")
+CAVEATS = [
+    "Avoidable waste is measured against England's standard products of the same drug; the doses moved are "
+    "assumed to be typical of each provider's doses not yet dose-banded with standard products.",
+    "The purchase saving is an assumed share of the drug cost; tendered prices for standard products differ "
+    "by region and product.",
+    "SACT does not itself record waste: a real analysis needs the national waste measurement toolkit's data "
+    "alongside SACT and the medicines data (MDS).",
+    "Rituximab, trastuzumab and pembrolizumab (dosed by weight or as fixed doses) are outside the national "
+    "dose banding tables and are left out.",
+]
+
+
+def headline_kpis(local: pd.DataFrame, target: float) -> list[KPI]:
+    """`local`: the area's administrations in the period (banding_cohort())."""
     n = len(local)
     standard, banded = int(local["standard"].sum()), int(local["banded"].sum())
     spend, waste = float(local["drug_cost_gbp"].sum()), float(local["waste_gbp"].sum())
-    kpis = [
+    return [
         KPI("Intravenous administrations dose-banded with standard products", safe_share(standard, n), "share",
             target, True, "Menu: 90% of SACT intravenous administrations"),
         KPI("Administrations dose-banded with standard products", float(standard), "count",
@@ -196,75 +207,92 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Intravenous administrations of drugs of the dose banding tables", float(n), "count"),
     ]
 
-    prov = in_area["moderate"]
+
+def providers_table(prov: pd.DataFrame, local: pd.DataFrame, measure: Measure, run: RunContext) -> Table:
+    """`prov`: the area's providers' provider_savings() (moderate); `local`: their administrations."""
     waste_by = local.groupby("provider_code", observed=True)["waste_gbp"].sum()
-    providers = provider_table(pd.DataFrame({
+    frame = provider_table(pd.DataFrame({
         "Administrations": prov["n"], "Dose-banded, standard product": prov["standard"],
         "Share dose-banded, standard product": prov["standard"] / prov["n"],
         "Drug waste": waste_by.reindex(prov.index).fillna(0.0),
         "Administrations to move (moderate)": prov["to_move"],
         "Saving (moderate)": prov["saving"],
-    }), measure, geography)
+    }), measure, run.geography)
+    return Table(f"Providers of {run.area.name}: intravenous administrations of dose-banding drugs, "
+                 f"{run.period.label}", frame,
+                 counts=("Administrations", "Dose-banded, standard product", "Administrations to move (moderate)"),
+                 rates=SHARE, money=("Drug waste", "Saving (moderate)"))
 
-    share_cols = {"Share dose-banded, standard product": ("Dose-banded, standard product", "Administrations")}
-    pools = nat.pools[nat.pools.index.get_level_values("provider_code").isin(area.providers)]
+
+def drugs_frame(local: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
+    """_shares() by drug with each drug's avoidable waste (`pools`: the area's avoidable_waste()), most first."""
     drugs = _shares(local, "drug", "Drug")
-    drugs["Avoidable waste"] = drugs["Drug"].map(pools["avoidable"].groupby(level="drug", observed=True).sum())
-    drugs["Avoidable waste"] = drugs["Avoidable waste"].fillna(0.0)
-    drugs = drugs.sort_values(["Avoidable waste", "Drug"], ascending=[False, True])
+    drugs["Avoidable waste"] = drugs["Drug"].map(drug_avoidable_waste(pools)).fillna(0.0)
+    return drugs.sort_values(["Avoidable waste", "Drug"], ascending=[False, True])
+
+
+def drugs_table(drugs: pd.DataFrame, run: RunContext) -> Table:
+    return Table(f"{run.area.name}: intravenous administrations by drug, {run.period.label}", drugs,
+                 counts=("Administrations", "Dose-banded, standard product"), rates=SHARE,
+                 money=(*MONEY, "Avoidable waste"))
+
+
+def tumour_groups_table(local: pd.DataFrame, run: RunContext) -> Table:
     groups = _shares(local, "tumour_group", "Tumour group").sort_values("Administrations", ascending=False)
-    all_years = area_rows(nat.cohort, area, WHAT)
+    return Table(f"{run.area.name}: intravenous administrations of dose-banding drugs by tumour group, "
+                 f"{run.period.label}", groups,
+                 counts=("Administrations", "Dose-banded, standard product"), rates=SHARE, money=MONEY)
+
+
+def years_table(all_years: pd.DataFrame, run: RunContext) -> Table:
+    """`all_years`: the area's administrations in every month of the data."""
     years = _shares(all_years, financial_year(all_years["administration_date"]), "Financial year")
     years["Waste share of drug cost"] = years["Drug waste"] / years["Drug cost"]
+    return Table(f"{run.area.name}: intravenous administrations of dose-banding drugs by financial year",
+                 years, counts=("Administrations", "Dose-banded, standard product"),
+                 rates={**SHARE, "Waste share of drug cost": ("Drug waste", "Drug cost")}, money=MONEY)
 
+
+def avoidable_waste_chart(drugs: pd.DataFrame, run: RunContext) -> Chart:
+    """The 10 drugs with the most avoidable waste (`drugs` is drugs_frame())."""
+    area, period = run.area.name, run.period.label
     top = drugs.head(10)
-    chart = Chart(
+    return Chart(
         kind="bar", frame=top, x="Drug", y="Avoidable waste", value_format="gbp", value_label="Avoidable waste (GBP)",
-        title=f"Avoidable drug waste by drug, {area.name}, {period.label}",
-        finding=(f"In {period.label}, {top['Drug'].iloc[0]} accounts for the most avoidable waste in {area.name}: "
+        title=f"Avoidable drug waste by drug, {area}, {period}",
+        finding=(f"In {period}, {top['Drug'].iloc[0]} accounts for the most avoidable waste in {area}: "
                  "waste beyond what a standard product of the drug wastes, on doses not yet dose-banded with "
                  "standard products." if len(top) and top["Avoidable waste"].iloc[0] > 0 else
-                 f"In {period.label}, no avoidable waste is left in {area.name}."))
+                 f"In {period}, no avoidable waste is left in {area}."))
 
+
+# --- the area's part -----------------------------------------------------------------------------------------------
+def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult:
+    area, period, params = run.area, run.period, run.params
+    target = params.assumptions["target_share"].moderate
+    local = area_rows(national.year, area, WHAT)
+    measure = proportion_measure(
+        national.cohort, flag="standard", date="administration_date", area=area, period=period,
+        name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
+        target=target, denominator_label=WHAT)
+    in_area = {s: of_providers(df, area.providers) for s, df in national.savings.items()}
+    total = lambda column: Range.of(lambda s: in_area[s][column].sum())  # noqa: E731
+    moved, gbp = total("to_move"), total("saving")
+    drugs = drugs_frame(local, of_providers(national.pools, area.providers))
     outputs = [("Administrations moved to standard products", "count", moved),
-               ("Avoidable waste saved", "gbp", waste_gbp), ("Purchase saving", "gbp", purchase_gbp),
-               ("Saving", "gbp", gbp)]
-    money = ("Drug cost", "Drug waste")
+               ("Avoidable waste saved", "gbp", total("waste_saving")),
+               ("Purchase saving", "gbp", total("purchase_saving")), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["chemo_dose_banding"], area=area, period=period, params=params, kpis=kpis,
+        context=run, kpis=headline_kpis(local, target),
         opportunity_gbp=gbp,
         quantities=[Quantity("Administrations moved to dose-banded standard products", "administrations", moved)],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: intravenous administrations of dose-banding drugs, "
-                               f"{period.label}", providers,
-                               counts=("Administrations", "Dose-banded, standard product",
-                                       "Administrations to move (moderate)"),
-                               rates=share_cols, money=("Drug waste", "Saving (moderate)")),
-            "drugs": Table(f"{area.name}: intravenous administrations by drug, {period.label}", drugs,
-                           counts=("Administrations", "Dose-banded, standard product"), rates=share_cols,
-                           money=(*money, "Avoidable waste")),
-            "tumour_groups": Table(f"{area.name}: intravenous administrations of dose-banding drugs by tumour group, "
-                                   f"{period.label}", groups,
-                                   counts=("Administrations", "Dose-banded, standard product"), rates=share_cols,
-                                   money=money),
-            "years": Table(f"{area.name}: intravenous administrations of dose-banding drugs by financial year",
-                           years, counts=("Administrations", "Dose-banded, standard product"),
-                           rates={**share_cols, "Waste share of drug cost": ("Drug waste", "Drug cost")},
-                           money=money),
-        },
-        charts={"avoidable_by_drug": chart},
+        tables={"providers": providers_table(in_area["moderate"], local, measure, run),
+                "drugs": drugs_table(drugs, run), "tumour_groups": tumour_groups_table(local, run),
+                "years": years_table(area_rows(national.cohort, area, WHAT), run)},
+        charts={"avoidable_by_drug": avoidable_waste_chart(drugs, run)},
         scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Avoidable waste is measured against England's standard products of the same drug; the doses moved are "
-            "assumed to be typical of each provider's doses not yet dose-banded with standard products.",
-            "The purchase saving is an assumed share of the drug cost; tendered prices for standard products differ "
-            "by region and product.",
-            "SACT does not itself record waste: a real analysis needs the national waste measurement toolkit's data "
-            "alongside SACT and the medicines data (MDS).",
-            "Rituximab, trastuzumab and pembrolizumab (dosed by weight or as fixed doses) are outside the national "
-            "dose banding tables and are left out.",
-        ],
-        data_months=nat.data_months,
+        caveats=list(CAVEATS),
+        data_months=national.data_months,
         area_providers=area.providers,
     )

@@ -12,6 +12,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import chemo_dose_banding as cdb
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
@@ -25,7 +26,8 @@ def run(default_data):
     params = load_scheme_params("chemo_dose_banding", cdb.ASSUMPTIONS)
 
     def analyse(area: str = "ENG", period: str = params.period):
-        return cdb.analyse(tables, geo.get(area), params, Period.financial_year(period), geo)
+        return registry.analyse_tables("chemo_dose_banding", tables, geo.get(area), Period.financial_year(period), geo,
+                                       params_=params)
     return analyse
 
 

@@ -8,6 +8,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import chemo_dose_banding as cdb
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -94,6 +95,24 @@ def test_cohort_keeps_intravenous_drugs_of_the_dose_banding_tables():
     assert cohort["waste_gbp"].tolist() == pytest.approx([0.0, 100.0])
 
 
+def test_the_area_s_drugs_ranked_by_avoidable_waste():
+    # the avoidable_waste figures above: A's pemetrexed 60 pounds, its drug X nothing; B's pemetrexed (all standard)
+    # is not among the other doses. Only A is in the area.
+    cohort = pd.DataFrame({
+        "provider_code": ["A", "A", "B", "A"], "drug": ["pemetrexed", "pemetrexed", "pemetrexed", "x"],
+        "standard": [False, False, True, False], "waste_gbp": [30.0, 50.0, 10.0, 500.0],
+        "drug_cost_gbp": [1_000.0, 1_000.0, 900.0, 2_000.0]})
+    pools = cdb.of_providers(cdb.avoidable_waste(cohort), ("A",))
+    assert cdb.drug_avoidable_waste(pools).to_dict() == pytest.approx({"pemetrexed": 60.0, "x": 0.0})
+    local = cohort[cohort["provider_code"] == "A"]
+    drugs = cdb.drugs_frame(local, pools)
+    assert drugs["Drug"].tolist() == ["pemetrexed", "x"]
+    assert drugs["Avoidable waste"].tolist() == pytest.approx([60.0, 0.0])
+    assert drugs["Administrations"].tolist() == [2, 1]
+    assert cdb.of_providers(pd.DataFrame({"n": [1, 2]}, index=pd.Index(["A", "B"], name="provider_code")),
+                            ("B",))["n"].tolist() == [2]
+
+
 @pytest.fixture(scope="module")
 def small():
     """LON-P01: 4 standard + 6 individual doses; LON-P02: 10 standard; NW-P01: 10 individual (all in 2017/18)."""
@@ -107,10 +126,10 @@ def test_analyse_a_small_table(small):
     period = Period.financial_year("2017/18")
     # LON-P01: 5 doses move (9 - 4); waste 6 x 100 x 5/6 = 500; purchase 5 x 1,800 x 2% = 180: 680 pounds.
     # LON-P02 is at 100%: nothing. NW-P01: 9 doses move; waste 9 x 100 = 900, purchase 9 x 1,800 x 2% = 324.
-    london = cdb.analyse(tables, geo.get("LON"), params, period, geo)
+    london = registry.analyse_tables("chemo_dose_banding", tables, geo.get("LON"), period, geo, params_=params)
     assert london.opportunity_gbp.moderate == pytest.approx(680.0)
     assert london.kpi("Intravenous administrations dose-banded with standard products").value == pytest.approx(0.7)
-    england = cdb.analyse(tables, geo.get("ENG"), params, period, geo)
+    england = registry.analyse_tables("chemo_dose_banding", tables, geo.get("ENG"), period, geo, params_=params)
     assert england.opportunity_gbp.moderate == pytest.approx(680.0 + 1_224.0)
     # low: 80%, no purchase saving: LON-P01 moves 4 (waste 400), NW-P01 moves 8 (waste 800)
     assert england.opportunity_gbp.low == pytest.approx(1_200.0)
@@ -121,17 +140,20 @@ def test_analyse_a_small_table(small):
 def test_an_area_without_chemotherapy_data_is_a_data_error(small):
     tables, params, geo = small
     with pytest.raises(DataError, match="no intravenous administrations of dose-banding drugs for"):
-        cdb.analyse(tables, geo.get("SW"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("chemo_dose_banding", tables, geo.get("SW"), Period.financial_year("2017/18"), geo,
+                                params_=params)
 
 
 def test_a_year_without_data_is_a_data_error(small):
     tables, params, geo = small
     with pytest.raises(DataError, match="in 2015/16"):
-        cdb.analyse(tables, geo.get("LON"), params, Period.financial_year("2015/16"), geo)
+        registry.analyse_tables("chemo_dose_banding", tables, geo.get("LON"), Period.financial_year("2015/16"), geo,
+                                params_=params)
 
 
 def test_a_table_without_intravenous_chemotherapy_is_a_data_error(small):
     tables, params, geo = small
     oral = tables["sact"].assign(route="oral")
     with pytest.raises(DataError, match="no intravenous administrations of the drugs of the national dose banding"):
-        cdb.analyse({"sact": oral}, geo.get("LON"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("chemo_dose_banding", {"sact": oral}, geo.get("LON"), Period.financial_year("2017/18"),
+                                geo, params_=params)
