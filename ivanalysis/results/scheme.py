@@ -15,6 +15,7 @@ from ..catalogue import SchemeInfo
 from ..config import SCENARIOS, SchemeParams
 from ..errors import ConfigError
 from ..geography import Area, Geography
+from ..sdc import ControlledFrame, control_frame
 
 if TYPE_CHECKING:
     from ..stats.funnel import FunnelResult
@@ -103,6 +104,19 @@ class Table:
     money: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()  # non-count figures shown to one decimal place
     hidden: tuple[str, ...] = ()  # kept for computing (e.g. a rate's denominator) but not shown
+
+    def kinds(self) -> dict[str, str]:
+        """Each shown column, in order, and what it holds: 'count', 'rate', 'money', 'number' or 'text'."""
+        def kind(col: str) -> str:
+            return ("count" if col in self.counts else "rate" if col in self.rates else "money" if col in self.money
+                    else "number" if col in self.numbers else "text")
+
+        return {col: kind(col) for col in self.frame.columns if col not in self.hidden}
+
+    def control(self, controlled: bool) -> ControlledFrame:
+        """The whole frame (hidden columns too) after disclosure control: numbers, suppressed cells null, and the
+        mask of suppressed cells. `controlled`: below England."""
+        return control_frame(self.frame, counts=self.counts, rates=self.rates, controlled=controlled)
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,51 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_made_inert():
 
     cells = [row[0] for row in csv.reader(io.StringIO(csv_text(df)))][1:]
     assert cells == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'@SUM(A1)", "-£1,200", "-5", "'-cmd", "plain", "*"]
+
+
+def test_control_frame_hand_checked():
+    """0 stays 0, 3 is suppressed (null and flagged), 12 -> 10, 13 -> 15; a rate on a small count is suppressed with
+    it; text passes through; the figures stay numbers."""
+    from ivanalysis.sdc import control_frame
+
+    frame = pd.DataFrame({"Provider": ["A", "B", "C", "D"], "Patients": [0, 3, 12, 13], "Treated": [0, 2, 6, 10],
+                          "Share treated": [math.nan, 2 / 3, 0.5, 10 / 13]})
+    values, suppressed = control_frame(frame, counts=("Patients", "Treated"),
+                                       rates={"Share treated": ("Treated", "Patients")})
+    assert values["Patients"].tolist() == [0, pd.NA, 10, 15] and values["Patients"].dtype == "Int64"
+    assert values["Treated"].tolist() == [0, pd.NA, pd.NA, 10]
+    assert suppressed["Patients"].tolist() == [False, True, False, False]
+    assert suppressed["Treated"].tolist() == [False, True, True, False]
+    # B: 2 of 3; C: 6 treated is small; D: 10 of 13 leaves 3 untreated (small); A: 0 of 0 gives nothing away
+    assert suppressed["Share treated"].tolist() == [False, True, True, True]
+    assert values["Share treated"].isna().tolist() == [True, True, True, True]
+    assert values["Provider"].tolist() == ["A", "B", "C", "D"] and not suppressed["Provider"].any()
+
+
+def test_control_frame_agrees_with_control_count():
+    from ivanalysis.sdc import control_frame
+
+    counts = pd.Series([0, 0.4, 1, 7, 7.0, 8, 12, 13, 17.5, 1002, 1002.5, 1003])
+    values, suppressed = control_frame(pd.DataFrame({"n": counts}), counts=("n",))
+    expected = control_series(counts).tolist()
+    assert [SUPPRESSED if s else v for v, s in zip(values["n"], suppressed["n"])] == expected
+
+
+def test_control_frame_for_england_changes_nothing():
+    from ivanalysis.sdc import control_frame
+
+    frame = pd.DataFrame({"Patients": [0, 3, 12, 13], "Treated": [0, 2, 6, 10], "Share": [0.0, 2 / 3, 0.5, 10 / 13]})
+    values, suppressed = control_frame(frame, counts=("Patients", "Treated"), rates={"Share": ("Treated", "Patients")},
+                                       controlled=False)
+    pd.testing.assert_frame_equal(values, frame)
+    assert not suppressed.to_numpy().any()
+    assert values is not frame  # a copy: the analysis's frame is never changed
+
+
+def test_control_frame_keeps_missing_counts_missing_and_refuses_negative_ones():
+    from ivanalysis.sdc import control_frame
+
+    values, suppressed = control_frame(pd.DataFrame({"n": [math.nan, 20.0]}), counts=("n",))
+    assert values["n"].tolist() == [pd.NA, 20] and suppressed["n"].tolist() == [False, False]
+    with pytest.raises(ValueError, match="negative.*'n'"):
+        control_frame(pd.DataFrame({"n": [5, -1]}), counts=("n",))
