@@ -1,4 +1,4 @@
-"""Tables for a page: disclosure control, number formats and accessible HTML (caption, column headers)."""
+"""Tables for a page: the disclosure-controlled figures as text, and accessible HTML (caption, column headers)."""
 from __future__ import annotations
 
 import html
@@ -6,42 +6,42 @@ import html
 import pandas as pd
 
 from ..results import Table
+from ..sdc import RULE_TEXT, SUPPRESSED
 from . import fmt
-from ..sdc import SUPPRESSED, control_count, control_rate_allowed
 
 
 def display_frame(table: Table, controlled: bool) -> pd.DataFrame:
-    """Every cell as the text a reader sees. `controlled`: apply disclosure control (below national level)."""
-    df = table.frame
-    out = pd.DataFrame(index=df.index)
-    for col in df.columns:
-        if col in table.hidden:
-            continue
-        values = df[col]
-        if col in table.counts:
-            out[col] = [control_count(v) if controlled else fmt.number(v) for v in values]
-            out[col] = [f"{v:,}" if isinstance(v, int) else v for v in out[col]]
-        elif col in table.rates:
-            num, den = table.rates[col]
-            out[col] = [SUPPRESSED if controlled and not control_rate_allowed(n, d) else fmt.pct(v)
-                        for v, n, d in zip(values, df[num], df[den])]
-        elif col in table.money:
-            out[col] = [fmt.gbp_table(v) for v in values]
-        elif col in table.numbers:
-            out[col] = [fmt.number(v, 1) for v in values]
+    """Every shown cell as the text a reader sees, from the disclosure-controlled data (Table.control): '*' where a
+    cell is suppressed. `controlled`: apply disclosure control (below national level)."""
+    values, suppressed = table.control(controlled)
+    out = pd.DataFrame(index=values.index)
+    for col, kind in table.kinds().items():
+        cells, hidden = values[col], suppressed[col]
+        if kind == "count":
+            # below England a count is a whole number (rounded to 5) or missing; England's are shown as they are
+            text = [("" if pd.isna(v) else f"{int(v):,}") if controlled else fmt.number(v) for v in cells]
+        elif kind == "rate":
+            text = [fmt.pct(v) for v in cells]
+        elif kind == "money":
+            text = [fmt.gbp_table(v) for v in cells]
+        elif kind == "number":
+            text = [fmt.number(v, 1) for v in cells]
         else:
-            out[col] = ["" if fmt.is_missing(v) else str(v) for v in values]
+            text = ["" if fmt.is_missing(v) else str(v) for v in cells]
+        out[col] = [SUPPRESSED if h else t for t, h in zip(text, hidden)]
     return out.reset_index(drop=True)
 
 
-def csv_text(df: pd.DataFrame) -> str:
-    """A table as CSV for spreadsheets, each cell as the page shows it (disclosure control included). A cell that a
-    spreadsheet would run as a formula (=, +, @, or - not followed by a number) is prefixed with an apostrophe."""
-    def inert(v) -> str:
-        t = "" if v is None else str(v)
-        risky = t[:1] in ("=", "+", "@", "\t", "\r") or (t[:1] == "-" and not t[1:2].isdigit() and t[1:2] != "£")
-        return "'" + t if risky else t
+def inert(value) -> str:
+    """A text cell for a CSV, made safe for a spreadsheet: text it would run as a formula (=, +, @, or - not followed
+    by a number) is prefixed with an apostrophe."""
+    t = "" if value is None else str(value)
+    risky = t[:1] in ("=", "+", "@", "\t", "\r") or (t[:1] == "-" and not t[1:2].isdigit() and t[1:2] != "£")
+    return "'" + t if risky else t
 
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A table of text as CSV for spreadsheets, every cell made inert (see `inert`)."""
     return df.map(inert).to_csv(index=False, lineterminator="\n")
 
 
@@ -75,6 +75,5 @@ def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = Non
 def render(table: Table, controlled: bool) -> str:
     df = display_frame(table, controlled)
     numeric = set(table.counts) | set(table.rates) | set(table.money) | set(table.numbers)
-    caption = table.caption + (" Counts of 1 to 7 are shown as *, others rounded to the nearest 5." if controlled
-                               and table.counts else "")
+    caption = table.caption + (f" {RULE_TEXT[0].upper()}{RULE_TEXT[1:]}." if controlled and table.counts else "")
     return html_table(df, caption, numeric=numeric, counts=set(table.counts) - set(table.hidden))
