@@ -22,19 +22,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import sdc
 from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from ..report import fmt
-from ..sdc import is_small
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("neonatal_admissions", "births")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "neonatal_admissions": ("provider_code", "admission_date", "gestation_weeks", "primary_reason", "cot_days_intensive",
-                            "cot_days_high_dependency", "cot_days_special_care", "avoidable"),
-    "births": ("provider_code", "birth_date", "gestation_weeks"),
+    "neonatal_admissions": ("provider_code", "admission_date", "gestation_weeks", "primary_reason",
+                            "cot_days_intensive", "cot_days_high_dependency", "cot_days_special_care", "avoidable"),
+    "births": ("provider_code", "birth_date"),
 }
 ASSUMPTIONS = {"benchmark_rate": "admissions_per_1000_births", "avoidable_share": "share",
                "intensive_cot_day": "gbp_per_day", "high_dependency_cot_day": "gbp_per_day",
@@ -160,37 +159,24 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     (adm["admission_date"].min(), adm["admission_date"].max()))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    local_adm = area_rows(nat.adm, area, "admissions to neonatal units")
-    births = area_rows(nat.births, area, "live births")
-    benchmark = a["benchmark_rate"].moderate / PER_BIRTHS
-    measure = proportion_measure(
-        nat.per_birth, flag="term_admission", date="month", area=area, period=period,
-        name="Term admissions to neonatal units per live birth", higher_is_better=False,
-        target=benchmark, denominator_label="live births")
-    term = local_adm[is_term(local_adm["gestation_weeks"])]
-    births_by_provider = births.groupby("provider_code").size()
-    no_births = sorted(set(term["provider_code"]) - set(births_by_provider.index))
-    prices = {s: tuple(a[p].value(s) for p in PRICES) for s in SCENARIOS}
-    opp = {s: provider_opportunity(term, births_by_provider, a["benchmark_rate"].value(s) / PER_BIRTHS,
-                                   a["avoidable_share"].value(s), prices[s]) for s in SCENARIOS}
-    avoided = Range.of(lambda s: opp[s]["avoided"].sum())
-    days = Range.of(lambda s: opp[s]["days_released"].sum())
-    gbp = Range.of(lambda s: opp[s]["saving"].sum())
+def scenario_prices(a: dict) -> dict[str, tuple[float, float, float]]:
+    """The price of a cot day at each level of care (in the order of COT_DAYS), in each scenario."""
+    return {s: tuple(a[p].value(s) for p in PRICES) for s in SCENARIOS}
 
-    n_births, n_term, n_adm = len(births), len(term), len(local_adm)
+
+def opportunity(term: pd.DataFrame, births: pd.Series, a: dict) -> dict[str, pd.DataFrame]:
+    """provider_opportunity in each scenario, at that scenario's benchmark, avoidable share and prices."""
+    prices = scenario_prices(a)
+    return {s: provider_opportunity(term, births, a["benchmark_rate"].value(s) / PER_BIRTHS,
+                                    a["avoidable_share"].value(s), prices[s]) for s in SCENARIOS}
+
+
+# --- the page: KPIs, tables, charts -----------------------------------------------------------------------------------
+def _kpis(adm: pd.DataFrame, term: pd.DataFrame, n_births: int, key_share: float | None, hypo_cost: float,
+          benchmark: float) -> list[KPI]:
+    n_term, n_adm = len(term), len(adm)
     reviewed = term[term["avoidable"] != "not_reviewed"]
-    reasons = reason_table(term, prices["moderate"], a["avoidable_share"].moderate)
-    hypo = reasons.set_index("Reason").loc[REASON_LABELS["hypoglycaemia"]]
-    controlled = not area.is_national
-    if controlled:  # figures per admission would give away a count of 1 to 7
-        small = reasons["Term admissions"].map(is_small)
-        reasons.loc[small, ["Cot days per admission", "Cot-day cost", "Cost of the avoidable share"]] = np.nan
-    key_share = safe_share(term["primary_reason"].isin(KEY_REASONS).sum(), n_term)
-    kpis = [
+    return [
         KPI("Term admissions as a share of live births", safe_share(n_term, n_births), "share", benchmark, False,
             "Menu: South region 4.9% in Q3 2017/18, South East Coast 4.1%"),
         KPI("Admissions to neonatal units", float(n_adm), "count", note="Menu: 80,251 in England in 2013"),
@@ -205,22 +191,25 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                                                                     len(reviewed)), "share", None, False,
             "NHS Improvement: 30% of term admissions are avoidable"),
         KPI("Cot days of term admissions", float(cot_days(term).sum()), "days"),
-        KPI("Cost of the avoidable share of term hypoglycaemia admissions", float(hypo["Cost of the avoidable share"]),
+        KPI("Cost of the avoidable share of term hypoglycaemia admissions", hypo_cost,
             "gbp", note="Menu: about £3m a year in England (30% avoidable); moderate prices, before the benchmark"),
         KPI("Live births", float(n_births), "count"),
     ]
 
-    m = opp["moderate"]
-    prov = provider_table(pd.DataFrame({
+
+def _provider_columns(m: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
         "Live births": m["births"].astype(int), "Term admissions": m["term"].astype(int),
         "Term admissions per live birth": m["term"] / m["births"],
         "Key-reason term admissions": m["key"].astype(int),
         "Admissions avoided (moderate)": m["avoided"], "Cot days released (moderate)": m["days_released"],
-        "Saving (moderate)": m["saving"]}), measure, geography)
+        "Saving (moderate)": m["saving"]})
 
-    shown = reasons[[not (controlled and is_small(c)) for c in reasons["Term admissions"]]]
+
+def _reason_chart(shown: pd.DataFrame, key_share: float | None, area: Area, period: Period) -> Chart:
+    """`shown`: the reasons that may be charted (reason_table's rows, highest first)."""
     top = shown.iloc[0] if len(shown) else None
-    reason_chart = Chart(
+    return Chart(
         "bar", shown[["Reason", "Share of term admissions"]], x="Reason", y="Share of term admissions",
         title=f"Term admissions by primary reason, {area.name}, {period.label}",
         value_label="Share of term admissions", value_format="percent",
@@ -229,10 +218,13 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                  f"({fmt.pct(top['Share of term admissions'])}); the four ATAIN areas (highlighted) account for "
                  f"{fmt.pct(key_share)} of term admissions." if top is not None else
                  f"{area.name} has too few term admissions to chart by reason."))
-    hubs = nat.hubs.copy()  # the chart's own frame: the national one is shared by every area
+
+
+def _hub_chart(hub_rates: pd.DataFrame, area: Area, geography: Geography, period: Period) -> Chart:
+    hubs = hub_rates.copy()  # the chart's own frame: the national one is shared by every area
     area_hubs = tuple(geography.areas[h].name for h in area.hubs) if not area.is_national else ()
     best, worst = hubs.iloc[-1], hubs.iloc[0]
-    hub_chart = Chart(
+    return Chart(
         "bar", hubs, x="Hub", y="Rate", value_format="percent", highlight=area_hubs,
         title=f"Term admissions as a share of live births, by hub, {period.label}",
         value_label="Term admissions per live birth",
@@ -240,50 +232,87 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
                  f"{fmt.pct(worst['Rate'])} in {worst['Hub']}; the Menu's benchmarks are 4.9% (South region) "
                  "and 4.1% (South East Coast)."))
 
-    caveats = [
-        "Term admissions are counted against all live births of the provider, as the Menu's benchmark is; babies "
-        "born elsewhere and admitted to the provider's unit count where they are admitted.",
-        "The avoidable share is NHS Improvement's national estimate; local reviews (the 'judged avoidable' column) "
-        "are a better guide where most term admissions are reviewed.",
-        "An avoided admission is taken to use the cot days of a typical term admission for one of the four key "
-        "reasons at that provider; avoidable admissions are often shorter, so the saving may be an upper figure.",
-        "The saving is gross: babies kept with their mothers still need care on the postnatal or transitional care "
-        "ward, which the Menu counts as no additional cost. Cot-day prices are reference costs, not local prices.",
-    ]
-    if no_births:
-        caveats.append(f"{len(no_births)} provider(s) with term admissions but no live births recorded in the "
-                       f"period are left out of the opportunity: {', '.join(no_births)}.")
 
+def _tables(prov: pd.DataFrame, reasons: pd.DataFrame, area: Area, period: Period) -> dict[str, Table]:
+    return {
+        "providers": Table(f"Providers of {area.name}: live births and term admissions to neonatal units, "
+                           f"{period.label}", prov,
+                           counts=("Live births", "Term admissions", "Key-reason term admissions"),
+                           rates={"Term admissions per live birth": ("Term admissions", "Live births")},
+                           money=("Saving (moderate)",),
+                           numbers=("Admissions avoided (moderate)", "Cot days released (moderate)")),
+        "reasons": Table(f"{area.name}: term admissions to neonatal units by primary reason, {period.label} "
+                         "(costs at moderate prices)",
+                         reasons[["Reason", "ATAIN key area", "Term admissions", "Share of term admissions",
+                                  "Reviewed", "Judged avoidable", "Share judged avoidable", "Cot days",
+                                  "Cot days per admission", "Cot-day cost", "Cost of the avoidable share",
+                                  "Total"]],
+                         hidden=("Total",), counts=("Term admissions", "Reviewed", "Judged avoidable", "Cot days",
+                                                    "Total"),
+                         rates={"Share of term admissions": ("Term admissions", "Total"),
+                                "Share judged avoidable": ("Judged avoidable", "Reviewed")},
+                         money=("Cot-day cost", "Cost of the avoidable share"),
+                         numbers=("Cot days per admission",)),
+    }
+
+
+CAVEATS = [
+    "Term admissions are counted against all live births of the provider, as the Menu's benchmark is; babies "
+    "born elsewhere and admitted to the provider's unit count where they are admitted.",
+    "The avoidable share is NHS Improvement's national estimate; local reviews (the 'judged avoidable' column) "
+    "are a better guide where most term admissions are reviewed.",
+    "An avoided admission is taken to use the cot days of a typical term admission for one of the four key "
+    "reasons at that provider; avoidable admissions are often shorter, so the saving may be an upper figure.",
+    "The saving is gross: babies kept with their mothers still need care on the postnatal or transitional care "
+    "ward, which the Menu counts as no additional cost. Cot-day prices are reference costs, not local prices.",
+]
+
+
+def _caveats(no_births: list[str]) -> list[str]:
+    if not no_births:
+        return list(CAVEATS)
+    return [*CAVEATS, f"{len(no_births)} provider(s) with term admissions but no live births recorded in the "
+                      f"period are left out of the opportunity: {', '.join(no_births)}."]
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    area, period, a = run.area, run.period, run.params.assumptions
+    local_adm = area_rows(national.adm, area, "admissions to neonatal units")
+    births = area_rows(national.births, area, "live births")
+    benchmark = a["benchmark_rate"].moderate / PER_BIRTHS
+    measure = proportion_measure(
+        national.per_birth, flag="term_admission", date="month", area=area, period=period,
+        name="Term admissions to neonatal units per live birth", higher_is_better=False,
+        target=benchmark, denominator_label="live births")
+    term = local_adm[is_term(local_adm["gestation_weeks"])]
+    births_by_provider = births.groupby("provider_code").size()
+    no_births = sorted(set(term["provider_code"]) - set(births_by_provider.index))
+    opp = opportunity(term, births_by_provider, a)
+    avoided = Range.of(lambda s: opp[s]["avoided"].sum())
+    days = Range.of(lambda s: opp[s]["days_released"].sum())
+    gbp = Range.of(lambda s: opp[s]["saving"].sum())
+
+    reasons = reason_table(term, scenario_prices(a)["moderate"], a["avoidable_share"].moderate)
+    hypo_cost = float(reasons.set_index("Reason").loc[REASON_LABELS["hypoglycaemia"], "Cost of the avoidable share"])
+    key_share = safe_share(term["primary_reason"].isin(KEY_REASONS).sum(), len(term))
+    shown = reasons
+    if not area.is_national:  # figures per admission, or a bar, would give away a count the rule suppresses
+        small = sdc.small(reasons["Term admissions"])
+        reasons.loc[small, ["Cot days per admission", "Cot-day cost", "Cost of the avoidable share"]] = np.nan
+        shown = reasons[~small]
+    prov = provider_table(_provider_columns(opp["moderate"]), measure, run.geography)
     outputs = [("Term admissions avoided", "count", avoided), ("Cot days released", "days", days),
                ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["atain_neonatal"], area=area, period=period, params=params, kpis=kpis, opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local_adm, term, len(births), key_share, hypo_cost, benchmark), opportunity_gbp=gbp,
         quantities=[Quantity("Term admissions avoided", "admissions", avoided),
                     Quantity("Neonatal cot days released", "cot days", days)],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: live births and term admissions to neonatal units, "
-                               f"{period.label}", prov,
-                               counts=("Live births", "Term admissions", "Key-reason term admissions"),
-                               rates={"Term admissions per live birth": ("Term admissions", "Live births")},
-                               money=("Saving (moderate)",),
-                               numbers=("Admissions avoided (moderate)", "Cot days released (moderate)")),
-            "reasons": Table(f"{area.name}: term admissions to neonatal units by primary reason, {period.label} "
-                             "(costs at moderate prices)",
-                             reasons[["Reason", "ATAIN key area", "Term admissions", "Share of term admissions",
-                                      "Reviewed", "Judged avoidable", "Share judged avoidable", "Cot days",
-                                      "Cot days per admission", "Cot-day cost", "Cost of the avoidable share",
-                                      "Total"]],
-                             hidden=("Total",), counts=("Term admissions", "Reviewed", "Judged avoidable", "Cot days",
-                                                        "Total"),
-                             rates={"Share of term admissions": ("Term admissions", "Total"),
-                                    "Share judged avoidable": ("Judged avoidable", "Reviewed")},
-                             money=("Cot-day cost", "Cost of the avoidable share"),
-                             numbers=("Cot days per admission",)),
-        },
-        charts={"reasons": reason_chart, "hubs": hub_chart},
-        scenario_table=scenario_frame(params, outputs),
-        caveats=caveats,
-        data_months=nat.data_months,
+        tables=_tables(prov, reasons, area, period),
+        charts={"reasons": _reason_chart(shown, key_share, area, period),
+                "hubs": _hub_chart(national.hubs, area, run.geography, period)},
+        scenario_table=scenario_frame(run.params, outputs),
+        caveats=_caveats(no_births),
+        data_months=national.data_months,
         area_providers=area.providers,
     )

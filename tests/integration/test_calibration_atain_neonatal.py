@@ -22,8 +22,8 @@ def analyse(default_data):
     geo = load_geography()
     tables = {name: load_table(default_data, name, geo) for name in atain_neonatal.TABLES}
     params = registry.params("atain_neonatal")
-    return lambda code: atain_neonatal.analyse(tables, geo.get(code), params, Period.financial_year(params.period),
-                                               geo)
+    return lambda code: registry.analyse_tables("atain_neonatal", tables, geo.get(code),
+                                                Period.financial_year(params.period), geo, params_=params)
 
 
 def test_80251_admissions_almost_60_percent_at_term(england):

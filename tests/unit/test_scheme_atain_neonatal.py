@@ -9,6 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import atain_neonatal as atain
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -101,6 +102,21 @@ def test_provider_opportunity_uses_each_providers_typical_key_admission():
     assert out.loc["B", ["avoided", "days_released", "saving"]].tolist() == [0.0, 0.0, 0.0]
 
 
+def test_opportunity_in_each_scenario_at_its_own_benchmark_share_and_prices():
+    # Provider A: 100 births, 8 term admissions, 4 of them hypoglycaemia with 3 special care days each.
+    # low: benchmark 5.5%, 20% avoidable: min(8 - 5.5, 0.2 x 4) = 0.8 avoided x 3 days x 450 = 1,080 pounds;
+    # moderate: 4.9%, 30%: min(3.1, 1.2) = 1.2 x 3 x 550 = 1,980;
+    # high: 4.1%, 40%: min(3.9, 1.6) = 1.6 x 3 x 650 = 3,120
+    t = admissions([("A", "2017-06-01", 39, "hypoglycaemia", 0, 0, 3, "not_reviewed")] * 4
+                   + [("A", "2017-06-01", 39, "infection", 0, 0, 7, "not_reviewed")] * 4)
+    a = load_scheme_params("atain_neonatal", atain.ASSUMPTIONS).assumptions
+    assert atain.scenario_prices(a)["moderate"] == PRICES
+    opp = atain.opportunity(t, pd.Series({"A": 100}), a)
+    assert {s: opp[s].loc["A", "avoided"] for s in opp} == pytest.approx({"low": 0.8, "moderate": 1.2, "high": 1.6})
+    assert {s: opp[s].loc["A", "saving"] for s in opp} == pytest.approx({"low": 1_080, "moderate": 1_980,
+                                                                         "high": 3_120})
+
+
 def test_reason_table_shares_reviews_and_the_avoidable_cost():
     # 4 term admissions: 2 jaundice (both reviewed, 1 avoidable; 2 special care days each, 1,100 pounds each),
     # 1 hypoglycaemia (not reviewed), 1 respiratory (reviewed, not avoidable)
@@ -137,7 +153,8 @@ def small():
 def test_analyse_counts_only_the_provider_above_the_benchmark(small):
     tables, params = small
     geo = load_geography()
-    r = atain.analyse(tables, geo.get("LON"), params, Period.financial_year("2017/18"), geo)
+    r = registry.analyse_tables("atain_neonatal", tables, geo.get("LON"), Period.financial_year("2017/18"),
+                                geo, params_=params)
     # moderate: LON-P01 avoids min(8 - 4.9, 0.3 x 4) = 1.2 hypoglycaemia admissions of 3 special care days
     # (1,650 pounds): 1.2 x 1,650 = 1,980 pounds; LON-P02 (3%) nothing
     assert r.opportunity_gbp.moderate == pytest.approx(1_980)
@@ -156,11 +173,13 @@ def test_analyse_refuses_an_area_without_data(small):
     tables, params = small
     geo = load_geography()
     with pytest.raises(DataError, match="no admissions to neonatal units for North West"):
-        atain.analyse(tables, geo.get("NW"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("atain_neonatal", tables, geo.get("NW"), Period.financial_year("2017/18"),
+                                geo, params_=params)
 
 
 def test_analyse_refuses_a_period_without_data(small):
     tables, params = small
     geo = load_geography()
     with pytest.raises(DataError, match="no admissions to neonatal units in 2015/16"):
-        atain.analyse(tables, geo.get("LON"), params, Period.financial_year("2015/16"), geo)
+        registry.analyse_tables("atain_neonatal", tables, geo.get("LON"), Period.financial_year("2015/16"),
+                                geo, params_=params)
