@@ -27,9 +27,8 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import data_months
 
 TABLES = ("hcd_invoices",)
@@ -126,6 +125,15 @@ def provider_opportunity(pq_period: pd.DataFrame, target: float) -> pd.DataFrame
     return out
 
 
+def hub_shares(basket: pd.DataFrame, geography: Geography) -> pd.Series:
+    """Share of basket patient-quarters on a generic regimen in each hub (by name) and England, highest first."""
+    hub = basket["provider_code"].map(geography.hub_of)
+    names = {h.code: h.name for h in geography.hubs()}
+    share = basket.groupby(hub)["on_generic"].mean().rename(index=names)
+    share["England"] = basket["on_generic"].mean()
+    return share.sort_values(ascending=False)
+
+
 @dataclass(frozen=True)
 class National:
     """The analysis of every provider in England, the same whatever the area (read-only: kept between areas)."""
@@ -159,28 +167,24 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
         hub_share=hub_shares(year[year["state"] != ""], geography), months=data_months(inv))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    target = params.assumptions["switch_target"]
-    # every invoice of the year has its patient-quarter here: an area without any has none
-    local = area_rows(nat.year, area, "antiretroviral invoices")
-    measure = proportion_measure(
-        nat.basket, flag="on_generic", date="invoice_period", area=area, period=period,
-        name="Basket regimens on generics", higher_is_better=True, target=target.moderate,
-        denominator_label="patient-quarters on a basket regimen")
+# --- the area's part (arithmetic only) --------------------------------------------------------------------------------
+def patients_switched_in(switched: pd.DataFrame, local: pd.DataFrame) -> pd.DataFrame:
+    """The switched patients (switches) on a generic regimen in the area's patient-quarters `local`."""
+    return switched[switched.index.isin(local.loc[local["on_generic"], "patient_id"])]
 
-    in_area = lambda df: df[df.index.isin(area.providers)]  # noqa: E731
-    gbp = Range.of(lambda s: in_area(nat.by_scenario[s])["saving"].sum())
-    patient_years = Range.of(lambda s: in_area(nat.by_scenario[s])["to_switch"].sum() / 4)
 
+def switched_by_provider(local: pd.DataFrame, switched_here: pd.DataFrame) -> pd.Series:
+    """Patients switched, by the provider that invoiced them in the area (a patient may count at two providers)."""
+    return local[local["patient_id"].isin(switched_here.index)].groupby("provider_code")["patient_id"].nunique()
+
+
+# --- the page: KPIs, tables, chart ------------------------------------------------------------------------------------
+def _kpis(local: pd.DataFrame, switched_here: pd.DataFrame, made: float, to_make: float, target: float) -> list[KPI]:
     basket = local[local["state"] != ""]
     spend = float(local["cost"].sum())
-    made = float(nat.made_by_provider.reindex(list(area.providers)).sum())
-    switched_here = nat.switched[nat.switched.index.isin(local.loc[local["on_generic"], "patient_id"])]
-    kpis = [
+    return [
         KPI("Basket patient-quarters on a generic regimen", safe_share(basket["on_generic"].sum(), len(basket)),
-            "share", target.moderate, True, "against the switch target (moderate scenario)"),
+            "share", target, True, "against the switch target (moderate scenario)"),
         KPI("People on antiretroviral treatment", float(local["patient_id"].nunique()), "count",
             note="PHE: about 90,000 people accessing HIV care in England in 2017"),
         KPI("Spend on antiretrovirals", spend, "gbp", note="Menu: the savings are 8.3% of it, about 430 m pounds"),
@@ -188,56 +192,77 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
         KPI("Saving a year per switched patient", 4 * float(switched_here["saving"].mean())
             if len(switched_here) else None, "gbp"),
         KPI("Saving made by switches in the year", made, "gbp", note="Menu: 22 m pounds in 2017/18"),
-        KPI("Saving made and still to make, as a share of spend", safe_share(made + gbp.moderate, spend), "share",
+        KPI("Saving made and still to make, as a share of spend", safe_share(made + to_make, spend), "share",
             note="Menu: 8.3% (22 m + 13.7 m pounds); moderate scenario"),
     ]
 
-    opp = in_area(nat.by_scenario["moderate"])
+
+def _provider_columns(local: pd.DataFrame, opp: pd.DataFrame, switched: pd.Series, made: pd.Series) -> pd.DataFrame:
+    """`opp`: the area's provider_opportunity (moderate); `switched`, `made`: patients switched, saving made."""
     people = local.groupby("provider_code")["patient_id"].nunique()
     prov = pd.DataFrame({
         "People on ART": people,
         "Basket patient-quarters": opp["eligible"].reindex(people.index).fillna(0).astype(int),
         "On generic": opp["on_generic"].reindex(people.index).fillna(0).astype(int),
-        "Patients switched": local[local["patient_id"].isin(switched_here.index)].groupby("provider_code")[
-            "patient_id"].nunique().reindex(people.index).fillna(0).astype(int),
-        "Saving made": nat.made_by_provider.reindex(people.index).fillna(0.0),
+        "Patients switched": switched.reindex(people.index).fillna(0).astype(int),
+        "Saving made": made.reindex(people.index).fillna(0.0),
         "Saving (moderate)": opp["saving"].reindex(people.index).fillna(0.0),
     })
     prov.insert(3, "Share on generic", prov["On generic"] / prov["Basket patient-quarters"].replace(0, np.nan))
-    prov = provider_table(prov, measure, geography)
+    return prov
 
-    outputs = [("Patient-years switched to reach the target", "count", patient_years), ("Saving", "gbp", gbp)]
+
+def _provider_table(prov: pd.DataFrame, area: Area, period: Period) -> Table:
+    return Table(f"HIV services of {area.name}: basket regimens, switches and savings, {period.label}", prov,
+                 counts=("People on ART", "Basket patient-quarters", "On generic", "Patients switched"),
+                 rates={"Share on generic": ("On generic", "Basket patient-quarters")},
+                 money=("Saving made", "Saving (moderate)"))
+
+
+CAVEATS = [
+    "The basket here is four switches: Atripla to generic efavirenz and generic emtricitabine/tenofovir "
+    "disoproxil, Truvada and Kivexa to their generics, and Triumeq to dolutegravir with generic "
+    "abacavir/lamivudine. A regimen counts as generic when it includes a generic basket drug and no branded "
+    "one; regimens outside the basket are not counted.",
+    "Not every patient can switch (resistance, side effects, pill burden or choice): the switch target "
+    "leaves room for them, and each switch is a decision between clinician and patient.",
+    "The saving made counts patients seen on a branded basket regimen and later on a generic one, at their "
+    "own change in cost a quarter; patients who started on a generic regimen avoided cost but are not "
+    "counted as switches.",
+    "The saving still to make is a year at the headline year's volumes and prices paid; the Menu's 13.7 m "
+    "pounds is the further saving expected by the end of 2018/19.",
+]
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    area, period = run.area, run.period
+    target = run.params.assumptions["switch_target"]
+    # every invoice of the year has its patient-quarter here: an area without any has none
+    local = area_rows(national.year, area, "antiretroviral invoices")
+    measure = proportion_measure(
+        national.basket, flag="on_generic", date="invoice_period", area=area, period=period,
+        name="Basket regimens on generics", higher_is_better=True, target=target.moderate,
+        denominator_label="patient-quarters on a basket regimen")
+    opp = {s: df[df.index.isin(area.providers)] for s, df in national.by_scenario.items()}
+    gbp = Range.of(lambda s: opp[s]["saving"].sum())
+    patient_years = Range.of(lambda s: opp[s]["to_switch"].sum() / 4)
+    made = float(national.made_by_provider.reindex(list(area.providers)).sum())
+    switched_here = patients_switched_in(national.switched, local)
+    prov = provider_table(_provider_columns(local, opp["moderate"], switched_by_provider(local, switched_here),
+                                            national.made_by_provider), measure, run.geography)
+    outputs = [("Saving made by switches in the year", "gbp", Range(made, made, made)),
+               ("Patient-years switched to reach the target", "count", patient_years), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        scheme=BY_ID["antiretroviral_prescribing"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, switched_here, made, gbp.moderate, target.moderate), opportunity_gbp=gbp,
         quantities=[Quantity("Patients still to switch to a generic regimen", "patient-years", patient_years)],
         measure=measure,
-        tables={
-            "providers": Table(f"HIV services of {area.name}: basket regimens, switches and savings, {period.label}",
-                               prov, counts=("People on ART", "Basket patient-quarters", "On generic",
-                                             "Patients switched"),
-                               rates={"Share on generic": ("On generic", "Basket patient-quarters")},
-                               money=("Saving made", "Saving (moderate)")),
-            "basket": _basket_table(basket, nat.values, nat.costs, area, period),
-        },
-        scenario_table=scenario_frame(params, [("Saving made by switches in the year", "gbp",
-                                                Range(made, made, made)), *outputs]),
-        caveats=[
-            "The basket here is four switches: Atripla to generic efavirenz and generic emtricitabine/tenofovir "
-            "disoproxil, Truvada and Kivexa to their generics, and Triumeq to dolutegravir with generic "
-            "abacavir/lamivudine. A regimen counts as generic when it includes a generic basket drug and no branded "
-            "one; regimens outside the basket are not counted.",
-            "Not every patient can switch (resistance, side effects, pill burden or choice): the switch target "
-            "leaves room for them, and each switch is a decision between clinician and patient.",
-            "The saving made counts patients seen on a branded basket regimen and later on a generic one, at their "
-            "own change in cost a quarter; patients who started on a generic regimen avoided cost but are not "
-            "counted as switches.",
-            "The saving still to make is a year at the headline year's volumes and prices paid; the Menu's 13.7 m "
-            "pounds is the further saving expected by the end of 2018/19.",
-        ],
-        data_months=nat.months,
+        tables={"providers": _provider_table(prov, area, period),
+                "basket": _basket_table(local[local["state"] != ""], national.values, national.costs, area, period)},
+        scenario_table=scenario_frame(run.params, outputs),
+        caveats=list(CAVEATS),
+        data_months=national.months,
         area_providers=area.providers,
-        charts={"hubs": _hub_chart(nat.hub_share, area, geography, period)},
+        charts={"hubs": _hub_chart(national.hub_share, area, run.geography, period)},
     )
 
 
@@ -254,15 +279,6 @@ def _basket_table(basket: pd.DataFrame, values: pd.Series, costs: pd.Series, are
     return Table(f"{area.name}: the basket of switches, {period.label} (costs at England's prices paid in the year)",
                  frame, counts=("Patient-quarters still branded",),
                  money=("Cost a patient-year, branded", "Saving a patient-year if switched"))
-
-
-def hub_shares(basket: pd.DataFrame, geography: Geography) -> pd.Series:
-    """Share of basket patient-quarters on a generic regimen in each hub (by name) and England, highest first."""
-    hub = basket["provider_code"].map(geography.hub_of)
-    names = {h.code: h.name for h in geography.hubs()}
-    share = basket.groupby(hub)["on_generic"].mean().rename(index=names)
-    share["England"] = basket["on_generic"].mean()
-    return share.sort_values(ascending=False)
 
 
 def _hub_chart(share: pd.Series, area: Area, geography: Geography, period: Period) -> Chart:

@@ -9,6 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import antiretroviral_prescribing as art
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -93,6 +94,15 @@ def test_switches_and_the_saving_made():
     assert made["LON-P01"] == pytest.approx(1_860) and made["NW-P01"] == pytest.approx(1_676)
 
 
+def test_the_areas_switched_patients_and_where_they_are_treated():
+    pq = art.regimen_quarters(_cohort(), pd.Series(dtype=float))
+    switched = art.switches(pq)  # s (LON-P01) and m (NW-P01)
+    london = pq[(pq["invoice_period"] >= "2017-04-01") & (pq["provider_code"] == "LON-P01")]
+    here = art.patients_switched_in(switched, london)
+    assert list(here.index) == ["s"]  # m is treated in the North West
+    assert art.switched_by_provider(london, here).to_dict() == {"LON-P01": 1}
+
+
 def test_quarters_to_switch_up_to_the_target():
     # 100 basket patient-quarters, 50 on generics, target 80%: 30 more must switch; at 80 already: none
     assert art.quarters_to_switch(100, 50, 0.80) == pytest.approx(30)
@@ -104,7 +114,8 @@ def test_analyse_counts_each_provider_below_the_target_only():
     params = load_scheme_params("antiretroviral_prescribing", required=art.ASSUMPTIONS)
     period = Period.financial_year("2017/18")
     hiv = _cohort()
-    run = lambda area: art.analyse({"hcd_invoices": hiv}, geo.get(area), params, period, geo)  # noqa: E731
+    run = lambda area: registry.analyse_tables(  # noqa: E731
+        "antiretroviral_prescribing", {"hcd_invoices": hiv}, geo.get(area), period, geo, params_=params)
     england, london, north_west = run("ENG"), run("LON"), run("NW")
     # Quarter costs in 2017/18: Truvada 600 (k has none: Kivexa 520), generic FTC/TDF 135, generic efavirenz 27,
     # Atripla 1,000, dolutegravir 870, generic ABC/3TC: none invoiced in the year, so Kivexa's alternative is
@@ -126,7 +137,8 @@ def test_an_area_without_hiv_services_is_a_data_error():
     geo = load_geography()
     params = load_scheme_params("antiretroviral_prescribing", required=art.ASSUMPTIONS)
     with pytest.raises(DataError, match="Wessex and Thames Valley"):
-        art.analyse({"hcd_invoices": _cohort()}, geo.get("WTV"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("antiretroviral_prescribing", {"hcd_invoices": _cohort()}, geo.get("WTV"),
+                                Period.financial_year("2017/18"), geo, params_=params)
     with pytest.raises(DataError, match="no antiretroviral invoices"):
-        art.analyse({"hcd_invoices": _cohort().assign(indication="Uveitis")}, geo.get("ENG"), params,
-                    Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("antiretroviral_prescribing", {"hcd_invoices": _cohort().assign(indication="Uveitis")},
+                                geo.get("ENG"), Period.financial_year("2017/18"), geo, params_=params)
