@@ -25,13 +25,12 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, in_period,
-                   proportion_measure, provider_table, safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("sact",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "sact": ("provider_code", "patient_id", "administration_date", "route", "regimen", "drug", "days_supplied",
+    "sact": ("provider_code", "patient_id", "administration_date", "route", "drug", "days_supplied",
              "packs_supplied", "drug_cost_gbp", "regimen_end_date"),
 }
 ASSUMPTIONS = {"uptake_share": "share", "high_cost_threshold": "gbp_per_month"}
@@ -39,8 +38,8 @@ MONTH_DAYS = 31  # an instalment is a month's supply: as many whole packs as fit
 VALUABLE_SUPPLY = 6_000.0  # the Menu: a supply 'the total value of which is often in excess of 6,000 pounds'
 SUPPLY_BANDS = ("Up to a month", "Two months", "Three months or more")
 WHAT = "high-cost oral chemotherapy dispensings"
-COLUMNS = ["provider_code", "patient_id", "regimen", "drug", "administration_date", "days_supplied",
-           "packs_supplied", "drug_cost_gbp", "regimen_end_date"]
+COLUMNS = ["provider_code", "patient_id", "drug", "administration_date", "days_supplied", "packs_supplied",
+           "drug_cost_gbp", "regimen_end_date"]  # of an oral supply, all the analysis needs
 
 
 def instalment_days(days_supplied: np.ndarray, packs_supplied: np.ndarray) -> np.ndarray:
@@ -157,32 +156,53 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     return National(in_year, drugs_of, cohort, in_period(cohort, "administration_date", period, WHAT))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    drugs_of, cohort = nat.drugs_of, nat.cohort
-    local = area_rows(nat.year, area, WHAT)
-    measure = proportion_measure(
-        cohort, flag="multi_month", date="administration_date", area=area, period=period,
-        name="Share of high-cost oral chemotherapy supplies of more than a month", higher_is_better=False,
-        target=None, denominator_label=WHAT)
+# --- the area's part (arithmetic only) --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Opportunity:
+    """The Menu's recipe for an area in each scenario (that scenario's high-cost drugs and uptake of instalments)."""
 
-    local_year = area_rows(nat.in_year, area, "oral chemotherapy dispensings")
-    scoped = {s: local_year[local_year["drug"].isin(drugs_of[s])] for s in SCENARIOS}
-    by_provider = {s: provider_savings(scoped[s], a["uptake_share"].value(s)) for s in SCENARIOS}
+    by_provider: dict[str, pd.DataFrame]  # scenario -> provider_savings
+    spend: Range  # current expenditure
+    volume: Range  # current volume (packs)
+    wastage: Range  # the supply left unused now
+    avoided: Range  # packs no longer wasted
+    future_volume: Range
+    future_spend: Range
+    extra_instalments: Range
+    saving: Range
+    reduction: Range  # the saving as a share of the wastage now
+
+
+def area_opportunity(supplied: pd.DataFrame, drugs_of: dict[str, list[str]], uptake: dict[str, float]
+                     ) -> Opportunity:
+    """`supplied`: the area's oral dispensings (supplies) in the period, every drug."""
+    scoped = {s: supplied[supplied["drug"].isin(drugs_of[s])] for s in SCENARIOS}
+    by_provider = {s: provider_savings(scoped[s], uptake[s]) for s in SCENARIOS}
     total = {s: df.sum() for s, df in by_provider.items()}
-    gbp = Range.of(lambda s: total[s]["saving"])
-    packs = Range.of(lambda s: total[s]["avoided"])
-    extra = Range.of(lambda s: total[s]["extra_instalments"])
+    saving = Range.of(lambda s: total[s]["saving"])
     wastage = Range.of(lambda s: scoped[s]["wastage"].sum())
-    reduction = Range.of(lambda s: safe_share(gbp.get(s), wastage.get(s)) or 0.0)
+    return Opportunity(
+        by_provider, spend=Range.of(lambda s: scoped[s]["drug_cost_gbp"].sum()),
+        volume=Range.of(lambda s: scoped[s]["packs_supplied"].sum()), wastage=wastage,
+        avoided=Range.of(lambda s: total[s]["avoided"]), future_volume=Range.of(lambda s: total[s]["future_volume"]),
+        future_spend=Range.of(lambda s: total[s]["future_spend"]),
+        extra_instalments=Range.of(lambda s: total[s]["extra_instalments"]), saving=saving,
+        reduction=Range.of(lambda s: safe_share(saving.get(s), wastage.get(s)) or 0.0))
 
+
+def drug_savings(rows: pd.DataFrame, uptake: float) -> pd.Series:
+    """By drug: the packs no longer wasted (at `uptake`) at the drug's unit price in `rows`."""
+    g = rows.groupby("drug", observed=True)
+    return g["avoided_packs"].sum() * uptake * (g["drug_cost_gbp"].sum() / g["packs_supplied"].sum())
+
+
+# --- the page: KPIs, tables, chart ------------------------------------------------------------------------------------
+def _kpis(local: pd.DataFrame) -> list[KPI]:
     n = len(local)
     multi = local[local["multi_month"]]
     stops = local[local["regimen_end_date"].notna() & (local["days_taken"] < local["days_supplied"])]
     spend, waste = float(local["drug_cost_gbp"].sum()), float(local["wastage"].sum())
-    kpis = [
+    return [
         KPI("High-cost oral supplies of more than a month", safe_share(len(multi), n), "share", None, False,
             "Christie model: a month at a time"),
         KPI("High-cost oral dispensings", float(n), "count"),
@@ -200,74 +220,104 @@ def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, p
             note="Menu: such a supply is 'often in excess of £6000'"),
     ]
 
-    prov = by_provider["moderate"]
+
+def _provider_columns(local: pd.DataFrame, savings: pd.DataFrame) -> pd.DataFrame:
     summary = _summary(local, "provider_code", "Provider").set_index("Provider")
-    providers = provider_table(pd.DataFrame({
+    return pd.DataFrame({
         "Dispensings": summary["Dispensings"], "More than a month": summary["More than a month"],
         "Share more than a month": summary["Share more than a month"], "Spend": summary["Spend"],
-        "Wastage": summary["Wastage"], "Saving (moderate)": prov["saving"].reindex(summary.index).fillna(0.0),
-    }), measure, geography)
-    share = {"Share more than a month": ("More than a month", "Dispensings")}
+        "Wastage": summary["Wastage"], "Saving (moderate)": savings["saving"].reindex(summary.index).fillna(0.0),
+    })
 
+
+def _drug_frame(local: pd.DataFrame, uptake: float) -> pd.DataFrame:
     drugs = _summary(local, "drug", "Drug")
-    by_drug = scoped["moderate"].groupby("drug", observed=True)["avoided_packs"].sum()
-    unit_price = local.groupby("drug", observed=True)["drug_cost_gbp"].sum() / local.groupby(
-        "drug", observed=True)["packs_supplied"].sum()
-    drugs["Saving (moderate)"] = drugs["Drug"].map(by_drug * a["uptake_share"].moderate * unit_price).astype(float)
-    drugs = drugs.sort_values(["Saving (moderate)", "Drug"], ascending=[False, True])
+    drugs["Saving (moderate)"] = drugs["Drug"].map(drug_savings(local, uptake)).astype(float)
+    return drugs.sort_values(["Saving (moderate)", "Drug"], ascending=[False, True])
 
+
+def _supply_frame(local: pd.DataFrame) -> pd.DataFrame:
     lengths = _summary(local, "months", "Supply")
     lengths["Wastage per £1,000 spent"] = lengths["Wastage"] / lengths["Spend"] * 1_000
-    all_years = area_rows(cohort, area, WHAT)
-    years = _summary(all_years, _financial_year(all_years["administration_date"]), "Financial year")
-    years["Wastage share of spend"] = years["Wastage"] / years["Spend"]
+    return lengths
 
+
+def _years_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    years = _summary(rows, _financial_year(rows["administration_date"]), "Financial year")
+    years["Wastage share of spend"] = years["Wastage"] / years["Spend"]
+    return years
+
+
+def _tables(providers: pd.DataFrame, drugs: pd.DataFrame, lengths: pd.DataFrame, years: pd.DataFrame, area: Area,
+            period: Period) -> dict[str, Table]:
+    counts = ("Dispensings", "More than a month")
+    share = {"Share more than a month": ("More than a month", "Dispensings")}
+    return {
+        "providers": Table(f"Providers of {area.name}: high-cost oral chemotherapy dispensings, {period.label}",
+                           providers, counts=counts, rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
+        "drugs": Table(f"{area.name}: high-cost oral chemotherapy by drug, {period.label}", drugs, counts=counts,
+                       rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
+        "supply": Table(f"{area.name}: high-cost oral chemotherapy by length of supply, {period.label}", lengths,
+                        counts=counts, rates=share, money=("Spend", "Wastage"), numbers=("Wastage per £1,000 spent",),
+                        hidden=("More than a month", "Share more than a month")),
+        "years": Table(f"{area.name}: high-cost oral chemotherapy dispensings by financial year", years,
+                       counts=counts, rates={**share, "Wastage share of spend": ("Wastage", "Spend")},
+                       money=("Spend", "Wastage")),
+    }
+
+
+def _wastage_chart(lengths: pd.DataFrame, area: Area, period: Period) -> Chart:
     longest = lengths.sort_values("Wastage per £1,000 spent", ascending=False).iloc[0]
-    chart = Chart(
+    return Chart(
         kind="bar", frame=lengths, x="Supply", y="Wastage per £1,000 spent", value_format="gbp",
         value_label="Wastage per £1,000 spent", title=f"Wastage by length of supply, {area.name}, {period.label}",
         finding=(f"In {area.name} in {period.label}, supplies of '{str(longest['Supply']).lower()}' waste the most "
                  "for every £1,000 spent: the longer the supply, the more is left at home when a patient stops."))
 
-    outputs = [("Current expenditure on high-cost oral chemotherapy", "gbp",
-                Range.of(lambda s: scoped[s]["drug_cost_gbp"].sum())),
-               ("Current volume (packs)", "count", Range.of(lambda s: scoped[s]["packs_supplied"].sum())),
-               ("Wastage now", "gbp", wastage),
-               ("Reduction in wastage", "share", reduction),
-               ("Future volume (packs)", "count", Range.of(lambda s: total[s]["future_volume"])),
-               ("Future expenditure", "gbp", Range.of(lambda s: total[s]["future_spend"])),
-               ("Extra instalments (telephone reviews)", "count", extra),
-               ("Saving", "gbp", gbp)]
-    counts = ("Dispensings", "More than a month")
+
+def _outputs(o: Opportunity) -> list[tuple[str, str, Range]]:
+    return [("Current expenditure on high-cost oral chemotherapy", "gbp", o.spend),
+            ("Current volume (packs)", "count", o.volume),
+            ("Wastage now", "gbp", o.wastage),
+            ("Reduction in wastage", "share", o.reduction),
+            ("Future volume (packs)", "count", o.future_volume),
+            ("Future expenditure", "gbp", o.future_spend),
+            ("Extra instalments (telephone reviews)", "count", o.extra_instalments),
+            ("Saving", "gbp", o.saving)]
+
+
+CAVEATS = [
+    "Wastage counts the supply left when the regimen stopped; tablets left after a dose change or a break "
+    "in treatment are not in SACT and are missed, so the wastage is a floor.",
+    "Instalments are assumed to be sent only while the patient is still on treatment (the telephone review "
+    "catches every stop); a stop between reviews still wastes the rest of that month's instalment.",
+    "Each extra instalment needs a telephone review and a dispensing: the provider's cost, not in the saving.",
+    "Courses still going on at the end of the data have no stop date yet, so their wastage is not yet known.",
+]
+
+
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    area, period, uptake = run.area, run.period, run.params.assumptions["uptake_share"]
+    local = area_rows(national.year, area, WHAT)
+    measure = proportion_measure(
+        national.cohort, flag="multi_month", date="administration_date", area=area, period=period,
+        name="Share of high-cost oral chemotherapy supplies of more than a month", higher_is_better=False,
+        target=None, denominator_label=WHAT)
+    o = area_opportunity(area_rows(national.in_year, area, "oral chemotherapy dispensings"), national.drugs_of,
+                         {s: uptake.value(s) for s in SCENARIOS})
+    lengths = _supply_frame(local)
+    providers = provider_table(_provider_columns(local, o.by_provider["moderate"]), measure, run.geography)
     return SchemeResult(
-        scheme=BY_ID["oral_chemo_wastage"], area=area, period=period, params=params, kpis=kpis,
-        opportunity_gbp=gbp,
-        quantities=[Quantity("Packs of high-cost oral chemotherapy no longer wasted", "packs", packs),
-                    Quantity("Extra monthly instalments, each after a telephone review", "instalments", extra)],
+        context=run, kpis=_kpis(local), opportunity_gbp=o.saving,
+        quantities=[Quantity("Packs of high-cost oral chemotherapy no longer wasted", "packs", o.avoided),
+                    Quantity("Extra monthly instalments, each after a telephone review", "instalments",
+                             o.extra_instalments)],
         measure=measure,
-        tables={
-            "providers": Table(f"Providers of {area.name}: high-cost oral chemotherapy dispensings, {period.label}",
-                               providers, counts=counts, rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
-            "drugs": Table(f"{area.name}: high-cost oral chemotherapy by drug, {period.label}", drugs, counts=counts,
-                           rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
-            "supply": Table(f"{area.name}: high-cost oral chemotherapy by length of supply, {period.label}", lengths,
-                            counts=counts, rates=share, money=("Spend", "Wastage"),
-                            numbers=("Wastage per £1,000 spent",),
-                            hidden=("More than a month", "Share more than a month")),
-            "years": Table(f"{area.name}: high-cost oral chemotherapy dispensings by financial year", years,
-                           counts=counts, rates={**share, "Wastage share of spend": ("Wastage", "Spend")},
-                           money=("Spend", "Wastage")),
-        },
-        charts={"wastage_by_supply": chart},
-        scenario_table=scenario_frame(params, outputs),
-        caveats=[
-            "Wastage counts the supply left when the regimen stopped; tablets left after a dose change or a break "
-            "in treatment are not in SACT and are missed, so the wastage is a floor.",
-            "Instalments are assumed to be sent only while the patient is still on treatment (the telephone review "
-            "catches every stop); a stop between reviews still wastes the rest of that month's instalment.",
-            "Each extra instalment needs a telephone review and a dispensing: the provider's cost, not in the saving.",
-            "Courses still going on at the end of the data have no stop date yet, so their wastage is not yet known.",
-        ],
-        data_months=(cohort["administration_date"].min(), cohort["administration_date"].max()),
+        tables=_tables(providers, _drug_frame(local, uptake.moderate), lengths,
+                       _years_frame(area_rows(national.cohort, area, WHAT)), area, period),
+        charts={"wastage_by_supply": _wastage_chart(lengths, area, period)},
+        scenario_table=scenario_frame(run.params, _outputs(o)),
+        caveats=list(CAVEATS),
+        data_months=(national.cohort["administration_date"].min(), national.cohort["administration_date"].max()),
         area_providers=area.providers,
     )

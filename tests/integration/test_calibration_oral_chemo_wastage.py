@@ -11,6 +11,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import oral_chemo_wastage as ocw
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,8 @@ def run(default_data):
     params = load_scheme_params("oral_chemo_wastage", ocw.ASSUMPTIONS)
 
     def analyse(area: str = "ENG", period: str = params.period):
-        return ocw.analyse(tables, geo.get(area), params, Period.financial_year(period), geo)
+        return registry.analyse_tables("oral_chemo_wastage", tables, geo.get(area), Period.financial_year(period),
+                                       geo, params_=params)
     return analyse
 
 

@@ -9,6 +9,7 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import oral_chemo_wastage as ocw
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -84,6 +85,30 @@ def test_provider_saving_scales_with_uptake_and_is_nothing_for_monthly_supply():
     assert out.loc["LON-P02", "saving"] == 0.0
 
 
+def test_the_areas_recipe_in_each_scenario_with_its_own_drugs_and_uptake():
+    # sunitinib: the 3-month supply above (9,000 pounds, 2 packs avoidable, 64/28 x 3,000 = 6,857.14 wasted);
+    # capecitabine (2 x 21-day cycles, 64 pounds, still on treatment) is a high-cost drug in the high scenario only.
+    # Uptake 50% / 75% / 100%: 1 / 1.5 / 2 packs x 3,000 = 3,000 / 4,500 / 6,000 pounds
+    rows = ocw.supplies(dispensings([("LON-P01", "P1", "sunitinib", "2017-05-01", 3, 28, 3000.0, "2017-05-21"),
+                                     ("LON-P01", "P2", "capecitabine", "2017-05-01", 2, 21, 32.0, None)]))
+    drugs_of = {"low": ["sunitinib"], "moderate": ["sunitinib"], "high": ["capecitabine", "sunitinib"]}
+    o = ocw.area_opportunity(rows, drugs_of, {"low": 0.5, "moderate": 0.75, "high": 1.0})
+    assert o.saving.as_dict() == pytest.approx({"low": 3_000, "moderate": 4_500, "high": 6_000})
+    assert o.spend.as_dict() == pytest.approx({"low": 9_000, "moderate": 9_000, "high": 9_064})
+    assert o.volume.as_dict() == pytest.approx({"low": 3, "moderate": 3, "high": 5})
+    assert (o.future_volume.moderate, o.future_spend.moderate) == pytest.approx((1.5, 4_500))
+    # 4,500 of 6,857.14 pounds wasted now: 65.625%
+    assert o.reduction.moderate == pytest.approx(0.65625)
+    assert o.by_provider["moderate"].loc["LON-P01", "saving"] == pytest.approx(4_500)
+
+
+def test_drug_savings_at_the_drugs_own_unit_price():
+    # 2 packs avoidable at 3,000 pounds a pack, 75% moved to instalments: 1.5 x 3,000 = 4,500 pounds
+    rows = ocw.supplies(dispensings([("LON-P01", "P1", "sunitinib", "2017-05-01", 3, 28, 3000.0, "2017-05-21"),
+                                     ("LON-P02", "P2", "sunitinib", "2017-05-01", 1, 28, 3000.0, None)]))
+    assert ocw.drug_savings(rows, 0.75).to_dict() == pytest.approx({"sunitinib": 4_500})
+
+
 def test_high_cost_drugs_by_median_cost_per_28_days():
     # sunitinib 3,000 pounds per 28 days; capecitabine 32 pounds per 21-day cycle = 42.67 per 28 days
     rows = dispensings([("LON-P01", "P1", "sunitinib", "2017-05-01", 1, 28, 3000.0, None),
@@ -114,12 +139,12 @@ def test_analyse_a_small_table(small):
     # LON-P01: 2 packs avoidable on the stopped supply; at 75%, 1.5 x 3,000 = 4,500 pounds. LON-P02: nothing.
     # NW-P01: 56 days stopped on day 10: 46 days left today, 18 with instalments; 28 days = 1 pack avoidable,
     # 0.75 x 3,000 = 2,250 pounds. Capecitabine is below the 1,000-pound threshold and left out.
-    london = ocw.analyse(tables, geo.get("LON"), params, period, geo)
+    london = registry.analyse_tables("oral_chemo_wastage", tables, geo.get("LON"), period, geo, params_=params)
     assert london.opportunity_gbp.moderate == pytest.approx(4_500.0)
     assert london.kpi("High-cost oral supplies of more than a month").value == pytest.approx(0.5)
     # wastage now: 64 days of LON-P01's supply and 20 days of LON-P02's last pack: 84/28 x 3,000 = 9,000
     assert london.kpi("Supply left unused when patients stopped (wastage)").value == pytest.approx(9_000.0)
-    england = ocw.analyse(tables, geo.get("ENG"), params, period, geo)
+    england = registry.analyse_tables("oral_chemo_wastage", tables, geo.get("ENG"), period, geo, params_=params)
     assert england.opportunity_gbp.moderate == pytest.approx(4_500.0 + 2_250.0)
     assert england.opportunity_gbp.high == pytest.approx((4_500.0 + 2_250.0) / 0.75)  # every supply moved
     reduction = england.scenario_table.loc["Reduction in wastage", "moderate"]
@@ -131,18 +156,20 @@ def test_analyse_a_small_table(small):
 def test_an_area_without_oral_chemotherapy_is_a_data_error(small):
     tables, params, geo = small
     with pytest.raises(DataError, match="no high-cost oral chemotherapy dispensings for"):
-        ocw.analyse(tables, geo.get("SW"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("oral_chemo_wastage", tables, geo.get("SW"), Period.financial_year("2017/18"), geo,
+                                params_=params)
 
 
 def test_a_table_without_oral_rows_is_a_data_error(small):
     tables, params, geo = small
     with pytest.raises(DataError, match="no oral dispensings"):
-        ocw.analyse({"sact": tables["sact"].assign(route="intravenous")}, geo.get("LON"), params,
-                    Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("oral_chemo_wastage", {"sact": tables["sact"].assign(route="intravenous")},
+                                geo.get("LON"), Period.financial_year("2017/18"), geo, params_=params)
 
 
 def test_no_high_cost_drug_is_a_data_error(small):
     tables, params, geo = small
     cheap = tables["sact"][tables["sact"]["drug"] == "capecitabine"]
     with pytest.raises(DataError, match="costs 1,000 pounds or more per 28 days"):
-        ocw.analyse({"sact": cheap}, geo.get("NW"), params, Period.financial_year("2017/18"), geo)
+        registry.analyse_tables("oral_chemo_wastage", {"sact": cheap}, geo.get("NW"), Period.financial_year("2017/18"),
+                                geo, params_=params)
