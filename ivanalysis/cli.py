@@ -130,8 +130,8 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
-    from .page.record import read_results
     from .report import fmt
+    from .results import read_results
 
     try:
         specs = plan([scheme], [geography], scenario=scenario, data_dir=data_dir, period=period)
@@ -144,14 +144,17 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
         _say(f"[bold red]Run failed:[/] {o.spec.label}:", o.error or "")
         err.print(f"Log: {o.log}")
         raise typer.Exit(1)
-    r = read_results(o.spec.run_dir / "results.json")
-    g = r["opportunity_gbp"]
-    out.print(f"{r['title']} - {r['geography_name']}, {r['period']}"
+    try:
+        r = read_results(o.spec.run_dir / "results.json")
+    except IVError as exc:
+        _fail(exc)
+    g = r.opportunity_gbp
+    out.print(f"{r.title} - {r.geography_name}, {r.period}"
               + (" (cached)" if o.status == "cached" else f" ({o.duration_s:.1f} s)"))
-    out.print(f"Opportunity ({scenario}): {fmt.gbp(g[scenario])} a year "
-              f"(low {fmt.gbp(g['low'])}, high {fmt.gbp(g['high'])})")
-    for q in r["opportunity_units"]:
-        out.print(f"  {q['label']}: {fmt.number(q[scenario])} {q['unit']}")
+    out.print(f"Opportunity ({scenario}): {fmt.gbp(g.get(scenario))} a year "
+              f"(low {fmt.gbp(g.low)}, high {fmt.gbp(g.high)})")
+    for q in r.opportunity_units:
+        out.print(f"  {q.label}: {fmt.number(q.get(scenario))} {q.unit}")
     out.print(f"Output: {o.spec.run_dir}")
 
 

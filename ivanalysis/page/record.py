@@ -1,8 +1,7 @@
-"""results.json: what one run found, for the landing matrix and hub packs (which read nothing else); and glue."""
+"""The page's record of a run: results.json built from the scheme's result (the model is results.record.RunResult),
+with what the figures come from (code version, input files, parameters)."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -11,10 +10,10 @@ from .. import __version__
 from ..config import SCENARIOS
 from ..data.io import find_table, sha256_file
 from ..paths import ROOT
-from ..results import SchemeResult
+from ..results import (DataCoverage, InputFile, KpiRecord, MeasureRecord, Provenance, QuantityRecord, RunParameters,
+                       RunResult, ScenarioValues, SchemeResult)
+from ..results.record import identity
 from ..sdc import control_count
-
-SCHEMA_VERSION = 1
 
 
 @lru_cache(maxsize=1)
@@ -40,88 +39,71 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def input_files(data_dir: Path, tables: tuple[str, ...]) -> dict[str, dict]:
+def input_files(data_dir: Path, tables: tuple[str, ...]) -> dict[str, InputFile]:
     files = {}
     for name in tables:
         path = find_table(data_dir, name)
-        files[name] = {"file": display_path(path), "sha256": sha256_file(path)}
+        files[name] = InputFile(file=display_path(path), sha256=sha256_file(path))
     return files
+
+
+def provenance(parameters: RunParameters, inputs: dict[str, InputFile] | None = None,
+               assumptions: dict[str, ScenarioValues] | None = None) -> Provenance:
+    """The code version and the working tree's state, with what the run read (None when it never got that far)."""
+    git = git_state()
+    return Provenance(package_version=__version__, git_commit=git["commit"], git_dirty=git["dirty"], inputs=inputs,
+                      parameters=parameters, assumptions=assumptions)
 
 
 def _round(v):
     return None if v is None else round(float(v), 4)
 
 
-def kpi_records(result: SchemeResult) -> list[dict]:
+def kpi_records(result: SchemeResult) -> list[KpiRecord]:
     controlled = not result.area.is_national
     out = []
     for k in result.kpis:
         value = k.value
         if controlled and k.unit == "count" and value is not None:
             value = control_count(value)  # published below England: disclosure-controlled
-        out.append({"name": k.name, "value": value if isinstance(value, str) else _round(value), "target": k.target,
-                    "unit": k.unit, "higher_is_better": k.higher_is_better, "met": k.met, "note": k.note})
+        out.append(KpiRecord(name=k.name, value=value if isinstance(value, str) else _round(value), target=k.target,
+                             unit=k.unit, higher_is_better=k.higher_is_better, met=k.met, note=k.note))
     return out
 
 
-def payload(result: SchemeResult, *, scenario: str, parameters: dict, inputs: dict, synthetic: bool) -> dict:
+def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs: dict[str, InputFile],
+               synthetic: bool) -> RunResult:
+    """What the run found, as results.json records it."""
     m = result.measure
     funnel = m.funnel.data
     local_flags = funnel[funnel["unit"].isin(result.area_providers)]
     worse = "low" if m.higher_is_better else "high"
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "scheme": result.scheme.id,
-        "scheme_number": result.scheme.number,
-        "title": result.scheme.title,
-        "theme": result.scheme.theme,
-        "geography": result.area.code,
-        "geography_name": result.area.name,
-        "geography_level": result.area.level,
-        "period": result.period.label,
-        "period_start": result.period.start.date().isoformat(),
-        "period_end": result.period.end.date().isoformat(),
-        "status": "ok",
-        "error": None,
-        "scenario": scenario,
-        "headline": result.params.headline,
-        "opportunity_gbp": {s: round(result.opportunity_gbp.get(s), 2) for s in SCENARIOS},
-        "opportunity_units": [{"label": q.label, "unit": q.unit, **{s: round(q.values.get(s), 2) for s in SCENARIOS}}
-                              for q in result.quantities],
-        "kpis": kpi_records(result),
-        "measure": {
-            "name": m.name,
-            "higher_is_better": m.higher_is_better,
-            "target": m.target,
-            "variation": m.trend.variation,
-            "assurance": m.trend.assurance,
-            "providers": int(len(local_flags)),
-            "providers_worse_998": sorted(local_flags.loc[local_flags["flag"] == f"{worse}_998", "unit"].tolist()),
-        },
-        "data": {
-            "synthetic": synthetic,
-            "first_month": f"{result.data_months[0]:%Y-%m}",
-            "last_month": f"{result.data_months[1]:%Y-%m}",
-        },
-        "provenance": {
-            "package_version": __version__,
-            "git_commit": git_state()["commit"],
-            "git_dirty": git_state()["dirty"],
-            "inputs": inputs,
-            "parameters": parameters,
-            "assumptions": {k: {s: a.value(s) for s in SCENARIOS} for k, a in result.params.assumptions.items()},
-        },
-    }
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write atomically: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_results(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    assumptions = {k: ScenarioValues(**{s: a.value(s) for s in SCENARIOS})
+                   for k, a in result.params.assumptions.items()}
+    return RunResult(
+        **identity(result.scheme, result.area, result.period.label),
+        status="ok",
+        error=None,
+        scenario=scenario,
+        headline=result.params.headline,
+        opportunity_gbp=ScenarioValues(**{s: round(result.opportunity_gbp.get(s), 2) for s in SCENARIOS}),
+        opportunity_units=[QuantityRecord(label=q.label, unit=q.unit,
+                                          **{s: round(q.values.get(s), 2) for s in SCENARIOS})
+                           for q in result.quantities],
+        kpis=kpi_records(result),
+        measure=MeasureRecord(
+            name=m.name,
+            higher_is_better=m.higher_is_better,
+            target=m.target,
+            variation=m.trend.variation,
+            assurance=m.trend.assurance,
+            providers=int(len(local_flags)),
+            providers_worse_998=sorted(local_flags.loc[local_flags["flag"] == f"{worse}_998", "unit"].tolist()),
+        ),
+        data=DataCoverage(
+            synthetic=synthetic,
+            first_month=f"{result.data_months[0]:%Y-%m}",
+            last_month=f"{result.data_months[1]:%Y-%m}",
+        ),
+        provenance=provenance(RunParameters(**parameters), inputs, assumptions),
+    )

@@ -21,10 +21,10 @@ from ..geography import load_geography
 from ..paths import default_data_dir
 from ..report import fmt
 from ..report.tables import csv_text, display_frame, html_table, render
-from ..results import SchemeResult
+from ..results import RunResult, SchemeResult, write_results
 from ..schemes import registry
 from ..sdc import SUPPRESSED, control_count
-from .record import display_path, input_files, kpi_records, payload, write_json
+from .record import display_path, input_files, kpi_records, run_result
 
 RESULTS_FILE = "results.json"
 FLAG_TEXT = {"high_998": "above 99.8% limit", "high_95": "above 95% limit", "within": "within limits",
@@ -130,7 +130,7 @@ class SchemePage:
     def _kpi_table(self) -> str:
         rows = []
         for k, rec in zip(self.result.kpis, kpi_records(self.result)):  # records are disclosure-controlled
-            value = rec["value"]
+            value = rec.value
             shown = value if isinstance(value, str) else fmt.by_unit(value, k.unit)
             rows.append({"Indicator": k.name, "Value": shown,
                          "Target": "" if k.target is None else fmt.by_unit(k.target, k.unit),
@@ -220,20 +220,21 @@ class SchemePage:
         self._md("\n".join(f"- {c}" for c in items))
 
     def provenance(self) -> None:
-        prov = self._payload["provenance"]
-        rows = [{"Item": "Package version", "Value": prov["package_version"]},
-                {"Item": "Git commit", "Value": prov["git_commit"] + (" (with local changes)" if prov["git_dirty"] else "")}]
-        rows += [{"Item": f"Input: {name}", "Value": f"{f['file']} (sha256 {f['sha256'][:16]}...)"}
-                 for name, f in prov["inputs"].items()]
-        rows += [{"Item": f"Parameter: {k}", "Value": str(v)} for k, v in prov["parameters"].items()]
+        prov = self._run_result.provenance
+        rows = [{"Item": "Package version", "Value": prov.package_version},
+                {"Item": "Git commit", "Value": prov.git_commit + (" (with local changes)" if prov.git_dirty else "")}]
+        rows += [{"Item": f"Input: {name}", "Value": f"{f.file} (sha256 {f.sha256[:16]}...)"}
+                 for name, f in prov.inputs.items()]
+        rows += [{"Item": f"Parameter: {k}", "Value": str(v)} for k, v in prov.parameters.model_dump().items()]
         display(HTML(html_table(pd.DataFrame(rows), "Provenance of this page")))
 
     # --- results --------------------------------------------------------------------------------------------------
     @functools.cached_property
-    def _payload(self) -> dict:
+    def _run_result(self) -> RunResult:
+        """What results.json records of this run."""
         inputs = input_files(self.data_dir, registry.input_tables(self.result.scheme.id))
-        return payload(self.result, scenario=self.scenario, parameters=self.parameters, inputs=inputs,
-                       synthetic=self.synthetic)
+        return run_result(self.result, scenario=self.scenario, parameters=self.parameters, inputs=inputs,
+                          synthetic=self.synthetic)
 
     def record(self) -> None:
         """Glue the headline figures for the page's narrative; write results.json when the run has an output_dir."""
@@ -246,7 +247,7 @@ class SchemePage:
         glue("area", self.result.area.name, display=False)
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:
-            write_json(self.output_dir / RESULTS_FILE, self._payload)
+            write_results(self.output_dir / RESULTS_FILE, self._run_result)
             # the page's tables for spreadsheets, as the page shows them (disclosure control included)
             for key in self.result.tables:
                 text = csv_text(display_frame(self._shown(key), self.controlled))

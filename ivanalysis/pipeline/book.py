@@ -7,12 +7,10 @@ when its content changes, so Sphinx rebuilds only what changed; when nothing cha
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -20,13 +18,13 @@ import yaml
 
 from ..config import SCENARIOS
 from ..data.io import read_manifest
-from ..errors import IVError
 from ..geography import Area, Geography, load_geography
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
 from ..page.record import display_path, git_state
 from ..schemes import registry
 from ..catalogue import CATALOGUE, SchemeInfo
+from .runs_view import VARIATION_TEXT, BookError, RunView, collect
 
 
 
@@ -39,49 +37,6 @@ def html_dir() -> Path:
 
 PACKAGES = ("ivanalysis", "jupyter-book", "sphinx", "myst-nb", "papermill", "nbval", "pandas", "numpy", "pyarrow",
             "matplotlib", "seaborn", "statsmodels", "pandera", "pydantic")
-
-
-class BookError(IVError):
-    """The Jupyter Book build failed (a warning counts as a failure)."""
-
-
-@dataclass
-class RunView:
-    """What the book knows of one run: its results.json and run.json, and whether a page exists."""
-
-    scheme: SchemeInfo
-    area: Area
-    results: dict | None
-    info: dict | None
-    failure: dict | None
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.results) and self.results.get("status") == "ok"
-
-    @property
-    def doc(self) -> str:
-        return f"runs/{self.scheme.id}/{self.area.code}"
-
-    def moderate(self) -> float | None:
-        return self.results["opportunity_gbp"]["moderate"] if self.ok else None
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def collect(geo: Geography) -> list[RunView]:
-    views = []
-    for info in registry.implemented():
-        for area in geo.run_geographies():
-            d = runs_dir() / info.id / area.code
-            views.append(RunView(info, area, _read_json(d / "results.json"), _read_json(d / "run.json"),
-                                 _read_json(d / "last_failure.json")))
-    return views
 
 
 class Stage:
@@ -154,12 +109,12 @@ def results_csv(views: list[RunView]) -> str:
 
     rows = []
     for v in views:
-        r = v.results or {}
-        o = r.get("opportunity_gbp") or {}
+        r = v.results
+        o = r.opportunity_gbp if r else None
         rows.append({"scheme_number": v.scheme.number, "scheme": v.scheme.id, "title": v.scheme.title,
-                     "geography": v.area.code, "geography_name": v.area.name, "period": r.get("period", ""),
-                     "status": r.get("status", "not run"), "scenario_shown": r.get("scenario", ""),
-                     **{f"opportunity_gbp_{s}": "" if o.get(s) is None else round(o[s]) for s in SCENARIOS}})
+                     "geography": v.area.code, "geography_name": v.area.name, "period": r.period if r else "",
+                     "status": r.status if r else "not run", "scenario_shown": r.scenario if r else "",
+                     **{f"opportunity_gbp_{s}": "" if o is None else round(o.get(s)) for s in SCENARIOS}})
     return csv_text(pd.DataFrame(rows))
 
 
@@ -201,28 +156,23 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
              f"**Theme:** {fmt.md_escape(info.theme)}. **Sub-theme:** {fmt.md_escape(info.sub_theme)}.", "",
              fmt.md_escape(info.aim), ""]
     if first_ok:
-        lines += [f"**The opportunity:** {fmt.md_escape(first_ok.results['headline'])}", ""]
-        kpi = first_ok.results["kpis"][0]
+        lines += [f"**The opportunity:** {fmt.md_escape(first_ok.results.headline)}", ""]
+        kpi = first_ok.results.kpis[0]
     lines += [f":::{{table}} Opportunity a year by scenario, and the headline indicator, for each geography: "
               f"{fmt.md_escape(info.short)}",
-              "| Geography | Low | Moderate | High | " + (fmt.md_escape(kpi["name"]) if first_ok else "Indicator") + " |",
+              "| Geography | Low | Moderate | High | " + (fmt.md_escape(kpi.name) if first_ok else "Indicator") + " |",
               "|---|---|---|---|---|"]
     for v in own:
         if v.ok:
-            o = v.results["opportunity_gbp"]
-            k = v.results["kpis"][0]
-            value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
+            o = v.results.opportunity_gbp
+            k = v.results.kpis[0]
+            value = k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
             lines.append(f"| [{fmt.md_escape(v.area.name)}](../{v.doc}.ipynb) | "
-                         + " | ".join(_short_gbp(o[s]) for s in SCENARIOS) + f" | {value} |")
+                         + " | ".join(_short_gbp(o.get(s)) for s in SCENARIOS) + f" | {value} |")
         else:
             lines.append(f"| {fmt.md_escape(v.area.name)} | {'failed' if v.results else 'not run'} | | | |")
     lines.append(":::")
     return "\n".join(lines) + "\n"
-
-
-VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving (high)",
-                  "improvement_low": "improving (low)", "concern_high": "concern (high)", "concern_low": "concern (low)",
-                  "neither_high": "special cause (high)", "neither_low": "special cause (low)"}
 
 
 def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True) -> str:
@@ -245,16 +195,16 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
              "| Rank | Scheme | Low | Moderate | High | Headline indicator | Monthly trend |",
              "|---|---|---|---|---|---|---|"]
     for i, v in enumerate(ranked, 1):
-        o = v.results["opportunity_gbp"]
-        k = v.results["kpis"][0]
-        value = k["value"] if isinstance(k["value"], str) else fmt.by_unit(k["value"], k["unit"])
-        target = "" if k["target"] is None else f" (target {fmt.by_unit(k['target'], k['unit'])})"
-        trend = VARIATION_TEXT.get(v.results["measure"]["variation"], v.results["measure"]["variation"])
+        o = v.results.opportunity_gbp
+        k = v.results.kpis[0]
+        value = k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
+        target = "" if k.target is None else f" (target {fmt.by_unit(k.target, k.unit)})"
+        trend = VARIATION_TEXT[v.results.measure.variation]
         lines.append(f"| {i} | [{v.scheme.number}. {fmt.md_escape(v.scheme.short)}](../{v.doc}.ipynb) | "
-                     + " | ".join(_short_gbp(o[s]) for s in SCENARIOS)
-                     + f" | {fmt.md_escape(k['name'])}: {value}{target} | {trend} |")
+                     + " | ".join(_short_gbp(o.get(s)) for s in SCENARIOS)
+                     + f" | {fmt.md_escape(k.name)}: {value}{target} | {trend} |")
     if ranked:
-        total = {s: sum(v.results["opportunity_gbp"][s] for v in ranked) for s in SCENARIOS}
+        total = {s: sum(v.results.opportunity_gbp.get(s) for v in ranked) for s in SCENARIOS}
         lines.append("| | **All analysed schemes** | " + " | ".join(f"**{_short_gbp(total[s])}**" for s in SCENARIOS)
                      + " | | |")
     lines.append(":::")
@@ -334,7 +284,7 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
              "| Scheme | Geography | Status | Duration (s) | Note |", "|---|---|---|---|---|"]
     failures = 0
     for v in views:
-        status = v.results.get("status", "?") if v.results else "not run"
+        status = v.results.status if v.results else "not run"
         note = ""
         if v.failure:
             failures += 1
@@ -342,7 +292,7 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
             note = fmt.md_escape(v.failure.get("error", ""))[:300]
         elif v.results and not v.ok:
             failures += 1
-            note = fmt.md_escape(v.results.get("error") or "")[:300]
+            note = fmt.md_escape(v.results.error)[:300]
         duration = f"{v.info['duration_s']:.1f}" if v.info else ""
         lines.append(f"| {v.scheme.number}. {v.scheme.id} | {v.area.code} | {status} | {duration} | {note} |")
     from .audit import status_section

@@ -26,7 +26,8 @@ import nbformat
 from ..errors import IVError
 from ..paths import ROOT, runs_dir
 from ..report.fmt import md_escape
-from ..page.record import display_path, write_json
+from ..page.record import display_path, provenance
+from ..results import RunParameters, RunResult, write_json, write_results
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
 
@@ -241,11 +242,11 @@ def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finis
     else:
         from ..geography import load_geography
 
-        area = load_geography().get(spec.geography) if spec.geography else None
-        write_json(tmp / RESULTS, {"scheme": spec.scheme, "geography": spec.geography,
-                                   "geography_name": area.name if area else spec.geography,
-                                   "period": spec.period, "status": "failed", "error": info["error"],
-                                   "opportunity_gbp": None, "kpis": [], "provenance": {"key": info["key"]}})
+        parameters = RunParameters(scheme=spec.scheme, geography=spec.geography, scenario=spec.scenario,
+                                   period=spec.period, data_dir=display_path(spec.data_dir))
+        write_results(tmp / RESULTS, RunResult.failed(registry.get(spec.scheme), load_geography().get(spec.geography),
+                                                      spec.period, spec.scenario, info["error"],
+                                                      provenance(parameters)))
         write_json(tmp / RUN_INFO, info)
         _publish(tmp, final)
         log = final / "run.log"

@@ -27,7 +27,8 @@ from urllib.parse import urljoin
 
 from ..config import SCENARIOS
 from ..geography import Area
-from .book import VARIATION_TEXT, BookError, RunView
+from ..results import KpiRecord
+from .runs_view import VARIATION_TEXT, BookError, RunView, collect
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
 PDF_VERSION = "2"  # part of each PDF's input hash: change it when the printing below changes
@@ -156,10 +157,9 @@ class _Sheet:
             self.ws.column_dimensions[get_column_letter(col)].width = min(max(width, 8), 60)
 
 
-def _kpi_value(kpi: dict) -> tuple[object, str | None]:
-    unit = kpi["unit"]
-    fmt = GBP + ".00" if unit.startswith("gbp_per_") else UNIT_FORMATS.get(unit, "#,##0.00")
-    return kpi["value"], (fmt if isinstance(kpi["value"], (int, float)) else None)
+def _kpi_value(kpi: KpiRecord) -> tuple[object, str | None]:
+    fmt = GBP + ".00" if kpi.unit.startswith("gbp_per_") else UNIT_FORMATS.get(kpi.unit, "#,##0.00")
+    return kpi.value, (fmt if isinstance(kpi.value, (int, float)) else None)
 
 
 def _unit_text(unit: str) -> str:
@@ -181,15 +181,14 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> Non
                      STATUS_TEXT[False if v.results else None], ""])
             continue
         r = v.results
-        kpi = r["kpis"][0]
+        kpi = r.kpis[0]
         value, value_fmt = _kpi_value(kpi)
-        variation = r["measure"]["variation"]
-        sh.line([v.scheme.number, v.scheme.title, r["period"], *(r["opportunity_gbp"][s] for s in SCENARIOS),
-                 kpi["name"], value, _unit_text(kpi["unit"]), kpi["target"], VARIATION_TEXT.get(variation, variation),
+        sh.line([v.scheme.number, v.scheme.title, r.period, *(r.opportunity_gbp.get(s) for s in SCENARIOS),
+                 kpi.name, value, _unit_text(kpi.unit), kpi.target, VARIATION_TEXT[r.measure.variation],
                  STATUS_TEXT[True], sheet_name(v.scheme.number, v.scheme.short)],
                 [None, None, None, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
     ok = [v for v in own if v.ok]
-    totals = [sum(v.results["opportunity_gbp"][s] for v in ok) for s in SCENARIOS]
+    totals = [sum(v.results.opportunity_gbp.get(s) for v in ok) for s in SCENARIOS]
     sh.line([None, f"All analysed schemes ({len(ok)})", "", *totals], [None, None, None, GBP, GBP, GBP], style="iv-bold")
     sh.ws.auto_filter.ref = f"A{header_row}:M{sh.row - 1}"
     sh.blank()
@@ -199,42 +198,42 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> Non
 
 def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
     r = v.results
-    sh.note(f"{v.scheme.number}. {v.scheme.title}: {v.area.name}, {r['period']}", "iv-title")
-    sh.note(r["headline"])
+    sh.note(f"{v.scheme.number}. {v.scheme.title}: {v.area.name}, {r.period}", "iv-title")
+    sh.note(r.headline)
     if synthetic:
         sh.note(SYNTHETIC_NOTE, "iv-warn")
     sh.note(SDC_NOTE)
     frozen = sh.row
     sh.blank()
-    units = r["opportunity_units"]
-    sh.note(f"Opportunity a year (the page shows the {r['scenario']} scenario)", "iv-bold")
-    sh.line(["Scenario", "Opportunity (£)", *(f"{u['label']} ({u['unit']})" for u in units)], header=True)
+    units = r.opportunity_units
+    sh.note(f"Opportunity a year (the page shows the {r.scenario} scenario)", "iv-bold")
+    sh.line(["Scenario", "Opportunity (£)", *(f"{u.label} ({u.unit})" for u in units)], header=True)
     for s in SCENARIOS:
-        sh.line([s, r["opportunity_gbp"][s], *(u[s] for u in units)], [None, GBP, *("#,##0" for _ in units)])
+        sh.line([s, r.opportunity_gbp.get(s), *(u.get(s) for u in units)], [None, GBP, *("#,##0" for _ in units)])
     sh.blank()
     sh.note("Indicators", "iv-bold")
     sh.line(["Indicator", "Value", "Unit", "Target", "Higher is better", "Met", "Note"], header=True)
     yes_no = {True: "yes", False: "no", None: ""}
-    for kpi in r["kpis"]:
+    for kpi in r.kpis:
         value, value_fmt = _kpi_value(kpi)
-        sh.line([kpi["name"], value, _unit_text(kpi["unit"]), kpi["target"], yes_no[kpi["higher_is_better"]],
-                 yes_no[kpi["met"]], kpi["note"]], [None, value_fmt, None, value_fmt])
-    m = r["measure"]
+        sh.line([kpi.name, value, _unit_text(kpi.unit), kpi.target, yes_no[kpi.higher_is_better],
+                 yes_no[kpi.met], kpi.note], [None, value_fmt, None, value_fmt])
+    m = r.measure
     sh.blank()
     sh.note("Monthly trend and provider comparison", "iv-bold")
     sh.line(["Item", "Value"], header=True)
-    for item, value in [("Measure", m["name"]), ("Trend (SPC variation)", VARIATION_TEXT.get(m["variation"], m["variation"])),
-                        ("Assurance against target", m["assurance"] or ""), ("Providers compared", m["providers"]),
-                        ("Providers worse than the 99.8% limit", ", ".join(m["providers_worse_998"]) or "none"),
-                        ("Data months", f"{r['data']['first_month']} to {r['data']['last_month']}")]:
+    for item, value in [("Measure", m.name), ("Trend (SPC variation)", VARIATION_TEXT[m.variation]),
+                        ("Assurance against target", m.assurance or ""), ("Providers compared", m.providers),
+                        ("Providers worse than the 99.8% limit", ", ".join(m.providers_worse_998) or "none"),
+                        ("Data months", f"{r.data.first_month} to {r.data.last_month}")]:
         sh.line([item, value])
-    assumptions = r["provenance"]["assumptions"]
+    assumptions = r.provenance.assumptions
     if assumptions:
         sh.blank()
         sh.note("Assumptions (the scheme's parameters file gives each one's source)", "iv-bold")
         sh.line(["Assumption", *(s.capitalize() for s in SCENARIOS)], header=True)
         for name, values in assumptions.items():
-            sh.line([name, *(values[s] for s in SCENARIOS)])
+            sh.line([name, *(values.get(s) for s in SCENARIOS)])
     for table in sorted(run_dir.glob(f"{v.area.code}-*.csv")):
         key = table.stem[len(v.area.code) + 1:]
         with table.open(encoding="utf-8", newline="") as f:
@@ -333,7 +332,6 @@ def publish_pdfs(html: Path, log=print, *, force: bool = False) -> None:
     """Print every hub's PDF into the new HTML folder `html`, or say in one line why there are none (no Chromium: the
     hub pages say so too, as staging asked the same question). force: print every hub again."""
     from ..geography import load_geography
-    from .book import collect
     from .browser import chromium_path
 
     if chromium_path() is None:

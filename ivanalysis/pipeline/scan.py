@@ -21,6 +21,7 @@ from pathlib import Path
 from ..data.io import find_table, read_file
 from ..data.schemas import TABLES
 from ..errors import DataError
+from ..results import ResultsFileError, read_results
 
 NATIONAL = "ENG"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{6,}")  # identifiers are at least 6 characters: shorter tokens are codes and years
@@ -112,9 +113,14 @@ def disclosure_findings(build: Path) -> list[Finding]:
             continue  # pages of England, and book pages of no single run (hub packs show money, not counts)
         rel = str(path.relative_to(build))
         if path.suffix == ".json" and path.name == "results.json":
-            for k in json.loads(path.read_text(encoding="utf-8")).get("kpis", []):
-                if k.get("unit") == "count" and k.get("value") is not None and not _allowed(str(k["value"])):
-                    findings.append(Finding(rel, f"KPI {k['name']!r} shows the count {k['value']}"))
+            try:
+                kpis = read_results(path).kpis or []
+            except ResultsFileError as exc:  # what it shows cannot be checked: that is a finding in itself
+                findings.append(Finding(rel, f"cannot be checked: {exc}"))
+                continue
+            for k in kpis:
+                if k.unit == "count" and k.value is not None and not _allowed(str(k.value)):
+                    findings.append(Finding(rel, f"KPI {k.name!r} shows the count {k.value}"))
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".ipynb":

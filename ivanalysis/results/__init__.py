@@ -1,4 +1,10 @@
 """The results model: what a scheme's analysis returns (typed tables, KPIs, the opportunity) and what a run records."""
+from .record import (SCHEMA_VERSION, DataCoverage, InputFile, KpiRecord, MeasureRecord, Provenance, QuantityRecord,
+                     ResultsFileError, RunParameters, RunResult, ScenarioValues, read_results, write_json,
+                     write_results)
 from .scheme import (KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table)
 
-__all__ = ["KPI", "Chart", "Measure", "Period", "Quantity", "Range", "RunContext", "SchemeResult", "Table"]
+__all__ = ["KPI", "Chart", "Measure", "Period", "Quantity", "Range", "RunContext", "SchemeResult", "Table",
+           "SCHEMA_VERSION", "DataCoverage", "InputFile", "KpiRecord", "MeasureRecord", "Provenance", "QuantityRecord",
+           "ResultsFileError", "RunParameters", "RunResult", "ScenarioValues", "read_results", "write_json",
+           "write_results"]

@@ -12,6 +12,7 @@ from ivanalysis.errors import ConfigError
 from ivanalysis.pipeline.build import build_all
 from ivanalysis.pipeline.execute import InlineExecutor, execute_all
 from ivanalysis.pipeline.plan import check_notebook_parameters, plan
+from ivanalysis.results import read_results
 
 pytestmark = pytest.mark.integration
 
@@ -73,8 +74,9 @@ def test_a_run_that_never_succeeded_says_failed_in_results_json(build_dir, tmp_p
     specs = plan(["prostate_fractionation"], ["ENG"], data_dir=empty)
     [outcome] = execute_all(specs, InlineExecutor)
     assert outcome.status == "failed" and "radiotherapy" in outcome.error
-    results = json.loads((build_dir / "runs" / "prostate_fractionation" / "ENG" / "results.json").read_text())
-    assert results["status"] == "failed" and "radiotherapy" in results["error"]
+    results = read_results(build_dir / "runs" / "prostate_fractionation" / "ENG" / "results.json")
+    assert results.status == "failed" and "radiotherapy" in results.error
+    assert results.opportunity_gbp is None and results.kpis is None  # no figures, not zeros
 
 
 def test_bad_parameters_are_refused_before_anything_runs(tiny_data, tmp_path, monkeypatch):

@@ -11,6 +11,9 @@ from ivanalysis.geography import Area
 from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.tables import csv_text
+from ivanalysis.results import (DataCoverage, KpiRecord, MeasureRecord, Provenance, QuantityRecord, RunParameters,
+                                RunResult, ScenarioValues)
+from ivanalysis.results.record import identity
 from ivanalysis.catalogue import BY_ID
 
 pytestmark = pytest.mark.unit
@@ -19,30 +22,37 @@ HUB = Area(code="LON", name="London", level="hub", region="LDN", population=8_90
            providers=("LON-P01", "LON-P02"), hubs=("LON",))
 
 
-def results(scheme: str, number: int, low: float, moderate: float, high: float, kpi: dict) -> dict:
-    return {
-        "scheme": scheme, "scheme_number": number, "geography": "LON", "period": "2017/18", "status": "ok",
-        "scenario": "moderate", "headline": f"What {scheme} would save.",
-        "opportunity_gbp": {"low": low, "moderate": moderate, "high": high},
-        "opportunity_units": [{"label": "Packs no longer wasted", "unit": "packs", "low": 10.0, "moderate": 20.0,
-                               "high": 30.0}],
-        "kpis": [kpi, {"name": "Patients", "value": 4210.0, "target": None, "unit": "count",
-                       "higher_is_better": None, "met": None, "note": ""}],
-        "measure": {"name": "Share over a month", "higher_is_better": False, "target": None,
-                    "variation": "improvement_low", "assurance": None, "providers": 2,
-                    "providers_worse_998": ["LON-P02"]},
-        "data": {"synthetic": True, "first_month": "2015-04", "last_month": "2018-03"},
-        "provenance": {"assumptions": {"uptake_share": {"low": 0.5, "moderate": 0.75, "high": 1.0}}},
-    }
+def _provenance(scheme: str, assumptions: dict | None) -> Provenance:
+    parameters = RunParameters(scheme=scheme, geography="LON", scenario="moderate", period="2017/18",
+                               data_dir="data/synthetic")
+    return Provenance(package_version="0.1.0", git_commit="0" * 40, git_dirty=False,
+                      inputs={} if assumptions is not None else None, parameters=parameters, assumptions=assumptions)
+
+
+def results(scheme: str, low: float, moderate: float, high: float, kpi: dict) -> RunResult:
+    return RunResult(
+        **identity(BY_ID[scheme], HUB, "2017/18"), status="ok", error=None,
+        scenario="moderate", headline=f"What {scheme} would save.",
+        opportunity_gbp=ScenarioValues(low=low, moderate=moderate, high=high),
+        opportunity_units=[QuantityRecord(label="Packs no longer wasted", unit="packs", low=10.0, moderate=20.0,
+                                          high=30.0)],
+        kpis=[KpiRecord(**kpi), KpiRecord(name="Patients", value=4210.0, target=None, unit="count",
+                                          higher_is_better=None, met=None, note="")],
+        measure=MeasureRecord(name="Share over a month", higher_is_better=False, target=None,
+                              variation="improvement_low", assurance=None, providers=2,
+                              providers_worse_998=["LON-P02"]),
+        data=DataCoverage(synthetic=True, first_month="2015-04", last_month="2018-03"),
+        provenance=_provenance(scheme, {"uptake_share": ScenarioValues(low=0.5, moderate=0.75, high=1.0)}),
+    )
 
 
 @pytest.fixture
 def views(build_dir) -> list[RunView]:
     """Two analysed schemes and one failed run for London, with the tables their runs wrote."""
-    oral = results("oral_chemo_wastage", 9, 948_982.5, 1_423_473.75, 1_921_317.0,
+    oral = results("oral_chemo_wastage", 948_982.5, 1_423_473.75, 1_921_317.0,
                    {"name": "Supplies of more than a month", "value": 0.291, "target": 0.1, "unit": "share",
                     "higher_is_better": False, "met": False, "note": "=1+1"})
-    itp = results("immunoglobulin_itp", 1, 609_729.04, 1_059_856.15, 1_401_510.09,
+    itp = results("immunoglobulin_itp", 609_729.04, 1_059_856.15, 1_401_510.09,
                   {"name": "Spend on immunoglobulin", "value": 10_024_913.76, "target": None, "unit": "gbp",
                    "higher_is_better": False, "met": None, "note": ""})
     run = build_dir / "runs" / "oral_chemo_wastage" / "LON"
@@ -58,7 +68,9 @@ def views(build_dir) -> list[RunView]:
     (build_dir / "runs" / "immunoglobulin_itp" / "LON").mkdir(parents=True)
     info = {"finished_at": 1_795_639_978.5}
     return [RunView(BY_ID["immunoglobulin_itp"], HUB, itp, info, None),
-            RunView(BY_ID["antifungal_stewardship"], HUB, {"status": "failed", "error": "no rows"}, None, None),
+            RunView(BY_ID["antifungal_stewardship"], HUB,
+                    RunResult.failed(BY_ID["antifungal_stewardship"], HUB, None, "moderate", "no rows",
+                                     _provenance("antifungal_stewardship", None)), None, None),
             RunView(BY_ID["oral_chemo_wastage"], HUB, oral, {"finished_at": 1_795_639_000.0}, None)]
 
 

@@ -1,0 +1,65 @@
+"""What the book and the hub packs know of the runs: each run's results.json (read as the results model), its run.json
+and its last failure. Both the book (pipeline/book.py) and the packs (pipeline/packs.py) read runs through here,
+so neither imports the other's module for it."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalogue import SchemeInfo
+from ..errors import IVError
+from ..geography import Area, Geography
+from ..paths import runs_dir
+from ..results import RunResult, read_results
+from ..schemes import registry
+
+# the Making Data Count variation of a run's measure (MeasureRecord.variation), as the pages and packs say it
+VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving (high)",
+                  "improvement_low": "improving (low)", "concern_high": "concern (high)", "concern_low": "concern (low)",
+                  "neither_high": "special cause (high)", "neither_low": "special cause (low)"}
+
+
+class BookError(IVError):
+    """The Jupyter Book build failed (a warning counts as a failure)."""
+
+
+@dataclass
+class RunView:
+    """What the book knows of one run: its results.json and run.json, and whether a page exists."""
+
+    scheme: SchemeInfo
+    area: Area
+    results: RunResult | None
+    info: dict | None
+    failure: dict | None
+
+    @property
+    def ok(self) -> bool:
+        return self.results is not None and self.results.ok
+
+    @property
+    def doc(self) -> str:
+        return f"runs/{self.scheme.id}/{self.area.code}"
+
+    def moderate(self) -> float | None:
+        return self.results.opportunity_gbp.moderate if self.ok else None
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def collect(geo: Geography) -> list[RunView]:
+    """Every implemented scheme for every run geography. A results.json that is not the results contract stops the
+    build with a message naming it (results.ResultsFileError), rather than showing the run as not run."""
+    views = []
+    for info in registry.implemented():
+        for area in geo.run_geographies():
+            d = runs_dir() / info.id / area.code
+            results = read_results(d / "results.json") if (d / "results.json").exists() else None
+            views.append(RunView(info, area, results, _read_json(d / "run.json"), _read_json(d / "last_failure.json")))
+    return views

@@ -1,0 +1,234 @@
+"""results.json: what one run found, as one typed record. Its only writer is `write_results`, its only reader
+`read_results`; the landing page, the hub packs, the status page, the results CSV and the scan read nothing else.
+
+A run that succeeded and a run that failed have the same record: `status` says which. A failed run carries its
+`error` and no figures (None), never zeros that could be mistaken for a result. Bump SCHEMA_VERSION whenever the
+layout changes: a file written under another version is refused with a message that says to run it again.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..catalogue import SchemeInfo
+from ..config import Scenario
+from ..errors import IVError
+from ..geography import Area
+from .scheme import Period
+
+SCHEMA_VERSION = 2
+
+Variation = Literal["common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low",
+                    "neither_high", "neither_low"]
+Assurance = Literal["consistent_pass", "consistent_fail", "hit_or_miss"]
+
+
+class ResultsFileError(IVError):
+    """A results.json that cannot be read as the results contract (not JSON, another version, a broken field)."""
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _ByScenario(_Record):
+    """A figure under each scenario."""
+
+    def get(self, scenario: str) -> float:
+        return getattr(self, scenario)
+
+
+class ScenarioValues(_ByScenario):
+    """A figure under the low, moderate and high scenarios."""
+
+    low: float = Field(description="under the low scenario")
+    moderate: float = Field(description="under the moderate scenario")
+    high: float = Field(description="under the high scenario")
+
+
+class QuantityRecord(_ByScenario):
+    """The opportunity in one of the scheme's natural units (grams, bed days, fractions ...), by scenario."""
+
+    label: str = Field(description="what is counted, e.g. 'Immunoglobulin saved'")
+    unit: str = Field(description="its unit, e.g. 'grams'")
+    low: float = Field(description="under the low scenario")
+    moderate: float = Field(description="under the moderate scenario")
+    high: float = Field(description="under the high scenario")
+
+
+class KpiRecord(_Record):
+    """A key performance indicator as the run's page shows it (below England a count is disclosure-controlled)."""
+
+    name: str = Field(description="what it measures, e.g. 'Episodes at 1 g/kg or less'")
+    value: float | str | None = Field(description="the value; '*' for a suppressed count below England; null "
+                                      "when it cannot be computed")
+    unit: str = Field(description="share | count | gbp | days | grams | ... (a share is a fraction, 0.5 = 50%)")
+    target: float | None = Field(None, description="the target, in the same unit, if the scheme has one")
+    higher_is_better: bool | None = Field(None, description="null when neither direction is better")
+    met: bool | None = Field(None, description="whether the value meets the target; null without a target")
+    note: str = Field("", description="where the figure or its target comes from")
+
+
+class MeasureRecord(_Record):
+    """The measure the scheme is about: its monthly trend (SPC) and how the area's providers compare (funnel)."""
+
+    name: str = Field(description="e.g. 'Share of ITP episodes at 1 g/kg or less'")
+    higher_is_better: bool = Field(description="whether a higher value is better")
+    target: float | None = Field(description="the target, if the scheme has one")
+    variation: Variation = Field(description="Making Data Count variation of the latest month")
+    assurance: Assurance | None = Field(description="Making Data Count assurance against the target; null "
+                                        "without a target")
+    providers: int = Field(ge=0, description="the area's providers in the funnel plot")
+    providers_worse_998: list[str] = Field(description="the area's providers beyond the 99.8% limit on the worse "
+                                           "side, by code")
+
+
+class DataCoverage(_Record):
+    """The data the run read."""
+
+    synthetic: bool = Field(description="true for the synthetic data set, false for an analyst's extract")
+    first_month: str = Field(pattern=r"^\d{4}-\d{2}$", description="first month in the data, YYYY-MM")
+    last_month: str = Field(pattern=r"^\d{4}-\d{2}$", description="last month in the data, YYYY-MM")
+
+
+class InputFile(_Record):
+    """One input table as the run read it."""
+
+    file: str = Field(description="its path, relative to the project when inside it, or its URL")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the SHA-256 of its bytes, in hexadecimal")
+
+
+class RunParameters(_Record):
+    """The parameters the run was asked for."""
+
+    scheme: str = Field(description="the scheme's id")
+    geography: str = Field(description="the geography's code")
+    scenario: Scenario = Field(description="the scenario the page shows")
+    period: str | None = Field(description="the financial year; null when a failed run was not given one (the "
+                               "scheme's default year applies)")
+    data_dir: str = Field(description="the data folder or URL")
+
+
+class Provenance(_Record):
+    """Where the figures come from: the code, the inputs, the parameters and the assumptions."""
+
+    package_version: str = Field(description="the version of ivanalysis that made the run")
+    git_commit: str = Field(description="the commit the code came from, or 'unknown'")
+    git_dirty: bool | None = Field(description="whether the working tree had changes; null when unknown")
+    inputs: dict[str, InputFile] | None = Field(description="table name -> the file read; null for a failed run")
+    parameters: RunParameters = Field(description="what the run was asked for")
+    assumptions: dict[str, ScenarioValues] | None = Field(description="the scheme's assumptions by scenario; null "
+                                                          "for a failed run")
+
+
+class RunResult(_Record):
+    """One run's results.json: a scheme for a geography, its headline opportunity, KPIs, data and provenance."""
+
+    schema_version: Literal[2] = Field(SCHEMA_VERSION, description="the layout of this file")
+    scheme: str = Field(description="the scheme's id, e.g. 'immunoglobulin_itp'")
+    scheme_number: int = Field(ge=1, le=20, description="its number in the Menu of Opportunities")
+    title: str = Field(description="the scheme's title in the Menu")
+    theme: str = Field(description="the Menu's theme the scheme belongs to")
+    geography: str = Field(description="the geography's code, e.g. 'LON'")
+    geography_name: str = Field(description="its name, e.g. 'London'")
+    geography_level: Literal["england", "region", "hub"] = Field(description="what kind of area it is")
+    period: str | None = Field(description="the financial year of the headline figures, e.g. '2016/17'")
+    period_start: date | None = Field(description="its first day")
+    period_end: date | None = Field(description="its last day")
+    status: Literal["ok", "failed"] = Field(description="'ok' when the run produced its figures, else 'failed'")
+    error: str | None = Field(description="why the run failed; null when it succeeded")
+    scenario: Scenario = Field(description="the scenario the page shows")
+    headline: str | None = Field(description="what the headline opportunity means, in one sentence")
+    opportunity_gbp: ScenarioValues | None = Field(description="the opportunity in pounds a year, by scenario")
+    opportunity_units: list[QuantityRecord] | None = Field(description="the opportunity in the scheme's own units")
+    kpis: list[KpiRecord] | None = Field(description="the indicators, the headline one first")
+    measure: MeasureRecord | None = Field(description="the measure's trend and provider comparison")
+    data: DataCoverage | None = Field(description="the data the run read")
+    provenance: Provenance = Field(description="where the figures come from")
+
+    @model_validator(mode="after")
+    def _figures_match_status(self) -> RunResult:
+        figures = {name: getattr(self, name) for name in FIGURES}
+        if self.status == "ok":
+            missing = [name for name in (*PERIOD, *FIGURES) if getattr(self, name) is None]
+            missing += [f"provenance.{name}" for name in ("inputs", "assumptions")
+                        if getattr(self.provenance, name) is None]
+            if missing:
+                raise ValueError(f"a run with status 'ok' needs {', '.join(missing)}")
+            if self.error is not None:
+                raise ValueError("a run with status 'ok' has no error")
+        else:
+            present = [name for name, value in figures.items() if value is not None]
+            if present:
+                raise ValueError(f"a failed run has no figures, but this one has {', '.join(present)}")
+            if not self.error:
+                raise ValueError("a failed run says why: its error is empty")
+        return self
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @classmethod
+    def failed(cls, scheme: SchemeInfo, area: Area, period: str | None, scenario: str, error: str,
+               provenance: Provenance) -> RunResult:
+        """The record of a run that never produced a result."""
+        return cls(**identity(scheme, area, period), status="failed", error=error, scenario=scenario, headline=None,
+                   opportunity_gbp=None, opportunity_units=None, kpis=None, measure=None, data=None,
+                   provenance=provenance)
+
+
+# a successful run has all of these; a failed run has none of FIGURES (its period is known when it was asked for)
+PERIOD = ("period", "period_start", "period_end")
+FIGURES = ("headline", "opportunity_gbp", "opportunity_units", "kpis", "measure", "data")
+
+
+def identity(scheme: SchemeInfo, area: Area, period: str | None) -> dict[str, Any]:
+    """The fields that say which run a record is of: the scheme, the geography and the financial year."""
+    dates = Period.financial_year(period) if period else None
+    return {"scheme": scheme.id, "scheme_number": scheme.number, "title": scheme.title, "theme": scheme.theme,
+            "geography": area.code, "geography_name": area.name, "geography_level": area.level, "period": period,
+            "period_start": dates.start.date() if dates else None, "period_end": dates.end.date() if dates else None}
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON atomically: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_results(path: Path, result: RunResult) -> None:
+    """Write a run's results.json (atomically)."""
+    write_json(path, result.model_dump(mode="json"))
+
+
+def read_results(path: Path) -> RunResult:
+    """Read and validate a run's results.json. Raises ResultsFileError naming the file and what is wrong."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ResultsFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsFileError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ResultsFileError(f"{path} is not a results.json: it holds a {type(data).__name__}, not an object")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ResultsFileError(f"{path} was written with results.json schema version {version}; this version of "
+                               f"ivanalysis reads version {SCHEMA_VERSION}: run the scheme for this geography again")
+    try:
+        return RunResult.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'the record'}: {e['msg']}" for e in exc.errors()[:5])
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        raise ResultsFileError(f"{path} is not a valid results.json (schema version {SCHEMA_VERSION}): "
+                               f"{problems}{more}") from None
