@@ -7,6 +7,7 @@ when its content changes, so Sphinx rebuilds only what changed; when nothing cha
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -243,6 +244,77 @@ def data_dictionary() -> str:
     return "\n".join(lines)
 
 
+def results_schema() -> tuple[str, str]:
+    """The reference page on results.json, generated from its model, and the model's JSON Schema (a download)."""
+    from ..results import SCHEMA_VERSION, RunResult
+    from ..results.record import FIGURES, PERIOD
+
+    schema = RunResult.model_json_schema()
+    defs = schema.get("$defs", {})
+    preface = (BOOK_SRC_DIR / "results_schema.md").read_text(encoding="utf-8").rstrip()
+    lines = [preface, "", f"This is version {SCHEMA_VERSION} of the layout (`schema_version`). A run whose `status` is "
+             "`ok` has every field; a run whose `status` is `failed` says why in `error` and has no figures: "
+             + ", ".join(f"`{name}`" for name in FIGURES) + " are null (and " + ", ".join(f"`{n}`" for n in PERIOD)
+             + " when no year was asked for), never zeros. A required field is always in the file, null where its "
+             "type allows it.", "",
+             "{download}`The JSON Schema of results.json <../downloads/results.schema.json>`", ""]
+    order, todo = [], ["RunResult"]
+    while todo:  # the file first, then each part in the order it is first used
+        name = todo.pop(0)
+        if name in order:
+            continue
+        order.append(name)
+        todo += _refs(schema if name == "RunResult" else defs[name])
+    for name in order:
+        model = schema if name == "RunResult" else defs[name]
+        required = set(model.get("required", []))
+        lines += [f"## `{name}`", "", fmt.md_escape(model.get("description", "")), "",
+                  f":::{{table}} Fields of `{name}`" + (" (the whole file)" if name == "RunResult" else ""),
+                  "| Field | Type | Required | Description |", "|---|---|---|---|"]
+        for field, prop in model["properties"].items():
+            lines.append(f"| `{field}` | {_schema_type(prop)} | {'yes' if field in required else 'no'} | "
+                         f"{fmt.md_escape(prop.get('description', ''))} |")
+        lines += [":::", ""]
+    return "\n".join(lines), json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def _refs(schema) -> list[str]:
+    """The models a JSON Schema fragment refers to, in order."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        return ([ref.rsplit("/", 1)[1]] if ref else []) + [r for k, v in schema.items() if k not in ("$ref", "$defs")
+                                                            for r in _refs(v)]
+    if isinstance(schema, list):
+        return [r for item in schema for r in _refs(item)]
+    return []
+
+
+def _schema_type(prop: dict) -> str:
+    """A field's type as a reader says it, from its JSON Schema."""
+    if "anyOf" in prop:
+        kinds = [p for p in prop["anyOf"] if p.get("type") != "null"]
+        text = " or ".join(_schema_type(p) for p in kinds)
+        return text + (", or null" if len(kinds) < len(prop["anyOf"]) else "")
+    if "$ref" in prop:
+        return f"`{prop['$ref'].rsplit('/', 1)[1]}` (below)"
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    if "enum" in prop:
+        return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
+    kind = prop.get("type")
+    if kind == "array":
+        return f"list of {_schema_type(prop['items'])}"
+    if kind == "object":
+        return f"map of name to {_schema_type(prop['additionalProperties'])}"
+    if kind == "string" and prop.get("format") == "date":
+        return "date (YYYY-MM-DD)"
+    if kind == "string" and "pattern" in prop:
+        return f"text matching `{prop['pattern']}`"
+    if kind == "integer" and "minimum" in prop:
+        return f"whole number from {prop['minimum']}" + (f" to {prop['maximum']}" if "maximum" in prop else "")
+    return {"string": "text", "number": "number", "integer": "whole number", "boolean": "true or false"}[kind]
+
+
 def _kind(dtype) -> str:
     """A column's type as an analyst says it."""
     text = str(dtype)
@@ -387,7 +459,7 @@ def stage(data_dir: Path) -> Stage:
     synthetic = bool(read_manifest(data_dir).get("synthetic"))
     st = Stage(stage_dir())
     for src in sorted(BOOK_SRC_DIR.glob("*.md")):
-        if src.name not in ("intro.md", "data_dictionary.md"):  # these two are folded into generated pages
+        if src.name not in ("intro.md", "data_dictionary.md", "results_schema.md"):  # folded into generated pages
             st.copy(src, f"guide/{src.name}")
     for src in sorted((BOOK_SRC_DIR / "_static").glob("*")):
         st.copy(src, f"_static/{src.name}")
@@ -414,6 +486,9 @@ def stage(data_dir: Path) -> Stage:
     st.write("reference/data_dictionary.md", data_dictionary())
     st.write("status.md", status_page(views, data_dir))
     st.write("_toc.yml", toc(views, geo))
+    page, json_schema = results_schema()
+    st.write("reference/results_schema.md", page)
+    st.write("downloads/results.schema.json", json_schema)
     st.write("_config.yml", effective_config(synthetic))
     st.prune()
     return st

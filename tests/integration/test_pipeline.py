@@ -115,7 +115,7 @@ def test_small_book_builds_with_its_pages(build_dir, tiny_data):
     html = build_dir / "html"
     for page in ("index", "schemes/prostate_fractionation", "runs/prostate_fractionation/ENG",
                  "runs/prostate_fractionation/LON", "hubs/LON", "hubs/NW", "status", "reference/data_dictionary",
-                 "guide/methods"):
+                 "reference/results_schema", "guide/methods"):
         assert (html / f"{page}.html").exists(), page
     landing = (html / "index.html").read_text()
     assert "Synthetic data" in landing and "runs/prostate_fractionation/LON.html" in landing

@@ -174,6 +174,22 @@ def test_the_page_records_a_result_with_counts_controlled_below_england():
     assert [k.value for k in eng.kpis][:2] == [1_472.0, 3.0]  # England is not controlled
 
 
+def test_the_schema_page_lists_every_field_of_every_part():
+    from ivanalysis.pipeline.book import results_schema
+
+    page, schema_text = results_schema()
+    schema = RunResult.model_json_schema()
+    assert json.loads(schema_text) == schema
+    sections = dict(re.findall(r"^## `(\w+)`\n(.*?)(?=^## |\Z)", page, re.S | re.M))
+    models = {"RunResult": schema, **schema["$defs"]}
+    assert set(sections) == set(models)
+    for name, model in models.items():
+        listed = re.findall(r"^\| `(\w+)` \|", sections[name], re.M)
+        assert listed == list(model["properties"]), name
+    for name in FIGURES:
+        assert f"`{name}`" in page.split("## ")[0]  # the rule of a failed run, before the tables
+
+
 def test_the_book_reads_each_run_through_the_model(build_dir):
     from ivanalysis.pipeline.runs_view import collect
 
