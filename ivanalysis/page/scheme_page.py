@@ -20,7 +20,8 @@ from ..data.io import location, read_manifest
 from ..geography import load_geography
 from ..paths import default_data_dir
 from ..report import fmt
-from ..report.tables import csv_text, display_frame, html_table, render
+from ..report.table_data import table_data, table_stem, write_table
+from ..report.tables import html_table, render
 from ..results import RunResult, SchemeResult, write_results
 from ..schemes import registry
 from ..sdc import SUPPRESSED, control_count
@@ -237,7 +238,8 @@ class SchemePage:
                           synthetic=self.synthetic)
 
     def record(self) -> None:
-        """Glue the headline figures for the page's narrative; write results.json when the run has an output_dir."""
+        """Glue the headline figures for the page's narrative; when the run has an output_dir, write results.json
+        and each table as data (report/table_data.py)."""
         from myst_nb import glue
 
         o = self.result.opportunity_gbp
@@ -248,7 +250,7 @@ class SchemePage:
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:
             write_results(self.output_dir / RESULTS_FILE, self._run_result)
-            # the page's tables for spreadsheets, as the page shows them (disclosure control included)
+            # the page's tables as data (Parquet, and CSV for a spreadsheet), disclosure control applied
             for key in self.result.tables:
-                text = csv_text(display_frame(self._shown(key), self.controlled))
-                (self.output_dir / f"{self.result.area.code}-{key}.csv").write_text(text, encoding="utf-8")
+                data = table_data(self._shown(key), controlled=self.controlled, synthetic=self.synthetic)
+                write_table(self.output_dir, table_stem(self.result.scheme.id, self.result.area.code, key), data)

@@ -469,6 +469,7 @@ def stage(data_dir: Path) -> Stage:
     st.write("index.md", landing(views, geo, synthetic, image[1] if image else None))
     for info in registry.implemented():
         st.write(f"schemes/{info.id}.md", scheme_page(info, views, synthetic))
+    from ..report import table_data
     from . import packs
     from .browser import chromium_path
 
@@ -480,8 +481,9 @@ def stage(data_dir: Path) -> Stage:
         if v.ok:
             run = runs_dir() / v.scheme.id / v.area.code
             st.copy(run / f"{v.area.code}.ipynb", f"{v.doc}.ipynb")
-            for table in sorted(run.glob(f"{v.area.code}-*.csv")):
-                st.copy(table, f"runs/{v.scheme.id}/{table.name}")
+            for suffix in table_data.SUFFIXES:  # each table as Parquet and CSV, offered on the run's page
+                for table in table_data.run_tables(run, v.scheme.id, v.area.code, suffix).values():
+                    st.copy(table, f"runs/{v.scheme.id}/{table.name}")
     st.write("downloads/results.csv", results_csv(views))
     st.write("reference/data_dictionary.md", data_dictionary())
     st.write("status.md", status_page(views, data_dir))

@@ -114,12 +114,16 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
             tags = cell.metadata.setdefault("tags", [])
             if "hide-input" not in tags and "remove-input" not in tags and "remove-cell" not in tags:
                 tags.append("hide-input")
+    from ..report.table_data import run_tables
+
     downloads = [f"- {{download}}`This page as a Jupyter notebook <{path.name}>`"]
-    downloads += [f"- {{download}}`Table: {p.stem.split('-', 1)[1].replace('_', ' ')} (CSV) <{p.name}>`"
-                  for p in sorted(path.parent.glob(f"{spec.geography}-*.csv"))]
+    downloads += [f"- Table: {key.replace('_', ' ')}: {{download}}`CSV <{p.name}>`, "
+                  f"{{download}}`Parquet <{p.with_suffix('.parquet').name}>`"
+                  for key, p in run_tables(path.parent, spec.scheme, spec.geography, ".csv").items()]
     nb.cells.append(nbformat.v4.new_markdown_cell(
-        "## Downloads\n\nThe tables as the page shows them (disclosure control included), for a spreadsheet:\n\n"
-        + "\n".join(downloads)))
+        "## Downloads\n\nThe page's tables as data (Parquet, and CSV for a spreadsheet): units in the column headers, "
+        "disclosure control applied (a suppressed cell is empty, and True in its column's `... suppressed` flag); "
+        "the CSV's first line is a note on the table.\n\n" + "\n".join(downloads)))
     nbformat.write(nb, path)
 
 

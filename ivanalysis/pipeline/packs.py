@@ -1,15 +1,14 @@
 """Hub packs to take away: an Excel workbook and a PDF for each hub.
 
-The workbook is built from what the book already collects (each run's results.json and the CSV tables the run
-wrote, already disclosure-controlled); it is staged with the book's sources, so an unchanged build rewrites
-nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML into the new
-HTML folder before it is published: the hub pack page, then the hub's run pages, as one document printed at once,
-with a bookmark for each page. A hub's PDF is printed again only when what it is printed from changed.
+The workbook is built from what the book already collects (each run's results.json and the tables the run wrote
+as data, already disclosure-controlled: report/table_data.py); it is staged with the book's sources, so an unchanged
+build rewrites nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML into
+the new HTML folder before it is published: the hub pack page, then the hub's run pages, as one document printed at
+once, with a bookmark for each page. A hub's PDF is printed again only when what it is printed from changed.
 """
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 import html as html_module
 import io
@@ -27,7 +26,9 @@ from urllib.parse import urljoin
 
 from ..config import SCENARIOS
 from ..geography import Area
+from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
+from ..sdc import RULE_TEXT, SUPPRESSED
 from .runs_view import VARIATION_TEXT, BookError, RunView, collect
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
@@ -41,18 +42,15 @@ UNIT_FORMATS = {"share": "0.0%", "gbp": GBP, "count": "#,##0", "days": "#,##0", 
                 "admissions": "#,##0", "providers": "#,##0", "areas": "#,##0", "fractions": "#,##0.0",
                 "g_per_kg": "#,##0.0", "ratio": "0.00"}
 STATUS_TEXT = {True: "analysed", False: "run failed", None: "not run"}
-SDC_NOTE = ("Counts are disclosure-controlled: * is a count from 1 to 7, other counts are rounded to the nearest 5 "
-            "(totals from unrounded values, then rounded). Money in tables is to the nearest £100.")
+SDC_NOTE = (f"Counts are disclosure-controlled: {RULE_TEXT} (totals from unrounded values, then rounded); a rate "
+            "built on a count shown as * is * too. Money in tables is to the nearest £100.")
 SYNTHETIC_NOTE = ("SYNTHETIC DATA: these figures come from generated data and synthetic provider codes, not from "
                   "real NHS organisations. No decision should be taken on these numbers.")
 OVERLAP_NOTE = ("The totals add schemes whose opportunities may overlap (the same patients or spend can count in "
                 "more than one scheme): read them as an order of magnitude, not a sum to bank.")
 
-# what the run's CSV cells look like (report.tables.display_frame): turned back into numbers with a format that
-# shows exactly the same text, so that a spreadsheet can sort and add them; anything else stays text
-_MONEY = re.compile(r"^(-?)£(\d{1,3}(?:,\d{3})*|\d+)(\.\d+)?$")
-_PCT = re.compile(r"^-?\d+(?:\.(\d+))?%$")
-_NUMBER = re.compile(r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.(\d+))?$")
+# a run's tables (report/table_data.py) as numbers, each kind with the format that shows it as the page does
+TABLE_FORMATS = {"count": "#,##0", "rate": "0.0%", "money": GBP, "number": "#,##0.0"}
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -64,30 +62,30 @@ def sheet_name(number: int, short: str) -> str:
     return name
 
 
-def _number_format(text_decimals: str | None, grouped: bool) -> str:
-    base = "#,##0" if grouped else "0"
-    return base + ("." + "0" * len(text_decimals) if text_decimals else "")
+def table_cells(data: TableData) -> list[list[tuple[object, str | None]]]:
+    """A run's table, row by row, as (value, number format) for each shown column: numbers with the format that shows
+    them as the page does (a rate, stored as a percentage, becomes a fraction under a % format), '*' for a suppressed
+    cell, text as it is (the caller stores text as text, never as a formula), None for a missing figure."""
+    import pandas as pd
 
-
-def csv_cell(text: str) -> tuple[object, str | None]:
-    """A CSV cell as (value, number format): money, percentages and numbers as numbers, the rest as text.
-
-    report.tables.csv_text put an apostrophe before text a spreadsheet would run as a formula: that text is given
-    back as it was, and the caller stores it as text (never as a formula)."""
-    if text == "":
-        return None, None
-    if text[:1] == "'" and text[1:2] in _RISKY:
-        return text[1:], None
-    if m := _MONEY.match(text):
-        value = float(m[2].replace(",", "") + (m[3] or ""))
-        return (-value if m[1] else value), GBP + ("." + "0" * (len(m[3]) - 1) if m[3] else "")
-    if m := _PCT.match(text):
-        digits = len(m[1] or "")
-        return round(float(text[:-1]) / 100, digits + 2), ("0." + "0" * digits if digits else "0") + "%"
-    if m := _NUMBER.match(text):
-        value = float(text.replace(",", ""))
-        return (int(value) if value.is_integer() and not m[1] else value), _number_format(m[1], "," in text)
-    return text, None
+    columns = [(name, kind, data.suppressed(name)) for name, kind in data.kinds.items()]
+    rows = []
+    for i in range(len(data.frame)):
+        row = []
+        for name, kind, suppressed in columns:
+            v = data.frame[name].iloc[i]
+            if suppressed.iloc[i]:
+                row.append((SUPPRESSED, None))
+            elif v is None or pd.isna(v):
+                row.append((None, None))
+            elif kind == "text":
+                row.append((str(v), None))
+            elif kind == "rate":
+                row.append((round(float(v) / 100, 6), TABLE_FORMATS[kind]))
+            else:
+                row.append((int(v) if kind in ("count", "money") else float(v), TABLE_FORMATS[kind]))
+        rows.append(row)
+    return rows
 
 
 class _Sheet:
@@ -234,17 +232,12 @@ def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
         sh.line(["Assumption", *(s.capitalize() for s in SCENARIOS)], header=True)
         for name, values in assumptions.items():
             sh.line([name, *(values.get(s) for s in SCENARIOS)])
-    for table in sorted(run_dir.glob(f"{v.area.code}-*.csv")):
-        key = table.stem[len(v.area.code) + 1:]
-        with table.open(encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f))
-        if not rows:
-            continue
+    for key, table in run_tables(run_dir, v.scheme.id, v.area.code).items():
+        data = read_table(table)
         sh.blank()
-        sh.note(f"Table: {key.replace('_', ' ')} (also {table.name} on the run page)", "iv-bold")
-        sh.line(rows[0], header=True)
-        for row in rows[1:]:
-            cells = [csv_cell(text) for text in row]
+        sh.note(f"Table: {key.replace('_', ' ')} (also {table.name} and .csv on the run page)", "iv-bold")
+        sh.line(list(data.kinds), header=True)
+        for cells in table_cells(data):
             sh.line([c[0] for c in cells], [c[1] for c in cells])
     sh.finish(frozen)
 
@@ -302,7 +295,7 @@ def workbook_key(area: Area, views: list[RunView], synthetic: bool) -> str:
                        (v.info or {}).get("finished_at"))).encode())
         if v.ok:
             run = runs_dir() / v.scheme.id / v.area.code
-            for path in [run / "results.json", *sorted(run.glob(f"{v.area.code}-*.csv"))]:
+            for path in [run / "results.json", *run_tables(run, v.scheme.id, v.area.code).values()]:
                 h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 

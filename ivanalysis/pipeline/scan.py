@@ -1,10 +1,11 @@
 """Check what a build publishes before anyone reads it: disclosure control and patient identifiers.
 
 Two scans of every published artefact (the HTML book and its downloads, the executed notebooks, results.json and
-the CSV tables):
+the tables as data, CSV and Parquet):
 
 - disclosure: below England, every count a page shows (table cells marked class "count", count KPIs in
-  results.json) is 0, '*' (1 to 7 suppressed) or a multiple of 5;
+  results.json) is 0, '*' (1 to 7 suppressed) or a multiple of 5; in a run's table files (report/table_data.py) every
+  count (a "... (count)" column) is 0, a multiple of 5 or empty, and empty wherever its "suppressed" flag is set;
 - identifiers: no value of an identifying column of the input tables (NHS numbers, patient, baby and record
   identifiers) appears anywhere.
 
@@ -12,15 +13,20 @@ the CSV tables):
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
+
 from ..data.io import find_table, read_file
 from ..data.schemas import TABLES
 from ..errors import DataError
+from ..report import table_data
 from ..results import ResultsFileError, read_results
 
 NATIONAL = "ENG"
@@ -96,12 +102,35 @@ def _geography_of(path: Path) -> str | None:
 
 
 def _published(build: Path) -> list[Path]:
-    html = sorted(p for p in (build / "html").rglob("*") if p.suffix in (".html", ".csv", ".ipynb")) \
+    html = sorted(p for p in (build / "html").rglob("*") if p.suffix in (".html", ".csv", ".parquet", ".ipynb")) \
         if (build / "html").is_dir() else []
     runs = build / "runs"
-    files = sorted(p for p in runs.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json", ".csv")
+    files = sorted(p for p in runs.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json", ".csv", ".parquet")
                    and ".tmp" not in p.parts and "failed" not in p.parts) if runs.is_dir() else []
     return html + files
+
+
+def table_counts(path: Path) -> list[tuple[str, str, bool]]:
+    """Every count in a run's table file, as (column, the cell's text, whether it is flagged as suppressed). A CSV is
+    read as a reader would, by its headers (its first line, a note, skipped); a Parquet file by its kinds."""
+    count, flag = f" ({table_data.UNITS['count']})", table_data.FLAG
+    if path.suffix == ".parquet":
+        data = table_data.read_table(path)
+        return [(name, "" if pd.isna(v) else str(v), bool(f))
+                for name, kind in data.kinds.items() if kind == "count"
+                for v, f in zip(data.frame[name], data.suppressed(name))]
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    if rows and rows[0][:1] and rows[0][0].startswith("#"):
+        rows = rows[1:]
+    if not rows:
+        return []
+    head, body = rows[0], rows[1:]
+    out = []
+    for i, name in enumerate(head):
+        if name.endswith(count):
+            j = head.index(name + flag) if name + flag in head else None
+            out += [(name, row[i], j is not None and row[j] == "True") for row in body]
+    return out
 
 
 def disclosure_findings(build: Path) -> list[Finding]:
@@ -121,6 +150,18 @@ def disclosure_findings(build: Path) -> list[Finding]:
             for k in kpis:
                 if k.unit == "count" and k.value is not None and not _allowed(str(k.value)):
                     findings.append(Finding(rel, f"KPI {k.name!r} shows the count {k.value}"))
+            continue
+        if path.suffix in (".csv", ".parquet"):
+            try:
+                counts = table_counts(path)
+            except (OSError, ValueError, IndexError) as exc:  # a table that cannot be read cannot be checked
+                findings.append(Finding(rel, f"cannot be checked: {exc}"))
+                continue
+            for name, text, flagged in counts:
+                if flagged and text.strip():
+                    findings.append(Finding(rel, f"suppressed count in {name!r} shows {text.strip()!r}"))
+                elif not _allowed(text):
+                    findings.append(Finding(rel, f"count in {name!r} shows {text.strip()!r}"))
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".ipynb":
@@ -167,7 +208,13 @@ def identifier_findings(build: Path, data_dir: Path) -> list[Finding]:
 
 
 def _readable_text(path: Path) -> str:
-    """The text of an artefact, without the base64 of images in notebooks (noise, not content)."""
+    """The text of an artefact, without the base64 of images in notebooks (noise, not content); a Parquet file's as
+    CSV."""
+    if path.suffix == ".parquet":
+        try:
+            return pd.read_parquet(path).to_csv(index=False)
+        except (OSError, ValueError):  # not a table: its bytes, as text
+            pass
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix != ".ipynb":
         return text

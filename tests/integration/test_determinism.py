@@ -44,8 +44,8 @@ def test_two_builds_from_the_same_inputs_publish_the_same_results(small_book, ti
             assert _results(a) == _results(b), f"{info.id} {geo}"
             if json.loads((a / "results.json").read_text())["status"] != "ok":
                 continue  # a run with no rows for this hub fails the same way both times (compared above)
-            tables = sorted(p.name for p in a.glob(f"{geo}-*.csv"))
-            assert tables == sorted(p.name for p in b.glob(f"{geo}-*.csv"))
+            tables = sorted(p.name for p in a.glob(f"{info.id}_{geo}_*"))  # CSV and Parquet (report/table_data.py)
+            assert tables and tables == sorted(p.name for p in b.glob(f"{info.id}_{geo}_*"))
             for name in tables:
                 assert (a / name).read_bytes() == (b / name).read_bytes(), f"{info.id} {name}"
             assert _outputs(a / f"{geo}.ipynb") == _outputs(b / f"{geo}.ipynb"), f"{info.id} {geo} notebook"

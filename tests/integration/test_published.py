@@ -56,14 +56,19 @@ def test_every_run_page_offers_its_notebook_and_tables_and_the_landing_page_all_
     page = (small_book / "html" / "runs" / "prostate_fractionation" / "LON.html").read_text()
     links = set(re.findall(r'href="([^"]*_downloads/[^"]+)"', page))
     names = {link.rsplit("/", 1)[1] for link in links}
-    assert {"LON.ipynb", "LON-providers.csv", "LON-regimens.csv"} <= names
+    stem = "prostate_fractionation_LON"
+    assert {"LON.ipynb", *(f"{stem}_{key}.{suffix}" for key in ("providers", "regimens") for suffix in ("csv", "parquet"))
+            } <= names
     for link in links:
         assert (small_book / "html" / "runs" / "prostate_fractionation" / link).resolve().exists(), link
-    link = next(link for link in links if link.endswith("/LON-providers.csv"))
-    table = (small_book / "html" / "runs" / "prostate_fractionation" / link).resolve().read_text()
+    link = next(link for link in links if link.endswith(f"/{stem}_providers.csv"))
+    table = (small_book / "html" / "runs" / "prostate_fractionation" / link).resolve().read_text(encoding="utf-8-sig")
+    note, table = table.split("\n", 1)  # the first line says what the table is
+    assert "SYNTHETIC DATA" in note
     rows = list(csv.DictReader(io.StringIO(table)))
-    assert rows and {"Provider", "Hub", "Courses", "Saving (moderate)"} <= set(rows[0])
-    assert all(r["Courses"] in ("*", "0") or int(r["Courses"].replace(",", "")) % 5 == 0 for r in rows)
+    assert rows and {"Provider", "Hub", "Courses (count)", "Saving (moderate) (GBP)"} <= set(rows[0])
+    assert all(r["Courses (count) suppressed"] == "True" if r["Courses (count)"] == "" else
+               int(r["Courses (count)"]) % 5 == 0 for r in rows)
 
     landing = (small_book / "html" / "index.html").read_text()
     assert re.search(r'href="[^"]*_downloads/[^"]+/results\.csv"', landing)

@@ -10,7 +10,8 @@ import pytest
 from ivanalysis.geography import Area
 from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.book import BookError, RunView
-from ivanalysis.report.tables import csv_text
+from ivanalysis.report.table_data import read_table, table_data, table_stem, write_table
+from ivanalysis.results import Table
 from ivanalysis.results import (DataCoverage, KpiRecord, MeasureRecord, Provenance, QuantityRecord, RunParameters,
                                 RunResult, ScenarioValues)
 from ivanalysis.results.record import identity
@@ -57,14 +58,19 @@ def views(build_dir) -> list[RunView]:
                    "higher_is_better": False, "met": None, "note": ""})
     run = build_dir / "runs" / "oral_chemo_wastage" / "LON"
     run.mkdir(parents=True)
-    # written as a run writes them (report.tables.csv_text): cells as the page shows them, disclosure-controlled
-    providers = pd.DataFrame({"Provider": ["LON-P03", "LON-P07"], "Dispensings": ["2,290", "*"],
-                              "Share": ["52.9%", "*"], "Spend": ["£12,359,100", "-£1,200"],
-                              "Note": ['=HYPERLINK("http://x","click")', "0123"]})
-    (run / "LON-providers.csv").write_text(csv_text(providers), encoding="utf-8")
-    assert "'=HYPERLINK" in (run / "LON-providers.csv").read_text(encoding="utf-8")
-    (run / "LON-years.csv").write_text("Financial year,Dispensings\n2016/17,\"22,170\"\n2017/18,\"22,840\"\n",
-                                       encoding="utf-8")
+    # written as a run writes them (report/table_data.py), from the analysis's figures, disclosure-controlled
+    providers = Table("Providers", pd.DataFrame({
+        "Provider": ["LON-P03", "LON-P07"], "Dispensings": [2288, 3], "Over a month": [1210, 1],
+        "Share": [1210 / 2288, 1 / 3], "Spend": [12_359_123.4, -1_234.0],
+        "Note": ['=HYPERLINK("http://x","click")', "0123"], "Mean days": [27.66, None]}),
+        counts=("Dispensings", "Over a month"), rates={"Share": ("Over a month", "Dispensings")}, money=("Spend",),
+        numbers=("Mean days",), hidden=("Over a month",))
+    years = Table("Years", pd.DataFrame({"Financial year": ["2016/17", "2017/18"], "Dispensings": [22_168, 22_842]}),
+                  counts=("Dispensings",))
+    for key, table in {"providers": providers, "years": years}.items():
+        write_table(run, table_stem("oral_chemo_wastage", "LON", key),
+                    table_data(table, controlled=True, synthetic=True))
+    assert "'=HYPERLINK" in (run / "oral_chemo_wastage_LON_providers.csv").read_text(encoding="utf-8")
     (build_dir / "runs" / "immunoglobulin_itp" / "LON").mkdir(parents=True)
     info = {"finished_at": 1_795_639_978.5}
     return [RunView(BY_ID["immunoglobulin_itp"], HUB, itp, info, None),
@@ -118,13 +124,15 @@ def test_scheme_sheet_holds_kpis_assumptions_and_the_run_tables(views):
     assert kpi[:7] == ["Supplies of more than a month", 0.291, "share (%)", 0.1, "no", "no", "=1+1"]
     assert rows[first.index("uptake_share")][:4] == ["uptake_share", 0.5, 0.75, 1]
     assert rows[first.index("Providers worse than the 99.8% limit")][1] == "LON-P02"
-    # the run's CSV tables, cell for cell: numbers as numbers showing the same text, suppressed counts kept
+    # the run's tables, cell for cell: numbers as numbers, formatted as the page shows them; '*' where suppressed
     providers = first.index("Provider")
     assert ws.cell(providers + 1, 1).font.b
-    assert rows[providers + 1][:4] == ["LON-P03", 2290, 0.529, 12_359_100]
-    assert rows[providers + 2][:5] == ["LON-P07", "*", "*", -1200, "0123"]
-    assert [ws.cell(providers + 2, c).number_format for c in (2, 3, 4)] == ["#,##0", "0.0%", '"£"#,##0']
+    assert rows[providers][:6] == ["Provider", "Dispensings (count)", "Share (%)", "Spend (GBP)", "Note", "Mean days"]
+    assert rows[providers + 1][:6] == ["LON-P03", 2290, 0.529, 12_359_100, '=HYPERLINK("http://x","click")', 27.7]
+    assert rows[providers + 2][:6] == ["LON-P07", "*", "*", -1200, "0123", None]
+    assert [ws.cell(providers + 2, c).number_format for c in (2, 3, 4, 6)] == ["#,##0", "0.0%", '"£"#,##0', "#,##0.0"]
     assert rows[first.index("Financial year") + 1][:2] == ["2016/17", 22_170]
+    assert len(rows[providers]) == 6 or rows[providers][6] is None  # the flags are not shown: '*' says it
     assert ws.freeze_panes is not None and ws.column_dimensions["A"].width >= len("Providers compared")
 
 
@@ -169,13 +177,13 @@ def test_sheet_names_fit_excel():
     assert packs.sheet_name(18, "Prostate radiotherapy fractionation") == "18 Prostate radiotherapy"
 
 
-@pytest.mark.parametrize("text, value, number_format", [
-    ("£1,200", 1200, '"£"#,##0'), ("-£1,200", -1200, '"£"#,##0'), ("£12.50", 12.5, '"£"#,##0.00'),
-    ("65.6%", 0.656, "0.0%"), ("12%", 0.12, "0%"), ("1,234", 1234, "#,##0"), ("27.7", 27.7, "0.0"),
-    ("2017", 2017, "0"), ("*", "*", None), ("0123", "0123", None), ("2015/16", "2015/16", None),
-    ("'-x", "-x", None), ("'@SUM(A1)", "@SUM(A1)", None), ("", None, None)])
-def test_csv_cells(text, value, number_format):
-    assert packs.csv_cell(text) == (value, number_format)
+def test_table_cells_are_the_files_numbers_with_the_pages_formats(views, build_dir):
+    """What the workbook writes for each cell of a run's table file: no text is parsed back into a number."""
+    data = read_table(build_dir / "runs" / "oral_chemo_wastage" / "LON" / "oral_chemo_wastage_LON_providers.parquet")
+    assert packs.table_cells(data) == [
+        [("LON-P03", None), (2290, "#,##0"), (0.529, "0.0%"), (12_359_100, '"£"#,##0'),
+         ('=HYPERLINK("http://x","click")', None), (27.7, "#,##0.0")],
+        [("LON-P07", None), ("*", None), ("*", None), (-1200, '"£"#,##0'), ("0123", None), (None, None)]]
 
 
 def test_without_chromium_the_build_says_so_and_publishes_no_pdf(views, tmp_path, monkeypatch):
