@@ -8,6 +8,7 @@ import math
 import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -16,71 +17,26 @@ from ..errors import ConfigError, DataError
 from ..geography import Geography
 from .schemas import TABLES, TableSpec
 
+if TYPE_CHECKING:
+    from upath import UPath
+
 SUFFIXES = (".parquet", ".csv")
 MANIFEST = "MANIFEST.json"
 MAX_EXAMPLES = 3
 
 
-class URL(str):
-    """A file or folder addressed by an fsspec URL (s3://, gs://, abfs://, file:// ...), so that workers on other
-    machines can read the same data. It offers the few Path methods the loaders use."""
+def location(where: str | Path | UPath) -> Path | UPath:
+    """A data folder or file: a local path, or, when it has a scheme (`s3://bucket/extract`, `file:///...`), an fsspec
+    URL as a universal_pathlib UPath (the Path methods over fsspec), so that workers on other machines can read the
+    same data."""
+    if "://" not in str(where):
+        return Path(where)
+    from upath import UPath
 
-    def _fs(self):
-        import fsspec
-
-        return fsspec.core.url_to_fs(str(self))
-
-    @property
-    def name(self) -> str:
-        return self.rstrip("/").rsplit("/", 1)[-1]
-
-    @property
-    def suffix(self) -> str:
-        n = self.name
-        return n[n.rfind("."):] if "." in n else ""
-
-    def __truediv__(self, other) -> "URL":
-        return URL(f"{self.rstrip('/')}/{other}")
-
-    def resolve(self) -> "URL":
-        return self
-
-    def exists(self) -> bool:
-        fs, path = self._fs()
-        return fs.exists(path)
-
-    def is_dir(self) -> bool:
-        fs, path = self._fs()
-        return fs.isdir(path)
-
-    def open(self, mode: str = "rb"):
-        fs, path = self._fs()
-        return fs.open(path, mode)
-
-    def read_bytes(self) -> bytes:
-        with self.open("rb") as fh:
-            return fh.read()
-
-    def read_text(self, encoding: str = "utf-8") -> str:
-        return self.read_bytes().decode(encoding)
-
-    def stat(self):
-        """Size and a change marker (modification time, or the store's ETag / version, hashed)."""
-        from types import SimpleNamespace
-
-        fs, path = self._fs()
-        info = fs.info(path)
-        marker = info.get("mtime") or info.get("LastModified") or info.get("ETag") or fs.ukey(path)
-        return SimpleNamespace(st_size=int(info.get("size") or 0),
-                               st_mtime_ns=int(hashlib.sha256(str(marker).encode()).hexdigest()[:15], 16))
+    return UPath(str(where))
 
 
-def location(where: str | Path) -> Path | URL:
-    """A data folder or file: a local path, or an fsspec URL when it has a scheme (`s3://bucket/extract`)."""
-    return URL(str(where)) if "://" in str(where) else Path(where)
-
-
-def find_table(data_dir: Path | URL, name: str) -> Path | URL:
+def find_table(data_dir: Path | UPath, name: str) -> Path | UPath:
     """The one file holding table `name` in `data_dir`: `<name>.parquet` or `<name>.csv`."""
     data_dir = location(data_dir)
     if not data_dir.is_dir():
@@ -95,16 +51,16 @@ def find_table(data_dir: Path | URL, name: str) -> Path | URL:
     return found[0]
 
 
-def read_file(path: Path) -> pd.DataFrame:
+def read_file(path: Path | UPath) -> pd.DataFrame:
     """Read the file as it is; CSV cells are read as text so that the schema reports values it cannot convert."""
-    source = str(path) if isinstance(path, URL) else path  # pandas reads fsspec URLs itself
+    source = path if isinstance(path, Path) else str(path)  # pandas reads fsspec URLs itself
     try:
         if path.suffix == ".parquet":
-            if not isinstance(path, URL):
-                import pyarrow.parquet as pq
+            import pyarrow.parquet as pq
 
-                _refuse_duplicated_columns(path, pq.read_schema(path).names)
-            df = pd.read_parquet(source) if isinstance(path, URL) else _read_parquet(path)
+            with path.open("rb") as fh:
+                _refuse_duplicated_columns(path, pq.read_schema(fh).names)
+            df = _read_parquet(path)
         else:
             with warnings.catch_warnings():
                 # index_col=False: a first row longer than the header would otherwise silently become the index and
@@ -127,13 +83,11 @@ def read_file(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: cannot be read as {path.suffix[1:]}: {type(exc).__name__}: {exc}",
                         file=str(path)) from None
     df.index = pd.RangeIndex(len(df))  # rows numbered from 0, as reset_index(drop=True) would, without copying
-    if path.suffix == ".csv" and not isinstance(path, URL):
+    if path.suffix == ".csv":
         import csv
 
-        with open(path, encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': read the header
+        with path.open("r", encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': the header
             _refuse_duplicated_columns(path, next(csv.reader(f), []))
-    else:
-        _refuse_duplicated_columns(path, list(map(str, df.columns)))
     return df
 
 
@@ -320,7 +274,7 @@ def _geography_digest(geography: Geography) -> str:
     return hashlib.sha256(repr(codes).encode()).hexdigest()
 
 
-def _validated_file(path: Path | URL, name: str, geography: Geography | None) -> Path | None:
+def _validated_file(path: Path | UPath, name: str, geography: Geography | None) -> Path | None:
     if geography is None:
         return None
     from ..paths import build_dir
@@ -329,13 +283,14 @@ def _validated_file(path: Path | URL, name: str, geography: Geography | None) ->
     return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
-def _read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def _read_parquet(path: Path | UPath, columns: list[str] | None = None) -> pd.DataFrame:
     """Read Parquet (only `columns`, if given) freeing each Arrow column as it is converted, so a large table is not
     held twice; then hand the memory Arrow's allocator kept back to the system, for pandas to use."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    df = pq.read_table(path, columns=columns).to_pandas(self_destruct=True, split_blocks=True)
+    source, fs = (path, None) if isinstance(path, Path) else (path.path, path.fs)  # a URL: through its fsspec store
+    df = pq.read_table(source, columns=columns, filesystem=fs).to_pandas(self_destruct=True, split_blocks=True)
     pa.default_memory_pool().release_unused()
     return df
 
@@ -398,19 +353,21 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
     return memo.current().tables.get(key, load, holds=(geography,), hand_out=pd.DataFrame.copy)
 
 
-def file_identity(path: Path | URL) -> tuple[str, int, int]:
-    """A table's file as a key of in-memory caches: its path, size and modification time."""
-    st = path.stat()
-    return str(path.resolve()), st.st_size, st.st_mtime_ns
+def file_identity(path: Path | UPath) -> tuple[str, int, int | str]:
+    """A file as a key of caches: its path, size and modification time; for a URL, fsspec's `ukey` in place of the
+    time (the store's ETag, version or modification time, whichever it has, hashed)."""
+    if isinstance(path, Path):
+        st = path.stat()
+        return str(path.resolve()), st.st_size, st.st_mtime_ns
+    return str(path), path.fs.size(path.path), path.fs.ukey(path.path)
 
 
 _DIGESTS: dict[tuple, str] = {}  # a warm kernel hashes each input file once, not once per run
 
 
-def sha256_file(path: Path | URL) -> str:
+def sha256_file(path: Path | UPath) -> str:
     path = location(path)
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    key = file_identity(path)
     if key not in _DIGESTS:
         h = hashlib.sha256()
         with path.open("rb") as fh:

@@ -14,15 +14,20 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from ..config import check_scenario
-from ..data.io import find_table, location, sha256_file
+from ..data.io import file_identity, find_table, location, sha256_file
+from ..data.schemas import nhs_number_tables
 from ..errors import ConfigError
 from ..geography import load_geography
 from ..paths import PARAMS_DIR, ROOT, default_data_dir, runs_dir
 from ..schemes import registry
+
+if TYPE_CHECKING:
+    from upath import UPath
 
 
 @dataclass(frozen=True)
@@ -175,11 +180,10 @@ class FileHasher:
     """sha256 of input files, computed once per file per build."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, int, int], str] = {}
+        self._seen: dict[tuple, str] = {}
 
-    def __call__(self, path: Path) -> str:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
+    def __call__(self, path: Path | UPath) -> str:
+        key = file_identity(path)
         if key not in self._seen:
             self._seen[key] = sha256_file(path)
         return self._seen[key]
@@ -195,4 +199,7 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
         "assumptions": sha256_file(PARAMS_DIR / "schemes" / f"{spec.scheme}.yaml"),
         "inputs": {t: hasher(find_table(spec.data_dir, t)) for t in registry.input_tables(spec.scheme)},
     }
+    nhs = sorted(nhs_number_tables() & set(registry.input_tables(spec.scheme)))
+    if nhs:  # their NHS numbers are checked: a run validated without that check is not this run
+        parts["nhs_numbers"] = nhs
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
