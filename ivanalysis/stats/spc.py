@@ -187,7 +187,7 @@ def xmr(
         raise ValueError(f"improvement_direction must be one of {DIRECTIONS}, not {improvement_direction!r}")
     if fix_after_n_points is not None and (int(fix_after_n_points) != fix_after_n_points or fix_after_n_points < 2):
         raise ValueError(f"fix_after_n_points must be a whole number of at least 2, not {fix_after_n_points!r}")
-    y = pd.Series(values).astype("float64").to_numpy()
+    y = np.array(pd.Series(values).astype("float64"), dtype=float)  # a writable copy
     labels = list(range(len(y))) if x is None else list(x)
     if len(labels) != len(y):
         raise ValueError(f"x has {len(labels)} labels but there are {len(y)} values")
