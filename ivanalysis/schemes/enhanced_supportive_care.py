@@ -20,35 +20,39 @@ admissions compared with non-ESC disease groups. Here:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..config import SchemeParams
+from .. import sdc
+from ..config import Assumption, SchemeParams
 from ..data.schemas.esc_services import TUMOUR_GROUPS
 from ..errors import DataError
 from ..geography import Area, Geography
-from .base import (KPI, Chart, Period, Quantity, Range, SchemeResult, Table, area_rows, provider_table, rate_measure,
-                   safe_share, scenario_frame)
-from ..catalogue import BY_ID
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..stats.its import ITSResult, segmented_regression
+from .base import area_rows, provider_table, rate_measure, safe_share, scenario_frame
 
 TABLES = ("admissions", "esc_services")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "admissions": ("provider_code", "patient_id", "admission_date", "admission_method", "diagnosis", "procedure_group",
                    "incurable_cancer", "date_of_death", "length_of_stay"),
-    "esc_services": ("provider_code", "patient_id", "tumour_group", "service_start_date", "offer_date", "ipos_first", "ipos_review"
-),
+    "esc_services": ("provider_code", "patient_id", "tumour_group", "service_start_date", "offer_date", "ipos_first",
+                     "ipos_review"),
 }
 ASSUMPTIONS = {"growth_slowing": "share", "cost_per_admission": "gbp_per_admission"}
 STATUSES = ("ESC from before the year", "ESC started in the year", "No ESC")
 THREE_YEAR_FACTOR = 1 + 2 + 3  # admissions avoided over three years of slower growth, in first-year units
 LAST_DAYS = 30  # chemotherapy in the last 30 days of life
 ITS_MIN_MONTHS = 6  # months before and after an ESC service's start for a before / after comparison
-ITS_MIN_COUNT = 8  # every month's count shown must be above the small-number threshold (1 to 7)
+ITS_MIN_COUNT = sdc.SMALL_MAX + 1  # the chart shows every month's count: none may be a small one
 PER = 100  # rates per 100 patient-years (about 160: readable to a decimal place)
 RUN_IN_MONTHS = 12  # the first year of data finds the patients diagnosed before it; rates start after it
 GROUP_OF_CODE = {code: group for group, codes in TUMOUR_GROUPS.items() for code in codes}
+KEYS = ["provider_code", "tumour_group"]  # a list: pandas would take a tuple for one key
+Lead = tuple[str, pd.Timestamp, tuple[str, ...], pd.Series]  # lead_service(): provider, start, groups, monthly
 
 
 # --- small pieces of arithmetic ----------------------------------------------------------------------------------
@@ -147,7 +151,7 @@ def chemo_at_end_of_life(cancer: pd.DataFrame, pts: pd.DataFrame) -> pd.DataFram
 
 
 def lead_service(cells: pd.DataFrame, svc: pd.DataFrame, months: pd.DatetimeIndex,
-                 providers: tuple[str, ...] | None) -> tuple[str, pd.Timestamp, tuple[str, ...], pd.Series] | None:
+                 providers: tuple[str, ...] | None) -> Lead | None:
     """The ESC service (provider, start, tumour groups that started then, monthly unplanned admissions in them) with
     most unplanned admissions that has `ITS_MIN_MONTHS` months before and after its start and at least
     `ITS_MIN_COUNT` admissions every month; None if no service qualifies. `providers` None: any in England.
@@ -172,15 +176,24 @@ def lead_service(cells: pd.DataFrame, svc: pd.DataFrame, months: pd.DatetimeInde
 
 
 def suppress_small(df: pd.DataFrame, count: str, columns: list[str]) -> pd.DataFrame:
-    """Below England: blank the figures in `columns` of rows whose `count` is 1 to 7 (they would give it away)."""
+    """Below England: blank the figures in `columns` of rows whose `count` is small (sdc.small): they would give it
+    away."""
     out = df.copy()
-    small = out[count].between(1, 7)
+    small = sdc.small(out[count])
     for col in columns:
         out[col] = out[col].astype(object).where(~small, None)
     return out
 
 
-# --- the analysis ------------------------------------------------------------------------------------------------
+def groups_text(groups: Iterable[str], everything: str) -> str:
+    """Tumour groups in words ('brain cns, lung'), or `everything` when they are all of them."""
+    groups = list(groups)
+    if len(set(groups)) == len(TUMOUR_GROUPS):
+        return everything
+    return ", ".join(sorted(g.replace("_", " ") for g in groups))
+
+
+# --- England's part: the same whatever the area --------------------------------------------------------------------
 @dataclass(frozen=True)
 class National:
     """The analysis of every provider in England, the same whatever the area (read-only: kept between areas)."""
@@ -191,7 +204,7 @@ class National:
     cells: pd.DataFrame  # unplanned admissions and patient-years by provider, tumour group and month
     counted: pd.DataFrame  # cells after the run-in months
     eol: pd.DataFrame  # chemo_at_end_of_life of every patient who died
-    lead: tuple[str, pd.Timestamp, tuple[str, ...], pd.Series] | None  # lead_service in England
+    lead: Lead | None  # lead_service in England
 
 
 def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
@@ -225,274 +238,382 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
                     eol=chemo_at_end_of_life(cancer, pts), lead=lead_service(cells, svc, months, None))
 
 
-def analyse(tables: dict[str, pd.DataFrame], area: Area, params: SchemeParams, period: Period,
-            geography: Geography, kept: National | None = None) -> SchemeResult:
-    from ..stats.its import segmented_regression
+# --- the area's arithmetic ---------------------------------------------------------------------------------------
+def by_group(cells: pd.DataFrame, period: Period, svc: pd.DataFrame, headline: Period) -> pd.DataFrame:
+    """Unplanned admissions and patient-years by provider and tumour group in `period`, each group with its ESC
+    status in the `headline` year (the year before is compared with the groups as they stand in the headline year)."""
+    rows = cells[period.mask(cells["month"])]
+    out = rows.groupby(KEYS, observed=True)[["unplanned", "patient_years"]].sum().reset_index()
+    out["status"] = esc_status(out, svc, headline)
+    return out
 
-    nat = kept if kept is not None else national(tables, params, period, geography)  # kept by a warm kernel
-    a = params.assumptions
-    svc, months, cells, counted = nat.svc, nat.months, nat.cells, nat.counted
-    local = area_rows(counted, area, "patients with incurable cancer")
-    measure = rate_measure(
-        counted, events="unplanned", exposure="patient_years", date="month", area=area, period=period,
-        name="Unplanned admissions per 100 patient-years, patients with incurable cancer", higher_is_better=False,
-        target=None, denominator_label="patient-years under care", value_label="Admissions per 100 patient-years",
-        per=PER)
 
-    this_year = local[period.mask(local["month"])]
-    if this_year["unplanned"].sum() == 0 and this_year["patient_years"].sum() == 0:
-        raise DataError(f"no admissions of patients with incurable cancer for {area.name} in {period.label}")
-    before = previous_year(period)
-    last_year = local[before.mask(local["month"])]
-    keys = ["provider_code", "tumour_group"]
-    year = this_year.groupby(keys, observed=True)[["unplanned", "patient_years"]].sum().reset_index()
-    year["status"] = esc_status(year, svc, period)
-    prior = last_year.groupby(keys, observed=True)[["unplanned", "patient_years"]].sum().reset_index()
-    prior["status"] = esc_status(prior, svc, period)  # groups as they stand in the headline year
+def status_totals(groups: pd.DataFrame) -> pd.DataFrame:
+    """by_group() rows summed by ESC status, in the order of STATUSES."""
+    return groups.groupby("status", observed=False)[["unplanned", "patient_years"]].sum().reindex(STATUSES)
 
-    # the saving: unplanned admissions in groups not yet offered ESC, times the slower growth, times the cost
-    no_esc = year[year["status"] == STATUSES[2]]
-    at_risk = float(no_esc["unplanned"].sum())
-    avoided = Range.of(lambda s: admissions_avoided(at_risk, a["growth_slowing"].value(s)))
-    gbp = Range.of(lambda s: avoided.get(s) * a["cost_per_admission"].value(s))
-    three_years = Range.of(lambda s: three_year_avoided(at_risk, a["growth_slowing"].value(s))
-                           * a["cost_per_admission"].value(s))
-    local_unplanned = area_rows(nat.unplanned, area, "unplanned admissions")
-    los = local_unplanned.loc[period.mask(local_unplanned["admission_date"]), "length_of_stay"]
-    mean_los = float(los.mean()) if len(los) else 0.0
-    bed_days = Range.of(lambda s: avoided.get(s) * mean_los)
 
-    # growth by ESC status
-    def by_status(df):
-        return df.groupby("status", observed=False)[["unplanned", "patient_years"]].sum().reindex(STATUSES)
+def opportunity(at_risk: float, mean_stay: float, slowing: Assumption,
+                cost: Assumption) -> tuple[Range, Range, Range, Range]:
+    """From `at_risk`, the unplanned admissions a year in tumour groups without ESC: the admissions avoided a year,
+    the bed days they take (at `mean_stay` days each), their cost a year and over three years of slower growth."""
+    avoided = Range.of(lambda s: admissions_avoided(at_risk, slowing.value(s)))
+    bed_days = Range.of(lambda s: avoided.get(s) * mean_stay)
+    gbp = Range.of(lambda s: avoided.get(s) * cost.value(s))
+    three_years = Range.of(lambda s: three_year_avoided(at_risk, slowing.value(s)) * cost.value(s))
+    return avoided, bed_days, gbp, three_years
 
-    now, then = by_status(year), by_status(prior)
-    growth_rows = []
-    for label, n, b in [*((s, now.loc[s], then.loc[s]) for s in STATUSES), ("All", now.sum(), then.sum())]:
+
+def growth_by_status(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """Per ESC status, then all together: unplanned admissions in both years, patient-years, admissions per 100
+    patient-years and the growth of each. `now`, `then`: status_totals() of the two years. A status with nothing in
+    either year has no row (e.g. no service started in the year), rather than a row of blanks."""
+    rows = []
+    for status, n, b in [*((s, now.loc[s], then.loc[s]) for s in STATUSES), ("All", now.sum(), then.sum())]:
         if not (n["patient_years"] or b["patient_years"] or n["unplanned"] or b["unplanned"]):
-            continue  # e.g. no service started in the year: no row rather than a row of blanks
+            continue
         rate_now, rate_then = per_100(n["unplanned"], n["patient_years"]), per_100(b["unplanned"], b["patient_years"])
-        growth_rows.append({
-            "ESC for the tumour group": label,
-            f"Unplanned admissions {before.label}": b["unplanned"],
-            f"Unplanned admissions {period.label}": n["unplanned"],
-            "Growth in admissions": growth(n["unplanned"], b["unplanned"]),
-            f"Patient-years {period.label}": n["patient_years"],
-            "Growth in patient-years": growth(n["patient_years"], b["patient_years"]),
-            f"Admissions per 100 patient-years {before.label}": rate_then,
-            f"Admissions per 100 patient-years {period.label}": rate_now,
-            "Growth in admissions per patient-year": growth(rate_now, rate_then) if rate_then else None,
+        rows.append({
+            "status": status, "unplanned_before": b["unplanned"], "unplanned_now": n["unplanned"],
+            "unplanned_growth": growth(n["unplanned"], b["unplanned"]), "patient_years_now": n["patient_years"],
+            "patient_years_growth": growth(n["patient_years"], b["patient_years"]),
+            "rate_before": rate_then, "rate_now": rate_now,
+            "rate_growth": growth(rate_now, rate_then) if rate_then else None,
         })
-    growth_frame = pd.DataFrame(growth_rows)
-    g = growth_frame.set_index("ESC for the tumour group")["Growth in admissions per patient-year"]
-    if not area.is_national:
-        derived = [c for c in growth_frame.columns if c.startswith(("Growth", "Admissions per"))]
-        for col in (f"Unplanned admissions {before.label}", f"Unplanned admissions {period.label}"):
-            growth_frame = suppress_small(growth_frame, col, derived)
+    return pd.DataFrame(rows)
 
-    # tumour groups
-    grp_now = year.groupby("tumour_group")[["unplanned", "patient_years"]].sum()
-    grp_then = prior.groupby("tumour_group")[["unplanned", "patient_years"]].sum().reindex(grp_now.index)
+
+def group_figures(year: pd.DataFrame, prior: pd.DataFrame) -> pd.DataFrame:
+    """Per tumour group: patient-years, unplanned admissions and their rate in the headline year, the rate's growth
+    on the year before, and the providers offering the group ESC. `year`, `prior`: by_group() of the two years."""
+    now = year.groupby("tumour_group")[["unplanned", "patient_years"]].sum()
+    then = prior.groupby("tumour_group")[["unplanned", "patient_years"]].sum().reindex(now.index)
     offering = year[year["status"] != STATUSES[2]].groupby("tumour_group")["provider_code"].nunique()
-    groups = pd.DataFrame({
-        "Tumour group": [t.replace("_", " ").capitalize() for t in grp_now.index],
-        "Patient-years under care": grp_now["patient_years"].to_numpy(),
-        "Unplanned admissions": grp_now["unplanned"].to_numpy(),
-        "Admissions per 100 patient-years": (PER * grp_now["unplanned"] / grp_now["patient_years"]).to_numpy(),
-        "Growth in admissions per patient-year": [
-            growth(n / p, u / q) if p and q else None for n, p, u, q in zip(
-                grp_now["unplanned"], grp_now["patient_years"], grp_then["unplanned"], grp_then["patient_years"])],
-        "Providers offering ESC": offering.reindex(grp_now.index, fill_value=0).astype(int).to_numpy(),
-    }).sort_values("Unplanned admissions", ascending=False)
-    if not area.is_national:
-        groups = suppress_small(groups, "Unplanned admissions",
-                                ["Admissions per 100 patient-years", "Growth in admissions per patient-year"])
+    return pd.DataFrame({
+        "tumour_group": now.index.to_numpy(),
+        "patient_years": now["patient_years"].to_numpy(),
+        "unplanned": now["unplanned"].to_numpy(),
+        "rate": (PER * now["unplanned"] / now["patient_years"]).to_numpy(),
+        "rate_growth": [growth(n / p, u / q) if p and q else None for n, p, u, q in zip(
+            now["unplanned"], now["patient_years"], then["unplanned"], then["patient_years"])],
+        "providers_offering": offering.reindex(now.index, fill_value=0).astype(int).to_numpy(),
+    })
 
-    # chemotherapy in the last 30 days of life, by whether the patient's group was offered ESC a month before death
-    local_pts = area_rows(nat.pts, area, "patients with incurable cancer")
-    # the patients of local_pts who died (a patient's provider is that of their first admission)
-    eol = nat.eol if area.is_national else nat.eol[nat.eol["provider_code"].isin(area.providers)]
+
+def provider_figures(year: pd.DataFrame, slowing: float, cost: float) -> pd.DataFrame:
+    """Per provider: unplanned admissions, their rate, the tumour groups offered ESC (none: missing), the unplanned
+    admissions in groups without ESC and, at `slowing` and `cost`, the admissions avoided and the saving."""
+    by_provider = year.groupby("provider_code")[["unplanned", "patient_years"]].sum()
+    no_esc = year[year["status"] == STATUSES[2]]
+    without = no_esc.groupby("provider_code")["unplanned"].sum().reindex(by_provider.index, fill_value=0)
+    esc_groups = year[year["status"] != STATUSES[2]].groupby("provider_code")["tumour_group"].agg(
+        lambda s: groups_text(s, "all"))
+    return pd.DataFrame({
+        "unplanned": by_provider["unplanned"],
+        "rate": PER * by_provider["unplanned"] / by_provider["patient_years"].where(by_provider["patient_years"] > 0),
+        "esc_groups": esc_groups.reindex(by_provider.index),
+        "unplanned_without_esc": without,
+        "avoided": without * slowing,
+        "saving": without * slowing * cost,
+    })
+
+
+def deaths_in_year(eol: pd.DataFrame, svc: pd.DataFrame, area: Area, period: Period) -> pd.DataFrame:
+    """The area's patients who died in the year (a patient's provider is that of their first admission), from
+    chemo_at_end_of_life(), each with `with_esc`: whether their group had ESC at their provider a month before."""
+    eol = eol if area.is_national else eol[eol["provider_code"].isin(area.providers)]
     eol = eol[period.mask(eol["death"])]
-    start = eol[keys].merge(svc, on=keys, how="left")["start"].to_numpy()
-    eol = eol.assign(with_esc=start <= (eol["death"] - pd.Timedelta(days=LAST_DAYS)).to_numpy())
-    eol_rows = []
-    for label, part in (("Offered ESC", eol[eol["with_esc"]]), ("Not offered ESC", eol[~eol["with_esc"]]),
-                        ("All", eol)):
-        eol_rows.append({"Tumour group at death": label, "Deaths": len(part),
-                         "Chemotherapy in the last 30 days": int(part["chemo_last_30"].sum()),
-                         "Share": safe_share(part["chemo_last_30"].sum(), len(part))})
-    eol_frame = pd.DataFrame(eol_rows)
+    start = eol[KEYS].merge(svc, on=KEYS, how="left")["start"].to_numpy()
+    return eol.assign(with_esc=start <= (eol["death"] - pd.Timedelta(days=LAST_DAYS)).to_numpy())
 
-    # offers of ESC and IPOS, from the service return
-    esc = tables["esc_services"]
-    esc = esc if area.is_national else esc[esc["provider_code"].isin(area.providers)]  # an area may have no ESC
-    offered = set(esc["patient_id"])
-    new = local_pts[period.mask(local_pts["first"])]
-    new_start = new[keys].merge(svc, on=keys, how="left")["start"].to_numpy()
-    new_in_esc = new[new_start <= new["first"].to_numpy()]
-    offers_year = esc[period.mask(esc["offer_date"])]
-    reviewed = offers_year[offers_year["ipos_review"].notna()]
-    ipos_change = float((reviewed["ipos_review"] - reviewed["ipos_first"]).mean()) if len(reviewed) else None
 
-    # before / after at the area's leading ESC service (England's if the area has none that qualifies)
-    lead = nat.lead if area.is_national else lead_service(cells, svc, months, area.providers)
-    where = area.name
-    if lead is None and not area.is_national:
-        lead, where = nat.lead, "England"
-    charts, its_frame, kpi_its = {}, None, None
-    cost = a["cost_per_admission"].moderate
-    if lead is not None:
-        provider, started, lead_groups, series = lead
-        fit = segmented_regression(series.to_numpy(), series.index, started)
-        long = fit.data.melt(id_vars="x", value_vars=["y", "fitted", "counterfactual"], var_name="series")
-        # the trend carried on is drawn from the last month before the start (before it, it is the fitted line)
-        last_before = fit.data.loc[fit.data["post"] == 0, "x"].max()
-        long = long[(long["series"] != "counterfactual") | (long["x"] >= last_before)]
-        long["series"] = long["series"].map({"y": "Observed", "fitted": "Fitted",
-                                             "counterfactual": "Trend before ESC carried on"})
-        groups_text = "all tumour groups" if len(lead_groups) == len(TUMOUR_GROUPS) else \
-            ", ".join(g.replace("_", " ") for g in lead_groups)
-        saved = -fit.difference * cost
-        charts["its"] = Chart(
-            kind="line", frame=long, x="x", y="value", series="series", value_label="Unplanned admissions a month",
-            title=f"Unplanned admissions, {provider} ESC service ({groups_text}), by month",
-            finding=(f"The largest ESC service in {where} that can be compared before and after its start is at "
-                     f"{provider} ({groups_text}, from {started:%B %Y}). " + fit.summary(lambda v: f"{v:,.1f}")
-                     + f" At the moderate cost of an unplanned admission that is {_money(saved)}."
-                     + ("" if min(fit.level_p, fit.slope_p) < 0.05 else
-                        " Neither the step nor the change in trend is distinguishable from chance (p of 0.05 or "
-                        "more): read this service's figure as uncertain.")),
-            markers={started: "ESC started"})
-        its_frame = pd.DataFrame({
+def offered_shares(offered: set, pts: pd.DataFrame, svc: pd.DataFrame,
+                   period: Period) -> tuple[float | None, float | None]:
+    """Of the patients newly under care in the year, the share offered ESC (`offered`: patient ids): of them all,
+    and of those whose group had an ESC service at their provider when they came under care."""
+    new = pts[period.mask(pts["first"])]
+    start = new[KEYS].merge(svc, on=KEYS, how="left")["start"].to_numpy()
+    new_in_esc = new[start <= new["first"].to_numpy()]
+    return (safe_share(new["patient_id"].isin(offered).sum(), len(new)),
+            safe_share(new_in_esc["patient_id"].isin(offered).sum(), len(new_in_esc)))
+
+
+def ipos_change(offers: pd.DataFrame) -> float | None:
+    """Mean change in IPOS score from the first ESC assessment to the review, over the offers reviewed."""
+    reviewed = offers[offers["ipos_review"].notna()]
+    return float((reviewed["ipos_review"] - reviewed["ipos_first"]).mean()) if len(reviewed) else None
+
+
+def leading_service(national: National, area: Area) -> tuple[Lead | None, str]:
+    """The ESC service compared before and after its start, and where it was chosen from: the area's leading one,
+    or England's when none of the area's qualifies."""
+    if area.is_national:
+        return national.lead, area.name
+    lead = lead_service(national.cells, national.svc, national.months, area.providers)
+    return (national.lead, "England") if lead is None else (lead, area.name)
+
+
+def before_after(lead: Lead | None) -> ITSResult | None:
+    """The segmented regression of the service's monthly unplanned admissions, with the change at its start."""
+    if lead is None:
+        return None
+    _, started, _, series = lead
+    return segmented_regression(series.to_numpy(), series.index, started)
+
+
+# --- the page's figures and tables -----------------------------------------------------------------------------------
+def kpis(now: pd.DataFrame, then: pd.DataFrame, rate_growth: pd.Series, deaths: pd.DataFrame,
+         offered: tuple[float | None, float | None], ipos: float | None, stays: pd.Series,
+         since_start: tuple[float, str] | None, cost: float, period: Period, before: Period) -> list[KPI]:
+    """`now`, `then`: status_totals() of the two years; `rate_growth`: growth_by_status()'s by status; `stays`: the
+    lengths of stay of the year's unplanned admissions; `since_start`: admissions avoided at the leading ESC service
+    and what they are (its_kpi())."""
+    total_now = now.sum()
+    return [
+        KPI("Unplanned admissions per 100 patient-years, patients with incurable cancer",
+            per_100(total_now["unplanned"], total_now["patient_years"]), "admissions_per_100_patient_years",
+            None, False, "patients under care from their first admission to death"),
+        KPI("Growth in unplanned admissions per patient-year, groups offered ESC", _value(rate_growth.get(STATUSES[0])),
+            "share", None, False,
+            f"{period.label} on {before.label}; Menu: slower growth than in groups not offered ESC"),
+        KPI("Growth in unplanned admissions per patient-year, groups not offered ESC",
+            _value(rate_growth.get(STATUSES[2])), "share", None, False, f"{period.label} on {before.label}"),
+        KPI("Growth in patient-years of patients with incurable cancer under care",
+            growth(total_now["patient_years"], then.sum()["patient_years"]), "share", None, None,
+            "the population managed"),
+        KPI("Patients who died having chemotherapy in their last 30 days",
+            safe_share(deaths["chemo_last_30"].sum(), len(deaths)), "share", None, False,
+            "Menu: ESC helps optimise the timing of the final chemotherapy"),
+        KPI("Patients newly under care offered ESC", offered[0], "share", 1.0, True,
+            "Menu: all patients with incurable cancer offered ESC"),
+        KPI("Patients newly under care offered ESC, in groups with an ESC service", offered[1], "share", 1.0, True),
+        KPI("Mean change in IPOS score at ESC review", ipos, "points", None, False,
+            "Integrated Palliative care Outcome Scale, 0 to 68, lower is better"),
+        KPI("Unplanned admissions, patients with incurable cancer", float(total_now["unplanned"]), "count"),
+        KPI("Bed days in these unplanned admissions", float(stays.sum()), "days"),
+        KPI("Unplanned admissions avoided at the leading ESC service since it started",
+            since_start[0] if since_start else None, "admissions", None, True,
+            since_start[1] if since_start else "no ESC service can be compared before and after its start"),
+        KPI("Saving at the leading ESC service since it started", since_start[0] * cost if since_start else None,
+            "gbp", None, True, "before / after comparison, at the moderate cost of an admission"),
+    ]
+
+
+def its_kpi(fit: ITSResult | None, lead: Lead | None, where: str) -> tuple[float, str] | None:
+    if fit is None:
+        return None
+    provider, started, _, _ = lead
+    return (-fit.difference, f"{provider} ({where}), {fit.points_after} months from {started:%B %Y}; "
+            "Menu: the Christie saved over £1.4 million in unplanned admissions across 3 years")
+
+
+def its_chart(fit: ITSResult | None, lead: Lead | None, where: str, local: pd.DataFrame, area: Area,
+              cost: float) -> Chart:
+    """The leading service's monthly unplanned admissions, fitted, and the trend before carried on; without a
+    service to compare, the area's monthly total (`local`: its cells)."""
+    if fit is None:
+        monthly = local.groupby("month")[["unplanned"]].sum().reset_index()
+        return Chart(
+            kind="line", frame=monthly, x="month", y="unplanned", value_label="Unplanned admissions a month",
+            title=f"Unplanned admissions of patients with incurable cancer, {area.name}, by month",
+            finding=f"No ESC service in England has {ITS_MIN_MONTHS} months before and after its start with enough "
+                    "admissions each month for a before / after comparison; the chart shows the monthly total.")
+    provider, started, lead_groups, _ = lead
+    long = fit.data.melt(id_vars="x", value_vars=["y", "fitted", "counterfactual"], var_name="series")
+    # the trend carried on is drawn from the last month before the start (before it, it is the fitted line)
+    last_before = fit.data.loc[fit.data["post"] == 0, "x"].max()
+    long = long[(long["series"] != "counterfactual") | (long["x"] >= last_before)]
+    long["series"] = long["series"].map({"y": "Observed", "fitted": "Fitted",
+                                         "counterfactual": "Trend before ESC carried on"})
+    groups = groups_text(lead_groups, "all tumour groups")
+    saved = -fit.difference * cost
+    return Chart(
+        kind="line", frame=long, x="x", y="value", series="series", value_label="Unplanned admissions a month",
+        title=f"Unplanned admissions, {provider} ESC service ({groups}), by month",
+        finding=(f"The largest ESC service in {where} that can be compared before and after its start is at "
+                 f"{provider} ({groups}, from {started:%B %Y}). " + fit.summary(lambda v: f"{v:,.1f}")
+                 + f" At the moderate cost of an unplanned admission that is {_money(saved)}."
+                 + ("" if min(fit.level_p, fit.slope_p) < 0.05 else
+                    " Neither the step nor the change in trend is distinguishable from chance (p of 0.05 or "
+                    "more): read this service's figure as uncertain.")),
+        markers={started: "ESC started"})
+
+
+def its_table(fit: ITSResult | None, where: str) -> Table:
+    if fit is None:
+        frame = pd.DataFrame({"Term": ["No ESC service can be compared before and after its start"],
+                              "Estimate": [np.nan], "95% CI from": [np.nan], "95% CI to": [np.nan],
+                              "p-value": [""]})
+    else:
+        frame = pd.DataFrame({
             "Term": ["Trend before ESC (a month)", "Step when ESC started", "Change in trend (a month)"],
             "Estimate": [fit.baseline_slope, fit.level_change, fit.slope_change],
             "95% CI from": [fit.baseline_ci[0], fit.level_ci[0], fit.slope_ci[0]],
             "95% CI to": [fit.baseline_ci[1], fit.level_ci[1], fit.slope_ci[1]],
             "p-value": [_p(fit.baseline_p), _p(fit.level_p), _p(fit.slope_p)]})
-        kpi_its = (-fit.difference, f"{provider} ({where}), {fit.points_after} months from {started:%B %Y}; "
-                   "Menu: the Christie saved over £1.4 million in unplanned admissions across 3 years")
-    else:
-        monthly = local.groupby("month")[["unplanned"]].sum().reset_index()
-        charts["its"] = Chart(
-            kind="line", frame=monthly, x="month", y="unplanned", value_label="Unplanned admissions a month",
-            title=f"Unplanned admissions of patients with incurable cancer, {area.name}, by month",
-            finding=f"No ESC service in England has {ITS_MIN_MONTHS} months before and after its start with enough "
-                    "admissions each month for a before / after comparison; the chart shows the monthly total.")
-        its_frame = pd.DataFrame({"Term": ["No ESC service can be compared before and after its start"],
-                                  "Estimate": [np.nan], "95% CI from": [np.nan], "95% CI to": [np.nan],
-                                  "p-value": [""]})
+    return Table(f"Before and after: segmented regression of monthly unplanned admissions at the ESC service "
+                 f"charted above ({where})", frame, numbers=("Estimate", "95% CI from", "95% CI to"))
 
-    # providers
-    by_provider = year.groupby("provider_code")[["unplanned", "patient_years"]].sum()
-    without = no_esc.groupby("provider_code")["unplanned"].sum().reindex(by_provider.index, fill_value=0)
-    esc_groups = year[year["status"] != STATUSES[2]].groupby("provider_code")["tumour_group"].agg(
-        lambda s: "all" if s.nunique() == len(TUMOUR_GROUPS) else ", ".join(sorted(x.replace("_", " ") for x in s)))
-    prov = pd.DataFrame({
-        "Unplanned admissions": by_provider["unplanned"],
-        "Admissions per 100 patient-years": PER * by_provider["unplanned"] / by_provider["patient_years"].where(
-            by_provider["patient_years"] > 0),
-        "Tumour groups offered ESC": esc_groups.reindex(by_provider.index).fillna("none"),
-        "Unplanned admissions, groups without ESC": without,
-        "Admissions avoided (moderate)": without * a["growth_slowing"].moderate,
-        "Saving (moderate)": without * a["growth_slowing"].moderate * cost,
-    })
+
+def providers_table(figures: pd.DataFrame, area: Area, period: Period, measure: Measure,
+                    geography: Geography) -> Table:
+    """`figures`: provider_figures() at the moderate scenario."""
+    prov = figures.rename(columns={
+        "unplanned": "Unplanned admissions", "rate": "Admissions per 100 patient-years",
+        "esc_groups": "Tumour groups offered ESC", "unplanned_without_esc": "Unplanned admissions, groups without ESC",
+        "avoided": "Admissions avoided (moderate)", "saving": "Saving (moderate)"})
+    prov["Tumour groups offered ESC"] = prov["Tumour groups offered ESC"].fillna("none")
     if not area.is_national:  # a rate on a small count would give the count away
         prov = suppress_small(prov, "Unplanned admissions", ["Admissions per 100 patient-years"])
-    prov = provider_table(prov, measure, geography)
+    return Table(f"Providers of {area.name}: unplanned admissions of patients with incurable cancer, {period.label}",
+                 provider_table(prov, measure, geography),
+                 counts=("Unplanned admissions", "Unplanned admissions, groups without ESC"),
+                 money=("Saving (moderate)",),
+                 numbers=("Admissions per 100 patient-years", "Admissions avoided (moderate)"))
 
-    total_now = now.sum()
-    kpis = [
-        KPI("Unplanned admissions per 100 patient-years, patients with incurable cancer",
-            per_100(total_now["unplanned"], total_now["patient_years"]), "admissions_per_100_patient_years",
-            None, False,
-            "patients under care from their first admission to death"),
-        KPI("Growth in unplanned admissions per patient-year, groups offered ESC", _value(g.get(STATUSES[0])),
-            "share", None, False,
-            f"{period.label} on {before.label}; Menu: slower growth than in groups not offered ESC"),
-        KPI("Growth in unplanned admissions per patient-year, groups not offered ESC", _value(g.get(STATUSES[2])),
-            "share", None, False, f"{period.label} on {before.label}"),
-        KPI("Growth in patient-years of patients with incurable cancer under care",
-            growth(total_now["patient_years"], then.sum()["patient_years"]), "share", None, None,
-            "the population managed"),
-        KPI("Patients who died having chemotherapy in their last 30 days", safe_share(
-            eol["chemo_last_30"].sum(), len(eol)), "share", None, False,
-            "Menu: ESC helps optimise the timing of the final chemotherapy"),
-        KPI("Patients newly under care offered ESC", safe_share(new["patient_id"].isin(offered).sum(), len(new)),
-            "share", 1.0, True, "Menu: all patients with incurable cancer offered ESC"),
-        KPI("Patients newly under care offered ESC, in groups with an ESC service",
-            safe_share(new_in_esc["patient_id"].isin(offered).sum(), len(new_in_esc)), "share", 1.0, True),
-        KPI("Mean change in IPOS score at ESC review", ipos_change, "points", None, False,
-            "Integrated Palliative care Outcome Scale, 0 to 68, lower is better"),
-        KPI("Unplanned admissions, patients with incurable cancer", float(total_now["unplanned"]), "count"),
-        KPI("Bed days in these unplanned admissions", float(los.sum()), "days"),
-    ]
-    kpis.append(KPI("Unplanned admissions avoided at the leading ESC service since it started",
-                    kpi_its[0] if kpi_its else None, "admissions", None, True,
-                    kpi_its[1] if kpi_its else "no ESC service can be compared before and after its start"))
-    kpis.append(KPI("Saving at the leading ESC service since it started", kpi_its[0] * cost if kpi_its else None,
-                    "gbp", None, True, "before / after comparison, at the moderate cost of an admission"))
 
+def growth_table(by_status: pd.DataFrame, area: Area, period: Period, before: Period) -> Table:
+    """`by_status`: growth_by_status()."""
+    then_count, now_count = f"Unplanned admissions {before.label}", f"Unplanned admissions {period.label}"
+    frame = by_status.rename(columns={
+        "status": "ESC for the tumour group", "unplanned_before": then_count, "unplanned_now": now_count,
+        "unplanned_growth": "Growth in admissions", "patient_years_now": f"Patient-years {period.label}",
+        "patient_years_growth": "Growth in patient-years",
+        "rate_before": f"Admissions per 100 patient-years {before.label}",
+        "rate_now": f"Admissions per 100 patient-years {period.label}",
+        "rate_growth": "Growth in admissions per patient-year"})
+    if not area.is_national:
+        derived = [c for c in frame.columns if c.startswith(("Growth", "Admissions per"))]
+        for col in (then_count, now_count):
+            frame = suppress_small(frame, col, derived)
+    return Table(f"{area.name}: growth in unplanned admissions of patients with incurable cancer, "
+                 f"{before.label} to {period.label}, by whether the tumour group is offered ESC "
+                 f"(as in {period.label})", _as_percent(frame), counts=(then_count, now_count),
+                 numbers=(f"Patient-years {period.label}", f"Admissions per 100 patient-years {before.label}",
+                          f"Admissions per 100 patient-years {period.label}"))
+
+
+def groups_table(figures: pd.DataFrame, area: Area, period: Period) -> Table:
+    """`figures`: group_figures()."""
+    groups = figures.rename(columns={
+        "tumour_group": "Tumour group", "patient_years": "Patient-years under care",
+        "unplanned": "Unplanned admissions", "rate": "Admissions per 100 patient-years",
+        "rate_growth": "Growth in admissions per patient-year", "providers_offering": "Providers offering ESC"})
+    groups["Tumour group"] = [t.replace("_", " ").capitalize() for t in groups["Tumour group"]]
+    groups = groups.sort_values("Unplanned admissions", ascending=False)
+    if not area.is_national:
+        groups = suppress_small(groups, "Unplanned admissions",
+                                ["Admissions per 100 patient-years", "Growth in admissions per patient-year"])
+    return Table(f"{area.name}: unplanned admissions of patients with incurable cancer by tumour group, "
+                 f"{period.label}", _as_percent(groups), counts=("Unplanned admissions",),
+                 numbers=("Patient-years under care", "Admissions per 100 patient-years"))
+
+
+def end_of_life_table(deaths: pd.DataFrame, area: Area, period: Period) -> Table:
+    """Chemotherapy in the last 30 days of life, by whether the patient's group was offered ESC a month before death
+    (`deaths`: deaths_in_year())."""
+    rows = [{"Tumour group at death": label, "Deaths": len(part),
+             "Chemotherapy in the last 30 days": int(part["chemo_last_30"].sum()),
+             "Share": safe_share(part["chemo_last_30"].sum(), len(part))}
+            for label, part in (("Offered ESC", deaths[deaths["with_esc"]]),
+                                ("Not offered ESC", deaths[~deaths["with_esc"]]), ("All", deaths))]
+    return Table(f"{area.name}: patients with incurable cancer who died in {period.label}, and chemotherapy in "
+                 "their last 30 days of life", pd.DataFrame(rows),
+                 counts=("Deaths", "Chemotherapy in the last 30 days"),
+                 rates={"Share": ("Chemotherapy in the last 30 days", "Deaths")})
+
+
+def services_table(svc: pd.DataFrame, offers: pd.DataFrame, area: Area, period: Period,
+                   geography: Geography) -> Table:
+    """The area's ESC services, each with the patients offered ESC in the year (`offers`: the area's offers)."""
     area_svc = svc[svc["provider_code"].isin(area.providers)] if not area.is_national else svc
-    offers = offers_year.groupby("provider_code").size()
-    svc_table = area_svc.groupby("provider_code").agg(
-        start=("start", "min"), groups=("tumour_group", lambda s: "all" if s.nunique() == len(TUMOUR_GROUPS) else
-                                        ", ".join(sorted(x.replace("_", " ") for x in s)))).reset_index()
-    svc_table = pd.DataFrame({
-        "Provider": svc_table["provider_code"], "Hub": svc_table["provider_code"].map(geography.hub_of),
-        "ESC from": svc_table["start"].dt.strftime("%B %Y"), "Tumour groups offered ESC": svc_table["groups"],
-        f"Patients offered ESC in {period.label}": offers.reindex(svc_table["provider_code"], fill_value=0).to_numpy(),
+    offered = offers.groupby("provider_code").size()
+    first = area_svc.groupby("provider_code").agg(
+        start=("start", "min"), groups=("tumour_group", lambda s: groups_text(s, "all"))).reset_index()
+    frame = pd.DataFrame({
+        "Provider": first["provider_code"], "Hub": first["provider_code"].map(geography.hub_of),
+        "ESC from": first["start"].dt.strftime("%B %Y"), "Tumour groups offered ESC": first["groups"],
+        f"Patients offered ESC in {period.label}": offered.reindex(first["provider_code"], fill_value=0).to_numpy(),
     })
+    return Table(f"ESC services of {area.name} (from the ESC service return)", frame,
+                 counts=(f"Patients offered ESC in {period.label}",))
+
+
+def caveats(months: pd.DatetimeIndex) -> list[str]:
+    return [
+        "Patients count from their first admission in the data: take an extract that starts a year before the "
+        "headline year so that patients diagnosed earlier are found (here the data start in "
+        f"{months[0]:%B %Y}).",
+        "Case mix differs between tumour groups (lung and upper GI cancers bring more admissions than breast or "
+        "prostate), so compare providers and groups with that in mind; the funnel plot does not adjust for it.",
+        "Growth in groups offered ESC against groups not offered it is an observational comparison: groups were "
+        "not chosen at random, and other changes may have happened at the same time.",
+        "The saving assumes that ESC in the groups not yet offered it slows growth in their unplanned admissions "
+        "as the scenarios say; the before / after comparison shows what one service achieved, not a promise.",
+        "Chemotherapy in the last 30 days of life comes from chemotherapy delivery day cases in the admissions "
+        "data; cycles given as outpatients elsewhere would be missed.",
+    ]
+
+
+# --- the analysis --------------------------------------------------------------------------------------------------
+def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
+    area, params, period, geography = run.area, run.params, run.period, run.geography
+    a = params.assumptions
+    svc, cost = national.svc, a["cost_per_admission"].moderate
+    local = area_rows(national.counted, area, "patients with incurable cancer")
+    measure = rate_measure(
+        national.counted, events="unplanned", exposure="patient_years", date="month", area=area, period=period,
+        name="Unplanned admissions per 100 patient-years, patients with incurable cancer", higher_is_better=False,
+        target=None, denominator_label="patient-years under care", value_label="Admissions per 100 patient-years",
+        per=PER)
+    year = by_group(local, period, svc, period)
+    if year["unplanned"].sum() == 0 and year["patient_years"].sum() == 0:
+        raise DataError(f"no admissions of patients with incurable cancer for {area.name} in {period.label}")
+    before = previous_year(period)
+    prior = by_group(local, before, svc, period)
+
+    # the saving: unplanned admissions in groups not yet offered ESC, times the slower growth, times the cost
+    local_unplanned = area_rows(national.unplanned, area, "unplanned admissions")
+    stays = local_unplanned.loc[period.mask(local_unplanned["admission_date"]), "length_of_stay"]
+    at_risk = float(year.loc[year["status"] == STATUSES[2], "unplanned"].sum())
+    avoided, bed_days, gbp, three_years = opportunity(at_risk, float(stays.mean()) if len(stays) else 0.0,
+                                                      a["growth_slowing"], a["cost_per_admission"])
+    now, then = status_totals(year), status_totals(prior)
+    by_status = growth_by_status(now, then)
+
+    local_pts = area_rows(national.pts, area, "patients with incurable cancer")
+    deaths = deaths_in_year(national.eol, svc, area, period)
+    esc = tables["esc_services"]
+    esc = esc if area.is_national else esc[esc["provider_code"].isin(area.providers)]  # an area may have no ESC
+    offers = esc[period.mask(esc["offer_date"])]
+    lead, where = leading_service(national, area)
+    fit = before_after(lead)
 
     outputs = [("Unplanned admissions avoided a year", "count", avoided),
                ("Bed days released a year", "days", bed_days),
                ("Saving a year", "gbp", gbp), ("Saving over three years of slower growth", "gbp", three_years)]
     return SchemeResult(
-        scheme=BY_ID["enhanced_supportive_care"], area=area, period=period, params=params, kpis=kpis,
+        context=run,
+        kpis=kpis(now, then, by_status.set_index("status")["rate_growth"], deaths,
+                  offered_shares(set(esc["patient_id"]), local_pts, svc, period), ipos_change(offers), stays,
+                  its_kpi(fit, lead, where), cost, period, before),
         opportunity_gbp=gbp,
         quantities=[Quantity("Unplanned admissions avoided a year", "admissions", avoided),
                     Quantity("Bed days released a year", "bed days", bed_days)],
         measure=measure,
         tables={
-            "providers": Table(f"Providers of {area.name}: unplanned admissions of patients with incurable cancer, "
-                               f"{period.label}", prov,
-                               counts=("Unplanned admissions", "Unplanned admissions, groups without ESC"),
-                               money=("Saving (moderate)",),
-                               numbers=("Admissions per 100 patient-years", "Admissions avoided (moderate)")),
-            "growth": Table(f"{area.name}: growth in unplanned admissions of patients with incurable cancer, "
-                            f"{before.label} to {period.label}, by whether the tumour group is offered ESC "
-                            f"(as in {period.label})", _as_percent(growth_frame),
-                            counts=(f"Unplanned admissions {before.label}", f"Unplanned admissions {period.label}"),
-                            numbers=(f"Patient-years {period.label}",
-                                     f"Admissions per 100 patient-years {before.label}",
-                                     f"Admissions per 100 patient-years {period.label}")),
-            "groups": Table(f"{area.name}: unplanned admissions of patients with incurable cancer by tumour group, "
-                            f"{period.label}", _as_percent(groups), counts=("Unplanned admissions",),
-                            numbers=("Patient-years under care", "Admissions per 100 patient-years")),
-            "end_of_life": Table(f"{area.name}: patients with incurable cancer who died in {period.label}, and "
-                                 "chemotherapy in their last 30 days of life", eol_frame,
-                                 counts=("Deaths", "Chemotherapy in the last 30 days"),
-                                 rates={"Share": ("Chemotherapy in the last 30 days", "Deaths")}),
-            "its": Table(f"Before and after: segmented regression of monthly unplanned admissions at the ESC service "
-                         f"charted above ({where})", its_frame, numbers=("Estimate", "95% CI from", "95% CI to")),
-            "services": Table(f"ESC services of {area.name} (from the ESC service return)", svc_table,
-                              counts=(f"Patients offered ESC in {period.label}",)),
+            "providers": providers_table(provider_figures(year, a["growth_slowing"].moderate, cost), area, period,
+                                         measure, geography),
+            "growth": growth_table(by_status, area, period, before),
+            "groups": groups_table(group_figures(year, prior), area, period),
+            "end_of_life": end_of_life_table(deaths, area, period),
+            "its": its_table(fit, where),
+            "services": services_table(svc, offers, area, period, geography),
         },
         scenario_table=scenario_frame(params, outputs),
-        charts=charts,
-        caveats=[
-            "Patients count from their first admission in the data: take an extract that starts a year before the "
-            "headline year so that patients diagnosed earlier are found (here the data start in "
-            f"{months[0]:%B %Y}).",
-            "Case mix differs between tumour groups (lung and upper GI cancers bring more admissions than breast or "
-            "prostate), so compare providers and groups with that in mind; the funnel plot does not adjust for it.",
-            "Growth in groups offered ESC against groups not offered it is an observational comparison: groups were "
-            "not chosen at random, and other changes may have happened at the same time.",
-            "The saving assumes that ESC in the groups not yet offered it slows growth in their unplanned admissions "
-            "as the scenarios say; the before / after comparison shows what one service achieved, not a promise.",
-            "Chemotherapy in the last 30 days of life comes from chemotherapy delivery day cases in the admissions "
-            "data; cycles given as outpatients elsewhere would be missed.",
-        ],
-        data_months=(months[0], months[-1]),
+        charts={"its": its_chart(fit, lead, where, local, area, cost)},
+        caveats=caveats(national.months),
+        data_months=(national.months[0], national.months[-1]),
         area_providers=area.providers,
         opportunity_note=(
             "Opportunity is counted only for tumour groups a provider does not yet offer enhanced supportive "

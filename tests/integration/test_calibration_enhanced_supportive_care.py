@@ -8,7 +8,6 @@ from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import enhanced_supportive_care as esc
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +21,8 @@ def tables(default_data):
 def run(tables, code):
     geo = load_geography()
     params = registry.params("enhanced_supportive_care")
-    return esc.analyse(tables, geo.get(code), params, Period.financial_year(params.period), geo)
+    return registry.analyse_tables("enhanced_supportive_care", tables, geo.get(code), params.period, geo,
+                                   params_=params)
 
 
 def test_england_reproduces_the_menus_picture(tables):

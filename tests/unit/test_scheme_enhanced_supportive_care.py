@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ivanalysis.config import load_scheme_params
+from ivanalysis.config import Assumption, load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import enhanced_supportive_care as esc
+from ivanalysis.schemes import registry
 from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
@@ -107,7 +108,7 @@ def test_chemotherapy_in_the_last_30_days():
     assert out.to_dict() == {"P1": True, "P2": False}
 
 
-def test_suppress_small_blanks_rates_on_counts_of_1_to_7():
+def test_suppress_small_blanks_rates_on_small_counts():
     df = pd.DataFrame({"n": [0, 3, 8], "rate": [0.0, 1.5, 2.0]})
     assert esc.suppress_small(df, "n", ["rate"])["rate"].tolist() == [0.0, None, 2.0]
 
@@ -126,6 +127,121 @@ def test_lead_service_needs_six_months_each_side_and_no_small_counts():
     assert (provider, start, groups) == ("A", pd.Timestamp("2016-04-01"), ("lung",))
     assert series.sum() == 720
     assert esc.lead_service(table, svc, months, ("B", "C")) is None
+
+
+def test_groups_text():
+    assert esc.groups_text(["upper_gi", "lung"], "all") == "lung, upper gi"
+    assert esc.groups_text(list(esc.TUMOUR_GROUPS), "all tumour groups") == "all tumour groups"
+
+
+def groups_of_the_year(rows: list[tuple]) -> pd.DataFrame:
+    """by_group()-like rows: provider, tumour group, unplanned admissions, patient-years, ESC status."""
+    out = pd.DataFrame(rows, columns=["provider_code", "tumour_group", "unplanned", "patient_years", "status"])
+    out["status"] = pd.Categorical(out["status"], categories=esc.STATUSES)
+    return out
+
+
+def test_by_group_sums_the_year_and_takes_the_status_of_the_headline_year():
+    cells = pd.DataFrame({"provider_code": ["A", "A", "A"], "tumour_group": ["lung", "lung", "breast"],
+                          "month": pd.to_datetime(["2017-05-01", "2017-06-01", "2016-05-01"]),
+                          "unplanned": [3, 2, 4], "patient_years": [0.5, 0.5, 1.0]})
+    svc = pd.DataFrame({"provider_code": ["A"], "tumour_group": ["breast"], "start": pd.to_datetime(["2017-01-01"])})
+    # 2017/18: lung, 3 + 2 admissions over 0.5 + 0.5 patient-years, no ESC
+    year = esc.by_group(cells, FY1718, svc, FY1718)
+    assert year[["tumour_group", "unplanned", "patient_years"]].values.tolist() == [["lung", 5, 1.0]]
+    assert year["status"].tolist() == ["No ESC"]
+    # 2016/17: breast, whose service started in January 2017, is 'from before' 2017/18, the headline year
+    prior = esc.by_group(cells, FY1617, svc, FY1718)
+    assert prior[["tumour_group", "unplanned"]].values.tolist() == [["breast", 4]]
+    assert prior["status"].tolist() == ["ESC from before the year"]
+
+
+def test_opportunity_a_year_and_over_three_years():
+    # 66 admissions a year in groups without ESC, 5 days each, £3,000 each; growth slower by 2, 5 or 8 points:
+    # 1.32, 3.3 or 5.28 admissions avoided a year, 6.6, 16.5 or 26.4 bed days, £3,960, £9,900 or £15,840 a year,
+    # and 6 times that over three years: £23,760, £59,400 or £95,040
+    slowing = Assumption(label="slowing", unit="share", low=0.02, moderate=0.05, high=0.08, source="hand-set values")
+    cost = Assumption(label="cost", unit="gbp_per_admission", low=3000, moderate=3000, high=3000,
+                      source="hand-set values")
+    avoided, bed_days, gbp, three_years = esc.opportunity(66, 5.0, slowing, cost)
+    assert list(avoided.as_dict().values()) == pytest.approx([1.32, 3.3, 5.28])
+    assert list(bed_days.as_dict().values()) == pytest.approx([6.6, 16.5, 26.4])
+    assert list(gbp.as_dict().values()) == pytest.approx([3_960, 9_900, 15_840])
+    assert list(three_years.as_dict().values()) == pytest.approx([23_760, 59_400, 95_040])
+
+
+def test_growth_by_status():
+    # groups offered ESC: 100 admissions over 60 patient-years, then 90 over 60: the rate falls by 10%;
+    # groups without: 100 over 50, then 110 over 50: it rises by 10%; all: 200 over 110 both years, no growth.
+    # No service started in the year: no row for it.
+    now = esc.status_totals(groups_of_the_year([("A", "lung", 90, 60.0, "ESC from before the year"),
+                                                ("A", "breast", 110, 50.0, "No ESC")]))
+    then = esc.status_totals(groups_of_the_year([("A", "lung", 100, 60.0, "ESC from before the year"),
+                                                 ("A", "breast", 100, 50.0, "No ESC")]))
+    out = esc.growth_by_status(now, then).set_index("status")
+    assert out.index.tolist() == ["ESC from before the year", "No ESC", "All"]
+    assert out["rate_growth"].tolist() == pytest.approx([-0.10, 0.10, 0.0])
+    assert out.loc["No ESC", ["unplanned_before", "unplanned_now", "rate_before", "rate_now"]].tolist() == \
+        pytest.approx([100, 110, 200.0, 220.0])
+    assert out.loc["All", "unplanned_growth"] == pytest.approx(0.0)
+
+
+def test_group_figures():
+    # lung: 20 + 10 admissions over 20 patient-years (150 per 100), after 15 + 10 over 20 the year before: the rate
+    # grows by 1.5 / 1.25 - 1 = 20%; one provider offers it ESC. Breast: 6 over 4 (150), nothing the year before.
+    year = groups_of_the_year([("A", "lung", 20, 10.0, "No ESC"), ("B", "lung", 10, 10.0, "ESC from before the year"),
+                               ("A", "breast", 6, 4.0, "No ESC")])
+    prior = groups_of_the_year([("A", "lung", 15, 10.0, "No ESC"), ("B", "lung", 10, 10.0, "ESC from before the year")])
+    out = esc.group_figures(year, prior).set_index("tumour_group")
+    assert out.loc["lung", ["patient_years", "unplanned", "rate", "rate_growth", "providers_offering"]].tolist() == \
+        pytest.approx([20.0, 30, 150.0, 0.2, 1])
+    assert out.loc["breast", "rate"] == pytest.approx(150.0)
+    assert pd.isna(out.loc["breast", "rate_growth"]) and out.loc["breast", "providers_offering"] == 0
+
+
+def test_provider_figures_count_only_groups_without_esc():
+    # A: 20 + 6 admissions over 14 patient-years (185.7 per 100), none in groups with ESC: at 5% and £3,000,
+    # 1.3 admissions and £3,900 avoided. B offers lung ESC: its 10 admissions count for nothing.
+    year = groups_of_the_year([("A", "lung", 20, 10.0, "No ESC"), ("B", "lung", 10, 10.0, "ESC from before the year"),
+                               ("A", "breast", 6, 4.0, "No ESC")])
+    out = esc.provider_figures(year, 0.05, 3_000)
+    assert out.loc["A", ["unplanned", "rate", "unplanned_without_esc", "avoided", "saving"]].tolist() == \
+        pytest.approx([26, 2_600 / 14, 26, 1.3, 3_900])
+    assert pd.isna(out.loc["A", "esc_groups"]) and out.loc["B", "esc_groups"] == "lung"
+    assert out.loc["B", ["unplanned_without_esc", "saving"]].tolist() == [0, 0.0]
+
+
+def test_deaths_in_year_are_with_esc_when_it_started_a_month_before():
+    geo = load_geography()
+    lon, nw = geo.get("LON").providers[0], geo.get("NW").providers[0]
+    eol = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4"], "provider_code": [lon, lon, lon, nw],
+                        "tumour_group": ["lung", "breast", "lung", "lung"],
+                        "death": pd.to_datetime(["2017-06-30", "2017-06-30", "2016-12-01", "2017-06-30"]),
+                        "chemo_last_30": [True, False, False, True]})
+    svc = pd.DataFrame({"provider_code": [lon, nw], "tumour_group": ["lung", "lung"],
+                        "start": pd.to_datetime(["2017-05-01", "2017-06-15"])})
+    # P1: lung ESC from 1 May, more than 30 days before death; P2: no breast service; P3 died in 2016/17;
+    # P4: the service started 15 days before death
+    out = esc.deaths_in_year(eol, svc, geo.england, FY1718).set_index("patient_id")["with_esc"]
+    assert out.to_dict() == {"P1": True, "P2": False, "P4": False}
+    assert esc.deaths_in_year(eol, svc, geo.get("LON"), FY1718)["patient_id"].tolist() == ["P1", "P2"]
+
+
+def test_offered_shares_of_patients_newly_under_care():
+    # new in 2017/18: P1 (lung, which has ESC from January 2017) and P2 (breast, no ESC); P3 came in 2016/17.
+    # P1 and P3 were offered ESC: 1 of 2 new patients, and 1 of the 1 new patient in a group with ESC
+    pts = pd.DataFrame({"patient_id": ["P1", "P2", "P3"], "provider_code": "A",
+                        "tumour_group": ["lung", "breast", "lung"],
+                        "first": pd.to_datetime(["2017-05-01", "2017-06-01", "2016-05-01"])})
+    svc = pd.DataFrame({"provider_code": ["A"], "tumour_group": ["lung"], "start": pd.to_datetime(["2017-01-01"])})
+    assert esc.offered_shares({"P1", "P3"}, pts, svc, FY1718) == (0.5, 1.0)
+
+
+def test_ipos_change_over_the_offers_reviewed():
+    # 30 -> 24 and 25 -> 27: -6 and +2, a mean of -2 (lower is better); the offer without a review does not count
+    offers = pd.DataFrame({"ipos_first": [30, 20, 25], "ipos_review": [24.0, np.nan, 27.0]})
+    assert esc.ipos_change(offers) == pytest.approx(-2.0)
+    assert esc.ipos_change(offers.iloc[[1]]) is None
 
 
 # --- a small extract through analyse -------------------------------------------------------------------------------
@@ -168,7 +284,8 @@ def small_extract() -> dict[str, pd.DataFrame]:
 def run(code: str, tables=None):
     geo = load_geography()
     params = load_scheme_params("enhanced_supportive_care", required=esc.ASSUMPTIONS)
-    return esc.analyse(tables or small_extract(), geo.get(code), params, FY1718, geo)
+    return registry.analyse_tables("enhanced_supportive_care", tables or small_extract(), geo.get(code), FY1718, geo,
+                                   params_=params)
 
 
 def test_analyse_counts_groups_without_esc_and_nothing_where_esc_is_offered():
@@ -213,7 +330,8 @@ def test_a_headline_year_in_the_run_in_is_refused():
     geo = load_geography()
     params = load_scheme_params("enhanced_supportive_care", required=esc.ASSUMPTIONS)
     with pytest.raises(DataError, match="2015/16 falls in the first 12 months"):
-        esc.analyse(small_extract(), geo.get("ENG"), params, Period.financial_year("2015/16"), geo)
+        registry.analyse_tables("enhanced_supportive_care", small_extract(), geo.get("ENG"),
+                                Period.financial_year("2015/16"), geo, params_=params)
 
 
 def test_no_incurable_cancer_at_all_is_a_data_error():
