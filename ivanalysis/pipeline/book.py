@@ -114,7 +114,7 @@ def results_csv(views: list[RunView]) -> str:
         o = r.opportunity_gbp if r else None
         rows.append({"scheme_number": v.scheme.number, "scheme": v.scheme.id, "title": v.scheme.title,
                      "geography": v.area.code, "geography_name": v.area.name, "period": r.period if r else "",
-                     "status": r.status if r else "not run", "scenario_shown": r.scenario if r else "",
+                     "status": r.status if r else "not run", "scenario_shown": r.scenario if v.ok else "",
                      **{f"opportunity_gbp_{s}": "" if o is None else round(o.get(s)) for s in SCENARIOS}})
     return csv_text(pd.DataFrame(rows))
 
