@@ -27,7 +27,7 @@ from .base import area_rows, in_period, provider_table, rate_measure, safe_share
 
 TABLES = ("immunoglobulin",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
-    "immunoglobulin": ("provider_code", "nhs_number", "treatment_date", "indication", "weight_kg", "dose_g"),
+    "immunoglobulin": ("provider_code", "patient_id", "treatment_date", "indication", "weight_kg", "dose_g"),
 }
 ASSUMPTIONS = {
     "uptake_share": "share",
@@ -77,15 +77,15 @@ def myositis_courses(ig: pd.DataFrame) -> pd.DataFrame:
     """Myositis IVIg episodes, each with the patient's recorded weight (their median, as weight is not always
     recorded at every episode) and its dose in g/kg."""
     myo = ig[ig["indication"] == INDICATION].copy()
-    weight = myo.groupby("nhs_number")["weight_kg"].median()
-    myo["patient_weight_kg"] = myo["nhs_number"].map(weight)
+    weight = myo.groupby("patient_id")["weight_kg"].median()
+    myo["patient_weight_kg"] = myo["patient_id"].map(weight)
     myo["g_per_kg"] = myo["dose_g"] / myo["patient_weight_kg"]
     return myo
 
 
 def patients_in_year(courses: pd.DataFrame, period: Period) -> pd.DataFrame:
     """One row per patient and provider treated in the period: courses, grams, weight, whether on maintenance."""
-    g = courses.groupby(["provider_code", "nhs_number"], observed=True)
+    g = courses.groupby(["provider_code", "patient_id"], observed=True)
     out = pd.DataFrame({"courses": g.size(), "grams": g["dose_g"].sum(), "weight_kg": g["patient_weight_kg"].first(),
                         "last": g["treatment_date"].max()})
     still_on = out["last"] > period.end - pd.Timedelta(days=STILL_ON_DAYS)
@@ -100,7 +100,7 @@ def on_treatment_months(courses: pd.DataFrame) -> pd.DataFrame:
     is still a month on treatment: courses / patient-months x 12 is courses per patient-year.
     """
     month = courses["treatment_date"].dt.to_period("M")
-    span = courses.assign(month=month).groupby(["provider_code", "nhs_number"], observed=True)["month"].agg(
+    span = courses.assign(month=month).groupby(["provider_code", "patient_id"], observed=True)["month"].agg(
         ["min", "max"])
     n_months = np.array([(b - a).n + 1 for a, b in zip(span["min"], span["max"])])
     spans = pd.DataFrame({

@@ -65,6 +65,6 @@ def test_an_unreadable_table_file_is_a_finding_and_parquet_text_is_scanned_for_i
     write_table(run, "s_LON_providers", table_data(Table("T", frame), controlled=True, synthetic=True))
     data = tmp_path / "data"
     data.mkdir()
-    pd.DataFrame({"nhs_number": ["9434765919"], "x": [1]}).to_csv(data / "immunoglobulin.csv", index=False)
+    pd.DataFrame({"patient_id": ["9434765919"], "x": [1]}).to_csv(data / "immunoglobulin.csv", index=False)
     found = sorted(f.artefact for f in identifier_findings(build, data))
     assert found == ["runs/s/LON/s_LON_providers.csv", "runs/s/LON/s_LON_providers.parquet"]

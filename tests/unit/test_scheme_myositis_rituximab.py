@@ -41,10 +41,10 @@ def test_a_patient_whose_ivig_costs_less_than_rituximab_saves_nothing():
 
 
 # --- the cohort --------------------------------------------------------------------------------------------------
-def courses(provider: str, nhs: str, first: str, n: int, weight: float = 80.0, g_per_kg: float = 2.0,
+def courses(provider: str, patient: str, first: str, n: int, weight: float = 80.0, g_per_kg: float = 2.0,
             weeks: int = 4) -> pd.DataFrame:
     dates = pd.Timestamp(first) + pd.to_timedelta(np.arange(n) * weeks * 7, unit="D")
-    return pd.DataFrame({"provider_code": provider, "nhs_number": nhs, "treatment_date": dates,
+    return pd.DataFrame({"provider_code": provider, "patient_id": patient, "treatment_date": dates,
                          "indication": "Myositis", "weight_kg": weight, "dose_g": weight * g_per_kg})
 
 
@@ -55,7 +55,7 @@ def test_maintenance_needs_regular_courses_and_one_at_the_end_of_the_year():
         courses("A", "3", "2016-04-05", 8),  # 8 courses, the last in mid-October 2016: stopped, not maintenance
         courses("A", "4", "2016-10-04", 6),  # started in October, 6 courses up to mid-March: maintenance
     ], ignore_index=True)
-    out = myo.patients_in_year(myo.myositis_courses(rows), FY).set_index("nhs_number")
+    out = myo.patients_in_year(myo.myositis_courses(rows), FY).set_index("patient_id")
     assert out["maintenance"].to_dict() == {"1": True, "2": False, "3": False, "4": True}
     assert out.loc["1", "courses"] == 13
     assert out.loc["1", "grams"] == pytest.approx(13 * 160)
@@ -64,7 +64,7 @@ def test_maintenance_needs_regular_courses_and_one_at_the_end_of_the_year():
 def test_patient_months_count_every_month_between_first_and_last_course():
     # courses on 10 April, 8 May and 20 July (8-weekly gap): on treatment April to July = 4 patient-months,
     # 3 courses; 3 / 4 x 12 = 9 courses per patient-year
-    rows = pd.DataFrame({"provider_code": "A", "nhs_number": "1",
+    rows = pd.DataFrame({"provider_code": "A", "patient_id": "1",
                          "treatment_date": pd.to_datetime(["2016-04-10", "2016-05-08", "2016-07-20"])})
     out = myo.on_treatment_months(rows)
     assert out["month"].dt.strftime("%Y-%m").tolist() == ["2016-04", "2016-05", "2016-06", "2016-07"]
@@ -131,7 +131,7 @@ def small():
         courses(lon[0], "9990000002", "2016-04-07", 13, weight=60),
         courses(lon[1], "9990000003", "2016-04-07", 3),  # induction only
         courses(nw[0], "9990000004", "2015-04-07", 39, weight=100),
-        pd.DataFrame({"provider_code": nw[0], "nhs_number": "9990000005",
+        pd.DataFrame({"provider_code": nw[0], "patient_id": "9990000005",
                       "treatment_date": [pd.Timestamp("2016-05-01")], "indication": "ITP", "weight_kg": 70.0,
                       "dose_g": 70.0}),  # another indication: ignored
     ], ignore_index=True)

@@ -12,6 +12,7 @@ import pytest
 
 from ivanalysis.data.io import MANIFEST, load_table
 from ivanalysis.data.schemas import TABLES, nhs_number_is_valid
+from ivanalysis.data.schemas.base import nhs_numbers_valid
 from ivanalysis.data.synth import DEFAULT_SEED, generate
 from ivanalysis.geography import load_geography
 
@@ -90,8 +91,8 @@ def test_twice_the_scale_gives_about_twice_the_rows(runs, name):
         assert double == single
 
 
-def test_nhs_numbers_are_valid_and_in_the_999_test_range(runs):
-    numbers = pd.read_parquet(runs["double"] / "immunoglobulin.parquet")["nhs_number"]
+def test_synthetic_patient_ids_are_nhs_numbers_of_the_999_test_range(runs):
+    numbers = pd.read_parquet(runs["double"] / "immunoglobulin.parquet")["patient_id"]
     assert len(numbers) > 1000
     assert numbers.str.fullmatch(r"999\d{7}").all()
     assert numbers.map(nhs_number_is_valid).all()
@@ -103,6 +104,15 @@ def test_nhs_number_check_digit():
     assert not nhs_number_is_valid("943476591")  # nine digits
     assert not nhs_number_is_valid("943 476 5919")
     assert not nhs_number_is_valid(9434765919)  # a number, not text
+    assert not nhs_number_is_valid("943476591\u0669")  # an Arabic-Indic nine: a digit to Python, not to the NHS
+    # 000000006: 6 x 2 = 12, 11 - 12 % 11 = 10, a check no digit can be: no number starts so
+    assert not any(nhs_number_is_valid(f"000000006{d}") for d in range(10))
+
+
+def test_nhs_numbers_are_checked_a_whole_column_at_once():
+    values = pd.Series(["9434765919", "9434765918", None, "PSEUDO-1", "0000000000", "9999999999"])
+    assert nhs_numbers_valid(values).tolist() == [True, False, False, False, True, True]
+    assert nhs_numbers_valid(values.astype("category")).tolist() == [True, False, False, False, True, True]
 
 
 @pytest.mark.parametrize("kwargs, words", [

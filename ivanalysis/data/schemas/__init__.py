@@ -7,11 +7,17 @@ columns are allowed and ignored. Tables are shared: every scheme that reads a so
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 
+from ...errors import ConfigError
 from .base import TableSpec, nhs_number_is_valid
 
-__all__ = ["TABLES", "TableSpec", "nhs_number_is_valid"]
+__all__ = ["NHS_NUMBERS", "TABLES", "TableSpec", "nhs_number_is_valid", "nhs_number_tables"]
+
+# The tables whose patient column the analyst says holds NHS numbers (comma-separated names): set by the option
+# --nhs-numbers of `ivanalysis validate`, `run` and `build`, and so seen by their workers and kernels
+NHS_NUMBERS = "IVANALYSIS_NHS_NUMBERS"
 
 
 def _discover() -> dict[str, TableSpec]:
@@ -27,3 +33,15 @@ def _discover() -> dict[str, TableSpec]:
 
 
 TABLES: dict[str, TableSpec] = _discover()
+
+
+def nhs_number_tables() -> frozenset[str]:
+    """The tables whose patient column holds NHS numbers, as the analyst said ($IVANALYSIS_NHS_NUMBERS): their check
+    digits are then checked. No other table's identifiers are taken for NHS numbers."""
+    names = frozenset(n.strip() for n in os.environ.get(NHS_NUMBERS, "").split(",") if n.strip())
+    wrong = sorted(n for n in names if n not in TABLES or TABLES[n].patient_column is None)
+    if wrong:
+        holders = ", ".join(n for n, spec in TABLES.items() if spec.patient_column is not None)
+        raise ConfigError(f"NHS numbers are said to be in {', '.join(map(repr, wrong))} (--nhs-numbers or "
+                          f"${NHS_NUMBERS}): not a table with a patient column; the tables with one are {holders}")
+    return names

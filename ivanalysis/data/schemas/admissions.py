@@ -26,6 +26,8 @@ SPEC = TableSpec(
                 "of death. Holds the cohorts the demand schemes read (see the synthetic generator).",
     key="spell_id",
     date_column="admission_date",
+    identifiers=("spell_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "spell_id": code_column("Identifier of the hospital spell", unique=True),

@@ -46,6 +46,7 @@ SPEC = TableSpec(
                 "(generic or branded): defined daily doses (DDDs) issued, dose units issued and their cost.",
     key="line_id",
     date_column="month",
+    identifiers=(),  # an issues line is a provider's stock movement, no person's record
     schema=pa.DataFrameSchema(
         {
             "line_id": code_column("Identifier of the issues line", unique=True),

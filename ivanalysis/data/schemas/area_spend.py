@@ -27,6 +27,7 @@ SPEC = TableSpec(
                 "patient's commissioning area of residence and what the spell cost the commissioner.",
     key="spell_id",
     date_column="start_date",
+    identifiers=("spell_id",),
     provider_column=None,
     area_column="area_code",
     schema=pa.DataFrameSchema(

@@ -1,6 +1,7 @@
 """What every table schema is made of: TableSpec, the shared column kinds and rules."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -23,13 +24,19 @@ ID_RULE = "str_matches: up to 40 letters, digits, - or _, starting with a letter
 
 def nhs_number_is_valid(value: str) -> bool:
     """The NHS number check digit (modulus 11): weights 10..2 on the first nine digits."""
-    if not isinstance(value, str) or len(value) != 10 or not value.isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:9], range(10, 1, -1)))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(value[9])
+    return isinstance(value, str) and bool(nhs_numbers_valid(pd.Series([value], dtype=object)).iloc[0])
+
+
+def nhs_numbers_valid(values: pd.Series) -> pd.Series:
+    """Whether each value is an NHS number: ten digits written as text (no spaces), the tenth the modulus 11 check
+    digit of the first nine (weights 10 to 2; 11 counts as 0, and no number has the check 10)."""
+    text = values.astype(object)
+    ok = np.array([isinstance(v, str) and len(v) == 10 and v.isascii() and v.isdigit() for v in text], dtype=bool)
+    if ok.any():
+        digits = np.array(text[ok].tolist(), dtype="S10").view(np.uint8).reshape(-1, 10).astype(np.int64) - ord("0")
+        check = (11 - digits[:, :9] @ np.arange(10, 1, -1) % 11) % 11  # 11 becomes 0; 10 stays 10, never a digit
+        ok[ok] = check == digits[:, 9]
+    return pd.Series(ok, index=values.index)
 
 
 def _not_future(series: pd.Series) -> pd.Series:
@@ -38,8 +45,9 @@ def _not_future(series: pd.Series) -> pd.Series:
 
 DATE_IN_RANGE = pa.Check(_not_future, name="date_between_2000_and_today",
                          error="dates must lie between 2000-01-01 and today")
-NHS_NUMBER_VALID = pa.Check(lambda s: s.map(nhs_number_is_valid), name="nhs_number_check_digit",
-                            error="a 10-digit NHS number whose modulus 11 check digit is right")
+NHS_NUMBER_VALID = pa.Check(nhs_numbers_valid, name="nhs_number",
+                            error="an NHS number: 10 digits, the last the modulus 11 check digit of the other nine "
+                                  "(--nhs-numbers says this column holds NHS numbers)")
 
 
 class Text(NpString):
@@ -169,11 +177,34 @@ class TableSpec:
     date_column: str  # the column that places a row in a month and a financial year
     provider_column: str | None = "provider_code"  # checked against the geography's providers; None: no provider
     area_column: str | None = None  # a column of commissioning area codes, checked against the geography's areas
+    # The columns that identify a person or a record of their care (pseudonymised or not): read to count patients
+    # and link rows, never published. A scheme reads one only if its analysis uses it (tests/unit/test_identifiers.py).
+    identifiers: tuple[str, ...] = ()
+    # Of those, the one that identifies the patient: NHS numbers only when the analyst says so (--nhs-numbers)
+    patient_column: str | None = None
 
     def __post_init__(self) -> None:
         for check in self.schema.checks:
             if type(check) is pa.Check:
                 check.__class__ = TableRule  # the same rule, checked by TableRuleBackend
+        unknown = [c for c in self.identifiers if c not in self.schema.columns]
+        if unknown or (self.patient_column is not None and self.patient_column not in self.identifiers):
+            raise ValueError(f"table {self.name}: identifiers {self.identifiers} must be columns of its schema and "
+                             f"include its patient column {self.patient_column!r}")
+
+    def rules(self, nhs_numbers: bool = False) -> pa.DataFrameSchema:
+        """The schema a table is validated against; with `nhs_numbers`, its patient column must also hold valid NHS
+        numbers. Any pseudonymised identifier is accepted otherwise: no table needs NHS numbers."""
+        if not nhs_numbers:
+            return self.schema
+        if self.patient_column is None:
+            raise ValueError(f"table {self.name} has no patient column to hold NHS numbers")
+        return self._with_nhs_numbers
+
+    @functools.cached_property
+    def _with_nhs_numbers(self) -> pa.DataFrameSchema:
+        column = self.schema.columns[self.patient_column]
+        return self.schema.update_column(self.patient_column, checks=[*column.checks, NHS_NUMBER_VALID])
 
 
 class TableRule(pa.Check):

@@ -35,6 +35,7 @@ SPEC = TableSpec(
                 "denominator of rates per 1,000 occupied bed days.",
     key="return_id",
     date_column="month",
+    identifiers=(),  # a monthly return is a provider's, no person's record
     schema=pa.DataFrameSchema(
         {
             "return_id": code_column("Identifier of the provider's return for the month", unique=True),

@@ -63,6 +63,8 @@ SPEC = TableSpec(
                 "cost per month.",
     key="referral_id",
     date_column="decision_date",
+    identifiers=("referral_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "referral_id": code_column("Identifier of the referral", unique=True),

@@ -13,6 +13,7 @@ SPEC = TableSpec(
                 "provider and month, these are the denominator of term admissions to neonatal units.",
     key="birth_id",
     date_column="birth_date",
+    identifiers=("birth_id",),
     schema=pa.DataFrameSchema(
         {
             "birth_id": code_column("Pseudonymised identifier of the baby's birth record", unique=True),

@@ -24,6 +24,8 @@ SPEC = TableSpec(
                 "drug invoices by patient_id and drug.",
     key="form_id",
     date_column="approval_date",
+    identifiers=("form_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "form_id": code_column("Identifier of the Blueteq form", unique=True),

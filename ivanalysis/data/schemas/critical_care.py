@@ -13,6 +13,7 @@ SPEC = TableSpec(
                 "fully ready for discharge (the decision to discharge) and the time they left.",
     key="admission_id",
     date_column="discharged_at",
+    identifiers=("admission_id",),
     schema=pa.DataFrameSchema(
         {
             "admission_id": code_column("Identifier of the critical care admission", unique=True),

@@ -37,6 +37,8 @@ SPEC = TableSpec(
                 "patient's IPOS score at the first ESC assessment and at review.",
     key="referral_id",
     date_column="offer_date",
+    identifiers=("referral_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "referral_id": code_column("Identifier of the offer (referral) of ESC", unique=True),

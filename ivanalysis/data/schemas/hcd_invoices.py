@@ -55,6 +55,8 @@ SPEC = TableSpec(
                 "with biosimilar or generic versions, obeticholic acid and multiple sclerosis therapies.",
     key="invoice_id",
     date_column="invoice_period",
+    identifiers=("invoice_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "invoice_id": code_column("Identifier of the invoice line", unique=True),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import NHS_NUMBER_VALID, TEXT, TableSpec, code_column, date_column, positive_up_to, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, positive_up_to, provider_column
 
 SPEC = TableSpec(
     name="immunoglobulin",
@@ -13,12 +13,14 @@ SPEC = TableSpec(
                 "indication, with the patient's weight where it was recorded.",
     key="episode_id",
     date_column="treatment_date",
+    identifiers=("episode_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "episode_id": code_column("Identifier of the treatment episode", unique=True),
             "provider_code": provider_column(),
-            "nhs_number": pa.Column(TEXT, NHS_NUMBER_VALID, coerce=True,
-                                    description="Patient's NHS number (10 digits, valid check digit)"),
+            "patient_id": code_column("Pseudonymised patient identifier, or the NHS number (the same patient "
+                                      "across episodes)"),
             "treatment_date": date_column("Date the episode started"),
             "indication": pa.Column(TEXT, pa.Check.isin(["ITP", "PID", "SID", "CIDP", "MMN", "GBS", "Myositis", "Other"]),
                                     coerce=True, description="Indication: ITP, PID, SID, CIDP, MMN, GBS, Myositis or Other"),

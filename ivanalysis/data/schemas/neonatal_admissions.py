@@ -26,6 +26,8 @@ SPEC = TableSpec(
                 "avoidable.",
     key="admission_id",
     date_column="admission_date",
+    identifiers=("admission_id", "baby_id"),
+    patient_column="baby_id",
     schema=pa.DataFrameSchema(
         {
             "admission_id": code_column("Identifier of the admission to the neonatal unit", unique=True),

@@ -18,6 +18,8 @@ SPEC = TableSpec(
                 "pathway and whether it was the patient's first (new) attendance or a follow-up.",
     key="attendance_id",
     date_column="attendance_date",
+    identifiers=("attendance_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "attendance_id": code_column("Identifier of the outpatient attendance", unique=True),

@@ -31,6 +31,8 @@ SPEC = TableSpec(
                 "patient's unplanned admissions and A&E attendances (from HES) in the following 12 months.",
     key="assessment_id",
     date_column="assessment_date",
+    identifiers=("assessment_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "assessment_id": code_column("Identifier of the PAM assessment", unique=True),

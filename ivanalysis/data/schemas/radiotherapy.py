@@ -14,6 +14,8 @@ SPEC = TableSpec(
     description="One row per course of radiotherapy: diagnosis, intent, modality, prescribed dose and fractions.",
     key="course_id",
     date_column="start_date",
+    identifiers=("course_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "course_id": code_column("Identifier of the radiotherapy course", unique=True),

@@ -28,6 +28,8 @@ SPEC = TableSpec(
                 "submitted to the high-cost drug registry.",
     key="patient_id",
     date_column="diagnosis_date",
+    identifiers=("patient_id",),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "patient_id": code_column("Pseudonymised patient identifier", unique=True),

@@ -52,6 +52,8 @@ SPEC = TableSpec(
                 "patient stopped the regimen).",
     key="administration_id",
     date_column="administration_date",
+    identifiers=("administration_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "administration_id": code_column("Identifier of the administration (intravenous) or dispensing (oral)",

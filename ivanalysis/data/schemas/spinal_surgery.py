@@ -45,6 +45,8 @@ SPEC = TableSpec(
                 "procedure group of the elective operation for those listed. A date not yet reached is empty.",
     key="referral_id",
     date_column="referral_date",
+    identifiers=("referral_id", "patient_id"),
+    patient_column="patient_id",
     schema=pa.DataFrameSchema(
         {
             "referral_id": code_column("Identifier of the referral (one pathway)", unique=True),

@@ -23,6 +23,7 @@ SPEC = TableSpec(
                 "spell (the extract is taken after the patients have left).",
     key="review_id",
     date_column="review_date",
+    identifiers=("review_id", "spell_id"),
     schema=pa.DataFrameSchema(
         {
             "review_id": code_column("Identifier of the review (one patient, one day)", unique=True),

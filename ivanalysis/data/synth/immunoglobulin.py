@@ -5,6 +5,9 @@ Calibrated to the Menu of Opportunities, chapter 1: ITP doses, where weight was 
 less had risen to about 55% (the level at which the Menu's two savings figures, 5.6 m pounds at 80% and 2.5 m
 pounds at 66%, are consistent), and 66% in the first quarter of 2017/18. Maintenance indications (PID, SID,
 CIDP, MMN, myositis) recur every few weeks per patient, as in the NID.
+
+Patients are identified by NHS numbers from the never-issued 999 test range, so that the check an analyst can ask
+for (--nhs-numbers immunoglobulin) can be tried on them; the table accepts any pseudonymised identifier.
 """
 from __future__ import annotations
 
@@ -101,9 +104,9 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     df = pd.concat([itp, other], ignore_index=True)
     patients = np.unique(df["patient"])
     numbers = dict(zip(patients, nhs_numbers(rng, len(patients))))
-    df["nhs_number"] = df["patient"].map(numbers)
+    df["patient_id"] = df["patient"].map(numbers)
     missing_weight = rng.random(len(df)) > WEIGHT_RECORDED
     df.loc[missing_weight, "weight_kg"] = np.nan
-    df = df.sort_values(["treatment_date", "provider_code", "nhs_number"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(["treatment_date", "provider_code", "patient_id"], kind="stable").reset_index(drop=True)
     df.insert(0, "episode_id", sequential_ids("IG", len(df)))
-    return df[["episode_id", "provider_code", "nhs_number", "treatment_date", "indication", "weight_kg", "dose_g"]]
+    return df[["episode_id", "provider_code", "patient_id", "treatment_date", "indication", "weight_kg", "dose_g"]]
