@@ -35,6 +35,24 @@ def _fail(exc: IVError) -> None:
     raise typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
+NHS_NUMBERS_HELP = ("tables whose patient column holds NHS numbers (e.g. immunoglobulin): their check digits are "
+                    "checked too; otherwise any pseudonymised identifier is accepted")
+
+
+def _nhs_numbers(tables: list[str] | None) -> None:
+    """Say which tables hold NHS numbers (--nhs-numbers), for this command and the workers and kernels it starts:
+    they inherit its environment (a Dask cluster's workers need $IVANALYSIS_NHS_NUMBERS set in their own)."""
+    from .data.schemas import NHS_NUMBERS, nhs_number_tables
+
+    if tables:
+        os.environ[NHS_NUMBERS] = ",".join(tables)
+    try:
+        if nhs_number_tables():
+            out.print(f"NHS numbers checked in: {', '.join(sorted(nhs_number_tables()))}")
+    except IVError as exc:
+        _fail(exc)
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
@@ -91,8 +109,10 @@ def synth(out_dir: Path = typer.Option(None, "--out", help="folder to write (def
 
 
 @app.command()
-def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holding <table>.csv or <table>.parquet")) -> None:
+def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holding <table>.csv or <table>.parquet"),
+             nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Check every input table found in DATA_DIR against its schema and the geography."""
+    _nhs_numbers(nhs_numbers)
     from .data.io import SUFFIXES, load_table
     from .data.schemas import TABLES
     from .geography import load_geography
@@ -125,8 +145,10 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
                                                help="your extract (CSV or Parquet): a folder or an fsspec URL"),
         scenario: str = typer.Option("moderate", help="low | moderate | high"),
         period: Optional[str] = typer.Option(None, help="financial year, e.g. 2016/17"),
-        force: bool = typer.Option(False, help="run even if the cached output is up to date")) -> None:
+        force: bool = typer.Option(False, help="run even if the cached output is up to date"),
+        nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
+    _nhs_numbers(nhs_numbers)
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
@@ -170,8 +192,10 @@ def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="s
           scheduler: Optional[str] = typer.Option(None, "--scheduler", help="run on this Dask cluster "
                                                   "(tcp://HOST:PORT) instead of local processes"),
           warm: bool = typer.Option(True, "--warm/--cold", help="reuse a warm kernel per worker (default), or a "
-                                    "new kernel for every run as plain papermill")) -> None:
+                                    "new kernel for every run as plain papermill"),
+          nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
+    _nhs_numbers(nhs_numbers)
     from .pipeline.build import build_all
 
     try:
