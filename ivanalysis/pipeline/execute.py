@@ -85,7 +85,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _finish_notebook(path: Path, spec: RunSpec) -> None:
-    """Give the executed page its title for this geography, and fold its code away for readers."""
+    """Give the executed page its title for this geography, and leave its code out of the reader's page."""
     import nbformat
 
     from ..geography import load_geography
@@ -101,7 +101,7 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             if "parameters" in cell.metadata.get("tags", []):
-                cell.metadata["tags"] = ["parameters", "remove-cell"]  # the injected cell below shows the values
+                cell.metadata["tags"] = ["parameters", "remove-cell"]  # the provenance table shows the values
                 continue
             if "injected-parameters" in cell.metadata.get("tags", []):
                 # the run wrote into a random temporary folder; the published notebook names where its files are
@@ -111,9 +111,12 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
                 alt = output.get("metadata", {}).get("image/png", {}).get("alt")
                 if alt:  # myst-nb takes an image's alt text from its cell's metadata
                     cell.metadata.setdefault("mystnb", {}).setdefault("image", {})["alt"] = alt
-            tags = cell.metadata.setdefault("tags", [])
-            if "hide-input" not in tags and "remove-input" not in tags and "remove-cell" not in tags:
-                tags.append("hide-input")
+            # readers see outputs only (a folded "Show code cell source" is developer material); the downloadable
+            # notebook keeps the code. The committed notebooks tag their cells hide-input.
+            tags = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
+            if "remove-input" not in tags and "remove-cell" not in tags:
+                tags.append("remove-input")
+            cell.metadata["tags"] = tags
     from ..report.table_data import run_tables
 
     downloads = [f"- {{download}}`This page as a Jupyter notebook <{path.name}>`"]
