@@ -225,16 +225,24 @@ def data_dictionary() -> str:
     lines = [preface, ""]
     for spec in TABLES.values():
         users = [s for s in registry.implemented() if spec.name in registry.input_tables(s.id)]
+        identifying = ("Identifying columns (read to count patients and link records, never published): "
+                       + ", ".join(f"`{c}`" for c in spec.identifiers) + "." if spec.identifiers
+                       else "No identifying column.")
+        if spec.patient_column:
+            identifying += (f" `{spec.patient_column}` may be any pseudonymised identifier; NHS numbers there are "
+                            f"checked as such only with `--nhs-numbers {spec.name}`.")
         lines += [f"## `{spec.name}`: {spec.title}", "", f"{spec.description} Mirrors the {spec.like}. File: "
                   f"`{spec.name}.csv` or `{spec.name}.parquet`; one row per `{spec.key}`.",
                   "Read by: " + (", ".join(f"{s.number}. {s.title}" for s in users) or "no implemented scheme yet") + ".",
+                  "", identifying,
                   "", f":::{{table}} Columns of `{spec.name}`", "| Column | Type | Required | Rules | Description |",
                   "|---|---|---|---|---|"]
         for name, col in spec.schema.columns.items():
             rules = "; ".join(_rule_text(c) for c in col.checks)
             if col.unique:
                 rules = (rules + "; " if rules else "") + "unique"
-            lines.append(f"| `{name}` | {_kind(col.dtype)} | {'no (may be empty)' if col.nullable else 'yes'} | "
+            shown = f"`{name}` (identifying)" if name in spec.identifiers else f"`{name}`"
+            lines.append(f"| {shown} | {_kind(col.dtype)} | {'no (may be empty)' if col.nullable else 'yes'} | "
                          f"{fmt.md_escape(rules)} | {fmt.md_escape(col.description or '')} |")
         lines.append(":::")
         table_checks = [_rule_text(c) for c in spec.schema.checks]
