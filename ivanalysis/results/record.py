@@ -153,7 +153,6 @@ class RunResult(_Record):
 
     @model_validator(mode="after")
     def _figures_match_status(self) -> RunResult:
-        figures = {name: getattr(self, name) for name in FIGURES}
         if self.status == "ok":
             missing = [name for name in (*PERIOD, *FIGURES) if getattr(self, name) is None]
             missing += [f"provenance.{name}" for name in ("inputs", "assumptions")
@@ -163,7 +162,7 @@ class RunResult(_Record):
             if self.error is not None:
                 raise ValueError("a run with status 'ok' has no error")
         else:
-            present = [name for name, value in figures.items() if value is not None]
+            present = [name for name in FIGURES if getattr(self, name) is not None]
             if present:
                 raise ValueError(f"a failed run has no figures, but this one has {', '.join(present)}")
             if not self.error:

@@ -72,6 +72,15 @@ def test_round_trip_is_exact_and_the_file_is_plain_json(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # written atomically: no temporary left
 
 
+def test_every_variation_the_model_allows_has_its_words_on_the_pages():
+    from typing import get_args
+
+    from ivanalysis.pipeline.runs_view import VARIATION_TEXT
+    from ivanalysis.results.record import Variation
+
+    assert set(VARIATION_TEXT) == set(get_args(Variation))
+
+
 def test_scenario_figures_follow_the_scenarios_of_config():
     assert tuple(ScenarioValues.model_fields) == SCENARIOS
     assert ok_result().opportunity_gbp.get("high") == 1_401_510.09
