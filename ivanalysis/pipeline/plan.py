@@ -20,6 +20,7 @@ import nbformat
 
 from ..config import check_scenario
 from ..data.io import file_identity, find_table, location, sha256_file
+from ..data.schemas import nhs_number_tables
 from ..errors import ConfigError
 from ..geography import load_geography
 from ..paths import PARAMS_DIR, ROOT, default_data_dir, runs_dir
@@ -198,4 +199,7 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
         "assumptions": sha256_file(PARAMS_DIR / "schemes" / f"{spec.scheme}.yaml"),
         "inputs": {t: hasher(find_table(spec.data_dir, t)) for t in registry.input_tables(spec.scheme)},
     }
+    nhs = sorted(nhs_number_tables() & set(registry.input_tables(spec.scheme)))
+    if nhs:  # their NHS numbers are checked: a run validated without that check is not this run
+        parts["nhs_numbers"] = nhs
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
