@@ -234,6 +234,8 @@ def data_dictionary() -> str:
         lines += [f"## `{spec.name}`: {spec.title}", "", f"{spec.description} Mirrors the {spec.like}. File: "
                   f"`{spec.name}.csv` or `{spec.name}.parquet`; one row per `{spec.key}`.",
                   "Read by: " + (", ".join(f"{s.number}. {s.title}" for s in users) or "no implemented scheme yet") + ".",
+                  "", f"National collection: {fmt.md_escape(spec.source)}", "",
+                  f"Can a hub analyst get it? {fmt.md_escape(spec.access)}",
                   "", identifying,
                   "", f":::{{table}} Columns of `{spec.name}`", "| Column | Type | Required | Rules | Description |",
                   "|---|---|---|---|---|"]

@@ -193,7 +193,8 @@ def test_demographic_variables_are_plausible_and_vary_within_hubs():
 # --- area-coded input tables ---------------------------------------------------------------------------------------------
 AREA_SPEC = TableSpec(
     name="area_test", title="Area test", like="a table coded by area of residence", description="test only",
-    key="row_id", date_column="month", provider_column=None, area_column="area_code",
+    key="row_id", date_column="month", source="test only", access="test only", provider_column=None,
+    area_column="area_code",
     schema=pa.DataFrameSchema({"row_id": code_column("row", unique=True), "area_code": code_column("area")},
                               strict=False, name="area_test"),
 )

@@ -26,6 +26,12 @@ SPEC = TableSpec(
                 "of death. Holds the cohorts the demand schemes read (see the synthetic generator).",
     key="spell_id",
     date_column="admission_date",
+    source="Hospital Episode Statistics (HES) admitted patient care, from the Secondary Uses Service (SUS), linked to "
+           "ONS death registrations; the incurable-cancer flag comes from the cancer registry (National Disease "
+           "Registration Service) or the treatment intent, linked in.",
+    access="Yes for the admissions: pseudonymised SUS and HES admitted care are in NHS England's National "
+           "Commissioning Data Repository (NCDR). The linked ONS deaths and cancer registry flag need an approved "
+           "data access request.",
     identifiers=("spell_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -46,6 +46,12 @@ SPEC = TableSpec(
                 "(generic or branded): defined daily doses (DDDs) issued, dose units issued and their cost.",
     key="line_id",
     date_column="month",
+    source="Hospital pharmacy issues recorded by Rx-Info's Define, and from them the Secondary Care Medicines Data "
+           "(SCMD) that the NHS Business Services Authority publishes (quantity by trust, month and medicine, from "
+           "2019).",
+    access="Partly: SCMD is open data but priced at an indicative cost, and defined daily doses must be derived from "
+           "the quantity and the WHO DDD; the price paid is in the trust's pharmacy system or Define, which the "
+           "commissioner's pharmacy team may hold a licence for.",
     identifiers=(),  # an issues line is a provider's stock movement, no person's record
     schema=pa.DataFrameSchema(
         {

@@ -27,6 +27,10 @@ SPEC = TableSpec(
                 "patient's commissioning area of residence and what the spell cost the commissioner.",
     key="spell_id",
     date_column="start_date",
+    source="SUS admitted care, outpatient, critical care and drug activity flagged as specialised by NHS England's "
+           "identification rules (the Prescribed Specialised Services tool) and costed, by CCG of residence: the data "
+           "of RightCare's Where to Look packs.",
+    access="Yes: SUS with the specialised flags is in NHS England's National Commissioning Data Repository (NCDR).",
     identifiers=("spell_id",),
     provider_column=None,
     area_column="area_code",

@@ -166,6 +166,9 @@ def date_column(description: str) -> pa.Column:
     return pa.Column(ISO_DATETIME, DATE_IN_RANGE, coerce=True, description=description)
 
 
+NO_NATIONAL_SOURCE = "No national source exists"  # how a TableSpec's source says so
+
+
 @dataclass(frozen=True)
 class TableSpec:
     name: str
@@ -175,6 +178,11 @@ class TableSpec:
     schema: pa.DataFrameSchema
     key: str  # the column that identifies a row
     date_column: str  # the column that places a row in a month and a financial year
+    # Where a real extract would come from, in plain words, shown on every page that reads the table and in the data
+    # dictionary: the national collection that holds it (starting NO_NATIONAL_SOURCE where none does, for the table
+    # or some of its columns), and whether an analyst of an NHS England specialised commissioning hub can get it.
+    source: str
+    access: str
     provider_column: str | None = "provider_code"  # checked against the geography's providers; None: no provider
     area_column: str | None = None  # a column of commissioning area codes, checked against the geography's areas
     # The columns that identify a person or a record of their care (pseudonymised or not): read to count patients
@@ -184,6 +192,9 @@ class TableSpec:
     patient_column: str | None = None
 
     def __post_init__(self) -> None:
+        if not (self.source.strip() and self.access.strip()):
+            raise ValueError(f"table {self.name}: say where the data come from (source) and whether a hub analyst "
+                             "can get them (access)")
         for check in self.schema.checks:
             if type(check) is pa.Check:
                 check.__class__ = TableRule  # the same rule, checked by TableRuleBackend

@@ -35,6 +35,9 @@ SPEC = TableSpec(
                 "denominator of rates per 1,000 occupied bed days.",
     key="return_id",
     date_column="month",
+    source="KH03, NHS England's quarterly return of bed availability and occupancy (general and acute beds).",
+    access="Yes: published as open data by trust and quarter (this table is monthly: spread each quarter over its "
+           "months).",
     identifiers=(),  # a monthly return is a provider's, no person's record
     schema=pa.DataFrameSchema(
         {

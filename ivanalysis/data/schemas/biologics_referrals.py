@@ -63,6 +63,11 @@ SPEC = TableSpec(
                 "cost per month.",
     key="referral_id",
     date_column="decision_date",
+    source="No national source exists: this is a virtual biologics clinic's own referral log. Blueteq holds the "
+           "approvals and the drug invoices (DrPLCM) the drugs given, but neither records who decided, the decisions "
+           "not to start, or the date of the decision.",
+    access="No: only from each provider that runs a virtual clinic, and from its consultants' records where none "
+           "does.",
     identifiers=("referral_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

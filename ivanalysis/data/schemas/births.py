@@ -13,6 +13,9 @@ SPEC = TableSpec(
                 "provider and month, these are the denominator of term admissions to neonatal units.",
     key="birth_id",
     date_column="birth_date",
+    source="Maternity Services Data Set (MSDS); births are also in the delivery and birth records of HES.",
+    access="Yes: MSDS and HES are available to NHS England's analysts, and births by trust and month are published "
+           "(Maternity Services Monthly Statistics).",
     identifiers=("birth_id",),
     schema=pa.DataFrameSchema(
         {

@@ -24,6 +24,9 @@ SPEC = TableSpec(
                 "drug invoices by patient_id and drug.",
     key="form_id",
     date_column="approval_date",
+    source="Blueteq, the prior approval system NHS England's specialised commissioning uses for high-cost drugs.",
+    access="Yes: hub commissioners and pharmacists see their providers' forms and reports in Blueteq; linking forms "
+           "to invoices needs the same patient identifier in both.",
     identifiers=("form_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -13,6 +13,10 @@ SPEC = TableSpec(
                 "fully ready for discharge (the decision to discharge) and the time they left.",
     key="admission_id",
     date_column="discharged_at",
+    source="ICNARC Case Mix Programme, the national clinical audit of adult critical care. The same two times (fully "
+           "ready for discharge, and left the unit) are in the Adult Critical Care Minimum Data Set in SUS.",
+    access="Partly: ICNARC's reports go to the units and, with their agreement, to critical care networks, not to "
+           "commissioners; the minimum data set is in NHS England's National Commissioning Data Repository (NCDR).",
     identifiers=("admission_id",),
     schema=pa.DataFrameSchema(
         {

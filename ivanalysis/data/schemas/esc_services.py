@@ -37,6 +37,9 @@ SPEC = TableSpec(
                 "patient's IPOS score at the first ESC assessment and at review.",
     key="referral_id",
     date_column="offer_date",
+    source="No national source exists: this is the provider's own record of its ESC service (the ESC CQUIN returned "
+           "counts to commissioners, not patients), and IPOS scores are kept in the patient's record.",
+    access="No: only from the providers that run ESC services.",
     identifiers=("referral_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -55,6 +55,12 @@ SPEC = TableSpec(
                 "with biosimilar or generic versions, obeticholic acid and multiple sclerosis therapies.",
     key="invoice_id",
     date_column="invoice_period",
+    source="Drugs Patient Level Contract Monitoring data set (DrPLCM): the patient-level backing data providers send "
+           "commissioners each month for high-cost drugs paid outside tariff. List prices are the dm+d's; agreed "
+           "prices are the national contract, framework or patient access scheme (PAS) prices.",
+    access="Yes for the invoices, which hub analysts receive for their providers and find in NHS England's National "
+           "Commissioning Data Repository (NCDR); the agreed prices are confidential and come from NHS England's "
+           "commercial medicines teams.",
     identifiers=("invoice_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

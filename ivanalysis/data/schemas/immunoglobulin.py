@@ -13,6 +13,9 @@ SPEC = TableSpec(
                 "indication, with the patient's weight where it was recorded.",
     key="episode_id",
     date_column="treatment_date",
+    source="National Immunoglobulin Database (NID), run for NHS England by MDSAS.",
+    access="Yes: commissioners have the database's reports and dashboards for their providers; a patient-level "
+           "extract is by request to NHS England's immunoglobulin programme.",
     identifiers=("episode_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -26,6 +26,13 @@ SPEC = TableSpec(
                 "avoidable.",
     key="admission_id",
     date_column="admission_date",
+    source="National Neonatal Research Database (NNRD), built from the units' BadgerNet records by the Neonatal Data "
+           "Analysis Unit (Imperial College London); the Neonatal Critical Care Minimum Data Set in SUS holds the "
+           "days at each level of care. No national source exists for the ATAIN review's judgement of avoidability, "
+           "which stays with the trust and its neonatal network.",
+    access="Partly: an NNRD extract needs an application to the Neonatal Data Analysis Unit, and networks and "
+           "providers have BadgerNet reports; the minimum data set is in NHS England's National Commissioning Data "
+           "Repository (NCDR); avoidability only from the trusts' ATAIN reviews.",
     identifiers=("admission_id", "baby_id"),
     patient_column="baby_id",
     schema=pa.DataFrameSchema(

@@ -18,6 +18,8 @@ SPEC = TableSpec(
                 "pathway and whether it was the patient's first (new) attendance or a follow-up.",
     key="attendance_id",
     date_column="attendance_date",
+    source="Hospital Episode Statistics (HES) outpatients, from the Secondary Uses Service (SUS).",
+    access="Yes: pseudonymised, in NHS England's National Commissioning Data Repository (NCDR).",
     identifiers=("attendance_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

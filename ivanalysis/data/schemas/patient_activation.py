@@ -31,6 +31,10 @@ SPEC = TableSpec(
                 "patient's unplanned admissions and A&E attendances (from HES) in the following 12 months.",
     key="assessment_id",
     date_column="assessment_date",
+    source="No national source exists: PAM scores are held on the licensed PAM platform of each site that uses it "
+           "(under NHS England's national licence); the admissions and A&E attendances that follow come from HES and "
+           "the Emergency Care Data Set, linked by NHS number.",
+    access="No: the scores only from the sites using the PAM, with their agreement to link them to HES.",
     identifiers=("assessment_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

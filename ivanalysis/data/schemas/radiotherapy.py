@@ -14,6 +14,10 @@ SPEC = TableSpec(
     description="One row per course of radiotherapy: diagnosis, intent, modality, prescribed dose and fractions.",
     key="course_id",
     date_column="start_date",
+    source="Radiotherapy Data Set (RTDS), held by the National Disease Registration Service (formerly Public Health "
+           "England).",
+    access="Partly: provider-level reports reach NHS staff through the registry's portal (CancerStats); patient-level "
+           "extracts need an application to the National Disease Registration Service.",
     identifiers=("course_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -28,6 +28,11 @@ SPEC = TableSpec(
                 "submitted to the high-cost drug registry.",
     key="patient_id",
     date_column="diagnosis_date",
+    source="No national source exists: no collection records where a patient's care sits in a network (hub, spoke or "
+           "outside) together with their renal involvement. Starts of renal replacement therapy are in the UK Renal "
+           "Registry and high-cost drugs in the invoices (DrPLCM) and Blueteq, but nothing links them to a lupus or "
+           "vasculitis cohort.",
+    access="No: only from a network's own registry or its CQUIN audit returns.",
     identifiers=("patient_id",),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

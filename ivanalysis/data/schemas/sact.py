@@ -52,6 +52,12 @@ SPEC = TableSpec(
                 "patient stopped the regimen).",
     key="administration_id",
     date_column="administration_date",
+    source="Systemic Anti-Cancer Therapy data set (SACT), National Disease Registration Service (formerly Public "
+           "Health England): patients, regimens, drugs, doses and dates. No national source exists for the "
+           "dose-banding, standard-product and waste columns, or for an oral supply's days and packs: these are in "
+           "each provider's aseptic unit and pharmacy dispensing systems.",
+    access="Partly: SACT reports reach NHS staff through the registry's portal (CancerStats) and patient-level "
+           "extracts need an application; the dose-banding, waste and supply columns only from the providers.",
     identifiers=("administration_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -45,6 +45,11 @@ SPEC = TableSpec(
                 "procedure group of the elective operation for those listed. A date not yet reached is empty.",
     key="referral_id",
     date_column="referral_date",
+    source="No national source exists for the referral pathway as a whole: the outcome of the surgical assessment is "
+           "in the spinal centre's own records. The attendances and operations are in HES outpatients and admitted "
+           "care, and waits in the referral-to-treatment returns (counts, not patients).",
+    access="Partly: HES is in NHS England's National Commissioning Data Repository (NCDR) and the "
+           "referral-to-treatment returns are open data; the assessment's outcome only from the spinal centres.",
     identifiers=("referral_id", "patient_id"),
     patient_column="patient_id",
     schema=pa.DataFrameSchema(

@@ -23,6 +23,9 @@ SPEC = TableSpec(
                 "spell (the extract is taken after the patients have left).",
     key="review_id",
     date_column="review_date",
+    source="No national source exists: day-level reviews are held in each provider's CUR software (from the National "
+           "CUR Framework's suppliers); the CUR CQUIN returned summary counts only.",
+    access="No: only from the providers that use CUR, as an extract from their software.",
     identifiers=("review_id", "spell_id"),
     schema=pa.DataFrameSchema(
         {
