@@ -154,11 +154,31 @@ class Assumption(_Strict):
         return getattr(self, scenario)
 
 
+class NotMeasured(_Strict):
+    """A KPI the scheme's Menu chapter names that this book does not compute: the national source that would give
+    it, and why this book cannot (shown on the page's 'Not measured here' box)."""
+
+    kpi: str = Field(min_length=10, description="the KPI, in the Menu's words or close to them")
+    source: str = Field(min_length=10, description="the national collection that would give it, or that none does")
+    why: str = Field(min_length=10, description="why this book cannot compute it")
+
+
 class SchemeParams(_Strict):
     scheme: str
     period: str = Field(description="financial year of the headline figures, e.g. 2016/17")
     headline: str = Field(min_length=10, description="what the headline opportunity means, in one sentence")
     assumptions: dict[str, Assumption]
+    not_measured: tuple[NotMeasured, ...] = Field(
+        default=(), description="the Menu's KPIs for the scheme that the page does not compute")
+
+    @field_validator("not_measured")
+    @classmethod
+    def _each_kpi_once(cls, v: tuple[NotMeasured, ...]) -> tuple[NotMeasured, ...]:
+        names = [m.kpi for m in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"a KPI is listed more than once: {dupes}")
+        return v
 
     @field_validator("period")
     @classmethod

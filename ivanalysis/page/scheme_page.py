@@ -254,3 +254,11 @@ class SchemePage:
             for key in self.result.tables:
                 data = table_data(self._shown(key), controlled=self.controlled, synthetic=self.synthetic)
                 write_table(self.output_dir, table_stem(self.result.scheme.id, self.result.area.code, key), data)
+
+    def data_sources(self) -> None:
+        """Where each input table comes from and whether a hub analyst can get it, and the 'Not measured here' box:
+        the Menu's KPIs for the scheme that this page does not compute (page/sources.py)."""
+        from .sources import data_sources_html
+
+        scheme = self.result.scheme.id
+        display(HTML(data_sources_html(scheme, registry.input_tables(scheme), self.result.params.not_measured)))
