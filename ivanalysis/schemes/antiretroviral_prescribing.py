@@ -188,6 +188,8 @@ def _kpis(local: pd.DataFrame, switched_here: pd.DataFrame, made: float, to_make
         KPI("People on antiretroviral treatment", float(local["patient_id"].nunique()), "count",
             note="PHE: about 90,000 people accessing HIV care in England in 2017"),
         KPI("Spend on antiretrovirals", spend, "gbp", note="Menu: the savings are 8.3% of it, about 430 m pounds"),
+        KPI("Spend per person on antiretroviral treatment", safe_share(spend, local["patient_id"].nunique()), "gbp",
+            note="Menu KPI: average patient cost; the year's spend over the people treated in it"),
         KPI("Patients switched to a generic regimen", float(len(switched_here)), "count"),
         KPI("Saving a year per switched patient", 4 * float(switched_here["saving"].mean())
             if len(switched_here) else None, "gbp"),

@@ -133,6 +133,21 @@ def test_analyse_counts_each_provider_below_the_target_only():
     assert england.kpi("People on antiretroviral treatment").value == 5
 
 
+def test_spend_per_person_is_the_years_spend_over_the_people_treated():
+    geo = load_geography()
+    params = load_scheme_params("antiretroviral_prescribing", required=art.ASSUMPTIONS)
+    run = lambda area: registry.analyse_tables(  # noqa: E731
+        "antiretroviral_prescribing", {"hcd_invoices": _cohort()}, geo.get(area), Period.financial_year("2017/18"),
+        geo, params_=params)
+    # 2017/18, LON-P01: s and g 4 quarters x (generic FTC/TDF 135 + darunavir 490) = 2,500 each; k 4 x (Kivexa 520 +
+    # dolutegravir 870) = 5,560: 10,560 over 3 people = 3,520. NW-P01: n 4 x Atripla 1,000 = 4,000; m 2 x 1,000 +
+    # 2 x (27 + 135) = 2,324: 6,324 over 2 people = 3,162. England: 16,884 over 5 people = 3,376.80
+    name = "Spend per person on antiretroviral treatment"
+    assert run("LON").kpi(name).value == pytest.approx(3_520)
+    assert run("NW").kpi(name).value == pytest.approx(3_162)
+    assert run("ENG").kpi(name).value == pytest.approx(16_884 / 5)
+
+
 def test_an_area_without_hiv_services_is_a_data_error():
     geo = load_geography()
     params = load_scheme_params("antiretroviral_prescribing", required=art.ASSUMPTIONS)
