@@ -40,6 +40,10 @@ SPC_POINTS = {
     "neither": (PURPLE, "P", "Special cause: neither"),
 }
 
+# The book shows a chart at its natural size (900 px), where its smallest text, 8 pt at 100 dpi, is 11 px: never
+# shrunk to a narrower column, it takes the free width beside the text or scrolls sideways (book/_static/iv-tables.js).
+SMALLEST_TEXT_PT = 8  # labels of outliers and markers; every other text is larger
+
 STYLE = {
     "figure.figsize": (9.0, 4.5),
     "figure.dpi": 100,
@@ -174,7 +178,7 @@ def funnel_chart(result: FunnelResult, *, title: str, x_label: str, y_label: str
         for row in result.outliers("998").itertuples():
             dy = 4 if row.flag.startswith("high") else -11  # above high outliers, below low ones
             ax.annotate(row.unit, (row.denominator, row.rate), xytext=(4, dy), textcoords="offset points",
-                        fontsize=8, color=DARK_BLUE)
+                        fontsize=SMALLEST_TEXT_PT, color=DARK_BLUE)
 
     ax.xaxis.set_major_formatter(value_formatter("number"))
     ax.yaxis.set_major_formatter(value_formatter(value_format))
@@ -234,7 +238,7 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None
     for when, label in (markers or {}).items():
         ax.axvline(pd.Timestamp(when), color=GREY, ls="--", lw=1.2)
         ax.annotate(str(label), (pd.Timestamp(when), 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
-                    textcoords="offset points", fontsize=8, color=DARK_BLUE)
+                    textcoords="offset points", fontsize=SMALLEST_TEXT_PT, color=DARK_BLUE)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.yaxis.set_major_formatter(value_formatter(value_format))
     ax.set_ylabel(y_label)
