@@ -187,6 +187,9 @@ def _kpis(local: pd.DataFrame, period: Period, a: dict) -> list[KPI]:
             "CQUIN: 80% of applicable existing patients within a year"),
         KPI("Patients treated with these molecules", float(local["patient_id"].nunique()), "count"),
         KPI("Spend on these molecules", float(local["cost"].sum()), "gbp"),
+        KPI("Spend per patient treated with these molecules",
+            safe_share(local["cost"].sum(), local["patient_id"].nunique()), "gbp",
+            note="Menu KPI: average patient cost; the year's spend over the patients treated in it"),
         KPI("Spend still on originator or branded products", originator_spend, "gbp", None, False),
     ]
 

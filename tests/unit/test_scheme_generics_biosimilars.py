@@ -164,6 +164,16 @@ def test_analyse_adds_up_and_counts_the_cquin_groups(invoices):
     assert low < moderate < high
 
 
+def test_spend_per_patient_is_the_years_spend_over_the_patients_treated(invoices):
+    # 2017/18, four quarters of 4 vials: Remicade 6,400 a patient, Inflectra 3,200. London: A1, A2 Remicade, A3, B1,
+    # B2 Inflectra: 22,400 over 5 patients = 4,480. North West: C1 Remicade, C2 Inflectra: 9,600 over 2 = 4,800.
+    # England: 32,000 over 7 patients = 4,571.43
+    name = "Spend per patient treated with these molecules"
+    assert _analyse(invoices, "LON").kpi(name).value == pytest.approx(4_480)
+    assert _analyse(invoices, "NW").kpi(name).value == pytest.approx(4_800)
+    assert _analyse(invoices, "ENG").kpi(name).value == pytest.approx(32_000 / 7)
+
+
 def test_an_area_without_these_molecules_is_a_data_error(invoices):
     with pytest.raises(DataError, match="North East and Cumbria"):
         _analyse(invoices, "NEC")
