@@ -32,7 +32,7 @@ def not_measured_frame(items: Sequence[NotMeasured]) -> pd.DataFrame:
 
 
 def data_sources_html(scheme_id: str, tables: Sequence[str], not_measured: Sequence[NotMeasured]) -> str:
-    """The section as HTML: the input tables, then the 'Not measured here' box (or a line saying nothing is left out)."""
+    """The section as HTML: the input tables, then the 'Not measured here' box (or a line saying none is left out)."""
     parts = [html_table(tables_frame(tables), "Where this page's data come from, and whether a hub analyst can get "
                                               "them")]
     if not not_measured:
@@ -40,6 +40,6 @@ def data_sources_html(scheme_id: str, tables: Sequence[str], not_measured: Seque
     else:
         box = html_table(not_measured_frame(not_measured),
                          f"Menu KPIs this page does not compute (params/schemes/{scheme_id}.yaml)")
-        parts.append('<div class="admonition note iv-not-measured">\n<p class="admonition-title">Not measured here</p>\n'
-                     f"{box}\n</div>")
+        parts.append('<div class="admonition note iv-not-measured">\n'
+                     f'<p class="admonition-title">Not measured here</p>\n{box}\n</div>')
     return "\n".join(parts)

@@ -62,7 +62,7 @@ def test_the_data_dictionary_gives_each_tables_collection_and_access():
         assert f"Can a hub analyst get it? {md_escape(spec.access)}" in section
 
 
-# --- not_measured in params/schemes/<id>.yaml ---------------------------------------------------------------------------
+# --- not_measured in params/schemes/<id>.yaml ------------------------------------------------------------------------
 ITEM = {"kpi": "Use of diagnostics and their turnaround", "source": "No national source exists: laboratory systems",
         "why": "Pharmacy issues do not say who was tested."}
 
@@ -145,3 +145,18 @@ def test_the_section_shows_text_from_the_parameters_as_its_characters(monkeypatc
     text = shown[0].data
     assert "<script>" not in text and "**loud**" in text  # Markdown is not read in HTML: left as it is
     assert text.count(html.escape(NASTY)) == 3
+
+
+# --- every Menu KPI is computed or listed ----------------------------------------------------------------------------
+def test_every_scheme_has_its_menu_chapter_read():
+    from menu_kpis import MENU
+
+    assert sorted(MENU) == sorted(SCHEMES)
+
+
+@pytest.mark.parametrize("scheme_id", SCHEMES)
+def test_the_menu_kpis_a_page_does_not_compute_are_exactly_those_it_lists(scheme_id):
+    from menu_kpis import MENU, NOT
+
+    listed = [m.kpi for m in registry.params(scheme_id).not_measured]
+    assert sorted(listed) == sorted(label for label, where in MENU[scheme_id] if where == NOT)
