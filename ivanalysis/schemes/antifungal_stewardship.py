@@ -219,8 +219,6 @@ CAVEATS = [
     "Switches are valued at England's average cost per DDD of each drug, route and product; local contract "
     "prices differ. A DDD moved from intravenous to oral may also move to a generic, so the two switches "
     "overlap a little.",
-    "The Menu's other KPIs (use of diagnostics, their turnaround times, review of guidelines) are not in "
-    "pharmacy issues data and need local audit.",
     "Issues are what the pharmacy supplied to wards, not doses given to patients: stock held on wards and "
     "waste are included.",
 ]

@@ -221,7 +221,6 @@ CAVEATS = (
     "which the low scenario allows for.",
     "Costs per patient-month are the prices in the log; biosimilar prices have fallen since, so the saving per "
     "patient may be smaller at today's prices.",
-    "Adherence, self-management and research recruitment, also Menu KPIs, are not in a referral log.",
     f"Quarters with fewer than {MIN_PER_POINT} new referrals are left out of the chart.",
 )
 
