@@ -13,9 +13,9 @@
       name.textContent = "Pages under " + (link ? link.textContent.trim() : "this section");
       summary.appendChild(name);
     });
-    // A visible label must be part of the accessible name: the search buttons ("Search Ctrl+K") and the notebook
-    // cells' "Show code cell source" toggles carry a shorter aria-label; without it their name is their text.
-    document.querySelectorAll(".search-button-field[aria-label], div.cell details.hide > summary[aria-label]")
+    // A visible label must be part of the accessible name: the search buttons ("Search Ctrl+K") carry a shorter
+    // aria-label; without it their name is their text.
+    document.querySelectorAll(".search-button-field[aria-label]")
       .forEach(function (el) { el.removeAttribute("aria-label"); });
     // The colour-mode button is named by its aria-label ("Color mode"); the titles of its decorative icons
     // ("Light", "Dark") would count as a visible label missing from that name. Font Awesome turns each <i> into an
