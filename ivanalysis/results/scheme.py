@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -38,8 +39,39 @@ class Period:
         y = int(m.group(1))
         return cls(label, pd.Timestamp(y, 4, 1), pd.Timestamp(y + 1, 3, 31))
 
+    @classmethod
+    def starting(cls, year: int) -> "Period":
+        """The financial year that starts in April of `year`."""
+        return cls.financial_year(label_of_year(year))
+
+    @property
+    def previous(self) -> "Period":
+        return Period.starting(self.start.year - 1)
+
+    @classmethod
+    def covering(cls, dates: pd.Series) -> list["Period"]:
+        """Every financial year from the first date's to the last date's."""
+        first, last = _start_year(dates.min()), _start_year(dates.max())
+        return [cls.starting(y) for y in range(first, last + 1)]
+
     def mask(self, dates: pd.Series) -> pd.Series:
         return (dates >= self.start) & (dates < self.end + pd.Timedelta(days=1))
+
+
+def label_of_year(year: int) -> str:
+    """2016 -> '2016/17', the financial year that starts in April 2016."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def _start_year(date: pd.Timestamp) -> int:
+    return date.year if date.month >= 4 else date.year - 1
+
+
+def financial_years(dates: pd.Series) -> pd.Series:
+    """The financial year of each date, written like 2016/17 (April to March); a missing date stays missing.
+    Worked out once per year, not per row."""
+    start = dates.dt.year - (dates.dt.month < 4).astype(float)
+    return start.map({y: label_of_year(int(y)) for y in start.dropna().unique()})
 
 
 @dataclass(frozen=True)
@@ -59,6 +91,11 @@ class Range:
     @classmethod
     def of(cls, fn: Callable[[str], float]) -> "Range":
         return cls(*(float(fn(s)) for s in SCENARIOS))
+
+    @classmethod
+    def summed(cls, by_scenario: Mapping[str, pd.DataFrame], column: str) -> "Range":
+        """The total of `column` in each scenario's frame."""
+        return cls.of(lambda s: by_scenario[s][column].sum())
 
 
 @dataclass(frozen=True)

@@ -204,9 +204,6 @@ def scenario_opportunity(mix: pd.DataFrame, bed_days: pd.Series, rates: pd.Serie
     return with_pharmacist(opp, cost, value("larger_provider_bed_days"))
 
 
-def total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
-    """A column of every provider's figures, summed under each scenario."""
-    return Range.of(lambda s: by_scenario[s][column].sum())
 
 
 # --- the analysis: what the page shows -----------------------------------------------------------------------------
@@ -293,13 +290,13 @@ def spend_chart(drugs: pd.DataFrame, run: RunContext) -> Chart:
 
 
 def scenario_outputs(by_scenario: dict[str, pd.DataFrame]) -> list[tuple[str, str, Range]]:
-    outputs = [("DDDs avoided", "ddd", total(by_scenario, "ddd_avoided")),
-               ("DDDs moved from intravenous to oral", "ddd", total(by_scenario, "to_oral")),
-               ("DDDs moved from branded to generic", "ddd", total(by_scenario, "to_generic"))]
-    outputs += [(f"Saving from {label[0].lower()}{label[1:]}", "gbp", total(by_scenario, column))
+    outputs = [("DDDs avoided", "ddd", Range.summed(by_scenario, "ddd_avoided")),
+               ("DDDs moved from intravenous to oral", "ddd", Range.summed(by_scenario, "to_oral")),
+               ("DDDs moved from branded to generic", "ddd", Range.summed(by_scenario, "to_generic"))]
+    outputs += [(f"Saving from {label[0].lower()}{label[1:]}", "gbp", Range.summed(by_scenario, column))
                 for label, column in PARTS]
-    return outputs + [("Specialist pharmacist time", "gbp", total(by_scenario, "pharmacist")),
-                      ("Net saving", "gbp", total(by_scenario, "net"))]
+    return outputs + [("Specialist pharmacist time", "gbp", Range.summed(by_scenario, "pharmacist")),
+                      ("Net saving", "gbp", Range.summed(by_scenario, "net"))]
 
 
 # --- the analysis ----------------------------------------------------------------------------------------------------
@@ -324,10 +321,10 @@ def analyse(tables: Tables, run: RunContext) -> SchemeResult:
     drugs = drug_table(local, prices)
     return SchemeResult(
         context=run, kpis=headline_kpis(local, mix, moderate, area_bed_days, benchmark, params),
-        opportunity_gbp=total(by_scenario, "net"),
-        quantities=[Quantity("Defined daily doses avoided", "DDDs", total(by_scenario, "ddd_avoided")),
-                    Quantity("DDDs moved from intravenous to oral", "DDDs", total(by_scenario, "to_oral")),
-                    Quantity("DDDs moved from branded to generic", "DDDs", total(by_scenario, "to_generic"))],
+        opportunity_gbp=Range.summed(by_scenario, "net"),
+        quantities=[Quantity("Defined daily doses avoided", "DDDs", Range.summed(by_scenario, "ddd_avoided")),
+                    Quantity("DDDs moved from intravenous to oral", "DDDs", Range.summed(by_scenario, "to_oral")),
+                    Quantity("DDDs moved from branded to generic", "DDDs", Range.summed(by_scenario, "to_generic"))],
         measure=measure,
         tables={"providers": providers_table(moderate, measure, run), "drugs": drugs_table(drugs, run),
                 "parts": parts_table(moderate, run)},

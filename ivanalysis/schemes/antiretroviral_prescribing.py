@@ -246,7 +246,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
         name="Basket regimens on generics", higher_is_better=True, target=target.moderate,
         denominator_label="patient-quarters on a basket regimen")
     opp = {s: df[df.index.isin(area.providers)] for s, df in national.by_scenario.items()}
-    gbp = Range.of(lambda s: opp[s]["saving"].sum())
+    gbp = Range.summed(opp, "saving")
     patient_years = Range.of(lambda s: opp[s]["to_switch"].sum() / 4)
     made = float(national.made_by_provider.reindex(list(area.providers)).sum())
     switched_here = patients_switched_in(national.switched, local)

@@ -288,9 +288,9 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     births_by_provider = births.groupby("provider_code").size()
     no_births = sorted(set(term["provider_code"]) - set(births_by_provider.index))
     opp = opportunity(term, births_by_provider, a)
-    avoided = Range.of(lambda s: opp[s]["avoided"].sum())
-    days = Range.of(lambda s: opp[s]["days_released"].sum())
-    gbp = Range.of(lambda s: opp[s]["saving"].sum())
+    avoided = Range.summed(opp, "avoided")
+    days = Range.summed(opp, "days_released")
+    gbp = Range.summed(opp, "saving")
 
     reasons = reason_table(term, scenario_prices(a)["moderate"], a["avoidable_share"].moderate)
     hypo_cost = float(reasons.set_index("Reason").loc[REASON_LABELS["hypoglycaemia"], "Cost of the avoidable share"])

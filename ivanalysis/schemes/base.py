@@ -11,8 +11,7 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, Table  # noqa: F401 (transitional)
-from ..results import SchemeResult as _SchemeResult
+from ..results import Measure, Period, Range
 
 
 # --- shared helpers --------------------------------------------------------------------------------------------------
@@ -113,8 +112,3 @@ def provider_table(columns: pd.DataFrame, measure: Measure, geography: Geography
     out = out.reset_index(names="Provider")
     out.insert(1, "Hub", out["Provider"].map(geography.hub_of))
     return out.sort_values(["Saving (moderate)", "Provider"], ascending=[False, True])
-
-
-def SchemeResult(*, scheme, area, period, params, **fields) -> _SchemeResult:  # noqa: N802
-    """Transitional: a module on the old contract (scheme, area, period, params) gets a result on the new one."""
-    return _SchemeResult(context=RunContext(scheme, area, params, period, None), **fields)

@@ -26,7 +26,7 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 
@@ -117,11 +117,6 @@ def provider_savings(base: pd.DataFrame, target: float, purchase_share: float) -
     return out
 
 
-def financial_year(dates: pd.Series) -> pd.Series:
-    """'2016/17' for dates from April 2016 to March 2017 (worked out once per year, not per row)."""
-    start = dates.dt.year - (dates.dt.month < 4).astype(int)
-    labels = {y: f"{y}/{(y + 1) % 100:02d}" for y in start.unique()}
-    return start.map(labels)
 
 
 def _shares(frame: pd.DataFrame, by: str | pd.Series, label: str) -> pd.DataFrame:
@@ -246,7 +241,7 @@ def tumour_groups_table(local: pd.DataFrame, run: RunContext) -> Table:
 
 def years_table(all_years: pd.DataFrame, run: RunContext) -> Table:
     """`all_years`: the area's administrations in every month of the data."""
-    years = _shares(all_years, financial_year(all_years["administration_date"]), "Financial year")
+    years = _shares(all_years, financial_years(all_years["administration_date"]), "Financial year")
     years["Waste share of drug cost"] = years["Drug waste"] / years["Drug cost"]
     return Table(f"{run.area.name}: intravenous administrations of dose-banding drugs by financial year",
                  years, counts=("Administrations", "Dose-banded, standard product"),
@@ -276,12 +271,11 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
         name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
         target=target, denominator_label=WHAT)
     in_area = {s: of_providers(df, area.providers) for s, df in national.savings.items()}
-    total = lambda column: Range.of(lambda s: in_area[s][column].sum())  # noqa: E731
-    moved, gbp = total("to_move"), total("saving")
+    moved, gbp = Range.summed(in_area, "to_move"), Range.summed(in_area, "saving")
     drugs = drugs_frame(local, of_providers(national.pools, area.providers))
     outputs = [("Administrations moved to standard products", "count", moved),
-               ("Avoidable waste saved", "gbp", total("waste_saving")),
-               ("Purchase saving", "gbp", total("purchase_saving")), ("Saving", "gbp", gbp)]
+               ("Avoidable waste saved", "gbp", Range.summed(in_area, "waste_saving")),
+               ("Purchase saving", "gbp", Range.summed(in_area, "purchase_saving")), ("Saving", "gbp", gbp)]
     return SchemeResult(
         context=run, kpis=headline_kpis(local, target),
         opportunity_gbp=gbp,

@@ -193,9 +193,8 @@ class Release:
 
     @classmethod
     def of(cls, by_scenario: dict[str, pd.DataFrame], period: Period) -> "Release":
-        total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
-        bed_days = total("released")
-        return cls(bed_days, total("value"), total("cost"), total("saving"),
+        bed_days = Range.summed(by_scenario, "released")
+        return cls(bed_days, Range.summed(by_scenario, "value"), Range.summed(by_scenario, "cost"), Range.summed(by_scenario, "saving"),
                    Range.of(lambda s: bed_days.get(s) / period_days(period)))
 
 

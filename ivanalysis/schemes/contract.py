@@ -41,7 +41,6 @@ class Scheme:
     input_columns: dict[str, tuple[str, ...]]
     assumptions: dict[str, str]
     national: Callable | None
-    legacy: bool  # transitional: analyse(tables, area, params, period, geography[, kept]) of the old contract
 
     @classmethod
     def of(cls, info: SchemeInfo, module: ModuleType) -> "Scheme":
@@ -52,30 +51,29 @@ class Scheme:
         if not isinstance(tables, tuple) or not tables or any(t not in TABLES for t in tables):
             raise ConfigError(f"{where}: TABLES must be a tuple of known table names ({', '.join(TABLES)}), "
                               f"not {tables!r}")
-        columns = getattr(module, "INPUT_COLUMNS", {})
-        unknown = sorted(set(columns) - set(tables))
-        if unknown:
-            raise ConfigError(f"{where}: INPUT_COLUMNS names tables it does not read: {', '.join(unknown)}")
+        columns = getattr(module, "INPUT_COLUMNS", None)
+        if not isinstance(columns, dict) or set(columns) != set(tables):
+            raise ConfigError(f"{where}: INPUT_COLUMNS must name the columns it uses of every table in TABLES "
+                              f"({', '.join(tables)}), not {sorted(columns) if isinstance(columns, dict) else columns!r}")
         assumptions = getattr(module, "ASSUMPTIONS", None)
         if not isinstance(assumptions, dict):
             raise ConfigError(f"{where}: ASSUMPTIONS must be a dict of assumption name to unit")
-        analyse = getattr(module, "analyse", None)
-        if not callable(analyse):
-            raise ConfigError(f"{where}: it has no analyse() function")
-        legacy = "run" not in inspect.signature(analyse).parameters
         national = getattr(module, "national", None)
-        return cls(info, module, tables, {t: tuple(c) for t, c in columns.items()}, dict(assumptions),
-                   national if callable(national) else None, legacy)
+        national = national if callable(national) else None
+        analyse = getattr(module, "analyse", None)
+        expected = ["tables", "run"] + (["national"] if national else [])
+        if not callable(analyse) or list(inspect.signature(analyse).parameters) != expected:
+            raise ConfigError(f"{where}: analyse must be a function of ({', '.join(expected)})"
+                              + ("" if national else " (it has no national())"))
+        return cls(info, module, tables, {t: tuple(c) for t, c in columns.items()}, dict(assumptions), national)
 
     def run(self, tables: Tables, run: RunContext, national: object | None = None) -> SchemeResult:
         """The analysis for one area. `national`: the kept national part, or None to compute it here."""
-        if self.national is not None and national is None:
+        if self.national is None:
+            return self.module.analyse(tables, run)
+        if national is None:
             national = self.compute_national(tables, run.params, run.period, run.geography)
-        if self.legacy:
-            extra = {"kept": national} if self.national is not None else {}
-            return self.module.analyse(tables, run.area, run.params, run.period, run.geography, **extra)
-        args = (national,) if self.national is not None else ()
-        return self.module.analyse(tables, run, *args)
+        return self.module.analyse(tables, run, national)
 
     def compute_national(self, tables: Tables, params: SchemeParams, period: Period, geography) -> object:
         return self.national(tables, params, period, geography)

@@ -81,10 +81,6 @@ def three_year_avoided(unplanned: float, slowing: float) -> float:
     return admissions_avoided(unplanned, slowing) * THREE_YEAR_FACTOR
 
 
-def previous_year(period: Period) -> Period:
-    y = period.start.year - 1
-    return Period.financial_year(f"{y}/{(y + 1) % 100:02d}")
-
 
 def services(esc: pd.DataFrame) -> pd.DataFrame:
     """ESC services from the return: provider_code, tumour_group, start (the earliest start recorded)."""
@@ -569,7 +565,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     year = by_group(local, period, svc, period)
     if year["unplanned"].sum() == 0 and year["patient_years"].sum() == 0:
         raise DataError(f"no admissions of patients with incurable cancer for {area.name} in {period.label}")
-    before = previous_year(period)
+    before = period.previous
     prior = by_group(local, before, svc, period)
 
     # the saving: unplanned admissions in groups not yet offered ESC, times the slower growth, times the cost

@@ -245,8 +245,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
         target=a["existing_patient_target"].moderate,
         denominator_label="existing patients' patient-quarters (a year after availability)")
     savings = area_savings(national.savings, area.providers)
-    gbp = Range.of(lambda s: savings[s]["saving"].sum())
-    moved = Range.of(lambda s: savings[s]["moved_rows"].sum())
+    gbp = Range.summed(savings, "saving")
+    moved = Range.summed(savings, "moved_rows")
     prov = provider_table(_provider_columns(local, savings["moderate"]), measure, run.geography)
     outputs = [("Patient-quarters moved to best value", "count", moved), ("Saving", "gbp", gbp)]
     return SchemeResult(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..config import SCENARIOS
 from ..geography import Area, Geography
-from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
 from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)
@@ -59,20 +59,17 @@ def area_opportunity(by_scenario: dict[str, pd.DataFrame], providers: tuple[str,
                      price: Range) -> tuple[Range, Range, Range]:
     """The area's episodes moved, grams saved and pounds saved under each scenario (its providers' sums)."""
     mine = {s: by_scenario[s][by_scenario[s].index.isin(providers)] for s in SCENARIOS}
-    moved = Range.of(lambda s: mine[s]["to_move"].sum())
-    grams = Range.of(lambda s: mine[s]["grams_saved"].sum())
+    moved = Range.summed(mine, "to_move")
+    grams = Range.summed(mine, "grams_saved")
     gbp = Range.of(lambda s: grams.get(s) * price.get(s))
     return moved, grams, gbp
 
 
-def financial_year(dates: pd.Series) -> pd.Series:
-    """The financial year of each date, written like 2016/17 (April to March)."""
-    return dates.dt.to_period("Q-MAR").dt.qyear.map(lambda y: f"{y - 1}/{y % 100:02d}")
 
 
 def bands_by_year(episodes: pd.DataFrame) -> pd.DataFrame:
     """Episodes by financial year (rows) and dose band, their total and the share in each band."""
-    years = episodes.groupby([financial_year(episodes["treatment_date"]), "band"], observed=False).size()
+    years = episodes.groupby([financial_years(episodes["treatment_date"]), "band"], observed=False).size()
     years = years.unstack("band").reindex(columns=list(BANDS))
     out = years.assign(Episodes=years.sum(axis=1))
     for b in BANDS:

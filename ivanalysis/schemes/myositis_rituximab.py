@@ -142,9 +142,6 @@ def scenario_savings(patients: pd.DataFrame, assumptions: Mapping[str, Assumptio
                             a["ivig_days_per_course"].value(scenario), a["rituximab_days_per_year"].value(scenario))
 
 
-def total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
-    """A column of provider_savings() summed over the providers, under each scenario."""
-    return Range.of(lambda s: by_scenario[s][column].sum())
 
 
 def courses_per_patient_year(months: pd.DataFrame) -> float | None:
@@ -233,8 +230,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     months = area_rows(all_months[period.mask(all_months["month"])], area, "months on IVIg")
 
     by_scenario = {s: scenario_savings(patients, a, s) for s in SCENARIOS}
-    gbp, switched = total(by_scenario, "saving"), total(by_scenario, "switched")
-    grams, days = total(by_scenario, "grams_avoided"), total(by_scenario, "attendances_released")
+    gbp, switched = Range.summed(by_scenario, "saving"), Range.summed(by_scenario, "switched")
+    grams, days = Range.summed(by_scenario, "grams_avoided"), Range.summed(by_scenario, "attendances_released")
     price = a["price_per_gram"].moderate
 
     outputs = [("Patients switched to rituximab", "count", switched), ("IVIg avoided", "grams", grams),

@@ -231,7 +231,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
         name="Obeticholic acid with Blueteq and MDT approval", higher_is_better=True, target=1.0,
         denominator_label=f"invoiced patient-quarters of {DRUG}")
     savings = {s: national.by_scenario[s][national.by_scenario[s].index.isin(area.providers)] for s in SCENARIOS}
-    gbp = Range.of(lambda s: savings[s]["saving"].sum())
+    gbp = Range.summed(savings, "saving")
     quarters_without = int((~local["approved"]).sum())
     patient_years = Range(*(patient_years_avoided(quarters_without, a["avoidable_share"].value(s))
                             for s in SCENARIOS))

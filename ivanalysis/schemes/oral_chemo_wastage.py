@@ -25,7 +25,7 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("sact",)
@@ -126,9 +126,6 @@ def _summary(frame: pd.DataFrame, by, label: str) -> pd.DataFrame:
     return out.rename_axis(label).reset_index()
 
 
-def _financial_year(dates: pd.Series) -> pd.Series:
-    start = dates.dt.year - (dates.dt.month < 4).astype(int)
-    return start.map({y: f"{y}/{(y + 1) % 100:02d}" for y in start.unique()})
 
 
 @dataclass(frozen=True)
@@ -180,10 +177,10 @@ def area_opportunity(supplied: pd.DataFrame, drugs_of: dict[str, list[str]], upt
     by_provider = {s: provider_savings(scoped[s], uptake[s]) for s in SCENARIOS}
     total = {s: df.sum() for s, df in by_provider.items()}
     saving = Range.of(lambda s: total[s]["saving"])
-    wastage = Range.of(lambda s: scoped[s]["wastage"].sum())
+    wastage = Range.summed(scoped, "wastage")
     return Opportunity(
-        by_provider, spend=Range.of(lambda s: scoped[s]["drug_cost_gbp"].sum()),
-        volume=Range.of(lambda s: scoped[s]["packs_supplied"].sum()), wastage=wastage,
+        by_provider, spend=Range.summed(scoped, "drug_cost_gbp"),
+        volume=Range.summed(scoped, "packs_supplied"), wastage=wastage,
         avoided=Range.of(lambda s: total[s]["avoided"]), future_volume=Range.of(lambda s: total[s]["future_volume"]),
         future_spend=Range.of(lambda s: total[s]["future_spend"]),
         extra_instalments=Range.of(lambda s: total[s]["extra_instalments"]), saving=saving,
@@ -243,7 +240,7 @@ def _supply_frame(local: pd.DataFrame) -> pd.DataFrame:
 
 
 def _years_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    years = _summary(rows, _financial_year(rows["administration_date"]), "Financial year")
+    years = _summary(rows, financial_years(rows["administration_date"]), "Financial year")
     years["Wastage share of spend"] = years["Wastage"] / years["Spend"]
     return years
 

@@ -265,17 +265,16 @@ def analyse(tables: Tables, run: RunContext) -> SchemeResult:
         denominator_label="patients assessed")
     counts = england_counts[england_counts.index.isin(area.providers)]
     by_scenario = scenario_savings(counts, england_rates, bench, params)
-    total = lambda column: Range.of(lambda s: by_scenario[s][column].sum())  # noqa: E731
     levels = rates_by_level(local)
-    outputs = [("One-level moves up", "moves", total("moves")),
-               ("Patients offered a tailored intervention", "patients", total("offered")),
-               ("Unplanned care avoided (gross)", "gbp", total("gross")),
-               ("Intervention and licence costs", "gbp", total("costs")), ("Saving", "gbp", total("net"))]
+    outputs = [("One-level moves up", "moves", Range.summed(by_scenario, "moves")),
+               ("Patients offered a tailored intervention", "patients", Range.summed(by_scenario, "offered")),
+               ("Unplanned care avoided (gross)", "gbp", Range.summed(by_scenario, "gross")),
+               ("Intervention and licence costs", "gbp", Range.summed(by_scenario, "costs")), ("Saving", "gbp", Range.summed(by_scenario, "net"))]
     return SchemeResult(
         context=run, kpis=headline_kpis(local, levels, target),
-        opportunity_gbp=total("net"),
-        quantities=[Quantity("Moves up one activation level", "moves", total("moves")),
-                    Quantity("Patients offered a tailored intervention", "patients", total("offered"))],
+        opportunity_gbp=Range.summed(by_scenario, "net"),
+        quantities=[Quantity("Moves up one activation level", "moves", Range.summed(by_scenario, "moves")),
+                    Quantity("Patients offered a tailored intervention", "patients", Range.summed(by_scenario, "offered"))],
         measure=measure,
         tables={"providers": providers_table(counts, by_scenario["moderate"], measure, run),
                 "levels": levels_table(levels, len(local), england_rates, run)},

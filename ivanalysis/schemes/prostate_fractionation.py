@@ -73,7 +73,7 @@ def opportunity(release: dict[str, pd.DataFrame], price_per_fraction: Range,
                 fractions_per_linac_day: Range) -> tuple[Range, Range, Range]:
     """Fractions released, the linac days they fill and their value, under each scenario (`release`:
     provider_release() of the area's centres at each scenario's benchmark)."""
-    fractions = Range.of(lambda s: release[s]["released"].sum())
+    fractions = Range.summed(release, "released")
     linac_days = Range.of(lambda s: fractions.get(s) / fractions_per_linac_day.get(s))
     gbp = Range.of(lambda s: fractions.get(s) * price_per_fraction.get(s))
     return fractions, linac_days, gbp

@@ -111,11 +111,6 @@ def progression_by_status(patients: pd.DataFrame, years: list[Period]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def financial_years(dates: pd.Series) -> list[Period]:
-    first, last = dates.min(), dates.max()
-    start = first.year if first.month >= 4 else first.year - 1
-    end = last.year if last.month >= 4 else last.year - 1
-    return [Period.financial_year(f"{y}/{(y + 1) % 100:02d}") for y in range(start, end + 1)]
 
 
 def drug_starts(patients: pd.DataFrame) -> pd.DataFrame:
@@ -256,7 +251,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     progressions = float(opportunity["expected"].sum())
     cases = Range.of(lambda s: avoided_cases(progressions, a["reduction_share"].value(s)))
     gbp = Range.of(lambda s: saving(cases.get(s), a["cost_per_case"].value(s)))
-    years = financial_years(hcd["hcd_start_date"])
+    years = Period.covering(hcd["hcd_start_date"])
 
     # unit "cases" (not "count") so that a hub's fraction of a case prints with its decimals
     outputs = [("Expected RRT starts outside a network", "cases", Range(progressions, progressions, progressions)),

@@ -82,10 +82,6 @@ def growth(now: float, before: float) -> float | None:
     return float(now) / float(before) - 1 if before else None
 
 
-def previous_year(period: Period) -> Period:
-    y = period.start.year - 1
-    return Period.financial_year(f"{y}/{(y + 1) % 100:02d}")
-
 
 def procedures(adm: pd.DataFrame) -> pd.DataFrame:
     """Spells of the named high-cost pathways: joint replacements for osteoarthritis and cardiac device implants."""
@@ -127,7 +123,7 @@ def national(tables: Tables, params: SchemeParams, period: Period, geography: Ge
                        month=op["attendance_date"].dt.to_period("M").dt.start_time).groupby(
         ["provider_code", "month"])[["follow_up", "first_attendance"]].sum().reset_index()
     proc = procedures(tables["admissions"])
-    has_prior = bool(previous_year(period).mask(proc["admission_date"]).any())
+    has_prior = bool(period.previous.mask(proc["admission_date"]).any())
     return National(year, months, bench, proc, has_prior, (op["attendance_date"].min(), op["attendance_date"].max()))
 
 
@@ -150,7 +146,7 @@ def procedure_cells(proc_local: pd.DataFrame, period: Period, params: SchemePara
     a = params.assumptions
     count = lambda p, name: proc_local[p.mask(proc_local["admission_date"])].groupby(  # noqa: E731
         ["provider_code", "procedure_group"], observed=True).size().rename(name)
-    pc = pd.concat([count(period, "now"), count(previous_year(period), "before")], axis=1).fillna(0)
+    pc = pd.concat([count(period, "now"), count(period.previous, "before")], axis=1).fillna(0)
     price = pc.index.get_level_values("procedure_group").map(lambda g: PROCEDURES[g][2])
     for s in SCENARIOS:
         pc[f"excess_{s}"] = [excess_procedures(n, b, a["demographic_growth"].value(s))
@@ -238,7 +234,7 @@ def _pct(v: float | None) -> str | None:
 
 def headline_kpis(cells: pd.DataFrame, groups: pd.DataFrame, target: float | None, period: Period) -> list[KPI]:
     """`groups` is by_procedure(); `target` weighted_target()."""
-    before = previous_year(period)
+    before = period.previous
     n_new, n_fu = float(cells["new"].sum()), float(cells["follow_ups"].sum())
     growth_note = lambda i: f"{period.label} on {before.label}" + (  # noqa: E731
         "; Menu: reduction in growth of demand for high cost services" if i == 0 else "")
@@ -296,7 +292,7 @@ def pathways_table(cells: pd.DataFrame, bench: pd.Series, price_follow_up: float
 
 def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
     """`groups` is by_procedure()."""
-    period, before = run.period.label, previous_year(run.period).label
+    period, before = run.period.label, run.period.previous.label
     frame = pd.DataFrame({
         "Procedure": [PROCEDURES[g][1] for g in groups.index],
         f"Procedures {before}": groups["before"].to_numpy(), f"Procedures {period}": groups["now"].to_numpy(),
@@ -312,7 +308,7 @@ def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
 
 def demand_chart(demand: pd.DataFrame, groups: pd.DataFrame, has_prior: bool, run: RunContext) -> Chart:
     """`demand` is quarterly_demand(), `groups` by_procedure()."""
-    period, before = run.period.label, previous_year(run.period).label
+    period, before = run.period.label, run.period.previous.label
     trend_words = ", ".join(f"{PROCEDURES[g][1].lower()} {_pct(growth(n, b)) or 'n/a'}"
                             for g, n, b in zip(groups.index, groups["now"], groups["before"]))
     return Chart(

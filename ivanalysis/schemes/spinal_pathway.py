@@ -23,7 +23,7 @@ import pandas as pd
 from ..config import SCENARIOS
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("spinal_surgery",)
@@ -128,11 +128,10 @@ def catchment_share(activity: pd.DataFrame, geography: Geography) -> pd.Series:
 
 def _yearly(rows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """Each step by the financial year it happened in, for the years the extract covers in full."""
+    first_full = Period.starting(start.year if start.month <= 4 else start.year + 1)
+
     def fy(dates: pd.Series) -> pd.Series:
-        y = dates.dt.year.where(dates.dt.month >= 4, dates.dt.year - 1)
-        first_year = start.year if start.month == 4 else start.year + (start.month > 4)
-        y = y.where(y >= first_year)
-        return y.map(lambda v: f"{int(v)}/{(int(v) + 1) % 100:02d}", na_action="ignore")
+        return financial_years(dates.where(dates >= first_full.start))
 
     listed = rows["outcome"] == LISTED
     out = pd.DataFrame({

@@ -139,9 +139,6 @@ def clinic_start_dates(referrals: pd.DataFrame) -> pd.Series:
     return referrals[referrals["decided_by"] == VBC].groupby("provider_code")["decision_date"].min()
 
 
-def scenario_total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
-    """A column of provider_savings summed over the providers, in each scenario."""
-    return Range.of(lambda s: by_scenario[s][column].sum())
 
 
 # --- the page ------------------------------------------------------------------------------------------------------
@@ -241,15 +238,15 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     by_scenario = {s: provider_savings(counts, start_bench, stop_bench, a["gap_closed"].value(s),
                                        a["months_per_start_avoided"].value(s), a["months_per_stop_added"].value(s))
                    for s in SCENARIOS}
-    gbp = scenario_total(by_scenario, "saving")
-    starts, stops = scenario_total(by_scenario, "starts_avoided"), scenario_total(by_scenario, "stops_added")
+    gbp = Range.summed(by_scenario, "saving")
+    starts, stops = Range.summed(by_scenario, "starts_avoided"), Range.summed(by_scenario, "stops_added")
     waits, since = first_dose_waits(local), clinic_start_dates(referrals)
     deciders = by_decider(local)
     quarters = quarterly_start_rate(area_rows(new_all, area, "new referrals"))
 
     outputs = [("New patients not started", "count", starts), ("Existing patients stopped", "count", stops),
-               ("Saving from fewer starts", "gbp", scenario_total(by_scenario, "from_starts")),
-               ("Saving from timely stops", "gbp", scenario_total(by_scenario, "from_stops")), ("Saving", "gbp", gbp)]
+               ("Saving from fewer starts", "gbp", Range.summed(by_scenario, "from_starts")),
+               ("Saving from timely stops", "gbp", Range.summed(by_scenario, "from_stops")), ("Saving", "gbp", gbp)]
     return SchemeResult(
         context=run, kpis=_kpis(local, waits, start_bench, stop_bench), opportunity_gbp=gbp,
         quantities=[Quantity("New patients not started on a biologic", "patients", starts),

@@ -240,9 +240,6 @@ def area_cells(by_scenario: dict[str, pd.DataFrame], codes: list[str]) -> dict[s
     return {s: cells[cells["area"].isin(codes)] for s, cells in by_scenario.items()}
 
 
-def scenario_total(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
-    """A column summed over the rows, in each scenario."""
-    return Range.of(lambda s: by_scenario[s][column].sum())
 
 
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
@@ -252,13 +249,13 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
         raise DataError(f"{area.name} ({area.code}) has no commissioning areas in params/geography.yaml")
     codes = list(area.commissioning_areas)
     local = area_cells(national.by_scenario, codes)
-    gbp, spells_above = scenario_total(local, "opportunity"), scenario_total(local, "spells_above")
+    gbp, spells_above = Range.summed(local, "opportunity"), Range.summed(local, "spells_above")
     measure = area_measure(national.funnel, national.monthly, national.areas, area)
     wpop = national.areas.loc[codes, "weighted_population"].sum()
     cells, focus = local["moderate"], _focus(local["moderate"])
 
-    outputs = [("Opportunity", "gbp", gbp), ("of which due to activity", "gbp", scenario_total(local, "opp_activity")),
-               ("of which due to cost per case", "gbp", scenario_total(local, "opp_cost")),
+    outputs = [("Opportunity", "gbp", gbp), ("of which due to activity", "gbp", Range.summed(local, "opp_activity")),
+               ("of which due to cost per case", "gbp", Range.summed(local, "opp_cost")),
                ("Spells above the best peers", "count", spells_above)]
     return SchemeResult(
         context=run, kpis=_kpis(cells, wpop, gbp, n, best["moderate"], len(codes)), opportunity_gbp=gbp,

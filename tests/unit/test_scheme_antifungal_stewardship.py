@@ -122,11 +122,6 @@ def test_year_bed_days_sum_the_months_of_the_period():
     assert af.year_bed_days(beds, FY).to_dict() == {"A": 5_000}  # March 2017 is in 2016/17
 
 
-def test_total_sums_a_column_under_each_scenario():
-    by = {s: pd.DataFrame({"net": [v, 2 * v]}) for s, v in (("low", 1.0), ("moderate", 2.0), ("high", 3.0))}
-    assert af.total(by, "net").as_dict() == {"low": 3.0, "moderate": 6.0, "high": 9.0}
-
-
 def test_drug_table_says_n_a_where_a_form_does_not_exist():
     df = issues()
     drugs = af.drug_table(df, prices_of(df)).set_index("Drug")

@@ -49,7 +49,7 @@ def test_admissions_per_100_patient_years():
 
 
 def test_previous_year():
-    assert esc.previous_year(FY1718).label == "2016/17"
+    assert FY1718.previous.label == "2016/17"
 
 
 def test_esc_status_against_the_headline_year():

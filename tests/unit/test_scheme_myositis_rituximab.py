@@ -10,7 +10,7 @@ from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.schemes import myositis_rituximab as myo
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
+from ivanalysis.results import Period, Range
 
 pytestmark = pytest.mark.unit
 FY = Period.financial_year("2016/17")
@@ -105,7 +105,7 @@ def test_scenario_savings_take_the_scenarios_assumptions_and_the_uptake_table_st
     a = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS).assumptions
     by = {s: myo.scenario_savings(patients, a, s) for s in ("low", "moderate", "high")}
     assert by["moderate"].loc["A", "saving"] == pytest.approx(66_940)
-    assert myo.total(by, "switched").as_dict() == pytest.approx({"low": 0.5, "moderate": 1.0, "high": 1.5})
+    assert Range.summed(by, "switched").as_dict() == pytest.approx({"low": 0.5, "moderate": 1.0, "high": 1.5})
     steps = myo.uptake_steps(patients, a)
     assert steps["Uptake"].tolist() == [f"{u} of switchable patients" for u in ("25%", "50%", "75%", "100%")]
     assert steps["Patients switched"].tolist() == pytest.approx([0.5, 1.0, 1.5, 2.0])

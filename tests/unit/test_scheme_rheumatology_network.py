@@ -147,4 +147,4 @@ def test_a_year_without_data_is_a_data_error(params):
 
 def test_financial_years_cover_the_data():
     dates = pd.Series(pd.to_datetime(["2015-04-03", "2016-12-01", "2018-03-30"]))
-    assert [p.label for p in rh.financial_years(dates)] == ["2015/16", "2016/17", "2017/18"]
+    assert [p.label for p in Period.covering(dates)] == ["2015/16", "2016/17", "2017/18"]

@@ -94,12 +94,6 @@ def test_new_referrals_first_dose_waits_and_clinic_start_dates():
     assert vbc.clinic_start_dates(df).to_dict() == {"Q": pd.Timestamp("2017-07-01")}
 
 
-def test_scenario_total_sums_the_providers_in_each_scenario():
-    by_scenario = {s: pd.DataFrame({"saving": [v, 2 * v]}, index=["P", "Q"])
-                   for s, v in (("low", 1.0), ("moderate", 10.0), ("high", 100.0))}
-    assert vbc.scenario_total(by_scenario, "saving").as_dict() == {"low": 3.0, "moderate": 30.0, "high": 300.0}
-
-
 # --- analyse -----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small():

@@ -11,7 +11,7 @@ from ivanalysis.errors import ConfigError, DataError
 from ivanalysis.geography import Geography
 from ivanalysis.schemes import registry
 from ivanalysis.schemes import where_to_look as wtl
-from ivanalysis.results import Period
+from ivanalysis.results import Period, Range
 
 pytestmark = pytest.mark.unit
 
@@ -108,7 +108,7 @@ def test_a_geographys_cells_and_their_total_in_each_scenario():
     hub = wtl.area_cells(by_scenario, ["W", "Y"])
     assert hub["moderate"]["area"].tolist() == ["W", "Y"]
     # W and Y: 1 + 4 = 5 times each scenario's unit
-    assert wtl.scenario_total(hub, "opportunity").as_dict() == {"low": 5.0, "moderate": 50.0, "high": 500.0}
+    assert Range.summed(hub, "opportunity").as_dict() == {"low": 5.0, "moderate": 50.0, "high": 500.0}
 
 
 # --- a small geography through analyse ----------------------------------------------------------------------------------

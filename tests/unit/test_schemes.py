@@ -8,7 +8,7 @@ from ivanalysis.errors import ConfigError
 from ivanalysis.schemes import critical_care_delayed_discharge as acc
 from ivanalysis.schemes import immunoglobulin_itp as itp
 from ivanalysis.schemes import prostate_fractionation as rt
-from ivanalysis.results import KPI, Period, Range
+from ivanalysis.results import KPI, Period, Range, financial_years
 
 pytestmark = pytest.mark.unit
 
@@ -32,6 +32,19 @@ def test_kpi_met_respects_direction():
     assert KPI("x", 0.79, "share", 0.80, True).met is False
     assert KPI("x", 0.04, "share", 0.05, False).met is True
     assert KPI("x", 0.04, "share", None, False).met is None
+
+
+def test_range_sums_a_column_under_each_scenario():
+    by = {s: pd.DataFrame({"net": [v, 2 * v]}) for s, v in (("low", 1.0), ("moderate", 2.0), ("high", 3.0))}
+    assert Range.summed(by, "net").as_dict() == {"low": 3.0, "moderate": 6.0, "high": 9.0}
+
+
+def test_financial_year_labels_and_periods():
+    dates = pd.Series(pd.to_datetime(["2016-03-31", "2016-04-01", None, "2018-02-01"]))
+    assert financial_years(dates).tolist()[:2] == ["2015/16", "2016/17"]
+    assert pd.isna(financial_years(dates)[2]) and financial_years(dates)[3] == "2017/18"
+    assert [p.label for p in Period.covering(dates.dropna())] == ["2015/16", "2016/17", "2017/18"]
+    assert Period.financial_year("2017/18").previous == Period.starting(2016) == Period.financial_year("2016/17")
 
 
 def test_range_takes_each_scenario():
@@ -105,7 +118,7 @@ def test_itp_bands_by_financial_year():
     eps = pd.DataFrame({
         "treatment_date": pd.to_datetime(["2016-05-01", "2017-03-31", "2017-04-01"]),
         "band": pd.Categorical(["1 g/kg or less", "2 g/kg", "1 g/kg or less"], categories=itp.BANDS)})
-    assert itp.financial_year(eps["treatment_date"]).tolist() == ["2016/17", "2016/17", "2017/18"]
+    assert financial_years(eps["treatment_date"]).tolist() == ["2016/17", "2016/17", "2017/18"]
     years = itp.bands_by_year(eps).set_index("Financial year")
     assert years.loc["2016/17", ["1 g/kg or less", "2 g/kg", "more than 2 g/kg", "Episodes"]].tolist() == [1, 1, 0, 2]
     assert years.loc["2016/17", "Share 1 g/kg or less"] == 0.5
