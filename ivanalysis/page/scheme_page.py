@@ -198,7 +198,8 @@ class SchemePage:
     def opportunity(self) -> None:
         """The scenarios: the assumptions each uses and what they give."""
         r = self.result
-        self._md(f"{r.params.headline} {r.opportunity_note}")
+        # the headline is free text from params/schemes/<id>.yaml: shown as the characters it is, never as markup
+        self._md(f"{fmt.md_escape(r.params.headline)} {r.opportunity_note}")
         df = r.scenario_table.reset_index()
         shown = pd.DataFrame({"Item": df["item"]})
         for s in SCENARIOS:
