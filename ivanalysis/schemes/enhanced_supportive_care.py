@@ -568,9 +568,12 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     before = period.previous
     prior = by_group(local, before, svc, period)
 
-    # the saving: unplanned admissions in groups not yet offered ESC, times the slower growth, times the cost
+    # the saving: unplanned admissions in groups not yet offered ESC, times the slower growth, times the cost; the
+    # bed days are those of the admissions at risk (the ones avoided), so that the hubs' add up to England's
+    at_risk_groups = year.loc[year["status"] == STATUSES[2], KEYS]
     local_unplanned = area_rows(national.unplanned, area, "unplanned admissions")
-    stays = local_unplanned.loc[period.mask(local_unplanned["admission_date"]), "length_of_stay"]
+    this_year = local_unplanned[period.mask(local_unplanned["admission_date"])]
+    stays = this_year.merge(at_risk_groups, on=KEYS)["length_of_stay"]
     at_risk = float(year.loc[year["status"] == STATUSES[2], "unplanned"].sum())
     avoided, bed_days, gbp, three_years = opportunity(at_risk, float(stays.mean()) if len(stays) else 0.0,
                                                       a["growth_slowing"], a["cost_per_admission"])
