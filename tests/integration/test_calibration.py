@@ -35,12 +35,3 @@ def test_prostate_about_13000_patients_a_year(default_data):
     assert r.kpi("Radical prostate external beam courses").value == pytest.approx(13_000, rel=0.03)
     released = r.quantities[0].values
     assert released.low <= released.moderate <= released.high
-
-
-def test_hubs_add_up_to_england(default_data):
-    from ivanalysis.geography import load_geography
-
-    england = analyse("prostate_fractionation", "ENG", default_data).opportunity_gbp.moderate
-    hubs = sum(analyse("prostate_fractionation", h.code, default_data).opportunity_gbp.moderate
-               for h in load_geography().hubs())
-    assert hubs == pytest.approx(england, rel=1e-9)

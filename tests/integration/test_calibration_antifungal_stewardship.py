@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from ivanalysis.geography import load_geography
 from ivanalysis.schemes.registry import analyse
 
 pytestmark = pytest.mark.integration
@@ -44,9 +43,3 @@ def test_scenarios_are_ordered_and_net_of_the_pharmacist(england):
     # they count as nothing (no pharmacist, no saving), so net lies a little below gross - pharmacist
     assert o.moderate <= gross - s["Specialist pharmacist time"]
     assert o.moderate == pytest.approx(gross - s["Specialist pharmacist time"], rel=0.01)
-
-
-def test_hubs_add_up_to_england(default_data, england):
-    hubs = sum(analyse("antifungal_stewardship", h.code, default_data).opportunity_gbp.moderate
-               for h in load_geography().hubs())
-    assert hubs == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)

@@ -27,11 +27,8 @@ def test_england_reproduces_the_menus_savings(runs):
     assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
 
 
-def test_hubs_add_up_to_england(runs):
+def test_hubs_savings_made_add_up_and_hubs_differ(runs):
     hubs = [r for code, r in runs.items() if code != "ENG"]
-    for s in ("low", "moderate", "high"):
-        assert sum(r.opportunity_gbp.get(s) for r in hubs) == pytest.approx(runs["ENG"].opportunity_gbp.get(s),
-                                                                             rel=1e-9)
     made = "Saving made by switches in the year"
     assert sum(r.kpi(made).value for r in hubs) == pytest.approx(runs["ENG"].kpi(made).value, rel=1e-9)
     shares = [r.kpi("Basket patient-quarters on a generic regimen").value for r in hubs]

@@ -29,11 +29,8 @@ def test_targets_are_the_cquins_and_england_falls_short_of_them(runs):
     assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
 
 
-def test_hubs_add_up_to_england(runs):
+def test_provider_savings_add_up_and_hubs_differ(runs):
     hubs = [r for code, r in runs.items() if code != "ENG"]
-    for s in ("low", "moderate", "high"):
-        assert sum(r.opportunity_gbp.get(s) for r in hubs) == pytest.approx(runs["ENG"].opportunity_gbp.get(s),
-                                                                             rel=1e-9)
     savings = [r.tables["providers"].frame["Saving (moderate)"].sum() for r in hubs]
     assert sum(savings) == pytest.approx(runs["ENG"].opportunity_gbp.moderate, rel=1e-9)
     assert len({round(r.kpi("Existing patients on the best-value product in the last quarter of the year").value, 3)

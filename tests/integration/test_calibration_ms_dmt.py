@@ -27,10 +27,7 @@ def test_england_is_plausible(runs):
     assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
 
 
-def test_hubs_add_up_to_england(runs):
+def test_hubs_unapproved_spend_adds_up(runs):
     hubs = [r for code, r in runs.items() if code != "ENG"]
-    for s in ("low", "moderate", "high"):
-        assert sum(r.opportunity_gbp.get(s) for r in hubs) == pytest.approx(runs["ENG"].opportunity_gbp.get(s),
-                                                                             rel=1e-9)
     spend = "Spend without a valid Blueteq approval"
     assert sum(r.kpi(spend).value for r in hubs) == pytest.approx(runs["ENG"].kpi(spend).value, rel=1e-9)

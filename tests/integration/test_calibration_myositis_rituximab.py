@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from ivanalysis.geography import load_geography
 from ivanalysis.schemes.registry import analyse
 
 pytestmark = pytest.mark.integration
@@ -30,9 +29,3 @@ def test_switching_saves_about_the_menus_66940_per_patient_less_for_lighter_pati
     assert england.kpi("Myositis patients on maintenance IVIg").value == pytest.approx(400, abs=10)
     o = england.opportunity_gbp
     assert 0 < o.low < o.moderate < o.high
-
-
-def test_hubs_add_up_to_england(default_data, england):
-    hubs = sum(analyse("myositis_rituximab", h.code, default_data).opportunity_gbp.moderate
-               for h in load_geography().hubs())
-    assert hubs == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)

@@ -47,9 +47,7 @@ def test_scenarios_are_ordered_and_net_of_costs(england):
     assert o.moderate >= gross - costs  # providers whose costs exceed their gain count as nothing, never negative
 
 
-def test_hubs_add_up_to_england_and_differ(england, default_data):
+def test_hubs_differ(england, default_data):
     hubs = [analyse("patient_activation", h.code, default_data) for h in load_geography().hubs()]
-    for s in ("low", "moderate", "high"):
-        assert sum(r.opportunity_gbp.get(s) for r in hubs) == pytest.approx(england.opportunity_gbp.get(s), rel=1e-9)
     shares = [r.kpi("Patients at activation level 3 or 4").value for r in hubs]
     assert max(shares) - min(shares) > 0.05

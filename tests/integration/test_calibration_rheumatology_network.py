@@ -45,8 +45,7 @@ def test_progression_is_lower_within_a_network(england):
     assert chart["Outside a network"] > chart["Hub (specialised centre)"]
 
 
-def test_hubs_add_up_to_england_and_differ(england, default_data):
+def test_hubs_differ(england, default_data):
     hubs = [analyse("rheumatology_network", h.code, default_data) for h in load_geography().hubs()]
-    assert sum(r.opportunity_gbp.moderate for r in hubs) == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)
     shares = [r.kpi("Patients cared for within a coordinated network").value for r in hubs]
     assert max(shares) - min(shares) > 0.2  # networks are at different stages in different hubs

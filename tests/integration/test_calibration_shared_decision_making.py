@@ -46,11 +46,3 @@ def test_england_volumes_ratios_and_growth(tables):
     assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
     # the providers vary: some above the funnel's limits
     assert len(r.measure.funnel.outliers("998", "high")) >= 1
-
-
-def test_hubs_add_up_to_england(tables):
-    england = run(tables, "ENG")
-    hubs = [run(tables, h.code) for h in load_geography().hubs()]
-    for scenario in ("low", "moderate", "high"):
-        assert sum(h.opportunity_gbp.get(scenario) for h in hubs) == pytest.approx(
-            england.opportunity_gbp.get(scenario), rel=1e-9)

@@ -30,12 +30,8 @@ def test_england_reproduces_the_menus_spinal_figures(default_data):
     assert years.is_monotonic_increasing
 
 
-def test_hubs_add_up_to_england_and_every_hub_runs(default_data):
-    england = analyse("spinal_pathway", "ENG", default_data)
+def test_every_hub_runs_and_centres_share_its_saving(default_data):
     hubs = [analyse("spinal_pathway", h.code, default_data) for h in load_geography().hubs()]
-    assert sum(h.opportunity_gbp.moderate for h in hubs) == pytest.approx(england.opportunity_gbp.moderate)
-    redirected = [h.quantities[0].values.moderate for h in hubs]
-    assert sum(redirected) == pytest.approx(england.quantities[0].values.moderate)
     # the centres' shares of the saving add up to each hub's headline
     for h in hubs:
         assert h.tables["providers"].frame["Saving (moderate)"].sum() == pytest.approx(h.opportunity_gbp.moderate)

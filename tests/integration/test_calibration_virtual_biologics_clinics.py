@@ -44,9 +44,3 @@ def test_a_hub_without_a_clinic_has_no_clinic_wait(default_data):
     without = [c for c, r in runs.items() if r.kpi("Referrals decided by a virtual clinic").value == 0]
     assert without, "the data should have hubs with no virtual clinic, so that the effect shows"
     assert all(runs[c].kpi("Median days from decision to first dose, virtual clinics").value is None for c in without)
-
-
-def test_hubs_add_up_to_england(default_data, england):
-    hubs = sum(analyse("virtual_biologics_clinics", h.code, default_data).opportunity_gbp.moderate
-               for h in load_geography().hubs())
-    assert hubs == pytest.approx(england.opportunity_gbp.moderate, rel=1e-9)

@@ -44,11 +44,9 @@ def test_blood_disorders_spend_per_patient_higher_in_london_and_yorkshire(runs):
         assert row["Cost per spell"] < 1.05 * row["Peers' cost per spell"], hub
 
 
-def test_hubs_add_up_to_england(runs):
+def test_every_area_once_and_the_range(runs):
     england = runs["ENG"]
     hubs = [r for code, r in runs.items() if code != "ENG"]
-    for s in ("low", "moderate", "high"):
-        assert sum(h.opportunity_gbp.get(s) for h in hubs) == pytest.approx(england.opportunity_gbp.get(s))
     assert england.opportunity_gbp.low < england.opportunity_gbp.moderate < england.opportunity_gbp.high
     # every area once: 102 areas in England, each hub's areas in its own table
     assert len(england.tables["providers"].frame) == len(load_geography().commissioning_areas)
