@@ -93,18 +93,21 @@ def synth(out_dir: Path = typer.Option(None, "--out", help="folder to write (def
           seed: int = typer.Option(2019, help="random seed: the same seed gives identical files"),
           fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
           tables: list[str] = typer.Option(None, "--tables", help="only these tables (default: all); the others "
-                                           "already in the folder are kept")) -> None:
+                                           "already in the folder are kept"),
+          null: bool = typer.Option(False, "--null", help="no true differences between providers or areas: every "
+                                    "one draws from England's rates (volumes stay), for testing that a benchmark's "
+                                    "gap on chance alone comes out near zero")) -> None:
     """Write the deterministic synthetic data set."""
     from .data.synth import generate
     from .paths import DEFAULT_DATA_DIR
 
     target = out_dir or DEFAULT_DATA_DIR
     try:
-        manifest = generate(target, scale=scale, seed=seed, fmt=fmt, tables=tables or None,
+        manifest = generate(target, scale=scale, seed=seed, fmt=fmt, tables=tables or None, null=null,
                             progress=lambda name, n: out.print(f"  {name}: {n:,} rows"))
     except (ValueError, IVError) as exc:
         _fail(exc if isinstance(exc, IVError) else ConfigError(str(exc)))
-    out.print(f"Synthetic data (seed {seed}, scale {scale:g}) written to {target}: "
+    out.print(f"Synthetic {'null ' if null else ''}data (seed {seed}, scale {scale:g}) written to {target}: "
               f"{sum(t['rows'] for t in manifest['tables'].values()):,} rows in {len(manifest['tables'])} tables")
 
 

@@ -2,7 +2,8 @@
 
 Each module of this package other than `common` generates the table it is named after; every table is
 validated against its schema before it is written, each file is written to a temporary name
-and moved into place, and MANIFEST.json (marking the set as synthetic) is written last.
+and moved into place, and MANIFEST.json (marking the set as synthetic) is written last. With `null` the tables
+have no true differences between providers or areas (see `common.null_data`) and the manifest says so.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ... import __version__
 from ...geography import Geography, load_geography
 from ..io import MANIFEST, sha256_file, validate_table
 from ..schemas import TABLES
-from .common import DATA_END, DATA_START, provider_sizes
+from .common import DATA_END, DATA_START, null_data, provider_sizes
 
 DEFAULT_SEED = 2019
 Generator = Callable[[Geography, pd.Series, int, float], pd.DataFrame]
@@ -51,7 +52,8 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 
 
 def generate(out: Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, fmt: str = "parquet",
-             tables: list[str] | None = None, progress: Callable[[str, int], None] | None = None) -> dict:
+             tables: list[str] | None = None, progress: Callable[[str, int], None] | None = None,
+             null: bool = False) -> dict:
     if scale <= 0:
         raise ValueError(f"scale must be positive, not {scale}")
     if fmt not in ("parquet", "csv"):
@@ -66,13 +68,16 @@ def generate(out: Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, fmt: st
     sizes = provider_sizes(geo, seed)
     manifest = {"synthetic": True, "seed": seed, "scale": scale, "format": fmt, "generator": f"ivanalysis {__version__}",
                 "period": {"start": DATA_START.date().isoformat(), "end": DATA_END.date().isoformat()}, "tables": {}}
+    if null:  # only then, so that the default data's manifest is as it always was
+        manifest["null"] = "no true differences between providers or areas"
     if tables:  # regenerating some tables: keep the others' entries when they come from the same settings
         previous = _read_previous(out)
-        if all(previous.get(k) == manifest[k] for k in ("synthetic", "seed", "scale", "format")):
+        if all(previous.get(k) == manifest.get(k) for k in ("synthetic", "seed", "scale", "format", "null")):
             manifest["tables"] = {n: t for n, t in previous.get("tables", {}).items()
                                   if n in GENERATORS and (out / t["file"]).exists()}
     for name in names:
-        df = GENERATORS[name](geo, sizes, seed, scale)
+        with null_data(null):
+            df = GENERATORS[name](geo, sizes, seed, scale)
         path = out / f"{name}.{fmt}"
         validate_table(df, TABLES[name], path, geo)  # a generator bug must not produce a file that fails later
         for other in (out / f"{name}.parquet", out / f"{name}.csv"):

@@ -20,6 +20,8 @@ schemes read, which keeps about 2.5 million rows over three years at national vo
    (`outpatients.sdm_plan`).
 
 A patient's spells may overlap in time (a simplification): each kind of spell is drawn on its own.
+Null data (`--null`): every provider has England's unplanned admission rate and chemotherapy near death, and the
+procedures' demand growth of `outpatients.sdm_plan` in null data (no provider adopts shared decision making).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import pandas as pd
 
 from ...geography import Geography
 from .cancer_cohort import GROUPS, incurable_cohort, weighted_codes
-from .common import DATA_END, DATA_START, calibrated_propensities, choose, rng_for, sequential_ids
+from .common import DATA_END, DATA_START, calibrated_propensities, choose, differences, rng_for, sequential_ids
 from .esc_services import esc_plan
 from .outpatients import sdm_plan, years_since
 
@@ -72,7 +74,8 @@ def _cancer_spells(rng: np.random.Generator, geo: Geography, sizes: pd.Series, s
     enter = diagnosed.where(diagnosed > DATA_START, DATA_START)
     leave = death.where(death <= DATA_END, DATA_END + pd.Timedelta(days=1))  # exposure is [enter, leave)
     exposure = (leave - enter).days.to_numpy()
-    prov = pd.Series(rng.lognormal(0.0, 0.2, len(sizes)), index=sizes.index)[cohort["provider_code"]].to_numpy()
+    prov = differences(pd.Series(rng.lognormal(0.0, 0.2, len(sizes)), index=sizes.index), 1.0)
+    prov = prov[cohort["provider_code"]].to_numpy()
     eol_share = calibrated_propensities(rng, sizes, EOL_CHEMO_SHARE, 0.4)[cohort["provider_code"]].to_numpy()
     pid, provider, code = (cohort[c].to_numpy() for c in ("patient_id", "provider_code", "diagnosis"))
 

@@ -14,6 +14,7 @@ The Menu of Opportunities (chapter 2) publishes no figures, so volumes and price
 - Routes: each provider has its own leaning to oral use of the drugs that come both ways, so oral to
   intravenous ratios differ; each hub has its own level of use too, so that hubs differ.
 - A slow national fall in use (3% a year) as stewardship spreads, and noise from month to month.
+Null data (`--null`): every provider has England's level of use, drug mix, oral leaning and generic uptake.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ...geography import Geography
 from .bed_days import generate as bed_days
-from .common import DATA_START, rng_for, sequential_ids
+from .common import DATA_START, differences, rng_for, sequential_ids
 
 # one row per provider, month, drug, route and product that the provider stocks, at any scale: a stocked product
 # issues at least one dose unit a month, so the volumes grow with the scale, not the rows
@@ -71,6 +72,9 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     oral_lean = rng.normal(0.0, 0.6, k)
     generic_lean = rng.normal(0.0, 1.0, k)
     generic_pace = rng.uniform(3.0, 12.0, k)  # months to reach half of a new generic's eventual share
+    level, oral_lean = differences(level, 1.0), differences(oral_lean, 0.0)
+    generic_lean, generic_pace = differences(generic_lean, 0.0), differences(generic_pace, 7.5)
+    specialist = differences(specialist, 0.0).astype(bool)
 
     b = beds.assign(p=beds["provider_code"].map({c: i for i, c in enumerate(providers)}))
     t = ((b["month"] - DATA_START).dt.days / 365.25).to_numpy()

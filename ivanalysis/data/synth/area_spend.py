@@ -13,6 +13,9 @@ its share of children for neonatal care, deprivation for mental health and ethni
 cell disease and thalassaemia). On top of need, areas differ in activity (an area effect shared by all programmes,
 and one per programme) and in cost per spell (per programme), so that some areas spend more than their peers
 through activity, some through cost per case, and some through both. Activity grows 3% a year, cost per spell 2%.
+
+Null data (`--null`): every area has England's activity and cost per spell per head of need-weighted population in
+every programme (need is the need index for all eight, and no area or hub effect): only chance tells areas apart.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import DATA_START, YEARS, rng_for, sequential_ids
+from .common import DATA_START, YEARS, differences, is_null, rng_for, sequential_ids
 
 # programme: (spells a year in 2016/17, average cost per spell in 2016/17, what drives need)
 PROGRAMMES = {
@@ -78,7 +81,8 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
                     + np.array([HUB_ACTIVITY.get(code, {}).get(h, 0.0) for h in hubs]))
         cost = (hub_cost[idx] + rng.normal(0.0, 0.03 if described else 0.06, k)
                 + np.array([HUB_COST.get(code, {}).get(h, 0.0) for h in hubs]))
-        weight = _need(areas, driver) * np.exp(activity)
+        activity, cost = differences(activity, 0.0), differences(cost, 0.0)
+        weight = _need(areas, "need" if is_null() else driver) * np.exp(activity)
         spells = per_year * weight / weight.sum()  # expected spells a year per area, adding up to England's
         cost_per_spell = mean_cost * np.exp(cost) / np.average(np.exp(cost), weights=spells)
         for y, _label in enumerate(YEARS):

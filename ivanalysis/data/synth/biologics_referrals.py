@@ -13,6 +13,8 @@ The Menu of Opportunities (chapter 4) publishes no figures; volumes, effects and
   the decision rather than five, and more best-value (cheaper) products chosen.
 - Monthly costs: list prices of 2016-18 (BNF, rounded) at maintenance dosing, with a few percent of contract
   variation; started patients stop later when the drug fails (a fifth without a clinic, an eighth with one).
+Null data (`--null`): clinics run where and when they do, but every referral has England's chance of a start or a
+stop and the same drug mix, so no provider (and no clinic) truly differs.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import DATA_END, DATA_START, calibrated_propensities, choose, random_dates, rng_for, sequential_ids
+from .common import (DATA_END, DATA_START, calibrated_propensities, choose, differences, random_dates, rng_for,
+                     sequential_ids)
 
 NEW_PER_YEAR = 30_000
 EXISTING_PER_YEAR = 15_000
@@ -101,13 +104,15 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     p_start = 1 / (1 + np.exp(-(logit(mean(START_RATE)) + nudge(start_lean))))
     p_stop = 1 / (1 + np.exp(-(logit(mean(STOP_SHARE)) + nudge(stop_lean))))
     new = df["referral_type"].to_numpy() == "new"
+    # null data: every referral has England's chance of a start (or a stop), whoever decides, and the same drug mix
+    p_start, p_stop = differences(p_start, float(p_start[new].mean())), differences(p_stop, float(p_stop[~new].mean()))
     u = rng.random(n)
     df["outcome"] = np.where(new, np.where(u < p_start, "start", "do not start"),
                              np.where(u < p_stop, "stop", "switch"))
 
     outcome = df["outcome"].to_numpy()
     given = np.isin(outcome, ["start", "switch"])
-    drug = _drugs(rng, df["specialty"].to_numpy(), vbc)
+    drug = _drugs(rng, df["specialty"].to_numpy(), differences(vbc, 0.0).astype(bool))
     df["drug"] = np.where(outcome == "do not start", None, drug)
     cost = df["drug"].map({d: c for d, (c, _) in DRUGS.items()}).to_numpy(dtype=float)
     df["monthly_cost"] = np.round(cost * rng.normal(1.0, 0.03, n), 2)

@@ -2,10 +2,20 @@
 
 Everything is drawn from numpy Generators seeded from (seed, table name), so each table is reproducible on its
 own and adding a table never changes another one.
+
+Null data (`ivanalysis synth --null`): the same tables with no true differences between providers or areas. Each
+generator draws its units' effects (propensities, levels, leanings) as always and passes them through
+`differences(drawn, england)`, which gives them back unchanged, or, while `null_data` is on, England's value for
+every unit. The draws are still made, so the random streams, the volumes and each unit's size stay as they are: only
+the differences go. A benchmark's gap on such data is chance alone (the null test of counting beyond chance).
 """
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +25,36 @@ from ...geography import Geography
 DATA_START = pd.Timestamp("2015-04-01")  # three financial years: 2015/16, 2016/17, 2017/18
 DATA_END = pd.Timestamp("2018-03-31")
 YEARS = ("2015/16", "2016/17", "2017/18")
+_NULL = ContextVar("ivanalysis_synth_null", default=False)
+T = TypeVar("T")
+
+
+@contextmanager
+def null_data(on: bool = True) -> Iterator[None]:
+    """Within this block the generators make null data (no true differences between providers or areas) if `on`."""
+    token = _NULL.set(bool(on))
+    try:
+        yield
+    finally:
+        _NULL.reset(token)
+
+
+def is_null() -> bool:
+    """True while null data are being generated (see `null_data`)."""
+    return _NULL.get()
+
+
+def differences(drawn: T, england: float) -> T:
+    """Units' own values as drawn, or, in null data, `england` for every unit (same type and index as `drawn`)."""
+    if not _NULL.get():
+        return drawn
+    if isinstance(drawn, pd.Series):
+        return pd.Series(float(england), index=drawn.index, name=drawn.name)
+    if isinstance(drawn, dict):
+        return dict.fromkeys(drawn, england)
+    if np.ndim(drawn) == 0:
+        return england
+    return np.full(np.shape(drawn), england, dtype=float)
 
 
 def rng_for(seed: int, name: str) -> np.random.Generator:
@@ -76,8 +116,9 @@ def choose(rng: np.random.Generator, weights: pd.Series, n: int) -> np.ndarray:
 
 
 def calibrated_propensities(rng: np.random.Generator, weights: pd.Series, target: float, spread: float) -> pd.Series:
-    """Per-unit probabilities that vary (logit-normal, sd `spread`) yet average `target` over the weights."""
-    u = pd.Series(rng.normal(0.0, spread, size=len(weights)), index=weights.index)
+    """Per-unit probabilities that vary (logit-normal, sd `spread`) yet average `target` over the weights (in null
+    data every unit's is `target`)."""
+    u = differences(pd.Series(rng.normal(0.0, spread, size=len(weights)), index=weights.index), 0.0)
     w = weights / weights.sum()
     lo, hi = -10.0, 10.0
     for _ in range(60):  # bisection on the common logit offset

@@ -30,6 +30,9 @@ Calibration, by scheme of the Menu of Opportunities:
 
 The Blueteq forms for MS DMTs and obeticholic acid are drawn for the same patients (`approval_cohorts`, which
 `ivanalysis.data.synth.blueteq` calls), so the two tables link by patient_id and drug.
+
+Null data (`--null`): every provider adopts best-value products to England's ceiling, delay and pace, prescribes MS
+DMTs with the national mix, and every hub starts obeticholic acid at England's rate.
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import DATA_START, calibrated_propensities, rng_for, service_providers
+from .common import DATA_START, calibrated_propensities, differences, rng_for, service_providers
 
 QUARTERS = pd.date_range(DATA_START, periods=12, freq="QS-APR")  # April 2015 ... January 2018
 N_Q = len(QUARTERS)
@@ -174,8 +177,10 @@ class Adoption:
     def draw(cls, rng: np.random.Generator, sizes: pd.Series, available_q: int, mean_ceiling: float, spread: float,
              delay: tuple[float, float], pace: tuple[float, float]) -> "Adoption":
         n = len(sizes)
-        return cls(calibrated_propensities(rng, sizes, mean_ceiling, spread).to_numpy(), rng.uniform(*delay, n),
-                   rng.uniform(*pace, n), available_q)
+        ceiling = calibrated_propensities(rng, sizes, mean_ceiling, spread).to_numpy()
+        delays, paces = differences(rng.uniform(*delay, n), sum(delay) / 2), differences(rng.uniform(*pace, n),
+                                                                                            sum(pace) / 2)
+        return cls(ceiling, delays, paces, available_q)
 
     def share(self, provider: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Share of a provider's patients on the best-value product by quarter q (0 before it is available)."""
@@ -349,6 +354,7 @@ def _ms_episodes(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> d
                  _per_quarter(MS_NEW_PER_YEAR * scale), MS_STOP_HAZARD, "2008-01-01")
     lean = np.where(sizes.index.isin(centres.index), rng.lognormal(0.0, 0.6, len(sizes)), 1.0)
     lean[rng.choice(np.flatnonzero(sizes.index.isin(centres.index)), MS_HIGH_LEANERS, replace=False)] *= 4.0
+    lean = differences(lean, 1.0)
     products = list(MS_MIX_NEW)
     high = np.isin(products, HIGH_EFFICACY)
     base = np.where(ep["new"][:, None], [MS_MIX_NEW[p] for p in products], [MS_MIX_PREVALENT[p] for p in products])
@@ -374,7 +380,7 @@ def _oca_episodes(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> 
     centres = service_providers(geo, sizes, OCA_CENTRES)
     others = sizes.drop(centres.index).sort_values(ascending=False).iloc[:OCA_OTHER_PROVIDERS]
     # hubs differ in how readily they start obeticholic acid (against the numbers NICE implies)
-    hub_lean = {h.code: rng.lognormal(0.0, 0.3) for h in geo.hubs()}
+    hub_lean = differences({h.code: rng.lognormal(0.0, 0.3) for h in geo.hubs()}, 1.0)
     weights = pd.concat([centres * (1 - OCA_OTHER_SHARE), others / others.sum() * OCA_OTHER_SHARE])
     weights = weights * np.array([hub_lean[geo.hub_of(p)] for p in weights.index])
     new = np.zeros(N_Q, dtype=int)

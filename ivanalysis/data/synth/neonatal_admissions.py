@@ -16,6 +16,8 @@ Calibrated to the Menu of Opportunities, chapter 13 (ATAIN):
 The Menu gives no other figures: the reasons for admission and the cot days at each level of care are plausible
 values (term: respiratory a third, then infection, hypoglycaemia, asphyxia, jaundice; preterm stays lengthen as
 gestation shortens, about 1.1 million cot days a year in all). Units vary within each hub (logit-normal).
+Null data (`--null`): every unit admits term babies at England's 2017/18 rate per live birth and follows the same
+trend, admits preterm babies in proportion to its births, and reviews its admissions as the other hubs do.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import pandas as pd
 
 from ...geography import Geography
 from .births import BIRTHS_PER_YEAR, maternity_providers
-from .common import DATA_END, DATA_START, calibrated_propensities, rng_for, sequential_ids
+from .common import DATA_END, DATA_START, calibrated_propensities, differences, is_null, rng_for, sequential_ids
 
 TERM_ADMISSIONS_2017_18 = 48_150  # 60% of 80,251
 PRETERM_ADMISSIONS_PER_YEAR = 32_100  # the other 40%
@@ -71,6 +73,8 @@ def term_rates(geo: Geography, units: pd.Series, rng: np.random.Generator) -> pd
     rates = pd.Series(rates)[units.index]
     south = units.index.map(lambda p: geo.hub_of(p) in SOUTH_RATES).to_numpy(dtype=bool)
     wanted = TERM_ADMISSIONS_2017_18 / BIRTHS_PER_YEAR[2]
+    if is_null():  # every unit at England's rate
+        return differences(rates, wanted)
     fixed = float((rates[south] * units[south]).sum())
     rates[~south] *= (wanted - fixed) / float((rates[~south] * units[~south]).sum())
     return rates
@@ -80,8 +84,9 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     rng = rng_for(seed, "neonatal_admissions")
     units = maternity_providers(geo, sizes)
     rates = term_rates(geo, units, rng)
-    south = units.index.map(lambda p: geo.hub_of(p) in SOUTH_RATES).to_numpy(dtype=bool)
-    preterm_factor = rng.lognormal(0.0, 0.2, len(units))  # units with intensive care admit more preterm babies
+    south = differences(units.index.map(lambda p: geo.hub_of(p) in SOUTH_RATES).to_numpy(dtype=bool), 0.0)
+    south = south.astype(bool)  # null data: the South's units follow England's trend and reviewing, as the others
+    preterm_factor = differences(rng.lognormal(0.0, 0.2, len(units)), 1.0)  # units with intensive care admit more
     preterm_factor /= (preterm_factor * units.to_numpy()).sum()
 
     # expected admissions per unit and month, from the unit's share of the year's births

@@ -9,6 +9,8 @@ varying by provider (some providers much better, some worse). New patients are d
 start so that follow-ups of earlier referrals are there from April 2015. About a third of providers adopt shared
 decision making (`sdm_plan`) between autumn 2015 and autumn 2017: afterwards their follow-ups per new patient fall
 (about 15% a year) and, in the admissions generator, their growth in joint replacements and device implants slows.
+Null data (`--null`): every provider has the pathway's national follow-ups per new patient and demand growth, and
+none adopts shared decision making in the data.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.outpatients import PATHWAYS, TREATMENT_FUNCTIONS
-from .common import DATA_END, DATA_START, choose, rng_for, sequential_ids, service_providers
+from .common import DATA_END, DATA_START, choose, differences, rng_for, sequential_ids, service_providers
 
 NEW_PER_YEAR = {"hip_oa": 70_000, "knee_oa": 80_000, "cardiac_device": 40_000}
 FOLLOW_UPS_PER_NEW = {"hip_oa": 1.4, "knee_oa": 1.4, "cardiac_device": 1.8}
@@ -32,7 +34,7 @@ def sdm_plan(geo: Geography, sizes: pd.Series, seed: int) -> pd.DataFrame:
     """Per provider and pathway: weight (volume), follow-ups per new patient, demand growth, adoption date (or NaT)."""
     rng = rng_for(seed, "outpatients.plan")
     devices = service_providers(geo, sizes, DEVICE_CENTRES)
-    adopts = pd.Series(rng.random(len(sizes)) < SHARE_ADOPTING, index=sizes.index)
+    adopts = differences(pd.Series(rng.random(len(sizes)) < SHARE_ADOPTING, index=sizes.index), 0.0).astype(bool)
     adopted = pd.Series([DATA_START + pd.DateOffset(months=int(m)) for m in rng.integers(6, 31, len(sizes))],
                         index=sizes.index).where(adopts)
     rows = []
@@ -41,8 +43,9 @@ def sdm_plan(geo: Geography, sizes: pd.Series, seed: int) -> pd.DataFrame:
         k = len(weights)
         rows.append(pd.DataFrame({
             "provider_code": weights.index, "pathway": pathway, "weight": (weights / weights.sum()).to_numpy(),
-            "follow_ups": FOLLOW_UPS_PER_NEW[pathway] * rng.lognormal(0.0, 0.22, k),
-            "growth": rng.normal(DEMAND_GROWTH, 0.025, k),
+            "follow_ups": differences(FOLLOW_UPS_PER_NEW[pathway] * rng.lognormal(0.0, 0.22, k),
+                                      FOLLOW_UPS_PER_NEW[pathway]),
+            "growth": differences(rng.normal(DEMAND_GROWTH, 0.025, k), DEMAND_GROWTH),
             "adopted": adopted.reindex(weights.index).to_numpy()}))
     return pd.concat(rows, ignore_index=True)
 

@@ -17,6 +17,8 @@ order of use by these groups) times a factor for the level: level 4 patients hav
 admissions and 0.68 times the A&E attendances of level 1 (Barker et al. 2018, adjusted rate ratios), levels 2 and 3
 in between; a patient frailty (gamma, mean 1) and a provider factor add overdispersion. Follow-up is cut at the end
 of the data (March 2018), and `follow_up_days` says how much of the year was seen.
+Null data (`--null`): no provider or hub effect on scores, every provider's interventions and use of care at
+England's level.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.patient_activation import pam_level_of
-from .common import DATA_END, DATA_START, choose, rng_for, sequential_ids, service_providers
+from .common import DATA_END, DATA_START, choose, differences, rng_for, sequential_ids, service_providers
 
 CENTRES = 60
 NEW_PATIENTS = {0: 8_000, 1: 16_000, 2: 22_000}  # assessed for the first time, by financial year
@@ -61,9 +63,9 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     rng = rng_for(seed, "patient_activation")
     centres = service_providers(geo, sizes, CENTRES)
     hub_effect = {h.code: rng.normal(0.0, 1.5) for h in geo.hubs()}
-    score_effect = {p: hub_effect[geo.hub_of(p)] + rng.normal(0.0, 3.5) for p in centres.index}
-    uses_interventions = {p: rng.uniform(0.4, 1.4) for p in centres.index}
-    utilisation = {p: rng.lognormal(0.0, 0.15) for p in centres.index}
+    score_effect = differences({p: hub_effect[geo.hub_of(p)] + rng.normal(0.0, 3.5) for p in centres.index}, 0.0)
+    uses_interventions = differences({p: rng.uniform(0.4, 1.4) for p in centres.index}, 0.9)
+    utilisation = differences({p: rng.lognormal(0.0, 0.15) for p in centres.index}, 1.0)
 
     # first assessments, then reassessments of half of them about a year later, and so on while the data last
     wave = _first_assessments(rng, centres, scale)

@@ -4,7 +4,8 @@ Calibrated to the Menu of Opportunities, chapter 18: about 13,000 patients a yea
 radiotherapy for prostate cancer in England (RTDS 2015). Uptake of 60 Gy in 20 fractions (CHHiP) starts in 2016
 and spreads unevenly: each centre adopts at its own time and to its own ceiling, so centres vary widely against
 the 70% benchmark. Other sites and intents are there so that a real extract's shape is matched and the cohort
-has to be selected (diagnosis C61, radical intent, external beam).
+has to be selected (diagnosis C61, radical intent, external beam). Null data (`--null`): every centre adopts at
+the same time, pace and ceiling (the middle of each range).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import DATA_START, choose, random_dates, rng_for, sequential_ids, service_providers
+from .common import DATA_START, choose, differences, random_dates, rng_for, sequential_ids, service_providers
 
 RT_CENTRES = 50
 RADICAL_PROSTATE_PER_YEAR = 13_000
@@ -44,9 +45,9 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     rng = rng_for(seed, "radiotherapy")
     centres = service_providers(geo, sizes, RT_CENTRES)
     # each centre's adoption of 60 Gy/20#: a start month, a pace and a ceiling
-    start = pd.Series(rng.uniform(9, 36, len(centres)), index=centres.index)  # months after April 2015
-    ceiling = pd.Series(rng.uniform(0.55, 0.92, len(centres)), index=centres.index)
-    pace = pd.Series(rng.uniform(2.0, 6.0, len(centres)), index=centres.index)
+    start = differences(pd.Series(rng.uniform(9, 36, len(centres)), index=centres.index), 22.5)  # months after April
+    ceiling = differences(pd.Series(rng.uniform(0.55, 0.92, len(centres)), index=centres.index), 0.735)  # 2015
+    pace = differences(pd.Series(rng.uniform(2.0, 6.0, len(centres)), index=centres.index), 4.0)
 
     n = int(round(RADICAL_PROSTATE_PER_YEAR * 3 * scale))
     dates = random_dates(rng, n)

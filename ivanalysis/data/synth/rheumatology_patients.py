@@ -15,6 +15,8 @@ hub and again by provider. High-cost drugs (rituximab for both conditions, belim
 June 2016) start within the data's three years for 15% of SLE and 35% of vasculitis patients. Submission to the
 high-cost drug registry rises from 55% to 78% over the three years (the CQUIN's audit), higher at hubs and
 varying by provider, so that few providers reach the 90% the Menu asks for.
+Null data (`--null`): every provider outside the centres has half its patients in a spoke, the same risk of
+progression and England's registry submission (centres' patients are still 'hub' patients: that is what a centre is).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import DATA_END, DATA_START, choose, random_dates, rng_for, sequential_ids, service_providers
+from .common import DATA_END, DATA_START, choose, differences, random_dates, rng_for, sequential_ids, service_providers
 
 PATIENTS = 30_000
 SLE_SHARE = 0.62
@@ -40,7 +42,8 @@ REGISTRY_STATUS_LOGIT = {"hub": 0.8, "spoke": 0.2, "outside": -0.5}
 def _network_status(rng: np.random.Generator, geo: Geography, provider: np.ndarray, centres: pd.Index) -> np.ndarray:
     hub_maturity = {h.code: rng.uniform(0.2, 0.8) for h in geo.hubs()}  # each hub's network at its own stage
     providers = np.unique(provider)
-    p_spoke = {p: np.clip(hub_maturity[geo.hub_of(p)] + rng.normal(0, 0.1), 0.05, 0.95) for p in providers}
+    p_spoke = differences({p: np.clip(hub_maturity[geo.hub_of(p)] + rng.normal(0, 0.1), 0.05, 0.95)
+                           for p in providers}, 0.5)
     spoke = rng.random(len(provider)) < np.array([p_spoke[p] for p in provider])
     return np.where(np.isin(provider, centres), "hub", np.where(spoke, "spoke", "outside"))
 
@@ -57,7 +60,7 @@ def _rrt_dates(rng: np.random.Generator, df: pd.DataFrame, scale: float) -> np.n
     rrt[before] = diag[before] + (rng.random(before.sum()) * span[before]).astype(int).astype("timedelta64[D]")
     # providers differ in how often their patients progress (care, case mix): a frailty per provider
     providers = df["provider_code"].unique()
-    frailty = dict(zip(providers, rng.lognormal(0.0, 0.3, len(providers))))
+    frailty = differences(dict(zip(providers, rng.lognormal(0.0, 0.3, len(providers)))), 1.0)
     weight = df["provider_code"].map(frailty).to_numpy() * np.where(df["condition"] == "vasculitis", 1.5, 1.0)
     outside = (df["network_status"] == "outside").to_numpy()
     for year, per_year in OUTSIDE_RRT_PER_YEAR.items():
@@ -83,8 +86,9 @@ def _rrt_dates(rng: np.random.Generator, df: pd.DataFrame, scale: float) -> np.n
 def _registered(rng: np.random.Generator, provider: np.ndarray, status: np.ndarray, year: np.ndarray) -> np.ndarray:
     """Registry submission: a provider effect and a network effect on the logit, with each year's national share."""
     providers = np.unique(provider)
-    effect = dict(zip(providers, rng.normal(0.0, 0.9, len(providers))))
-    base = np.array([effect[p] for p in provider]) + np.array([REGISTRY_STATUS_LOGIT[s] for s in status])
+    effect = differences(dict(zip(providers, rng.normal(0.0, 0.9, len(providers)))), 0.0)
+    base = np.array([effect[p] for p in provider]) + differences(np.array([REGISTRY_STATUS_LOGIT[s] for s in status]),
+                                                                 0.0)
     out = np.zeros(len(provider), dtype=bool)
     u = rng.random(len(provider))
     for y, target in REGISTRY_SHARE.items():

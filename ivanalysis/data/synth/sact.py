@@ -26,6 +26,9 @@ to 20% to 80% of their patients, slowly falling over the three years. When a pat
 supply is waste; the stop date is recorded once it is known (empty while treatment goes on past March 2018).
 Prices are 2017 list prices per pack; a supply of two or three months of the high-cost drugs is often worth more
 than 6,000 pounds, as the Menu says.
+
+Null data (`--null`): every provider dose-bands and supplies oral drugs at England's rates (no hub or provider
+effect, none following the Christie model already).
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.sact import TUMOUR_GROUPS
-from .common import DATA_END, DATA_START, calibrated_propensities, rng_for, sequential_ids, service_providers
+from .common import (DATA_END, DATA_START, calibrated_propensities, differences, rng_for, sequential_ids,
+                     service_providers)
 
 CHEMO_PROVIDERS = 85  # trusts that give chemotherapy (most acute trusts); the largest in each hub
 IV_ROWS_PER_YEAR = 730_000
@@ -185,9 +189,10 @@ def _iv(rng: np.random.Generator, geo: Geography, centres: pd.Series, scale: flo
     # differ (some adopted earlier), every provider moves up by about one logit unit a year, and some drugs are
     # banded more readily than others (standard products came first for the common ones)
     hub_effect = {h.code: rng.normal(0.0, 0.6) for h in geo.hubs()}
-    effect = np.array([hub_effect[geo.hub_of(c)] for c in centres.index]) + rng.normal(0.0, 0.8, len(centres))
+    effect = differences(np.array([hub_effect[geo.hub_of(c)] for c in centres.index]) + rng.normal(0.0, 0.8,
+                                                                                               len(centres)), 0.0)
     drug_effect = rng.normal(0.0, 0.5, len(IV_DRUGS))
-    standard_given_banded = rng.uniform(0.78, 0.98, len(centres))
+    standard_given_banded = differences(rng.uniform(0.78, 0.98, len(centres)), 0.88)
     row_provider, row_day = provider[a], day[a]
     year = _year(row_day)
     eff = effect[row_provider] + drug_effect[drug] + (row_day - 365 * year - 182) / 365
@@ -235,13 +240,13 @@ def _oral(rng: np.random.Generator, geo: Geography, centres: pd.Series, scale: f
           patient_offset: int) -> dict[str, np.ndarray]:
     # each provider's chance of supplying more than one pack at a time; a tenth follow the Christie model already
     hub_effect = {h.code: rng.normal(0.0, 0.5) for h in geo.hubs()}
-    christie = rng.random(len(centres)) < CHRISTIE_LIKE
-    shift = np.array([hub_effect[geo.hub_of(c)] for c in centres.index])
+    christie = differences(rng.random(len(centres)) < CHRISTIE_LIKE, 0.0).astype(bool)
+    shift = differences(np.array([hub_effect[geo.hub_of(c)] for c in centres.index]), 0.0)
     multi_logit = np.empty((3, len(centres)))  # rows: financial year; columns: provider
     for y, share in enumerate(ORAL_MULTI_MONTH_SHARE):
         base = calibrated_propensities(rng, centres, share, 0.9).to_numpy()
         multi_logit[y] = np.log(base / (1 - base)) + shift
-    three_given_multi = rng.uniform(0.3, 0.7, len(centres))
+    three_given_multi = differences(rng.uniform(0.3, 0.7, len(centres)), 0.5)
 
     parts = []
     for drug, (group, pack_days, pack_price, daily_mg, per_year, median_months, tendency) in ORAL_DRUGS.items():

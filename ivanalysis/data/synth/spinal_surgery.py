@@ -12,7 +12,8 @@ Middlesbrough did): from then on about half of the referrals that would not have
 the triage practitioners instead, so the surgeons' conversion rate rises, their clinic waits shorten and the number
 of operations does not change. Like an RTT extract for April 2015 to March 2018, the table holds every pathway with
 a step in that period: those referred before April 2015 and still open then are in it, those that ended before are
-not.
+not. Null data (`--null`): every centre converts a fifth and has the mean waits; centres still adopt the pathway at
+their own time.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import DATA_END, DATA_START, choose, rng_for, sequential_ids, service_providers
+from .common import DATA_END, DATA_START, choose, differences, rng_for, sequential_ids, service_providers
 
 SPINAL_CENTRES = 35
 OPERATIONS_PER_YEAR = 10_000  # Menu ch. 17, about 10,000 adults a year (here: operations in 2017/18)
@@ -46,10 +47,10 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     rng = rng_for(seed, "spinal_surgery")
     centres = service_providers(geo, sizes, SPINAL_CENTRES)
     k = len(centres)
-    logit = np.log(MEAN_CONVERSION / (1 - MEAN_CONVERSION)) + rng.normal(0, 0.35, k)
+    logit = np.log(MEAN_CONVERSION / (1 - MEAN_CONVERSION)) + differences(rng.normal(0, 0.35, k), 0.0)
     conversion = pd.Series(1 / (1 + np.exp(-logit)), index=centres.index)
-    op_weeks = pd.Series(rng.uniform(4, 11, k), index=centres.index)
-    ip_weeks = pd.Series(rng.uniform(6, 18, k), index=centres.index)
+    op_weeks = differences(pd.Series(rng.uniform(4, 11, k), index=centres.index), 7.5)
+    ip_weeks = differences(pd.Series(rng.uniform(6, 18, k), index=centres.index), 12.0)
     # months after April 2015 at which a centre adopts the pathway (negative: before the data start); inf: never
     adopts = rng.random(k) < ADOPTERS
     adoption = pd.Series(np.where(adopts, rng.uniform(-12, 30, k), np.inf), index=centres.index)

@@ -16,6 +16,8 @@ and one result: South Tees cut its non-qualified (not met) patient levels by 35%
 - external (social care) delays differ by hub and by provider, so hubs differ; about 4% of spells last more than
   21 days (the Menu's stays of more than 3 weeks).
 Spells admitted before 31 March 2018 are reviewed up to that date; spell_los_days is the whole spell's length.
+Null data (`--null`): every provider removes the same share of its delays (50%) and has England's external delays;
+providers still start CUR on their own dates, so their data begin when they do.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.utilisation_reviews import NO_REASON, REASONS
-from .common import DATA_END, DATA_START, rng_for, sequential_ids, service_providers
+from .common import DATA_END, DATA_START, differences, rng_for, sequential_ids, service_providers
 
 CUR_PROVIDERS = 45
 BEDS_REVIEWED = 40 * CUR_PROVIDERS  # occupied beds reviewed every day, England, once every provider has started
@@ -58,9 +60,10 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     units = service_providers(geo, sizes, CUR_PROVIDERS)
     k = len(units)
     start = FIRST_START + pd.to_timedelta(rng.integers(0, (LAST_START - FIRST_START).days + 1, k), unit="D")
-    improvement = rng.uniform(*IMPROVEMENT, k)
+    improvement = differences(rng.uniform(*IMPROVEMENT, k), sum(IMPROVEMENT) / 2)
     hub_factor = {h.code: rng.lognormal(0.0, 0.25) for h in geo.hubs()}
-    external = np.array([hub_factor[geo.hub_of(p)] for p in units.index]) * rng.lognormal(0.0, 0.2, k)
+    external = differences(np.array([hub_factor[geo.hub_of(p)] for p in units.index]) * rng.lognormal(0.0, 0.2, k),
+                           1.0)
 
     # spells: admitted each day from the provider's start, at the rate that keeps its beds occupied
     mean_los = 8.6  # the mean of the spell model below, before improvement
