@@ -60,8 +60,8 @@
 
   function reset(item) {
     var box = item.box;
-    box.classList.remove("iv-wide", "iv-scroll", "iv-more-left", "iv-more-right");
-    box.style.removeProperty("--iv-fit-width");
+    box.classList.remove("iv-dense", "iv-scroll", "iv-more-left", "iv-more-right");
+    narrow(box);
     box.style.removeProperty("--iv-box-width");
     box.removeAttribute("tabindex");
     box.removeAttribute("role");
@@ -69,11 +69,17 @@
     var hint = box.previousElementSibling;
     if (hint && hint.classList.contains("iv-scroll-hint")) hint.remove();
     if (item.kind === "table") {
-      item.content.querySelectorAll(".iv-stick, .iv-prose").forEach(function (cell) {
-        cell.classList.remove("iv-stick", "iv-stick-last", "iv-prose");
+      box.style.removeProperty("--iv-label-width");
+      item.content.querySelectorAll(".iv-stick, .iv-prose, .iv-label-narrow").forEach(function (cell) {
+        cell.classList.remove("iv-stick", "iv-stick-last", "iv-prose", "iv-label-narrow");
         cell.style.removeProperty("left");
       });
     }
+  }
+
+  function narrow(box) {
+    box.classList.remove("iv-wide");
+    box.style.removeProperty("--iv-fit-width");
   }
 
   // Widen the box into the free room on its right, no wider than its content needs.
@@ -87,7 +93,7 @@
   }
 
   function caption(item) {
-    if (item.kind === "chart") return item.content.getAttribute("alt") ? "Chart: " + item.content.alt.split(".")[0] : "Chart";
+    if (item.kind === "chart") return "Chart: " + (item.content.alt || "").split(".")[0];
     var cap = item.content.caption;
     return cap ? cap.textContent.replace("#", "").trim().split("\n")[0] : "Table";
   }
@@ -106,12 +112,23 @@
   function stickLabels(item, n) {
     var table = item.content;
     var rows = Array.prototype.slice.call(table.rows);
+    if (!n) return;  // no body rows
     if (rows.some(function (r) { return r.cells.length < n || Array.prototype.slice.call(r.cells, 0, n).some(
       function (c) { return c.colSpan > 1; }); })) return;
-    // where each column starts now, so that pinned it stays there (collapsed borders make widths overlap)
-    var head = rows[0], origin = head.cells[0].getBoundingClientRect().left, lefts = [];
+    var head = rows[0], share = STICKY_SHARE * item.box.clientWidth;
+    function x(i, side) {  // from the table's left edge
+      return head.cells[i].getBoundingClientRect()[side] - head.cells[0].getBoundingClientRect().left;
+    }
+    if (x(n - 1, "right") > share) {
+      // labels too wide to pin: their last column is made narrower (a long word in it breaks) to fit the share
+      var others = x(n - 1, "left");
+      item.box.style.setProperty("--iv-label-width", Math.floor(share - others) + "px");
+      rows.forEach(function (r) { r.cells[n - 1].classList.add("iv-label-narrow"); });
+      if (x(n - 1, "right") > share + 1) return;
+    }
+    // where each column starts now, so that, pinned, it stays there
+    var origin = head.cells[0].getBoundingClientRect().left, lefts = [];
     for (var i = 0; i < n; i++) lefts.push(head.cells[i].getBoundingClientRect().left - origin);
-    if (head.cells[n - 1].getBoundingClientRect().right - origin > STICKY_SHARE * item.box.clientWidth) return;
     rows.forEach(function (r) {
       for (var i = 0; i < n; i++) {
         r.cells[i].classList.add("iv-stick");
@@ -177,6 +194,18 @@
     items.forEach(reset);
     if (observer) { observer.disconnect(); wideInView.clear(); }
     items.forEach(function (item) { if (overflows(item)) widen(item); });
+    // a table still too wide is set closer (smaller type, less padding) if that makes it fit, and only then
+    items.forEach(function (item) {
+      if (item.kind !== "table" || !overflows(item)) return;
+      item.box.classList.add("iv-dense");
+      narrow(item.box);
+      widen(item);
+      if (overflows(item)) {
+        item.box.classList.remove("iv-dense");
+        narrow(item.box);
+        widen(item);
+      }
+    });
     items.forEach(function (item) {
       if (item.box.classList.contains("iv-wide") && observer) observer.observe(item.box);
       if (overflows(item)) scroll(item);
