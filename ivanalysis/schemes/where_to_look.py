@@ -15,6 +15,17 @@ How the saving is calculated: for each area and programme, what it would spend a
 the best of its 10 peers (the lowest spenders: RightCare's usual 'best 5 of 10' in the moderate scenario, chosen so
 that the benchmark is a level similar populations already achieve rather than the single lowest, which may be an
 anomaly), counted only where the area spends more. A hub's or England's opportunity is the sum over its areas.
+
+Counting beyond chance (`beyond_chance`): an area's spend per head is partly chance (how many spells, and how costly,
+in one year), and the lowest spenders among its peers are partly the luckiest, so the observed gap is not all real.
+Within each area's comparison group (the area and its peers), every member's spend per head is shrunk toward the
+peers' average by its reliability (empirical Bayes: the share of its variance that is true difference, estimated from
+how much more areas differ from their peers than chance allows); the best peers and the gap are taken from the shrunk
+values, and only the gap that the scenario's confidence supports is counted (the expected true gap in the moderate and
+high scenarios; the gap 97.5% likely to be real, less 1.96 standard deviations, in the low one), never more than the
+gap observed. Where a programme's areas differ from their peers no more than chance allows (Cochran's Q test at 5%),
+nothing is counted in it. bench/null_test.py measures what is left on synthetic data with no true differences
+(`ivanalysis synth --null`).
 """
 from __future__ import annotations
 
@@ -29,6 +40,7 @@ from ..errors import ConfigError, DataError
 from ..geography import Area, Geography
 from ..report import fmt
 from ..stats.funnel import FunnelResult, rate_funnel
+from ..stats.shrinkage import between_variance, gap_beyond_chance, shrink
 from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
 from .base import in_period, safe_share, scenario_frame
 
@@ -36,8 +48,9 @@ TABLES = ("area_spend",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "area_spend": ("area_code", "programme", "start_date", "cost_gbp"),
 }
-ASSUMPTIONS = {"peer_count": "count", "best_peers": "count"}
+ASSUMPTIONS = {"peer_count": "count", "best_peers": "count", "gap_confidence": "share"}
 PER = 100_000
+EVIDENCE = 0.05  # areas are taken to differ from their peers beyond chance only when the test says so at this level
 
 
 # --- similar peers (RightCare) -----------------------------------------------------------------------------------------
@@ -111,19 +124,63 @@ def driver(activity_part: float, cost_part: float) -> str:
     return "activity" if activity_part > 0 else "cost per case"
 
 
-def opportunity(spend_per_head: np.ndarray | float, benchmark: np.ndarray | float,
-                population: np.ndarray | float) -> np.ndarray:
-    """What an area would not spend at the benchmark's spend per head; nothing where it already spends less."""
-    return np.clip(np.asarray(spend_per_head, dtype=float) - np.asarray(benchmark, dtype=float), 0, None) \
-        * np.asarray(population, dtype=float)
+def sampling_variance(spend: pd.Series, spend_sq: pd.Series, population: pd.Series) -> pd.Series:
+    """Each area's chance variance of its spend per head in one programme, at England's spend per head.
+
+    Spells come as a Poisson count and each costs what it costs, so a year's spend S has variance sum(cost^2) = E[S] x
+    k, with k = sum(cost^2) / sum(cost) over England's spells (compound Poisson); at England's spend per head r an
+    area of population W has E[S] = r W, so its spend per head S / W has variance r k / W (as a funnel plot takes
+    chance at the target). `spend_sq` is the sum of squared spell costs of each area.
+    """
+    total = float(spend.sum())
+    if total <= 0:
+        return pd.Series(0.0, index=spend.index)
+    k = float(spend_sq.sum()) / total
+    return total / float(population.sum()) * k / population
 
 
-def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best: int) -> pd.DataFrame:
+def beyond_chance(rates: pd.DataFrame, peers: pd.DataFrame, best: int, confidence: float) -> pd.DataFrame:
+    """Each area's gap to its best peers that is beyond chance, per head, in one programme.
+
+    `rates` is indexed by area with spend (per head) and variance (its chance variance, `sampling_variance`). Within
+    area i's group, each member j (the area and its peers) is shrunk toward the peers' average m_i by its
+    reliability B_j = tau2 / (tau2 + v_j): m_i + B_j (y_j - m_i), with posterior variance B_j v_j. tau2, the true
+    variance of an area about its peers' level, comes from the areas' differences from their peers' averages d_i:
+    their variance beyond chance (between_variance, with chance variance v_i + sum of the peers' v / n^2), less the
+    share the peers' own true differences add (divided by 1 + 1 / n); it is 0 (every area at its peers' level) unless
+    the differences are beyond chance at the EVIDENCE level (Cochran's Q test). The benchmark is the average of the
+    `best` lowest shrunk peers; the gap counted is the shrunk gap less z standard deviations (z the normal quantile of
+    `confidence`), never below 0.
+
+    Columns: centre (m), reliability (B of the area), shrunk, benchmark, counted (per head).
+    """
+    y, v = rates["spend"], rates["variance"]
+    n = int(peers["rank"].max())
+    p = peers[["area", "peer"]].assign(y=peers["peer"].map(y).to_numpy(), v=peers["peer"].map(v).to_numpy())
+    centre = p.groupby("area")["y"].mean().reindex(y.index)
+    chance = v + p.groupby("area")["v"].sum().reindex(y.index) / n**2
+    d = y - centre
+    tau2 = between_variance(d, chance, evidence=EVIDENCE) / (1 + 1 / n) if (chance > 0).all() else 0.0
+    shrunk, b, sd = shrink(y, v, centre, tau2)
+    p["centre"] = p["area"].map(centre).to_numpy()
+    p["s"], _, peer_sd = shrink(p["y"], p["v"], p["centre"], tau2)  # each peer toward this area's centre
+    p["post_var"] = peer_sd**2
+    top = p.sort_values(["area", "s", "peer"]).groupby("area").head(best).groupby("area")
+    bench = top["s"].mean().reindex(y.index)
+    bench_var = top["post_var"].sum().reindex(y.index) / best**2
+    counted = gap_beyond_chance(shrunk, bench, np.sqrt(sd**2 + bench_var), confidence=confidence)
+    return pd.DataFrame({"centre": centre, "reliability": b, "shrunk": shrunk, "benchmark": bench,
+                         "counted": counted}, index=y.index)
+
+
+def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best: int,
+            confidence: float) -> pd.DataFrame:
     """One row per area and programme: spend and activity per head, the 10 peers' average, the best peers'
-    benchmark, the decomposition of the difference from it and the opportunity.
+    benchmark, the decomposition of the difference from it and the opportunity, counted beyond chance at the
+    `confidence` given (`beyond_chance`).
 
-    `spend` has area, programme, spend, spells (every area and programme, zeros included); `areas` is indexed by
-    area with weighted_population.
+    `spend` has area, programme, spend, spend_sq (the sum of squared spell costs), spells (every area and programme,
+    zeros included); `areas` is indexed by area with weighted_population.
     """
     out = spend.merge(areas[["weighted_population"]], left_on="area", right_index=True)
     out["spend_ph"] = out["spend"] / out["weighted_population"]
@@ -135,20 +192,28 @@ def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best:
         rates = g.set_index("area")[["spend_ph", "activity_ph"]].set_axis(["spend", "activity"], axis=1)
         everyone = peer_benchmark(rates, peers, n).add_prefix("peers_")
         bench = peer_benchmark(rates, peers, best).add_prefix("best_")
+        a = g.set_index("area")
+        chance = beyond_chance(rates.assign(variance=sampling_variance(a["spend"], a["spend_sq"],
+                                                                       a["weighted_population"])),
+                               peers, best, confidence)[["counted"]]
         frames.append(g.merge(everyone, left_on="area", right_index=True).merge(bench, left_on="area",
-                                                                                right_index=True))
+                                                                                right_index=True)
+                      .merge(chance, left_on="area", right_index=True))
     out = pd.concat(frames, ignore_index=True)
     cost = out["cost"].fillna(out["best_cost"]).fillna(0.0)  # no spells: no cost of its own to compare
     out["activity_part"], out["cost_part"] = decompose(out["activity_ph"], cost, out["best_activity"],
                                                        out["best_cost"].fillna(0.0))
     out["gap"] = out["spend_ph"] - out["best_spend"]
-    out["opportunity"] = opportunity(out["spend_ph"], out["best_spend"], out["weighted_population"])
     higher = out["gap"] > 0
+    # the gap counted: beyond chance, never more than the gap observed; `share`: the part of the observed gap counted
+    out["counted"] = np.where(higher, np.minimum(out["counted"], out["gap"]), 0.0)
+    share = np.where(higher, out["counted"] / out["gap"].where(higher, 1.0), 0.0)
+    out["opportunity"] = out["counted"] * out["weighted_population"]
     # the opportunity split as the gap is: by activity and by cost per case, where the area spends more
-    out["opp_activity"] = np.where(higher, out["activity_part"] * out["weighted_population"], 0.0)
-    out["opp_cost"] = np.where(higher, out["cost_part"] * out["weighted_population"], 0.0)
-    out["spells_above"] = np.where(higher, np.clip(out["activity_ph"] - out["best_activity"], 0, None)
-                                   * out["weighted_population"], 0.0)
+    out["opp_activity"] = out["activity_part"] * share * out["weighted_population"]
+    out["opp_cost"] = out["cost_part"] * share * out["weighted_population"]
+    out["spells_above"] = np.clip(out["activity_ph"] - out["best_activity"], 0, None) * share \
+        * out["weighted_population"]
     out["driver"] = [driver(a, c) for a, c in zip(out["activity_part"], out["cost_part"])]
     return out
 
@@ -182,6 +247,16 @@ def area_measure(funnel: FunnelResult, monthly: pd.Series, areas: pd.DataFrame, 
 
 
 # --- the analysis --------------------------------------------------------------------------------------------------------
+def _confidence(params: SchemeParams) -> dict[str, float]:
+    """gap_confidence in each scenario: at least 0.5 (the expected true gap) and below 1."""
+    out = {s: float(params.assumptions["gap_confidence"].value(s)) for s in SCENARIOS}
+    for s, c in out.items():
+        if not 0.5 <= c < 1:
+            raise ConfigError(f"gap_confidence ({s}) is {c:g}: it must be at least 0.5 (the expected true gap) and "
+                              "below 1")
+    return out
+
+
 def _check_counts(params: SchemeParams) -> tuple[int, dict[str, int]]:
     a = params.assumptions
     n_values = {a["peer_count"].value(s) for s in SCENARIOS}
@@ -199,10 +274,11 @@ def _check_counts(params: SchemeParams) -> tuple[int, dict[str, int]]:
 
 def programme_spend(spend: pd.DataFrame, areas: pd.Index) -> pd.DataFrame:
     """Spend and spells per area and programme, with a row (of zeros) for every area and programme in the data."""
-    g = spend.groupby(["area_code", "programme"], observed=True)["cost_gbp"].agg(["sum", "size"])
+    g = spend.assign(cost_sq=spend["cost_gbp"] ** 2).groupby(["area_code", "programme"], observed=True)
+    g = pd.DataFrame({"spend": g["cost_gbp"].sum(), "spend_sq": g["cost_sq"].sum(), "spells": g.size()})
     grid = pd.MultiIndex.from_product([areas, sorted(spend["programme"].unique())], names=["area_code", "programme"])
     g = g.reindex(grid, fill_value=0)
-    return g.reset_index().rename(columns={"area_code": "area", "sum": "spend", "size": "spells"})
+    return g.reset_index().rename(columns={"area_code": "area"})
 
 
 @dataclass(frozen=True)
@@ -220,6 +296,7 @@ class National:
 def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Period,
              geography: Geography) -> National:
     n, best = _check_counts(params)
+    confidence = _confidence(params)
     spend = tables["area_spend"]
     areas = geography.area_table()
     current = in_period(spend, "start_date", period, "specialised spells")
@@ -230,7 +307,7 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     peers = similar_peers(areas[list(geography.demographic_variables)], n)
     totals = programme_spend(current, areas.index)
     return National(areas=areas, peers=peers,
-                    by_scenario={s: compare(totals, areas, peers, best[s]) for s in SCENARIOS},
+                    by_scenario={s: compare(totals, areas, peers, best[s], confidence[s]) for s in SCENARIOS},
                     funnel=area_funnel(current, areas), monthly=monthly_spells(spend),
                     months=(spend["start_date"].min(), spend["start_date"].max()))
 
@@ -277,8 +354,9 @@ CAVEATS = (
     "deprivation; need that the weighting misses can look like unwarranted spend.",
     "Higher spend than similar areas is a place to look, not proof of waste: it may buy better outcomes. The packs' "
     "third question, on quality and outcomes, needs data this page does not hold.",
-    "The opportunity counts only areas that spend more than their best peers; areas that spend less are never "
-    "netted off, so the figure is an upper bound of what moving to peers' levels would release.",
+    "The opportunity counts only areas that spend more than their best peers, and only the part of the gap that is "
+    "beyond chance (each area's spend per head and its peers' are shrunk toward the peers' average by how reliable "
+    "they are); areas that spend less are never netted off.",
     "Activity and cost per spell come from spells attributed to the area of residence; a spell's cost is what the "
     "commissioner paid, so cost per case reflects both case mix and prices.",
 )

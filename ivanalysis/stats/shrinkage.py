@@ -51,12 +51,16 @@ class Shrunk:
         return self.data.set_index("unit")["shrunk"]
 
 
-def between_variance(estimate: np.ndarray | pd.Series, variance: np.ndarray | pd.Series) -> float:
+def between_variance(estimate: np.ndarray | pd.Series, variance: np.ndarray | pd.Series, *,
+                     evidence: float | None = None) -> float:
     """The variance of true values between units, by the method of moments (DerSimonian and Laird 1986).
 
     With weights w = 1 / variance around their weighted mean, Q = sum w (y - ybar)^2 and
     sigma2 = max(0, (Q - (k - 1)) / (sum w - sum w^2 / sum w)): the spread beyond what the sampling variances
     explain. 0 for a single unit.
+    evidence: if given (e.g. 0.05), sigma2 is 0 unless the units differ more than chance at that level: Cochran's Q
+    above its chi-squared quantile with k - 1 degrees of freedom (the test of over-dispersion Spiegelhalter 2005
+    describes). Without it, a spread that is chance alone still gives sigma2 > 0 about half the time.
     """
     y = np.asarray(estimate, dtype=float)
     v = np.asarray(variance, dtype=float)
@@ -69,6 +73,13 @@ def between_variance(estimate: np.ndarray | pd.Series, variance: np.ndarray | pd
     if len(y) < 2 or spread <= 0:
         return 0.0
     q = float((w * (y - (w * y).sum() / w.sum()) ** 2).sum())
+    if evidence is not None:
+        from scipy.stats import chi2
+
+        if not 0 < evidence < 1:
+            raise ValueError(f"evidence must be between 0 and 1, not {evidence!r}")
+        if chi2.sf(q, len(y) - 1) >= evidence:
+            return 0.0
     return max(0.0, (q - (len(y) - 1)) / spread)
 
 

@@ -83,12 +83,6 @@ def test_decomposition_adds_up_and_names_the_driver():
     assert wtl.driver(-5.0, 2.0) == "not higher"
 
 
-def test_opportunity_only_where_the_area_spends_more():
-    # £120 a head against a £90 benchmark for 200,000 people: £6 m; an area at £80 counts nothing (not netted off)
-    got = wtl.opportunity([120.0, 80.0], [90.0, 90.0], [200_000, 200_000])
-    assert got.tolist() == pytest.approx([6_000_000.0, 0.0])
-
-
 def test_benchmark_is_the_average_of_the_lowest_spending_peers():
     rates = pd.DataFrame({"spend": [0.2, 0.1, 0.2, 0.1], "activity": [2e-4, 1e-4, 1e-4, 5e-5]},
                          index=["W", "X", "Y", "Z"])
@@ -123,7 +117,7 @@ def small_geography() -> Geography:
         "areas": areas}))
 
 
-def params(peers=2, low=2, moderate=1, high=1) -> SchemeParams:
+def params(peers=2, low=2, moderate=1, high=1, confidence=(0.975, 0.5, 0.5)) -> SchemeParams:
     source = "Test assumptions, hand-checked in the comments"
     return SchemeParams.model_validate({
         "scheme": "where_to_look", "period": "2016/17", "headline": "Spend above the best peers, a test",
@@ -131,7 +125,9 @@ def params(peers=2, low=2, moderate=1, high=1) -> SchemeParams:
             "peer_count": {"label": "peers", "unit": "count", "low": peers, "moderate": peers, "high": peers,
                            "source": source},
             "best_peers": {"label": "best", "unit": "count", "low": low, "moderate": moderate, "high": high,
-                           "source": source}}})
+                           "source": source},
+            "gap_confidence": {"label": "confidence", "unit": "share", "low": confidence[0],
+                               "moderate": confidence[1], "high": confidence[2], "source": source}}})
 
 
 def spells(area: str, n: int, cost: float) -> pd.DataFrame:
@@ -142,41 +138,58 @@ def spells(area: str, n: int, cost: float) -> pd.DataFrame:
 
 @pytest.fixture
 def small_tables() -> dict[str, pd.DataFrame]:
-    # spend per head: W 20 x £1,000 / 100,000 = £0.20; X 10 x £1,000 = £0.10; Y 10 x £2,000 = £0.20;
-    # Z 5 x £2,000 = £0.10
-    df = pd.concat([spells("W", 20, 1_000.0), spells("X", 10, 1_000.0), spells("Y", 10, 2_000.0),
-                    spells("Z", 5, 2_000.0)], ignore_index=True)
+    # spend per head: W 2,000 x £1,000 / 100,000 = £20; X 1,000 x £1,000 = £10; Y 1,000 x £2,000 = £20;
+    # Z 500 x £2,000 = £10 (volumes large enough for the differences to be far beyond chance)
+    df = pd.concat([spells("W", 2_000, 1_000.0), spells("X", 1_000, 1_000.0), spells("Y", 1_000, 2_000.0),
+                    spells("Z", 500, 2_000.0)], ignore_index=True)
     df.insert(0, "spell_id", [f"S{i}" for i in range(len(df))])
     return {"area_spend": df}
 
 
 FY = Period.financial_year("2016/17")
+# Counting beyond chance on small_tables (where_to_look.beyond_chance), by hand. England spends £60 m on 400,000
+# people: £15 a head; sum(cost^2) / sum(cost) = (2,000 + 1,000) x 1,000^2 + (1,000 + 500) x 2,000^2, over £6 m, =
+# £1,500; so each area's chance variance of its spend per head is 15 x 1,500 / 100,000 = v = 0.225. Differences
+# from the 2 peers' averages: W 20 - 15 = 5, X 10 - 20 = -10, Y 20 - 10 = 10, Z 10 - 15 = -5, each with chance
+# variance v + 2 v / 4 = 1.5 v; Q = 250 / 1.5 v, far beyond chance; with equal weights the between variance is
+# 250 / 3 - 1.5 v, and tau2 = that / (1 + 1/2) = 55.3306; every area's reliability B = tau2 / (tau2 + v) = 0.995950.
+# With one reliability for all, every shrunk gap is B times the observed one.
+TAU2 = (250 / 3 - 1.5 * 0.225) / 1.5
+B = TAU2 / (TAU2 + 0.225)
 
 
 def test_analyse_by_hand(small_tables):
     geo = small_geography()
     r = registry.analyse_tables("where_to_look", small_tables, geo.england, FY, geo, params_=params())
-    # moderate, the best 1 of 2 peers: W (£0.20) against X (£0.10): £0.10 x 100,000 = £10,000, all activity
-    # (20 against 10 spells, both at £1,000); X's best peer spends £0.20: nothing; Y (£0.20) against X (£0.10, the
-    # first code of two at £0.10): £10,000, all cost per case (10 spells at £2,000 against £1,000); Z: nothing
-    assert r.opportunity_gbp.moderate == pytest.approx(20_000.0)
-    # low, the average of both peers: W against (0.10 + 0.20) / 2 = £0.15: £5,000; Y against £0.10: £10,000
-    assert r.opportunity_gbp.low == pytest.approx(15_000.0)
-    assert r.opportunity_gbp.high == pytest.approx(20_000.0)
+    # moderate, the best 1 of 2 peers: W (£20) against X (£10): £10 x 100,000 = £1 m observed, all activity
+    # (2,000 against 1,000 spells, both at £1,000); X's best peer spends £20: nothing; Y (£20) against X (£10, the
+    # first code of two at £10): £1 m, all cost per case (£2,000 a spell against £1,000); Z: nothing. Beyond chance:
+    # B x £1 m each (B = 0.995950, above)
+    assert r.opportunity_gbp.moderate == pytest.approx(2_000_000.0 * B)
+    assert B == pytest.approx(0.995950, abs=1e-6)
+    # low, the average of both peers, counting only the gap 97.5% likely to be real: W against the average of its
+    # peers shrunk toward 15, 15 -/+ 5 B, = 15: shrunk gap 5 B; its standard deviation sqrt(B v + 2 B v / 2^2) =
+    # sqrt(1.5 B v) = 0.579770, so 5 B - 1.959964 x 0.579770 = 3.843424 a head, £384,342; Y against 10 (Z and X
+    # both at 10): 10 B - 1.136326 = 8.823174, £882,317
+    sd = (1.5 * B * 0.225) ** 0.5
+    assert r.opportunity_gbp.low == pytest.approx((15 * B - 2 * 1.959964 * sd) * 100_000)
+    assert r.opportunity_gbp.low == pytest.approx(384_342 + 882_317, abs=2)
+    assert r.opportunity_gbp.high == pytest.approx(2_000_000.0 * B)
     s = r.scenario_table
-    assert s.loc["of which due to activity", "moderate"] == pytest.approx(10_000.0)
-    assert s.loc["of which due to cost per case", "moderate"] == pytest.approx(10_000.0)
-    # the parts add up to the opportunity in every scenario (low: W's £5,000 is +£12,500 activity, -£7,500 cost)
+    assert s.loc["of which due to activity", "moderate"] == pytest.approx(1_000_000.0 * B)
+    assert s.loc["of which due to cost per case", "moderate"] == pytest.approx(1_000_000.0 * B)
+    # the parts add up to the opportunity in every scenario (low: W's observed £500,000 is +£1.25 m activity,
+    # -£0.75 m cost, each counted in the share of the gap counted)
     for sc in ("low", "moderate", "high"):
         assert s.loc["of which due to activity", sc] + s.loc["of which due to cost per case", sc] == \
             pytest.approx(s.loc["Opportunity", sc])
     areas = r.tables["providers"].frame.set_index("Area")
     assert areas.loc["W", "Driven by"] == "activity" and areas.loc["Y", "Driven by"] == "cost per case"
     assert areas.loc["X", "Saving (moderate)"] == 0.0 and areas.loc["X", "Largest opportunity"] == "none"
-    assert r.quantities[0].values.moderate == pytest.approx(10.0)  # W's 10 spells above X's level
-    # the funnel: every area, spells per 100,000 need-weighted population (W: 20 per 100,000)
+    assert r.quantities[0].values.moderate == pytest.approx(1_000.0 * B)  # W's 1,000 spells above X's level, x B
+    # the funnel: every area, spells per 100,000 need-weighted population (W: 2,000 per 100,000)
     funnel = r.measure.funnel.data.set_index("unit")
-    assert funnel.loc["W", "rate"] == pytest.approx(20.0)
+    assert funnel.loc["W", "rate"] == pytest.approx(2_000.0)
     assert r.measure.unit_name == "areas"  # the page's funnel sentence and chart name areas, not providers
     assert "4 areas" in r.measure.funnel.summary(unit_name=r.measure.unit_name)
 
@@ -185,7 +198,7 @@ def test_hubs_add_up_to_england(small_tables):
     geo = small_geography()
     england = registry.analyse_tables("where_to_look", small_tables, geo.england, FY, geo, params_=params())
     hubs = [registry.analyse_tables("where_to_look", small_tables, h, FY, geo, params_=params()) for h in geo.hubs()]
-    assert [h.opportunity_gbp.moderate for h in hubs] == pytest.approx([10_000.0, 10_000.0])
+    assert [h.opportunity_gbp.moderate for h in hubs] == pytest.approx([1_000_000.0 * B, 1_000_000.0 * B])
     assert sum(h.opportunity_gbp.moderate for h in hubs) == pytest.approx(england.opportunity_gbp.moderate)
     # the hub page's peer chart shows its own area with the largest opportunity
     assert hubs[1].charts["peers"].highlight == ("Y",)

@@ -32,6 +32,15 @@ def test_between_variance_by_hand():
         between_variance([1.0, 2.0], [0.0, 1.0])
 
 
+def test_between_variance_only_with_evidence_when_asked():
+    # y = 1.5, 2.5, variances 0.2: Q = 5 x 0.25 x 2 = 2.5 on 1 degree of freedom, p = P(chi2_1 > 2.5) = 0.114:
+    # (2.5 - 1) / 5 = 0.3 without a test, 0 when evidence at 5% is asked for; y = 1, 3: Q = 10, p = 0.0016: 1.8
+    assert between_variance([1.5, 2.5], [0.2, 0.2]) == pytest.approx(0.3)
+    assert between_variance([1.5, 2.5], [0.2, 0.2], evidence=0.05) == 0.0
+    assert between_variance([1.5, 2.5], [0.2, 0.2], evidence=0.2) == pytest.approx(0.3)
+    assert between_variance([1.0, 3.0], [0.2, 0.2], evidence=0.05) == pytest.approx(1.8)
+
+
 def test_normal_shrinkage_by_hand():
     # sigma2 4; variances 4 and 1: B = 4 / 8 = 0.5 and 4 / 5 = 0.8; toward 12: 12 + 0.5 (10 - 12) = 11,
     # 12 + 0.8 (20 - 12) = 18.4; posterior sd sqrt(0.5 x 4) = sqrt 2 and sqrt(0.8 x 1)
