@@ -26,6 +26,7 @@ from ..page.record import display_path, git_state
 from ..schemes import registry
 from ..catalogue import CATALOGUE, SchemeInfo
 from .runs_view import VARIATION_TEXT, BookError, RunView, collect
+from .templating import render
 
 
 
@@ -88,20 +89,6 @@ def _short_gbp(v: float | None) -> str:
     return f"£{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"£{v:,.0f}"
 
 
-def _synthetic_note(synthetic: bool) -> str:
-    if not synthetic:
-        return ""
-    return (":::{warning}\n**Synthetic data.** This book is built from the synthetic data set that `ivanalysis "
-            "synth` generates. Providers are synthetic codes, not real trusts: no figure describes a real "
-            "organisation, and no decision should be taken on these numbers.\n:::\n\n")
-
-
-def _cell(view: RunView, prefix: str) -> str:
-    if view.ok:
-        return f"[{_short_gbp(view.moderate())}]({prefix}{view.doc}.ipynb)"
-    return "failed" if view.results else "not run"
-
-
 def results_csv(views: list[RunView]) -> str:
     """Every run's headline, one row per scheme and geography, for a spreadsheet."""
     import pandas as pd
@@ -119,139 +106,81 @@ def results_csv(views: list[RunView]) -> str:
     return csv_text(pd.DataFrame(rows))
 
 
+def _status(view: RunView) -> str:
+    """A run with no page: it failed, or it was never run."""
+    return "failed" if view.results else "not run"
+
+
+def _scenarios(view: RunView) -> list[str]:
+    """An analysed run's opportunity in each scenario, as a matrix shows it."""
+    return [_short_gbp(view.results.opportunity_gbp.get(s)) for s in SCENARIOS]
+
+
+def _headline_value(view: RunView) -> str:
+    """An analysed run's headline indicator, formatted by its unit."""
+    k = view.results.kpis[0]
+    return k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
+
+
 def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: str | None) -> str:
-    intro = (BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8")
     areas = geo.run_geographies()
     schemes = registry.implemented()
     by = {(v.scheme.id, v.area.code): v for v in views}
-    lines = [intro.rstrip(), "", _synthetic_note(synthetic).rstrip(), "", "## The opportunity matrix", "",
-             "The moderate-scenario opportunity of each scheme, in pounds a year, for England and each "
-             "specialised commissioning hub. Each figure links to its page; the low and high scenarios are on "
-             "the pages and in the hub packs. Figures come only from each run's `results.json`.", ""]
-    if matrix_alt:
-        lines += [f"![{fmt.md_escape(matrix_alt)}](images/matrix.png)", ""]
-    # a list-table: a caption, and each scheme's name as its row's header (a markdown table has neither)
-    lines += [":::{list-table} Moderate-scenario opportunity a year, by scheme (rows) and geography (columns)",
-              ":header-rows: 1", ":stub-columns: 1", ":class: iv-matrix", "",
-              "* - Scheme", *(f"  - {a.code}" for a in areas)]
-    for s in schemes:
-        lines += [f"* - [{s.number}. {fmt.md_escape(s.short)}](schemes/{s.id}.md)",
-                  *(f"  - {_cell(by[(s.id, a.code)], '')}" for a in areas)]
-    lines += [":::", "", "Geography codes: " + "; ".join(f"{a.code} {fmt.md_escape(a.name)}" for a in areas) + ".", "",
-              "{download}`Every result (scheme, geography, year, low / moderate / high) as CSV <downloads/results.csv>`",
-              "", "## Hub packs", ""]
-    lines += [f"- [{fmt.md_escape(a.name)}](hubs/{a.code}.md)" for a in geo.hubs()]
-    missing = [s for s in CATALOGUE if s not in schemes]
-    if missing:
-        lines += ["", "## Schemes not yet analysed", "",
-                  "The Menu of Opportunities has 20 schemes. These are registered but have no analysis yet, so "
-                  "they are not in the matrix:", ""]
-        lines += [f"- {s.number}. {fmt.md_escape(s.title)} ({fmt.md_escape(s.theme.lower())})" for s in missing]
-    return "\n".join(lines) + "\n"
+    rows = [{"scheme": s, "cells": [{"ok": True, "money": _short_gbp(v.moderate()), "doc": v.doc} if v.ok
+                                    else {"ok": False, "status": _status(v)}
+                                    for v in (by[(s.id, a.code)] for a in areas)]}
+            for s in schemes]
+    return render("landing.md.j2", intro=(BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8").rstrip(),
+                  synthetic=synthetic, matrix_alt=matrix_alt, areas=areas, rows=rows, hubs=geo.hubs(),
+                  missing=[s for s in CATALOGUE if s not in schemes])
 
 
 def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
     own = [v for v in views if v.scheme.id == info.id]
     first_ok = next((v for v in own if v.ok), None)
-    lines = [f"# {info.number}. {fmt.md_escape(info.title)}", "", _synthetic_note(synthetic).rstrip(), "",
-             f"**Theme:** {fmt.md_escape(info.theme)}. **Sub-theme:** {fmt.md_escape(info.sub_theme)}.", "",
-             fmt.md_escape(info.aim), ""]
-    if first_ok:
-        lines += [f"**The opportunity:** {fmt.md_escape(first_ok.results.headline)}", ""]
-        kpi = first_ok.results.kpis[0]
-    lines += [f":::{{table}} Opportunity a year by scenario, and the headline indicator, for each geography: "
-              f"{fmt.md_escape(info.short)}",
-              "| Geography | Low | Moderate | High | " + (fmt.md_escape(kpi.name) if first_ok else "Indicator") + " |",
-              "|---|---|---|---|---|"]
-    for v in own:
-        if v.ok:
-            o = v.results.opportunity_gbp
-            k = v.results.kpis[0]
-            value = k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
-            lines.append(f"| [{fmt.md_escape(v.area.name)}](../{v.doc}.ipynb) | "
-                         + " | ".join(_short_gbp(o.get(s)) for s in SCENARIOS) + f" | {value} |")
-        else:
-            lines.append(f"| {fmt.md_escape(v.area.name)} | {'failed' if v.results else 'not run'} | | | |")
-    lines.append(":::")
-    return "\n".join(lines) + "\n"
+    rows = [{"ok": True, "name": v.area.name, "doc": v.doc, "scenarios": _scenarios(v), "value": _headline_value(v)}
+            if v.ok else {"ok": False, "name": v.area.name, "status": _status(v)} for v in own]
+    return render("scheme_page.md.j2", info=info, synthetic=synthetic, rows=rows,
+                  headline=first_ok.results.headline if first_ok else None,
+                  indicator=first_ok.results.kpis[0].name if first_ok else None)
 
 
 def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True) -> str:
     """The hub's pack page. `pdf`: whether this build prints the pack's PDF (it needs Chromium)."""
     own = [v for v in views if v.area.code == area.code]
     ranked = sorted([v for v in own if v.ok], key=lambda v: -v.moderate())
-    # the PDF is printed after Sphinx into the HTML folder, so Sphinx must not resolve its link: raw HTML
-    pdf_link = (f'<a href="../downloads/packs/{area.code}.pdf">PDF of this pack</a> (this page, then each '
-                "scheme's page for the hub)" if pdf else
-                "PDF not produced by this build: Chromium not found")
-    lines = [f"# Hub pack: {fmt.md_escape(area.name)}", "", _synthetic_note(synthetic).rstrip(), "",
-             f"Every analysed scheme for the {fmt.md_escape(area.name)} hub (population about "
-             f"{area.population / 1e6:.1f} million, {len(area.providers)} providers), ranked by the moderate "
-             "opportunity. Each row links to the scheme's page for this hub, with its providers, trend, "
-             "assumptions and caveats. Counts on hub pages are disclosure-controlled.", "",
-             f"**Take the pack away:** {{download}}`Excel workbook <../downloads/packs/{area.code}.xlsx>` (a "
-             "summary sheet, then each scheme's indicators, assumptions and tables for the hub); " + pdf_link + ".",
-             "", f":::{{table}} Opportunity a year by scenario, headline indicator and trend of each analysed scheme: "
-             f"{fmt.md_escape(area.name)}",
-             "| Rank | Scheme | Low | Moderate | High | Headline indicator | Monthly trend |",
-             "|---|---|---|---|---|---|---|"]
-    for i, v in enumerate(ranked, 1):
-        o = v.results.opportunity_gbp
+    rows = []
+    for v in ranked:
         k = v.results.kpis[0]
-        value = k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
-        target = "" if k.target is None else f" (target {fmt.by_unit(k.target, k.unit)})"
-        trend = VARIATION_TEXT[v.results.measure.variation]
-        lines.append(f"| {i} | [{v.scheme.number}. {fmt.md_escape(v.scheme.short)}](../{v.doc}.ipynb) | "
-                     + " | ".join(_short_gbp(o.get(s)) for s in SCENARIOS)
-                     + f" | {fmt.md_escape(k.name)}: {value}{target} | {trend} |")
-    if ranked:
-        total = {s: sum(v.results.opportunity_gbp.get(s) for v in ranked) for s in SCENARIOS}
-        lines.append("| | **All analysed schemes** | " + " | ".join(f"**{_short_gbp(total[s])}**" for s in SCENARIOS)
-                     + " | | |")
-    lines.append(":::")
-    failed = [v for v in own if not v.ok]
-    if failed:
-        lines += ["", "Not available for this hub: "
-                  + "; ".join(f"{v.scheme.number}. {fmt.md_escape(v.scheme.title)} "
-                              f"({'run failed' if v.results else 'not run'})" for v in failed) + "."]
-    lines += ["", "The totals add schemes whose opportunities may overlap; read them as an order of magnitude."]
-    return "\n".join(lines) + "\n"
+        rows.append({"scheme": v.scheme, "doc": v.doc, "scenarios": _scenarios(v), "kpi_name": k.name,
+                     "value": _headline_value(v), "target": None if k.target is None else fmt.by_unit(k.target, k.unit),
+                     "trend": VARIATION_TEXT[v.results.measure.variation]})
+    totals = [_short_gbp(sum(v.results.opportunity_gbp.get(s) for v in ranked)) for s in SCENARIOS] if ranked else []
+    unavailable = [{"scheme": v.scheme, "status": "run failed" if v.results else "not run"} for v in own if not v.ok]
+    return render("hub_pack.md.j2", area=area, synthetic=synthetic, pdf=pdf, ranked=rows, totals=totals,
+                  unavailable=unavailable, population_millions=f"{area.population / 1e6:.1f}",
+                  providers=len(area.providers))
 
 
 def data_dictionary() -> str:
     from ..data.schemas import TABLES
 
-    preface = (BOOK_SRC_DIR / "data_dictionary.md").read_text(encoding="utf-8").rstrip()
-    lines = [preface, ""]
+    tables = []
     for spec in TABLES.values():
-        users = [s for s in registry.implemented() if spec.name in registry.input_tables(s.id)]
-        identifying = ("Identifying columns (read to count patients and link records, never published): "
-                       + ", ".join(f"`{c}`" for c in spec.identifiers) + "." if spec.identifiers
-                       else "No identifying column.")
-        if spec.patient_column:
-            identifying += (f" `{spec.patient_column}` may be any pseudonymised identifier; NHS numbers there are "
-                            f"checked as such only with `--nhs-numbers {spec.name}`.")
-        lines += [f"## `{spec.name}`: {spec.title}", "", f"{spec.description} Mirrors the {spec.like}. File: "
-                  f"`{spec.name}.csv` or `{spec.name}.parquet`; one row per `{spec.key}`.",
-                  "Read by: " + (", ".join(f"{s.number}. {s.title}" for s in users) or "no implemented scheme yet") + ".",
-                  "", f"National collection: {fmt.md_escape(spec.source)}", "",
-                  f"Can a hub analyst get it? {fmt.md_escape(spec.access)}",
-                  "", identifying,
-                  "", f":::{{table}} Columns of `{spec.name}`", "| Column | Type | Required | Rules | Description |",
-                  "|---|---|---|---|---|"]
+        columns = []
         for name, col in spec.schema.columns.items():
             rules = "; ".join(_rule_text(c) for c in col.checks)
             if col.unique:
                 rules = (rules + "; " if rules else "") + "unique"
-            shown = f"`{name}` (identifying)" if name in spec.identifiers else f"`{name}`"
-            lines.append(f"| {shown} | {_kind(col.dtype)} | {'no (may be empty)' if col.nullable else 'yes'} | "
-                         f"{fmt.md_escape(rules)} | {fmt.md_escape(col.description or '')} |")
-        lines.append(":::")
-        table_checks = [_rule_text(c) for c in spec.schema.checks]
-        if table_checks:
-            lines += ["", "Row rules: " + fmt.md_escape("; ".join(table_checks)) + "."]
-        lines.append("")
-    return "\n".join(lines)
+            columns.append({"name": name, "identifying": name in spec.identifiers, "kind": _kind(col.dtype),
+                            "nullable": col.nullable, "rules": rules, "description": col.description or ""})
+        tables.append({"name": spec.name, "title": spec.title, "description": spec.description, "like": spec.like,
+                       "key": spec.key, "source": spec.source, "access": spec.access,
+                       "identifiers": spec.identifiers, "patient_column": spec.patient_column,
+                       "users": [s for s in registry.implemented() if spec.name in registry.input_tables(s.id)],
+                       "columns": columns, "row_rules": "; ".join(_rule_text(c) for c in spec.schema.checks)})
+    preface = (BOOK_SRC_DIR / "data_dictionary.md").read_text(encoding="utf-8").rstrip()
+    return render("data_dictionary.md.j2", preface=preface, tables=tables)
 
 
 def results_schema() -> tuple[str, str]:
@@ -261,13 +190,6 @@ def results_schema() -> tuple[str, str]:
 
     schema = RunResult.model_json_schema()
     defs = schema.get("$defs", {})
-    preface = (BOOK_SRC_DIR / "results_schema.md").read_text(encoding="utf-8").rstrip()
-    lines = [preface, "", f"This is version {SCHEMA_VERSION} of the layout (`schema_version`). A run whose `status` is "
-             "`ok` has every field; a run whose `status` is `failed` says why in `error` and has no figures: "
-             + ", ".join(f"`{name}`" for name in FIGURES) + " are null (and " + ", ".join(f"`{n}`" for n in PERIOD)
-             + " when no year was asked for), never zeros. A required field is always in the file, null where its "
-             "type allows it.", "",
-             "{download}`The JSON Schema of results.json <../downloads/results.schema.json>`", ""]
     order, todo = [], ["RunResult"]
     while todo:  # the file first, then each part in the order it is first used
         name = todo.pop(0)
@@ -275,17 +197,18 @@ def results_schema() -> tuple[str, str]:
             continue
         order.append(name)
         todo += _refs(schema if name == "RunResult" else defs[name])
+    models = []
     for name in order:
         model = schema if name == "RunResult" else defs[name]
         required = set(model.get("required", []))
-        lines += [f"## `{name}`", "", fmt.md_escape(model.get("description", "")), "",
-                  f":::{{table}} Fields of `{name}`" + (" (the whole file)" if name == "RunResult" else ""),
-                  "| Field | Type | Required | Description |", "|---|---|---|---|"]
-        for field, prop in model["properties"].items():
-            lines.append(f"| `{field}` | {_schema_type(prop)} | {'yes' if field in required else 'no'} | "
-                         f"{fmt.md_escape(prop.get('description', ''))} |")
-        lines += [":::", ""]
-    return "\n".join(lines), json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        models.append({"name": name, "whole_file": name == "RunResult", "description": model.get("description", ""),
+                       "fields": [{"name": field, "type": _schema_type(prop), "required": field in required,
+                                   "description": prop.get("description", "")}
+                                  for field, prop in model["properties"].items()]})
+    preface = (BOOK_SRC_DIR / "results_schema.md").read_text(encoding="utf-8").rstrip()
+    page = render("results_schema.md.j2", preface=preface, version=SCHEMA_VERSION, figures=FIGURES, period=PERIOD,
+                  models=models)
+    return page, json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def _refs(schema) -> list[str]:
@@ -357,38 +280,30 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
     from datetime import datetime, timezone
 
     latest = datetime.fromtimestamp(max(finished), timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if finished else "n/a"
-    lines = ["# Build status", "",
-             f"- Commit: `{git['commit']}`" + (" (with local changes)" if git["dirty"] else ""),
-             f"- Latest run finished: {latest}",
-             f"- Data: {data} (`{display_path(data_dir).replace('`', '')}`)",
-             f"- Python: {sys.version.split()[0]}", "", "## Runs", "",
-             ":::{table} Every run: its status and duration",
-             "| Scheme | Geography | Status | Duration (s) | Note |", "|---|---|---|---|---|"]
-    failures = 0
+    runs, failures = [], 0
     for v in views:
         status = v.results.status if v.results else "not run"
         note = ""
         if v.failure:
             failures += 1
             status = "failed (last good output shown)"
-            note = fmt.md_escape(v.failure.get("error", ""))[:300]
+            note = v.failure.get("error", "")
         elif v.results and not v.ok:
             failures += 1
-            note = fmt.md_escape(v.results.error)[:300]
-        duration = f"{v.info['duration_s']:.1f}" if v.info else ""
-        lines.append(f"| {v.scheme.number}. {v.scheme.id} | {v.area.code} | {status} | {duration} | {note} |")
-    from .audit import status_section
-
-    lines += [":::", "", f"{len(views)} runs, {failures} with a failure.", "", *status_section(),
-              "## Package versions", "", ":::{table} Versions of the packages that built this book",
-              "| Package | Version |", "|---|---|"]
+            note = v.results.error
+        runs.append({"scheme": v.scheme, "area": v.area, "status": status, "note": note,
+                     "duration": f"{v.info['duration_s']:.1f}" if v.info else ""})
+    versions = []
     for p in PACKAGES:
         try:
-            lines.append(f"| {p} | {version(p)} |")
+            versions.append((p, version(p)))
         except PackageNotFoundError:
-            lines.append(f"| {p} | not installed |")
-    lines.append(":::")
-    return "\n".join(lines) + "\n"
+            versions.append((p, "not installed"))
+    from .audit import status_section
+
+    return render("status_page.md.j2", commit=git["commit"], dirty=git["dirty"], latest=latest, data=data,
+                  data_path=display_path(data_dir).replace("`", ""), python=sys.version.split()[0], runs=runs,
+                  failures=failures, supply_chain=status_section(), versions=versions)
 
 
 def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | None:
