@@ -99,11 +99,12 @@ def shrink(estimate: np.ndarray | pd.Series, variance: np.ndarray | pd.Series,
     return c + b * (y - c), b, np.sqrt(b * v)
 
 
-def beta_binomial(units, numerator, denominator) -> Shrunk:
+def beta_binomial(units, numerator, denominator, *, evidence: float | None = None) -> Shrunk:
     """Proportions numerator / denominator shrunk toward the pooled proportion (beta-binomial, method of moments).
 
     The sampling variance of unit i is p(1 - p) / n_i at the pooled p (so a unit at 0% or 100% has one too);
-    sigma2 = between_variance; the prior is Beta(p M, (1 - p) M) with M = p(1 - p) / sigma2 - 1.
+    sigma2 = between_variance (with `evidence`, 0 unless the units differ beyond chance at that level); the prior is
+    Beta(p M, (1 - p) M) with M = p(1 - p) / sigma2 - 1.
     """
     units, x, n = _counts(units, numerator, denominator, proportion=True)
     p = float(x.sum() / n.sum())
@@ -111,7 +112,7 @@ def beta_binomial(units, numerator, denominator) -> Shrunk:
     if p in (0.0, 1.0):  # every unit at 0% (or 100%): nothing varies
         return _result(units, x, n, rate, np.full_like(rate, p), np.zeros_like(rate), np.zeros_like(rate), p, 0.0,
                        "beta-binomial")
-    sigma2 = between_variance(rate, p * (1 - p) / n)
+    sigma2 = between_variance(rate, p * (1 - p) / n, evidence=evidence)
     if sigma2 >= p * (1 - p):  # more spread than any beta prior allows: the data speak for themselves
         return _result(units, x, n, rate, rate, np.ones_like(rate), np.sqrt(rate * (1 - rate) / n), p, sigma2,
                        "beta-binomial")
@@ -124,11 +125,12 @@ def beta_binomial(units, numerator, denominator) -> Shrunk:
     return _result(units, x, n, rate, post, n / (n + m), sd, p, sigma2, "beta-binomial")
 
 
-def gamma_poisson(units, events, exposure, *, per: float = 1.0) -> Shrunk:
+def gamma_poisson(units, events, exposure, *, per: float = 1.0, evidence: float | None = None) -> Shrunk:
     """Rates events / exposure (x `per`) shrunk toward the pooled rate (gamma-Poisson, method of moments).
 
     The sampling variance of unit i's rate per unit of exposure is r / E_i at the pooled r; sigma2 =
-    between_variance; the prior is Gamma(shape r^2 / sigma2, rate r / sigma2). Rates and sd are given per `per`.
+    between_variance (with `evidence`, 0 unless the units differ beyond chance at that level); the prior is
+    Gamma(shape r^2 / sigma2, rate r / sigma2). Rates and sd are given per `per`.
     """
     if not per > 0:
         raise ValueError(f"per must be above 0, not {per!r}")
@@ -138,7 +140,7 @@ def gamma_poisson(units, events, exposure, *, per: float = 1.0) -> Shrunk:
     if r == 0:
         zero = np.zeros_like(rate)
         return _result(units, o, e, rate * per, zero, zero, zero, 0.0, 0.0, "gamma-Poisson", per)
-    sigma2 = between_variance(rate, r / e)
+    sigma2 = between_variance(rate, r / e, evidence=evidence)
     if sigma2 == 0:
         zero = np.zeros_like(rate)
         return _result(units, o, e, rate * per, np.full_like(rate, r * per), zero, zero, r * per, 0.0,

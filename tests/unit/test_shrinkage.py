@@ -90,6 +90,14 @@ def test_gamma_poisson_by_hand():
     assert s.data["sd"].iloc[0] == pytest.approx(1000 * math.sqrt(110 / 9) / (100 / 9))
     # no more spread than Poisson: 19 and 21 in 10 each, Q = 5 x 0.01 x 2 < 1: both at the pooled 2
     assert gamma_poisson(["A", "B"], [19, 21], [10, 10]).shrunk().tolist() == [2.0, 2.0]
+    # 16 and 24 in 10 each: Q = 5 x 0.16 x 2 = 1.6 on 1 degree of freedom (p = 0.21): sigma2 = (1.6 - 1) / 5 = 0.12
+    # without a test, so partly shrunk; with evidence at 5% asked for, all the way to the pooled 2
+    assert gamma_poisson(["A", "B"], [16, 24], [10, 10]).sigma2 == pytest.approx(0.12)
+    assert gamma_poisson(["A", "B"], [16, 24], [10, 10], evidence=0.05).shrunk().tolist() == [2.0, 2.0]
+    # 7/20 and 13/20 (test_beta_binomial_by_hand): Q = 3.6 on 1 degree of freedom, p = 0.058: not evidence at 5%,
+    # evidence at 10%
+    assert beta_binomial(["A", "B"], [7, 13], [20, 20], evidence=0.05).shrunk().tolist() == [0.5, 0.5]
+    assert beta_binomial(["A", "B"], [7, 13], [20, 20], evidence=0.10).sigma2 == pytest.approx(0.0325)
 
 
 def test_funnel_shrinkage_uses_the_funnels_tau2_on_its_scale():
