@@ -4,8 +4,8 @@ Proportions are compared on the arcsine square-root scale, where a unit's standa
 its denominator: y = asin(sqrt(p)), s = 1 / (2 sqrt(n)). Over-dispersion (more spread between units than
 chance allows) is estimated from Winsorised z-scores and handled as FunnelPlotR does: an additive
 random-effects term tau-squared (DerSimonian-Laird) added to every unit's variance. When to widen is an option
-(`widen_when`): by default whenever tau-squared > 0, i.e. phi > (k - 1) / k; FunnelPlotR 0.6.0 widens only when
-phi > 1 ("phi_above_1").
+(`widen_when`): by default only when phi > 1, as FunnelPlotR 0.6.0 ("phi_above_1"); or whenever tau-squared > 0,
+i.e. phi > (k - 1) / k ("tau2_positive").
 
 Rates (events per unit of exposure, e.g. defined daily doses per 1,000 occupied bed days) are compared as
 FunnelPlotR's "CQC" method compares standardised ratios: observed / expected on the square-root scale,
@@ -33,7 +33,7 @@ FLAGS = ("high_998", "high_95", "within", "low_95", "low_998")
 # When the limits are widened for overdispersion: whenever the DerSimonian-Laird tau2 is above 0 (k phi > k - 1),
 # or, as FunnelPlotR 0.6.0 does, only when phi > 1 (so a phi just under 1 leaves the limits alone).
 WIDEN_RULES = ("tau2_positive", "phi_above_1")
-WIDEN_WHEN = "tau2_positive"  # the default of every funnel here; FunnelPlotR's is "phi_above_1"
+WIDEN_WHEN = "phi_above_1"  # the default of every funnel here, as FunnelPlotR 0.6.0
 KINDS = ("proportion", "rate", "standardised_ratio", "ratio_of_counts")
 
 
@@ -154,8 +154,8 @@ def proportion_funnel(
         sqrt(phi), only when phi > 1 so limits never narrow) or "none".
     winsorise: z-scores are pulled in to this lower / upper percentile before estimating phi, so a few
         extreme units do not dominate it (FunnelPlotR's trim_by, 10% each end). 0 or None: no Winsorising.
-    widen_when: "tau2_positive" (default: widen whenever tau2 > 0, i.e. k x phi > k - 1) or "phi_above_1"
-        (FunnelPlotR 0.6.0: widen only when phi > 1).
+    widen_when: "phi_above_1" (default, FunnelPlotR 0.6.0: widen only when phi > 1) or "tau2_positive" (widen
+        whenever tau2 > 0, i.e. k x phi > k - 1).
     """
     _options(overdispersion, winsorise, widen_when)
     units = [str(u) for u in units]

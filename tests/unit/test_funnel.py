@@ -186,11 +186,11 @@ def test_widen_when_phi_is_between_k_minus_1_over_k_and_1():
     # w = 4n = 400 each: spread = 2000 - 800000 / 2000 = 1600; tau2 = (5 x 0.9471224 - 4) / 1600 = 0.00045976.
     kw = {"units": list("abcde"), "numerator": [30, 21, 27, 30, 30], "denominator": [100] * 5, "target": 0.3,
           "winsorise": None}
-    ours = proportion_funnel(**kw)
+    ours = proportion_funnel(**kw, widen_when="tau2_positive")  # widen whenever tau2 > 0
     assert ours.phi == pytest.approx(0.9471224, abs=1e-7)
     assert ours.tau2 == pytest.approx(0.00045976, abs=1e-8)
-    assert (ours.method, ours.overdispersed) == ("additive", True)  # default: widen whenever tau2 > 0
-    funnelplotr = proportion_funnel(**kw, widen_when="phi_above_1")  # FunnelPlotR 0.6.0: only when phi > 1
+    assert (ours.method, ours.overdispersed) == ("additive", True)
+    funnelplotr = proportion_funnel(**kw)  # the default, as FunnelPlotR 0.6.0: only when phi > 1
     assert (funnelplotr.method, funnelplotr.overdispersed) == ("none", False)
     assert funnelplotr.tau2 == ours.tau2  # the estimate is the same; only the decision differs
     assert funnelplotr.summary().endswith("no overdispersion adjustment is needed (phi = 0.95).")
