@@ -30,6 +30,7 @@ from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
 from ..sdc import RULE_TEXT, SUPPRESSED
 from .runs_view import VARIATION_TEXT, BookError, RunView, collect
+from .templating import markup, render
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
 PDF_VERSION = "2"  # part of each PDF's input hash: change it when the printing below changes
@@ -415,7 +416,7 @@ def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[
     first page (every page of the book has the same ones), so print CSS applies as when a reader prints a page.
     Also returns each page's title (the text of its one h1) and its other headings, which the PDF's outline is
     matched against."""
-    sections, headings, head = [], [], ""
+    articles, headings, head = [], [], []
     for i, page in enumerate(pages):
         path = (html / page).resolve()
         text = path.read_text(encoding="utf-8")
@@ -431,18 +432,9 @@ def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[
             return f'{m.group(1)}="{html_module.escape(urljoin(base, html_module.unescape(m.group(2))))}"'
 
         if i == 0:
-            head = "\n".join(_URL.sub(absolute, link) for link in _STYLESHEET.findall(text))
-        sections.append(f'<article class="bd-article iv-pack-section">{_URL.sub(absolute, found[0])}</article>')
-    return ('<!DOCTYPE html>\n<html lang="en" data-theme="light"><head><meta charset="utf-8">'
-            f"<title>{html_module.escape(title)}</title>\n{head}\n"
-            # each page from a new sheet, headed by its title (the theme hides an article's h1 in print, as it
-            # prints the page title above it instead: that title is outside the article)
-            "<style>.iv-pack-section + .iv-pack-section { break-before: page; }\n"
-            ".bd-main .bd-content .bd-article.iv-pack-section h1:first-of-type { display: block !important; "
-            "font-size: 2em; text-align: left; margin: 0 0 0.6em; }</style></head>\n"
-            '<body data-default-mode="light"><div class="bd-container"><div class="bd-main"><div class="bd-content">'
-            '<div class="bd-article-container">\n' + "\n".join(sections) + "\n</div></div></div></div></body></html>\n",
-            headings)
+            head = [markup(_URL.sub(absolute, link)) for link in _STYLESHEET.findall(text)]
+        articles.append(markup(_URL.sub(absolute, found[0])))
+    return render("pack_document.html.j2", title=title, stylesheets=head, articles=articles), headings
 
 
 def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list[tuple[str, list[str]]],
@@ -514,13 +506,8 @@ async def _print_documents(documents: dict[str, Path], titles: dict[str, str],
                     tagged=True, outline=True,  # tagged: readable by screen readers; its headings make the outline
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
                     display_header_footer=True, header_template="<span></span>",
-                    footer_template=_FOOTER.replace("PACK", html_module.escape(titles[code]))))
+                    footer_template=render("pack_footer.html.j2", title=titles[code])))
 
         await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
     return printed
 
-
-# Chromium's footer is its own small document: print CSS does not reach it, so it is styled here
-_FOOTER = ('<div style="font-size:7pt; font-family: sans-serif; color:#425563; width:100%; margin:0 12mm; '
-           'display:flex; justify-content:space-between; gap:2em; white-space:nowrap;"><span>PACK</span>'
-           '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>')

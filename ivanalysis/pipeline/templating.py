@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cache
 
 import jinja2
+from markupsafe import Markup
 
 from ..report.fmt import md_escape
 
@@ -30,6 +31,11 @@ def environment() -> jinja2.Environment:
     )
     env.filters["md"] = md_escape
     return env
+
+
+def markup(html: str) -> Markup:
+    """HTML the package trusts (from the book it built), for an HTML template to write as it is."""
+    return Markup(html)
 
 
 def render(template: str, **values) -> str:

@@ -10,7 +10,7 @@ from test_packs import HUB, results
 
 from ivanalysis.catalogue import BY_ID
 from ivanalysis.geography import load_geography
-from ivanalysis.pipeline import book
+from ivanalysis.pipeline import book, packs
 from ivanalysis.pipeline.runs_view import RunView
 from ivanalysis.pipeline.templating import environment, render, template_names
 from ivanalysis.report.fmt import md_escape
@@ -44,6 +44,12 @@ def views() -> list[RunView]:
     return views
 
 
+def _pack_document(tmp_path, title: str) -> str:
+    (tmp_path / "LON.html").write_text('<link href="a.css" rel="stylesheet" /><article class="bd-article">'
+                                       "<h1>Hub pack: London</h1><p>text</p></article>", encoding="utf-8")
+    return packs.print_document(tmp_path, title, ["LON.html"])[0]
+
+
 def test_every_template_renders_from_its_page_and_refuses_a_missing_value(views, build_dir, tmp_path):
     geo = load_geography()
     pages = {
@@ -53,6 +59,8 @@ def test_every_template_renders_from_its_page_and_refuses_a_missing_value(views,
         "data_dictionary.md.j2": book.data_dictionary,
         "results_schema.md.j2": lambda: book.results_schema()[0],
         "status_page.md.j2": lambda: book.status_page(views, tmp_path),
+        "pack_document.html.j2": lambda: _pack_document(tmp_path, "Hub pack: London"),
+        "pack_footer.html.j2": lambda: render("pack_footer.html.j2", title="Hub pack: London"),
     }
     assert sorted(template_names()) == sorted(pages)  # a new template gets a line here
     for name, page in pages.items():
@@ -86,3 +94,7 @@ def test_a_value_holding_markup_is_shown_as_text(views, build_dir, tmp_path):
     assert f"![{escaped}](images/matrix.png)" in landing and MARKUP not in landing
     status = book.status_page(views, tmp_path)  # a failed run's error, and a kept failure's
     assert status.count(f"| {escaped} |") == 2 and MARKUP not in status
+    document = _pack_document(tmp_path, MARKUP)  # HTML templates are autoescaped
+    assert "<title>&lt;b&gt;bold&lt;/b&gt; [a link]" in document and "<b>bold</b>" not in document
+    footer = render("pack_footer.html.j2", title=MARKUP)
+    assert "<span>&lt;b&gt;bold&lt;/b&gt;" in footer
