@@ -12,14 +12,23 @@ their share of existing patients' reviews ending in a stop). At a provider start
 above the benchmark are avoided; at a provider stopping a smaller share, the stops below it are added; each times
 the share of the gap a clinic is assumed to close, times the provider's own cost per patient-month of the drugs
 concerned, times the months of treatment each avoids.
+
+Counting beyond chance: a provider's share, and the clinics' own, are partly chance. A benchmark counts only where the
+clinics' share differs from the consultants' beyond chance (a two-proportion test at 5%); otherwise it is England's
+share. The gap is taken from each provider's share shrunk (empirical Bayes, stats.shrinkage) toward what its mix of
+clinic and consultant decisions would give at England's shares: all the way unless providers differ beyond chance.
 """
 from __future__ import annotations
+
+import math
+from statistics import NormalDist
 
 import pandas as pd
 
 from ..config import SCENARIOS
 from ..errors import DataError
 from ..results import KPI, Chart, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from ..stats.shrinkage import between_variance, shrink
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("biologics_referrals",)
@@ -30,6 +39,8 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
 ASSUMPTIONS = {"gap_closed": "share", "months_per_start_avoided": "months", "months_per_stop_added": "months"}
 VBC = "virtual clinic"
 MIN_PER_POINT = 20  # a quarter's share on the chart needs at least this many referrals behind it
+# a difference (clinics against consultants, or between providers) counts only if beyond chance at this level
+EVIDENCE = 0.05
 
 
 def starts_avoided(new: float, started: float, benchmark: float, gap_closed: float) -> float:
@@ -73,11 +84,68 @@ def provider_counts(referrals: pd.DataFrame) -> pd.DataFrame:
     return out.astype(float)
 
 
+def clinic_effect_shown(clinic: int, clinic_n: int, others: int, others_n: int) -> bool:
+    """Whether the clinics' share (clinic of clinic_n) differs from the consultants' (others of others_n) beyond
+    chance: a two-sided two-proportion z-test, pooled variance, at EVIDENCE."""
+    if clinic_n == 0 or others_n == 0:
+        return False
+    pooled = (clinic + others) / (clinic_n + others_n)
+    if pooled in (0.0, 1.0):
+        return False
+    z = (clinic / clinic_n - others / others_n) / math.sqrt(pooled * (1 - pooled) * (1 / clinic_n + 1 / others_n))
+    return 2 * NormalDist().cdf(-abs(z)) < EVIDENCE
+
+
+def _expected(referrals: pd.DataFrame, kind: str, outcome: str) -> tuple[pd.DataFrame, bool]:
+    """The `kind` referrals ("new" or "existing"), each with hit (its outcome is `outcome`) and expected: the share
+    of its decider's group in England if clinics differ from consultants beyond chance, else England's share."""
+    r = referrals[referrals["referral_type"] == kind]
+    r = r.assign(hit=r["outcome"] == outcome, clinic=r["decided_by"] == VBC)
+    shown = clinic_effect_shown(int((r["hit"] & r["clinic"]).sum()), int(r["clinic"].sum()),
+                                int((r["hit"] & ~r["clinic"]).sum()), int((~r["clinic"]).sum()))
+    expected = r.groupby("clinic")["hit"].transform("mean") if shown else pd.Series(r["hit"].mean(), index=r.index)
+    return r.assign(expected=expected), shown
+
+
+def counted_benchmarks(referrals: pd.DataFrame) -> tuple[float, float]:
+    """The benchmarks the saving counts against: the clinics' own shares (`benchmarks`) where they differ from the
+    consultants' beyond chance, otherwise England's share of all referrals (no clinic effect shown: nothing counts)."""
+    start_bench, stop_bench = benchmarks(referrals)
+    out = []
+    for kind, outcome, bench in (("new", "start", start_bench), ("existing", "stop", stop_bench)):
+        r, shown = _expected(referrals, kind, outcome)
+        out.append(bench if shown else float(r["hit"].mean()))
+    return out[0], out[1]
+
+
+def beyond_chance(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Per provider of `referrals` (England's year): the starts and the stops that count, starts_counted and
+    stops_counted. Each provider's share is shrunk toward what its mix of deciders would give at England's shares
+    (`_expected`) by its reliability B = tau2 / (tau2 + c (1 - c) / n), c that expected share, tau2 the providers'
+    variance beyond chance about it (stats.shrinkage; 0 unless they differ beyond chance at EVIDENCE); times n."""
+    cols = {}
+    for kind, outcome, col in (("new", "start", "starts_counted"), ("existing", "stop", "stops_counted")):
+        r, _ = _expected(referrals, kind, outcome)
+        g = r.groupby("provider_code", observed=True)
+        n, share, centre = g.size().astype(float), g["hit"].mean(), g["expected"].mean()
+        variance = centre * (1 - centre) / n
+        varies = variance > 0
+        tau2 = between_variance(share[varies] - centre[varies], variance[varies], evidence=EVIDENCE) \
+            if varies.sum() > 1 else 0.0
+        shrunk, _, _ = shrink(share, variance, centre, tau2)
+        cols[col] = pd.Series(shrunk, index=share.index) * n
+    return pd.DataFrame(cols).fillna(0.0)
+
+
 def provider_savings(counts: pd.DataFrame, start_bench: float, stop_bench: float, gap_closed: float,
                      months_start: float, months_stop: float) -> pd.DataFrame:
+    """Each provider's starts avoided, stops added and their saving: `counts` (provider_counts) with the starts and
+    stops that count (`beyond_chance`: starts_counted, stops_counted), against the benchmarks (`counted_benchmarks`)."""
     out = counts.copy()
-    out["starts_avoided"] = [starts_avoided(n, s, start_bench, gap_closed) for n, s in zip(out["new"], out["started"])]
-    out["stops_added"] = [stops_added(e, s, stop_bench, gap_closed) for e, s in zip(out["existing"], out["stopped"])]
+    out["starts_avoided"] = [starts_avoided(n, s, start_bench, gap_closed)
+                             for n, s in zip(out["new"], out["starts_counted"])]
+    out["stops_added"] = [stops_added(e, s, stop_bench, gap_closed)
+                          for e, s in zip(out["existing"], out["stops_counted"])]
     out["from_starts"] = saving(out["starts_avoided"], out["start_cost"], months_start)
     out["from_stops"] = saving(out["stops_added"], out["existing_cost"], months_stop)
     out["saving"] = out["from_starts"] + out["from_stops"]
@@ -234,8 +302,9 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
         name="Share of new patients referred who start a biologic", higher_is_better=False, target=start_bench,
         denominator_label="new patients referred for a biologic")
 
-    counts = provider_counts(local)
-    by_scenario = {s: provider_savings(counts, start_bench, stop_bench, a["gap_closed"].value(s),
+    counts = provider_counts(local).join(beyond_chance(year))
+    counted_start, counted_stop = counted_benchmarks(year)
+    by_scenario = {s: provider_savings(counts, counted_start, counted_stop, a["gap_closed"].value(s),
                                        a["months_per_start_avoided"].value(s), a["months_per_stop_added"].value(s))
                    for s in SCENARIOS}
     gbp = Range.summed(by_scenario, "saving")
