@@ -1,6 +1,8 @@
-"""The null test of counting beyond chance, small: on synthetic data with no true differences between areas
-(`ivanalysis synth --null`), Where to Look's England opportunity in the moderate scenario is under 5% of the default
-data's at the same scale and seeds (bench/null_test.py runs the full version: 20 seeds, every benchmark scheme)."""
+"""The null test of counting beyond chance, small: on synthetic data with no true differences between providers or
+areas (`ivanalysis synth --null`), the England opportunity (moderate) of each scheme that counts beyond chance is under
+5% of the default data's at the same scale and seeds (bench/null_test.py runs the full version: 20 seeds, every
+benchmark scheme). A test at 5% is wrong for about one null seed in 20, so a scheme whose data are quick to make gets
+more seeds."""
 from __future__ import annotations
 
 import pytest
@@ -12,7 +14,7 @@ from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
 
-SEEDS = (1, 2, 3)
+SEEDS = {"where_to_look": range(1, 4), "virtual_biologics_clinics": range(1, 11)}
 SCALE = 0.1
 GOAL = 0.05
 
@@ -34,9 +36,9 @@ def england_gap(scheme: str, seed: int, null: bool) -> float:
     return gross_moderate(registry.analyse_tables(scheme, tables, geo.england, geography=geo))
 
 
-@pytest.mark.parametrize("scheme", ["where_to_look"])
+@pytest.mark.parametrize("scheme", list(SEEDS))
 def test_chance_alone_is_not_counted_as_money(scheme):
-    default = [england_gap(scheme, s, False) for s in SEEDS]
-    null = [england_gap(scheme, s, True) for s in SEEDS]
+    default = [england_gap(scheme, s, False) for s in SEEDS[scheme]]
+    null = [england_gap(scheme, s, True) for s in SEEDS[scheme]]
     assert min(default) > 0
     assert sum(null) / sum(default) < GOAL, (default, null)
