@@ -10,8 +10,8 @@ from .. import __version__
 from ..config import SCENARIOS
 from ..data.io import find_table, sha256_file
 from ..paths import ROOT
-from ..results import (DataCoverage, InputFile, KpiRecord, MeasureRecord, Provenance, QuantityRecord, RunParameters,
-                       RunResult, ScenarioValues, SchemeResult)
+from ..results import (ComponentRecord, DataCoverage, InputFile, KpiRecord, MeasureRecord, Provenance, QuantityRecord,
+                       Range, RunParameters, RunResult, ScenarioValues, SchemeResult)
 from ..results.record import identity
 from ..sdc import control_count
 
@@ -71,6 +71,18 @@ def kpi_records(result: SchemeResult) -> list[KpiRecord]:
     return out
 
 
+def pounds(r: Range) -> ScenarioValues:
+    """A pound figure by scenario, to the penny."""
+    return ScenarioValues(**{s: round(r.get(s), 2) for s in SCENARIOS})
+
+
+def component_records(result: SchemeResult) -> list[ComponentRecord]:
+    return [ComponentRecord(label=c.label, kind=c.kind, payer=c.payer, year=c.year, gross=pounds(c.gross),
+                            implementation_cost=pounds(c.implementation_cost), net=pounds(c.net),
+                            in_totals=c.in_totals, why_not_in_totals=c.why_not_in_totals, note=c.note)
+            for c in result.opportunity.components]
+
+
 def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs: dict[str, InputFile],
                synthetic: bool) -> RunResult:
     """What the run found, as results.json records it."""
@@ -86,7 +98,8 @@ def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs:
         error=None,
         scenario=scenario,
         headline=result.params.headline,
-        opportunity_gbp=ScenarioValues(**{s: round(result.opportunity_gbp.get(s), 2) for s in SCENARIOS}),
+        opportunity_gbp=pounds(result.opportunity.headline),
+        opportunity_components=component_records(result),
         opportunity_units=[QuantityRecord(label=q.label, unit=q.unit,
                                           **{s: round(q.values.get(s), 2) for s in SCENARIOS})
                            for q in result.quantities],

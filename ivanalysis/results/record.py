@@ -16,12 +16,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..catalogue import SchemeInfo
-from ..config import Scenario
+from ..config import SCENARIOS, Scenario
 from ..errors import IVError
 from ..geography import Area
-from .scheme import Period
+from .scheme import KIND_LABELS, PAYER_LABELS, Kind, Payer, Period
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Variation = Literal["common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low",
                     "neither_high", "neither_low"]
@@ -59,6 +59,34 @@ class QuantityRecord(_ByScenario):
     low: float = Field(description="under the low scenario")
     moderate: float = Field(description="under the moderate scenario")
     high: float = Field(description="under the high scenario")
+
+
+class ComponentRecord(_Record):
+    """One component of the opportunity: a kind of saving to one payer, in pounds a year for one financial year, by
+    scenario. The headline (`opportunity_gbp`) is the sum of the `net` of the components `in_totals`."""
+
+    label: str = Field(description="what is saved, e.g. 'Delayed critical care bed days'")
+    kind: Kind = Field(description="; ".join(f"'{k}': {v}" for k, v in KIND_LABELS.items()))
+    payer: Payer = Field(description="whose budget it falls to: "
+                         + "; ".join(f"'{k}': {v}" for k, v in PAYER_LABELS.items()))
+    year: str = Field(pattern=r"^\d{4}/\d{2}$", description="the financial year of the figures, e.g. '2017/18'")
+    gross: ScenarioValues = Field(description="the saving before implementation costs, pounds a year")
+    implementation_cost: ScenarioValues = Field(description="what it costs to make the saving, pounds a year")
+    net: ScenarioValues = Field(description="gross less implementation cost, pounds a year")
+    in_totals: bool = Field(description="true when it is cash-releasing to NHS England specialised commissioning and "
+                            "nothing else keeps it out: only these add into the headline and into a hub's total")
+    why_not_in_totals: str = Field(description="why it stays out of totals; empty when it is in them")
+    note: str = Field("", description="why the kind and payer are what they are, where the Menu or the data leave "
+                      "it open")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ComponentRecord:
+        for s in SCENARIOS:
+            if abs(self.gross.get(s) - self.implementation_cost.get(s) - self.net.get(s)) > ROUNDING:
+                raise ValueError(f"net must be gross less implementation cost ({s} scenario)")
+        if self.in_totals == bool(self.why_not_in_totals):
+            raise ValueError("a component out of totals says why, and one in totals has no reason to be out")
+        return self
 
 
 class KpiRecord(_Record):
@@ -129,7 +157,7 @@ class Provenance(_Record):
 class RunResult(_Record):
     """One run's results.json: a scheme for a geography, its headline opportunity, KPIs, data and provenance."""
 
-    schema_version: Literal[2] = Field(SCHEMA_VERSION, description="the layout of this file")
+    schema_version: Literal[3] = Field(SCHEMA_VERSION, description="the layout of this file")
     scheme: str = Field(description="the scheme's id, e.g. 'immunoglobulin_itp'")
     scheme_number: int = Field(ge=1, le=20, description="its number in the Menu of Opportunities")
     title: str = Field(description="the scheme's title in the Menu")
@@ -144,7 +172,12 @@ class RunResult(_Record):
     error: str | None = Field(description="why the run failed; null when it succeeded")
     scenario: Scenario = Field(description="the scenario the page shows")
     headline: str | None = Field(description="what the headline opportunity means, in one sentence")
-    opportunity_gbp: ScenarioValues | None = Field(description="the opportunity in pounds a year, by scenario")
+    opportunity_gbp: ScenarioValues | None = Field(description="the headline: the net cash-releasing saving to NHS "
+                                                   "England specialised commissioning, in pounds a year for `period`, "
+                                                   "by scenario (0 when the scheme has none); the sum of the net of "
+                                                   "the components in totals")
+    opportunity_components: list[ComponentRecord] | None = Field(description="every component of the opportunity, "
+                                                                 "those in the headline and those beside it")
     opportunity_units: list[QuantityRecord] | None = Field(description="the opportunity in the scheme's own units")
     kpis: list[KpiRecord] | None = Field(description="the indicators, the headline one first")
     measure: MeasureRecord | None = Field(description="the measure's trend and provider comparison")
@@ -161,6 +194,11 @@ class RunResult(_Record):
                 raise ValueError(f"a run with status 'ok' needs {', '.join(missing)}")
             if self.error is not None:
                 raise ValueError("a run with status 'ok' has no error")
+            counted = [c for c in self.opportunity_components if c.in_totals]
+            for s in SCENARIOS:
+                gap = abs(sum(c.net.get(s) for c in counted) - self.opportunity_gbp.get(s))
+                if gap > ROUNDING * (1 + len(counted)):
+                    raise ValueError(f"opportunity_gbp must be the sum of the net of the components in totals ({s})")
         else:
             present = [name for name in FIGURES if getattr(self, name) is not None]
             if present:
@@ -178,13 +216,14 @@ class RunResult(_Record):
                provenance: Provenance) -> RunResult:
         """The record of a run that never produced a result."""
         return cls(**identity(scheme, area, period), status="failed", error=error, scenario=scenario, headline=None,
-                   opportunity_gbp=None, opportunity_units=None, kpis=None, measure=None, data=None,
-                   provenance=provenance)
+                   opportunity_gbp=None, opportunity_components=None, opportunity_units=None, kpis=None, measure=None,
+                   data=None, provenance=provenance)
 
 
 # a successful run has all of these; a failed run has none of FIGURES (its period is known when it was asked for)
 PERIOD = ("period", "period_start", "period_end")
-FIGURES = ("headline", "opportunity_gbp", "opportunity_units", "kpis", "measure", "data")
+FIGURES = ("headline", "opportunity_gbp", "opportunity_components", "opportunity_units", "kpis", "measure", "data")
+ROUNDING = 0.011  # pounds: figures are recorded to the penny, so a net and its parts may differ by a rounded penny
 
 
 def identity(scheme: SchemeInfo, area: Area, period: str | None) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Literal, get_args
 
 import pandas as pd
 
@@ -96,6 +96,22 @@ class Range:
     def summed(cls, by_scenario: Mapping[str, pd.DataFrame], column: str) -> "Range":
         """The total of `column` in each scenario's frame."""
         return cls.of(lambda s: by_scenario[s][column].sum())
+
+    @classmethod
+    def zero(cls) -> "Range":
+        return cls(0.0, 0.0, 0.0)
+
+    @classmethod
+    def total(cls, ranges: Iterable["Range"]) -> "Range":
+        """The sum of figures scenario by scenario (zero for none)."""
+        ranges = list(ranges)
+        return cls.of(lambda s: sum(r.get(s) for r in ranges))
+
+    def __add__(self, other: "Range") -> "Range":
+        return Range.of(lambda s: self.get(s) + other.get(s))
+
+    def __sub__(self, other: "Range") -> "Range":
+        return Range.of(lambda s: self.get(s) - other.get(s))
 
 
 @dataclass(frozen=True)
@@ -203,6 +219,107 @@ class Measure:
     unit_name: str = "providers"  # what the funnel's points are: "providers", "areas", "centres" ...
 
 
+# --- the opportunity: one accounting standard for every scheme ------------------------------------------------------
+# What kind of saving a component is. Cash-releasing: a payer's spend falls below today's. Capacity released, valued:
+# beds, slots or staff time freed and valued at their cost, cash only if the capacity is taken out. Cost avoided: spend
+# that would have grown does not (slower growth in demand, a progression prevented), so today's spend does not fall.
+Kind = Literal["cash_releasing", "capacity_released", "cost_avoided"]
+CASH_RELEASING, CAPACITY_RELEASED, COST_AVOIDED = get_args(Kind)
+KIND_LABELS: dict[str, str] = {CASH_RELEASING: "cash-releasing", CAPACITY_RELEASED: "capacity released, valued",
+                               COST_AVOIDED: "cost avoided"}
+# Whose budget the saving (and its implementation cost) falls to.
+Payer = Literal["nhse_specialised", "icb_ccg", "provider"]
+NHSE_SPECIALISED, ICB_CCG, PROVIDER = get_args(Payer)
+PAYER_LABELS: dict[str, str] = {NHSE_SPECIALISED: "NHS England specialised commissioning", ICB_CCG: "ICB/CCG",
+                                PROVIDER: "provider"}
+_NOT_CASH = {CAPACITY_RELEASED: "capacity, not cash", COST_AVOIDED: "cost avoided, not cash"}
+_OTHER_PAYER = {ICB_CCG: "falls to ICBs/CCGs", PROVIDER: "falls to the provider"}
+
+
+@dataclass(frozen=True)
+class OpportunityComponent:
+    """One part of a scheme's saving, in pounds a year under each scenario, for one financial year.
+
+    `net` is `gross` less `implementation_cost`. A component is in totals (a hub's total, the scheme's headline) only
+    when it is cash-releasing to NHS England specialised commissioning and nothing else keeps it out: `outside_totals`
+    says why a saving that is both still stays out (it overlaps other schemes; it is a population formula, not a
+    measured gap). `note` says why the kind and payer are what they are where the Menu or the data leave it open.
+    """
+
+    label: str
+    kind: Kind
+    payer: Payer
+    gross: Range
+    year: str  # the financial year of the activity and prices, e.g. 2017/18
+    implementation_cost: Range = Range(0.0, 0.0, 0.0)
+    note: str = ""
+    outside_totals: str = ""
+
+    def __post_init__(self):
+        if not self.label:
+            raise ValueError("an opportunity component needs a label")
+        if self.kind not in KIND_LABELS:
+            raise ValueError(f"component {self.label!r}: kind must be one of {', '.join(KIND_LABELS)}, not "
+                             f"{self.kind!r}")
+        if self.payer not in PAYER_LABELS:
+            raise ValueError(f"component {self.label!r}: payer must be one of {', '.join(PAYER_LABELS)}, not "
+                             f"{self.payer!r}")
+        Period.financial_year(self.year)  # refuses anything but a financial year such as 2017/18
+
+    @property
+    def net(self) -> Range:
+        return self.gross - self.implementation_cost
+
+    @property
+    def in_totals(self) -> bool:
+        return self.kind == CASH_RELEASING and self.payer == NHSE_SPECIALISED and not self.outside_totals
+
+    @property
+    def why_not_in_totals(self) -> str:
+        """Why the component stays out of totals; empty when it is in them."""
+        reasons = [_NOT_CASH.get(self.kind, ""), _OTHER_PAYER.get(self.payer, ""), self.outside_totals]
+        return "; ".join(r for r in reasons if r)
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    """A scheme's saving as components. The headline is the net cash-releasing saving to NHS England specialised
+    commissioning (the components in totals; zero when there are none); the other components stand beside it."""
+
+    components: tuple[OpportunityComponent, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "components", tuple(self.components))
+        if not self.components:
+            raise ValueError("an opportunity needs at least one component")
+        labels = [c.label for c in self.components]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"opportunity components need distinct labels, not {labels}")
+        if len({c.year for c in self.in_totals}) > 1:
+            raise ValueError("the components in totals must all be for one financial year, not "
+                             f"{sorted({c.year for c in self.in_totals})}")
+
+    @property
+    def in_totals(self) -> tuple[OpportunityComponent, ...]:
+        return tuple(c for c in self.components if c.in_totals)
+
+    @property
+    def beside(self) -> tuple[OpportunityComponent, ...]:
+        """The components that stand beside the headline, not in it."""
+        return tuple(c for c in self.components if not c.in_totals)
+
+    @property
+    def headline(self) -> Range:
+        return Range.total(c.net for c in self.in_totals)
+
+    @property
+    def year(self) -> str | None:
+        """The headline's financial year: that of the components in totals, or of every component when none is in
+        totals and they share one; None otherwise."""
+        years = {c.year for c in (self.in_totals or self.components)}
+        return years.pop() if len(years) == 1 else None
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What one analysis is for: the scheme, the area, its assumptions, the financial year and the geography file.
@@ -220,7 +337,7 @@ class RunContext:
 class SchemeResult:
     context: RunContext
     kpis: list[KPI]
-    opportunity_gbp: Range
+    opportunity: Opportunity
     quantities: list[Quantity]
     measure: Measure
     tables: dict[str, Table]
@@ -232,6 +349,11 @@ class SchemeResult:
     # how the opportunity is counted, said under the scenario table
     opportunity_note: str = ("Opportunity is counted only where a provider is worse than the benchmark; better "
                              "providers are never netted off.")
+
+    @property
+    def opportunity_gbp(self) -> Range:
+        """The headline: the net cash-releasing saving to NHS England specialised commissioning, by scenario."""
+        return self.opportunity.headline
 
     @property
     def scheme(self) -> SchemeInfo:

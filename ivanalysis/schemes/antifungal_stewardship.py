@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent,
+                       Period, Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
 from .contract import Tables
 
@@ -299,6 +300,18 @@ def scenario_outputs(by_scenario: dict[str, pd.DataFrame]) -> list[tuple[str, st
                       ("Net saving", "gbp", Range.summed(by_scenario, "net"))]
 
 
+def opportunity_by_kind(by_scenario: dict[str, pd.DataFrame], period: Period) -> Opportunity:
+    """One component, net of the pharmacist; its gross is that of the providers counted (where the saving pays for the
+    pharmacist), so that net is gross less the pharmacist's cost."""
+    return Opportunity([OpportunityComponent(
+        "Antifungal spend: less use, intravenous to oral, branded to generic", CASH_RELEASING, NHSE_SPECIALISED,
+        Range.of(lambda s: (by_scenario[s]["net"] + by_scenario[s]["pharmacist"]).sum()), period.label,
+        implementation_cost=Range.summed(by_scenario, "pharmacist"),
+        note="The Menu's aim is value from NHS England's spend on antifungal medicines: DDDs not issued and cheaper "
+             "routes and products are spend that falls. The cost is a specialist pharmacist for 1 PA a week at "
+             "larger providers, as the Menu says; providers whose saving would not pay for it count for nothing.")])
+
+
 # --- the analysis ----------------------------------------------------------------------------------------------------
 def analyse(tables: Tables, run: RunContext) -> SchemeResult:
     area, period, params = run.area, run.period, run.params
@@ -321,7 +334,7 @@ def analyse(tables: Tables, run: RunContext) -> SchemeResult:
     drugs = drug_table(local, prices)
     return SchemeResult(
         context=run, kpis=headline_kpis(local, mix, moderate, area_bed_days, benchmark, params),
-        opportunity_gbp=Range.summed(by_scenario, "net"),
+        opportunity=opportunity_by_kind(by_scenario, period),
         quantities=[Quantity("Defined daily doses avoided", "DDDs", Range.summed(by_scenario, "ddd_avoided")),
                     Quantity("DDDs moved from intravenous to oral", "DDDs", Range.summed(by_scenario, "to_oral")),
                     Quantity("DDDs moved from branded to generic", "DDDs", Range.summed(by_scenario, "to_generic"))],

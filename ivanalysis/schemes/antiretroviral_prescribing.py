@@ -27,7 +27,8 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import data_months
 
@@ -236,6 +237,14 @@ CAVEATS = [
 ]
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Antiretrovirals: branded regimens switched to generic-based ones", CASH_RELEASING, NHSE_SPECIALISED, gbp,
+        period.label,
+        note="NHS England commissions HIV treatment and pays the antiretroviral invoices: a cheaper regimen is spend "
+             "that falls.")])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     area, period = run.area, run.period
     target = run.params.assumptions["switch_target"]
@@ -255,7 +264,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     outputs = [("Saving made by switches in the year", "gbp", Range(made, made, made)),
                ("Patient-years switched to reach the target", "count", patient_years), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, switched_here, made, gbp.moderate, target.moderate), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, switched_here, made, gbp.moderate, target.moderate),
+        opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Patients still to switch to a generic regimen", "patient-years", patient_years)],
         measure=measure,
         tables={"providers": _provider_table(prov, area, period),

@@ -26,7 +26,8 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 
@@ -261,6 +262,22 @@ def avoidable_waste_chart(drugs: pd.DataFrame, run: RunContext) -> Chart:
                  f"In {period}, no avoidable waste is left in {area}."))
 
 
+def opportunity_by_kind(in_area: dict[str, pd.DataFrame], period: Period) -> Opportunity:
+    """Two components, the Menu's two parts: avoidable waste and the purchase saving."""
+    why = "NHS England commissions chemotherapy and pays for its drugs: "
+    return Opportunity([
+        OpportunityComponent(
+            "Chemotherapy drug wasted that standard products avoid", CASH_RELEASING, NHSE_SPECIALISED,
+            Range.summed(in_area, "waste_saving"), period.label,
+            note=why + "drug no longer wasted is drug no longer bought."),
+        OpportunityComponent(
+            "Purchase saving on doses moved to standard products", CASH_RELEASING, NHSE_SPECIALISED,
+            Range.summed(in_area, "purchase_saving"), period.label,
+            note=why + "the Menu's reduction in tendering costs, an assumed share of the drug cost of each dose "
+                       "moved, is spend that falls."),
+    ])
+
+
 # --- the area's part -----------------------------------------------------------------------------------------------
 def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult:
     area, period, params = run.area, run.period, run.params
@@ -278,7 +295,7 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
                ("Purchase saving", "gbp", Range.summed(in_area, "purchase_saving")), ("Saving", "gbp", gbp)]
     return SchemeResult(
         context=run, kpis=headline_kpis(local, target),
-        opportunity_gbp=gbp,
+        opportunity=opportunity_by_kind(in_area, period),
         quantities=[Quantity("Administrations moved to dose-banded standard products", "administrations", moved)],
         measure=measure,
         tables={"providers": providers_table(in_area["moderate"], local, measure, run),

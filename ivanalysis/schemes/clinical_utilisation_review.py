@@ -28,7 +28,8 @@ from ..config import SCENARIOS, SchemeParams
 from ..data.schemas.utilisation_reviews import EXTERNAL_REASONS, INTERNAL_REASONS, REASONS, SETTING_REASONS
 from ..geography import Geography
 from ..report import fmt
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CAPACITY_RELEASED, KPI, PROVIDER, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 
@@ -291,6 +292,16 @@ def stays_table(stays: pd.DataFrame, run: RunContext) -> Table:
                         "Share of days not met": ("Days not met", "Days reviewed")})
 
 
+def opportunity_by_kind(release: Release, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Bed days of patients not meeting the CUR criteria", CAPACITY_RELEASED, PROVIDER, release.value,
+        period.label, implementation_cost=release.cost,
+        note="The bed days are the provider's, valued at the cost of a bed day: they become cash only where beds or "
+             "staffed wards close; otherwise the gain is shorter waits and fewer cancelled admissions. The provider "
+             "buys and runs CUR (the Menu: software, training, programme management), netted here, as the Menu "
+             "asks for a return on that investment.")])
+
+
 # --- the area's part -----------------------------------------------------------------------------------------------
 def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult:
     area, period, params = run.area, run.period, run.params
@@ -314,11 +325,11 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
                ("Bed days released", "days", release.bed_days),
                ("Value of the bed days released", "gbp", release.value),
                ("Cost of CUR at the providers counted", "gbp", release.cost),
-               ("Saving, net of the cost of CUR", "gbp", release.saving),
+               ("Value net of the cost of CUR", "gbp", release.saving),
                ("Stays of more than 21 days to prevent", "count", to_prevent)]
     return SchemeResult(
         context=run, kpis=headline_kpis(local, area_reviews, spells, benchmark.moderate),
-        opportunity_gbp=release.saving,
+        opportunity=opportunity_by_kind(release, period),
         quantities=[Quantity("Bed days released", "bed days", release.bed_days),
                     Quantity("Beds released (bed days over the year)", "beds", release.beds),
                     Quantity("Stays of more than 21 days to prevent (25% target)", "spells", to_prevent),

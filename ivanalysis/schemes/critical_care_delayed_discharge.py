@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..results import KPI, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CAPACITY_RELEASED, KPI, PROVIDER, Measure, Opportunity, OpportunityComponent, Period, Quantity,
+                       Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("critical_care",)
@@ -131,6 +132,15 @@ CAVEATS = (
 )
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Critical care bed days lost to delayed discharges", CAPACITY_RELEASED, PROVIDER, gbp, period.label,
+        note="Valued at the difference between the ICC and the excess bed-day rate, as the Menu calculates it. Paying "
+             "delayed days at the excess rate moves that difference from the commissioner to the provider, which "
+             "still staffs the bed: a price change, not a saving to the NHS. The lasting gain is the critical care "
+             "capacity released when delays fall: fewer cancelled operations and timely admissions.")])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, period, a = run.area, run.period, run.params.assumptions
     ward = ward_discharges(tables["critical_care"])
@@ -144,9 +154,10 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     gbp = Range.of(lambda s: saving(bed_days.get(s), a["icc_bed_day"].value(s), a["excess_bed_day"].value(s)))
     by_provider = provider_delays(local, a["scope_hours"].moderate, a["icc_bed_day"].moderate,
                                   a["excess_bed_day"].moderate)
-    outputs = [("Delayed bed days paid at the excess bed rate", "days", bed_days), ("Saving", "gbp", gbp)]
+    outputs = [("Delayed bed days paid at the excess bed rate", "days", bed_days),
+               ("Value of the capacity released (price difference)", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local), opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Delayed bed days paid at the excess bed rate", "bed days", bed_days)], measure=measure,
         tables={"providers": _provider_table(by_provider, measure, run), "delays": _delay_table(local, run)},
         scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),

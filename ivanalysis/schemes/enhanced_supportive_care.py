@@ -31,7 +31,8 @@ from ..config import Assumption, SchemeParams
 from ..data.schemas.esc_services import TUMOUR_GROUPS
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (COST_AVOIDED, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent, Period, Quantity,
+                       Range, RunContext, SchemeResult, Table)
 from ..stats.its import ITSResult, segmented_regression
 from .base import area_rows, provider_table, rate_measure, safe_share, scenario_frame
 
@@ -551,6 +552,14 @@ def caveats(months: pd.DatetimeIndex) -> list[str]:
     ]
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Unplanned admissions avoided by slower growth", COST_AVOIDED, ICB_CCG, gbp, period.label,
+        note="The Menu calculates the saving as 'slower increase in growth of unplanned admissions': admissions "
+             "that would have been added, not a fall from today's. Unplanned admissions to acute care are "
+             "commissioned by ICBs (CCGs until 2022), not by specialised commissioning.")])
+
+
 # --- the analysis --------------------------------------------------------------------------------------------------
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     area, params, period, geography = run.area, run.params, run.period, run.geography
@@ -596,7 +605,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
         kpis=kpis(now, then, by_status.set_index("status")["rate_growth"], deaths,
                   offered_shares(set(esc["patient_id"]), local_pts, svc, period), ipos_change(offers), stays,
                   its_kpi(fit, lead, where), cost, period, before),
-        opportunity_gbp=gbp,
+        opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Unplanned admissions avoided a year", "admissions", avoided),
                     Quantity("Bed days released a year", "bed days", bed_days)],
         measure=measure,

@@ -31,7 +31,8 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, ICB_CCG, KPI, NHSE_SPECIALISED, Chart, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import data_months
 
@@ -48,6 +49,11 @@ SHORT_COURSE_QUARTERS = 2  # a median course of 6 months or less: no existing-pa
 GROUPS = ("new", "existing")
 # antiretrovirals have their own scheme and basket of switches (chapter 3): counted there, not twice
 OTHER_SCHEME_INDICATIONS = ("HIV",)
+# Indications whose biologics ICBs (CCGs until 2022) commission for adults, under NICE technology appraisals: the
+# saving on them is theirs. NHS England commissions the rest here: cancer drugs, juvenile idiopathic arthritis,
+# vasculitis, uveitis.
+ICB_INDICATIONS = ("Rheumatoid arthritis", "Psoriatic arthritis", "Ankylosing spondylitis", "Crohn's disease",
+                   "Ulcerative colitis", "Hidradenitis suppurativa")
 
 
 def best_value_available(inv: pd.DataFrame) -> pd.Series:
@@ -122,6 +128,7 @@ class National:
     existing: pd.DataFrame  # existing patients' rows, all months (the measure)
     prices: pd.DataFrame  # unit prices in the period (unit_prices)
     savings: dict[str, pd.DataFrame]  # scenario -> every provider's provider_savings
+    icb_share: pd.Series  # by provider, molecule and group: the share of originator units given for ICB_INDICATIONS
     months: tuple[pd.Timestamp, pd.Timestamp]  # data_months of the invoices used
 
 
@@ -144,7 +151,17 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     targets = {s: {"new": a["new_patient_target"].value(s), "existing": a["existing_patient_target"].value(s)}
                for s in SCENARIOS}
     savings = {s: provider_savings(applicable, prices["gap"], targets[s]) for s in SCENARIOS}
-    return National(available, rows, year, existing, prices, savings, data_months(inv))
+    return National(available, rows, year, existing, prices, savings, icb_share(applicable), data_months(inv))
+
+
+def icb_share(rows: pd.DataFrame) -> pd.Series:
+    """By provider, molecule and group: the share of the originator units given for ICB_INDICATIONS (a saving there,
+    which moves those units, falls to ICBs in that share)."""
+    originator = rows[~rows["best_value"]]
+    keys = ["provider_code", "drug", "group"]
+    units = originator.groupby(keys, observed=True)["quantity"].sum()
+    icb = originator[originator["indication"].isin(ICB_INDICATIONS)].groupby(keys, observed=True)["quantity"].sum()
+    return (icb.reindex(units.index).fillna(0.0) / units).rename("icb_share")
 
 
 # --- the area's part (arithmetic only) --------------------------------------------------------------------------------
@@ -236,6 +253,27 @@ CAVEATS = [
 ]
 
 
+def opportunity_by_kind(savings: dict[str, pd.DataFrame], share: pd.Series, period: Period) -> Opportunity:
+    """The saving split by who pays for the drug: each provider's saving on a molecule, in the share of its
+    originator units given for ICB_INDICATIONS, is ICBs'; the rest NHS England's."""
+    icb = Range.of(lambda s: (savings[s]["saving"] * share.reindex(savings[s].index).fillna(0.0)).sum())
+    why = "The same molecule bought at the best-value price is spend that falls for whoever pays the invoice. "
+    return Opportunity([
+        OpportunityComponent(
+            "Best-value generics and biosimilars: indications NHS England commissions", CASH_RELEASING,
+            NHSE_SPECIALISED, Range.summed(savings, "saving") - icb, period.label,
+            note=why + "NHS England commissions these drugs for cancer (imatinib, rituximab for lymphoma and "
+                       "leukaemia), juvenile idiopathic arthritis, vasculitis and uveitis."),
+        OpportunityComponent(
+            "Best-value generics and biosimilars: indications ICBs commission", CASH_RELEASING, ICB_CCG, icb,
+            period.label,
+            note=why + "Adult biologics for rheumatoid, psoriatic and axial arthritis, inflammatory bowel disease and "
+                       "hidradenitis suppurativa are commissioned by ICBs (CCGs until 2022) under NICE technology "
+                       "appraisals; each provider's saving on a molecule is split by the share of its originator "
+                       "units given for these indications."),
+    ])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     area, period, a = run.area, run.period, run.params.assumptions
     local = area_rows(national.year, area, "invoices for molecules with a best-value product")
@@ -250,7 +288,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     prov = provider_table(_provider_columns(local, savings["moderate"]), measure, run.geography)
     outputs = [("Patient-quarters moved to best value", "count", moved), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, period, a), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, period, a),
+        opportunity=opportunity_by_kind(savings, national.icb_share, period),
         quantities=[Quantity("Patient-quarters moved from the originator to the best-value product",
                              "patient-quarters", moved)],
         measure=measure,

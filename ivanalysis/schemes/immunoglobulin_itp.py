@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..config import SCENARIOS
 from ..geography import Area, Geography
-from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
 from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)
@@ -132,6 +133,13 @@ def caveats(tolerance: float) -> list[str]:
     ]
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Immunoglobulin not given above 1 g/kg", CASH_RELEASING, NHSE_SPECIALISED, gbp, period.label,
+        note="NHS England commissions immunoglobulin and pays for every gram supplied: grams not given are spend "
+             "that falls.")])
+
+
 # --- the analysis --------------------------------------------------------------------------------------------------
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, params, period, geography = run.area, run.params, run.period, run.geography
@@ -153,7 +161,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     outputs = [("Episodes moved to 1 g/kg", "count", moved), ("Immunoglobulin saved (g)", "grams", grams),
                ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=kpis(local_all, target, price.moderate), opportunity_gbp=gbp,
+        context=run, kpis=kpis(local_all, target, price.moderate), opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Immunoglobulin saved", "grams", grams),
                     Quantity("Episodes moved to 1 g/kg", "episodes", moved)],
         measure=measure,

@@ -27,7 +27,8 @@ import pandas as pd
 from ..config import SCENARIOS, Assumption, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import APPROVED, NONE, NOT_MET, approval_status, data_months
 
@@ -148,6 +149,13 @@ def providers_table(mine: pd.DataFrame, share: float, area: Area, period: Period
                  money=("Spend per patient", "Spend without approval", "Saving (moderate)"))
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "MS disease-modifying therapy outside the policy", CASH_RELEASING, NHSE_SPECIALISED, gbp, period.label,
+        note="NHS England commissions MS disease-modifying therapies and pays them as invoiced: treatment the policy "
+             "would not fund is spend that falls.")])
+
+
 # --- the analysis --------------------------------------------------------------------------------------------------
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     area, params, period = run.area, run.params, run.period
@@ -164,7 +172,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     outputs = [("Patient-years of treatment outside the policy avoided", "count", patient_years),
                ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=kpis(local), opportunity_gbp=gbp,
+        context=run, kpis=kpis(local), opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Treatment outside the policy avoided", "patient-years", patient_years)],
         measure=measure,
         tables={

@@ -22,7 +22,8 @@ import pandas as pd
 
 from ..config import SCENARIOS, Assumption
 from ..geography import Area, Geography
-from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)
@@ -214,6 +215,14 @@ def uptake_table(patients: pd.DataFrame, assumptions: Mapping[str, Assumption], 
                  money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released"))
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Maintenance immunoglobulin replaced by rituximab", CASH_RELEASING, NHSE_SPECIALISED, gbp, period.label,
+        note="NHS England commissions immunoglobulin and, under policy 16036/P, rituximab for myositis: the saving is "
+             "the immunoglobulin no longer bought less the rituximab bought instead. The day-case attendances "
+             "released are capacity, shown in days, not valued.")])
+
+
 # --- the analysis --------------------------------------------------------------------------------------------------
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, params, period = run.area, run.params, run.period
@@ -237,7 +246,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     outputs = [("Patients switched to rituximab", "count", switched), ("IVIg avoided", "grams", grams),
                ("Day-case days released", "days", days), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=kpis(local, patients, months, price), opportunity_gbp=gbp,
+        context=run, kpis=kpis(local, patients, months, price), opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Patients switched from IVIg to rituximab", "patients", switched),
                     Quantity("Immunoglobulin no longer used", "grams", grams),
                     Quantity("Day-case days released", "days", days)],

@@ -27,7 +27,8 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import APPROVED, NO_MDT, NONE, NOT_MET, approval_status, data_months
 
@@ -223,6 +224,21 @@ CAVEATS = (
 )
 
 
+def opportunity_by_kind(savings: dict[str, pd.DataFrame], period: Period) -> Opportunity:
+    """Two components: treatment the funding rule would avoid, and what was paid above the PAS price."""
+    above_pas = Range.summed(savings, "above_pas")
+    why = "NHS England funds obeticholic acid (Blueteq registration, MDT approval) and pays it as invoiced: "
+    return Opportunity([
+        OpportunityComponent(
+            "Obeticholic acid without Blueteq and MDT approval", CASH_RELEASING, NHSE_SPECIALISED,
+            Range.summed(savings, "saving") - above_pas, period.label,
+            note=why + "treatment the funding rule would avoid is spend that falls."),
+        OpportunityComponent(
+            "Obeticholic acid paid above the PAS price", CASH_RELEASING, NHSE_SPECIALISED, above_pas, period.label,
+            note=why + "paying the patient access scheme price is spend that falls."),
+    ])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     area, a = run.area, run.params.assumptions
     local = area_rows(national.year, area, f"{DRUG} invoices")
@@ -242,7 +258,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
 
     outputs = [("Patient-years of inappropriate treatment avoided", "count", patient_years), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, approvals, expected, per_100k), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, approvals, expected, per_100k),
+        opportunity=opportunity_by_kind(savings, run.period),
         quantities=[Quantity("Treatment without Blueteq and MDT approval avoided", "patient-years", patient_years)],
         measure=measure,
         tables={"providers": _provider_table(provider_activity(local), savings["moderate"], measure, run),

@@ -25,7 +25,8 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("sact",)
@@ -155,7 +156,7 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
 
 # --- the area's part (arithmetic only) --------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Opportunity:
+class Recipe:
     """The Menu's recipe for an area in each scenario (that scenario's high-cost drugs and uptake of instalments)."""
 
     by_provider: dict[str, pd.DataFrame]  # scenario -> provider_savings
@@ -171,14 +172,14 @@ class Opportunity:
 
 
 def area_opportunity(supplied: pd.DataFrame, drugs_of: dict[str, list[str]], uptake: dict[str, float]
-                     ) -> Opportunity:
+                     ) -> Recipe:
     """`supplied`: the area's oral dispensings (supplies) in the period, every drug."""
     scoped = {s: supplied[supplied["drug"].isin(drugs_of[s])] for s in SCENARIOS}
     by_provider = {s: provider_savings(scoped[s], uptake[s]) for s in SCENARIOS}
     total = {s: df.sum() for s, df in by_provider.items()}
     saving = Range.of(lambda s: total[s]["saving"])
     wastage = Range.summed(scoped, "wastage")
-    return Opportunity(
+    return Recipe(
         by_provider, spend=Range.summed(scoped, "drug_cost_gbp"),
         volume=Range.summed(scoped, "packs_supplied"), wastage=wastage,
         avoided=Range.of(lambda s: total[s]["avoided"]), future_volume=Range.of(lambda s: total[s]["future_volume"]),
@@ -272,7 +273,7 @@ def _wastage_chart(lengths: pd.DataFrame, area: Area, period: Period) -> Chart:
                  "for every £1,000 spent: the longer the supply, the more is left at home when a patient stops."))
 
 
-def _outputs(o: Opportunity) -> list[tuple[str, str, Range]]:
+def _outputs(o: Recipe) -> list[tuple[str, str, Range]]:
     return [("Current expenditure on high-cost oral chemotherapy", "gbp", o.spend),
             ("Current volume (packs)", "count", o.volume),
             ("Wastage now", "gbp", o.wastage),
@@ -293,6 +294,14 @@ CAVEATS = [
 ]
 
 
+def opportunity_by_kind(o: Recipe, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "High-cost oral chemotherapy no longer wasted", CASH_RELEASING, NHSE_SPECIALISED, o.saving, period.label,
+        note="NHS England commissions chemotherapy and pays for the drug dispensed: packs not wasted are packs not "
+             "bought. Not netted: each extra monthly instalment needs a telephone review and a dispensing (the "
+             "provider's cost), for which no sourced cost is held yet.")])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     area, period, uptake = run.area, run.period, run.params.assumptions["uptake_share"]
     local = area_rows(national.year, area, WHAT)
@@ -305,7 +314,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     lengths = _supply_frame(local)
     providers = provider_table(_provider_columns(local, o.by_provider["moderate"]), measure, run.geography)
     return SchemeResult(
-        context=run, kpis=_kpis(local), opportunity_gbp=o.saving,
+        context=run, kpis=_kpis(local), opportunity=opportunity_by_kind(o, period),
         quantities=[Quantity("Packs of high-cost oral chemotherapy no longer wasted", "packs", o.avoided),
                     Quantity("Extra monthly instalments, each after a telephone review", "instalments",
                              o.extra_instalments)],

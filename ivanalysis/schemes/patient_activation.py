@@ -24,7 +24,8 @@ import pandas as pd
 
 from .. import sdc
 from ..config import SCENARIOS, SchemeParams
-from ..results import KPI, Chart, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 
@@ -250,6 +251,22 @@ def level_charts(levels: pd.DataFrame, england: pd.DataFrame, run: RunContext) -
     }
 
 
+def counted(by_scenario: dict[str, pd.DataFrame], column: str) -> Range:
+    """`column` summed over the providers counted: those with a net gain (elsewhere nothing would be done)."""
+    return Range.of(lambda s: by_scenario[s].loc[by_scenario[s]["net"] > 0, column].sum())
+
+
+def opportunity_by_kind(by_scenario: dict[str, pd.DataFrame], period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Unplanned admissions and A&E attendances avoided", CASH_RELEASING, ICB_CCG, counted(by_scenario, "gross"),
+        period.label, implementation_cost=counted(by_scenario, "costs"),
+        note="The Menu's saving is 'through reduction in acute unplanned admissions and A&E attendances': A&E and "
+             "emergency admissions are commissioned by ICBs (CCGs until 2022), except a specialised service's own "
+             "admissions (to a renal unit, say), which the data do not tell apart. The interventions and PAM licences "
+             "the Menu lists are netted as it asks, though the provider (or NHS England's specialised CQUIN) pays "
+             "them: the saving and its cost fall to different budgets.")])
+
+
 # --- the analysis --------------------------------------------------------------------------------------------------
 def analyse(tables: Tables, run: RunContext) -> SchemeResult:
     area, period, params = run.area, run.period, run.params
@@ -268,11 +285,12 @@ def analyse(tables: Tables, run: RunContext) -> SchemeResult:
     levels = rates_by_level(local)
     outputs = [("One-level moves up", "moves", Range.summed(by_scenario, "moves")),
                ("Patients offered a tailored intervention", "patients", Range.summed(by_scenario, "offered")),
-               ("Unplanned care avoided (gross)", "gbp", Range.summed(by_scenario, "gross")),
-               ("Intervention and licence costs", "gbp", Range.summed(by_scenario, "costs")), ("Saving", "gbp", Range.summed(by_scenario, "net"))]
+               ("Unplanned care avoided at the providers counted (gross)", "gbp", counted(by_scenario, "gross")),
+               ("Intervention and licence costs at the providers counted", "gbp", counted(by_scenario, "costs")),
+               ("Saving", "gbp", Range.summed(by_scenario, "net"))]
     return SchemeResult(
         context=run, kpis=headline_kpis(local, levels, target),
-        opportunity_gbp=Range.summed(by_scenario, "net"),
+        opportunity=opportunity_by_kind(by_scenario, period),
         quantities=[Quantity("Moves up one activation level", "moves", Range.summed(by_scenario, "moves")),
                     Quantity("Patients offered a tailored intervention", "patients", Range.summed(by_scenario, "offered"))],
         measure=measure,

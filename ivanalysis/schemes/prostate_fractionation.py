@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCENARIOS
+from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CAPACITY_RELEASED, KPI, PROVIDER, Measure, Opportunity, OpportunityComponent, Period, Quantity,
+                       Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("radiotherapy",)
@@ -46,6 +48,13 @@ def is_hypofractionated(dose_gy: pd.Series, fractions: pd.Series) -> pd.Series:
 def prostate_courses(rt: pd.DataFrame) -> pd.DataFrame:
     """The policy's cohort, each course with `hypo`: whether it is on 60 Gy/20#."""
     cohort = radical_prostate(rt).copy()
+    if cohort.empty and not rt.empty:  # say which part of the definition no row meets
+        c61 = rt["diagnosis"].str.replace(".", "", regex=False).str.startswith("C61")
+        raise DataError(
+            f"no radical prostate courses at all: none of the {len(rt):,} rows of the radiotherapy table is a course "
+            f"for prostate cancer (diagnosis C61: {int(c61.sum()):,} rows) with intent 'radical' "
+            f"({int((rt['intent'] == 'radical').sum()):,} rows) and modality 'external_beam' "
+            f"({int((rt['modality'] == 'external_beam').sum()):,} rows) together")
     cohort["hypo"] = is_hypofractionated(cohort["dose_gy"], cohort["fractions"])
     return cohort
 
@@ -120,6 +129,15 @@ def regimens_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
                  rates={"Share": ("Courses", "Total")})
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Radiotherapy fractions released by 60 Gy in 20 fractions", CAPACITY_RELEASED, PROVIDER, gbp, period.label,
+        note="The Menu: the policy 'will release capacity for the provider to treat other patients' and the saving "
+             "is 'calculated from the number of freed up slots'. The slots are the provider's linac time, valued "
+             "at the price of a fraction; the commissioner's spend falls only if the slots are not used for other "
+             "patients, which the Menu expects they are.")])
+
+
 # --- the analysis --------------------------------------------------------------------------------------------------
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, params, period = run.area, run.params, run.period
@@ -138,9 +156,9 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
                                              Range.of(a["fractions_per_linac_day"].value))
 
     outputs = [("Fractions released", "count", fractions), ("Linac days released", "days", linac_days),
-               ("Saving", "gbp", gbp)]
+               ("Value of the capacity released", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=kpis(local, benchmark), opportunity_gbp=gbp,
+        context=run, kpis=kpis(local, benchmark), opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Fractions (treatment slots) released", "fractions", fractions),
                     Quantity("Linac days released", "linac days", linac_days)],
         measure=measure,

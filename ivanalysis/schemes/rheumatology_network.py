@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (COST_AVOIDED, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("rheumatology_patients",)
@@ -232,6 +233,15 @@ CAVEATS = (
 )
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Renal replacement therapy avoided by slower progression", COST_AVOIDED, NHSE_SPECIALISED, gbp, period.label,
+        note="NHS England commissions renal dialysis, so the cost would have fallen to it; but a progression "
+             "prevented is a future cost that never arises (the Menu: 'reduced long term care costs'), not spend "
+             "that falls from today's. Not netted: the clinician time to set up the networks, which the Menu names "
+             "without a figure; no sourced cost is held yet.")])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, period, a = run.area, run.period, run.params.assumptions
     target = a["registry_target"].moderate
@@ -257,7 +267,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     outputs = [("Expected RRT starts outside a network", "cases", Range(progressions, progressions, progressions)),
                ("Progressions to RRT avoided", "cases", cases), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, counts, local_hcd, rate, target), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, counts, local_hcd, rate, target), opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Progressions to renal replacement therapy avoided", "cases", cases)], measure=measure,
         tables={"providers": _provider_table(counts, opportunity, provider_registry(local_hcd, counts.index), measure,
                                              run),

@@ -29,7 +29,8 @@ from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
 from ..report import fmt
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, COST_AVOIDED, ICB_CCG, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity,
+                       OpportunityComponent, Period, Quantity, Range, RunContext, SchemeResult, Table)
 from .base import area_rows, in_period, provider_table, rate_measure, scenario_frame
 from .contract import Tables
 
@@ -328,6 +329,72 @@ def scenario_outputs(savings: Savings) -> list[tuple[str, str, Range]]:
             ("Saving", "gbp", savings.gbp)]
 
 
+# Who pays. Hip and knee osteoarthritis (trauma and orthopaedics) and pacemakers for slow rhythms are commissioned by
+# ICBs (CCGs until 2022); ICDs and cardiac resynchronisation therapy (CRT) by NHS England's specialised commissioning.
+# An implant's primary diagnosis tells them apart: cardiac arrest, ventricular tachycardia and heart failure lead to an
+# ICD or CRT; conduction disease and other arrhythmias (sick sinus) to a pacemaker. Outpatient data hold no diagnosis,
+# so a provider's device follow-ups are split by its own implants' mix (England's where it implants none).
+ICD_CRT_DIAGNOSES = ("I46", "I47", "I50")
+DEVICE_SPLIT_NOTE = ("ICDs and CRT are commissioned by NHS England, pacemakers for slow rhythms by ICBs (CCGs until "
+                     "2022): each provider's device activity is split by the share of its implants in the year whose "
+                     "primary diagnosis (I46, I47, I50: cardiac arrest, ventricular tachycardia, heart failure) leads "
+                     "to an ICD or CRT (three-character codes leave ventricular fibrillation, I49.0, with the "
+                     "pacemakers).")
+GROWTH_NOTE = ("Slower growth in demand, the Menu's 'reduction in growth of demand for high cost services': spend does "
+               "not fall from today's, it grows less.")
+
+
+def icd_crt_share(proc: pd.DataFrame, period: Period) -> tuple[pd.Series, float]:
+    """Of the cardiac device implants in the period, each provider's share that are ICDs or CRT (by primary
+    diagnosis), and England's. `proc` is procedures(), every provider's."""
+    devices = proc[(proc["procedure_group"] == "cardiac_device") & period.mask(proc["admission_date"])]
+    icd = devices["diagnosis"].isin(ICD_CRT_DIAGNOSES)
+    return icd.groupby(devices["provider_code"], observed=True).mean(), float(icd.mean()) if len(icd) else 0.0
+
+
+def device_split(values: pd.Series, group: str, share: pd.Series, england: float) -> tuple[float, float, float]:
+    """`values` indexed by (provider_code, `group` level): the total outside the cardiac device group, and the device
+    group's pacemaker and ICD-and-CRT parts, each provider's split by its `share` (England's where it has none)."""
+    device = (values.index.get_level_values(group) == "cardiac_device")
+    providers = pd.Series(values.index.get_level_values("provider_code")[device])
+    icd = float((values[device].to_numpy() * providers.map(share).fillna(england).to_numpy()).sum())
+    return float(values[~device].sum()), float(values[device].sum()) - icd, icd
+
+
+def opportunity_by_kind(cells: pd.DataFrame, pc: pd.DataFrame, share: pd.Series, england: float,
+                        params: SchemeParams, period: Period) -> Opportunity:
+    """Fewer follow-ups (cash-releasing) and slower growth in procedures (cost avoided), each split by payer: the
+    components add up to Savings.gbp."""
+    price = params.assumptions["price_follow_up"]
+    fu = {s: device_split(cells[f"excess_{s}"], "pathway", share, england) for s in SCENARIOS}
+    proc = {s: device_split(pc[f"gbp_{s}"], "procedure_group", share, england) for s in SCENARIOS}
+
+    def part(by: dict[str, tuple[float, float, float]], i: int, priced: bool = False) -> Range:
+        return Range.of(lambda s: by[s][i] * (price.value(s) if priced else 1.0))
+
+    return Opportunity([
+        OpportunityComponent(
+            "Fewer follow-ups: hip and knee osteoarthritis", CASH_RELEASING, ICB_CCG, part(fu, 0, priced=True),
+            period.label, note="Trauma and orthopaedic outpatients are commissioned by ICBs (CCGs until 2022), paid "
+                               "by the attendance."),
+        OpportunityComponent(
+            "Fewer follow-ups: pacemakers", CASH_RELEASING, ICB_CCG, part(fu, 1, priced=True), period.label,
+            note=DEVICE_SPLIT_NOTE),
+        OpportunityComponent(
+            "Fewer follow-ups: ICDs and CRT", CASH_RELEASING, NHSE_SPECIALISED, part(fu, 2, priced=True),
+            period.label, note=DEVICE_SPLIT_NOTE),
+        OpportunityComponent(
+            "Slower growth: hip and knee replacements", COST_AVOIDED, ICB_CCG, part(proc, 0), period.label,
+            note=GROWTH_NOTE + " Elective hip and knee replacements are commissioned by ICBs (CCGs until 2022)."),
+        OpportunityComponent(
+            "Slower growth: pacemaker implants", COST_AVOIDED, ICB_CCG, part(proc, 1), period.label,
+            note=GROWTH_NOTE + " " + DEVICE_SPLIT_NOTE),
+        OpportunityComponent(
+            "Slower growth: ICD and CRT implants", COST_AVOIDED, NHSE_SPECIALISED, part(proc, 2), period.label,
+            note=GROWTH_NOTE + " " + DEVICE_SPLIT_NOTE),
+    ])
+
+
 # --- the area's part -----------------------------------------------------------------------------------------------
 def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult:
     area, period, params = run.area, run.period, run.params
@@ -348,7 +415,7 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
         caveats.insert(0, f"The data hold no year before {period.label}: the saving counts fewer follow-ups only.")
     return SchemeResult(
         context=run, kpis=headline_kpis(cells, groups, weighted_target(cells, national.bench["moderate"]), period),
-        opportunity_gbp=savings.gbp,
+        opportunity=opportunity_by_kind(cells, pc, *icd_crt_share(national.proc, period), params, period),
         quantities=[Quantity("Follow-up attendances avoided", "attendances", savings.follow_ups),
                     Quantity("Joint replacements and cardiac device implants avoided", "procedures", savings.avoided)],
         measure=measure,

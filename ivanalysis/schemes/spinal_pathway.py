@@ -23,7 +23,8 @@ import pandas as pd
 from ..config import SCENARIOS
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table, financial_years
+from ..results import (CASH_RELEASING, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("spinal_surgery",)
@@ -287,6 +288,17 @@ OPPORTUNITY_NOTE = ("Opportunity follows the Menu's savings calculator: a saving
                     "yearly cost of the networks that serve it.")
 
 
+def opportunity_by_kind(calc: Calculator, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Lower back and radicular pain pathway (savings calculator)", CASH_RELEASING, ICB_CCG, calc.gross,
+        period.label, implementation_cost=calc.cost,
+        note="The Menu: 'the majority of this will fall to CCG commissioners' (less unnecessary activity: imaging, "
+             "injections, outpatient referrals); it gives no split, so the whole is counted to ICBs (CCGs until "
+             "2022). It is a population formula (about 1 pound a head), not a gap measured in the data. The "
+             "networks' yearly cost is netted, as the Menu gives it.",
+        outside_totals="a population formula, not a measured gap")])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, period, geography, a = run.area, run.period, run.geography, run.params.assumptions
     rows = tables["spinal_surgery"]
@@ -310,7 +322,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
                ("Benchmark conversion rate", "share", benchmark),
                ("Surgical first attendances redirected", "count", attendances)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, local_rows, benchmark.moderate, a, area, period), opportunity_gbp=calc.net,
+        context=run, kpis=_kpis(local, local_rows, benchmark.moderate, a, area, period),
+        opportunity=opportunity_by_kind(calc, period),
         quantities=[Quantity("Surgical first attendances redirected to triage-and-treat", "attendances",
                              attendances),
                     Quantity("Spinal networks (population share of about 15)", "networks", calc.networks)],

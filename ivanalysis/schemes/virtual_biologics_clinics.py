@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..config import SCENARIOS
 from ..errors import DataError
-from ..results import KPI, Chart, Measure, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, COST_AVOIDED, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent,
+                       Period, Quantity, Range, RunContext, SchemeResult, Table)
 from ..stats.shrinkage import between_variance, shrink
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
@@ -290,6 +291,28 @@ CAVEATS = (
 )
 
 
+BIOLOGICS_PAYER = ("Adult biologics for rheumatology, gastroenterology and dermatology (NICE technology appraisals for "
+                   "rheumatoid arthritis, inflammatory bowel disease, psoriasis) are commissioned by ICBs (CCGs until "
+                   "2022), not by specialised commissioning; the Menu's case study follows a CCG prescribing pathway "
+                   "(Greater Manchester). ")
+
+
+def opportunity_by_kind(by_scenario: dict[str, pd.DataFrame], period: Period) -> Opportunity:
+    """Fewer starts avoid future spend (the Menu: 'avoidance of future costs ... helping to contain cost growth');
+    timely stops cut today's."""
+    return Opportunity([
+        OpportunityComponent(
+            "Biologics not started for new patients", COST_AVOIDED, ICB_CCG,
+            Range.summed(by_scenario, "from_starts"), period.label,
+            note=BIOLOGICS_PAYER + "A start avoided is treatment never begun: spend that would have grown, not "
+                                   "spend that falls."),
+        OpportunityComponent(
+            "Biologics stopped for existing patients", CASH_RELEASING, ICB_CCG,
+            Range.summed(by_scenario, "from_stops"), period.label,
+            note=BIOLOGICS_PAYER + "A stop ends treatment being paid for today."),
+    ])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, period, a = run.area, run.period, run.params.assumptions
     referrals = tables["biologics_referrals"]
@@ -317,7 +340,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
                ("Saving from fewer starts", "gbp", Range.summed(by_scenario, "from_starts")),
                ("Saving from timely stops", "gbp", Range.summed(by_scenario, "from_stops")), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, waits, start_bench, stop_bench), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(local, waits, start_bench, stop_bench),
+        opportunity=opportunity_by_kind(by_scenario, period),
         quantities=[Quantity("New patients not started on a biologic", "patients", starts),
                     Quantity("Existing patients stopping a biologic", "patients", stops)],
         measure=measure,

@@ -41,7 +41,8 @@ from ..geography import Area, Geography
 from ..report import fmt
 from ..stats.funnel import FunnelResult, rate_funnel
 from ..stats.shrinkage import between_variance, gap_beyond_chance, shrink
-from ..results import KPI, Chart, Measure, Period, Quantity, Range, RunContext, SchemeResult, Table
+from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
+                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import in_period, safe_share, scenario_frame
 
 TABLES = ("area_spend",)
@@ -319,6 +320,16 @@ def area_cells(by_scenario: dict[str, pd.DataFrame], codes: list[str]) -> dict[s
 
 
 
+def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+    return Opportunity([OpportunityComponent(
+        "Specialised spend above the best similar areas' level", CASH_RELEASING, NHSE_SPECIALISED, gbp, period.label,
+        note="Spend on the top specialised programmes, which NHS England commissions: spend brought to the best "
+             "peers' level per head would fall. It is where to look, not a saving in hand (higher spend may buy "
+             "better outcomes), and it spans the programmes that schemes 1, 8, 9, 12, 13, 15, 17 and 18 measure "
+             "directly, so adding it to them would count their savings twice.",
+        outside_totals="overlaps schemes 1, 8, 9, 12, 13, 15, 17 and 18")])
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
     n, best = _check_counts(run.params)
     area = run.area
@@ -335,7 +346,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
                ("of which due to cost per case", "gbp", Range.summed(local, "opp_cost")),
                ("Spells above the best peers", "count", spells_above)]
     return SchemeResult(
-        context=run, kpis=_kpis(cells, wpop, gbp, n, best["moderate"], len(codes)), opportunity_gbp=gbp,
+        context=run, kpis=_kpis(cells, wpop, gbp, n, best["moderate"], len(codes)),
+        opportunity=opportunity_by_kind(gbp, run.period),
         quantities=[Quantity(f"Spells above the best {best['moderate']} of 10 peers' level", "spells", spells_above)],
         measure=measure, tables=_tables(national, cells, focus, measure, n, best["moderate"], run),
         charts=_charts(national.by_scenario["moderate"], cells, national.peers, focus, best["moderate"], area,

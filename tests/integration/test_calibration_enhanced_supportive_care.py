@@ -50,7 +50,8 @@ def test_england_reproduces_the_menus_picture(tables):
     assert 0.08 < r.kpi("Patients who died having chemotherapy in their last 30 days").value < 0.16
     # national volumes: about 240,000 unplanned admissions a year of patients with incurable cancer
     assert 150_000 < r.kpi("Unplanned admissions, patients with incurable cancer").value < 350_000
-    assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
+    avoided = r.opportunity.components[0].net  # cost avoided, ICBs'/CCGs': beside the headline
+    assert avoided.low < avoided.moderate < avoided.high
     assert "its" in r.charts and r.charts["its"].markers
 
 

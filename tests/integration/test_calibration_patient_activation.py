@@ -38,13 +38,16 @@ def test_the_least_activated_use_most_unplanned_care(england):
 
 
 def test_scenarios_are_ordered_and_net_of_costs(england):
-    o = england.opportunity_gbp
+    (care,) = england.opportunity.components  # ICBs'/CCGs': beside the headline
+    o = care.net
     assert 0 <= o.low <= o.moderate <= o.high
     assert 2e5 < o.moderate < 2e6
     outputs = england.scenario_table
-    gross = outputs.loc["Unplanned care avoided (gross)", "moderate"]
-    costs = outputs.loc["Intervention and licence costs", "moderate"]
-    assert o.moderate >= gross - costs  # providers whose costs exceed their gain count as nothing, never negative
+    gross = outputs.loc["Unplanned care avoided at the providers counted (gross)", "moderate"]
+    costs = outputs.loc["Intervention and licence costs at the providers counted", "moderate"]
+    # providers whose costs exceed their gain count as nothing (neither gain nor cost), never negative
+    assert (care.gross.moderate, care.implementation_cost.moderate) == pytest.approx((gross, costs))
+    assert o.moderate == pytest.approx(gross - costs)
 
 
 def test_hubs_differ(england, default_data):

@@ -12,8 +12,8 @@ from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.table_data import read_table, table_data, table_stem, write_table
 from ivanalysis.results import Table
-from ivanalysis.results import (DataCoverage, KpiRecord, MeasureRecord, Provenance, QuantityRecord, RunParameters,
-                                RunResult, ScenarioValues)
+from ivanalysis.results import (ComponentRecord, DataCoverage, KpiRecord, MeasureRecord, Provenance, QuantityRecord,
+                                RunParameters, RunResult, ScenarioValues)
 from ivanalysis.results.record import identity
 from ivanalysis.catalogue import BY_ID
 
@@ -35,6 +35,11 @@ def results(scheme: str, low: float, moderate: float, high: float, kpi: dict) ->
         **identity(BY_ID[scheme], HUB, "2017/18"), status="ok", error=None,
         scenario="moderate", headline=f"What {scheme} would save.",
         opportunity_gbp=ScenarioValues(low=low, moderate=moderate, high=high),
+        opportunity_components=[ComponentRecord(
+            label="The saving", kind="cash_releasing", payer="nhse_specialised", year="2017/18",
+            gross=ScenarioValues(low=low, moderate=moderate, high=high),
+            implementation_cost=ScenarioValues(low=0.0, moderate=0.0, high=0.0),
+            net=ScenarioValues(low=low, moderate=moderate, high=high), in_totals=True, why_not_in_totals="")],
         opportunity_units=[QuantityRecord(label="Packs no longer wasted", unit="packs", low=10.0, moderate=20.0,
                                           high=30.0)],
         kpis=[KpiRecord(**kpi), KpiRecord(name="Patients", value=4210.0, target=None, unit="count",

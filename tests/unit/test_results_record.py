@@ -13,9 +13,11 @@ import pytest
 from ivanalysis.catalogue import BY_ID
 from ivanalysis.config import SCENARIOS
 from ivanalysis.geography import load_geography
-from ivanalysis.results import (KPI, SCHEMA_VERSION, DataCoverage, KpiRecord, Measure, MeasureRecord, Period,
-                                Provenance, Quantity, QuantityRecord, Range, ResultsFileError, RunContext,
-                                RunParameters, RunResult, ScenarioValues, SchemeResult, read_results, write_results)
+from ivanalysis.results import (CAPACITY_RELEASED, CASH_RELEASING, KPI, NHSE_SPECIALISED, PROVIDER, SCHEMA_VERSION,
+                                ComponentRecord, DataCoverage, KpiRecord, Measure, MeasureRecord, Opportunity,
+                                OpportunityComponent, Period, Provenance, Quantity, QuantityRecord, Range,
+                                ResultsFileError, RunContext, RunParameters, RunResult, ScenarioValues, SchemeResult,
+                                read_results, write_results)
 from ivanalysis.results.record import FIGURES, identity
 
 pytestmark = pytest.mark.unit
@@ -37,11 +39,29 @@ def provenance(ok: bool = True) -> Provenance:
                       parameters=parameters(), assumptions=assumptions if ok else None)
 
 
+def pounds(low: float, moderate: float, high: float) -> ScenarioValues:
+    return ScenarioValues(low=low, moderate=moderate, high=high)
+
+
+def components() -> list[ComponentRecord]:
+    """The headline's one component, and a capacity component beside it."""
+    zero = pounds(0.0, 0.0, 0.0)
+    return [ComponentRecord(label="Immunoglobulin not given", kind="cash_releasing", payer="nhse_specialised",
+                            year="2016/17", gross=pounds(609_729.04, 1_059_856.15, 1_401_510.09),
+                            implementation_cost=zero, net=pounds(609_729.04, 1_059_856.15, 1_401_510.09),
+                            in_totals=True, why_not_in_totals=""),
+            ComponentRecord(label="Day-case chairs released", kind="capacity_released", payer="provider",
+                            year="2016/17", gross=pounds(1_000.0, 2_000.0, 3_000.0),
+                            implementation_cost=pounds(100.0, 200.0, 300.0), net=pounds(900.0, 1_800.0, 2_700.0),
+                            in_totals=False, why_not_in_totals="capacity, not cash; falls to the provider")]
+
+
 def ok_result() -> RunResult:
     return RunResult(
         **identity(ITP, LON, "2016/17"), status="ok", error=None, scenario="moderate",
         headline="Immunoglobulin not used in a year.",
-        opportunity_gbp=ScenarioValues(low=609_729.04, moderate=1_059_856.15, high=1_401_510.09),
+        opportunity_gbp=pounds(609_729.04, 1_059_856.15, 1_401_510.09),
+        opportunity_components=components(),
         opportunity_units=[QuantityRecord(label="Immunoglobulin saved", unit="grams", low=17_933.21,
                                           moderate=31_172.24, high=41_220.88)],
         kpis=[KpiRecord(name="Episodes at 1 g/kg or less", value=0.4953, target=0.8, unit="share",
@@ -66,7 +86,7 @@ def test_round_trip_is_exact_and_the_file_is_plain_json(tmp_path):
     write_results(path, result)
     assert read_results(path) == result
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 3
     assert data["period_start"] == "2016-04-01" and data["kpis"][1]["value"] == "*"
     assert data["opportunity_gbp"] == {"low": 609_729.04, "moderate": 1_059_856.15, "high": 1_401_510.09}
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # written atomically: no temporary left
@@ -106,7 +126,7 @@ def test_a_file_that_is_not_the_contract_is_refused_naming_the_file(tmp_path):
     good = ok_result().model_dump(mode="json")
     path.write_text(json.dumps({**good, "schema_version": 1}), encoding="utf-8")
     message = _refusal(path)
-    assert "schema version 1" in message and "reads version 2" in message and "run the scheme" in message
+    assert "schema version 1" in message and "reads version 3" in message and "run the scheme" in message
 
     broken = json.loads(json.dumps(good))
     broken["opportunity_gbp"]["low"] = "a lot"
@@ -146,6 +166,19 @@ def test_status_and_figures_must_agree():
         RunResult(**{**good, "error": "left over"})
 
 
+def test_the_headline_is_the_net_of_the_components_in_totals():
+    good = ok_result().model_dump()
+    with pytest.raises(ValueError, match="sum of the net of the components in totals"):
+        RunResult(**{**good, "opportunity_gbp": {"low": 609_729.04, "moderate": 1_061_656.15, "high": 1_401_510.09}})
+    counted = good["opportunity_components"][0]
+    with pytest.raises(ValueError, match="net must be gross less implementation cost"):
+        ComponentRecord(**{**counted, "net": {"low": 1.0, "moderate": 1_059_856.15, "high": 1_401_510.09}})
+    with pytest.raises(ValueError, match="says why"):
+        ComponentRecord(**{**counted, "in_totals": False})
+    with pytest.raises(ValueError, match="kind"):
+        ComponentRecord(**{**counted, "kind": "cash"})
+
+
 def test_the_page_records_a_result_with_counts_controlled_below_england():
     from ivanalysis.page.record import run_result
     from ivanalysis.schemes import registry
@@ -163,7 +196,11 @@ def test_the_page_records_a_result_with_counts_controlled_below_england():
             context=RunContext(ITP, area, params, Period.financial_year("2016/17"), GEO),
             kpis=[KPI("Episodes", 1_472.0, "count"), KPI("Small", 3.0, "count"),
                   KPI("Share", 0.123456, "share", 0.8, True)],
-            opportunity_gbp=Range(1_000.004, 2_000.006, 3_000.0),
+            opportunity=Opportunity([
+                OpportunityComponent("Immunoglobulin not given", CASH_RELEASING, NHSE_SPECIALISED,
+                                     Range(1_000.004, 2_000.006, 3_000.0), "2016/17"),
+                OpportunityComponent("Day-case chairs", CAPACITY_RELEASED, PROVIDER, Range(10.0, 20.0, 30.0),
+                                     "2016/17", implementation_cost=Range(1.0, 2.0, 3.004))]),
             quantities=[Quantity("Grams", "grams", Range(1.234, 2.345, 3.456))],
             measure=measure, tables={}, scenario_table=pd.DataFrame(), caveats=[],
             data_months=(pd.Timestamp(2015, 4, 1), pd.Timestamp(2018, 3, 1)), area_providers=area.providers)
@@ -174,6 +211,11 @@ def test_the_page_records_a_result_with_counts_controlled_below_england():
     assert [k.value for k in lon.kpis] == [1_470.0, "*", 0.1235]  # rounded to 5, suppressed, 4 decimals
     assert lon.kpis[2].met is False
     assert lon.opportunity_gbp == ScenarioValues(low=1_000.0, moderate=2_000.01, high=3_000.0)
+    counted, beside = lon.opportunity_components
+    assert (counted.kind, counted.payer, counted.year, counted.in_totals) == ("cash_releasing", "nhse_specialised",
+                                                                            "2016/17", True)
+    assert (beside.in_totals, beside.why_not_in_totals) == (False, "capacity, not cash; falls to the provider")
+    assert beside.implementation_cost.high == 3.0 and beside.net.high == 27.0  # to the penny
     assert lon.opportunity_units[0].get("high") == 3.46
     # the area's providers only (NW-P01 is not London's), beyond the 99.8% limit on the worse (low) side
     assert lon.measure.providers == 3 and lon.measure.providers_worse_998 == ["LON-P01"]

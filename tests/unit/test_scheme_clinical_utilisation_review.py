@@ -159,7 +159,11 @@ def test_analyse_saving_once_cur_pays(small):
     r = registry.analyse_tables("clinical_utilisation_review", tables, geo.get("LON"), Period.financial_year("2017/18"),
                                 geo, params_=cheap)
     # 6.75 bed days x 300 = 2,025 pounds, less 1,000 for CUR = 1,025 pounds; LON-P02 (0%) nothing
-    assert r.opportunity_gbp.moderate == pytest.approx(1_025)
+    (beds,) = r.opportunity.components
+    assert (beds.kind, beds.payer, beds.year, beds.in_totals) == ("capacity_released", "provider", "2017/18", False)
+    assert (beds.gross.moderate, beds.implementation_cost.moderate) == pytest.approx((2_025, 1_000))
+    assert beds.net.moderate == pytest.approx(1_025)
+    assert r.opportunity_gbp.moderate == 0.0  # capacity, not cash: nothing in the headline
     assert r.quantities[0].values.moderate == pytest.approx(6.75)
     prov = r.tables["providers"].frame.set_index("Provider")
     assert prov.loc["LON-P02", "Saving (moderate)"] == 0.0

@@ -297,7 +297,10 @@ def test_analyse_counts_groups_without_esc_and_nothing_where_esc_is_offered():
     assert r.scenario_table.loc["Unplanned admissions avoided a year", "moderate"] == pytest.approx(66 * s)
     growth = r.tables["growth"].frame["ESC for the tumour group"].tolist()
     assert growth == ["ESC from before the year", "No ESC", "All"]  # no service started in 2017/18: no row
-    assert r.opportunity_gbp.moderate == pytest.approx(66 * s * c)
+    (avoided,) = r.opportunity.components  # slower growth in acute admissions: cost avoided, to ICBs/CCGs
+    assert (avoided.kind, avoided.payer, avoided.in_totals) == ("cost_avoided", "icb_ccg", False)
+    assert avoided.net.moderate == pytest.approx(66 * s * c)
+    assert r.opportunity_gbp.moderate == 0.0
     prov = r.tables["providers"].frame.set_index("Provider")
     geo = load_geography()
     lon2 = geo.get("LON").providers[1]
@@ -315,8 +318,8 @@ def test_analyse_counts_groups_without_esc_and_nothing_where_esc_is_offered():
 
 def test_hubs_add_up_to_england_on_the_small_extract():
     tables = small_extract()
-    england = run("ENG", tables).opportunity_gbp.moderate
-    hubs = sum(run(h.code, tables).opportunity_gbp.moderate for h in load_geography().hubs()
+    england = run("ENG", tables).opportunity.components[0].net.moderate
+    hubs = sum(run(h.code, tables).opportunity.components[0].net.moderate for h in load_geography().hubs()
                if set(h.providers) & set(tables["admissions"]["provider_code"]))
     assert hubs == pytest.approx(england)
 

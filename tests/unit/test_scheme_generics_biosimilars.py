@@ -151,17 +151,36 @@ def test_analyse_adds_up_and_counts_the_cquin_groups(invoices):
     england = _analyse(invoices, "ENG")
     london = _analyse(invoices, "LON")
     north_west = _analyse(invoices, "NW")
-    # moderate targets 90% / 80%: £5,120 + £1,920 = £7,040 for England, hubs adding up
-    assert england.opportunity_gbp.moderate == pytest.approx(7_040)
-    assert london.opportunity_gbp.moderate + north_west.opportunity_gbp.moderate == pytest.approx(7_040)
+    # moderate targets 90% / 80%: £5,120 + £1,920 = £7,040 for England, hubs adding up. Every invoice is for Crohn's
+    # disease, whose adult biologics ICBs commission: all of it is theirs, none is in the headline
+    nhse, icb = england.opportunity.components
+    assert (nhse.payer, icb.payer, nhse.in_totals, icb.in_totals) == ("nhse_specialised", "icb_ccg", True, False)
+    assert (nhse.net.moderate, icb.net.moderate) == pytest.approx((0.0, 7_040))
+    assert england.opportunity_gbp.moderate == pytest.approx(0.0)
+    net = lambda r: sum(c.net.moderate for c in r.opportunity.components)  # noqa: E731
+    assert net(london) + net(north_west) == pytest.approx(7_040)
     # London: its one new patient started on Inflectra; of its four existing patients in January-March 2018, two
     # (LON-P02) are on the biosimilar
     assert london.kpi("New patients started on the best-value product").value == 1.0
     assert london.kpi("Existing patients on the best-value product in the last quarter of the year").value == 0.5
     assert england.tables["providers"].frame.set_index("Provider").loc["LON-P01", "Saving (moderate)"] == \
         pytest.approx(5_120)
-    low, moderate, high = (england.opportunity_gbp.get(s) for s in ("low", "moderate", "high"))
+    low, moderate, high = (icb.net.get(s) for s in ("low", "moderate", "high"))
     assert low < moderate < high
+
+
+def test_the_saving_is_split_by_who_commissions_the_indication(invoices):
+    # LON-P01's existing patients A1 and A2 (8 originator patient-quarters of 4 vials): A2 given it for lymphoma
+    # instead, which NHS England commissions: half the originator units, so half of its £5,120 is NHS England's
+    invoices = invoices.assign(indication=invoices["indication"].where(invoices["patient_id"] != "A2",
+                                                                       "Non-Hodgkin lymphoma"))
+    rows = _year_rows(invoices)
+    share = gb.icb_share(rows[rows["group"] != ""])
+    assert share[("LON-P01", "infliximab", "existing")] == pytest.approx(0.5)
+    assert share[("NW-P01", "infliximab", "existing")] == pytest.approx(1.0)
+    nhse, icb = _analyse(invoices, "ENG").opportunity.components
+    assert nhse.net.moderate == pytest.approx(5_120 / 2)
+    assert icb.net.moderate == pytest.approx(5_120 / 2 + 1_920)
 
 
 def test_spend_per_patient_is_the_years_spend_over_the_patients_treated(invoices):

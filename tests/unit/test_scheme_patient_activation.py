@@ -151,11 +151,16 @@ def test_analyse_counts_only_the_provider_worse_than_the_benchmark(params):
     assert prov.loc["LON-P01", "Gross saving (moderate)"] == pytest.approx(13_200)
     assert prov.loc["LON-P01", "Saving (moderate)"] == pytest.approx(8_580)
     assert prov.loc["NW-P01", "Saving (moderate)"] == 0.0  # better than the benchmark at every boundary
-    assert eng.opportunity_gbp.moderate == pytest.approx(8_580)
+    (care,) = eng.opportunity.components  # unplanned admissions and A&E: ICBs'/CCGs' cash, net of the costs
+    assert (care.kind, care.payer, care.in_totals) == ("cash_releasing", "icb_ccg", False)
+    assert (care.gross.moderate, care.implementation_cost.moderate) == pytest.approx((13_200, 4_620))
+    assert care.net.moderate == pytest.approx(8_580)
+    assert eng.opportunity_gbp.moderate == 0.0
     assert eng.kpi("Patients at activation level 3 or 4").target == pytest.approx(1 - 0.375)
     lon = registry.analyse_tables("patient_activation", tables, geo.get("LON"), FY, geo, params_=params)
     nw = registry.analyse_tables("patient_activation", tables, geo.get("NW"), FY, geo, params_=params)
-    assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
+    net = lambda r: r.opportunity.components[0].net.moderate  # noqa: E731
+    assert net(lon) + net(nw) == pytest.approx(net(eng))
     levels = eng.tables["levels"].frame.set_index("Activation level")
     assert levels["Admissions per 100 patients a year"].tolist() == pytest.approx([100.0, 50.0, 25.0, 0.0])
 

@@ -113,8 +113,11 @@ def test_analyse_counts_only_patients_outside_a_network(params):
     eng = registry.analyse_tables("rheumatology_network", tables, geo.get("ENG"), FY, geo, params_=params)
     # England: 2 expected progressions outside a network; low 15% = 0.3 cases = £9,000, high 20% = 0.4 = £12,000
     assert eng.quantities[0].values.low == pytest.approx(0.3)
-    assert eng.opportunity_gbp.low == pytest.approx(9_000)
-    assert eng.opportunity_gbp.high == pytest.approx(12_000)
+    (rrt,) = eng.opportunity.components  # progression prevented: a future cost avoided, not cash released
+    assert (rrt.kind, rrt.payer, rrt.in_totals) == ("cost_avoided", "nhse_specialised", False)
+    assert rrt.net.low == pytest.approx(9_000)
+    assert rrt.net.high == pytest.approx(12_000)
+    assert eng.opportunity_gbp.high == 0.0
     prov = eng.tables["providers"].frame.set_index("Provider")
     assert prov.loc["NW-P01", "Saving (moderate)"] == 0.0  # all its patients are in a network: nothing to gain
     # moderate 17.5%: 2 x 0.175 = 0.35 cases, x £30,000 = £10,500
@@ -124,8 +127,9 @@ def test_analyse_counts_only_patients_outside_a_network(params):
     # the hubs add up to England
     lon = registry.analyse_tables("rheumatology_network", tables, geo.get("LON"), FY, geo, params_=params)
     nw = registry.analyse_tables("rheumatology_network", tables, geo.get("NW"), FY, geo, params_=params)
-    assert lon.opportunity_gbp.moderate + nw.opportunity_gbp.moderate == pytest.approx(eng.opportunity_gbp.moderate)
-    assert nw.opportunity_gbp.moderate == 0.0
+    net = lambda r: r.opportunity.components[0].net.moderate  # noqa: E731
+    assert net(lon) + net(nw) == pytest.approx(net(eng))
+    assert net(nw) == 0.0
     network = eng.tables["network"].frame.set_index("Network status")
     assert network.loc["Outside a network", "Share of those at risk starting RRT"] == pytest.approx(0.2)
     assert network.loc["All patients", "Patients"] == 28

@@ -150,9 +150,15 @@ def test_analyse_counts_follow_ups_and_procedures_above_the_benchmarks():
     # half avoided (moderate) = 4.25 procedures at £6,000 = £25,500
     assert r.scenario_table.loc["Procedures above demographic growth", "moderate"] == pytest.approx(8.5)
     assert r.scenario_table.loc["Procedures avoided", "moderate"] == pytest.approx(4.25)
-    assert r.opportunity_gbp.moderate == pytest.approx(40 * a["price_follow_up"].moderate
-                                                       + 4.25 * a["price_joint_replacement"].moderate)
-    assert r.opportunity_gbp.moderate == pytest.approx(4_000 + 25_500)
+    parts = {c.label: c for c in r.opportunity.components}
+    knee_fu, knee_growth = parts["Fewer follow-ups: hip and knee osteoarthritis"], parts[
+        "Slower growth: hip and knee replacements"]
+    assert knee_fu.net.moderate == pytest.approx(40 * a["price_follow_up"].moderate) == pytest.approx(4_000)
+    assert knee_growth.net.moderate == pytest.approx(4.25 * a["price_joint_replacement"].moderate) == 25_500
+    assert (knee_fu.kind, knee_fu.payer, knee_growth.kind, knee_growth.payer) == (
+        "cash_releasing", "icb_ccg", "cost_avoided", "icb_ccg")
+    assert sum(c.net.moderate for c in r.opportunity.components) == pytest.approx(4_000 + 25_500)
+    assert r.opportunity_gbp.moderate == 0.0  # no cardiac devices here: nothing to specialised commissioning
     prov = r.tables["providers"].frame.set_index("Provider")
     assert prov.loc[lon2, "Saving (moderate)"] == 0.0  # better than both benchmarks: nothing, not netted off
     assert prov.loc[lon1, "Saving (moderate)"] == pytest.approx(30 * 100 + 4.25 * 6_000)
@@ -165,10 +171,29 @@ def test_analyse_counts_follow_ups_and_procedures_above_the_benchmarks():
 
 def test_hubs_add_up_to_england_on_the_small_extract():
     tables = small_extract()
-    england = run("ENG", tables).opportunity_gbp
-    hubs = [run(code, tables).opportunity_gbp for code in ("LON", "NW")]
-    for s in ("low", "moderate", "high"):
-        assert sum(h.get(s) for h in hubs) == pytest.approx(england.get(s))
+    england = run("ENG", tables).opportunity.components
+    hubs = [run(code, tables).opportunity.components for code in ("LON", "NW")]
+    for i, c in enumerate(england):
+        for s in ("low", "moderate", "high"):
+            assert sum(h[i].net.get(s) for h in hubs) == pytest.approx(c.net.get(s)), c.label
+
+
+def test_cardiac_devices_split_between_icd_and_crt_and_pacemakers_by_the_implants_diagnoses():
+    # A implants 4 devices in 2017/18: 1 for heart failure (I50, CRT), 1 for ventricular tachycardia (I47, ICD), 2 for
+    # heart block (I44, pacemakers): half are specialised. B implants 2 pacemakers (I49): none. England: 2 of 6 = 1/3.
+    period = FY1718
+    proc = pd.DataFrame({"provider_code": ["A"] * 4 + ["B"] * 2 + ["A"],
+                         "procedure_group": ["cardiac_device"] * 6 + ["knee_replacement"],
+                         "diagnosis": ["I50", "I47", "I44", "I44", "I49", "I49", "M17"],
+                         "admission_date": pd.to_datetime(["2017-05-01"] * 6 + ["2017-05-01"])})
+    share, england = sdm.icd_crt_share(proc, period)
+    assert share.to_dict() == {"A": 0.5, "B": 0.0} and england == pytest.approx(1 / 3)
+    # 10 device follow-ups above the benchmark at A, 6 at B, 3 at C (no implants: England's third), 5 knee ones at A
+    excess = pd.Series([10.0, 6.0, 3.0, 5.0], index=pd.MultiIndex.from_tuples(
+        [("A", "cardiac_device"), ("B", "cardiac_device"), ("C", "cardiac_device"), ("A", "knee_oa")],
+        names=["provider_code", "pathway"]))
+    other, pacemakers, icd = sdm.device_split(excess, "pathway", share, england)
+    assert (other, pacemakers, icd) == pytest.approx((5.0, 5.0 + 6.0 + 2.0, 5.0 + 0.0 + 1.0))
 
 
 def test_an_area_without_attendances_raises_a_data_error():

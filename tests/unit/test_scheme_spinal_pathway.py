@@ -160,8 +160,14 @@ def test_analyse_a_hub_from_a_small_extract(small_extract):
     params = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS)
     r = registry.analyse_tables("spinal_pathway", small_extract, geo.get("LON"), FY, geo, params_=params)
     # London: 8,910,000 people x £0.89 - 15 x £176,425.58 x 8,910,000 / 56,010,000 = £7,929,900 - £420,983.37
-    assert r.opportunity_gbp.moderate == pytest.approx(7_508_916.63, abs=0.01)
-    assert r.opportunity_gbp.low < r.opportunity_gbp.moderate < r.opportunity_gbp.high
+    (pathway,) = r.opportunity.components  # the calculator: mostly CCGs' saving, a population formula
+    assert (pathway.kind, pathway.payer, pathway.in_totals) == ("cash_releasing", "icb_ccg", False)
+    assert "population formula" in pathway.why_not_in_totals
+    assert pathway.gross.moderate == pytest.approx(7_929_900)
+    assert pathway.implementation_cost.moderate == pytest.approx(420_983.37, abs=0.01)
+    assert pathway.net.moderate == pytest.approx(7_508_916.63, abs=0.01)
+    assert pathway.net.low < pathway.net.moderate < pathway.net.high
+    assert r.opportunity_gbp.moderate == 0.0
     # benchmark: upper quartile of 20%, 30%, 40% = 35%; LON-P01 needs 20 / 0.35 = 57.1 assessments, so 42.9 of
     # its 100 are redirected; LON-P02 (40%) is already above it and redirects none
     assert r.kpi("Conversion from outpatient assessment to surgery").target == pytest.approx(0.35)
@@ -169,7 +175,7 @@ def test_analyse_a_hub_from_a_small_extract(small_extract):
     assert prov.loc["LON-P01", "Attendances redirected (moderate)"] == pytest.approx(100 - 20 / 0.35)
     assert prov.loc["LON-P02", "Attendances redirected (moderate)"] == 0.0
     # the saving is shared by referrals (equal here) and adds up to the headline
-    assert prov["Saving (moderate)"].tolist() == pytest.approx([r.opportunity_gbp.moderate / 2] * 2)
+    assert prov["Saving (moderate)"].tolist() == pytest.approx([pathway.net.moderate / 2] * 2)
     assert r.kpi("Elective spinal operations").value == 60
     assert r.kpi("Conversion from outpatient assessment to surgery").value == pytest.approx(0.30)
     assert r.kpi("Median weeks from decision to operation").value == pytest.approx(10.0)  # 70 days
@@ -183,7 +189,7 @@ def test_hubs_add_up_to_england_in_a_small_extract(small_extract):
     hubs = [registry.analyse_tables("spinal_pathway", small_extract, geo.get(h), FY, geo, params_=params)
             for h in ("LON", "NW")]
     # the calculator covers every hub; the providers' table adds up where the hub has a centre in the extract
-    assert england.opportunity_gbp.moderate == pytest.approx(sum(
+    assert england.opportunity.components[0].net.moderate == pytest.approx(sum(
         sp.net_saving(h.population, geo.england.population, 0.89, 15, COST) for h in geo.hubs()))
     assert england.quantities[0].values.moderate == pytest.approx(sum(h.quantities[0].values.moderate for h in hubs))
 

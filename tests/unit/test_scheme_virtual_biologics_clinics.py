@@ -118,11 +118,16 @@ def test_analyse_hand_built_log(small):
     # clinic's 6 of 20 against London's consultants' 2 of 20 is within chance (two-proportion test, z = 1.58,
     # p = 0.11), so the benchmark is England's 20% and nothing counts (£12,600 before counting beyond chance).
     # Each provider is at its expected share (its deciders' group), so nothing is shrunk: all of it in London
-    assert eng.opportunity_gbp.moderate == pytest.approx(50_400)
+    starts, stops = eng.opportunity.components  # adult biologics: ICBs'/CCGs'; a start avoided is a cost avoided
+    assert (starts.kind, starts.payer, stops.kind, stops.payer) == ("cost_avoided", "icb_ccg", "cash_releasing",
+                                                                    "icb_ccg")
+    assert (starts.net.moderate, stops.net.moderate) == pytest.approx((50_400, 0))
+    assert eng.opportunity_gbp.moderate == 0.0
     lon = registry.analyse_tables("virtual_biologics_clinics", tables, geo.get("LON"), FY, geo, params_=params)
     nw = registry.analyse_tables("virtual_biologics_clinics", tables, geo.get("NW"), FY, geo, params_=params)
-    assert lon.opportunity_gbp.moderate == pytest.approx(50_400)
-    assert nw.opportunity_gbp.moderate == 0.0  # the clinic is the benchmark: nothing more to save
+    net = lambda r: sum(c.net.moderate for c in r.opportunity.components)  # noqa: E731
+    assert net(lon) == pytest.approx(50_400)
+    assert net(nw) == 0.0  # the clinic is the benchmark: nothing more to save
     assert lon.kpi("New patients referred who started a biologic").value == pytest.approx(0.90)
     assert lon.kpi("Median days from decision to first dose, virtual clinics").value is None
     assert "No provider in London ran a virtual biologics clinic" in lon.charts["start_rate"].finding

@@ -165,16 +165,20 @@ def test_analyse_by_hand(small_tables):
     # (2,000 against 1,000 spells, both at £1,000); X's best peer spends £20: nothing; Y (£20) against X (£10, the
     # first code of two at £10): £1 m, all cost per case (£2,000 a spell against £1,000); Z: nothing. Beyond chance:
     # B x £1 m each (B = 0.995950, above)
-    assert r.opportunity_gbp.moderate == pytest.approx(2_000_000.0 * B)
+    (spend,) = r.opportunity.components  # specialised spend, but Where to Look overlaps the other schemes
+    assert (spend.kind, spend.payer, spend.in_totals) == ("cash_releasing", "nhse_specialised", False)
+    assert spend.why_not_in_totals.startswith("overlaps schemes 1, 8")
+    assert spend.net.moderate == pytest.approx(2_000_000.0 * B)
     assert B == pytest.approx(0.995950, abs=1e-6)
     # low, the average of both peers, counting only the gap 97.5% likely to be real: W against the average of its
     # peers shrunk toward 15, 15 -/+ 5 B, = 15: shrunk gap 5 B; its standard deviation sqrt(B v + 2 B v / 2^2) =
     # sqrt(1.5 B v) = 0.579770, so 5 B - 1.959964 x 0.579770 = 3.843424 a head, £384,342; Y against 10 (Z and X
     # both at 10): 10 B - 1.136326 = 8.823174, £882,317
     sd = (1.5 * B * 0.225) ** 0.5
-    assert r.opportunity_gbp.low == pytest.approx((15 * B - 2 * 1.959964 * sd) * 100_000)
-    assert r.opportunity_gbp.low == pytest.approx(384_342 + 882_317, abs=2)
-    assert r.opportunity_gbp.high == pytest.approx(2_000_000.0 * B)
+    assert spend.net.low == pytest.approx((15 * B - 2 * 1.959964 * sd) * 100_000)
+    assert spend.net.low == pytest.approx(384_342 + 882_317, abs=2)
+    assert spend.net.high == pytest.approx(2_000_000.0 * B)
+    assert r.opportunity_gbp.high == 0.0  # never in the headline, nor in a hub's total
     s = r.scenario_table
     assert s.loc["of which due to activity", "moderate"] == pytest.approx(1_000_000.0 * B)
     assert s.loc["of which due to cost per case", "moderate"] == pytest.approx(1_000_000.0 * B)
@@ -198,8 +202,9 @@ def test_hubs_add_up_to_england(small_tables):
     geo = small_geography()
     england = registry.analyse_tables("where_to_look", small_tables, geo.england, FY, geo, params_=params())
     hubs = [registry.analyse_tables("where_to_look", small_tables, h, FY, geo, params_=params()) for h in geo.hubs()]
-    assert [h.opportunity_gbp.moderate for h in hubs] == pytest.approx([1_000_000.0 * B, 1_000_000.0 * B])
-    assert sum(h.opportunity_gbp.moderate for h in hubs) == pytest.approx(england.opportunity_gbp.moderate)
+    net = lambda r: r.opportunity.components[0].net.moderate  # noqa: E731
+    assert [net(h) for h in hubs] == pytest.approx([1_000_000.0 * B, 1_000_000.0 * B])
+    assert sum(net(h) for h in hubs) == pytest.approx(net(england))
     # the hub page's peer chart shows its own area with the largest opportunity
     assert hubs[1].charts["peers"].highlight == ("Y",)
 
