@@ -22,7 +22,7 @@ from ..paths import default_data_dir
 from ..report import fmt
 from ..report.table_data import table_data, table_stem, write_table
 from ..report.tables import html_table, render
-from ..results import RunResult, SchemeResult, write_results
+from ..results import KIND_LABELS, PAYER_LABELS, RunResult, SchemeResult, write_results
 from ..schemes import registry
 from ..sdc import SUPPRESSED, control_count
 from .record import display_path, input_files, kpi_records, run_result
@@ -96,15 +96,49 @@ class SchemePage:
 
     def summary(self) -> None:
         r = self.result
-        o = r.opportunity_gbp
-        text = [f"**Opportunity ({self.scenario}): {fmt.gbp(o.get(self.scenario))} a year** "
-                f"(range {fmt.gbp(o.low)} to {fmt.gbp(o.high)} across the low, moderate and high scenarios)."]
+        text = [self._headline_sentence()]
         for q in r.quantities:
             v = q.values
             text.append(f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
                         f"(low {self._quantity(v.low)}, high {self._quantity(v.high)})")
         self._md("\n".join(text))
+        display(HTML(self._components_table()))
         display(HTML(self._kpi_table()))
+
+    @property
+    def _year(self) -> str:
+        """The financial year of the headline."""
+        return self.result.opportunity.year or self.result.period.label
+
+    def _headline_sentence(self) -> str:
+        """The headline, the net cash-releasing saving to specialised commissioning, with its year; what else the
+        scheme finds stands beside it (the components table)."""
+        o, s = self.result.opportunity, self.scenario
+        name = f"Net cash-releasing saving to specialised commissioning, {self._year}"
+        if not o.in_totals:
+            reasons = list(dict.fromkeys(r for c in o.components for r in c.why_not_in_totals.split("; ")))
+            return (f"**{name}: none.** Every component of this scheme's saving stands beside the headline, not in "
+                    f"it ({'; '.join(reasons)}): see the table below.")
+        h = o.headline
+        text = (f"**{name} ({s}): {fmt.gbp(h.get(s))} a year** (range {fmt.gbp(h.low)} to {fmt.gbp(h.high)} across "
+                "the low, moderate and high scenarios).")
+        if o.beside:
+            text += " The other components stand beside it, not in it: see the table below."
+        return text
+
+    def _components_table(self) -> str:
+        """Every component of the opportunity: its kind, payer and year, gross, implementation cost and net."""
+        s = self.scenario
+        rows = [{"Component": c.label, "Kind": KIND_LABELS[c.kind], "Payer": PAYER_LABELS[c.payer], "Year": c.year,
+                 f"Gross ({s})": fmt.gbp(c.gross.get(s)),
+                 f"Implementation cost ({s})": fmt.gbp(c.implementation_cost.get(s)),
+                 **{f"Net, {sc}": fmt.gbp(c.net.get(sc)) for sc in SCENARIOS},
+                 "In the headline": "yes" if c.in_totals else f"no: {c.why_not_in_totals}"}
+                for c in self.result.opportunity.components]
+        money = {f"Gross ({s})", f"Implementation cost ({s})", *(f"Net, {sc}" for sc in SCENARIOS)}
+        caption = (f"The opportunity by component, {self.result.area.name}: pounds a year in the financial year "
+                   f"shown (gross and implementation cost in the {s} scenario)")
+        return html_table(pd.DataFrame(rows), caption, numeric=money)
 
     def _md(self, text: str) -> None:
         """Display Markdown in which every place name (from params/geography.yaml) is inert: a name holding HTML,
@@ -208,6 +242,10 @@ class SchemePage:
                                      for v, unit in zip(df[s], df["unit"])]
         display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
                                 numeric={s.capitalize() for s in SCENARIOS})))
+        notes = [f"- **{fmt.md_escape(c.label)}** ({KIND_LABELS[c.kind]}, {PAYER_LABELS[c.payer]}, {c.year}): "
+                 f"{fmt.md_escape(c.note)}" for c in r.opportunity.components if c.note]
+        if notes:
+            self._md("How each component of the opportunity is counted:\n\n" + "\n".join(notes))
 
     def assumptions(self) -> None:
         rows = [{"Assumption": a.label, "Source": a.source} for a in self.result.params.assumptions.values()]

@@ -106,3 +106,39 @@ def test_patient_activation_counts_gross_and_costs_where_there_is_a_net_gain():
     (c,) = pam.opportunity_by_kind({s: frame for s in ("low", "moderate", "high")},
                                    Period.financial_year(FY)).components
     assert (c.gross.moderate, c.implementation_cost.moderate, c.net.moderate) == (13_200.0, 4_620.0, 8_580.0)
+
+
+def _page_text(monkeypatch, opportunity: Opportunity) -> str:
+    """What a page's summary shows for a result with this opportunity."""
+    from types import SimpleNamespace
+
+    from ivanalysis.geography import load_geography
+    from ivanalysis.page import scheme_page
+
+    shown = []
+    monkeypatch.setattr(scheme_page, "display", lambda obj: shown.append(getattr(obj, "data", "")))
+    period = Period.financial_year(FY)
+    result = SimpleNamespace(area=load_geography().get("LON"), period=period, opportunity=opportunity, quantities=[],
+                             kpis=[])
+    scheme_page.SchemePage(result, "moderate", None, None, {}, {}).summary()
+    return "\n".join(shown)
+
+
+def test_the_page_names_the_headline_with_its_year_and_lists_every_component(monkeypatch):
+    beds = OpportunityComponent("Bed days", CAPACITY_RELEASED, PROVIDER, Range(1_000, 2_000, 3_000), FY)
+    text = _page_text(monkeypatch, Opportunity([cash("Drugs", Range(100, 2_500, 3_000), Range(10, 20, 30)), beds]))
+    assert ("**Net cash-releasing saving to specialised commissioning, 2017/18 (moderate): £2,480 a year** "
+            "(range £90 to £2,970") in text
+    assert "The other components stand beside it" in text
+    table = text.split("<table", 1)[1]
+    for cell in ("Drugs", "cash-releasing", "NHS England specialised commissioning", "2017/18", "£2,500", "£20",
+                 "£2,480", "yes", "Bed days", "capacity released, valued", "provider",
+                 "no: capacity, not cash; falls to the provider"):
+        assert f">{cell}<" in table, cell
+
+
+def test_a_page_without_a_headline_says_none_and_why(monkeypatch):
+    overlap = cash("Where to Look", Range(1, 2, 3), outside_totals="overlaps schemes 1, 8 and 9")
+    text = _page_text(monkeypatch, Opportunity([overlap]))
+    assert "**Net cash-releasing saving to specialised commissioning, 2017/18: none.**" in text
+    assert "(overlaps schemes 1, 8 and 9)" in text and "no: overlaps schemes 1, 8 and 9" in text
