@@ -79,7 +79,8 @@ def pounds(r: Range) -> ScenarioValues:
 def component_records(result: SchemeResult) -> list[ComponentRecord]:
     return [ComponentRecord(label=c.label, kind=c.kind, payer=c.payer, year=c.year, gross=pounds(c.gross),
                             implementation_cost=pounds(c.implementation_cost), net=pounds(c.net),
-                            in_totals=c.in_totals, why_not_in_totals=c.why_not_in_totals, note=c.note)
+                            in_totals=c.in_totals, why_not_in_totals=c.why_not_in_totals,
+                            outside_totals=c.outside_totals, note=c.note)
             for c in result.opportunity.components]
 
 

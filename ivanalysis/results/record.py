@@ -76,6 +76,10 @@ class ComponentRecord(_Record):
     in_totals: bool = Field(description="true when it is cash-releasing to NHS England specialised commissioning and "
                             "nothing else keeps it out: only these add into the headline and into a hub's total")
     why_not_in_totals: str = Field(description="why it stays out of totals; empty when it is in them")
+    outside_totals: str = Field("", description="why the scheme keeps it out of totals although it is cash-releasing "
+                                "to specialised commissioning (Where to Look overlaps other schemes; a population "
+                                "formula is not a measured gap): such components have a section of their own, "
+                                "never a total; empty otherwise")
     note: str = Field("", description="why the kind and payer are what they are, where the Menu or the data leave "
                       "it open")
 
@@ -86,6 +90,8 @@ class ComponentRecord(_Record):
                 raise ValueError(f"net must be gross less implementation cost ({s} scenario)")
         if self.in_totals == bool(self.why_not_in_totals):
             raise ValueError("a component out of totals says why, and one in totals has no reason to be out")
+        if self.in_totals and self.outside_totals:
+            raise ValueError("a component the scheme keeps outside totals cannot be in them")
         return self
 
 

@@ -177,6 +177,8 @@ def test_the_headline_is_the_net_of_the_components_in_totals():
         ComponentRecord(**{**counted, "in_totals": False})
     with pytest.raises(ValueError, match="kind"):
         ComponentRecord(**{**counted, "kind": "cash"})
+    with pytest.raises(ValueError, match="keeps outside totals"):
+        ComponentRecord(**{**counted, "outside_totals": "overlaps schemes 1, 8 and 9"})
 
 
 def test_the_page_records_a_result_with_counts_controlled_below_england():
@@ -216,6 +218,7 @@ def test_the_page_records_a_result_with_counts_controlled_below_england():
                                                                             "2016/17", True)
     assert (beside.in_totals, beside.why_not_in_totals) == (False, "capacity, not cash; falls to the provider")
     assert beside.implementation_cost.high == 3.0 and beside.net.high == 27.0  # to the penny
+    assert counted.outside_totals == beside.outside_totals == ""
     assert lon.opportunity_units[0].get("high") == 3.46
     # the area's providers only (NW-P01 is not London's), beyond the 99.8% limit on the worse (low) side
     assert lon.measure.providers == 3 and lon.measure.providers_worse_998 == ["LON-P01"]
