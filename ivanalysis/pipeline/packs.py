@@ -3,8 +3,11 @@
 The workbook is built from what the book already collects (each run's results.json and the tables the run wrote
 as data, already disclosure-controlled: report/table_data.py); it is staged with the book's sources, so an unchanged
 build rewrites nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML into
-the new HTML folder before it is published: the hub pack page, then the hub's run pages, as one document printed at
-once, with a bookmark for each page. A hub's PDF is printed again only when what it is printed from changed.
+the new HTML folder before it is published: a cover (the data period, the day it was built, the contents with page
+numbers), the hub pack page, then the hub's run pages, as one document printed at once, with a bookmark for each page
+and 'page N of M' in each footer. Its links work wherever it is read: to its own pages, internal; to the rest of the
+book, the published book's address (_config.yml html.baseurl) or, without one, relative to the PDF in the book's
+folder. A hub's PDF is printed again only when what it is printed from changed.
 """
 from __future__ import annotations
 
@@ -19,10 +22,11 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from ..config import SCENARIOS
 from ..geography import Area
@@ -33,7 +37,7 @@ from .runs_view import VARIATION_TEXT, BookError, RunView, collect
 from .templating import markup, render
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
-PDF_VERSION = "2"  # part of each PDF's input hash: change it when the printing below changes
+PDF_VERSION = "3"  # part of each PDF's input hash: change it when the printing below changes
 PRINT_TABS = max(1, min(4, os.cpu_count() or 1))  # documents printed at once
 
 # --- the Excel workbook ----------------------------------------------------------------------------------------------
@@ -314,18 +318,79 @@ def stage_workbook(st, area: Area, views: list[RunView], synthetic: bool) -> Non
 
 # --- the PDF ---------------------------------------------------------------------------------------------------------
 
+# A link to a page of the book that the PDF does not hold is printed under this root (a reserved name: nothing is
+# fetched from it), then pointed at the published book (site_root) in the PDF.
+SITE = "https://book.invalid/"
+CONTENTS_TARGET = re.compile(r"/iv-p\d+")  # a line of the contents links to the top of one of the pack's pages
 
-def pdf_sections(area: Area, views: list[RunView]) -> list[tuple[str, str]]:
-    """(page, bookmark title) in the PDF's order: the hub pack page, then its schemes as the pack ranks them."""
+
+@dataclass(frozen=True)
+class PdfSection:
+    page: str  # in the built book: "hubs/LON.html", "runs/atain_neonatal/LON.html"
+    title: str  # its bookmark and its line in the contents: "13. Term admissions to neonatal units"
+    year: str  # the financial year of its headline figures; "" for the hub pack page
+
+
+@dataclass(frozen=True)
+class PdfPack:
+    """What a hub's PDF holds (its pages in order), and what its cover and footer say of them."""
+
+    title: str  # "Hub pack: London"
+    book: str  # the book's title (_config.yml)
+    sections: tuple[PdfSection, ...]
+    months: str  # the months of data its schemes read, "April 2015 to March 2018"; "" when none was analysed
+    years: str  # the financial years of their headline figures, "2016/17 and 2017/18"
+    synthetic: bool
+
+
+def month_text(month: str) -> str:
+    """'2015-04' -> 'April 2015'."""
+    return f"{datetime.strptime(month, '%Y-%m'):%B %Y}"
+
+
+def date_text(day: date) -> str:
+    """7 December 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def _listed(items: list[str]) -> str:
+    return " and ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def pdf_pack(area: Area, views: list[RunView], book: str, synthetic: bool) -> PdfPack:
+    """The hub's PDF: the hub pack page, then its analysed schemes as the pack ranks them (by the moderate
+    opportunity); the data period is that of the schemes it holds."""
     ranked = sorted([v for v in views if v.area.code == area.code and v.ok], key=lambda v: -v.moderate())
-    return [(f"hubs/{area.code}.html", f"Hub pack: {area.name}")] + \
-        [(f"{v.doc}.html", f"{v.scheme.number}. {v.scheme.title}") for v in ranked]
+    data = [v.results.data for v in ranked]
+    return PdfPack(
+        title=f"Hub pack: {area.name}", book=book,
+        sections=(PdfSection(f"hubs/{area.code}.html", f"Hub pack: {area.name}", ""),
+                  *(PdfSection(f"{v.doc}.html", f"{v.scheme.number}. {v.scheme.title}", v.results.period)
+                    for v in ranked)),
+        months=(f"{month_text(min(d.first_month for d in data))} to {month_text(max(d.last_month for d in data))}"
+                if data else ""),
+        years=_listed(sorted({v.results.period for v in ranked})), synthetic=synthetic)
+
+
+def site_root(config: dict) -> str:
+    """Where the PDF's links to the rest of the book point: the published book's address, `html.baseurl` in
+    _config.yml (Jupyter Book's key, which also gives every page its canonical address), when it is set; else the
+    book's root relative to the PDF, which sits in the book's downloads/packs/ folder."""
+    base = str((config.get("html") or {}).get("baseurl") or "").strip()
+    if not base:
+        return "../" * len(PACKS_DIR.split("/"))
+    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
+        raise BookError(f"_config.yml: html.baseurl must be the published book's http(s) address, not {base!r}")
+    return base.rstrip("/") + "/"
 
 
 def publish_pdfs(html: Path, log=print, *, force: bool = False) -> None:
     """Print every hub's PDF into the new HTML folder `html`, or say in one line why there are none (no Chromium: the
     hub pages say so too, as staging asked the same question). force: print every hub again."""
+    import yaml
+
     from ..geography import load_geography
+    from ..paths import ROOT
     from .browser import chromium_path
 
     if chromium_path() is None:
@@ -333,19 +398,22 @@ def publish_pdfs(html: Path, log=print, *, force: bool = False) -> None:
         log("PDF hub packs not produced: Chromium not found (install Debian's 'chromium' package or set "
             "IVANALYSIS_CHROMIUM); the hub pages say so")
         return
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}
     geo = load_geography()
     views = collect(geo)
-    print_pdfs(html, {a.code: (f"Hub pack: {a.name}", pdf_sections(a, views)) for a in geo.hubs()}, log, force=force)
+    synthetic = any(v.results.data.synthetic for v in views if v.ok)
+    print_pdfs(html, {a.code: pdf_pack(a, views, str(config.get("title", "")), synthetic) for a in geo.hubs()},
+               log, force=force, site=site_root(config))
 
 
-def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], log=print, *,
-               force: bool = False) -> None:
-    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: its pages as one document, printed once, with a
-    bookmark for each page and, under it, its sections.
+def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, force: bool = False) -> None:
+    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: a cover with its contents, then its pages as one
+    document, printed once, with a bookmark for each page and, under it, its sections; its links go to its own pages
+    or to the book at `site` (site_root), never to the folder it was printed from.
 
-    packs: hub code -> (document title, [(page relative to html, bookmark title)]). A hub is printed again only when
-    the document made from its pages (or the print CSS) changed since its PDF was printed (a non-forced build
-    starts from a copy of the last book, PDFs and their `.inputs` digests included).
+    packs: hub code -> what its PDF holds. A hub is printed again only when the document made from its pages (or the
+    print CSS, or `site`) changed since its PDF was printed (a non-forced build starts from a copy of the last book,
+    PDFs and their `.inputs` digests included): the date on a PDF is the day it was printed.
     Raises BookError when a page is missing or Chromium fails: the build then publishes nothing."""
     out = html / PACKS_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -353,46 +421,49 @@ def print_pdfs(html: Path, packs: dict[str, tuple[str, list[tuple[str, str]]]], 
         if stale.name.lstrip(".").split(".")[0] not in packs:
             stale.unlink()
     css = html / "_static" / "iv-print.css"
+    built = date_text(date.today())
     todo = {}
-    for code, (title, sections) in packs.items():
-        for page, _ in sections:
-            if not (html / page).is_file():
-                raise BookError(f"cannot print the {code} hub pack: {page} is not in the built book")
-        document, headings = print_document(html, title, [page for page, _ in sections])
-        # the document names the book's folder (absolute addresses): left out, as a build prints in a new folder
-        digest = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b"")
-                                + document.replace(html.resolve().as_uri(), "").encode()).hexdigest()
+    for code, pack in packs.items():
+        for section in pack.sections:
+            if not (html / section.page).is_file():
+                raise BookError(f"cannot print the {code} hub pack: {section.page} is not in the built book")
+        document, headings = print_document(html, pack, built)
+        # the day it is printed, and the book's folder (absolute addresses of its images and styles), are left out:
+        # a build prints in a new folder, and an unchanged pack keeps the PDF (and the date) it has
+        undated = print_document(html, pack, "")[0].replace(html.resolve().as_uri(), "")
+        digest = hashlib.sha256(PDF_VERSION.encode() + site.encode() + b"\0"
+                                + (css.read_bytes() if css.exists() else b"") + undated.encode()).hexdigest()
         inputs = out / f".{code}.pdf.inputs"
         if force or not (out / f"{code}.pdf").exists() or not inputs.is_file() or inputs.read_text().strip() != digest:
-            todo[code] = (title, sections, document, digest, headings)
+            todo[code] = (pack, document, digest, headings)
     if not todo:
         log(f"PDF hub packs unchanged ({len(packs)})")
         return
     start = time.time()
     documents = {}
 
-    def bookmarked(code: str, pdf: bytes) -> bytes:
-        title, sections, _, _, headings = todo[code]
-        return _with_bookmarks(pdf, title, [b for _, b in sections], headings, code)
+    def finish(code: str, pdf: bytes) -> bytes:
+        pack, _, _, headings = todo[code]
+        return _finish(pdf, pack, headings, code, site)
 
     with tempfile.TemporaryDirectory(prefix="ivanalysis-print-") as tmp:
-        for code, (_, _, document, _, _) in todo.items():
+        for code, (_, document, _, _) in todo.items():
             documents[code] = Path(tmp) / f"{code}.html"
             documents[code].write_text(document, encoding="utf-8")
+        footers = {code: render("pack_footer.html.j2", pack=pack, built=built) for code, (pack, *_) in todo.items()}
         try:
             # its own thread, hence its own event loop: the caller may be inside one (a sync Playwright session)
             with ThreadPoolExecutor(1) as thread:
-                printed = thread.submit(asyncio.run, _print_documents(documents, {c: t[0] for c, t in todo.items()},
-                                                                      bookmarked)).result()
-        except BookError:  # from the bookmarks: it already says which hub and what is missing
+                printed = thread.submit(asyncio.run, _print_documents(documents, footers, finish)).result()
+        except BookError:  # from finishing a PDF: it already says which hub and what is missing
             raise
         except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
             raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
-    for code, (*_, digest, _) in todo.items():
+    for code, (_, _, digest, _) in todo.items():
         (out / f".{code}.pdf.tmp").write_bytes(printed[code])
         (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
         (out / f".{code}.pdf.inputs").write_text(digest + "\n")
-    pages = sum(len(todo[code][1]) for code in todo)
+    pages = sum(len(todo[code][0].sections) for code in todo)
     log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book) in "
         f"{time.time() - start:.1f} s: {out}")
 
@@ -401,7 +472,10 @@ _ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
 _STYLESHEET = re.compile(r'<link [^>]*rel="stylesheet"[^>]*>')
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 _SUBHEADING = re.compile(r"<h([2-6])[^>]*>(.*?)</h\1>", re.S)
-_URL = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')
+_LOADED = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')  # a stylesheet's address (in the head), an image's
+_IMAGE = re.compile(r'(\ssrc)="([^"#][^"]*)"')
+_LINK = re.compile(r'(\shref)="([^"]*)"')
+_ID = re.compile(r'(\sid)="([^"]*)"')
 
 
 def _text(heading_html: str) -> str:
@@ -409,44 +483,153 @@ def _text(heading_html: str) -> str:
     return " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", heading_html.split('<a class="headerlink"')[0])).split())
 
 
-def print_document(html: Path, title: str, pages: list[str]) -> tuple[str, list[tuple[str, list[str]]]]:
-    """One HTML document of the pages' articles, each from a new sheet, for Chromium to print in one go (a page
-    printed alone costs about 2.5 times as much: each one loads and lays out the theme again). Every relative
-    address is made absolute (file://), as the pages sit in different folders; the head is the stylesheets of the
-    first page (every page of the book has the same ones), so print CSS applies as when a reader prints a page.
-    Also returns each page's title (the text of its one h1) and its other headings, which the PDF's outline is
-    matched against."""
+def anchor(index: int, fragment: str = "") -> str:
+    """The id, in the printed document, of the pack's page `index` (its top), or of an element of it: each page's ids
+    are its own (every run page has a #caveats)."""
+    return f"iv-p{index}-{fragment}" if fragment else f"iv-p{index}"
+
+
+def print_document(html: Path, pack: PdfPack, built: str) -> tuple[str, list[tuple[str, list[str]]]]:
+    """One HTML document for Chromium to print in one go (a page printed alone costs about 2.5 times as much: each one
+    loads and lays out the theme again): a cover (the pack's title, data period, `built` date and contents), then
+    each page's article from a new sheet. What loads (images, stylesheets) gets its absolute file:// address, as the
+    pages sit in different folders; the head is the stylesheets of the first page (every page of the book has the
+    same ones), so print CSS applies as when a reader prints a page. Links: to a page the pack holds (or a place in
+    it), an internal link; to the rest of the book, an address under SITE (the PDF points it at the published book);
+    others (https) as they are. Also returns each page's title (the text of its one h1) and its other headings,
+    which the PDF's outline is matched against."""
+    root = html.resolve().as_uri() + "/"
+    index = {section.page: i for i, section in enumerate(pack.sections)}
     articles, headings, head = [], [], []
-    for i, page in enumerate(pages):
-        path = (html / page).resolve()
+    for i, section in enumerate(pack.sections):
+        path = (html / section.page).resolve()
         text = path.read_text(encoding="utf-8")
         found = _ARTICLE.findall(text)
         if len(found) != 1:
-            raise BookError(f"cannot print {page}: expected one <article class=\"bd-article\">, found {len(found)}")
+            raise BookError(f"cannot print {section.page}: expected one <article class=\"bd-article\">, found "
+                            f"{len(found)}")
         h1 = _H1.findall(found[0])
         if len(h1) != 1:
-            raise BookError(f"cannot print {page}: expected one <h1> (the page's title), found {len(h1)}")
+            raise BookError(f"cannot print {section.page}: expected one <h1> (the page's title), found {len(h1)}")
         headings.append((_text(h1[0]), [_text(h) for _, h in _SUBHEADING.findall(found[0])]))
 
         def absolute(m: re.Match, base: str = path.as_uri()) -> str:
             return f'{m.group(1)}="{html_module.escape(urljoin(base, html_module.unescape(m.group(2))))}"'
 
+        def link(m: re.Match, base: str = path.as_uri(), i: int = i, page: str = section.page) -> str:
+            href = html_module.unescape(m.group(2))
+            if href.startswith("#"):
+                target = "#" + anchor(i, href[1:])
+            else:
+                url = urljoin(base, href)
+                if url.startswith(root):
+                    rel, _, fragment = url[len(root):].partition("#")
+                    target = "#" + anchor(index[rel], fragment) if rel in index else SITE + url[len(root):]
+                elif urlsplit(url).scheme == "file":
+                    raise BookError(f"cannot print {page}: it links to {href}, outside the book")
+                else:
+                    target = url
+            return f'{m.group(1)}="{html_module.escape(target)}"'
+
+        def own_id(m: re.Match, i: int = i) -> str:
+            return f'{m.group(1)}="{html_module.escape(anchor(i, html_module.unescape(m.group(2))))}"'
+
         if i == 0:
-            head = [markup(_URL.sub(absolute, link)) for link in _STYLESHEET.findall(text)]
-        articles.append(markup(_URL.sub(absolute, found[0])))
-    return render("pack_document.html.j2", title=title, stylesheets=head, articles=articles), headings
+            head = [markup(_LOADED.sub(absolute, tag)) for tag in _STYLESHEET.findall(text)]
+        article = _ID.sub(own_id, _LINK.sub(link, _IMAGE.sub(absolute, found[0])))
+        articles.append((anchor(i), markup(article)))
+    return render("pack_document.html.j2", pack=pack, built=built, stylesheets=head, articles=articles,
+                  contents=[(anchor(i), s) for i, s in enumerate(pack.sections)]), headings
 
 
-def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list[tuple[str, list[str]]],
-                    code: str) -> bytes:
+def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], code: str, site: str) -> bytes:
+    """The PDF as it is kept: its pages and the destinations of its internal links, its links to the rest of the book
+    pointed at `site`, the contents' page numbers written in, the pack's bookmarks in place of Chromium's outline, its
+    title. Chromium's tags are not kept: copying them (3 MB for 127 pages) takes pypdf 7 s a document."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    writer.append(reader, import_outline=False)
+    for page in writer.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
+            if uri.startswith(SITE):
+                action.get_object()[NameObject("/URI")] = TextStringObject(site + uri[len(SITE):])
+    _number_contents(writer, reader, code, len(pack.sections))
+    entries = _bookmarks(reader, [s.title for s in pack.sections], headings, code)
+    for bookmark, page, sections in entries:
+        parent = writer.add_outline_item(title=bookmark, page_number=page)
+        for heading, section_page in sections:
+            writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
+    writer.page_mode = "/UseOutlines"  # a viewer opens the PDF with its bookmarks shown
+    writer.add_metadata({"/Title": pack.title, "/Creator": "ivanalysis"})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def _number_contents(writer, reader, code: str, lines_expected: int) -> None:
+    """Write on each line of the contents the page it links to, at the line's right end, on the baseline of its text
+    and at its size. Chromium cannot print a page's number before it has laid the pages out, and printing the
+    document a second time would double the time the PDFs take: the numbers are written onto the printed cover."""
+    from pypdf import PageObject
+    from pypdf.generic import ContentStream, DictionaryObject, NameObject
+
+    targets = {str(name): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+    first = targets.get("/" + anchor(0))
+    if first is None:
+        raise BookError(f"the {code} hub pack's PDF has no destination for its first page")
+    numbered = 0
+    for page in writer.pages[:first]:  # the cover: before the hub pack page
+        lines = {}  # a line's target -> its box and its page number
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            dest = str(annot.get("/Dest", ""))
+            if CONTENTS_TARGET.fullmatch(dest) and dest in targets and dest not in lines:
+                lines[dest] = ([float(x) for x in annot["/Rect"]], targets[dest] + 1)
+        if not lines:
+            continue
+        runs = []  # (x, y of the baseline, size) of each piece of text on the page
+
+        def visit(text, cm, tm, font, size, runs=runs) -> None:
+            if text.strip():  # where the text starts and its size on the page: its matrix (tm) times the page's (cm)
+                runs.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
+                             size * abs(tm[2] * cm[1] + tm[3] * cm[3])))
+
+        page.extract_text(visitor_text=visit)
+        ops = []
+        for (x0, y0, x1, y1), number in lines.values():
+            inside = [r for r in runs if x0 - 1 <= r[0] <= x1 and y0 - 1 <= r[1] <= y1 + 1]
+            if not inside:
+                raise BookError(f"the {code} hub pack's contents: no text on the line for page {number}")
+            _, baseline, size = max(inside, key=lambda r: r[1])  # a title on two lines: on its first, by its year
+            width = len(str(number)) * 0.556 * size  # Helvetica's digits are all 556/1000 of an em wide
+            ops.append(f"BT /IVContentsFont {size:.2f} Tf {x1 - width:.2f} {baseline:.2f} Td ({number}) Tj ET")
+        overlay = PageObject.create_blank_page(width=page.mediabox.width, height=page.mediabox.height)
+        overlay[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({
+            NameObject("/IVContentsFont"): DictionaryObject({
+                NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})})})
+        stream = ContentStream(None, None)
+        stream.set_data(("0 g\n" + "\n".join(ops) + "\n").encode())
+        overlay.replace_contents(stream)
+        page.merge_page(overlay)
+        numbered += len(lines)
+    if numbered != lines_expected:
+        raise BookError(f"the {code} hub pack's contents: {numbered} of its {lines_expected} lines link to a page")
+
+
+def _bookmarks(reader, bookmarks: list[str], headings: list[tuple[str, list[str]]],
+               code: str) -> list[tuple[str, int, list[tuple[str, int]]]]:
     """Chromium's outline lists every heading of the document, in order: each page's title (its h1, in `headings`
     with the page's other headings) becomes the pack's bookmark for the page (scheme number and title), the
     headings after it its sections. Chromium 150 names some entries after their text line by line and then whole
     ("CaveatsCaveats"): an entry is matched to the heading whose text it ends with (spaces aside), and takes it."""
-    from pypdf import PdfReader, PdfWriter
     from pypdf.generic import Destination
-
-    reader = PdfReader(io.BytesIO(pdf))
 
     def flat(tree) -> list:
         return [d for item in tree for d in (flat(item) if isinstance(item, list) else [item])
@@ -470,23 +653,14 @@ def _with_bookmarks(pdf: bytes, title: str, bookmarks: list[str], headings: list
             entries[-1][2].append((text, page))
     if len(entries) != len(headings):
         raise BookError(f"the {code} hub pack's PDF has {len(entries)} of its {len(headings)} page titles")
-    writer = PdfWriter()
-    writer.append(reader, import_outline=False)
-    for bookmark, page, sections in entries:
-        parent = writer.add_outline_item(title=bookmark, page_number=page)
-        for heading, section_page in sections:
-            writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
-    writer.add_metadata({"/Title": title, "/Creator": "ivanalysis"})
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
+    return entries
 
 
-async def _print_documents(documents: dict[str, Path], titles: dict[str, str],
+async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
                            finish: Callable[[str, bytes], bytes]) -> dict[str, bytes]:
     """Each hub's document printed to PDF bytes by one Chromium, two at a time (a document waits on files and the
-    browser's processes as much as on the CPU). `titles`: the pack's title, for its footer. `finish(code, pdf)` makes
-    the PDF what is kept (its bookmarks), as soon as it is printed: Chromium prints the next one meanwhile."""
+    browser's processes as much as on the CPU). `footers`: each page's footer. `finish(code, pdf)` makes the PDF
+    what is kept, as soon as it is printed: Chromium prints the next one meanwhile."""
     from .browser import chromium_async
 
     queue, printed = list(documents), {}
@@ -503,11 +677,9 @@ async def _print_documents(documents: dict[str, Path], titles: dict[str, str],
                 await page.goto(documents[code].as_uri(), wait_until="load")
                 printed[code] = finish(code, await page.pdf(
                     format="A4", print_background=True, prefer_css_page_size=True,
-                    tagged=True, outline=True,  # tagged: readable by screen readers; its headings make the outline
+                    tagged=True, outline=True,  # the outline is made from the tags' headings
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
-                    display_header_footer=True, header_template="<span></span>",
-                    footer_template=render("pack_footer.html.j2", title=titles[code])))
+                    display_header_footer=True, header_template="<span></span>", footer_template=footers[code]))
 
         await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
     return printed
-

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -208,35 +209,89 @@ def test_without_chromium_the_build_says_so_and_publishes_no_pdf(views, tmp_path
     assert '<a href="../downloads/packs/LON.pdf">' in book.hub_pack(HUB, views, True, pdf=True)
 
 
-def test_print_document_joins_the_articles_with_absolute_addresses(tmp_path):
-    """What Chromium prints for a hub: each page's article, from a new sheet, every relative address made absolute
-    (the pages sit in different folders), the stylesheets of the first page, and each page's title."""
+def _pack(*pages: str, title: str = "Hub pack: A & B") -> packs.PdfPack:
+    return packs.PdfPack(title=title, book="The book", sections=tuple(
+        packs.PdfSection(page, f"{i}. Page {i}", "2017/18" if i else "") for i, page in enumerate(pages)),
+        months="April 2015 to March 2018", years="2017/18", synthetic=True)
+
+
+def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path):
+    """What Chromium prints for a hub: a cover with the contents, then each page's article from a new sheet; what
+    loads (stylesheets of the first page, images) from absolute addresses, as the pages sit in different folders; a
+    link to a page the pack holds (or a place in it) internal, each page's ids its own; a link to the rest of the book
+    under packs.SITE (the PDF points it at the published book), never at the folder it was printed from."""
     head = '<head><link href="../_static/styles/theme.css?digest=1" rel="stylesheet" /><script src="x.js"></script></head>'
     (tmp_path / "hubs").mkdir()
     (tmp_path / "runs" / "s").mkdir(parents=True)
     (tmp_path / "hubs" / "LON.html").write_text(
-        f'<html>{head}<body><nav><a href="../index.html">Home</a></nav><article class="bd-article"><section>'
+        f'<html>{head}<body><nav><a href="../index.html">Home</a></nav><article class="bd-article"><section id="hub">'
         '<h1>Hub pack: A &amp; B<a class="headerlink" href="#hub">#</a></h1><a href="../runs/s/LON.html">s</a>'
+        '<a href="../runs/s/LON.html#caveats">its caveats</a><a href="../runs/t/SW.html#x">another hub</a>'
+        '<a href="../downloads/packs/LON.xlsx">workbook</a><a href="https://www.england.nhs.uk/a?b=1&amp;c">NHS</a>'
         '</section></article></body></html>', "utf-8")
     (tmp_path / "runs" / "s" / "LON.html").write_text(
         '<html><body><article class="bd-article"><h1>Scheme: A &amp; B</h1><img src="../../_images/c.png" alt="c">'
-        '<h2>Caveats<a class="headerlink" href="#caveats">#</a></h2>'
-        '<img src="data:image/png;base64,AAAA" alt="d"></article></body></html>', "utf-8")
-    doc, headings = packs.print_document(tmp_path, "Hub pack: A & B", ["hubs/LON.html", "runs/s/LON.html"])
+        '<section id="caveats"><h2>Caveats<a class="headerlink" href="#caveats">#</a></h2></section>'
+        '<a href="../../hubs/LON.html">the hub</a><img src="data:image/png;base64,AAAA" alt="d"></article></body>'
+        '</html>', "utf-8")
+    doc, headings = packs.print_document(tmp_path, _pack("hubs/LON.html", "runs/s/LON.html"), "7 December 2026")
     root = tmp_path.resolve().as_uri()
     assert headings == [("Hub pack: A & B", []), ("Scheme: A & B", ["Caveats"])]
     assert "<title>Hub pack: A &amp; B</title>" in doc
     assert f'href="{root}/_static/styles/theme.css?digest=1"' in doc and "x.js" not in doc
-    assert f'href="{root}/runs/s/LON.html"' in doc and f'src="{root}/_images/c.png"' in doc
-    assert 'src="data:image/png;base64,AAAA"' in doc and 'href="#hub"' in doc  # left as they are
+    assert f'src="{root}/_images/c.png"' in doc and 'src="data:image/png;base64,AAAA"' in doc
+    # internal: each page's top and ids are its own (both pages could have a #caveats)
+    assert '<article class="bd-article iv-pack-section" id="iv-p0">' in doc and 'id="iv-p1-caveats"' in doc
+    assert 'href="#iv-p1">s</a>' in doc and 'href="#iv-p1-caveats">its caveats' in doc
+    assert 'href="#iv-p0">the hub' in doc and 'id="iv-p0-hub"' in doc and 'href="#iv-p0-hub"' in doc
+    # the rest of the book, and the web
+    assert f'href="{packs.SITE}runs/t/SW.html#x"' in doc and f'href="{packs.SITE}downloads/packs/LON.xlsx"' in doc
+    assert 'href="https://www.england.nhs.uk/a?b=1&amp;c"' in doc
+    assert "file:" not in doc.replace(f'="{root}/_static/', "").replace(f'="{root}/_images/', "")
     assert "Home" not in doc  # only the articles: no navigation
-    assert doc.count('<article class="bd-article iv-pack-section">') == 2
+    assert doc.count('<article class="bd-article iv-pack-section"') == 2
+    # the cover: the data period, the day, the contents (packs.py writes each line's page number)
+    cover = doc.split('<article', 1)[0]
+    assert "April 2015 to March 2018; headline figures for 2017/18" in cover and "7 December 2026" in cover
+    assert '<a href="#iv-p0"><span class="iv-contents-name">0. Page 0</span>' in cover
+    assert '<a href="#iv-p1"><span class="iv-contents-name">1. Page 1</span><span class="iv-contents-year">2017/18' \
+        in cover and "Synthetic data." in cover
+
+
+def test_a_link_out_of_the_book_is_refused(tmp_path):
+    (tmp_path / "a.html").write_text('<article class="bd-article"><h1>A</h1><a href="../../etc/x.html">x</a>'
+                                     "</article>", "utf-8")
+    with pytest.raises(BookError, match=r"cannot print a\.html: it links to \.\./\.\./etc/x\.html, outside the book"):
+        packs.print_document(tmp_path, _pack("a.html"), "")
 
 
 def test_a_page_without_its_title_or_article_is_refused(tmp_path):
     (tmp_path / "a.html").write_text('<article class="bd-article"><p>no title</p></article>', "utf-8")
     with pytest.raises(BookError, match=r"a\.html: expected one <h1>"):
-        packs.print_document(tmp_path, "Pack", ["a.html"])
+        packs.print_document(tmp_path, _pack("a.html"), "")
     (tmp_path / "b.html").write_text("<p>no article</p>", "utf-8")
     with pytest.raises(BookError, match=r"b\.html: expected one <article"):
-        packs.print_document(tmp_path, "Pack", ["b.html"])
+        packs.print_document(tmp_path, _pack("b.html"), "")
+
+
+def test_the_pdf_says_its_data_period_and_orders_its_pages_as_the_pack(views):
+    pack = packs.pdf_pack(HUB, views, "The book", synthetic=True)
+    # oral chemotherapy (moderate £1.42m) before immunoglobulin (£1.06m); the failed run has no page
+    assert [(s.page, s.title, s.year) for s in pack.sections] == [
+        ("hubs/LON.html", "Hub pack: London", ""),
+        ("runs/oral_chemo_wastage/LON.html", "9. Reducing wastage in oral chemotherapy", "2017/18"),
+        ("runs/immunoglobulin_itp/LON.html", "1. Immunoglobulin dose regimen for immune thrombocytopenic purpura "
+                                             "(ITP)", "2017/18")]
+    assert (pack.months, pack.years, pack.title) == ("April 2015 to March 2018", "2017/18", "Hub pack: London")
+    empty = packs.pdf_pack(Area(code="SW", name="South West", level="hub", region="SW", population=1, providers=(),
+                                hubs=("SW",)), views, "The book", synthetic=True)
+    assert [s.page for s in empty.sections] == ["hubs/SW.html"] and (empty.months, empty.years) == ("", "")
+    assert packs.month_text("2018-03") == "March 2018" and packs.date_text(date(2026, 1, 7)) == "7 January 2026"
+    assert packs._listed(["2015/16", "2016/17", "2017/18"]) == "2015/16, 2016/17 and 2017/18"
+
+
+def test_links_to_the_rest_of_the_book_go_to_its_address_or_are_relative_to_the_pdf():
+    assert packs.site_root({"html": {"baseurl": "https://example.nhs.uk/iv"}}) == "https://example.nhs.uk/iv/"
+    assert packs.site_root({"html": {"baseurl": ""}}) == packs.site_root({}) == "../../"  # from downloads/packs/
+    with pytest.raises(BookError, match="html.baseurl must be the published book's http"):
+        packs.site_root({"html": {"baseurl": "/iv/"}})

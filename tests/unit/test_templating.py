@@ -47,7 +47,12 @@ def views() -> list[RunView]:
 def _pack_document(tmp_path, title: str) -> str:
     (tmp_path / "LON.html").write_text('<link href="a.css" rel="stylesheet" /><article class="bd-article">'
                                        "<h1>Hub pack: London</h1><p>text</p></article>", encoding="utf-8")
-    return packs.print_document(tmp_path, title, ["LON.html"])[0]
+    return packs.print_document(tmp_path, _pack(title), "7 December 2026")[0]
+
+
+def _pack(title: str) -> packs.PdfPack:
+    return packs.PdfPack(title=title, book="The book", sections=(packs.PdfSection("LON.html", title, ""),),
+                         months="April 2015 to March 2018", years="2017/18", synthetic=False)
 
 
 def test_every_template_renders_from_its_page_and_refuses_a_missing_value(views, build_dir, tmp_path):
@@ -60,7 +65,8 @@ def test_every_template_renders_from_its_page_and_refuses_a_missing_value(views,
         "results_schema.md.j2": lambda: book.results_schema()[0],
         "status_page.md.j2": lambda: book.status_page(views, tmp_path),
         "pack_document.html.j2": lambda: _pack_document(tmp_path, "Hub pack: London"),
-        "pack_footer.html.j2": lambda: render("pack_footer.html.j2", title="Hub pack: London"),
+        "pack_footer.html.j2": lambda: render("pack_footer.html.j2", pack=_pack("Hub pack: London"),
+                                              built="7 December 2026"),
     }
     assert sorted(template_names()) == sorted(pages)  # a new template gets a line here
     for name, page in pages.items():
@@ -96,5 +102,5 @@ def test_a_value_holding_markup_is_shown_as_text(views, build_dir, tmp_path):
     assert status.count(f"| {escaped} |") == 2 and MARKUP not in status
     document = _pack_document(tmp_path, MARKUP)  # HTML templates are autoescaped
     assert "<title>&lt;b&gt;bold&lt;/b&gt; [a link]" in document and "<b>bold</b>" not in document
-    footer = render("pack_footer.html.j2", title=MARKUP)
+    footer = render("pack_footer.html.j2", pack=_pack(MARKUP), built="7 December 2026")
     assert "<span>&lt;b&gt;bold&lt;/b&gt;" in footer
