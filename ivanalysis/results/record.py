@@ -4,9 +4,12 @@
 A run that succeeded and a run that failed have the same record: `status` says which. A failed run carries its
 `error` and no figures (None), never zeros that could be mistaken for a result. Bump SCHEMA_VERSION whenever the
 layout changes: a file written under another version is refused with a message that says to run it again.
+The file carries a hash of its own content (`content_sha256`), so a figure changed after the run wrote it (by hand,
+by a spreadsheet) is refused too, never published beside a run page that shows the real one.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import date
@@ -21,7 +24,7 @@ from ..errors import IVError
 from ..geography import Area
 from .scheme import KIND_LABELS, PAYER_LABELS, Kind, Payer, Period
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Variation = Literal["common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low",
                     "neither_high", "neither_low"]
@@ -30,6 +33,10 @@ Assurance = Literal["consistent_pass", "consistent_fail", "hit_or_miss"]
 
 class ResultsFileError(IVError):
     """A results.json that cannot be read as the results contract (not JSON, another version, a broken field)."""
+
+
+class ResultsChangedError(ResultsFileError):
+    """A results.json whose content no longer matches the hash its run wrote with it (edited by hand, say)."""
 
 
 class _Record(BaseModel):
@@ -163,7 +170,7 @@ class Provenance(_Record):
 class RunResult(_Record):
     """One run's results.json: a scheme for a geography, its headline opportunity, KPIs, data and provenance."""
 
-    schema_version: Literal[3] = Field(SCHEMA_VERSION, description="the layout of this file")
+    schema_version: Literal[4] = Field(SCHEMA_VERSION, description="the layout of this file")
     scheme: str = Field(description="the scheme's id, e.g. 'immunoglobulin_itp'")
     scheme_number: int = Field(ge=1, le=20, description="its number in the Menu of Opportunities")
     title: str = Field(description="the scheme's title in the Menu")
@@ -189,6 +196,9 @@ class RunResult(_Record):
     measure: MeasureRecord | None = Field(description="the measure's trend and provider comparison")
     data: DataCoverage | None = Field(description="the data the run read")
     provenance: Provenance = Field(description="where the figures come from")
+    content_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description=(
+        "the SHA-256 of every other field of this file (as JSON with sorted keys and no spaces), written with it: a "
+        "file changed afterwards is refused, and a build runs it again. Always in the file; null only in memory"))
 
     @model_validator(mode="after")
     def _figures_match_status(self) -> RunResult:
@@ -249,9 +259,17 @@ def write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def content_sha256(data: dict) -> str:
+    """The hash results.json carries of the rest of its content: a figure edited by hand no longer matches it."""
+    rest = {k: v for k, v in data.items() if k != "content_sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+                          ).hexdigest()
+
+
 def write_results(path: Path, result: RunResult) -> None:
-    """Write a run's results.json (atomically)."""
-    write_json(path, result.model_dump(mode="json"))
+    """Write a run's results.json (atomically), with the hash of its content."""
+    data = result.model_dump(mode="json", exclude={"content_sha256"})
+    write_json(path, {**data, "content_sha256": content_sha256(data)})
 
 
 def read_results(path: Path) -> RunResult:
@@ -269,10 +287,17 @@ def read_results(path: Path) -> RunResult:
     if version != SCHEMA_VERSION:
         raise ResultsFileError(f"{path} was written with results.json schema version {version}; this version of "
                                f"ivanalysis reads version {SCHEMA_VERSION}: run the scheme for this geography again")
+    recorded = data.pop("content_sha256", None)
     try:
-        return RunResult.model_validate(data)
+        result = RunResult.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'the record'}: {e['msg']}" for e in exc.errors()[:5])
         more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
         raise ResultsFileError(f"{path} is not a valid results.json (schema version {SCHEMA_VERSION}): "
                                f"{problems}{more}") from None
+    if recorded != content_sha256(data):
+        said = "has no content hash" if recorded is None else "does not match the content hash written with it"
+        raise ResultsChangedError(f"{path} {said}: it was changed after its run wrote it, so its figures are not "
+                                  "what the run computed. Run the scheme for this geography again (a build does "
+                                  "that by itself) rather than editing the file")
+    return result

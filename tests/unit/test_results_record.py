@@ -86,7 +86,7 @@ def test_round_trip_is_exact_and_the_file_is_plain_json(tmp_path):
     write_results(path, result)
     assert read_results(path) == result
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 3
+    assert data["schema_version"] == SCHEMA_VERSION == 4
     assert data["period_start"] == "2016-04-01" and data["kpis"][1]["value"] == "*"
     assert data["opportunity_gbp"] == {"low": 609_729.04, "moderate": 1_059_856.15, "high": 1_401_510.09}
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # written atomically: no temporary left
@@ -126,7 +126,7 @@ def test_a_file_that_is_not_the_contract_is_refused_naming_the_file(tmp_path):
     good = ok_result().model_dump(mode="json")
     path.write_text(json.dumps({**good, "schema_version": 1}), encoding="utf-8")
     message = _refusal(path)
-    assert "schema version 1" in message and "reads version 3" in message and "run the scheme" in message
+    assert "schema version 1" in message and "reads version 4" in message and "run the scheme" in message
 
     broken = json.loads(json.dumps(good))
     broken["opportunity_gbp"]["low"] = "a lot"
