@@ -33,18 +33,45 @@ def location(where: str | Path | UPath) -> Path | UPath:
         return Path(where)
     from upath import UPath
 
-    return UPath(str(where))
+    try:
+        path = UPath(str(where))
+        _ = path.fs  # the store is made on first use: now, so that a missing package is said here
+        return path
+    except (ImportError, ValueError) as exc:  # fsspec: the store's package is not installed, or no such protocol
+        protocol = str(where).split("://", 1)[0]
+        raise ConfigError(f"{where}: this URL cannot be read here ({exc}). ivanalysis installs no package for "
+                          f"{protocol}:// URLs: install fsspec's package for them into .venv on every machine that "
+                          "runs the build (for s3://, `.venv/bin/pip install s3fs`), or copy the extract into a "
+                          "folder") from None
+
+
+class TableNotFound(DataError):
+    """The data folder holds no file for the table."""
+
+
+def not_a_folder(data_dir: Path | UPath) -> str | None:
+    """Why `data_dir` cannot be a data folder (a file, or nothing there), or None when it is a folder."""
+    if data_dir.is_dir():
+        return None
+    if data_dir.exists():
+        return (f"{data_dir} is a file, not a folder: give the folder that holds the tables "
+                f"({data_dir.parent})")
+    return f"data directory {data_dir} does not exist"
 
 
 def find_table(data_dir: Path | UPath, name: str) -> Path | UPath:
-    """The one file holding table `name` in `data_dir`: `<name>.parquet` or `<name>.csv`."""
+    """The one file holding table `name` in `data_dir`: `<name>.parquet` or `<name>.csv`, in any case of letters
+    (`Radiotherapy.CSV` is the radiotherapy table, as it would be on Windows or a Mac)."""
     data_dir = location(data_dir)
-    if not data_dir.is_dir():
-        raise DataError(f"data directory {data_dir} does not exist", file=str(data_dir))
+    if (problem := not_a_folder(data_dir)) is not None:
+        raise DataError(problem, file=str(data_dir))
     found = [data_dir / f"{name}{s}" for s in SUFFIXES if (data_dir / f"{name}{s}").exists()]
+    if not found:  # the exact names first (no listing of a large or remote folder), then in any case
+        wanted = {f"{name}{s}" for s in SUFFIXES}
+        found = sorted(p for p in data_dir.iterdir() if p.name.lower() in wanted)
     if not found:
-        raise DataError(f"table '{name}' not found: expected {data_dir / name}.parquet or {data_dir / name}.csv",
-                        file=str(data_dir / name))
+        raise TableNotFound(f"table '{name}' not found: expected {data_dir / name}.parquet or {data_dir / name}.csv",
+                            file=str(data_dir / name))
     if len(found) > 1:
         raise DataError(f"table '{name}' is ambiguous: both {found[0].name} and {found[1].name} are in {data_dir}; "
                         "keep one", file=str(found[0]))
@@ -55,7 +82,7 @@ def read_file(path: Path | UPath) -> pd.DataFrame:
     """Read the file as it is; CSV cells are read as text so that the schema reports values it cannot convert."""
     source = path if isinstance(path, Path) else str(path)  # pandas reads fsspec URLs itself
     try:
-        if path.suffix == ".parquet":
+        if is_parquet(path):
             import pyarrow.parquet as pq
 
             with path.open("rb") as fh:
@@ -76,19 +103,43 @@ def read_file(path: Path | UPath) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty (no header row)", file=str(path)) from None
     except pd.errors.ParserWarning:
         raise DataError(f"{path}: not a well-formed CSV file: the first data row has more fields than the "
-                        "header row", file=str(path)) from None
+                        f"header row{_separator_hint(path)}", file=str(path)) from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a well-formed CSV file: {exc}", file=str(path)) from None
+        raise DataError(f"{path}: not a well-formed CSV file: {exc}{_separator_hint(path)}", file=str(path)) from None
     except Exception as exc:  # pyarrow raises several types for damaged Parquet files
         raise DataError(f"{path}: cannot be read as {path.suffix[1:]}: {type(exc).__name__}: {exc}",
                         file=str(path)) from None
     df.index = pd.RangeIndex(len(df))  # rows numbered from 0, as reset_index(drop=True) would, without copying
-    if path.suffix == ".csv":
+    if not is_parquet(path):
         import csv
 
         with path.open("r", encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': the header
             _refuse_duplicated_columns(path, next(csv.reader(f), []))
     return df
+
+
+def is_parquet(path: Path | UPath) -> bool:
+    return path.suffix.lower() == ".parquet"
+
+
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _separator_hint(path: Path | UPath) -> str:
+    """When the header row is split by another character than the comma (a spreadsheet set to a locale with decimal
+    commas saves CSV with semicolons), say so: pandas, reading commas, sees rows whose decimal commas split them."""
+    try:
+        with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
+            header = f.readline()
+    except OSError:
+        return ""
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    if n == 0 or n <= header.count(","):
+        return ""
+    return (f". Its header row is split by {SEPARATORS[sep]} ({n} of them, {header.count(',')} commas), as a "
+            "spreadsheet set to a language with decimal commas saves CSV: save it as comma-separated values with "
+            "decimal points (2.5, not 2,5)")
 
 
 def _refuse_duplicated_columns(path: Path, names: list[str]) -> None:
@@ -119,7 +170,7 @@ def _where(path: Path, index) -> str:
         i = int(index)
     except (TypeError, ValueError):
         return "the table"
-    return f"row {i + 1} (line {i + 2})" if path.suffix == ".csv" else f"row {i + 1}"
+    return f"row {i + 1} (line {i + 2})" if not is_parquet(path) else f"row {i + 1}"
 
 
 def _problems(failures: pd.DataFrame, schema=None) -> list[dict]:
@@ -285,27 +336,57 @@ def _validated_file(path: Path | UPath, name: str, geography: Geography | None) 
     return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
-def _read_parquet(path: Path | UPath, columns: list[str] | None = None) -> pd.DataFrame:
+def _read_parquet(path: Path | UPath, columns: list[str] | None = None, verify: bool = False) -> pd.DataFrame:
     """Read Parquet (only `columns`, if given) freeing each Arrow column as it is converted, so a large table is not
-    held twice; then hand the memory Arrow's allocator kept back to the system, for pandas to use."""
+    held twice; then hand the memory Arrow's allocator kept back to the system, for pandas to use.
+    verify: check each page against the checksum written with it (the validated cache writes them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     source, fs = (path, None) if isinstance(path, Path) else (path.path, path.fs)  # a URL: through its fsspec store
-    df = pq.read_table(source, columns=columns, filesystem=fs).to_pandas(self_destruct=True, split_blocks=True)
+    df = pq.read_table(source, columns=columns, filesystem=fs, page_checksum_verification=verify
+                       ).to_pandas(self_destruct=True, split_blocks=True)
     pa.default_memory_pool().release_unused()
     return df
 
 
 def _keep_validated(df: pd.DataFrame, target: Path) -> None:
-    """Best effort: a cache that cannot be written only costs time."""
+    """Best effort: a cache that cannot be written only costs time. Each page carries a checksum, so that a damaged
+    file is found when it is read (_read_validated) rather than read as other data."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        df.to_parquet(tmp, index=False)
+        df.to_parquet(tmp, index=False, write_page_checksum=True)
         os.replace(tmp, target)
     except (OSError, ValueError, TypeError):
         pass
+
+
+def _read_validated(validated: Path, spec: TableSpec, columns: list[str] | None) -> pd.DataFrame | None:
+    """The validated table kept on disk (its `columns`), or None when there is none or it is damaged: a damaged
+    entry (cut short, changed bytes, other columns) is removed, and the caller validates the input again."""
+    if not validated.exists():
+        return None
+    try:
+        df = _read_parquet(validated, columns, verify=True)
+        if not set(columns or spec.schema.columns) <= set(df.columns):
+            raise ValueError(f"columns {list(df.columns)}")
+        return df
+    except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file; each means: rebuild it
+        validated.unlink(missing_ok=True)
+        return None
+
+
+def _intact(validated: Path) -> bool:
+    """Whether a kept table's footer (its schema, where each page is) reads; its pages are checked when read."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(validated)
+        return True
+    except Exception:  # noqa: BLE001 - as above
+        validated.unlink(missing_ok=True)
+        return False
 
 
 def _columns(spec: TableSpec, columns) -> list[str] | None:
@@ -326,7 +407,7 @@ def ensure_validated(data_dir: Path, name: str, geography: Geography) -> None:
     spec = TABLES[name]
     path = find_table(data_dir, name)
     validated = _validated_file(path, name, geography)
-    if not validated.exists():
+    if not (validated.exists() and _intact(validated)):
         _keep_validated(validate_table(read_file(path), spec, path, geography), validated)
 
 
@@ -345,8 +426,8 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
 
     def load() -> pd.DataFrame:
         validated = _validated_file(path, name, geography)
-        if validated is not None and validated.exists():
-            return _read_parquet(validated, wanted)
+        if validated is not None and (kept := _read_validated(validated, spec, wanted)) is not None:
+            return kept
         df = validate_table(read_file(path), spec, path, geography)
         if validated is not None:
             _keep_validated(df, validated)
