@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
+import textwrap
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -21,7 +23,7 @@ from ..data.io import location
 from ..errors import ConfigError
 from ..paths import default_data_dir
 from . import book
-from .execute import CELL_TIMEOUT_S, InlineExecutor, RunOutcome, SchemeLanes, execute_all
+from .execute import CELL_TIMEOUT_S, InlineExecutor, RunOutcome, SchemeLanes, execute_all, exit_with, plain
 from .lock import build_lock
 from .plan import plan
 
@@ -53,10 +55,13 @@ def executor_factory(jobs: int, scheduler: str | None = None):
     if jobs <= 1:
         return InlineExecutor
     # Workers start from a clean fork server, never from a fork of this process: a process that already holds a
-    # kernel (a warm one, its sockets and event loop) must not hand copies of them to its workers.
+    # kernel (a warm one, its sockets and event loop) must not hand copies of them to its workers. Each worker ends
+    # with this process, even when it is killed outright (exit_with).
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["ivanalysis.pipeline.execute", "ivanalysis.pipeline.warm"])
-    return lambda: SchemeLanes(jobs, lambda: ProcessPoolExecutor(max_workers=1, mp_context=ctx))
+    build_pid = os.getpid()
+    return lambda: SchemeLanes(jobs, lambda: ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=exit_with,
+                                                                 initargs=(build_pid,)))
 
 
 @contextlib.contextmanager
@@ -115,9 +120,10 @@ def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs:
                               f"({time.time() - t:.1f} s)")
             except book.BookError as exc:
                 book_ok = False
-                console.print("[bold red]Book build failed:[/]", str(exc), markup=False, highlight=False)
+                console.print("[bold red]Book build failed:[/]", end=" ")
+                console.print(plain(str(exc)), markup=False, highlight=False)
     for o in failed:
         console.print(f"[bold red]FAILED[/] {o.spec.label}", markup=True)
-        console.print(f"  {o.error}", markup=False, highlight=False)
+        console.print(textwrap.indent(o.error or "", "  "), markup=False, highlight=False)
         console.print(f"  log: {o.log}", markup=False, highlight=False)
     return not failed and book_ok

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -27,7 +29,7 @@ from ..errors import IVError
 from ..paths import ROOT, runs_dir
 from ..report.fmt import md_escape
 from ..page.record import display_path, provenance
-from ..results import RunParameters, RunResult, write_json, write_results
+from ..results import ResultsFileError, RunParameters, RunResult, read_results, write_json, write_results
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key
 
@@ -67,21 +69,47 @@ def _recorded_status(run_dir: Path) -> str | None:
     return _recorded(run_dir).get("status")
 
 
+def _has_good_results(run_dir: Path) -> bool:
+    """Whether the run folder holds a good output: run.json says ok and results.json is what the run wrote (its
+    content hash matches: a file edited by hand is not a good output, and is run again)."""
+    if _recorded_status(run_dir) != "ok":
+        return False
+    try:
+        return read_results(run_dir / RESULTS).ok
+    except ResultsFileError:
+        return False
+
+
 def is_cached(spec: RunSpec, key: str | None) -> bool:
-    recorded = _recorded(spec.run_dir)
-    return (key is not None and (spec.run_dir / RESULTS).exists() and recorded.get("status") == "ok"
-            and recorded.get("key") == key)
+    return key is not None and _recorded(spec.run_dir).get("key") == key and _has_good_results(spec.run_dir)
+
+
+def _clear_failure(run_dir: Path) -> None:
+    """Forget a failure that a later good state replaced (the inputs went back to those of the last good output)."""
+    (run_dir / FAILURE).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / "failed", ignore_errors=True)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour and cursor codes (IPython colours tracebacks)
+
+
+def plain(text: str) -> str:
+    """Text without terminal codes, for a log file or a page."""
+    return ANSI.sub("", text)
 
 
 def _error_text(exc: BaseException) -> str:
-    """The message an analyst needs: for an error in a cell, its type and message, not papermill's wrapper."""
+    """The message an analyst needs: for an error in a cell, its type and message, not papermill's wrapper nor the
+    cell's number (the log has the cell and its traceback)."""
     from papermill.exceptions import PapermillExecutionError
 
+    from .warm import KernelStartError
+
     if isinstance(exc, PapermillExecutionError):
-        return f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
-    if isinstance(exc, IVError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+        return plain(f"{exc.ename}: {exc.evalue}")
+    if isinstance(exc, (IVError, KernelStartError)):
+        return plain(str(exc))
+    return plain(f"{type(exc).__name__}: {exc}")
 
 
 def _finish_notebook(path: Path, spec: RunSpec) -> None:
@@ -162,7 +190,8 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
     """
     import papermill
 
-    from .warm import COLD_ENGINE, ENGINE, KERNEL_ARGS
+    from . import warm as warm_module
+    from .warm import COLD_ENGINE, ENGINE, KERNEL_ARGS, KernelStartError
 
     start = time.time()
     tmp = Path(tempfile.mkdtemp(prefix=f"ivanalysis-{spec.scheme}-{spec.geography}-"))
@@ -173,13 +202,22 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
         try:
             with open(log_path, "w", encoding="utf-8") as log:
                 log.write(f"run {spec.label} scenario={spec.scenario} period={spec.period} data={spec.data_dir}\n")
-                papermill.execute_notebook(
-                    notebook if notebook is not None else spec.notebook, str(out_nb),
-                    parameters=spec.parameters(tmp), kernel_name="python3",
-                    cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
-                    execution_timeout=timeout_s, report_mode=False, engine_name=ENGINE if warm else COLD_ENGINE,
-                    # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
-                    extra_arguments=KERNEL_ARGS)
+                for attempt in (1, 2):  # a kernel that did not start is tried once more, on a new kernel
+                    try:
+                        papermill.execute_notebook(
+                            notebook if notebook is not None else spec.notebook, str(out_nb),
+                            parameters=spec.parameters(tmp), kernel_name="python3",
+                            cwd=str(ROOT), progress_bar=False, log_output=False, stdout_file=log, stderr_file=log,
+                            execution_timeout=timeout_s, start_timeout=warm_module.START_TIMEOUT_S,
+                            report_mode=False, engine_name=ENGINE if warm else COLD_ENGINE,
+                            # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
+                            extra_arguments=KERNEL_ARGS)
+                        break
+                    except KernelStartError as exc:
+                        if attempt == 2:
+                            raise KernelStartError(f"{exc} (tried twice, each time on a new kernel)") from exc
+                        log.write(f"\n{exc}\nTrying once more on a new kernel.\n")
+                        log.flush()
             if not (tmp / RESULTS).exists():
                 raise RuntimeError("the notebook finished without writing results.json (is page.record() its last "
                                    "cell?)")
@@ -188,6 +226,8 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
             error = _error_text(exc)
             with open(log_path, "a", encoding="utf-8") as log:
                 log.write("\nFAILED: " + error + "\n" + "".join(traceback.format_exception(exc)))
+        # the log is read in an editor or a CI page, not a terminal: no colour codes
+        log_path.write_text(plain(log_path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
         files = {p.name: p.read_bytes() for p in tmp.iterdir() if p.is_file()}
     finally:  # also on Ctrl-C or SIGTERM: nothing half-written is left behind
         shutil.rmtree(tmp, ignore_errors=True)
@@ -239,7 +279,7 @@ def execute_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
 
 def _record_failure(spec: RunSpec, tmp: Path, info: dict, duration: float, finished: float) -> RunOutcome:
     final = spec.run_dir
-    has_good = _recorded_status(final) == "ok"
+    has_good = _has_good_results(final)
     if has_good:
         failed_dir = final / "failed"
         shutil.rmtree(failed_dir, ignore_errors=True)
@@ -266,6 +306,36 @@ def prevalidate(data_dir: str, name: str) -> None:
     from ..geography import load_geography
 
     ensure_validated(data_dir, name, load_geography())
+
+
+def exit_with(build_pid: int) -> None:
+    """A worker's initializer: the worker ends when the build process that started it ends, however it ends (SIGKILL
+    included), and kills its kernel first. Its parent is the fork server, which outlives the build as long as any
+    worker lives, so the worker watches the build itself."""
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(build_pid)  # Linux: readable once the process has ended; immune to pid reuse
+            select.select([fd], [], [])
+        except (AttributeError, OSError):  # another system, or the build already gone
+            while _alive(build_pid):
+                time.sleep(1)
+        from . import warm
+
+        warm.kill_now()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-build", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class InlineExecutor(Executor):
@@ -364,6 +434,7 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
         except IVError:
             key = None  # e.g. an input file is missing: the run executes and reports the error itself
         if not force and is_cached(spec, key):
+            _clear_failure(spec.run_dir)  # its output is the latest state again: the status page shows no failure
             outcome = RunOutcome(spec, "cached", 0.0, key=key, log=str(spec.run_dir / "run.log"))
             outcomes.append(outcome)
             if on_done:

@@ -11,6 +11,11 @@ Outputs are those of a cold kernel (tests/integration/test_warm.py compares the 
 failure (an error in a cell, a timeout, a dead kernel) the kernel is discarded and the next run starts a new one,
 so a run can never inherit a broken state.
 
+Every wait on a kernel is bounded: it must answer within START_TIMEOUT_S of being started, and its set-up before each
+run (PRELOAD, RESET) within SETUP_TIMEOUT_S, not the hour a notebook's cells may take. A run that fails before any of
+its cells ran (the kernel died at start, say on "ZMQError: Address already in use", or never answered) raises
+KernelStartError, which the run tries once more on a new kernel (execute.produce_run).
+
 ColdEngine is plain papermill on a new kernel, less its rewriting of the output notebook after every cell.
 """
 from __future__ import annotations
@@ -18,8 +23,11 @@ from __future__ import annotations
 import logging
 import multiprocessing.util
 import os
+import signal
 import threading
 
+import nbformat
+from nbclient.exceptions import CellTimeoutError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
@@ -30,6 +38,22 @@ COLD_ENGINE = "ivanalysis-cold"
 # Same arguments as a cold run (see execute.py): the kernel's own log stays quiet, and no input history is kept
 # (a notebook run never reads it; writing it to SQLite costs time on every cell)
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+START_TIMEOUT_S = 60  # a new kernel answers its first request within this
+SETUP_TIMEOUT_S = 120  # PRELOAD (imports, a few seconds on an idle machine) or RESET on a kept kernel
+
+
+class KernelStartError(RuntimeError):
+    """The kernel died or never answered before the notebook's first cell ran: nothing of the run happened, so it
+    may be tried again on a new kernel."""
+
+
+def nothing_ran(nb_man) -> bool:
+    """Whether no cell of the notebook started (papermill marks each cell pending, then running)."""
+    return all(c.metadata.get("papermill", {}).get("status") == "pending" for c in nb_man.nb.cells)
+
+
+def _start_failure(exc: BaseException) -> KernelStartError:
+    return KernelStartError(f"the kernel did not start or did not answer: {type(exc).__name__}: {exc}")
 
 # Imported once per kernel: everything a scheme notebook pulls in.
 PRELOAD = """
@@ -114,6 +138,16 @@ def discard() -> None:
             pass
 
 
+def kill_now() -> None:
+    """Kill the worker's kernel at once, without asking it: the build that started this worker is gone."""
+    pgid = getattr(getattr(_Kernel.km, "provisioner", None), "pgid", None)
+    if pgid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)  # the kernel leads a process group of its own (jupyter_client's launcher)
+        except OSError:
+            pass
+
+
 class _WarmClient(PapermillNotebookClient):
     def papermill_execute_cells(self):
         if not _Kernel.preloaded:
@@ -124,8 +158,16 @@ class _WarmClient(PapermillNotebookClient):
 
     def _silent(self, code: str) -> None:
         msg_id = self.kc.execute(code, silent=True, store_history=False)
-        reply = self.wait_for_reply(msg_id)  # bounded by the cell timeout
-        content = (reply or {}).get("content", {})
+        cell_timeout, self.timeout = self.timeout, SETUP_TIMEOUT_S  # a kernel that hangs here is broken, not busy
+        try:
+            reply = self.wait_for_reply(msg_id, cell=nbformat.v4.new_code_cell("# the warm kernel's set-up"))
+        except CellTimeoutError:
+            reply = None
+        finally:
+            self.timeout = cell_timeout
+        if reply is None:
+            raise TimeoutError(f"the kernel did not answer its set-up within {SETUP_TIMEOUT_S} s")
+        content = reply.get("content", {})
         if content.get("status") != "ok":
             raise RuntimeError(f"warm kernel set-up failed: {content.get('ename')}: {content.get('evalue')}")
 
@@ -138,7 +180,12 @@ class ColdEngine(NBClientEngine):
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
         nb_man.save = lambda **kwargs: None
-        return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+        try:
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+        except Exception as exc:
+            if nothing_ran(nb_man):
+                raise _start_failure(exc) from exc
+            raise
 
 
 class WarmEngine(NBClientEngine):
@@ -146,7 +193,7 @@ class WarmEngine(NBClientEngine):
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                 start_timeout=60, execution_timeout=None, **kwargs):
+                                 start_timeout=START_TIMEOUT_S, execution_timeout=None, **kwargs):
         with _Kernel.lock:
             if _Kernel.km is None:
                 _Kernel.km = _new_manager()
@@ -159,9 +206,11 @@ class WarmEngine(NBClientEngine):
             nb_man.save = lambda **kwargs: None  # written once when the run ends, as ColdEngine does
             try:
                 nb = client.execute()
-            except BaseException:
+            except BaseException as exc:
                 _Kernel.kc = client.kc
                 discard()
+                if isinstance(exc, Exception) and nothing_ran(nb_man):
+                    raise _start_failure(exc) from exc
                 raise
             _Kernel.kc = client.kc
             if any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", [])):
