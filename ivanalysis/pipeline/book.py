@@ -25,7 +25,7 @@ from ..report import fmt
 from ..page.record import display_path, git_state
 from ..schemes import registry
 from ..catalogue import CATALOGUE, SchemeInfo
-from .runs_view import VARIATION_TEXT, BookError, RunView, collect
+from .runs_view import VARIATION_TEXT, BookError, RunView, collect, one_line
 from .templating import render
 
 
@@ -287,10 +287,10 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
         if v.failure:
             failures += 1
             status = "failed (last good output shown)"
-            note = v.failure.get("error", "")
+            note = one_line(v.failure.get("error", ""))
         elif v.results and not v.ok:
             failures += 1
-            note = v.results.error
+            note = one_line(v.results.error)
         runs.append({"scheme": v.scheme, "area": v.area, "status": status, "note": note,
                      "duration": f"{v.info['duration_s']:.1f}" if v.info else ""})
     versions = []

@@ -46,6 +46,13 @@ class RunView:
         return self.results.opportunity_gbp.moderate if self.ok else None
 
 
+def one_line(error: str | None, limit: int = 300) -> str:
+    """A failure's message for a cell of a table: its lines joined into one (a line break would end the table's row
+    and the strict book build with it), cut at `limit` characters; the run's page and log keep the whole message."""
+    text = " ".join(line.strip() for line in (error or "").splitlines() if line.strip())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
