@@ -18,15 +18,25 @@ from .errors import ConfigError, DataError, IVError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Improving Value analysis book: schemes x geographies, from data to an HTML book.")
-# soft_wrap: messages quote file paths and rows, which must not be broken across lines in a log
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
-def _say(prefix: str, message: str) -> None:
+def _console(stderr: bool = False) -> Console:
+    """Colour and progress bars on a terminal only: a log file or a CI page gets plain text, even when FORCE_COLOR is
+    set. soft_wrap: messages quote file paths and rows, which must not be broken across lines in a log."""
+    tty = (sys.stderr if stderr else sys.stdout).isatty()
+    return Console(stderr=stderr, soft_wrap=True, force_terminal=None if tty else False,
+                   color_system="auto" if tty else None)
+
+
+out = _console()
+err = _console(stderr=True)
+
+
+def _say(prefix: str, message: str, console: Console | None = None) -> None:
     """Print a prefix with markup and a message without (messages quote data, which may hold brackets)."""
-    err.print(prefix, end=" ")
-    err.print(message, markup=False, highlight=False, soft_wrap=True)  # never break a path across lines
+    console = console or err
+    console.print(prefix, end=" ")
+    console.print(message, markup=False, highlight=False, soft_wrap=True)  # never break a path across lines
 
 
 def _fail(exc: IVError) -> None:
@@ -116,26 +126,32 @@ def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holdi
              nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Check every input table found in DATA_DIR against its schema and the geography."""
     _nhs_numbers(nhs_numbers)
-    from .data.io import SUFFIXES, load_table
+    from .data.io import TableNotFound, find_table, load_table, not_a_folder
     from .data.schemas import TABLES
     from .geography import load_geography
 
-    if not data_dir.is_dir():
-        _fail(ConfigError(f"data directory {data_dir} does not exist"))
+    if (problem := not_a_folder(data_dir)) is not None:
+        _fail(ConfigError(problem))
     geo = load_geography()
-    found = [n for n in TABLES if any((data_dir / f"{n}{s}").exists() for s in SUFFIXES)]
-    if not found:
+    found, failures, missing = {}, 0, []
+    for name in TABLES:
+        try:
+            found[name] = find_table(data_dir, name)
+        except TableNotFound:
+            missing.append(name)
+        except DataError as exc:  # e.g. both a .csv and a .parquet
+            failures += 1
+            _say(f"[red]invalid[/] {name}:", str(exc))
+    if not found and not failures:
         _fail(DataError(f"{data_dir}: no input table found (expected any of "
                         f"{', '.join(f'{n}.csv/.parquet' for n in TABLES)})"))
-    failures = 0
-    for name in found:
+    for name, path in found.items():
         try:
             df = load_table(data_dir, name, geo)
-            out.print(f"[green]ok[/]      {name}: {len(df):,} rows")
+            _say(f"[green]ok[/]      {name}:", f"{path.name}, {len(df):,} rows", console=out)
         except DataError as exc:
             failures += 1
             _say(f"[red]invalid[/] {name}:", str(exc))
-    missing = [n for n in TABLES if n not in found]
     if missing:
         out.print(f"not found (schemes that read them cannot run): {', '.join(missing)}")
     raise typer.Exit(1 if failures else 0)
@@ -179,7 +195,7 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     out.print(f"Opportunity ({scenario}): {fmt.gbp(g.get(scenario))} a year "
               f"(low {fmt.gbp(g.low)}, high {fmt.gbp(g.high)})")
     for q in r.opportunity_units:
-        out.print(f"  {q.label}: {fmt.number(q.get(scenario))} {q.unit}")
+        out.print(f"  {q.label}: {fmt.quantity(q.get(scenario))} {q.unit}")
     out.print(f"Output: {o.spec.run_dir}")
 
 
@@ -188,8 +204,8 @@ def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="s
           geographies: Optional[List[str]] = typer.Option(None, "--geographies", help="codes (default: ENG and hubs)"),
           jobs: int = typer.Option(0, "--jobs", "-j", help="parallel runs (default: one per core)"),
           force: bool = typer.Option(False, help="execute every run even if cached"),
-          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="a folder, or an fsspec URL (s3://...) "
-                                                  "that every worker can read"),
+          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="a folder every worker can read, or an fsspec "
+                                                  "URL (a cloud store's, e.g. s3://, needs its package: s3fs)"),
           scenario: str = typer.Option("moderate"),
           book: bool = typer.Option(True, "--book/--no-book", help="build the HTML book after the runs"),
           scheduler: Optional[str] = typer.Option(None, "--scheduler", help="run on this Dask cluster "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
@@ -19,11 +20,12 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from ..config import check_scenario
-from ..data.io import file_identity, find_table, location, sha256_file
+from ..data.io import file_identity, find_table, location, not_a_folder, sha256_file
 from ..data.schemas import nhs_number_tables
 from ..errors import ConfigError
 from ..geography import load_geography
 from ..paths import PARAMS_DIR, ROOT, default_data_dir, runs_dir
+from ..results import Period, label_of_year
 from ..schemes import registry
 
 if TYPE_CHECKING:
@@ -69,6 +71,19 @@ def check_notebook_parameters(notebook: Path) -> None:
                           + (f"; missing {unknown}" if unknown else "") + (f"; unexpected {extra}" if extra else ""))
 
 
+def check_period(period: str | None) -> None:
+    """A period is a financial year written like 2017/18: anything else is a usage error, before any run starts."""
+    if period is None:
+        return
+    try:
+        Period.financial_year(period)
+    except ConfigError:
+        m = re.fullmatch(r"\s*(\d{4})\s*[-_ .]\s*(\d{2}|\d{4})\s*", period)
+        guess = f" (did you mean {label_of_year(int(m.group(1)))}?)" if m else ""
+        raise ConfigError(f"--period {period!r} is not a financial year: write it like 2017/18, the year that starts "
+                          f"in April 2017{guess}") from None
+
+
 def _split(values: list[str] | None) -> list[str] | None:
     """Accept repeated options and comma-separated lists alike."""
     if not values:
@@ -80,6 +95,7 @@ def plan(schemes: list[str] | None = None, geographies: list[str] | None = None,
          data_dir: Path | None = None, period: str | None = None) -> list[RunSpec]:
     """Every (scheme, geography) asked for; by default every implemented scheme for England and each hub."""
     check_scenario(scenario)
+    check_period(period)
     geo = load_geography()
     scheme_ids = _split(schemes) or [s.id for s in registry.implemented()]
     infos = [registry.get(s) for s in scheme_ids]
@@ -91,8 +107,8 @@ def plan(schemes: list[str] | None = None, geographies: list[str] | None = None,
     areas = [geo.get(c) for c in codes]
     data = location(data_dir) if data_dir else default_data_dir()
     data = data.resolve()
-    if not data.is_dir():
-        raise ConfigError(f"data directory {data} does not exist (run `ivanalysis synth` to create the synthetic set)")
+    if (problem := not_a_folder(data)) is not None:
+        raise ConfigError(problem + ("" if data.exists() else " (run `ivanalysis synth` to create the synthetic set)"))
     return [RunSpec(i.id, a.code, scenario, str(data), period, str(registry.notebook_path(i)))
             for i in infos for a in areas]
 

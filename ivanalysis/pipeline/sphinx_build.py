@@ -30,7 +30,9 @@ def main(argv: list[str]) -> int:
     import gc
 
     from jupyter_book.sphinx import build_sphinx
+    from sphinx.util.console import nocolor
 
+    nocolor()  # the output goes to book.log and the build's message, never a terminal (jupyter-book would colour it)
     # the modules loaded so far live as long as the build: frozen, the collector no longer walks them (5% less CPU)
     gc.collect()
     gc.freeze()

@@ -23,6 +23,14 @@ def number(v: float | None, digits: int = 0) -> str:
     return "n/a" if is_missing(v) else f"{v:,.{digits}f}"
 
 
+def quantity(v: float | None) -> str:
+    """A modelled quantity (cases avoided, bed days released): whole from 10; below, one decimal where it has one,
+    so 0.7 cases reads '0.7', never '1'."""
+    if is_missing(v):
+        return "n/a"
+    return number(v, 1) if abs(v) < 10 and v != round(v) else number(v)
+
+
 def gbp(v: float | None) -> str:
     """Headline money: '£5.2 million', '£854,000', '£12,300' (three significant figures at most)."""
     if is_missing(v):

@@ -17,7 +17,7 @@ from ..results import Measure, Period, Range
 # --- shared helpers --------------------------------------------------------------------------------------------------
 def in_period(df: pd.DataFrame, column: str, period: Period, what: str) -> pd.DataFrame:
     if df.empty:
-        raise DataError(f"no {what} at all: the table has no rows")
+        raise DataError(f"no {what} at all, in any year")
     out = df[period.mask(df[column])]
     if out.empty:
         raise DataError(f"no {what} in {period.label} ({period.start.date()} to {period.end.date()}); "
