@@ -24,7 +24,7 @@ from ..report.table_data import table_data, table_stem, write_table
 from ..report.tables import html_table, render
 from ..results import KIND_LABELS, PAYER_LABELS, RunResult, SchemeResult, write_results
 from ..schemes import registry
-from ..sdc import SUPPRESSED, control_count
+from ..sdc import RULE_TEXT, SUPPRESSED, control_count
 from .record import display_path, input_files, kpi_records, run_result
 
 RESULTS_FILE = "results.json"
@@ -255,8 +255,8 @@ class SchemePage:
     def caveats(self) -> None:
         items = list(self.result.caveats)
         if self.controlled:
-            items.append("Counts below England are disclosure-controlled: 1 to 7 shown as *, others rounded to "
-                         "the nearest 5; rates built on such small counts are suppressed.")
+            items.append(f"Counts below England are disclosure-controlled: {RULE_TEXT}; rates built on such small "
+                         "counts are suppressed.")
         self._md("\n".join(f"- {c}" for c in items))
 
     def provenance(self) -> None:
