@@ -40,7 +40,7 @@ from ..errors import ConfigError, DataError
 from ..geography import Area, Geography
 from ..report import fmt
 from ..stats.funnel import FunnelResult, rate_funnel
-from ..stats.shrinkage import between_variance, gap_beyond_chance, shrink
+from ..stats.shrinkage import between_variance, gap_beyond_chance, q_test, shrink
 from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
                        Quantity, Range, RunContext, SchemeResult, Table)
 from .base import in_period, safe_share, scenario_frame
@@ -149,7 +149,8 @@ def beyond_chance(rates: pd.DataFrame, peers: pd.DataFrame, best: int, confidenc
     variance of an area about its peers' level, comes from the areas' differences from their peers' averages d_i:
     their variance beyond chance (between_variance, with chance variance v_i + sum of the peers' v / n^2), less the
     share the peers' own true differences add (divided by 1 + 1 / n); it is 0 (every area at its peers' level) unless
-    the differences are beyond chance at the EVIDENCE level (Cochran's Q test). The benchmark is the average of the
+    the differences are beyond chance at the EVIDENCE level (Cochran's Q test, allowing for the differences'
+    correlation through shared peers: stats.shrinkage.q_test). The benchmark is the average of the
     `best` lowest shrunk peers; the gap counted is the shrunk gap less z standard deviations (z the normal quantile of
     `confidence`), never below 0.
 
@@ -159,9 +160,16 @@ def beyond_chance(rates: pd.DataFrame, peers: pd.DataFrame, best: int, confidenc
     n = int(peers["rank"].max())
     p = peers[["area", "peer"]].assign(y=peers["peer"].map(y).to_numpy(), v=peers["peer"].map(v).to_numpy())
     centre = p.groupby("area")["y"].mean().reindex(y.index)
-    chance = v + p.groupby("area")["v"].sum().reindex(y.index) / n**2
     d = y - centre
-    tau2 = between_variance(d, chance, evidence=EVIDENCE) / (1 + 1 / n) if (chance > 0).all() else 0.0
+    # d = (I - A) y, A averaging each area's peers: the differences' chance covariance is (I - A) V (I - A)'; areas
+    # share peers, so the differences are correlated, which the test of whether they exceed chance allows for
+    pos = pd.Series(np.arange(len(y)), index=y.index)
+    diff = np.eye(len(y))
+    diff[pos[p["area"]].to_numpy(), pos[p["peer"]].to_numpy()] -= 1 / n
+    cov = diff @ np.diag(v.to_numpy(dtype=float)) @ diff.T
+    chance = pd.Series(np.diag(cov), index=y.index)  # v_i + sum of the peers' v / n^2
+    beyond = bool((chance > 0).all()) and q_test(d, cov) < EVIDENCE
+    tau2 = between_variance(d, chance) / (1 + 1 / n) if beyond else 0.0
     shrunk, b, sd = shrink(y, v, centre, tau2)
     p["centre"] = p["area"].map(centre).to_numpy()
     p["s"], _, peer_sd = shrink(p["y"], p["v"], p["centre"], tau2)  # each peer toward this area's centre

@@ -83,6 +83,28 @@ def between_variance(estimate: np.ndarray | pd.Series, variance: np.ndarray | pd
     return max(0.0, (q - (len(y) - 1)) / spread)
 
 
+def q_test(estimate: np.ndarray | pd.Series, covariance: np.ndarray) -> float:
+    """The p-value of Cochran's Q = sum w (y - ybar)^2, w = 1 / the chance variances (the diagonal of `covariance`),
+    when the units' chance errors are correlated (for example each area's difference from the average of peers it
+    shares with other areas). Q is then a weighted sum of chi-squares, approximated by a scaled chi-squared with the
+    same mean and variance (Satterthwaite 1946): with Omega = diag(w) - w w' / sum w and M = Omega x covariance,
+    mean tr(M), variance 2 tr(M M). With independent errors (a diagonal covariance) it is the usual test of
+    over-dispersion on k - 1 degrees of freedom."""
+    from scipy.stats import chi2
+
+    y = np.asarray(estimate, dtype=float)
+    cov = np.asarray(covariance, dtype=float)
+    if cov.shape != (len(y), len(y)):
+        raise ValueError(f"covariance must be {len(y)} x {len(y)}, not {cov.shape}")
+    w = 1 / np.diag(cov)
+    omega = np.diag(w) - np.outer(w, w) / w.sum()
+    m = omega @ cov
+    mean, var = float(np.trace(m)), float(2 * np.trace(m @ m))
+    if len(y) < 2 or mean <= 0:
+        return 1.0
+    return float(chi2.sf(float(y @ omega @ y) / (var / (2 * mean)), 2 * mean**2 / var))
+
+
 def shrink(estimate: np.ndarray | pd.Series, variance: np.ndarray | pd.Series,
            centre: float | np.ndarray | pd.Series, sigma2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normal shrinkage toward `centre` (one value, or one per unit): the shrunk estimates, the reliabilities

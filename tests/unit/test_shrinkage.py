@@ -15,6 +15,7 @@ from ivanalysis.stats.shrinkage import (
     funnel_shrinkage,
     gamma_poisson,
     gap_beyond_chance,
+    q_test,
     shrink,
 )
 
@@ -39,6 +40,19 @@ def test_between_variance_only_with_evidence_when_asked():
     assert between_variance([1.5, 2.5], [0.2, 0.2], evidence=0.05) == 0.0
     assert between_variance([1.5, 2.5], [0.2, 0.2], evidence=0.2) == pytest.approx(0.3)
     assert between_variance([1.0, 3.0], [0.2, 0.2], evidence=0.05) == pytest.approx(1.8)
+
+
+def test_q_test_with_independent_and_with_correlated_errors():
+    from scipy.stats import chi2
+
+    # independent: y = 1, 3, variances 0.2: Q = 10 on 1 degree of freedom, p = 0.001565
+    assert q_test([1.0, 3.0], np.diag([0.2, 0.2])) == pytest.approx(chi2.sf(10, 1))
+    assert q_test([1.0, 3.0], np.diag([0.2, 0.2])) == pytest.approx(0.001565, abs=1e-6)
+    # correlated: variances 1, covariance 0.5. Q = (1 - 2)^2 + (3 - 2)^2 = 2, but y1 - y2 has variance 2 (1 - 0.5) = 1,
+    # so Q / (1 - 0.5) = 4 is chi-squared on 1 degree of freedom: p = P(chi2_1 > 4) = 0.0455 (0.157 if taken as
+    # independent). Omega x covariance = 0.25 [[1, -1], [-1, 1]]: mean 0.5, variance 2 x 0.25 = 0.5, scale 0.5, df 1
+    assert q_test([1.0, 3.0], np.array([[1.0, 0.5], [0.5, 1.0]])) == pytest.approx(chi2.sf(4, 1))
+    assert q_test([1.0, 3.0], np.array([[1.0, 0.5], [0.5, 1.0]])) == pytest.approx(0.0455, abs=1e-4)
 
 
 def test_normal_shrinkage_by_hand():
