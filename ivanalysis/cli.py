@@ -9,7 +9,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -66,8 +65,8 @@ def _nhs_numbers(tables: list[str] | None) -> None:
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
-    from .geography import load_geography
     from .catalogue import CATALOGUE
+    from .geography import load_geography
     from .schemes.registry import is_implemented
 
     try:
@@ -123,7 +122,7 @@ def synth(out_dir: Path = typer.Option(None, "--out", help="folder to write (def
 
 @app.command()
 def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holding <table>.csv or <table>.parquet"),
-             nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
+             nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Check every input table found in DATA_DIR against its schema and the geography."""
     _nhs_numbers(nhs_numbers)
     from .data.io import TableNotFound, find_table, load_table, not_a_folder
@@ -160,12 +159,12 @@ def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holdi
 @app.command()
 def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`)"),
         geography: str = typer.Option(..., "--geography", "-g", help="geography code, e.g. ENG or LON"),
-        data_dir: Optional[str] = typer.Option(None, "--data-dir",
+        data_dir: str | None = typer.Option(None, "--data-dir",
                                                help="your extract (CSV or Parquet): a folder or an fsspec URL"),
         scenario: str = typer.Option("moderate", help="low | moderate | high"),
-        period: Optional[str] = typer.Option(None, help="financial year, e.g. 2016/17"),
+        period: str | None = typer.Option(None, help="financial year, e.g. 2016/17"),
         force: bool = typer.Option(False, help="run even if the cached output is up to date"),
-        nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
+        nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
     _nhs_numbers(nhs_numbers)
     from .pipeline.execute import InlineExecutor, execute_all
@@ -200,19 +199,19 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
 
 
 @app.command()
-def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="scheme ids (default: all implemented)"),
-          geographies: Optional[List[str]] = typer.Option(None, "--geographies", help="codes (default: ENG and hubs)"),
+def build(schemes: list[str] | None = typer.Option(None, "--schemes", help="scheme ids (default: all implemented)"),
+          geographies: list[str] | None = typer.Option(None, "--geographies", help="codes (default: ENG and hubs)"),
           jobs: int = typer.Option(0, "--jobs", "-j", help="parallel runs (default: one per core)"),
           force: bool = typer.Option(False, help="execute every run even if cached"),
-          data_dir: Optional[str] = typer.Option(None, "--data-dir", help="a folder every worker can read, or an fsspec "
+          data_dir: str | None = typer.Option(None, "--data-dir", help="a folder every worker can read, or an fsspec "
                                                   "URL (a cloud store's, e.g. s3://, needs its package: s3fs)"),
           scenario: str = typer.Option("moderate"),
           book: bool = typer.Option(True, "--book/--no-book", help="build the HTML book after the runs"),
-          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="run on this Dask cluster "
+          scheduler: str | None = typer.Option(None, "--scheduler", help="run on this Dask cluster "
                                                   "(tcp://HOST:PORT) instead of local processes"),
           warm: bool = typer.Option(True, "--warm/--cold", help="reuse a warm kernel per worker (default), or a "
                                     "new kernel for every run as plain papermill"),
-          nhs_numbers: Optional[List[str]] = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
+          nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
     _nhs_numbers(nhs_numbers)
     from .pipeline.build import build_all
@@ -226,11 +225,11 @@ def build(schemes: Optional[List[str]] = typer.Option(None, "--schemes", help="s
 
 
 @app.command()
-def scan(data_dir: Optional[str] = typer.Option(None, "--data-dir", help="the inputs the build read (default: the "
+def scan(data_dir: str | None = typer.Option(None, "--data-dir", help="the inputs the build read (default: the "
                                                  "synthetic set)")) -> None:
     """Scan the built book, notebooks and results for unsuppressed small counts and patient identifiers."""
-    from .paths import build_dir, default_data_dir
     from .data.io import location
+    from .paths import build_dir, default_data_dir
     from .pipeline.scan import disclosure_findings, identifier_findings, scanned
 
     build = build_dir()
@@ -280,7 +279,7 @@ def serve(port: int = typer.Option(8000, help="port on localhost"),
 
 
 @app.command()
-def references(schemes: Optional[List[str]] = typer.Option(None, "--schemes")) -> None:
+def references(schemes: list[str] | None = typer.Option(None, "--schemes")) -> None:
     """Re-execute the committed notebooks (England, default data) and store their reference outputs."""
     from .pipeline.references import refresh
 

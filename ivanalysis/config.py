@@ -67,7 +67,7 @@ class GeographyFile(_Strict):
     areas: list[CommissioningAreaSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GeographyFile":
+    def _consistent(self) -> GeographyFile:
         codes = [self.england.code] + [r.code for r in self.regions] + [h.code for h in self.hubs]
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
@@ -141,7 +141,7 @@ class Assumption(_Strict):
     source: str = Field(min_length=10)
 
     @model_validator(mode="after")
-    def _in_range(self) -> "Assumption":
+    def _in_range(self) -> Assumption:
         for s in SCENARIOS:
             v = getattr(self, s)
             if self.unit == "share" and not 0.0 <= v <= 1.0:

@@ -6,11 +6,12 @@ ones it rolls up. They are not run geographies themselves: `get`, `hubs` and `ru
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from .config import GeographyFile, load_geography_file
 from .errors import ConfigError
@@ -119,7 +120,7 @@ class Geography:
         """The commissioning areas of England, a region or a hub (its code as `get` takes it)."""
         return [self.commissioning_areas[a] for a in self.get(code).commissioning_areas]
 
-    def area_table(self, code: str | None = None) -> "pd.DataFrame":
+    def area_table(self, code: str | None = None) -> pd.DataFrame:
         """One row per commissioning area (of geography `code`, or all): hub, region, population, need_index,
         weighted_population, then one column per demographic variable; indexed by area code."""
         import pandas as pd

@@ -312,7 +312,7 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
 #   the file's identity and the columns read (each scheme reads only the columns it uses, so its runs share them).
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules_digest(name: str) -> str:
     """The code that decides whether a table is valid: this module, the schema base and the table's schema."""
     from . import schemas

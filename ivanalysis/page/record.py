@@ -10,8 +10,20 @@ from .. import __version__
 from ..config import SCENARIOS
 from ..data.io import find_table, sha256_file
 from ..paths import ROOT
-from ..results import (ComponentRecord, DataCoverage, InputFile, KpiRecord, MeasureRecord, Provenance, QuantityRecord,
-                       Range, RunParameters, RunResult, ScenarioValues, SchemeResult)
+from ..results import (
+    ComponentRecord,
+    DataCoverage,
+    InputFile,
+    KpiRecord,
+    MeasureRecord,
+    Provenance,
+    QuantityRecord,
+    Range,
+    RunParameters,
+    RunResult,
+    ScenarioValues,
+    SchemeResult,
+)
 from ..results.record import identity
 from ..sdc import control_count
 

@@ -63,7 +63,7 @@ class SchemePage:
     # --- building -----------------------------------------------------------------------------------------------
     @classmethod
     def run(cls, scheme: str, *, geography: str = "ENG", data_dir: str | Path | None = None,
-            scenario: str = "moderate", period: str | None = None, output_dir: str | Path | None = None) -> "SchemePage":
+            scenario: str = "moderate", period: str | None = None, output_dir: str | Path | None = None) -> SchemePage:
         """Validate the parameters, load and validate the tables, analyse. Errors name what is wrong."""
         check_scenario(scenario)
         geo = load_geography()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 # Headless and quiet: without the background-networking flags Chromium keeps calling Google's hosts, which a
 # closed network refuses; --no-sandbox because builds and CI often run as root.

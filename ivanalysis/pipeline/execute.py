@@ -18,17 +18,17 @@ import time
 import traceback
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import nbformat
 
 from ..errors import IVError
+from ..page.record import display_path, provenance
 from ..paths import ROOT, runs_dir
 from ..report.fmt import md_escape
-from ..page.record import display_path, provenance
 from ..results import ResultsFileError, RunParameters, RunResult, read_results, write_json, write_results
 from ..schemes import registry
 from .plan import FileHasher, RunSpec, cache_key

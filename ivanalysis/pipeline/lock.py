@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..errors import ConfigError
 from ..paths import build_dir

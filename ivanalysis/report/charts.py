@@ -6,7 +6,8 @@ built without pyplot, so nothing stays open globally and the notebook shows exac
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Collection, Sequence
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import matplotlib.dates as mdates

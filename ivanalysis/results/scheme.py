@@ -6,8 +6,8 @@ these types, nothing here imports upward.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
 import pandas as pd
@@ -32,7 +32,7 @@ class Period:
     end: pd.Timestamp  # last day, inclusive
 
     @classmethod
-    def financial_year(cls, label: str) -> "Period":
+    def financial_year(cls, label: str) -> Period:
         m = re.fullmatch(r"(\d{4})/(\d{2})", label or "")
         if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
             raise ConfigError(f"period {label!r} must be a financial year written like 2016/17")
@@ -40,16 +40,16 @@ class Period:
         return cls(label, pd.Timestamp(y, 4, 1), pd.Timestamp(y + 1, 3, 31))
 
     @classmethod
-    def starting(cls, year: int) -> "Period":
+    def starting(cls, year: int) -> Period:
         """The financial year that starts in April of `year`."""
         return cls.financial_year(label_of_year(year))
 
     @property
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return Period.starting(self.start.year - 1)
 
     @classmethod
-    def covering(cls, dates: pd.Series) -> list["Period"]:
+    def covering(cls, dates: pd.Series) -> list[Period]:
         """Every financial year from the first date's to the last date's."""
         first, last = _start_year(dates.min()), _start_year(dates.max())
         return [cls.starting(y) for y in range(first, last + 1)]
@@ -89,28 +89,28 @@ class Range:
         return {s: float(self.get(s)) for s in SCENARIOS}
 
     @classmethod
-    def of(cls, fn: Callable[[str], float]) -> "Range":
+    def of(cls, fn: Callable[[str], float]) -> Range:
         return cls(*(float(fn(s)) for s in SCENARIOS))
 
     @classmethod
-    def summed(cls, by_scenario: Mapping[str, pd.DataFrame], column: str) -> "Range":
+    def summed(cls, by_scenario: Mapping[str, pd.DataFrame], column: str) -> Range:
         """The total of `column` in each scenario's frame."""
         return cls.of(lambda s: by_scenario[s][column].sum())
 
     @classmethod
-    def zero(cls) -> "Range":
+    def zero(cls) -> Range:
         return cls(0.0, 0.0, 0.0)
 
     @classmethod
-    def total(cls, ranges: Iterable["Range"]) -> "Range":
+    def total(cls, ranges: Iterable[Range]) -> Range:
         """The sum of figures scenario by scenario (zero for none)."""
         ranges = list(ranges)
         return cls.of(lambda s: sum(r.get(s) for r in ranges))
 
-    def __add__(self, other: "Range") -> "Range":
+    def __add__(self, other: Range) -> Range:
         return Range.of(lambda s: self.get(s) + other.get(s))
 
-    def __sub__(self, other: "Range") -> "Range":
+    def __sub__(self, other: Range) -> Range:
         return Range.of(lambda s: self.get(s) - other.get(s))
 
 
@@ -211,8 +211,8 @@ class Measure:
     name: str  # e.g. "share of ITP episodes at 1 g/kg or less"
     higher_is_better: bool
     target: float | None
-    funnel: "FunnelResult"  # every provider in England, for the period
-    trend: "SPCResult"  # the area, month by month, all months available
+    funnel: FunnelResult  # every provider in England, for the period
+    trend: SPCResult  # the area, month by month, all months available
     denominator_label: str  # e.g. "ITP episodes with weight recorded"
     value_format: str = "percent"  # how values print on charts: "percent", "number" or "gbp"
     value_label: str = "Share"  # the charts' value axis, e.g. "DDDs per 1,000 bed days"

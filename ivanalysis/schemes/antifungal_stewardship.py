@@ -21,8 +21,21 @@ import numpy as np
 import pandas as pd
 
 from ..config import SCENARIOS, SchemeParams
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent,
-                       Period, Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
 from .contract import Tables
 

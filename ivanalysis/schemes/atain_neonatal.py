@@ -26,8 +26,20 @@ from .. import sdc
 from ..config import SCENARIOS, SchemeParams
 from ..geography import Area, Geography
 from ..report import fmt
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("neonatal_admissions", "births")

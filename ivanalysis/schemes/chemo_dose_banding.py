@@ -26,8 +26,22 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+    financial_years,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 

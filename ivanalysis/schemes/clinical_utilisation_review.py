@@ -28,8 +28,21 @@ from ..config import SCENARIOS, SchemeParams
 from ..data.schemas.utilisation_reviews import EXTERNAL_REASONS, INTERNAL_REASONS, REASONS, SETTING_REASONS
 from ..geography import Geography
 from ..report import fmt
-from ..results import (CAPACITY_RELEASED, KPI, PROVIDER, Chart, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CAPACITY_RELEASED,
+    KPI,
+    PROVIDER,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 
@@ -193,7 +206,7 @@ class Release:
     beds: Range  # the bed days spread over the year's days
 
     @classmethod
-    def of(cls, by_scenario: dict[str, pd.DataFrame], period: Period) -> "Release":
+    def of(cls, by_scenario: dict[str, pd.DataFrame], period: Period) -> Release:
         bed_days = Range.summed(by_scenario, "released")
         return cls(bed_days, Range.summed(by_scenario, "value"), Range.summed(by_scenario, "cost"), Range.summed(by_scenario, "saving"),
                    Range.of(lambda s: bed_days.get(s) / period_days(period)))

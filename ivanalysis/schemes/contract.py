@@ -43,7 +43,7 @@ class Scheme:
     national: Callable | None
 
     @classmethod
-    def of(cls, info: SchemeInfo, module: ModuleType) -> "Scheme":
+    def of(cls, info: SchemeInfo, module: ModuleType) -> Scheme:
         from ..data.schemas import TABLES
 
         where = f"scheme module ivanalysis.schemes.{info.id}"

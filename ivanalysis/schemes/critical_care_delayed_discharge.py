@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..results import (CAPACITY_RELEASED, KPI, PROVIDER, Measure, Opportunity, OpportunityComponent, Period, Quantity,
-                       Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CAPACITY_RELEASED,
+    KPI,
+    PROVIDER,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("critical_care",)

@@ -31,8 +31,21 @@ from ..config import Assumption, SchemeParams
 from ..data.schemas.esc_services import TUMOUR_GROUPS
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import (COST_AVOIDED, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent, Period, Quantity,
-                       Range, RunContext, SchemeResult, Table)
+from ..results import (
+    COST_AVOIDED,
+    ICB_CCG,
+    KPI,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from ..stats.its import ITSResult, segmented_regression
 from .base import area_rows, provider_table, rate_measure, safe_share, scenario_frame
 

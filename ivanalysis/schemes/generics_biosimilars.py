@@ -31,8 +31,21 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import (CASH_RELEASING, ICB_CCG, KPI, NHSE_SPECIALISED, Chart, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    ICB_CCG,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import data_months
 

@@ -12,8 +12,21 @@ import pandas as pd
 
 from ..config import SCENARIOS
 from ..geography import Area, Geography
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+    financial_years,
+)
 from .base import area_rows, in_period, labels, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)

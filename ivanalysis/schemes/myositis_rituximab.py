@@ -22,8 +22,20 @@ import pandas as pd
 
 from ..config import SCENARIOS, Assumption
 from ..geography import Area, Geography
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
 
 TABLES = ("immunoglobulin",)

@@ -27,8 +27,21 @@ import pandas as pd
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .hcd import APPROVED, NO_MDT, NONE, NOT_MET, approval_status, data_months
 

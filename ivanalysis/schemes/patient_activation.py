@@ -24,8 +24,21 @@ import pandas as pd
 
 from .. import sdc
 from ..config import SCENARIOS, SchemeParams
-from ..results import (CASH_RELEASING, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    ICB_CCG,
+    KPI,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 from .contract import Tables
 

@@ -14,8 +14,20 @@ import pandas as pd
 from ..config import SCENARIOS
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import (CAPACITY_RELEASED, KPI, PROVIDER, Measure, Opportunity, OpportunityComponent, Period, Quantity,
-                       Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CAPACITY_RELEASED,
+    KPI,
+    PROVIDER,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("radiotherapy",)

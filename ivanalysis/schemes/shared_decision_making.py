@@ -29,8 +29,23 @@ from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..geography import Geography
 from ..report import fmt
-from ..results import (CASH_RELEASING, COST_AVOIDED, ICB_CCG, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity,
-                       OpportunityComponent, Period, Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    COST_AVOIDED,
+    ICB_CCG,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from .base import area_rows, in_period, provider_table, rate_measure, scenario_frame
 from .contract import Tables
 
@@ -205,7 +220,7 @@ class Savings:
     gbp: Range
 
     @classmethod
-    def of(cls, cells: pd.DataFrame, pc: pd.DataFrame, params: SchemeParams) -> "Savings":
+    def of(cls, cells: pd.DataFrame, pc: pd.DataFrame, params: SchemeParams) -> Savings:
         total = lambda frame, prefix: Range.of(lambda s: frame[f"{prefix}_{s}"].sum())  # noqa: E731
         fu = total(cells, "excess")
         fu_gbp = Range.of(lambda s: fu.get(s) * params.assumptions["price_follow_up"].value(s))

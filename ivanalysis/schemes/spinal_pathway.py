@@ -23,8 +23,22 @@ import pandas as pd
 from ..config import SCENARIOS
 from ..errors import DataError
 from ..geography import Area, Geography
-from ..results import (CASH_RELEASING, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table, financial_years)
+from ..results import (
+    CASH_RELEASING,
+    ICB_CCG,
+    KPI,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+    financial_years,
+)
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 
 TABLES = ("spinal_surgery",)

@@ -27,8 +27,22 @@ import pandas as pd
 
 from ..config import SCENARIOS
 from ..errors import DataError
-from ..results import (CASH_RELEASING, COST_AVOIDED, ICB_CCG, KPI, Chart, Measure, Opportunity, OpportunityComponent,
-                       Period, Quantity, Range, RunContext, SchemeResult, Table)
+from ..results import (
+    CASH_RELEASING,
+    COST_AVOIDED,
+    ICB_CCG,
+    KPI,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from ..stats.shrinkage import between_variance, shrink
 from .base import area_rows, in_period, proportion_measure, provider_table, safe_share, scenario_frame
 

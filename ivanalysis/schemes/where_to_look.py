@@ -39,10 +39,23 @@ from ..data.schemas.area_spend import PROGRAMMES
 from ..errors import ConfigError, DataError
 from ..geography import Area, Geography
 from ..report import fmt
+from ..results import (
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    Chart,
+    Measure,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Quantity,
+    Range,
+    RunContext,
+    SchemeResult,
+    Table,
+)
 from ..stats.funnel import FunnelResult, rate_funnel
 from ..stats.shrinkage import between_variance, gap_beyond_chance, q_test, shrink
-from ..results import (CASH_RELEASING, KPI, NHSE_SPECIALISED, Chart, Measure, Opportunity, OpportunityComponent, Period,
-                       Quantity, Range, RunContext, SchemeResult, Table)
 from .base import in_period, safe_share, scenario_frame
 
 TABLES = ("area_spend",)

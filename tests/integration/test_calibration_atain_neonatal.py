@@ -5,8 +5,8 @@ import pytest
 
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
-from ivanalysis.schemes import atain_neonatal, registry
 from ivanalysis.results import Period
+from ivanalysis.schemes import atain_neonatal, registry
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period
 from ivanalysis.schemes import chemo_dose_banding as cdb
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

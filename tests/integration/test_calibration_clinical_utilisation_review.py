@@ -9,9 +9,9 @@ import pytest
 
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period
 from ivanalysis.schemes import clinical_utilisation_review as cur
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

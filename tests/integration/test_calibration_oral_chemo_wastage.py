@@ -10,9 +10,9 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period
 from ivanalysis.schemes import oral_chemo_wastage as ocw
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ import pytest
 
 from ivanalysis.data.io import load_table
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period, Range
 from ivanalysis.schemes import registry
 from ivanalysis.schemes import shared_decision_making as sdm
-from ivanalysis.results import Period, Range
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import pytest
 from ivanalysis import memo
 from ivanalysis.data import io
 from ivanalysis.geography import load_geography
-from ivanalysis.schemes import registry
 from ivanalysis.results import Period
+from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,11 @@ import re
 
 import pandas as pd
 import pytest
+from tables import edited, load_csv, refusal
 
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.data.synth import generate
 from ivanalysis.geography import load_geography
-
-from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 

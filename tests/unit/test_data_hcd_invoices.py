@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tables import edited, frame_refusal
 
 from ivanalysis.data.io import validate_table
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.geography import load_geography
-
-from tables import edited, frame_refusal
 
 pytestmark = pytest.mark.unit
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tables import edited, load_csv, refusal
 
 from ivanalysis.geography import load_geography
-
-from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 

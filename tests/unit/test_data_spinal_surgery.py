@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tables import edited, load_csv, refusal
 
 from ivanalysis.data.synth import generate
-
-from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 

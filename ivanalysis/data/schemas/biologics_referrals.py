@@ -10,8 +10,16 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import (DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, positive_up_to,
-                   provider_column)
+from .base import (
+    DATE_IN_RANGE,
+    ISO_DATETIME,
+    TEXT,
+    TableSpec,
+    code_column,
+    date_column,
+    positive_up_to,
+    provider_column,
+)
 
 SPECIALTIES = ("rheumatology", "dermatology", "gastroenterology")
 REFERRAL_TYPES = ("new", "existing")

@@ -9,8 +9,17 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import (DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, date_column, positive_up_to,
-                   provider_column, str_matches)
+from .base import (
+    DATE_IN_RANGE,
+    ISO_DATETIME,
+    TEXT,
+    TableSpec,
+    code_column,
+    date_column,
+    positive_up_to,
+    provider_column,
+    str_matches,
+)
 
 PRODUCT_TYPES = ("originator", "biosimilar", "generic", "branded")
 INDICATIONS = (

@@ -11,8 +11,8 @@ import importlib
 import json
 import os
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 

@@ -22,8 +22,16 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import (DATA_END, DATA_START, calibrated_propensities, choose, differences, random_dates, rng_for,
-                     sequential_ids)
+from .common import (
+    DATA_END,
+    DATA_START,
+    calibrated_propensities,
+    choose,
+    differences,
+    random_dates,
+    rng_for,
+    sequential_ids,
+)
 
 NEW_PER_YEAR = 30_000
 EXISTING_PER_YEAR = 15_000

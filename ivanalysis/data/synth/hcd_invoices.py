@@ -175,7 +175,7 @@ class Adoption:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, sizes: pd.Series, available_q: int, mean_ceiling: float, spread: float,
-             delay: tuple[float, float], pace: tuple[float, float]) -> "Adoption":
+             delay: tuple[float, float], pace: tuple[float, float]) -> Adoption:
         n = len(sizes)
         ceiling = calibrated_propensities(rng, sizes, mean_ceiling, spread).to_numpy()
         delays, paces = differences(rng.uniform(*delay, n), sum(delay) / 2), differences(rng.uniform(*pace, n),

@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 
 from ...geography import Geography
-from .common import (DATA_END, DATA_START, calibrated_propensities, choose, nhs_numbers, random_dates, rng_for,
-                     sequential_ids, year_index)
+from .common import (
+    DATA_END,
+    DATA_START,
+    calibrated_propensities,
+    choose,
+    nhs_numbers,
+    random_dates,
+    rng_for,
+    sequential_ids,
+    year_index,
+)
 
 ITP_EPISODES_PER_YEAR = 9_100
 # share of ITP episodes at 1 g/kg or less, by financial year (2017/18: Q1 then the rest of the year)

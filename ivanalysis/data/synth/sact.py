@@ -37,8 +37,15 @@ import pandas as pd
 
 from ...geography import Geography
 from ..schemas.sact import TUMOUR_GROUPS
-from .common import (DATA_END, DATA_START, calibrated_propensities, differences, rng_for, sequential_ids,
-                     service_providers)
+from .common import (
+    DATA_END,
+    DATA_START,
+    calibrated_propensities,
+    differences,
+    rng_for,
+    sequential_ids,
+    service_providers,
+)
 
 CHEMO_PROVIDERS = 85  # trusts that give chemotherapy (most acute trusts); the largest in each hub
 IV_ROWS_PER_YEAR = 730_000
