@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 
-
 def pytest_collection_modifyitems(config, items):
     # nbval's items come from the notebooks: mark them so `-m "not notebook"` leaves them out
     for item in items:
@@ -70,7 +69,7 @@ def analyse_everywhere(default_data):
     from ivanalysis.geography import load_geography
     from ivanalysis.schemes.registry import analyse
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def runs(scheme_id: str) -> dict:
         return {a.code: analyse(scheme_id, a.code, default_data) for a in load_geography().run_geographies()}
 

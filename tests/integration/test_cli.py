@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from ivanalysis.catalogue import CATALOGUE
 from ivanalysis.cli import app
 from ivanalysis.data.synth import generate
-from ivanalysis.catalogue import CATALOGUE
 
 pytestmark = pytest.mark.integration
 

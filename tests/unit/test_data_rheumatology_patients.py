@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tables import edited, frame_refusal
 
 from ivanalysis.data.io import validate_table
 from ivanalysis.data.schemas import TABLES
 from ivanalysis.data.synth.common import provider_sizes
 from ivanalysis.data.synth.rheumatology_patients import generate
 from ivanalysis.geography import load_geography
-
-from tables import edited, frame_refusal
 
 pytestmark = pytest.mark.unit
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tables import edited, load_csv, refusal
 
 from ivanalysis.data.synth import utilisation_reviews
 from ivanalysis.data.synth.common import provider_sizes
 from ivanalysis.geography import load_geography
-
-from tables import edited, load_csv, refusal
 
 pytestmark = pytest.mark.unit
 NAME = "utilisation_reviews"

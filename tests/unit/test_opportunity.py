@@ -6,9 +6,20 @@ import pandas as pd
 import pytest
 
 from ivanalysis.errors import ConfigError
-from ivanalysis.results import (CAPACITY_RELEASED, CASH_RELEASING, COST_AVOIDED, ICB_CCG, KIND_LABELS,
-                                NHSE_SPECIALISED, PAYER_LABELS, PROVIDER, Opportunity, OpportunityComponent, Period,
-                                Range)
+from ivanalysis.results import (
+    CAPACITY_RELEASED,
+    CASH_RELEASING,
+    COST_AVOIDED,
+    ICB_CCG,
+    KIND_LABELS,
+    NHSE_SPECIALISED,
+    PAYER_LABELS,
+    PROVIDER,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Range,
+)
 
 pytestmark = pytest.mark.unit
 

@@ -13,11 +13,34 @@ import pytest
 from ivanalysis.catalogue import BY_ID
 from ivanalysis.config import SCENARIOS
 from ivanalysis.geography import load_geography
-from ivanalysis.results import (CAPACITY_RELEASED, CASH_RELEASING, KPI, NHSE_SPECIALISED, PROVIDER, SCHEMA_VERSION,
-                                ComponentRecord, DataCoverage, KpiRecord, Measure, MeasureRecord, Opportunity,
-                                OpportunityComponent, Period, Provenance, Quantity, QuantityRecord, Range,
-                                ResultsFileError, RunContext, RunParameters, RunResult, ScenarioValues, SchemeResult,
-                                read_results, write_results)
+from ivanalysis.results import (
+    CAPACITY_RELEASED,
+    CASH_RELEASING,
+    KPI,
+    NHSE_SPECIALISED,
+    PROVIDER,
+    SCHEMA_VERSION,
+    ComponentRecord,
+    DataCoverage,
+    KpiRecord,
+    Measure,
+    MeasureRecord,
+    Opportunity,
+    OpportunityComponent,
+    Period,
+    Provenance,
+    Quantity,
+    QuantityRecord,
+    Range,
+    ResultsFileError,
+    RunContext,
+    RunParameters,
+    RunResult,
+    ScenarioValues,
+    SchemeResult,
+    read_results,
+    write_results,
+)
 from ivanalysis.results.record import FIGURES, identity
 
 pytestmark = pytest.mark.unit

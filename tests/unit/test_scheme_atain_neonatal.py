@@ -8,9 +8,9 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period
 from ivanalysis.schemes import atain_neonatal as atain
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

@@ -9,9 +9,9 @@ import pytest
 from ivanalysis.config import Assumption, load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period
 from ivanalysis.schemes import enhanced_supportive_care as esc
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

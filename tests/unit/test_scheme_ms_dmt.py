@@ -8,8 +8,8 @@ import pytest
 from ivanalysis.config import Assumption, load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
-from ivanalysis.schemes import hcd, ms_dmt, registry
 from ivanalysis.results import Period, Range
+from ivanalysis.schemes import hcd, ms_dmt, registry
 
 pytestmark = pytest.mark.unit
 

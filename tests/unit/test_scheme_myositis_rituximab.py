@@ -8,9 +8,9 @@ import pytest
 from ivanalysis.config import load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period, Range
 from ivanalysis.schemes import myositis_rituximab as myo
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period, Range
 
 pytestmark = pytest.mark.unit
 FY = Period.financial_year("2016/17")

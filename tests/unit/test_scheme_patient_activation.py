@@ -9,9 +9,9 @@ from ivanalysis.config import load_scheme_params
 from ivanalysis.data.schemas.patient_activation import pam_level_of
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
+from ivanalysis.results import Period
 from ivanalysis.schemes import patient_activation as pa
 from ivanalysis.schemes import registry
-from ivanalysis.results import Period
 
 pytestmark = pytest.mark.unit
 

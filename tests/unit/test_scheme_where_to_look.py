@@ -9,9 +9,9 @@ import pytest
 from ivanalysis.config import GeographyFile, SchemeParams
 from ivanalysis.errors import ConfigError, DataError
 from ivanalysis.geography import Geography
+from ivanalysis.results import Period, Range
 from ivanalysis.schemes import registry
 from ivanalysis.schemes import where_to_look as wtl
-from ivanalysis.results import Period, Range
 
 pytestmark = pytest.mark.unit
 

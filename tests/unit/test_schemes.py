@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 from ivanalysis.errors import ConfigError
+from ivanalysis.results import KPI, Period, Range, financial_years
 from ivanalysis.schemes import critical_care_delayed_discharge as acc
 from ivanalysis.schemes import immunoglobulin_itp as itp
 from ivanalysis.schemes import prostate_fractionation as rt
-from ivanalysis.results import KPI, Period, Range, financial_years
 
 pytestmark = pytest.mark.unit
 

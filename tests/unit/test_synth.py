@@ -1,9 +1,8 @@
 """`ivanalysis synth`: deterministic, valid, proportional to scale, and only NHS numbers from the test range."""
 from __future__ import annotations
 
-import importlib
-
 import hashlib
+import importlib
 import json
 from pathlib import Path
 

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from ivanalysis.report.table_data import (FLAG, read_table, run_tables, table_data, table_stem, write_table)
+from ivanalysis.report.table_data import FLAG, read_table, run_tables, table_data, table_stem, write_table
 from ivanalysis.report.tables import display_frame, render
 from ivanalysis.results import Table
 
