@@ -412,7 +412,7 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
     or to the book at `site` (site_root), never to the folder it was printed from.
 
     packs: hub code -> what its PDF holds. A hub is printed again only when the document made from its pages (or the
-    print CSS, or `site`) changed since its PDF was printed (a non-forced build starts from a copy of the last book,
+    print CSS) changed since its PDF was printed (a non-forced build starts from a copy of the last book,
     PDFs and their `.inputs` digests included): the date on a PDF is the day it was printed.
     Raises BookError when a page is missing or Chromium fails: the build then publishes nothing."""
     out = html / PACKS_DIR
@@ -427,12 +427,12 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
         for section in pack.sections:
             if not (html / section.page).is_file():
                 raise BookError(f"cannot print the {code} hub pack: {section.page} is not in the built book")
-        document, headings = print_document(html, pack, built)
+        document, headings = print_document(html, pack, built, site)
         # the day it is printed, and the book's folder (absolute addresses of its images and styles), are left out:
         # a build prints in a new folder, and an unchanged pack keeps the PDF (and the date) it has
-        undated = print_document(html, pack, "")[0].replace(html.resolve().as_uri(), "")
-        digest = hashlib.sha256(PDF_VERSION.encode() + site.encode() + b"\0"
-                                + (css.read_bytes() if css.exists() else b"") + undated.encode()).hexdigest()
+        undated = print_document(html, pack, "", site)[0].replace(html.resolve().as_uri(), "")
+        digest = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b"")
+                                + undated.encode()).hexdigest()
         inputs = out / f".{code}.pdf.inputs"
         if force or not (out / f"{code}.pdf").exists() or not inputs.is_file() or inputs.read_text().strip() != digest:
             todo[code] = (pack, document, digest, headings)
@@ -489,15 +489,15 @@ def anchor(index: int, fragment: str = "") -> str:
     return f"iv-p{index}-{fragment}" if fragment else f"iv-p{index}"
 
 
-def print_document(html: Path, pack: PdfPack, built: str) -> tuple[str, list[tuple[str, list[str]]]]:
+def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[str, list[tuple[str, list[str]]]]:
     """One HTML document for Chromium to print in one go (a page printed alone costs about 2.5 times as much: each one
     loads and lays out the theme again): a cover (the pack's title, data period, `built` date and contents), then
     each page's article from a new sheet. What loads (images, stylesheets) gets its absolute file:// address, as the
     pages sit in different folders; the head is the stylesheets of the first page (every page of the book has the
     same ones), so print CSS applies as when a reader prints a page. Links: to a page the pack holds (or a place in
-    it), an internal link; to the rest of the book, an address under SITE (the PDF points it at the published book);
-    others (https) as they are. Also returns each page's title (the text of its one h1) and its other headings,
-    which the PDF's outline is matched against."""
+    it), an internal link; to the rest of the book, an address under SITE (the PDF points it at `site`, the cover
+    says where); others (https) as they are. Also returns each page's title (the text of its one h1) and its other
+    headings, which the PDF's outline is matched against."""
     root = html.resolve().as_uri() + "/"
     index = {section.page: i for i, section in enumerate(pack.sections)}
     articles, headings, head = [], [], []
@@ -538,7 +538,7 @@ def print_document(html: Path, pack: PdfPack, built: str) -> tuple[str, list[tup
             head = [markup(_LOADED.sub(absolute, tag)) for tag in _STYLESHEET.findall(text)]
         article = _ID.sub(own_id, _LINK.sub(link, _IMAGE.sub(absolute, found[0])))
         articles.append((anchor(i), markup(article)))
-    return render("pack_document.html.j2", pack=pack, built=built, stylesheets=head, articles=articles,
+    return render("pack_document.html.j2", pack=pack, built=built, site=site, stylesheets=head, articles=articles,
                   contents=[(anchor(i), s) for i, s in enumerate(pack.sections)]), headings
 
 

@@ -234,7 +234,8 @@ def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path
         '<section id="caveats"><h2>Caveats<a class="headerlink" href="#caveats">#</a></h2></section>'
         '<a href="../../hubs/LON.html">the hub</a><img src="data:image/png;base64,AAAA" alt="d"></article></body>'
         '</html>', "utf-8")
-    doc, headings = packs.print_document(tmp_path, _pack("hubs/LON.html", "runs/s/LON.html"), "7 December 2026")
+    doc, headings = packs.print_document(tmp_path, _pack("hubs/LON.html", "runs/s/LON.html"), "7 December 2026",
+                                         "../../")
     root = tmp_path.resolve().as_uri()
     assert headings == [("Hub pack: A & B", []), ("Scheme: A & B", ["Caveats"])]
     assert "<title>Hub pack: A &amp; B</title>" in doc
@@ -256,22 +257,25 @@ def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path
     assert '<a href="#iv-p0"><span class="iv-contents-name">0. Page 0</span>' in cover
     assert '<a href="#iv-p1"><span class="iv-contents-name">1. Page 1</span><span class="iv-contents-year">2017/18' \
         in cover and "Synthetic data." in cover
+    assert "are relative to this PDF: they open when it is read from the book's folder" in cover
+    published = packs.print_document(tmp_path, _pack("hubs/LON.html"), "", "https://example.nhs.uk/iv/")[0]
+    assert "open the published book, https://example.nhs.uk/iv/." in published
 
 
 def test_a_link_out_of_the_book_is_refused(tmp_path):
     (tmp_path / "a.html").write_text('<article class="bd-article"><h1>A</h1><a href="../../etc/x.html">x</a>'
                                      "</article>", "utf-8")
     with pytest.raises(BookError, match=r"cannot print a\.html: it links to \.\./\.\./etc/x\.html, outside the book"):
-        packs.print_document(tmp_path, _pack("a.html"), "")
+        packs.print_document(tmp_path, _pack("a.html"), "", "../../")
 
 
 def test_a_page_without_its_title_or_article_is_refused(tmp_path):
     (tmp_path / "a.html").write_text('<article class="bd-article"><p>no title</p></article>', "utf-8")
     with pytest.raises(BookError, match=r"a\.html: expected one <h1>"):
-        packs.print_document(tmp_path, _pack("a.html"), "")
+        packs.print_document(tmp_path, _pack("a.html"), "", "../../")
     (tmp_path / "b.html").write_text("<p>no article</p>", "utf-8")
     with pytest.raises(BookError, match=r"b\.html: expected one <article"):
-        packs.print_document(tmp_path, _pack("b.html"), "")
+        packs.print_document(tmp_path, _pack("b.html"), "", "../../")
 
 
 def test_the_pdf_says_its_data_period_and_orders_its_pages_as_the_pack(views):

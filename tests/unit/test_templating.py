@@ -47,7 +47,7 @@ def views() -> list[RunView]:
 def _pack_document(tmp_path, title: str) -> str:
     (tmp_path / "LON.html").write_text('<link href="a.css" rel="stylesheet" /><article class="bd-article">'
                                        "<h1>Hub pack: London</h1><p>text</p></article>", encoding="utf-8")
-    return packs.print_document(tmp_path, _pack(title), "7 December 2026")[0]
+    return packs.print_document(tmp_path, _pack(title), "7 December 2026", "../../")[0]
 
 
 def _pack(title: str) -> packs.PdfPack:
