@@ -22,6 +22,7 @@ from ..data.io import read_manifest
 from ..geography import Area, Geography, load_geography
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
+from ..results import KIND_LABELS, PAYER_LABELS
 from ..page.record import display_path, git_state
 from ..schemes import registry
 from ..catalogue import CATALOGUE, SchemeInfo
@@ -116,6 +117,43 @@ def _scenarios(view: RunView) -> list[str]:
     return [_short_gbp(view.results.opportunity_gbp.get(s)) for s in SCENARIOS]
 
 
+def _all_beside(view: RunView) -> bool:
+    """An analysed run none of whose components is in totals: its headline is 0 because its savings are capacity,
+    cost avoided, another payer's or kept apart, not because it found nothing (the pages show "—", not £0)."""
+    return not any(c.in_totals for c in view.results.opportunity_components)
+
+
+def _headline_cells(view: RunView) -> list[str]:
+    """An analysed run's headline in each scenario for a table of schemes: "—" when everything stands beside it."""
+    return ["—"] * len(SCENARIOS) if _all_beside(view) else _scenarios(view)
+
+
+def _year_totals(views: list[RunView]) -> list[dict]:
+    """The analysed runs' headlines added up one financial year at a time, the latest year first: a pound of 2016/17
+    and a pound of 2017/18 are never added together."""
+    totals = []
+    for year in sorted({v.results.period for v in views}, reverse=True):
+        same = [v for v in views if v.results.period == year]
+        totals.append({"year": year, "schemes": sum(not _all_beside(v) for v in same),
+                       **{s: _short_gbp(sum(v.results.opportunity_gbp.get(s) for v in same)) for s in SCENARIOS}})
+    return totals
+
+
+def _components_apart(views: list[RunView]) -> tuple[list[dict], list[dict]]:
+    """The components out of the hub's totals: those beside them (capacity, cost avoided, another payer's) and those
+    the scheme keeps apart (Where to Look's overlapping gaps, a population formula), each with its year."""
+    beside, apart = [], []
+    for v in views:
+        for c in v.results.opportunity_components:
+            if c.in_totals:
+                continue
+            row = {"scheme": v.scheme, "doc": v.doc, "label": c.label, "kind": KIND_LABELS[c.kind],
+                   "payer": PAYER_LABELS[c.payer], "year": c.year, "moderate": _short_gbp(c.net.moderate),
+                   "why": c.outside_totals or c.why_not_in_totals}
+            (apart if c.outside_totals else beside).append(row)
+    return beside, apart
+
+
 def _headline_value(view: RunView) -> str:
     """An analysed run's headline indicator, formatted by its unit."""
     k = view.results.kpis[0]
@@ -126,13 +164,16 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
     areas = geo.run_geographies()
     schemes = registry.implemented()
     by = {(v.scheme.id, v.area.code): v for v in views}
-    rows = [{"scheme": s, "cells": [{"ok": True, "money": _short_gbp(v.moderate()), "doc": v.doc} if v.ok
-                                    else {"ok": False, "status": _status(v)}
-                                    for v in (by[(s.id, a.code)] for a in areas)]}
-            for s in schemes]
+    rows = []
+    for s in schemes:
+        own = [by[(s.id, a.code)] for a in areas]
+        cells = [{"ok": True, "money": "—" if _all_beside(v) else _short_gbp(v.moderate()), "doc": v.doc} if v.ok
+                 else {"ok": False, "status": _status(v)} for v in own]
+        rows.append({"scheme": s, "years": ", ".join(sorted({v.results.period for v in own if v.ok})), "cells": cells})
+    beside = any(c["ok"] and c["money"] == "—" for row in rows for c in row["cells"])
     return render("landing.md.j2", intro=(BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8").rstrip(),
-                  synthetic=synthetic, matrix_alt=matrix_alt, areas=areas, rows=rows, hubs=geo.hubs(),
-                  missing=[s for s in CATALOGUE if s not in schemes])
+                  synthetic=synthetic, matrix_alt=matrix_alt, areas=areas, rows=rows, beside=beside,
+                  hubs=geo.hubs(), missing=[s for s in CATALOGUE if s not in schemes])
 
 
 def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
@@ -152,12 +193,14 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
     rows = []
     for v in ranked:
         k = v.results.kpis[0]
-        rows.append({"scheme": v.scheme, "doc": v.doc, "scenarios": _scenarios(v), "kpi_name": k.name,
+        rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "scenarios": _headline_cells(v),
+                     "kpi_name": k.name,
                      "value": _headline_value(v), "target": None if k.target is None else fmt.by_unit(k.target, k.unit),
                      "trend": VARIATION_TEXT[v.results.measure.variation]})
-    totals = [_short_gbp(sum(v.results.opportunity_gbp.get(s) for v in ranked)) for s in SCENARIOS] if ranked else []
+    beside, apart = _components_apart(ranked)
     unavailable = [{"scheme": v.scheme, "status": "run failed" if v.results else "not run"} for v in own if not v.ok]
-    return render("hub_pack.md.j2", area=area, synthetic=synthetic, pdf=pdf, ranked=rows, totals=totals,
+    return render("hub_pack.md.j2", area=area, synthetic=synthetic, pdf=pdf, ranked=rows, totals=_year_totals(ranked),
+                  all_beside=any(_all_beside(v) for v in ranked), beside=beside, apart=apart,
                   unavailable=unavailable, population_millions=f"{area.population / 1e6:.1f}",
                   providers=len(area.providers))
 
