@@ -244,7 +244,8 @@ def timed(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
     ours_subset, _, _ = ours(work, data, SUBSET, "subset")
     if not args.skip_baseline:
         base = baseline(work, data, SUBSET)
-        lines.append(f"| Baseline: papermill CLI loop + jupyter-book build | {subset_runs} | {base:.0f} s | plain approach |")
+        lines.append(f"| Baseline: papermill CLI loop + jupyter-book build | {subset_runs} | {base:.0f} s "
+                     "| plain approach |")
         lines.append(f"| Ours: `ivanalysis build --force`, same runs | {subset_runs} | {ours_subset:.0f} s | "
                      f"**{base / ours_subset:.1f}x faster** |")
     else:
@@ -351,8 +352,9 @@ def main() -> None:
 
 def _phases(stdout: str) -> str:
     """The build's own timings: the runs (validation included), the PDF hub packs, the whole book."""
-    found = [re.search(pattern, stdout) for pattern in (r"failed \(([\d.]+) s\)", r"printed\) in ([\d.]+) s|"
-                                                         r"of the book\) in ([\d.]+) s", r"book built: .* \(([\d.]+) s\)")]
+    patterns = (r"failed \(([\d.]+) s\)", r"printed\) in ([\d.]+) s|of the book\) in ([\d.]+) s",
+                r"book built: .* \(([\d.]+) s\)")
+    found = [re.search(pattern, stdout) for pattern in patterns]
     runs, pdf, book = (next((g for g in m.groups() if g), None) if m else None for m in found)
     return f"runs {runs} s, book {book} s (of which PDF packs {pdf} s)"
 

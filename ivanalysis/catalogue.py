@@ -29,7 +29,8 @@ class SchemeInfo:
 
 
 CATALOGUE: tuple[SchemeInfo, ...] = (
-    SchemeInfo("immunoglobulin_itp", 1, "Immunoglobulin dose regimen for immune thrombocytopenic purpura (ITP)", MEDICINES,
+    SchemeInfo("immunoglobulin_itp", 1, "Immunoglobulin dose regimen for immune thrombocytopenic purpura (ITP)",
+               MEDICINES,
                "Deliver medicines at home",
                "Treat ITP with immunoglobulin at the guideline dose of 1 g/kg rather than 2 g/kg or more.",
                short="Immunoglobulin for ITP"),

@@ -95,7 +95,8 @@ class GeographyFile(_Strict):
         acodes = [a.code for a in self.areas]
         dupes = sorted({c for c in acodes if acodes.count(c) > 1} | (set(acodes) & other_codes))
         if dupes:
-            raise ValueError(f"area codes must be unique and differ from every other geography or provider code: {dupes}")
+            raise ValueError("area codes must be unique and differ from every other geography or provider code: "
+                             f"{dupes}")
         for a in self.areas:
             if a.hub not in hubs:
                 raise ValueError(f"area {a.code} names hub {a.hub!r}, which is not in hubs")
@@ -222,7 +223,8 @@ def load_geography_file(path: Path | None = None) -> GeographyFile:
         raise _explain(path, exc) from None
 
 
-def load_scheme_params(scheme_id: str, required: dict[str, str] | None = None, params_dir: Path | None = None) -> SchemeParams:
+def load_scheme_params(scheme_id: str, required: dict[str, str] | None = None,
+                       params_dir: Path | None = None) -> SchemeParams:
     """Read params/schemes/<id>.yaml; `required` maps each assumption the scheme uses to its unit.
 
     An assumption the scheme does not use is refused (a misspelt name would otherwise be silently ignored).
@@ -243,7 +245,8 @@ def load_scheme_params(scheme_id: str, required: dict[str, str] | None = None, p
             raise ConfigError(f"{path}: missing assumption(s) {missing}")
         for name, unit in required.items():
             if params.assumptions[name].unit != unit:
-                raise ConfigError(f"{path}: assumption {name!r} must have unit {unit!r}, not {params.assumptions[name].unit!r}")
+                raise ConfigError(f"{path}: assumption {name!r} must have unit {unit!r}, "
+                                  f"not {params.assumptions[name].unit!r}")
     return params
 
 

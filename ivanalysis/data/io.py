@@ -317,7 +317,8 @@ def _rules_digest(name: str) -> str:
     """The code that decides whether a table is valid: this module, the schema base and the table's schema."""
     from . import schemas
 
-    files = [Path(__file__), Path(schemas.__file__).with_name("base.py"), Path(schemas.__file__).with_name(f"{name}.py")]
+    files = [Path(__file__), Path(schemas.__file__).with_name("base.py"),
+             Path(schemas.__file__).with_name(f"{name}.py")]
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 

@@ -129,7 +129,8 @@ def _import_graph():
 def imported_modules(roots: Iterable[str]) -> set[str]:
     """The package modules that importing `roots` runs: the roots, what they import (at the top or inside a function),
     transitively, and the packages that hold them (their __init__ runs first). A module imported by name at run time
-    (importlib: the registry loads the run's scheme, data.schemas every table's schema) is not seen: name it as a root."""
+    (importlib: the registry loads the run's scheme, data.schemas every table's schema) is not seen: name it as a
+    root."""
     graph = _import_graph()
     seen: set[str] = set()
     todo = list(roots)
@@ -161,7 +162,8 @@ def notebook_imports(path: Path) -> set[str]:
         for node in ast.walk(ast.parse(code)):
             if isinstance(node, ast.Import):
                 names |= {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:  # `from x import y`: y may be a module
+            # `from x import y`: y may be a module
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
     return names & _import_graph().modules  # a name the package lacks fails the run itself, with its own error
 

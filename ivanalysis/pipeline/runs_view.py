@@ -16,7 +16,8 @@ from ..schemes import registry
 
 # the Making Data Count variation of a run's measure (MeasureRecord.variation), as the pages and packs say it
 VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving (high)",
-                  "improvement_low": "improving (low)", "concern_high": "concern (high)", "concern_low": "concern (low)",
+                  "improvement_low": "improving (low)", "concern_high": "concern (high)",
+                  "concern_low": "concern (low)",
                   "neither_high": "special cause (high)", "neither_low": "special cause (low)"}
 
 

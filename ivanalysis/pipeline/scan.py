@@ -4,8 +4,9 @@ Two scans of every published artefact (the HTML book and its downloads, the exec
 the tables as data, CSV and Parquet):
 
 - disclosure: below England, every count a page shows (table cells marked class "count", count KPIs in
-  results.json) is 0, '*' (suppressed: sdc.SMALL_MAX and below) or a multiple of 5; in a run's table files (report/table_data.py) every
-  count (a "... (count)" column) is 0, a multiple of 5 or empty, and empty wherever its "suppressed" flag is set;
+  results.json) is 0, '*' (suppressed: sdc.SMALL_MAX and below) or a multiple of 5; in a run's table files
+  (report/table_data.py) every count (a "... (count)" column) is 0, a multiple of 5 or empty, and empty wherever its
+  "suppressed" flag is set;
 - identifiers: no value of an identifying column of the input tables (NHS numbers, patient, baby and record
   identifiers) appears anywhere.
 

@@ -1,4 +1,5 @@
-"""Run Jupyter Book's Sphinx build with parallel jobs: `python -m ivanalysis.pipeline.sphinx_build SRC HTML JOBS [--all]`.
+"""Run Jupyter Book's Sphinx build with parallel jobs:
+`python -m ivanalysis.pipeline.sphinx_build SRC HTML JOBS [--all]`.
 
 The `jupyter-book build` command line has no option for Sphinx's parallel reading and writing; its own
 `build_sphinx` does. This calls it as the command line would for a book (external table of contents, the

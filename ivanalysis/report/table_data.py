@@ -1,4 +1,5 @@
-"""A page's tables as data, for analysts and for the hub workbooks: Parquet (typed) and CSV (numbers, for a spreadsheet).
+"""A page's tables as data, for analysts and for the hub workbooks: Parquet (typed) and CSV (numbers, for a
+spreadsheet).
 
 The convention, the same in both files:
 
@@ -63,7 +64,8 @@ def run_tables(run_dir: Path, scheme: str, geography: str, suffix: str = ".parqu
 
 def header(column: str, kind: str) -> str:
     """A column's header in the data files: the page's, with the unit its kind has ('Courses (count)'); a page
-    header's '(£)' is written '(GBP)' (the page's 'Cost per DDD (£)', a figure to one decimal, is 'Cost per DDD (GBP)')."""
+    header's '(£)' is written '(GBP)' (the page's 'Cost per DDD (£)', a figure to one decimal, is
+    'Cost per DDD (GBP)')."""
     if column.endswith(" (£)"):
         column, kind = column[:-len(" (£)")], "money"
     return f"{column} ({UNITS[kind]})" if kind in UNITS else column
@@ -91,7 +93,8 @@ class TableData:
     def note(self) -> str:
         """What the table is, whether the data are synthetic, and the disclosure rule: the CSV's first line."""
         rule = (f"Disclosure control: {DATA_RULE_TEXT}. A suppressed cell is empty, and True in the column's "
-                f"'...{FLAG}' flag." if self.controlled else "England as a whole: counts are not rounded or suppressed.")
+                f"'...{FLAG}' flag." if self.controlled
+                else "England as a whole: counts are not rounded or suppressed.")
         text = (f"# {self.caption.rstrip('.')}.{' ' + SYNTHETIC_NOTE if self.synthetic else ''} {rule} Units are in "
                 "the headers; (%) is from 0 to 100. This first line is a note: the table starts on the next line.")
         return " ".join(text.split())  # one line, whatever the caption holds
@@ -141,7 +144,8 @@ def csv_text(data: TableData) -> str:
 
 
 def write_table(directory: Path, stem: str, data: TableData) -> list[Path]:
-    """Write `<stem>.parquet` and `<stem>.csv` into `directory` (the run's folder). The same data give the same bytes."""
+    """Write `<stem>.parquet` and `<stem>.csv` into `directory` (the run's folder). The same data give the same
+    bytes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -92,7 +92,8 @@ def rate_measure(df: pd.DataFrame, *, events: str, exposure: str, date: str, are
 
 def scenario_frame(params: SchemeParams, outputs: list[tuple[str, str, Range]]) -> pd.DataFrame:
     """Rows: each assumption, then each output (label, unit, values); columns: unit, low, moderate, high."""
-    rows = [{"item": a.label, "unit": a.unit, **{s: a.value(s) for s in SCENARIOS}} for a in params.assumptions.values()]
+    rows = [{"item": a.label, "unit": a.unit, **{s: a.value(s) for s in SCENARIOS}}
+            for a in params.assumptions.values()]
     rows += [{"item": label, "unit": unit, **r.as_dict()} for label, unit, r in outputs]
     return pd.DataFrame(rows).set_index("item")
 

@@ -208,7 +208,8 @@ class Release:
     @classmethod
     def of(cls, by_scenario: dict[str, pd.DataFrame], period: Period) -> Release:
         bed_days = Range.summed(by_scenario, "released")
-        return cls(bed_days, Range.summed(by_scenario, "value"), Range.summed(by_scenario, "cost"), Range.summed(by_scenario, "saving"),
+        return cls(bed_days, Range.summed(by_scenario, "value"), Range.summed(by_scenario, "cost"),
+                   Range.summed(by_scenario, "saving"),
                    Range.of(lambda s: bed_days.get(s) / period_days(period)))
 
 

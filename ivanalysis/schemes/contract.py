@@ -54,7 +54,8 @@ class Scheme:
         columns = getattr(module, "INPUT_COLUMNS", None)
         if not isinstance(columns, dict) or set(columns) != set(tables):
             raise ConfigError(f"{where}: INPUT_COLUMNS must name the columns it uses of every table in TABLES "
-                              f"({', '.join(tables)}), not {sorted(columns) if isinstance(columns, dict) else columns!r}")
+                              f"({', '.join(tables)}), "
+                              f"not {sorted(columns) if isinstance(columns, dict) else columns!r}")
         assumptions = getattr(module, "ASSUMPTIONS", None)
         if not isinstance(assumptions, dict):
             raise ConfigError(f"{where}: ASSUMPTIONS must be a dict of assumption name to unit")

@@ -176,7 +176,7 @@ def _monthly_waits(rows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-# --- the area's opportunity (arithmetic only) --------------------------------------------------------------------------
+# --- the area's opportunity (arithmetic only) -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Calculator:
     """The Menu's savings calculator for a population, in each scenario."""

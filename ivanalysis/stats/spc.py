@@ -108,7 +108,8 @@ class SPCResult:
             shown = ", ".join(_when(m) for m in self.missing[:3])
             more = f" and {len(self.missing) - 3} more" if len(self.missing) > 3 else ""
             has = "has" if len(self.missing) == 1 else "have"
-            text += (f" {len(self.missing)} point{'s' if len(self.missing) > 1 else ''} {has} no value ({shown}{more}): "
+            text += (f" {len(self.missing)} point{'s' if len(self.missing) > 1 else ''} {has} no value "
+                     f"({shown}{more}): "
                      "left out of the mean, the limits and the rules, and shown as a gap.")
         if self.assurance is not None:
             t = fmt(self.target)

@@ -74,14 +74,14 @@ def test_kept_national_results_change_nothing(scheme_id, tiny_data, monkeypatch)
     kept = None
     for code in AREAS:
         # the kept national results, after the first area (an area may fail, e.g. no rows: then both fail alike)
-        warm = outcome(lambda: registry.analyse(scheme_id, code, tiny_data, None, geo))
+        warm = outcome(lambda code=code: registry.analyse(scheme_id, code, tiny_data, None, geo))
         entry = cache.national.values()
         assert len(entry) == 1, "one scheme's national results are kept, no more"
         if kept is None:
             kept, before = entry[0], fingerprint(entry[0])
         assert entry[0] is kept, "the same national results serve every area of a scheme"
-        fresh = outcome(lambda: registry.analyse_tables(scheme_id, {n: t.copy() for n, t in tables.items()},
-                                                        geo.get(code), period, geo, params_=p))
+        fresh = outcome(lambda code=code: registry.analyse_tables(scheme_id, {n: t.copy() for n, t in tables.items()},
+                                                                  geo.get(code), period, geo, params_=p))
         assert warm == fresh, f"{scheme_id} for {code}: kept national results changed it"
         assert fingerprint(kept) == before, f"{scheme_id}: analysing {code} altered the kept national results"
 

@@ -57,8 +57,8 @@ def test_every_run_page_offers_its_notebook_and_tables_and_the_landing_page_all_
     links = set(re.findall(r'href="([^"]*_downloads/[^"]+)"', page))
     names = {link.rsplit("/", 1)[1] for link in links}
     stem = "prostate_fractionation_LON"
-    assert {"LON.ipynb", *(f"{stem}_{key}.{suffix}" for key in ("providers", "regimens") for suffix in ("csv", "parquet"))
-            } <= names
+    assert {"LON.ipynb",
+            *(f"{stem}_{key}.{suffix}" for key in ("providers", "regimens") for suffix in ("csv", "parquet"))} <= names
     for link in links:
         assert (small_book / "html" / "runs" / "prostate_fractionation" / link).resolve().exists(), link
     link = next(link for link in links if link.endswith(f"/{stem}_providers.csv"))

@@ -98,7 +98,7 @@ def test_geography_file_not_a_mapping(tmp_path):
         load_geography_file(path)
 
 
-# --- the geography built from it ---------------------------------------------------------------------------------------
+# --- the geography built from it --------------------------------------------------------------------------------------
 def test_areas_roll_up_from_a_small_file(tmp_path):
     geo = Geography(load_geography_file(write_geo(tmp_path, GEO)))
     assert geo.england.providers == ("P1", "P2", "P3", "P4")
@@ -152,7 +152,7 @@ def test_run_geographies_are_england_and_the_ten_hubs():
     assert [a.level for a in areas] == ["england"] + ["hub"] * 10
 
 
-# --- schemes/<id>.yaml -------------------------------------------------------------------------------------------------
+# --- schemes/<id>.yaml ------------------------------------------------------------------------------------------------
 REQUIRED = {"target_share": "share", "price_per_gram": "gbp_per_gram"}
 SOURCE = "Menu of Opportunities ch. 1, a source long enough to count"
 

@@ -57,7 +57,7 @@ def small(tmp_path: Path, edit=None) -> Geography:
     return Geography(load_geography_file(write_geo(tmp_path, data)))
 
 
-# --- a small file ------------------------------------------------------------------------------------------------------
+# --- a small file -----------------------------------------------------------------------------------------------------
 def test_areas_roll_up_into_hubs_regions_and_england(tmp_path):
     geo = small(tmp_path)
     assert geo.england.commissioning_areas == ("A1", "A2", "A3", "A4", "A5")
@@ -145,7 +145,7 @@ def test_a_bad_area_is_refused_with_a_clear_message(tmp_path, edit, words):
         assert word in message, message
 
 
-# --- the book's file ---------------------------------------------------------------------------------------------------
+# --- the book's file --------------------------------------------------------------------------------------------------
 def test_the_book_has_60_to_120_areas_each_in_one_hub():
     geo = load_geography()
     areas = geo.commissioning_areas
@@ -190,7 +190,7 @@ def test_demographic_variables_are_plausible_and_vary_within_hubs():
     assert (t.groupby("hub")["imd_score"].std() > 0).all()
 
 
-# --- area-coded input tables ---------------------------------------------------------------------------------------------
+# --- area-coded input tables ------------------------------------------------------------------------------------------
 AREA_SPEC = TableSpec(
     name="area_test", title="Area test", like="a table coded by area of residence", description="test only",
     key="row_id", date_column="month", source="test only", access="test only", provider_column=None,

@@ -1,4 +1,5 @@
-"""Scheme 17, the spinal surgery pathway: the Menu's savings calculator, conversion and waits, on hand-checked figures."""
+"""Scheme 17, the spinal surgery pathway: the Menu's savings calculator, conversion and waits, on hand-checked
+figures."""
 from __future__ import annotations
 
 import pandas as pd
@@ -17,7 +18,7 @@ COST = 176_425.58  # Menu ch. 17: the estimated yearly cost of the pathway
 FY = Period.financial_year("2017/18")
 
 
-# --- the savings calculator ---------------------------------------------------------------------------------------------
+# --- the savings calculator -------------------------------------------------------------------------------------------
 def test_the_menus_worked_example_500000_people_save_half_a_million():
     # Menu ch. 17: 'a service serving a notional catchment of 500,000 people would save £0.5M per year'
     assert sp.gross_saving(500_000, 1.0) == pytest.approx(500_000)
@@ -43,7 +44,7 @@ def test_no_england_population_is_refused():
         sp.network_cost(10, 0, 15, COST)
 
 
-# --- conversion ---------------------------------------------------------------------------------------------------------
+# --- conversion -------------------------------------------------------------------------------------------------------
 def test_redirected_attendances_reach_the_benchmark_with_the_same_operations():
     # 1,000 assessments, 200 listed (20%); at a 25% benchmark the 200 listed need 200 / 0.25 = 800 assessments,
     # so 200 first attendances go to the triage practitioners instead
@@ -62,7 +63,7 @@ def test_benchmark_is_a_centile_of_centres_each_counted_once():
         sp.benchmark_conversion(pd.Series([], dtype=float), 0.75)
 
 
-# --- a small extract ----------------------------------------------------------------------------------------------------
+# --- a small extract --------------------------------------------------------------------------------------------------
 def pathways(rows: list[tuple]) -> pd.DataFrame:
     cols = ["provider_code", "referral_date", "first_attendance_date", "decision_date", "outcome", "surgery_date"]
     df = pd.DataFrame(rows, columns=cols)

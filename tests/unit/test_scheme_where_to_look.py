@@ -67,7 +67,7 @@ def test_more_peers_than_areas_is_refused():
         wtl.similar_peers(VARIABLES, n=4)
 
 
-# --- the decomposition --------------------------------------------------------------------------------------------------
+# --- the decomposition ------------------------------------------------------------------------------------------------
 def test_decomposition_adds_up_and_names_the_driver():
     # 12 spells per 1,000 people at £10,000 = £120 a head against 10 per 1,000 at £9,000 = £90: £30 more.
     # activity part (0.012 - 0.010) x (10,000 + 9,000) / 2 = £19; cost part (10,000 - 9,000) x (0.012 + 0.010) / 2
@@ -105,7 +105,7 @@ def test_a_geographys_cells_and_their_total_in_each_scenario():
     assert Range.summed(hub, "opportunity").as_dict() == {"low": 5.0, "moderate": 50.0, "high": 500.0}
 
 
-# --- a small geography through analyse ----------------------------------------------------------------------------------
+# --- a small geography through analyse --------------------------------------------------------------------------------
 def small_geography() -> Geography:
     areas = [{"code": c, "hub": h, "population": 100_000, "demography": {"v1": v1, "v2": v2}}
              for c, h, v1, v2 in [("W", "H1", 0, 10), ("X", "H1", 1, 10), ("Y", "H2", 2, 14), ("Z", "H2", 5, 14)]]

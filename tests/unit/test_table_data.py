@@ -85,7 +85,8 @@ def test_england_is_not_controlled_but_shown_at_the_pages_precision():
 def test_csv_a_note_line_then_numbers_and_inert_text(tmp_path):
     data = table_data(providers(), controlled=True, synthetic=True)
     paths = write_table(tmp_path, table_stem("immunoglobulin_itp", "LON", "providers"), data)
-    assert [p.name for p in paths] == ["immunoglobulin_itp_LON_providers.parquet", "immunoglobulin_itp_LON_providers.csv"]
+    assert [p.name for p in paths] == ["immunoglobulin_itp_LON_providers.parquet",
+                                       "immunoglobulin_itp_LON_providers.csv"]
     raw = paths[1].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # a spreadsheet reads it as UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))

@@ -25,8 +25,10 @@ SPEC = TableSpec(
             "patient_id": code_column("Pseudonymised patient identifier, or the NHS number (the same patient "
                                       "across episodes)"),
             "treatment_date": date_column("Date the episode started"),
-            "indication": pa.Column(TEXT, pa.Check.isin(["ITP", "PID", "SID", "CIDP", "MMN", "GBS", "Myositis", "Other"]),
-                                    coerce=True, description="Indication: ITP, PID, SID, CIDP, MMN, GBS, Myositis or Other"),
+            "indication": pa.Column(TEXT,
+                                    pa.Check.isin(["ITP", "PID", "SID", "CIDP", "MMN", "GBS", "Myositis", "Other"]),
+                                    coerce=True,
+                                    description="Indication: ITP, PID, SID, CIDP, MMN, GBS, Myositis or Other"),
             "weight_kg": pa.Column(float, pa.Check.in_range(1, 300), nullable=True, coerce=True,
                                    description="Patient's weight in kg; empty when not recorded"),
             "dose_g": pa.Column(float, positive_up_to(1000), coerce=True,

@@ -66,7 +66,8 @@ def generate(out: Path, *, scale: float = 1.0, seed: int = DEFAULT_SEED, fmt: st
     out.mkdir(parents=True, exist_ok=True)
     geo = load_geography()
     sizes = provider_sizes(geo, seed)
-    manifest = {"synthetic": True, "seed": seed, "scale": scale, "format": fmt, "generator": f"ivanalysis {__version__}",
+    manifest = {"synthetic": True, "seed": seed, "scale": scale, "format": fmt,
+                "generator": f"ivanalysis {__version__}",
                 "period": {"start": DATA_START.date().isoformat(), "end": DATA_END.date().isoformat()}, "tables": {}}
     if null:  # only then, so that the default data's manifest is as it always was
         manifest["null"] = "no true differences between providers or areas"

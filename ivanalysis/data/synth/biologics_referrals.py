@@ -76,7 +76,7 @@ def _drugs(rng: np.random.Generator, specialty: np.ndarray, vbc: np.ndarray) -> 
     names = np.array(list(DRUGS))
     cost = np.array([c for c, _ in DRUGS.values()])
     out = np.empty(len(specialty), dtype=object)
-    for j, s in enumerate(SPECIALTY_SHARE):
+    for _, s in enumerate(SPECIALTY_SHARE):
         base = np.array([w[("rheumatology", "gastroenterology", "dermatology").index(s)] for _, w in DRUGS.values()])
         for at_vbc in (False, True):
             w = base * ((cost.min() / cost) ** VBC_VALUE_TILT if at_vbc else 1.0)
