@@ -12,23 +12,23 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import yaml
 
+from ..catalogue import CATALOGUE, SchemeInfo
 from ..config import SCENARIOS
 from ..data.io import read_manifest
 from ..geography import Area, Geography, load_geography
+from ..page.record import display_path, git_state
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
 from ..results import KIND_LABELS, PAYER_LABELS
-from ..page.record import display_path, git_state
 from ..schemes import registry
-from ..catalogue import CATALOGUE, SchemeInfo
 from .runs_view import VARIATION_TEXT, BookError, RunView, collect, one_line
 from .templating import render
-
 
 
 def stage_dir() -> Path:
@@ -320,9 +320,9 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
     data = (f"synthetic, seed {manifest.get('seed')}, scale {manifest.get('scale')}" if manifest.get("synthetic")
             else "an analyst's extract")
     finished = [v.info["finished_at"] for v in views if v.info and v.info.get("finished_at")]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    latest = datetime.fromtimestamp(max(finished), timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if finished else "n/a"
+    latest = datetime.fromtimestamp(max(finished), UTC).strftime("%Y-%m-%d %H:%M UTC") if finished else "n/a"
     runs, failures = [], 0
     for v in views:
         status = v.results.status if v.results else "not run"

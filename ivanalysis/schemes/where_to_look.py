@@ -67,7 +67,7 @@ PER = 100_000
 EVIDENCE = 0.05  # areas are taken to differ from their peers beyond chance only when the test says so at this level
 
 
-# --- similar peers (RightCare) -----------------------------------------------------------------------------------------
+# --- similar peers (RightCare) ----------------------------------------------------------------------------------------
 def standardise(variables: pd.DataFrame) -> pd.DataFrame:
     """Each variable as a z-score across the areas: (x - mean) / standard deviation (population sd, ddof=0).
 
@@ -104,7 +104,7 @@ def similar_peers(variables: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["area", "rank", "peer", "distance"])
 
 
-# --- benchmarks and the decomposition -----------------------------------------------------------------------------------
+# --- benchmarks and the decomposition ---------------------------------------------------------------------------------
 def peer_benchmark(rates: pd.DataFrame, peers: pd.DataFrame, best: int) -> pd.DataFrame:
     """For each area, the average over its `best` peers with the lowest spend per head (all peers if `best` is
     their number): spend per head, activity per head and the cost per spell they imply (spend / activity).
@@ -210,7 +210,7 @@ def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best:
     out["cost"] = out["spend"] / out["spells"].where(out["spells"] > 0)
     frames = []
     n = int(peers["rank"].max())
-    for programme, g in out.groupby("programme", sort=False):
+    for _, g in out.groupby("programme", sort=False):
         rates = g.set_index("area")[["spend_ph", "activity_ph"]].set_axis(["spend", "activity"], axis=1)
         everyone = peer_benchmark(rates, peers, n).add_prefix("peers_")
         bench = peer_benchmark(rates, peers, best).add_prefix("best_")
@@ -240,7 +240,7 @@ def compare(spend: pd.DataFrame, areas: pd.DataFrame, peers: pd.DataFrame, best:
     return out
 
 
-# --- the funnel over areas -----------------------------------------------------------------------------------------------
+# --- the funnel over areas --------------------------------------------------------------------------------------------
 def area_funnel(current: pd.DataFrame, areas: pd.DataFrame) -> FunnelResult:
     """Spells (all programmes) per 100,000 need-weighted population: a funnel of every area in England (`current`
     holds the period's spells)."""
@@ -268,7 +268,7 @@ def area_measure(funnel: FunnelResult, monthly: pd.Series, areas: pd.DataFrame, 
                    "need-weighted population", "number", "Spells per 100,000 a year", unit_name="areas")
 
 
-# --- the analysis --------------------------------------------------------------------------------------------------------
+# --- the analysis -----------------------------------------------------------------------------------------------------
 def _confidence(params: SchemeParams) -> dict[str, float]:
     """gap_confidence in each scenario: at least 0.5 (the expected true gap) and below 1."""
     out = {s: float(params.assumptions["gap_confidence"].value(s)) for s in SCENARIOS}
@@ -395,7 +395,7 @@ CAVEATS = (
 )
 
 
-# --- pieces of the page ---------------------------------------------------------------------------------------------------
+# --- pieces of the page -----------------------------------------------------------------------------------------------
 def _kpis(cells: pd.DataFrame, wpop: float, gbp: Range, n: int, best: int, n_areas: int) -> list[KPI]:
     """`cells`: compare's rows of the geography's areas (moderate scenario); `wpop`: their need-weighted population."""
     total_spend, total_spells = float(cells["spend"].sum()), float(cells["spells"].sum())
