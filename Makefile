@@ -44,7 +44,10 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	@touch $@
 
+# lint (ruff) and the import contract (layers that point one way, no cycles: pyproject's [tool.importlinter]) first
 test: $(STAMP) $(DATA)/MANIFEST.json chromium $(AXE)
+	$(BIN)/ruff check ivanalysis tests bench
+	$(BIN)/lint-imports
 	$(BIN)/ivanalysis audit
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
