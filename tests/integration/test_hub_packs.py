@@ -95,8 +95,8 @@ def test_every_hub_pack_links_its_pdf(small_book, chromium_or_skip, artifacts_di
             assert f"{r['title']}: {hub.name}" in text, (hub.code, r["title"])  # each run page's title
         assert "Search" not in text[:2000] and "Skip to main content" not in text  # no navigation printed
         doc = pdfium.PdfDocument(str(pdf))
-        # the pack's first page, and the first page of its first scheme
-        firsts = [0] + ([reader.get_destination_page_number(pages[1])] if runs else [])
+        # the cover, the hub pack page, and the first page of its first scheme
+        firsts = [0, 1] + ([reader.get_destination_page_number(pages[1])] if runs else [])
         for i in firsts:
             image = doc[i].render(scale=1.5).to_pil()
             gray = image.convert("L")
@@ -104,6 +104,119 @@ def test_every_hub_pack_links_its_pdf(small_book, chromium_or_skip, artifacts_di
             assert inked > 0.01, f"{hub.code} page {i + 1} is blank"
             image.save(artifacts_dir / f"pack-{hub.code}-page{i + 1}.png")
         doc.close()
+
+
+def _link_targets(reader: PdfReader) -> list[tuple[int, str, str]]:
+    """Every link annotation of the PDF as (page index, kind, target): ("internal", destination name) or ("uri",
+    address). A link of any other kind (a launch, a remote PDF) fails here."""
+    links = []
+    for i, page in enumerate(reader.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot["/A"].get_object() if "/A" in annot else None
+            if "/Dest" in annot:
+                links.append((i, "internal", str(annot["/Dest"])))
+            elif action is not None and action.get("/S") == "/URI":
+                links.append((i, "uri", str(action["/URI"])))
+            else:
+                pytest.fail(f"page {i + 1}: a link that is neither internal nor an address: {dict(annot)}")
+    return links
+
+
+def _check_links(pdf: Path, html: Path, hub: str, runs: list[dict], site: str) -> dict[str, int]:
+    """Every link of a hub's PDF works: an internal one has its destination in the document; an address is
+    https/mailto (the web), or under `site` (the book: relative to the PDF's folder, or the base URL) and names a
+    file of the built book; none is file://, and none leaves the PDF for a page the PDF holds. Returns the count by
+    kind."""
+    reader = PdfReader(pdf)
+    destinations = set(reader.named_destinations)
+    held = {f"hubs/{hub}.html"} | {f"runs/{r['scheme']}/{hub}.html" for r in runs}
+    kinds: dict[str, int] = {}
+    for page, kind, target in _link_targets(reader):
+        assert not target.startswith("file:"), (hub, page + 1, target)
+        if kind == "internal":
+            assert target in destinations, (hub, page + 1, target)
+        elif target.startswith(("https://", "mailto:")) and not target.startswith(site):
+            kind = "web"
+        else:
+            assert target.startswith(site), (hub, page + 1, target)
+            rel = target.split("#")[0]
+            resolved = (html / rel[len(site):] if site.startswith("http") else html / packs.PACKS_DIR / rel).resolve()
+            assert resolved.is_file() and resolved.is_relative_to(html.resolve()), (hub, page + 1, target)
+            assert str(resolved.relative_to(html.resolve())) not in held, (hub, page + 1, target)  # internal instead
+            kind = "book"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
+def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_holds(small_book, chromium_or_skip):
+    """A hub's PDF, read as a commissioner would: its links work away from the machine that printed it (internal
+    links to the pages it holds; links to the rest of the book relative to the PDF, or under html.baseurl when
+    _config.yml sets one); its first page is a cover with the data period, the day it was built, and the contents
+    with each page's number; every page's footer says the same, and 'page N of M'."""
+    import yaml
+
+    from ivanalysis.paths import ROOT
+
+    html = small_book / "html"
+    site = packs.site_root(yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")))
+    for hub in load_geography().hubs():
+        pdf = html / packs.PACKS_DIR / f"{hub.code}.pdf"
+        runs = _ok_runs(small_book, hub.code)
+        kinds = _check_links(pdf, html, hub.code, runs, site)
+        # the contents (a line for each page of the book printed) and the hub's table link to the pages in the PDF
+        assert kinds["internal"] >= 1 + 2 * len(runs), (hub.code, kinds)
+        assert kinds.get("book", 0) >= 1, (hub.code, kinds)  # its workbook, at least
+        reader = PdfReader(pdf)
+        texts = [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]
+        n = len(reader.pages)
+        months = (f"{packs.month_text(min(r['data']['first_month'] for r in runs))} to "
+                  f"{packs.month_text(max(r['data']['last_month'] for r in runs))}") if runs else ""
+        built = re.search(r"Built (\d{1,2} [A-Z][a-z]+ 20\d\d)", texts[0])
+        assert built, (hub.code, texts[0][:300])
+        for i, text in enumerate(texts):  # the footer
+            assert f"page {i + 1} of {n}" in text, (hub.code, i + 1)
+            assert f"Hub pack: {hub.name} · data {months or 'none analysed'} · built {built.group(1)}" in text
+        cover = texts[0]
+        assert "Contents" in cover and f"Hub pack: {hub.name}" in cover
+        assert (f"Data {months}; headline figures for " if runs else "Data no scheme was analysed for this hub") \
+            in cover
+        # each line of the contents: its title (and year), a link to the page's first page, that page's number
+        pages = [o for o in reader.outline if not isinstance(o, list)]
+        starts = [reader.get_destination_page_number(o) for o in pages]
+        assert starts[0] == 1  # the hub pack page, after the cover
+        words, lines = " ".join(cover.split()), cover.splitlines()
+        ranked = sorted(runs, key=lambda r: -r["opportunity_gbp"]["moderate"])
+        assert len(starts) == 1 + len(ranked)
+        for j, start in enumerate(starts):
+            if j:
+                r = ranked[j - 1]
+                assert f"{r['scheme_number']}. {r['title']}" in words and r["period"] in words, (hub.code, r["title"])
+            assert str(start + 1) in lines, (hub.code, j, start + 1)  # its number, written in at the line's end
+            target = f"/iv-p{j}"  # the line links to the page's top
+            assert (0, "internal", target) in _link_targets(reader), (hub.code, j)
+            assert reader.get_destination_page_number(reader.named_destinations[target]) == start
+
+
+def test_a_base_url_in_config_makes_the_pdf_link_to_the_published_book(small_book, chromium_or_skip, tmp_path,
+                                                                       monkeypatch):
+    """With html.baseurl set in _config.yml, the PDF's links to the rest of the book are addresses under it."""
+    html = tmp_path / "html"
+    shutil.copytree(small_book / "html", html)
+    monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(small_book))  # read only: its runs say what each pack holds
+    site = packs.site_root({"html": {"baseurl": "https://example.nhs.uk/improving-value"}})
+    from ivanalysis.pipeline.runs_view import collect
+
+    geo = load_geography()
+    lon = next(a for a in geo.hubs() if a.code == "LON")
+    packs.print_pdfs(html, {"LON": packs.pdf_pack(lon, collect(geo), "The book", True)}, site=site)
+    pdf = html / packs.PACKS_DIR / "LON.pdf"
+    kinds = _check_links(pdf, html, "LON", _ok_runs(small_book, "LON"), site)
+    assert kinds["book"] >= 1 + len(_ok_runs(small_book, "LON")), kinds  # the workbook, each run's notebook
+    cover = "".join(PdfReader(pdf).pages[0].extract_text().split())  # the address may be cut across two lines
+    assert "openthepublishedbook,https://example.nhs.uk/improving-value/." in cover
 
 
 def test_only_changed_hubs_are_printed_again(small_book, chromium_or_skip, tmp_path, monkeypatch):
