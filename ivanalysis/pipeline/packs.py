@@ -21,11 +21,11 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 from ..config import SCENARIOS
@@ -192,7 +192,8 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> Non
                 [None, None, None, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
     ok = [v for v in own if v.ok]
     totals = [sum(v.results.opportunity_gbp.get(s) for v in ok) for s in SCENARIOS]
-    sh.line([None, f"All analysed schemes ({len(ok)})", "", *totals], [None, None, None, GBP, GBP, GBP], style="iv-bold")
+    sh.line([None, f"All analysed schemes ({len(ok)})", "", *totals], [None, None, None, GBP, GBP, GBP],
+            style="iv-bold")
     sh.ws.auto_filter.ref = f"A{header_row}:M{sh.row - 1}"
     sh.blank()
     sh.note("Each scheme's sheet holds its indicators, assumptions and tables for this hub.")
@@ -264,7 +265,7 @@ def workbook(area: Area, views: list[RunView], synthetic: bool) -> bytes:
             _scheme(_Sheet(ws), v, runs_dir() / v.scheme.id / v.area.code, synthetic)
     # the document's dates are those of the latest run, so an unchanged build gives the same file
     finished = [v.info["finished_at"] for v in own if v.info and v.info.get("finished_at")]
-    stamp = datetime.fromtimestamp(max(finished) if finished else 946684800, timezone.utc).replace(tzinfo=None)
+    stamp = datetime.fromtimestamp(max(finished) if finished else 946684800, UTC).replace(tzinfo=None)
     wb.properties.creator = wb.properties.lastModifiedBy = "ivanalysis"
     wb.properties.title = f"Hub pack: {area.name}"
     raw = io.BytesIO()
@@ -480,7 +481,8 @@ _ID = re.compile(r'(\sid)="([^"]*)"')
 
 def _text(heading_html: str) -> str:
     """A heading's text, without its permalink."""
-    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", heading_html.split('<a class="headerlink"')[0])).split())
+    text = re.sub(r"<[^>]+>", "", heading_html.split('<a class="headerlink"')[0])
+    return " ".join(html_module.unescape(text).split())
 
 
 def anchor(index: int, fragment: str = "") -> str:

@@ -7,16 +7,25 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
+from ivanalysis.catalogue import BY_ID
 from ivanalysis.geography import Area
-from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.table_data import read_table, table_data, table_stem, write_table
-from ivanalysis.results import Table
-from ivanalysis.results import (ComponentRecord, DataCoverage, KpiRecord, MeasureRecord, Provenance, QuantityRecord,
-                                RunParameters, RunResult, ScenarioValues)
+from ivanalysis.results import (
+    ComponentRecord,
+    DataCoverage,
+    KpiRecord,
+    MeasureRecord,
+    Provenance,
+    QuantityRecord,
+    RunParameters,
+    RunResult,
+    ScenarioValues,
+    Table,
+)
 from ivanalysis.results.record import identity
-from ivanalysis.catalogue import BY_ID
+
+from ivanalysis.pipeline import packs
 
 pytestmark = pytest.mark.unit
 
@@ -220,7 +229,8 @@ def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path
     loads (stylesheets of the first page, images) from absolute addresses, as the pages sit in different folders; a
     link to a page the pack holds (or a place in it) internal, each page's ids its own; a link to the rest of the book
     under packs.SITE (the PDF points it at the published book), never at the folder it was printed from."""
-    head = '<head><link href="../_static/styles/theme.css?digest=1" rel="stylesheet" /><script src="x.js"></script></head>'
+    head = ('<head><link href="../_static/styles/theme.css?digest=1" rel="stylesheet" />'
+            '<script src="x.js"></script></head>')
     (tmp_path / "hubs").mkdir()
     (tmp_path / "runs" / "s").mkdir(parents=True)
     (tmp_path / "hubs" / "LON.html").write_text(
