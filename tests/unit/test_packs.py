@@ -7,8 +7,10 @@ from datetime import date
 
 import pandas as pd
 import pytest
+
 from ivanalysis.catalogue import BY_ID
 from ivanalysis.geography import Area
+from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.table_data import read_table, table_data, table_stem, write_table
 from ivanalysis.results import (
@@ -24,8 +26,6 @@ from ivanalysis.results import (
     Table,
 )
 from ivanalysis.results.record import identity
-
-from ivanalysis.pipeline import packs
 
 pytestmark = pytest.mark.unit
 
