@@ -46,15 +46,17 @@ def test_landing_matrix_has_a_row_per_scheme_and_a_column_per_geography(page, bo
     codes = [a.code for a in load_geography().run_geographies()]
     assert [t.strip() for t in table.locator("thead th").all_inner_texts()] == ["Scheme", *codes]
     rows = table.locator("tbody tr")
-    expected = [f"{s.number}. {s.short}" for s in registry.implemented()]
+    # each row names its scheme and the financial year of its figures
+    expected = [f"{s.number}. {s.short} ({registry.params(s.id).period})" for s in registry.implemented()]
     assert [t.strip() for t in rows.locator("th").all_inner_texts()] == expected
     for i in range(rows.count()):
         cells = [t.strip() for t in rows.nth(i).locator("td").all_inner_texts()]
         assert len(cells) == len(codes)
-        # the small book ran ENG, LON, SW and NEC only: their cells hold money (or "failed"), the others "not run"
+        # the small book ran ENG, LON, SW and NEC only: their cells hold money, "—" (no cash-releasing saving to
+        # specialised commissioning) or "failed"; the others "not run"
         for code, text in zip(codes, cells):
             if code in ("ENG", "LON", "SW", "NEC"):
-                assert re.fullmatch(r"£[\d,.]+[mk]?|failed", text), (expected[i], code, text)
+                assert re.fullmatch(r"£[\d,.]+[mk]?|—|failed", text), (expected[i], code, text)
             else:
                 assert text == "not run", (expected[i], code, text)
 
@@ -76,7 +78,8 @@ def test_hub_pack_links_open_each_scheme_for_that_hub(page, book_url, small_book
     ok = {json.loads(p.read_text())["scheme"] for p in (small_book / "runs").glob(f"*/{HUB}/run.json")
           if json.loads(p.read_text())["status"] == "ok"}
     open_page(page, book_url + f"hubs/{HUB}.html")
-    links = page.locator("article table a[href*=\"runs/\"]")  # not the caption's own anchor
+    ranking = page.locator("article table", has=page.locator("caption", has_text="Opportunity a year"))
+    links = ranking.locator("a[href*=\"runs/\"]")  # the ranking table's schemes, not the caption's own anchor
     texts = [t.strip() for t in links.all_inner_texts()]
     # one link per scheme that ran for the hub
     assert len(texts) == len(ok) > 0 and {scheme(int(t.split(".")[0])).id for t in texts} == ok, texts
