@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from ivanalysis.pipeline.scan import count_cells, disclosure_findings, identifier_findings, identifiers, scanned
+from ivanalysis.results.record import content_sha256
 from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
@@ -38,9 +39,11 @@ def test_the_scans_find_planted_leaks(small_book, tiny_data, tmp_path):
     nhs = sorted(v for v in identifiers(tiny_data) if v.isdigit() and len(v) == 10)[0]
     page.write_text(f'<table><tr><td class="num count">3</td><td class="num count">1,234</td>'
                     f'<td class="num count">*</td><td class="num count">1,240</td></tr></table><p>{nhs}</p>')
+    # planted by a run that wrote it (with its content hash), not by hand: a hand-edited file is refused outright
     results = next((build / "runs").glob("*/LON/results.json"))
     r = json.loads(results.read_text())
     r["kpis"].append({"name": "Planted", "value": 6, "unit": "count"})
+    r["content_sha256"] = content_sha256(r)
     results.write_text(json.dumps(r))
     problems = [str(f) for f in disclosure_findings(build)]
     assert any("'3'" in p for p in problems) and any("'1,234'" in p for p in problems)
