@@ -191,8 +191,11 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     g = r.opportunity_gbp
     out.print(f"{r.title} - {r.geography_name}, {r.period}"
               + (" (cached)" if o.status == "cached" else f" ({o.duration_s:.1f} s)"))
-    out.print(f"Opportunity ({scenario}): {fmt.gbp(g.get(scenario))} a year "
-              f"(low {fmt.gbp(g.low)}, high {fmt.gbp(g.high)})")
+    out.print(f"Net cash-releasing saving to specialised commissioning, {r.period} ({scenario}): "
+              f"{fmt.gbp(g.get(scenario))} a year (low {fmt.gbp(g.low)}, high {fmt.gbp(g.high)})")
+    for c in r.opportunity_components or []:
+        if not c.in_totals:
+            out.print(f"  beside it: {c.label}: {fmt.gbp(c.net.get(scenario))} a year, net ({c.year})")
     for q in r.opportunity_units:
         out.print(f"  {q.label}: {fmt.quantity(q.get(scenario))} {q.unit}")
     out.print(f"Output: {o.spec.run_dir}")

@@ -46,6 +46,30 @@ def control_count(count: float) -> int | str:
     return int(math.floor(count / ROUND_TO + 0.5) * ROUND_TO)
 
 
+# how a suppressed modelled quantity reads in prose and scenario tables ("fewer than 8 patients"), the same everywhere
+SUPPRESSED_WORDS = f"fewer than {SMALL_MAX + 1}"
+
+
+def control_quantity(value: float) -> int | float | str:
+    """A modelled quantity below England (patients switched, bed days released): it is derived from counts of people,
+    so it is controlled as a count (control_count); a negative value (a quantity that grows) is controlled by its
+    size. Returns '*' when suppressed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return value
+    controlled = control_count(abs(value))
+    return controlled if controlled == SUPPRESSED or value >= 0 else -controlled
+
+
+# units of figures that are not counts of people or events: money, shares, ratios, durations and rates (<x>_per_<y>)
+NOT_QUANTITY_UNITS = ("share", "gbp", "ratio", "hours", "weeks", "months", "years")
+
+
+def is_quantity_unit(unit: str) -> bool:
+    """Does a figure in this unit count people or events (patients, days, grams, courses), so that below England it
+    is controlled as a count?"""
+    return unit not in NOT_QUANTITY_UNITS and "_per_" not in unit
+
+
 def control_rate_allowed(numerator: float, denominator: float) -> bool:
     """May a rate built on these counts be shown? Not when either count is 1-7, or the complement is."""
     values = (numerator, denominator, denominator - numerator)
@@ -65,11 +89,14 @@ class ControlledFrame(NamedTuple):
 
 
 def control_frame(frame: pd.DataFrame, *, counts=(), rates: Mapping[str, tuple[str, str]] | None = None,
-                  controlled: bool = True) -> ControlledFrame:
+                  follow=(), controlled: bool = True) -> ControlledFrame:
     """Disclosure control applied to a table's data, once, for every edge (page, CSV, Parquet, workbook).
 
     counts: columns of counts: 0 stays 0, 1-7 (and any fraction of a person below 1) becomes null and is flagged,
         larger counts are rounded to the nearest 5 (halves up), as numbers.
+    follow: columns (money, figures per patient...) that would give a suppressed count away from their row (15
+        patient-quarters, £83,900 spend, £62,900 of it unapproved: about 4 approved): null and flagged in every row
+        where a count or rate is suppressed (secondary suppression).
     rates: column -> (numerator column, denominator column): a rate is null and flagged when a count it is built on,
         or the complement, is small (control_rate_allowed). The counts are read from `frame` before rounding.
     controlled: False (England) returns the figures unchanged, nothing flagged.
@@ -94,4 +121,10 @@ def control_frame(frame: pd.DataFrame, *, counts=(), rates: Mapping[str, tuple[s
                          index=frame.index, dtype=bool)
         values[col] = frame[col].where(~hide)
         suppressed[col] = hide
+    follow = [c for c in follow if c not in counts and c not in rates]
+    if follow:
+        row_hidden = suppressed[list(counts) + list(rates)].any(axis=1)
+        for col in follow:
+            values[col] = values[col].where(~row_hidden)
+            suppressed[col] = row_hidden
     return ControlledFrame(values, suppressed)

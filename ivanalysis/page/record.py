@@ -25,7 +25,7 @@ from ..results import (
     SchemeResult,
 )
 from ..results.record import identity
-from ..sdc import control_count
+from ..sdc import control_count, control_quantity
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +83,16 @@ def kpi_records(result: SchemeResult) -> list[KpiRecord]:
     return out
 
 
+def quantity_records(result: SchemeResult) -> list[QuantityRecord]:
+    """The opportunity in the scheme's own units; below England each is controlled as a count (sdc.control_quantity),
+    as the page shows it."""
+    def value(v: float):
+        return control_quantity(v) if not result.area.is_national else round(v, 2)
+
+    return [QuantityRecord(label=q.label, unit=q.unit, **{s: value(q.values.get(s)) for s in SCENARIOS})
+            for q in result.quantities]
+
+
 def pounds(r: Range) -> ScenarioValues:
     """A pound figure by scenario, to the penny."""
     return ScenarioValues(**{s: round(r.get(s), 2) for s in SCENARIOS})
@@ -113,9 +123,7 @@ def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs:
         headline=result.params.headline,
         opportunity_gbp=pounds(result.opportunity.headline),
         opportunity_components=component_records(result),
-        opportunity_units=[QuantityRecord(label=q.label, unit=q.unit,
-                                          **{s: round(q.values.get(s), 2) for s in SCENARIOS})
-                           for q in result.quantities],
+        opportunity_units=quantity_records(result),
         kpis=kpi_records(result),
         measure=MeasureRecord(
             name=m.name,

@@ -24,7 +24,7 @@ from ..report.table_data import table_data, table_stem, write_table
 from ..report.tables import html_table, render
 from ..results import KIND_LABELS, PAYER_LABELS, RunResult, SchemeResult, write_results
 from ..schemes import registry
-from ..sdc import RULE_TEXT, SUPPRESSED, control_count
+from ..sdc import RULE_TEXT, SUPPRESSED, SUPPRESSED_WORDS, control_quantity, is_quantity_unit
 from .record import display_path, input_files, kpi_records, run_result
 
 RESULTS_FILE = "results.json"
@@ -155,12 +155,12 @@ class SchemePage:
     def _quantity(self, v: float) -> str:
         """A modelled quantity (patients switched, bed days released): below England it may count people, so it is
         disclosure-controlled like a count; in England small values keep a decimal."""
-        if fmt.is_missing(v) or v < 0:
+        if fmt.is_missing(v):
             return fmt.number(v)
         if self.controlled:
-            c = control_count(v)
-            return "fewer than 8" if c == SUPPRESSED else f"{c:,}"
-        return fmt.number(v, 1) if v < 10 and v != round(v) else fmt.number(v)
+            c = control_quantity(v)
+            return SUPPRESSED_WORDS if c == SUPPRESSED else f"{c:,}"
+        return fmt.number(v, 1) if abs(v) < 10 and v != round(v) else fmt.number(v)
 
     def _kpi_table(self) -> str:
         rows = []
@@ -236,10 +236,15 @@ class SchemePage:
         self._md(f"{fmt.md_escape(r.params.headline)} {r.opportunity_note}")
         df = r.scenario_table.reset_index()
         shown = pd.DataFrame({"Item": df["item"]})
+        # a modelled quantity (not an assumption, not money, a share or a rate) reads as in the summary above: below
+        # England it is controlled as a count, one rendering of one figure on the page
+        assumed = {a.label for a in r.params.assumptions.values()}
+        modelled = [item not in assumed and is_quantity_unit(unit) for item, unit in zip(df["item"], df["unit"])]
         for s in SCENARIOS:
-            shown[s.capitalize()] = [fmt.pct(v, 0 if round(v * 100, 6) == round(v * 100) else 1) if unit == "share"
-                                     else fmt.by_unit(v, unit)
-                                     for v, unit in zip(df[s], df["unit"])]
+            shown[s.capitalize()] = [self._quantity(v) if q
+                                     else fmt.pct(v, 0 if round(v * 100, 6) == round(v * 100) else 1)
+                                     if unit == "share" else fmt.by_unit(v, unit)
+                                     for v, unit, q in zip(df[s], df["unit"], modelled)]
         display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
                                 numeric={s.capitalize() for s in SCENARIOS})))
         notes = [f"- **{fmt.md_escape(c.label)}** ({KIND_LABELS[c.kind]}, {PAYER_LABELS[c.payer]}, {c.year}): "

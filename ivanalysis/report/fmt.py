@@ -28,6 +28,8 @@ def quantity(v: float | None) -> str:
     so 0.7 cases reads '0.7', never '1'."""
     if is_missing(v):
         return "n/a"
+    if isinstance(v, str):  # disclosure-controlled below England ('*'): shown as it is published
+        return v
     return number(v, 1) if abs(v) < 10 and v != round(v) else number(v)
 
 

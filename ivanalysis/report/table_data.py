@@ -9,8 +9,9 @@ The convention, the same in both files:
   page's header, which names their unit ("Median delay (hours)", "Cost per DDD (GBP)"), and text is text;
 - the figures the page shows, at the page's precision: counts whole (below England, 0 or a multiple of 5), money to
   the nearest £100, percentages and other figures to one decimal place;
-- after them, for every count and rate column, a flag "<header> suppressed": True where the page shows '*'
-  (disclosure control). A suppressed cell is empty; an empty cell that is not flagged is a missing figure;
+- after them, for every count and rate column, and every money or other figure that is suppressed beside a
+  suppressed count in its row, a flag "<header> suppressed": True where the page shows '*' (disclosure control). A
+  suppressed cell is empty; an empty cell that is not flagged is a missing figure;
 - the CSV's first line is a note, not data (the table's caption, whether the data are synthetic, the disclosure
   rule): read it with `pandas.read_csv(path, skiprows=1)`. The Parquet file holds the same note, the caption and
   each column's kind in its metadata (key "ivanalysis"). Text cells a spreadsheet would run as a formula are
@@ -103,6 +104,8 @@ class TableData:
 def table_data(table: Table, *, controlled: bool, synthetic: bool) -> TableData:
     """The table's disclosure-controlled figures (Table.control) as the typed frame the data files hold."""
     values, suppressed = table.control(controlled)
+    controlled = table.controlled(controlled)
+    followers = set(table.followers()) if controlled and (table.counts or table.rates) else set()
     kinds = {header(col, kind): kind for col, kind in table.kinds().items()}
     if len(kinds) != len(table.kinds()):
         raise ValueError(f"table {table.caption!r}: two columns would have the same header in its data files")
@@ -113,7 +116,7 @@ def table_data(table: Table, *, controlled: bool, synthetic: bool) -> TableData:
         if kind in PRECISION:
             cells = [None if pd.isna(v) else PRECISION[kind](v) for v in cells]
         frame[name] = pd.Series(list(cells), index=values.index, dtype=DTYPES[kind])
-        if kind in ("count", "rate"):
+        if kind in ("count", "rate") or col in followers:
             flags[name + FLAG] = suppressed[col].astype(bool)
     for name, flag in flags.items():
         if name in frame:

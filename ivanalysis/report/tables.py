@@ -12,8 +12,10 @@ from . import fmt
 
 def display_frame(table: Table, controlled: bool) -> pd.DataFrame:
     """Every shown cell as the text a reader sees, from the disclosure-controlled data (Table.control): '*' where a
-    cell is suppressed. `controlled`: apply disclosure control (below national level)."""
+    cell is suppressed. `controlled`: the page is an area's below England (Table.controlled says whether the table
+    is controlled there)."""
     values, suppressed = table.control(controlled)
+    controlled = table.controlled(controlled)
     out = pd.DataFrame(index=values.index)
     for col, kind in table.kinds().items():
         cells, hidden = values[col], suppressed[col]
@@ -74,6 +76,7 @@ def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = Non
 
 def render(table: Table, controlled: bool) -> str:
     df = display_frame(table, controlled)
+    controlled = table.controlled(controlled)
     numeric = set(table.counts) | set(table.rates) | set(table.money) | set(table.numbers)
     caption = table.caption + (f" {RULE_TEXT[0].upper()}{RULE_TEXT[1:]}." if controlled and table.counts else "")
     return html_table(df, caption, numeric=numeric, counts=set(table.counts) - set(table.hidden))

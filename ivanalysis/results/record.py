@@ -24,7 +24,7 @@ from ..errors import IVError
 from ..geography import Area
 from .scheme import KIND_LABELS, PAYER_LABELS, Kind, Payer, Period
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Variation = Literal["common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low",
                     "neither_high", "neither_low"]
@@ -63,9 +63,10 @@ class QuantityRecord(_ByScenario):
 
     label: str = Field(description="what is counted, e.g. 'Immunoglobulin saved'")
     unit: str = Field(description="its unit, e.g. 'grams'")
-    low: float = Field(description="under the low scenario")
-    moderate: float = Field(description="under the moderate scenario")
-    high: float = Field(description="under the high scenario")
+    # below England a modelled quantity is disclosure-controlled like a count: a multiple of 5, or '*' (1 to 7)
+    low: float | Literal["*"] = Field(description="under the low scenario")
+    moderate: float | Literal["*"] = Field(description="under the moderate scenario")
+    high: float | Literal["*"] = Field(description="under the high scenario")
 
 
 class ComponentRecord(_Record):
@@ -170,7 +171,7 @@ class Provenance(_Record):
 class RunResult(_Record):
     """One run's results.json: a scheme for a geography, its headline opportunity, KPIs, data and provenance."""
 
-    schema_version: Literal[4] = Field(SCHEMA_VERSION, description="the layout of this file")
+    schema_version: Literal[5] = Field(SCHEMA_VERSION, description="the layout of this file")
     scheme: str = Field(description="the scheme's id, e.g. 'immunoglobulin_itp'")
     scheme_number: int = Field(ge=1, le=20, description="its number in the Menu of Opportunities")
     title: str = Field(description="the scheme's title in the Menu")

@@ -147,8 +147,18 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Table:
-    """A table for the page. `counts` are disclosure-controlled below England; `rates` name their numerator and
-    denominator so that a rate built on a small count is suppressed too."""
+    """A table for the page, declared by what each column holds, so that disclosure control is applied once, the same
+    way, on every edge (page, CSV, Parquet, workbook).
+
+    Rows below England (providers, areas, hubs) are disclosure-controlled on every page, England's included: a
+    provider's count is sub-national wherever it is shown. `rows_are_the_area=True` declares a table whose every row
+    describes the run's whole area (the area by year, by reason, by quarter): it is exact on England's page and
+    controlled below it.
+    `counts` are controlled (sdc.control_frame); `rates` name their numerator and denominator so that a rate built on
+    a small count is suppressed too; in a row where a count or rate is suppressed, `money` and `numbers` are
+    suppressed with it (they would give the count away), except the columns named in `independent` (a price, a
+    population, a benchmark: figures that say nothing of the row's count).
+    """
 
     caption: str
     frame: pd.DataFrame
@@ -157,6 +167,15 @@ class Table:
     money: tuple[str, ...] = ()
     numbers: tuple[str, ...] = ()  # non-count figures shown to one decimal place
     hidden: tuple[str, ...] = ()  # kept for computing (e.g. a rate's denominator) but not shown
+    rows_are_the_area: bool = False
+    independent: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        # a count or rate declared under a wrong name would be published as plain text, uncontrolled
+        declared = (*self.counts, *self.rates, *(c for pair in self.rates.values() for c in pair))
+        missing = sorted({c for c in declared if c not in self.frame.columns})
+        if missing:
+            raise ValueError(f"table {self.caption!r}: no column(s) {', '.join(missing)} in its frame")
 
     def kinds(self) -> dict[str, str]:
         """Each shown column, in order, and what it holds: 'count', 'rate', 'money', 'number' or 'text'."""
@@ -166,10 +185,19 @@ class Table:
 
         return {col: kind(col) for col in self.frame.columns if col not in self.hidden}
 
-    def control(self, controlled: bool) -> ControlledFrame:
+    def controlled(self, below_england: bool) -> bool:
+        """Is this table disclosure-controlled on a page of an area below England (`below_england`) or England's?"""
+        return below_england or not self.rows_are_the_area
+
+    def followers(self) -> tuple[str, ...]:
+        """The money and figures suppressed beside a suppressed count in their row (secondary suppression)."""
+        return tuple(c for c in (*self.money, *self.numbers) if c not in self.independent)
+
+    def control(self, below_england: bool) -> ControlledFrame:
         """The whole frame (hidden columns too) after disclosure control: numbers, suppressed cells null, and the
-        mask of suppressed cells. `controlled`: below England."""
-        return control_frame(self.frame, counts=self.counts, rates=self.rates, controlled=controlled)
+        mask of suppressed cells. `below_england`: the page is an area's below England (see `controlled`)."""
+        return control_frame(self.frame, counts=self.counts, rates=self.rates, follow=self.followers(),
+                             controlled=self.controlled(below_england))
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def test_run_refuses_a_missing_data_folder(tmp_path):
 def test_run_prints_the_headline_and_writes_the_run(build_dir, tiny_data):
     result = invoke("run", "prostate_fractionation", "-g", "LON", "--data-dir", str(tiny_data))
     assert result.exit_code == 0, result.output
-    says(result, "Radiotherapy prostate fractionation - London, 2017/18", "Opportunity (moderate): £",
+    says(result, "Radiotherapy prostate fractionation - London, 2017/18",
+         "Net cash-releasing saving to specialised commissioning, 2017/18 (moderate): £",
          "Fractions (treatment slots) released")
     run = build_dir / "runs" / "prostate_fractionation" / "LON"
     assert {"LON.ipynb", "results.json", "run.json", "run.log"} <= {p.name for p in run.iterdir()}

@@ -135,3 +135,59 @@ def test_control_frame_keeps_missing_counts_missing_and_refuses_negative_ones():
     assert values["n"].tolist() == [pd.NA, 20] and suppressed["n"].tolist() == [False, False]
     with pytest.raises(ValueError, match="negative.*'n'"):
         control_frame(pd.DataFrame({"n": [5, -1]}), counts=("n",))
+
+
+def test_money_beside_a_suppressed_count_is_suppressed_with_it():
+    """The issue's EOE-P02: 15 patient-quarters, 4 approved (suppressed), £83,900 spend of which £62,900 unapproved
+    gives 15 x (1 - 62.9/83.9) = 3.75, about 4 approved: the money in that row goes with the count. A price is
+    independent of the row's count and stays; rows without a suppressed count keep their money."""
+    from ivanalysis.results import Table
+
+    frame = pd.DataFrame({"Provider": ["EOE-P02", "EOE-P03"], "Patient-quarters": [15, 40], "Approved": [4, 30],
+                          "Spend": [83_900.0, 200_000.0], "Unapproved spend": [62_900.0, 50_000.0],
+                          "Price per pack": [1_250.0, 1_250.0]})
+    table = Table("t", frame, counts=("Patient-quarters", "Approved"), money=("Spend", "Unapproved spend"),
+                  numbers=("Price per pack",), independent=("Price per pack",))
+    values, suppressed = table.control(below_england=True)
+    assert suppressed.loc[0, ["Approved", "Spend", "Unapproved spend"]].tolist() == [True, True, True]
+    assert values.loc[0, ["Spend", "Unapproved spend"]].isna().all()
+    assert values.loc[0, "Patient-quarters"] == 15 and values.loc[0, "Price per pack"] == 1_250.0
+    assert values.loc[1, ["Spend", "Unapproved spend"]].tolist() == [200_000.0, 50_000.0]
+    assert not suppressed.loc[1].any()
+
+
+def test_provider_rows_are_controlled_on_englands_page_too():
+    """A provider's 6 patients are sub-national on any page: '*' on England's page as on its hub's. A table whose rows
+    each describe the whole area (England by year) is exact on England's page and controlled below it."""
+    from ivanalysis.results import Table
+
+    providers = Table("p", pd.DataFrame({"Provider": ["EOE-P02"], "Patients": [6]}), counts=("Patients",))
+    by_year = Table("y", pd.DataFrame({"Year": ["2017/18"], "Patients": [6]}), counts=("Patients",),
+                    rows_are_the_area=True)
+    assert providers.control(below_england=False).suppressed["Patients"].tolist() == [True]
+    assert by_year.control(below_england=False).values["Patients"].tolist() == [6]
+    assert by_year.control(below_england=True).suppressed["Patients"].tolist() == [True]
+
+
+def test_a_table_refuses_a_declared_column_it_does_not_have():
+    from ivanalysis.results import Table
+
+    with pytest.raises(ValueError, match="no column.*Spend"):
+        Table("t", pd.DataFrame({"Patients": [6]}), counts=("Patients", "Spend"))
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, 0), (0.5, "*"), (1.5, "*"), (7, "*"), (8, 10), (11.0, 10),
+                                                 (12.5, 15), (-12.5, -15), (-3, "*")])
+def test_a_modelled_quantity_is_controlled_as_a_count(value, expected):
+    """0.5 / 1.0 / 1.5 patients switched at a hub with 2 patients: '*' in every scenario, never a fraction of a
+    person that multiplies back to the count; a quantity that grows is controlled by its size."""
+    from ivanalysis.sdc import control_quantity
+
+    assert control_quantity(value) == expected
+
+
+def test_which_units_count_people_or_events():
+    from ivanalysis.sdc import is_quantity_unit
+
+    assert all(is_quantity_unit(u) for u in ("patients", "days", "count", "grams", "cot days", "fractions"))
+    assert not any(is_quantity_unit(u) for u in ("gbp", "share", "ratio", "hours", "gbp_per_day", "days_per_course"))
