@@ -164,13 +164,31 @@ class NotMeasured(_Strict):
     why: str = Field(min_length=10, description="why this book cannot compute it")
 
 
+class NamedList(_Strict):
+    """A list a scheme selects rows by (the drugs of a national table, say), with where it comes from: an assumption
+    that is a set of names rather than a number, kept beside the numbers so an analyst can change it."""
+
+    label: str
+    values: tuple[str, ...] = Field(min_length=1)
+    source: str = Field(min_length=10)
+
+
 class SchemeParams(_Strict):
     scheme: str
     period: str = Field(description="financial year of the headline figures, e.g. 2016/17")
     headline: str = Field(min_length=10, description="what the headline opportunity means, in one sentence")
     assumptions: dict[str, Assumption]
+    lists: dict[str, NamedList] = Field(
+        default_factory=dict, description="lists the scheme selects rows by, each with its source")
     not_measured: tuple[NotMeasured, ...] = Field(
         default=(), description="the Menu's KPIs for the scheme that the page does not compute")
+
+    def named_list(self, name: str) -> tuple[str, ...]:
+        """The values of the list `name`, refused with a clear message when the file lacks it."""
+        if name not in self.lists:
+            raise ConfigError(f"params/schemes/{self.scheme}.yaml: the list {name!r} is missing (it has "
+                              f"{', '.join(sorted(self.lists)) or 'no lists'})")
+        return self.lists[name].values
 
     @field_validator("not_measured")
     @classmethod
