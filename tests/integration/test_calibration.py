@@ -8,19 +8,6 @@ from ivanalysis.schemes.registry import analyse
 pytestmark = pytest.mark.integration
 
 
-def test_itp_reproduces_the_2015_16_split_and_the_savings(default_data):
-    r = analyse("immunoglobulin_itp", "ENG", default_data)
-    years = r.tables["years"].frame.set_index("Financial year")
-    # Menu ch. 1: in 2015/16, 30% of doses at 1 g/kg or less, 55% at 2 g/kg, 15% above
-    assert years.loc["2015/16", "Share 1 g/kg or less"] == pytest.approx(0.30, abs=0.015)
-    assert years.loc["2015/16", "Share 2 g/kg"] == pytest.approx(0.55, abs=0.015)
-    assert years.loc["2015/16", "Share more than 2 g/kg"] == pytest.approx(0.15, abs=0.015)
-    # 5.6 m pounds for 2016/17 based on 80% at 1 g/kg (moderate); 2.5 m at the 66% of Q1 2017/18 (low)
-    assert 5.0e6 < r.opportunity_gbp.moderate < 6.5e6
-    assert 2.0e6 < r.opportunity_gbp.low < 4.0e6
-    assert r.kpi("Episodes with weight recorded").value == pytest.approx(0.96, abs=0.01)
-
-
 def test_critical_care_half_delayed_a_tenth_of_those_over_24_hours(default_data):
     r = analyse("critical_care_delayed_discharge", "ENG", default_data, period="2016/17")
     # Menu ch. 15: about 50% of discharges to a ward delayed, 10% of those by 24 hours or more
