@@ -373,11 +373,20 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
         measure=measure, tables=_tables(national, cells, focus, measure, n, best["moderate"], run),
         charts=_charts(national.by_scenario["moderate"], cells, national.peers, focus, best["moderate"], area,
                        run.period),
-        scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS), data_months=national.months,
+        scenario_table=scenario_frame(run.params, outputs), caveats=[year_caveat(run.period), *CAVEATS],
+        data_months=national.months,
         area_providers=tuple(codes),
         opportunity_note=("Opportunity is counted only where an area spends more per head than its benchmark peers; "
                           "areas that spend less are never netted off."),
     )
+
+
+def year_caveat(period: Period) -> str:
+    """Why the headline year is what it is: the Menu's 2016/17 chose the programmes; spend is measured in `period`."""
+    return (f"Spend is measured in {period.label}, the headline year (the latest complete financial year in the data, "
+            "as for the other schemes). The Menu's packs 'focus on Top 20 Spend Areas (as highlighted in 2016/17)': "
+            "2016/17 is the year that chose the programmes, not the year the packs must measure, so the programmes "
+            "here are the Menu's while their spend is the latest year's.")
 
 
 CAVEATS = (
