@@ -10,8 +10,9 @@ dose-banded with a standard product) save
   - avoidable waste: for each drug, what the provider's other doses waste beyond what a standard product of that
     drug wastes in England (vial residue, doses made and never given), averaged over the provider's other doses;
   - purchase: an assumed share of the drug cost of each dose moved.
-Providers at or above the target count as nothing (never netted off). Only drugs of the national dose banding
-tables count: drugs dosed by weight or as fixed doses (rituximab, trastuzumab, pembrolizumab) are not banded.
+Providers at or above the target count as nothing (never netted off). Only the drugs of the banded list count
+(params/schemes/chemo_dose_banding.yaml, `banded_drugs`, with its source); intravenous administrations of any other
+drug are left out, and the page counts them and names their drugs, so that none vanishes unseen.
 
 national() does England's part (the cohort, every provider's saving, the avoidable waste), the same for every area;
 analyse() the area's.
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import sdc
 from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
-from ..geography import Geography
+from ..geography import Area, Geography
 from ..results import (
     CASH_RELEASING,
     KPI,
@@ -51,26 +53,28 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
              "administered_dose_mg", "dose_banded", "standard_product", "waste_mg", "drug_cost_gbp"),
 }
 ASSUMPTIONS = {"target_share": "share", "purchase_saving_share": "share"}
-# the drugs of the national dose banding tables that the data set holds (extend for a local extract)
-BANDING_TABLE_DRUGS = (
-    "bendamustine", "cabazitaxel", "carboplatin", "cisplatin", "cyclophosphamide", "dacarbazine", "docetaxel",
-    "doxorubicin", "epirubicin", "eribulin", "etoposide", "fludarabine", "fluorouracil", "gemcitabine",
-    "irinotecan", "nab-paclitaxel", "oxaliplatin", "paclitaxel", "pemetrexed", "vinblastine", "vincristine",
-)
+BANDED_LIST = "banded_drugs"  # the list of params/schemes/chemo_dose_banding.yaml naming the drugs that count
 BAND_TOLERANCE = 0.05  # the tables keep a banded dose within about 5% of the calculated dose
 WHAT = "intravenous administrations of dose-banding drugs"
 COLUMNS = ["provider_code", "administration_date", "tumour_group", "drug", "prescribed_dose_mg",
            "administered_dose_mg", "dose_banded", "standard_product", "waste_mg", "drug_cost_gbp"]
 
 
-def banding_cohort(sact: pd.DataFrame) -> pd.DataFrame:
-    """Intravenous administrations of drugs in the national dose banding tables, with the figures the scheme uses."""
-    iv = sact.loc[(sact["route"] == "intravenous") & sact["drug"].isin(BANDING_TABLE_DRUGS), COLUMNS].copy()
+def banding_cohort(sact: pd.DataFrame, drugs: tuple[str, ...]) -> pd.DataFrame:
+    """Intravenous administrations of the banded `drugs`, with the figures the scheme uses."""
+    iv = sact.loc[(sact["route"] == "intravenous") & sact["drug"].isin(drugs), COLUMNS].copy()
     iv["banded"] = (iv["dose_banded"] == "Y").to_numpy()
     iv["standard"] = (iv["banded"] & (iv["standard_product"] == "Y")).to_numpy()
     iv["waste_gbp"] = waste_cost(iv["drug_cost_gbp"], iv["administered_dose_mg"], iv["waste_mg"])
     iv["within_band"] = within_tolerance(iv["administered_dose_mg"], iv["prescribed_dose_mg"])
     return iv
+
+
+def outside_list(sact: pd.DataFrame, drugs: tuple[str, ...]) -> pd.DataFrame:
+    """Intravenous administrations of drugs not in the banded `drugs`: left out of the analysis, and counted."""
+    iv = sact.loc[(sact["route"] == "intravenous") & ~sact["drug"].isin(drugs),
+                  ["provider_code", "administration_date", "drug"]]
+    return iv.assign(drug=iv["drug"].astype(str))
 
 
 def waste_cost(cost: pd.Series, administered_mg: pd.Series, waste_mg: pd.Series) -> pd.Series:
@@ -149,24 +153,28 @@ class National:
 
     cohort: pd.DataFrame  # banding_cohort, all months
     year: pd.DataFrame  # its administrations in the period
+    outside: pd.DataFrame  # outside_list in the period: intravenous administrations of drugs not on the list
     savings: dict[str, pd.DataFrame]  # scenario -> every provider's provider_savings
     pools: pd.DataFrame  # avoidable_waste by provider and drug in the period
     data_months: tuple[pd.Timestamp, pd.Timestamp]
 
 
 def national(tables: Tables, params: SchemeParams, period: Period, geography: Geography) -> National:
-    a = params.assumptions
-    cohort = banding_cohort(tables["sact"])
+    a, drugs = params.assumptions, params.named_list(BANDED_LIST)
+    cohort = banding_cohort(tables["sact"], drugs)
+    outside = outside_list(tables["sact"], drugs)
     if cohort.empty:
-        raise DataError("the SACT table holds no intravenous administrations of the drugs of the national dose "
-                        f"banding tables ({', '.join(BANDING_TABLE_DRUGS)})")
+        held = sorted(outside["drug"].unique())
+        raise DataError(f"the SACT table holds no intravenous administrations of the drugs of the banded list "
+                        f"(params/schemes/chemo_dose_banding.yaml, {BANDED_LIST}: {', '.join(drugs)}); its "
+                        f"intravenous drugs are {', '.join(held) or 'none'}")
     year = in_period(cohort, "administration_date", period, WHAT)  # first: a clear error if there is none
     # providers are judged against England's standard products, so the savings are computed nationally
     base = provider_base(year)
     savings = {s: provider_savings(base, a["target_share"].value(s), a["purchase_saving_share"].value(s))
                for s in SCENARIOS}
-    return National(cohort, year, savings, avoidable_waste(year),
-                    (cohort["administration_date"].min(), cohort["administration_date"].max()))
+    return National(cohort, year, outside[period.mask(outside["administration_date"])], savings,
+                    avoidable_waste(year), (cohort["administration_date"].min(), cohort["administration_date"].max()))
 
 
 # --- the area's part: the arithmetic -------------------------------------------------------------------------------
@@ -190,9 +198,36 @@ CAVEATS = [
     "by region and product.",
     "SACT does not itself record waste: a real analysis needs the national waste measurement toolkit's data "
     "alongside SACT and the medicines data (MDS).",
-    "Rituximab, trastuzumab and pembrolizumab (dosed by weight or as fixed doses) are outside the national "
-    "dose banding tables and are left out.",
 ]
+OUTSIDE_KPI = "Intravenous administrations of drugs outside the banded list"
+
+
+def outside_drugs(outside: pd.DataFrame) -> list[str]:
+    """The drugs of outside_list() rows, in alphabetical order."""
+    return sorted(outside["drug"].unique())
+
+
+def outside_kpi(outside: pd.DataFrame) -> KPI:
+    """`outside`: the area's outside_list() rows in the period."""
+    drugs = outside_drugs(outside)
+    return KPI(OUTSIDE_KPI, float(len(outside)), "count",
+               note=(f"left out of every figure; drugs: {', '.join(drugs)}" if drugs else "none left out")
+               + f" (list: params/schemes/chemo_dose_banding.yaml, {BANDED_LIST})")
+
+
+def outside_caveat(outside: pd.DataFrame, area: Area, period: Period) -> list[str]:
+    """A caveat when the area's intravenous administrations include drugs outside the banded list (none otherwise);
+    below England the count is disclosure-controlled, as the KPI is."""
+    if outside.empty:
+        return []
+    n = controlled = len(outside)
+    if not area.is_national:
+        controlled = sdc.control_count(n)
+    shown = sdc.SUPPRESSED_WORDS if controlled == sdc.SUPPRESSED else f"{controlled:,}"
+    return [f"In {period.label}, {shown} intravenous administrations in {area.name} are of drugs outside the banded "
+            f"list ({', '.join(outside_drugs(outside))}) and are left out of every figure on this page. The list "
+            f"(params/schemes/chemo_dose_banding.yaml, {BANDED_LIST}) has not been checked against a published "
+            "version of NHS England's dose-banding tables: add any of these drugs that the tables band."]
 
 
 def headline_kpis(local: pd.DataFrame, target: float) -> list[KPI]:
@@ -213,8 +248,8 @@ def headline_kpis(local: pd.DataFrame, target: float) -> list[KPI]:
         KPI("Intravenous chemotherapy drug wasted", waste, "gbp", None, False,
             "Menu KPI: amount of intravenous chemotherapy drug wasted"),
         KPI("Drug waste as a share of drug cost", safe_share(waste, spend), "share", None, False),
-        KPI("Spend on drugs of the dose banding tables", spend, "gbp"),
-        KPI("Intravenous administrations of drugs of the dose banding tables", float(n), "count"),
+        KPI("Spend on drugs of the banded list", spend, "gbp"),
+        KPI("Intravenous administrations of drugs of the banded list", float(n), "count"),
     ]
 
 
@@ -297,6 +332,8 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
     area, period, params = run.area, run.period, run.params
     target = params.assumptions["target_share"].moderate
     local = area_rows(national.year, area, WHAT)
+    outside = national.outside if area.is_national else national.outside[
+        national.outside["provider_code"].isin(area.providers)]
     measure = proportion_measure(
         national.cohort, flag="standard", date="administration_date", area=area, period=period,
         name="Share of intravenous administrations dose-banded with standard products", higher_is_better=True,
@@ -308,7 +345,7 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
                ("Avoidable waste saved", "gbp", Range.summed(in_area, "waste_saving")),
                ("Purchase saving", "gbp", Range.summed(in_area, "purchase_saving")), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=headline_kpis(local, target),
+        context=run, kpis=[*headline_kpis(local, target), outside_kpi(outside)],
         opportunity=opportunity_by_kind(in_area, period),
         quantities=[Quantity("Administrations moved to dose-banded standard products", "administrations", moved)],
         measure=measure,
@@ -317,7 +354,7 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
                 "years": years_table(area_rows(national.cohort, area, WHAT), run)},
         charts={"avoidable_by_drug": avoidable_waste_chart(drugs, run)},
         scenario_table=scenario_frame(params, outputs),
-        caveats=list(CAVEATS),
+        caveats=[*CAVEATS, *outside_caveat(outside, area, period)],
         data_months=national.data_months,
         area_providers=area.providers,
     )

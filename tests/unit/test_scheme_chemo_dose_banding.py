@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ivanalysis.config import load_scheme_params
-from ivanalysis.errors import DataError
+from ivanalysis.errors import ConfigError, DataError
 from ivanalysis.geography import load_geography
 from ivanalysis.results import Period
 from ivanalysis.schemes import chemo_dose_banding as cdb
@@ -84,15 +84,27 @@ def test_provider_saving_waste_and_purchase():
     assert out.loc["B", "saving"] == 0.0
 
 
-def test_cohort_keeps_intravenous_drugs_of_the_dose_banding_tables():
+def test_cohort_keeps_intravenous_drugs_of_the_banded_list():
     rows = administrations(provider_rows("LON-P01", 1, 1) + [("LON-P01", "2017-05-01", "rituximab", 700.0, 0.0,
                                                                1.75, "N", "N")])
     rows.loc[len(rows)] = rows.loc[0]
     rows.loc[len(rows) - 1, "route"] = "oral"
-    cohort = cdb.banding_cohort(rows)
+    cohort = cdb.banding_cohort(rows, ("pemetrexed", "docetaxel"))
     assert cohort["drug"].tolist() == ["pemetrexed", "pemetrexed"]  # rituximab and the oral row left out
     assert cohort["standard"].tolist() == [True, False]
     assert cohort["waste_gbp"].tolist() == pytest.approx([0.0, 100.0])
+    # what the cohort leaves out of the intravenous rows is counted: the one rituximab dose (not the oral row)
+    outside = cdb.outside_list(rows, ("pemetrexed", "docetaxel"))
+    assert outside["drug"].tolist() == ["rituximab"]
+
+
+def test_the_banded_list_comes_from_the_assumptions_file_with_its_source():
+    params = load_scheme_params("chemo_dose_banding", cdb.ASSUMPTIONS)
+    banded = params.lists[cdb.BANDED_LIST]
+    assert "pemetrexed" in banded.values and "rituximab" not in banded.values
+    assert "NHS England dose-banding tables (version not stated in the Menu)" in banded.source
+    with pytest.raises(ConfigError, match="the list 'no_such_list' is missing"):
+        params.named_list("no_such_list")
 
 
 def test_the_area_s_drugs_ranked_by_avoidable_waste():
@@ -154,6 +166,50 @@ def test_a_year_without_data_is_a_data_error(small):
 def test_a_table_without_intravenous_chemotherapy_is_a_data_error(small):
     tables, params, geo = small
     oral = tables["sact"].assign(route="oral")
-    with pytest.raises(DataError, match="no intravenous administrations of the drugs of the national dose banding"):
+    with pytest.raises(DataError, match="no intravenous administrations of the drugs of the banded list"):
         registry.analyse_tables("chemo_dose_banding", {"sact": oral}, geo.get("LON"), Period.financial_year("2017/18"),
                                 geo, params_=params)
+
+
+def vinorelbine_rows(provider: str, n: int) -> pd.DataFrame:
+    """`n` intravenous vinorelbine doses (not on the banded list) at `provider`, 40 mg at 1 pound/mg, in 2017/18."""
+    return administrations([(provider, d, "vinorelbine", 40.0, 0.0, 1.0, "N", "N") for d in months(n)])
+
+
+def test_drugs_outside_the_banded_list_are_counted_named_and_caveated(small):
+    # the small table plus 10 vinorelbine doses at LON-P01 and 3 at NW-P01: none may change the saving (680 pounds in
+    # London, as in test_analyse_a_small_table), but the page counts them and names the drug
+    tables, params, geo = small
+    sact = pd.concat([tables["sact"], vinorelbine_rows("LON-P01", 10), vinorelbine_rows("NW-P01", 3)],
+                     ignore_index=True)
+    period = Period.financial_year("2017/18")
+    london = registry.analyse_tables("chemo_dose_banding", {"sact": sact}, geo.get("LON"), period, geo,
+                                     params_=params)
+    assert london.opportunity_gbp.moderate == pytest.approx(680.0)
+    kpi = london.kpi(cdb.OUTSIDE_KPI)
+    assert kpi.value == 10.0 and "vinorelbine" in kpi.note
+    assert any("10 intravenous administrations in London are of drugs outside the banded list (vinorelbine)" in c
+               for c in london.caveats)
+    # England: 10 + 3 = 13, shown as it is; the North West's 3 are disclosure-controlled in the caveat's words
+    england = registry.analyse_tables("chemo_dose_banding", {"sact": sact}, geo.get("ENG"), period, geo,
+                                      params_=params)
+    assert england.kpi(cdb.OUTSIDE_KPI).value == 13.0
+    assert any("In 2017/18, 13 intravenous administrations in England" in c for c in england.caveats)
+    north_west = registry.analyse_tables("chemo_dose_banding", {"sact": sact}, geo.get("NW"), period, geo,
+                                         params_=params)
+    assert any("fewer than 8 intravenous administrations" in c for c in north_west.caveats)
+
+
+def test_no_caveat_when_every_drug_is_on_the_list(small):
+    tables, params, geo = small
+    london = registry.analyse_tables("chemo_dose_banding", tables, geo.get("LON"), Period.financial_year("2017/18"),
+                                     geo, params_=params)
+    assert london.kpi(cdb.OUTSIDE_KPI).value == 0.0
+    assert not any("outside the banded list" in c for c in london.caveats)
+
+
+def test_a_table_of_drugs_outside_the_list_names_them(small):
+    tables, params, geo = small
+    with pytest.raises(DataError, match="its intravenous drugs are vinorelbine"):
+        registry.analyse_tables("chemo_dose_banding", {"sact": vinorelbine_rows("LON-P01", 10)}, geo.get("LON"),
+                                Period.financial_year("2017/18"), geo, params_=params)
