@@ -7,8 +7,10 @@ assessment to surgery, at the 35 spinal centres, through about 15 regional spina
 
 How the saving is calculated (the Menu's savings calculator): about £1 per head of the population served (a
 catchment of 500,000 people saves £0.5 m a year; about £50 m nationally), net of the pathway's yearly cost of
-£176,425.58 per network. A geography's cost is its population share of the networks, so hubs add up to England.
-The calculator is population-based: the Menu gives no per-provider benchmark for it. This page adds what the
+£176,425.58, read here as the cost of one of the 15 networks (the Menu does not say for what population the cost is
+given: `cost_reading`). A geography's cost is its population share of the networks, so hubs add up to England.
+The calculator is a population formula: no activity data enter it, and the Menu gives no per-provider benchmark for
+it, so its saving stands apart from every total. This page adds what the
 data show: activity, waits and conversion at each centre, and the surgical first attendances a centre would not
 need if its conversion rate rose to a benchmark (counted only where it is below it), in attendances, not pounds,
 as they are part of how the £1 per head is saved.
@@ -23,6 +25,7 @@ import pandas as pd
 from ..config import SCENARIOS
 from ..errors import DataError
 from ..geography import Area, Geography
+from ..report import fmt
 from ..results import (
     CASH_RELEASING,
     ICB_CCG,
@@ -262,7 +265,8 @@ def _provider_columns(local: pd.DataFrame, redirected: pd.Series, saving: pd.Ser
 def _tables(prov: pd.DataFrame, years: pd.DataFrame, area: Area, period: Period) -> dict[str, Table]:
     return {
         "providers": Table(
-            f"Spinal centres of {area.name}: activity, conversion and waits, {period.label}", prov,
+            f"Spinal centres of {area.name}: activity, conversion and waits, {period.label} (saving: the "
+            "centre's share, by referrals, of the population formula, not measured in activity)", prov,
             counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations",
                     "Operations within 18 weeks", "Attendances redirected (moderate)"),
             rates={"Conversion": ("Listed for surgery", "Decisions"),
@@ -286,31 +290,49 @@ def _waits_chart(local_rows: pd.DataFrame, start: pd.Timestamp, area: Area) -> C
                  finding=_waits_finding(waits, area))
 
 
+COST_PER = 500_000  # the Menu's notional catchment, the other reading of its pathway cost
 CAVEATS = [
-    "The saving is the Menu's savings calculator (pounds per head of population), not a measured change: "
-    "it rests on the Middlesbrough pathway's evaluation, and most of it falls to CCG commissioners.",
+    "The saving is a population formula, the Menu's savings calculator (pounds per head of population): no activity "
+    "data enter it, and it is not a measured change. It rests on the Middlesbrough pathway's evaluation, most of it "
+    "falls to CCG commissioners, and it stands apart from the hub's total.",
     "A centre's share of the saving is its share of its hub's referrals, a proxy for the population it "
     "serves; patients' areas of residence are not in the data.",
-    "The networks' cost is shared by population; each real network's cost (£176,425.58 a year, including "
-    "non-recurring costs) falls where it is set up.",
+    "The networks' cost is shared by population; each real network's cost falls where it is set up.",
     "First attendances redirected are an indication of where the pathway's saving comes from; they are "
     "part of the £1 per head, not added to it.",
     "Waits are those of the patients seen or operated on in the month or year: they do not include the "
     "patients still waiting, whose waits may be longer.",
 ]
-OPPORTUNITY_NOTE = ("Opportunity follows the Menu's savings calculator: a saving per head of population, less the "
-                    "yearly cost of the networks that serve it.")
+OPPORTUNITY_NOTE = ("Opportunity follows the Menu's savings calculator, a population formula with no activity data: a "
+                    "saving per head of population, less the yearly cost of the networks that serve it. It stands "
+                    "apart from the hub's total.")
+
+
+def cost_reading(population: float, england_population: float, a: dict) -> str:
+    """What the Menu says of the pathway's cost, how this page reads it, and the other reading's cost for `population`
+    (moderate): the Menu gives '£176,425.58' without saying whether it is per network or per catchment."""
+    cost = a["cost_per_network"].moderate
+    as_networks = network_cost(population, england_population, a["networks_england"].moderate, cost)
+    per_catchment = cost * population / COST_PER
+    return (f"The Menu says only that 'the estimated Yearly Cost of Pathway - (Includes non-recurring costs) is "
+            f"£{cost:,.2f}': it does not say whether that is per network or per catchment. Its worked saving is for 'a "
+            f"notional catchment of 500,000 people', and it plans about {a['networks_england'].moderate:.0f} regional "
+            f"networks. This page reads the cost as one network's, so this population's share is "
+            f"{fmt.gbp(as_networks)} a year; read as the cost per 500,000 people it would be "
+            f"{fmt.gbp(per_catchment)}, and the net saving {fmt.gbp(per_catchment - as_networks)} lower.")
 
 
 def opportunity_by_kind(calc: Calculator, period: Period) -> Opportunity:
     return Opportunity([OpportunityComponent(
-        "Lower back and radicular pain pathway (savings calculator)", CASH_RELEASING, ICB_CCG, calc.gross,
-        period.label, implementation_cost=calc.cost,
-        note="The Menu: 'the majority of this will fall to CCG commissioners' (less unnecessary activity: imaging, "
-             "injections, outpatient referrals); it gives no split, so the whole is counted to ICBs (CCGs until "
-             "2022). It is a population formula (about 1 pound a head), not a gap measured in the data. The "
-             "networks' yearly cost is netted, as the Menu gives it.",
-        outside_totals="a population formula, not a measured gap")])
+        "Lower back and radicular pain pathway (population formula, no activity data)", CASH_RELEASING, ICB_CCG,
+        calc.gross, period.label, implementation_cost=calc.cost,
+        note="A population formula, the Menu's savings calculator (about 1 pound a head): no activity data enter it, "
+             "and it is not a gap measured in the data. The Menu: 'the majority of this will fall to CCG "
+             "commissioners' (less unnecessary activity: imaging, injections, outpatient referrals); it gives no "
+             "split, so the whole is counted to ICBs (CCGs until 2022). The pathway's yearly cost is netted as one "
+             "network's cost for each of the 15 networks, shared by population (the Menu does not say for what "
+             "population its cost is given: see the caveats).",
+        outside_totals="a population formula, not a gap measured in activity data")])
 
 
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
@@ -345,7 +367,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
         tables=_tables(prov, _yearly(local_rows, start), area, period),
         charts={"waits": _waits_chart(local_rows, start, area)},
         scenario_table=scenario_frame(run.params, outputs),
-        caveats=list(CAVEATS),
+        caveats=[*CAVEATS, cost_reading(area.population, geography.england.population, a)],
         data_months=(start, rows[list(STEPS)].max().max().to_period("M").to_timestamp()),
         area_providers=area.providers,
         opportunity_note=OPPORTUNITY_NOTE,

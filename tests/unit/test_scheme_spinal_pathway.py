@@ -133,6 +133,18 @@ def test_the_calculator_for_a_fifth_of_england_in_each_scenario():
     assert c.net.moderate == pytest.approx(9_969_780 - 529_276.74)
 
 
+def test_the_page_states_both_readings_of_the_menus_pathway_cost():
+    # The Menu gives '£176,425.58' a year without saying per network or per catchment. A fifth of England
+    # (11,202,000 people): as networks, 3 of 15 x £176,425.58 = £529,276.74 (shown £529,000); per 500,000 people,
+    # 11,202,000 / 500,000 = 22.404 catchments x £176,425.58 = £3,952,638.69 (shown £4.0 million, to 3 figures £3.95m)
+    a = load_scheme_params("spinal_pathway", sp.ASSUMPTIONS).assumptions
+    text = sp.cost_reading(11_202_000, 56_010_000, a)
+    assert "does not say whether that is per network or per catchment" in text
+    assert "share is £529,000 a year" in text
+    # and the net saving £3,952,638.69 - £529,276.74 = £3,423,361.95 lower (shown £3.4 million)
+    assert "per 500,000 people it would be £4 million, and the net saving £3.4 million lower" in text
+
+
 def test_redirected_at_each_centre_below_the_benchmark_only():
     # at 25%: 1,000 assessments with 200 listed need 800, so 200 are redirected; 300 listed of 1,000 need none
     local = pd.DataFrame({"decisions": [1_000, 1_000], "listed": [200, 300]}, index=["LON-P01", "LON-P02"])
@@ -164,6 +176,10 @@ def test_analyse_a_hub_from_a_small_extract(small_extract):
     (pathway,) = r.opportunity.components  # the calculator: mostly CCGs' saving, a population formula
     assert (pathway.kind, pathway.payer, pathway.in_totals) == ("cash_releasing", "icb_ccg", False)
     assert "population formula" in pathway.why_not_in_totals
+    assert "population formula, no activity data" in pathway.label  # labelled so wherever the component is shown
+    assert any("no activity data enter it" in c for c in r.caveats)
+    assert any("per network or per catchment" in c for c in r.caveats)
+    assert "population formula" in r.tables["providers"].caption
     assert pathway.gross.moderate == pytest.approx(7_929_900)
     assert pathway.implementation_cost.moderate == pytest.approx(420_983.37, abs=0.01)
     assert pathway.net.moderate == pytest.approx(7_508_916.63, abs=0.01)
