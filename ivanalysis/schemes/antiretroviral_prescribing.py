@@ -302,7 +302,7 @@ def _basket_table(basket: pd.DataFrame, values: pd.Series, costs: pd.Series, are
     })
     return Table(f"{area.name}: the basket of switches, {period.label} (costs at England's prices paid in the year)",
                  frame, counts=("Patient-quarters still branded",),
-                 money=("Cost a patient-year, branded", "Saving a patient-year if switched"))
+                 money=("Cost a patient-year, branded", "Saving a patient-year if switched"), rows_are_the_area=True)
 
 
 def _hub_chart(share: pd.Series, area: Area, geography: Geography, period: Period) -> Chart:

@@ -279,14 +279,15 @@ def drugs_frame(local: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
 def drugs_table(drugs: pd.DataFrame, run: RunContext) -> Table:
     return Table(f"{run.area.name}: intravenous administrations by drug, {run.period.label}", drugs,
                  counts=("Administrations", "Dose-banded, standard product"), rates=SHARE,
-                 money=(*MONEY, "Avoidable waste"))
+                 money=(*MONEY, "Avoidable waste"), rows_are_the_area=True)
 
 
 def tumour_groups_table(local: pd.DataFrame, run: RunContext) -> Table:
     groups = _shares(local, "tumour_group", "Tumour group").sort_values("Administrations", ascending=False)
     return Table(f"{run.area.name}: intravenous administrations of dose-banding drugs by tumour group, "
                  f"{run.period.label}", groups,
-                 counts=("Administrations", "Dose-banded, standard product"), rates=SHARE, money=MONEY)
+                 counts=("Administrations", "Dose-banded, standard product"), rates=SHARE, money=MONEY,
+                 rows_are_the_area=True)
 
 
 def years_table(all_years: pd.DataFrame, run: RunContext) -> Table:
@@ -295,7 +296,8 @@ def years_table(all_years: pd.DataFrame, run: RunContext) -> Table:
     years["Waste share of drug cost"] = years["Drug waste"] / years["Drug cost"]
     return Table(f"{run.area.name}: intravenous administrations of dose-banding drugs by financial year",
                  years, counts=("Administrations", "Dose-banded, standard product"),
-                 rates={**SHARE, "Waste share of drug cost": ("Drug waste", "Drug cost")}, money=MONEY)
+                 rates={**SHARE, "Waste share of drug cost": ("Drug waste", "Drug cost")}, money=MONEY,
+                 rows_are_the_area=True)
 
 
 def avoidable_waste_chart(drugs: pd.DataFrame, run: RunContext) -> Chart:

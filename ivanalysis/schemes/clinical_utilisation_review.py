@@ -294,7 +294,7 @@ def reasons_chart(reasons: pd.DataFrame, local: pd.DataFrame, run: RunContext) -
 def reasons_table(reasons: pd.DataFrame, run: RunContext) -> Table:
     return Table(f"{run.area.name}: patient-days not meeting the criteria by reason, {run.period.label}",
                  reasons, hidden=("Total",), counts=("Days not met", "Total"),
-                 rates={"Share of days not met": ("Days not met", "Total")})
+                 rates={"Share of days not met": ("Days not met", "Total")}, rows_are_the_area=True)
 
 
 def stays_table(stays: pd.DataFrame, run: RunContext) -> Table:
@@ -303,7 +303,8 @@ def stays_table(stays: pd.DataFrame, run: RunContext) -> Table:
                  "spell's length of stay", stays,
                  hidden=("All spells",), counts=("Spells", "Days reviewed", "Days not met", "All spells"),
                  rates={"Share of spells": ("Spells", "All spells"),
-                        "Share of days not met": ("Days not met", "Days reviewed")})
+                        "Share of days not met": ("Days not met", "Days reviewed")},
+                 rows_are_the_area=True)
 
 
 def opportunity_by_kind(release: Release, period: Period) -> Opportunity:

@@ -212,7 +212,8 @@ def _drug_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
                  frame[["Drug", "Patients", "Patient-quarters", "Approved", "Share approved", "Spend",
                         "Spend per patient"]],
                  counts=("Patients", "Patient-quarters", "Approved"),
-                 rates={"Share approved": ("Approved", "Patient-quarters")}, money=("Spend", "Spend per patient"))
+                 rates={"Share approved": ("Approved", "Patient-quarters")}, money=("Spend", "Spend per patient"),
+                 rows_are_the_area=True)
 
 
 def _status_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
@@ -227,7 +228,7 @@ def _status_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
                  frame[["Blueteq status", "Patient-quarters", "Share of patient-quarters", "Spend", "Total"]],
                  counts=("Patient-quarters", "Total"), rates={"Share of patient-quarters": ("Patient-quarters",
                                                                                               "Total")},
-                 money=("Spend",), hidden=("Total",))
+                 money=("Spend",), hidden=("Total",), rows_are_the_area=True)
 
 
 def _spend_chart(centres: pd.DataFrame, area: Area, period: Period) -> Chart:

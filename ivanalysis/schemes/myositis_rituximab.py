@@ -224,7 +224,7 @@ def providers_table(savings: pd.DataFrame, patients: pd.DataFrame, months: pd.Da
 def uptake_table(patients: pd.DataFrame, assumptions: Mapping[str, Assumption], area: Area, period: Period) -> Table:
     return Table(f"{area.name}: saving by uptake of rituximab among switchable patients, {period.label} "
                  "(moderate prices)", uptake_steps(patients, assumptions), counts=("Patients switched",),
-                 money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released"))
+                 money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released"), rows_are_the_area=True)
 
 
 def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:

@@ -203,7 +203,7 @@ def _status_table(local: pd.DataFrame, run: RunContext) -> Table:
                  frame[["Blueteq status", "Patient-quarters", "Share of patient-quarters", "Spend", "Total"]],
                  counts=("Patient-quarters", "Total"),
                  rates={"Share of patient-quarters": ("Patient-quarters", "Total")}, money=("Spend",),
-                 hidden=("Total",))
+                 hidden=("Total",), rows_are_the_area=True)
 
 
 def _hub_chart(hubs: pd.DataFrame, run: RunContext, per_100k: float) -> Chart:

@@ -267,13 +267,13 @@ def _tables(providers: pd.DataFrame, drugs: pd.DataFrame, lengths: pd.DataFrame,
         "providers": Table(f"Providers of {area.name}: high-cost oral chemotherapy dispensings, {period.label}",
                            providers, counts=counts, rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
         "drugs": Table(f"{area.name}: high-cost oral chemotherapy by drug, {period.label}", drugs, counts=counts,
-                       rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
+                       rates=share, money=("Spend", "Wastage", "Saving (moderate)"), rows_are_the_area=True),
         "supply": Table(f"{area.name}: high-cost oral chemotherapy by length of supply, {period.label}", lengths,
                         counts=counts, rates=share, money=("Spend", "Wastage"), numbers=("Wastage per £1,000 spent",),
-                        hidden=("More than a month", "Share more than a month")),
+                        hidden=("More than a month", "Share more than a month"), rows_are_the_area=True),
         "years": Table(f"{area.name}: high-cost oral chemotherapy dispensings by financial year", years,
                        counts=counts, rates={**share, "Wastage share of spend": ("Wastage", "Spend")},
-                       money=("Spend", "Wastage")),
+                       money=("Spend", "Wastage"), rows_are_the_area=True),
     }
 
 

@@ -239,7 +239,8 @@ def levels_table(levels: pd.DataFrame, n: int, england: pd.DataFrame, run: RunCo
                  counts=("Patients", "Total", "Unplanned admissions", "A&E attendances"),
                  rates={"Share": ("Patients", "Total")},
                  numbers=("Admissions per 100 patients a year", "A&E attendances per 100 patients a year",
-                          "England: admissions per 100 a year", "England: A&E per 100 a year"))
+                          "England: admissions per 100 a year", "England: A&E per 100 a year"),
+                 rows_are_the_area=True)
 
 
 def _chart(levels: pd.DataFrame, column: str, what: str, title: str) -> Chart:

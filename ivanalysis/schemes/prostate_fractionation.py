@@ -138,7 +138,7 @@ def providers_table(release: pd.DataFrame, price: float, area: Area, period: Per
 def regimens_table(local: pd.DataFrame, area: Area, period: Period) -> Table:
     return Table(f"{area.name}: radical prostate external beam courses by regimen, {period.label}",
                  regimen_mix(local), hidden=("Total",), counts=("Courses", "Total"),
-                 rates={"Share": ("Courses", "Total")})
+                 rates={"Share": ("Courses", "Total")}, rows_are_the_area=True)
 
 
 def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:

@@ -215,7 +215,7 @@ def _network_table(local: pd.DataFrame, local_hcd: pd.DataFrame, run: RunContext
                  network_table(local, local_hcd, run.period),
                  counts=("Patients", "At risk", "Started RRT", "High-cost drug starts", "In the registry"),
                  rates={"Share of those at risk starting RRT": ("Started RRT", "At risk"),
-                        "Registry completeness": ("In the registry", "High-cost drug starts")})
+                        "Registry completeness": ("In the registry", "High-cost drug starts")}, rows_are_the_area=True)
 
 
 def _progression_chart(by_status: pd.DataFrame, years: list[Period]) -> Chart:

@@ -279,7 +279,8 @@ def _tables(prov: pd.DataFrame, years: pd.DataFrame, area: Area, period: Period)
             "happened)", years,
             counts=("Referrals", "First attendances", "Decisions", "Listed for surgery", "Operations"),
             rates={"Conversion": ("Listed for surgery", "Decisions")},
-            numbers=("Median weeks to first attendance", "Median weeks, decision to operation")),
+            numbers=("Median weeks to first attendance", "Median weeks, decision to operation"),
+            rows_are_the_area=True),
     }
 
 

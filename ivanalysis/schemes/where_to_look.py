@@ -433,7 +433,7 @@ def _tables(national: National, cells: pd.DataFrame, focus: dict, measure: Measu
                             _programme_table(cells), counts=("Spells",),
                             money=("Spend", "Cost per spell", "Peers' cost per spell", "Opportunity (moderate)",
                                    "Due to activity", "Due to cost per case"),
-                            numbers=("Spend per head (£)", "Peers' spend per head (£)")),
+                            numbers=("Spend per head (£)", "Peers' spend per head (£)"), rows_are_the_area=True),
         "providers": Table(f"Commissioning areas of {area.name}: specialised spend per head against their peers, "
                            f"{period.label}", _area_table(cells, national.areas, measure),
                            counts=("Spells",), money=("Saving (moderate)",),
