@@ -172,7 +172,8 @@ class SchemePage:
                          "Against target": {True: "met", False: "not met", None: ""}[k.met], "Note": k.note})
         caption = f"Key performance indicators, {self.result.area.name}, {self.result.period.label}"
         counts = {(i, "Value") for i, k in enumerate(self.result.kpis) if k.unit == "count"}
-        return html_table(pd.DataFrame(rows), caption, numeric={"Value", "Target"}, count_cells=counts)
+        return html_table(pd.DataFrame(rows), caption, numeric={"Value", "Target"}, count_cells=counts,
+                          sdc="controlled" if self.controlled else "exact")
 
     def variation(self) -> None:
         """Funnel plot of every provider in England; the area's providers highlighted."""
@@ -202,12 +203,17 @@ class SchemePage:
 
     def chart(self, key: str) -> None:
         """One of the scheme's further charts (SchemeResult.charts), with its finding as alt text and caption."""
-        from ..report.charts import bar_chart, line_chart
+        from ..report.charts import bar_chart, line_chart, spc_chart
 
         c = self.result.charts[key]
         if c.kind == "bar":
             fig = bar_chart(c.frame[c.x].tolist(), c.frame[c.y].tolist(), title=c.title, x_label=c.value_label,
                             value_format=c.value_format, highlight=c.highlight or None)
+        elif c.kind == "spc":
+            lines = ({str(name): g.set_index(c.x)[c.y] for name, g in c.frame.groupby(c.series, sort=False)}
+                     if c.series else {})
+            fig = spc_chart(c.spc, title=c.title, y_label=c.value_label, value_format=c.value_format, lines=lines,
+                            markers=c.markers)
         else:
             fig = line_chart(c.frame, x=c.x, y=c.y, series=c.series, title=c.title, y_label=c.value_label,
                              value_format=c.value_format, markers=c.markers)
@@ -245,8 +251,10 @@ class SchemePage:
                                      else fmt.pct(v, 0 if round(v * 100, 6) == round(v * 100) else 1)
                                      if unit == "share" else fmt.by_unit(v, unit)
                                      for v, unit, q in zip(df[s], df["unit"], modelled)]
+        quantities = {(i, s.capitalize()) for i, q in enumerate(modelled) if q for s in SCENARIOS}
         display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
-                                numeric={s.capitalize() for s in SCENARIOS})))
+                                numeric={s.capitalize() for s in SCENARIOS}, count_cells=quantities,
+                                sdc="controlled" if self.controlled else "exact")))
         notes = [f"- **{fmt.md_escape(c.label)}** ({KIND_LABELS[c.kind]}, {PAYER_LABELS[c.payer]}, {c.year}): "
                  f"{fmt.md_escape(c.note)}" for c in r.opportunity.components if c.note]
         if notes:
@@ -254,6 +262,8 @@ class SchemePage:
 
     def assumptions(self) -> None:
         rows = [{"Assumption": a.label, "Source": a.source} for a in self.result.params.assumptions.values()]
+        rows += [{"Assumption": f"{n.label}: {', '.join(n.values)}", "Source": n.source}
+                 for n in self.result.params.lists.values()]  # lists the scheme selects rows by
         display(HTML(html_table(pd.DataFrame(rows), "Where each assumption comes from (params/schemes/"
                                 f"{self.result.scheme.id}.yaml)")))
 

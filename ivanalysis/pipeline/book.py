@@ -498,6 +498,13 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
         from . import packs
 
         packs.publish_pdfs(nxt, log, force=force)  # into the new book: a failed build never publishes a half PDF
+        from .scan import disclosure_findings
+
+        # a book that publishes an uncontrolled figure is not published: the last good book stays
+        findings = disclosure_findings(build_dir(), html_dir=nxt)
+        if findings:
+            raise BookError(f"the disclosure scan found {len(findings)} figure(s) that are not controlled; the book "
+                            "was not published:\n  " + "\n  ".join(str(f) for f in findings[:20]))
         (nxt / ".iv-digest").write_text(digest + "\n")
         old = build_dir() / f".html-old-{os.getpid()}"
         if html_dir().exists():

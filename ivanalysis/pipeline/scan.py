@@ -1,16 +1,19 @@
 """Check what a build publishes before anyone reads it: disclosure control and patient identifiers.
 
-Two scans of every published artefact (the HTML book and its downloads, the executed notebooks, results.json and
-the tables as data, CSV and Parquet):
+Two scans of every published artefact (the HTML book and its downloads, the executed notebooks, results.json, the
+tables as data (CSV and Parquet), the hub workbooks (Excel) and PDF packs):
 
-- disclosure: below England, every count a page shows (table cells marked class "count", count KPIs in
-  results.json) is 0, '*' (suppressed: sdc.SMALL_MAX and below) or a multiple of 5; in a run's table files
-  (report/table_data.py) every count (a "... (count)" column) is 0, a multiple of 5 or empty, and empty wherever its
-  "suppressed" flag is set;
+- disclosure: every figure that describes fewer people than England is controlled, on every page, England's
+  included: count cells (class "count") of a page below England, or of any table that claims control (data-sdc),
+  are 0, '*' (sdc.SMALL_MAX and below) or a multiple of 5, and a table shown exactly has no row naming a provider,
+  area, hub or region; a run's table files follow the same rule, leave a suppressed cell empty, and show no money
+  or figure beside a suppressed count in its row; results.json below England shows KPIs and modelled quantities
+  controlled; a hub workbook's counts and quantities are controlled;
 - identifiers: no value of an identifying column of the input tables (NHS numbers, patient, baby and record
-  identifiers) appears anywhere.
+  identifiers) appears anywhere, PDF text and workbook cells included.
 
-`ivanalysis scan` runs both on the current build; the tests run them on a book built from small-count data.
+`ivanalysis scan` runs both on the current build; the tests run them on a book built from small-count data, and an
+adversary test tries to recover each suppressed value from everything published.
 """
 from __future__ import annotations
 
@@ -18,17 +21,20 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 
+from ..config import SCENARIOS
 from ..data.io import find_table, read_file
 from ..data.schemas import TABLES
 from ..errors import DataError
+from ..geography import Geography, load_geography
 from ..report import table_data
 from ..results import ResultsFileError, read_results
+from ..sdc import SUPPRESSED, SUPPRESSED_WORDS, is_quantity_unit
 
 NATIONAL = "ENG"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{6,}")  # identifiers are at least 6 characters: shorter tokens are codes and years
@@ -44,9 +50,9 @@ class Finding:
 
 
 def _allowed(text: str) -> bool:
-    """A published count below England: 0, '*', blank or a multiple of 5 (with thousands separators)."""
+    """A published count below England: 0, '*', 'fewer than 8', blank or a multiple of 5 (thousands separators)."""
     t = text.strip().replace(",", "")
-    if t in ("", "*", "0", "n/a"):
+    if t in ("", SUPPRESSED, SUPPRESSED_WORDS, "0", "n/a"):
         return True
     try:
         v = float(t)
@@ -55,43 +61,62 @@ def _allowed(text: str) -> bool:
     return v == int(v) and int(v) % 5 == 0
 
 
-class _CountCells(HTMLParser):
-    """The text of every table cell whose class list holds 'count'."""
+@dataclass
+class _Table:
+    """A table of a page: the rule it claims (data-sdc), its row headers and its count cells' text."""
+
+    sdc: str | None = None
+    row_headers: list[str] = field(default_factory=list)
+    count_cells: list[str] = field(default_factory=list)
+
+
+class _Tables(HTMLParser):
+    """Every table of a page, with the text of its row headers and of its cells whose class list holds 'count'."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.cells: list[str] = []
-        self._depth = 0
+        self.tables: list[_Table] = []
+        self._cell: str | None = None  # "count" or "row" while inside such a cell
         self._buf: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "td" and "count" in (dict(attrs).get("class") or "").split():
-            self._depth, self._buf = 1, []
-        elif self._depth:
-            self._depth += 1
+        a = dict(attrs)
+        if tag == "table":
+            self.tables.append(_Table(a.get("data-sdc")))
+        elif tag == "td" and "count" in (a.get("class") or "").split():
+            self._cell, self._buf = "count", []
+        elif tag == "th" and a.get("scope") == "row":
+            self._cell, self._buf = "row", []
 
     def handle_endtag(self, tag):
-        if self._depth:
-            self._depth -= 1
-            if tag == "td" and self._depth == 0:
-                self.cells.append("".join(self._buf))
-            elif self._depth == 0:
-                self._depth = 0
+        if tag in ("td", "th") and self._cell:
+            if not self.tables:
+                self.tables.append(_Table())
+            text = "".join(self._buf)
+            (self.tables[-1].count_cells if self._cell == "count" else self.tables[-1].row_headers).append(text)
+            self._cell = None
 
     def handle_data(self, data):
-        if self._depth:
+        if self._cell:
             self._buf.append(data)
 
 
-def count_cells(html: str) -> list[str]:
-    parser = _CountCells()
+def page_tables(html: str) -> list[_Table]:
+    parser = _Tables()
     parser.feed(html)
-    return parser.cells
+    return parser.tables
+
+
+def count_cells(html: str) -> list[str]:
+    return [c for t in page_tables(html) for c in t.count_cells]
 
 
 def _geography_of(path: Path) -> str | None:
-    """runs/<scheme>/<GEO>.html, runs/<scheme>/<GEO>/<GEO>.ipynb or results.json -> GEO; else None (not a run)."""
+    """runs/<scheme>/<GEO>.html, runs/<scheme>/<GEO>/<GEO>.ipynb or results.json -> GEO; a hub pack
+    (packs/<HUB>.html, .xlsx, .pdf) -> HUB; else None (not a run)."""
     parts = path.parts
+    if "packs" in parts and path.suffix in (".html", ".xlsx", ".pdf"):
+        return path.stem
     if "runs" not in parts:
         return None
     rest = parts[parts.index("runs") + 1:]
@@ -102,76 +127,185 @@ def _geography_of(path: Path) -> str | None:
     return None
 
 
-def _published(build: Path) -> list[Path]:
-    html = sorted(p for p in (build / "html").rglob("*") if p.suffix in (".html", ".csv", ".parquet", ".ipynb")) \
-        if (build / "html").is_dir() else []
+def _published(build: Path, html_dir: Path | None = None) -> list[Path]:
+    """Every artefact of a build: the book (`html_dir`, by default build/html) and the runs' outputs."""
+    suffixes = (".html", ".csv", ".parquet", ".ipynb", ".json", ".xlsx", ".pdf")
+    book = html_dir or build / "html"
+    html = sorted(p for p in book.rglob("*") if p.is_file() and p.suffix in suffixes) if book.is_dir() else []
     runs = build / "runs"
     files = sorted(p for p in runs.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json", ".csv", ".parquet")
                    and ".tmp" not in p.parts and "failed" not in p.parts) if runs.is_dir() else []
     return html + files
 
 
+def subnational_names(geography: Geography | None = None) -> set[str]:
+    """The codes and names of everything below England (providers, commissioning areas, hubs, regions): a row that
+    names one describes fewer people than the whole of England, whatever page it is on."""
+    geo = geography or load_geography()
+    names = set(geo.provider_hub) | set(geo.provider_name.values())
+    names |= {c for c in geo.commissioning_areas} | {a.name for a in geo.commissioning_areas.values()}
+    names |= {a.code for a in geo.areas.values() if not a.is_national}
+    names |= {a.name for a in geo.areas.values() if not a.is_national}
+    return {n for n in names if n}
+
+
+def _names_a_subnational_row(values, names: set[str]) -> str | None:
+    for v in values:
+        text = "" if v is None else str(v).strip().lstrip("'")
+        if text in names:
+            return text
+    return None
+
+
 def table_counts(path: Path) -> list[tuple[str, str, bool]]:
-    """Every count in a run's table file, as (column, the cell's text, whether it is flagged as suppressed). A CSV is
-    read as a reader would, by its headers (its first line, a note, skipped); a Parquet file by its kinds."""
-    count, flag = f" ({table_data.UNITS['count']})", table_data.FLAG
+    """Every count in a run's table file, as (column, the cell's text, whether it is flagged as suppressed)."""
+    data = read_any_table(path)
+    return [(name, "" if pd.isna(v) else str(v), bool(f))
+            for name, kind in data.kinds.items() if kind == "count"
+            for v, f in zip(data.frame[name], data.suppressed(name))]
+
+
+def read_any_table(path: Path) -> table_data.TableData:
+    """A run's table file as TableData: a Parquet file by its metadata; a CSV as a reader would read it, by its
+    note (first line) and headers: '(count)', '(%)' and '(GBP)' name the kinds, '... suppressed' the flags."""
     if path.suffix == ".parquet":
-        data = table_data.read_table(path)
-        return [(name, "" if pd.isna(v) else str(v), bool(f))
-                for name, kind in data.kinds.items() if kind == "count"
-                for v, f in zip(data.frame[name], data.suppressed(name))]
+        return table_data.read_table(path)
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    if rows and rows[0][:1] and rows[0][0].startswith("#"):
-        rows = rows[1:]
+    note = rows[0][0] if rows and rows[0][:1] and rows[0][0].startswith("#") else ""
+    rows = rows[1:] if note else rows
     if not rows:
-        return []
+        return table_data.TableData("", pd.DataFrame(), {}, False, "Disclosure control" in note)
     head, body = rows[0], rows[1:]
-    out = []
-    for i, name in enumerate(head):
-        if name.endswith(count):
-            j = head.index(name + flag) if name + flag in head else None
-            out += [(name, row[i], j is not None and row[j] == "True") for row in body]
-    return out
+    units = {f" ({u})": k for k, u in table_data.UNITS.items()}
+    kinds = {}
+    for name in head:
+        if name.endswith(table_data.FLAG):
+            continue
+        kinds[name] = next((k for u, k in units.items() if name.endswith(u)), "text")
+    frame = pd.DataFrame(body, columns=head, dtype=object)
+    for name, kind in kinds.items():
+        if kind in ("count", "money", "rate"):
+            frame[name] = pd.to_numeric(frame[name].replace("", None))
+    for name in head:
+        if name.endswith(table_data.FLAG):
+            frame[name] = frame[name] == "True"
+    return table_data.TableData("", frame, kinds, False, "Disclosure control" in note)
 
 
-def disclosure_findings(build: Path) -> list[Finding]:
-    """Counts shown below England that are neither 0, '*' nor a multiple of 5."""
+def _table_findings(rel: str, data: table_data.TableData, below_england: bool, names: set[str]) -> list[Finding]:
+    """A run's table as data: counts controlled wherever its rows are below England, and nothing in a row that gives
+    a suppressed count away (money or a figure shown beside it, unless the column is not flagged as following it)."""
     findings = []
-    for path in _published(build):
+    frame = data.frame
+    if not (data.controlled or below_england):
+        text_cols = [n for n, k in data.kinds.items() if k == "text"]
+        for _, row in frame[text_cols].iterrows():
+            name = _names_a_subnational_row(row.tolist(), names)
+            if name:
+                return [Finding(rel, f"exact counts for {name!r}, a row below England")]
+        return []
+    hidden_rows = pd.Series(False, index=frame.index)
+    for name, kind in data.kinds.items():
+        if kind not in ("count", "rate"):
+            continue
+        flagged = data.suppressed(name)
+        hidden_rows |= flagged
+        for v, f in zip(frame[name], flagged):
+            text = "" if pd.isna(v) else str(v)
+            if f and text.strip():
+                findings.append(Finding(rel, f"suppressed {kind} in {name!r} shows {text.strip()!r}"))
+            elif kind == "count" and not _allowed(text.replace(".0", "") if text.endswith(".0") else text):
+                findings.append(Finding(rel, f"count in {name!r} shows {text.strip()!r}"))
+    for name, kind in data.kinds.items():
+        if kind in ("money", "number") and name + table_data.FLAG in frame:
+            shown = frame.loc[hidden_rows, name].dropna()
+            if len(shown):
+                findings.append(Finding(rel, f"{name!r} shows {shown.iloc[0]} beside a suppressed count"))
+    return findings
+
+
+def _results_findings(rel: str, path: Path) -> list[Finding]:
+    try:
+        r = read_results(path)
+    except ResultsFileError as exc:  # what it shows cannot be checked: that is a finding in itself
+        return [Finding(rel, f"cannot be checked: {exc}")]
+    findings = [Finding(rel, f"KPI {k.name!r} shows the count {k.value}") for k in r.kpis or []
+                if k.unit == "count" and k.value is not None and not _allowed(str(k.value))]
+    for q in r.opportunity_units or []:
+        for s in SCENARIOS:
+            v = q.get(s)
+            if is_quantity_unit(q.unit) and not _allowed(str(abs(v)) if not isinstance(v, str) else v):
+                findings.append(Finding(rel, f"modelled {q.label!r} ({s}) shows {v}"))
+    return findings
+
+
+def _workbook_findings(rel: str, path: Path) -> list[Finding]:
+    """A hub workbook (below England throughout): every cell under a '(count)' header, or under a header naming a
+    quantity's unit in a sheet's opportunity block, is controlled."""
+    from openpyxl import load_workbook
+
+    findings = []
+    wb = load_workbook(path, read_only=True, data_only=True)
+    for ws in wb.worksheets:
+        columns: dict[int, str] = {}
+        for row in ws.iter_rows(values_only=True):
+            texts = ["" if v is None else str(v) for v in row]
+            if any(t.endswith(" (count)") for t in texts):
+                columns = {i: t for i, t in enumerate(texts) if t.endswith(" (count)")}
+                continue
+            if texts[:2] == ["Scenario", "Opportunity (£)"]:
+                columns = {i: t for i, t in enumerate(texts) if i >= 2
+                           and is_quantity_unit(t.rsplit("(", 1)[-1].rstrip(")"))}
+                continue
+            if not any(texts):
+                columns = {}
+                continue
+            for i, header in columns.items():
+                if i < len(row) and row[i] is not None and not _allowed(str(row[i]).replace(".0", "")):
+                    findings.append(Finding(f"{rel} [{ws.title}]", f"count under {header!r} shows {row[i]}"))
+    return findings
+
+
+def _text_of(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return "".join("".join(o.get("data", {}).get("text/html", []))
+                       for c in nb.get("cells", []) for o in c.get("outputs", []))
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def disclosure_findings(build: Path, geography: Geography | None = None, *,
+                        html_dir: Path | None = None) -> list[Finding]:
+    """What a build publishes that describes fewer people than England without disclosure control: on every page,
+    England's included (a provider's row is sub-national wherever it is), in every artefact: HTML pages and
+    notebooks (count cells, and the rule each table claims), run tables as CSV and Parquet (counts, flags, money
+    beside a suppressed count), results.json (KPIs and modelled quantities) and the hub workbooks. `html_dir`: the
+    book to scan, if not build/html (a new book before it is published)."""
+    names = subnational_names(geography)
+    findings = []
+    for path in _published(build, html_dir):
         geo = _geography_of(path)
-        if geo in (None, NATIONAL):
-            continue  # pages of England, and book pages of no single run (hub packs show money, not counts)
-        rel = str(path.relative_to(build))
-        if path.suffix == ".json" and path.name == "results.json":
-            try:
-                kpis = read_results(path).kpis or []
-            except ResultsFileError as exc:  # what it shows cannot be checked: that is a finding in itself
-                findings.append(Finding(rel, f"cannot be checked: {exc}"))
-                continue
-            for k in kpis:
-                if k.unit == "count" and k.value is not None and not _allowed(str(k.value)):
-                    findings.append(Finding(rel, f"KPI {k.name!r} shows the count {k.value}"))
-            continue
-        if path.suffix in (".csv", ".parquet"):
-            try:
-                counts = table_counts(path)
-            except (OSError, ValueError, IndexError) as exc:  # a table that cannot be read cannot be checked
-                findings.append(Finding(rel, f"cannot be checked: {exc}"))
-                continue
-            for name, text, flagged in counts:
-                if flagged and text.strip():
-                    findings.append(Finding(rel, f"suppressed count in {name!r} shows {text.strip()!r}"))
-                elif not _allowed(text):
-                    findings.append(Finding(rel, f"count in {name!r} shows {text.strip()!r}"))
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if path.suffix == ".ipynb":
-            nb = json.loads(text)
-            text = "".join("".join(o.get("data", {}).get("text/html", []))
-                           for c in nb.get("cells", []) for o in c.get("outputs", []))
-        for cell in count_cells(text):
-            if not _allowed(cell):
-                findings.append(Finding(rel, f"count cell shows {cell.strip()!r}"))
+        below = geo not in (None, NATIONAL)
+        rel = str(path.relative_to(html_dir.parent if html_dir and path.is_relative_to(html_dir) else build))
+        try:
+            if path.suffix == ".json":
+                if path.name == "results.json" and below:
+                    findings += _results_findings(rel, path)
+            elif path.suffix in (".csv", ".parquet"):
+                if geo is not None:
+                    findings += _table_findings(rel, read_any_table(path), below, names)
+            elif path.suffix == ".xlsx":
+                if below:
+                    findings += _workbook_findings(rel, path)
+            elif path.suffix in (".html", ".ipynb"):
+                for table in page_tables(_text_of(path)):
+                    if below or table.sdc == "controlled":
+                        findings += [Finding(rel, f"count cell shows {c.strip()!r}") for c in table.count_cells
+                                     if not _allowed(c)]
+                    elif table.sdc == "exact" and (name := _names_a_subnational_row(table.row_headers, names)):
+                        findings.append(Finding(rel, f"a table shown exactly has a row for {name!r}, below England"))
+        except (OSError, ValueError, IndexError, KeyError) as exc:  # what cannot be read cannot be checked
+            findings.append(Finding(rel, f"cannot be checked: {exc}"))
     return findings
 
 
@@ -210,12 +344,22 @@ def identifier_findings(build: Path, data_dir: Path) -> list[Finding]:
 
 def _readable_text(path: Path) -> str:
     """The text of an artefact, without the base64 of images in notebooks (noise, not content); a Parquet file's as
-    CSV."""
+    CSV; a workbook's cells; a PDF's text."""
     if path.suffix == ".parquet":
         try:
             return pd.read_parquet(path).to_csv(index=False)
         except (OSError, ValueError):  # not a table: its bytes, as text
             pass
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        return "\n".join(" ".join("" if v is None else str(v) for v in row)
+                         for ws in wb.worksheets for row in ws.iter_rows(values_only=True))
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix != ".ipynb":
         return text

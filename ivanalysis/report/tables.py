@@ -48,7 +48,8 @@ def csv_text(df: pd.DataFrame) -> str:
 
 
 def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = None, row_header: bool = True,
-               counts: set[str] | None = None, count_cells: set[tuple[int, str]] | None = None) -> str:
+               counts: set[str] | None = None, count_cells: set[tuple[int, str]] | None = None,
+               sdc: str | None = None) -> str:
     """A plain, accessible HTML table: <caption>, <th scope="col">, the first column as row headers.
 
     Every cell is escaped: text from the data (codes, names) is never interpreted as HTML. Cells holding counts
@@ -70,7 +71,8 @@ def html_table(df: pd.DataFrame, caption: str, *, numeric: set[str] | None = Non
             else:
                 cells.append(f'<td{num if col in numeric else ""}>{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="iv-table">\n<caption>{html.escape(caption)}</caption>\n'
+    mark = f' data-sdc="{sdc}"' if sdc else ""
+    return (f'<table class="iv-table"{mark}>\n<caption>{html.escape(caption)}</caption>\n'
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>")
 
 
@@ -79,4 +81,5 @@ def render(table: Table, controlled: bool) -> str:
     controlled = table.controlled(controlled)
     numeric = set(table.counts) | set(table.rates) | set(table.money) | set(table.numbers)
     caption = table.caption + (f" {RULE_TEXT[0].upper()}{RULE_TEXT[1:]}." if controlled and table.counts else "")
-    return html_table(df, caption, numeric=numeric, counts=set(table.counts) - set(table.hidden))
+    return html_table(df, caption, numeric=numeric, counts=set(table.counts) - set(table.hidden),
+                      sdc="controlled" if controlled else "exact")
