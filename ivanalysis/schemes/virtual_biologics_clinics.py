@@ -4,14 +4,18 @@ A virtual biologics clinic (VBC) is a small multidisciplinary team (consultant, 
 every patient put forward for a biologic, or for a switch or a stop, against the best-practice pathway. The Menu
 expects fewer patients started inappropriately, more existing patients stopping where the evidence supports it,
 shorter waits from the decision to the first dose, and a lower cost of biologic prescribing; 'savings will be
-calculated through analysing NHS trust drug prescribing data', and it names no extra cost.
+calculated through analysing NHS trust drug prescribing data - spend on specific biologic drug', and it names no
+extra cost ('there were no additional costs associated with this scheme'), so none is netted.
 
 How the saving is calculated here, per provider and only where it is worse than the benchmark (never netted off):
 the benchmarks are what virtual clinics achieve across England in the year (their share of new patients started,
 their share of existing patients' reviews ending in a stop). At a provider starting a larger share, the starts
 above the benchmark are avoided; at a provider stopping a smaller share, the stops below it are added; each times
-the share of the gap a clinic is assumed to close, times the provider's own cost per patient-month of the drugs
-concerned, times the months of treatment each avoids.
+the share of the gap a clinic is assumed to close, times the months of treatment each avoids, times the provider's
+own cost per patient-month of the drugs concerned less a month of the conventional treatment (DMARDs) the patient
+has instead: a patient not started, or stopped, is still treated. The months of a start avoided are the prescribing
+spend's, not a full course's: within the months assumed, those that starts in the log stayed on their drug (first
+dose to stop, over the starts followed that long; `months_on_drug`).
 
 Counting beyond chance: a provider's share, and the clinics' own, are partly chance. A benchmark counts only where the
 clinics' share differs from the consultants' beyond chance (a two-proportion test at 5%); otherwise it is England's
@@ -25,7 +29,7 @@ from statistics import NormalDist
 
 import pandas as pd
 
-from ..config import SCENARIOS
+from ..config import SCENARIOS, SchemeParams
 from ..errors import DataError
 from ..results import (
     CASH_RELEASING,
@@ -49,13 +53,15 @@ from .base import area_rows, in_period, proportion_measure, provider_table, safe
 TABLES = ("biologics_referrals",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "biologics_referrals": ("provider_code", "referral_type", "decided_by", "referral_date", "decision_date",
-                            "outcome", "first_dose_date", "monthly_cost"),
+                            "outcome", "first_dose_date", "stop_date", "monthly_cost"),
 }
-ASSUMPTIONS = {"gap_closed": "share", "months_per_start_avoided": "months", "months_per_stop_added": "months"}
+ASSUMPTIONS = {"gap_closed": "share", "months_per_start_avoided": "months", "months_per_stop_added": "months",
+               "alternative_cost_per_year": "gbp_per_year"}
 VBC = "virtual clinic"
 MIN_PER_POINT = 20  # a quarter's share on the chart needs at least this many referrals behind it
 # a difference (clinics against consultants, or between providers) counts only if beyond chance at this level
 EVIDENCE = 0.05
+DAYS_PER_MONTH = 365.25 / 12
 
 
 def starts_avoided(new: float, started: float, benchmark: float, gap_closed: float) -> float:
@@ -69,8 +75,32 @@ def stops_added(existing: float, stopped: float, benchmark: float, gap_closed: f
 
 
 def saving(patients: float, cost_per_month: float, months: float) -> float:
-    """Patients x the cost of a month of their biologic x the months of treatment avoided."""
+    """Patients x the cost of a month of their biologic (net of what they have instead) x the months avoided."""
     return patients * cost_per_month * months
+
+
+def net_monthly_cost(biologic_per_month: float, alternative_per_year: float) -> float:
+    """A month of the biologic less a month of the conventional treatment given instead (never below nothing)."""
+    return max(0.0, biologic_per_month - alternative_per_year / 12)
+
+
+def log_end(referrals: pd.DataFrame) -> pd.Timestamp:
+    """The last date the log knows of: its latest decision, first dose or stop."""
+    return max(referrals[c].max() for c in ("decision_date", "first_dose_date", "stop_date"))
+
+
+def months_on_drug(referrals: pd.DataFrame, horizon: float) -> float | None:
+    """Mean months on the drug within `horizon` months of the first dose, over the starts of `referrals` followed for
+    all of them (first dose at least `horizon` months before the log's end): from the first dose to the stop, or to
+    the horizon for those still on it. None where no start has been followed that long."""
+    span = pd.Timedelta(days=horizon * DAYS_PER_MONTH)
+    starts = referrals[(referrals["outcome"] == "start") & referrals["first_dose_date"].notna()]
+    followed = starts[starts["first_dose_date"] + span <= log_end(referrals)]
+    if followed.empty:
+        return None
+    end = followed["stop_date"].where(followed["stop_date"] < followed["first_dose_date"] + span,
+                                      followed["first_dose_date"] + span)
+    return float(((end - followed["first_dose_date"]) / pd.Timedelta(days=DAYS_PER_MONTH)).mean())
 
 
 def benchmarks(referrals: pd.DataFrame) -> tuple[float, float]:
@@ -153,16 +183,19 @@ def beyond_chance(referrals: pd.DataFrame) -> pd.DataFrame:
 
 
 def provider_savings(counts: pd.DataFrame, start_bench: float, stop_bench: float, gap_closed: float,
-                     months_start: float, months_stop: float) -> pd.DataFrame:
+                     months_start: float, months_stop: float, alternative_per_year: float) -> pd.DataFrame:
     """Each provider's starts avoided, stops added and their saving: `counts` (provider_counts) with the starts and
-    stops that count (`beyond_chance`: starts_counted, stops_counted), against the benchmarks (`counted_benchmarks`)."""
+    stops that count (`beyond_chance`: starts_counted, stops_counted), against the benchmarks (`counted_benchmarks`);
+    each month avoided is the provider's cost per patient-month less a month of `alternative_per_year`."""
     out = counts.copy()
     out["starts_avoided"] = [starts_avoided(n, s, start_bench, gap_closed)
                              for n, s in zip(out["new"], out["starts_counted"])]
     out["stops_added"] = [stops_added(e, s, stop_bench, gap_closed)
                           for e, s in zip(out["existing"], out["stops_counted"])]
-    out["from_starts"] = saving(out["starts_avoided"], out["start_cost"], months_start)
-    out["from_stops"] = saving(out["stops_added"], out["existing_cost"], months_stop)
+    start_net = out["start_cost"].map(lambda c: net_monthly_cost(c, alternative_per_year))
+    stop_net = out["existing_cost"].map(lambda c: net_monthly_cost(c, alternative_per_year))
+    out["from_starts"] = saving(out["starts_avoided"], start_net, months_start)
+    out["from_stops"] = saving(out["stops_added"], stop_net, months_stop)
     out["saving"] = out["from_starts"] + out["from_stops"]
     return out
 
@@ -223,9 +256,33 @@ def clinic_start_dates(referrals: pd.DataFrame) -> pd.Series:
 
 
 
+def start_months(referrals: pd.DataFrame, params: SchemeParams) -> Range:
+    """Per scenario, the months a start avoided saves: those on the drug within the scenario's months
+    (`months_on_drug`), or all of them where no start in the log has been followed that long."""
+    def months(s: str) -> float:
+        horizon = params.assumptions["months_per_start_avoided"].value(s)
+        on_drug = months_on_drug(referrals, horizon)
+        return horizon if on_drug is None else on_drug
+    return Range.of(months)
+
+
+def first_year_months(referrals: pd.DataFrame) -> float:
+    """The months of its first year a start stays on its drug (`months_on_drug` over 12), or 12 where unknown."""
+    on_drug = months_on_drug(referrals, 12)
+    return 12.0 if on_drug is None else on_drug
+
+
+def unfollowed_caveats(referrals: pd.DataFrame, run: RunContext) -> list[str]:
+    """What the page says where no start in the log has been followed for the months a scenario assumes."""
+    horizons = sorted({run.params.assumptions["months_per_start_avoided"].value(s) for s in SCENARIOS})
+    return [f"No start in the log has been followed for {h:g} months, so a start avoided is taken to save all "
+            f"{h:g} of them: the saving is then a full course, not the prescribing spend."
+            for h in horizons if months_on_drug(referrals, h) is None]
+
 
 # --- the page ------------------------------------------------------------------------------------------------------
-def _kpis(local: pd.DataFrame, waits: pd.DataFrame, start_bench: float, stop_bench: float) -> list[KPI]:
+def _kpis(local: pd.DataFrame, waits: pd.DataFrame, start_bench: float, stop_bench: float,
+          first_year_months: float) -> list[KPI]:
     new, old = local[local["referral_type"] == "new"], local[local["referral_type"] == "existing"]
     started = new[new["outcome"] == "start"]
     wait, vbc_wait = waits["days"], waits.loc[waits["decided_by"] == VBC, "days"]
@@ -247,7 +304,9 @@ def _kpis(local: pd.DataFrame, waits: pd.DataFrame, start_bench: float, stop_ben
         KPI("Yearly cost of biologic per patient started", float(started["monthly_cost"].mean() * 12)
             if len(started) else None, "gbp", None, False, "Menu KPI: cost of prescribing biologic per year"),
         KPI("Cost of the first year of biologics started or switched in the year",
-            float(local.loc[local["outcome"].isin(["start", "switch"]), "monthly_cost"].sum() * 12), "gbp"),
+            float(local.loc[local["outcome"].isin(["start", "switch"]), "monthly_cost"].sum() * first_year_months),
+            "gbp", note=f"prescribing spend: each at its cost per month for the {first_year_months:.1f} months of its "
+                        "first year that starts in the log stayed on their drug"),
     ]
 
 
@@ -274,7 +333,7 @@ def _decider_table(deciders: pd.DataFrame, run: RunContext) -> Table:
                  counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
                  rates={"Start rate": ("Started", "New referrals"), "Stop share": ("Stopped", "Existing reviewed")},
                  numbers=("Median days, referral to decision", "Median days, decision to first dose",
-                          "Cost per patient-month (£)"))
+                          "Cost per patient-month (£)"), rows_are_the_area=True)
 
 
 def _start_rate_chart(deciders: pd.DataFrame, quarters: pd.DataFrame, since: pd.Series, run: RunContext) -> Chart:
@@ -295,10 +354,16 @@ def _start_rate_chart(deciders: pd.DataFrame, quarters: pd.DataFrame, since: pd.
 
 
 CAVEATS = (
+    "The effect of the clinics is only as good as the referral log it is measured from: no national log of biologics "
+    "referrals exists, and no national source records a decision not to start (see the data sources), so a "
+    "provider's own log, kept the same way with and without a clinic, is needed before its figure can be trusted.",
     "The benchmarks are what virtual clinics achieve across England; some of the difference from other providers may "
     "be case mix (referral thresholds, disease severity) rather than appropriateness.",
-    "A patient not started, or stopped, saves the months of treatment assumed; some will start or restart later, "
-    "which the low scenario allows for.",
+    "A start avoided saves only the months that starts in the log stayed on their drug within the months assumed "
+    "(inappropriate starts may stop sooner than most, which would make it fewer); some patients will start later, "
+    "which the low scenario allows for. A stop saves the months assumed.",
+    "A patient not started, or stopped, is still treated: each month saved is net of a month of conventional DMARDs "
+    "(at 2012 BNF prices; see the assumptions).",
     "Costs per patient-month are the prices in the log; biosimilar prices have fallen since, so the saving per "
     "patient may be smaller at today's prices.",
     f"Quarters with fewer than {MIN_PER_POINT} new referrals are left out of the chart.",
@@ -308,7 +373,9 @@ CAVEATS = (
 BIOLOGICS_PAYER = ("Adult biologics for rheumatology, gastroenterology and dermatology (NICE technology appraisals for "
                    "rheumatoid arthritis, inflammatory bowel disease, psoriasis) are commissioned by ICBs (CCGs until "
                    "2022), not by specialised commissioning; the Menu's case study follows a CCG prescribing pathway "
-                   "(Greater Manchester). ")
+                   "(Greater Manchester). Net of the conventional treatment given instead. No implementation cost is "
+                   "netted: the Menu says 'there were no additional costs associated with this scheme' (the "
+                   "Manchester clinic began without extra administrative funding). ")
 
 
 def opportunity_by_kind(by_scenario: dict[str, pd.DataFrame], period: Period) -> Opportunity:
@@ -341,8 +408,10 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
 
     counts = provider_counts(local).join(beyond_chance(year))
     counted_start, counted_stop = counted_benchmarks(year)
+    months = start_months(referrals, run.params)
     by_scenario = {s: provider_savings(counts, counted_start, counted_stop, a["gap_closed"].value(s),
-                                       a["months_per_start_avoided"].value(s), a["months_per_stop_added"].value(s))
+                                       months.get(s), a["months_per_stop_added"].value(s),
+                                       a["alternative_cost_per_year"].value(s))
                    for s in SCENARIOS}
     gbp = Range.summed(by_scenario, "saving")
     starts, stops = Range.summed(by_scenario, "starts_avoided"), Range.summed(by_scenario, "stops_added")
@@ -350,11 +419,12 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     deciders = by_decider(local)
     quarters = quarterly_start_rate(area_rows(new_all, area, "new referrals"))
 
-    outputs = [("New patients not started", "count", starts), ("Existing patients stopped", "count", stops),
+    outputs = [("Months on the biologic per start avoided (from the log)", "months", months),
+               ("New patients not started", "count", starts), ("Existing patients stopped", "count", stops),
                ("Saving from fewer starts", "gbp", Range.summed(by_scenario, "from_starts")),
                ("Saving from timely stops", "gbp", Range.summed(by_scenario, "from_stops")), ("Saving", "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, waits, start_bench, stop_bench),
+        context=run, kpis=_kpis(local, waits, start_bench, stop_bench, first_year_months(referrals)),
         opportunity=opportunity_by_kind(by_scenario, period),
         quantities=[Quantity("New patients not started on a biologic", "patients", starts),
                     Quantity("Existing patients stopping a biologic", "patients", stops)],
@@ -362,7 +432,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
         tables={"providers": _provider_table(by_scenario["moderate"], since, waits, measure, run),
                 "deciders": _decider_table(deciders, run)},
         charts={"start_rate": _start_rate_chart(deciders, quarters, since, run)},
-        scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),
+        scenario_table=scenario_frame(run.params, outputs), caveats=[*CAVEATS, *unfollowed_caveats(referrals, run)],
         data_months=(referrals["decision_date"].min(), referrals["decision_date"].max()),
         area_providers=area.providers,
     )

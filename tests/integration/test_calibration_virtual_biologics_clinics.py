@@ -45,3 +45,14 @@ def test_a_hub_without_a_clinic_has_no_clinic_wait(default_data):
     without = [c for c, r in runs.items() if r.kpi("Referrals decided by a virtual clinic").value == 0]
     assert without, "the data should have hubs with no virtual clinic, so that the effect shows"
     assert all(runs[c].kpi("Median days from decision to first dose, virtual clinics").value is None for c in without)
+
+
+def test_starts_avoided_are_valued_at_the_prescribing_spend_net_of_dmards(england):
+    # the generator stops a fifth of consultants' starts (an eighth of clinics') 3 to 12 months after the first dose,
+    # so a start stays on its drug about 11 of its first 12 months: the moderate saving counts those, not 12
+    months = england.scenario_table.loc["Months on the biologic per start avoided (from the log)"]
+    assert 10.5 < months["moderate"] < 11.8
+    assert 5.5 < months["low"] < 6.0  # the low scenario's 6 months: few stops come that early
+    # the Menu's 'cost of prescribing biologic' KPI counts the same months
+    assert f"{months['moderate']:.1f} months" in england.kpi(
+        "Cost of the first year of biologics started or switched in the year").note
