@@ -191,9 +191,12 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> Non
                  STATUS_TEXT[True], sheet_name(v.scheme.number, v.scheme.short)],
                 [None, None, None, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
     ok = [v for v in own if v.ok]
-    totals = [sum(v.results.opportunity_gbp.get(s) for v in ok) for s in SCENARIOS]
-    sh.line([None, f"All analysed schemes ({len(ok)})", "", *totals], [None, None, None, GBP, GBP, GBP],
-            style="iv-bold")
+    # one total a financial year, the latest first: a pound of 2016/17 and a pound of 2017/18 are never added
+    for year in sorted({v.results.period for v in ok}, reverse=True):
+        same = [v for v in ok if v.results.period == year]
+        totals = [sum(v.results.opportunity_gbp.get(s) for v in same) for s in SCENARIOS]
+        sh.line([None, f"All analysed schemes, {year} ({len(same)})", year, *totals],
+                [None, None, None, GBP, GBP, GBP], style="iv-bold")
     sh.ws.auto_filter.ref = f"A{header_row}:M{sh.row - 1}"
     sh.blank()
     sh.note("Each scheme's sheet holds its indicators, assumptions and tables for this hub.")

@@ -117,7 +117,7 @@ def test_sheets_and_summary_figures_equal_results(views):
     assert body[9][10] == "improving (low)" and body[9][12] == "09 Oral chemotherapy wastage"
     assert body[2][11] == "run failed" and body[2][3] is None
     total = rows[header + 4]
-    assert total[1] == "All analysed schemes (2)"
+    assert total[1] == "All analysed schemes, 2017/18 (2)"  # both on 2017/18: one total, of that year
     assert total[3:6] == pytest.approx([609_729.04 + 948_982.5, 1_059_856.15 + 1_423_473.75,
                                         1_401_510.09 + 1_921_317.0])
     money = ws.cell(header + 2, 5)
@@ -144,7 +144,8 @@ def test_scheme_sheet_holds_kpis_assumptions_and_the_run_tables(views):
     assert ws.cell(providers + 1, 1).font.b
     assert rows[providers][:6] == ["Provider", "Dispensings (count)", "Share (%)", "Spend (GBP)", "Note", "Mean days"]
     assert rows[providers + 1][:6] == ["LON-P03", 2290, 0.529, 12_359_100, '=HYPERLINK("http://x","click")', 27.7]
-    assert rows[providers + 2][:6] == ["LON-P07", "*", "*", -1200, "0123", None]
+    # 3 dispensings are suppressed, and the spend and mean beside them with them (they would give the count away)
+    assert rows[providers + 2][:6] == ["LON-P07", "*", "*", "*", "0123", "*"]
     assert [ws.cell(providers + 2, c).number_format for c in (2, 3, 4, 6)] == ["#,##0", "0.0%", '"£"#,##0', "#,##0.0"]
     assert rows[first.index("Financial year") + 1][:2] == ["2016/17", 22_170]
     assert len(rows[providers]) == 6 or rows[providers][6] is None  # the flags are not shown: '*' says it
@@ -198,7 +199,7 @@ def test_table_cells_are_the_files_numbers_with_the_pages_formats(views, build_d
     assert packs.table_cells(data) == [
         [("LON-P03", None), (2290, "#,##0"), (0.529, "0.0%"), (12_359_100, '"£"#,##0'),
          ('=HYPERLINK("http://x","click")', None), (27.7, "#,##0.0")],
-        [("LON-P07", None), ("*", None), ("*", None), (-1200, '"£"#,##0'), ("0123", None), (None, None)]]
+        [("LON-P07", None), ("*", None), ("*", None), ("*", None), ("0123", None), ("*", None)]]
 
 
 def test_without_chromium_the_build_says_so_and_publishes_no_pdf(views, tmp_path, monkeypatch):
