@@ -16,7 +16,10 @@ Here, from the high-cost drug invoices (one row per patient, drug, product and q
 - the saving is the volume still on the originator above what the targets allow: at each provider and molecule,
   for new and existing patients apart, the patient-quarters that would have to move to reach the target, times
   the units an originator patient-quarter uses, times the price gap per unit between the originator and the
-  best-value product (England's prices paid in the year). Providers already at the target count as nothing.
+  best-value product (England's prices paid in the year). Providers already at the target count as nothing;
+- the saving is a year's: where a group of a molecule is within the targets for only some quarters of the year (the
+  existing patients of a molecule whose best value came in the year before, such as imatinib's, count from its
+  last quarter), its saving in those quarters is scaled to four quarters at the same rate (annualise).
 
 national() does England's part (availability, classification, prices, every provider's saving), the same for every
 area; analyse() the area's.
@@ -108,6 +111,33 @@ def unit_prices(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def quarters_within_targets(available: pd.Series, short_course: set[str], period: Period) -> pd.DataFrame:
+    """By molecule (rows) and group (columns new, existing): how many of the period's quarters the group is within
+    the CQUIN's targets, from classify()'s rules: new patients from a quarter after availability, existing ones
+    from a year after it (never for short courses)."""
+    quarters = pd.date_range(period.start, period.end, freq="QS-APR")
+    out = pd.DataFrame({
+        "new": [int((quarters >= since + NEW_PATIENT_GRACE).sum()) for since in available],
+        "existing": [0 if drug in short_course else int((quarters >= since + EXISTING_PATIENT_HORIZON).sum())
+                     for drug, since in available.items()],
+    }, index=available.index)
+    return out.rename_axis(index="drug", columns="group")
+
+
+def annualise(savings: pd.DataFrame, quarters: pd.DataFrame, period_quarters: int = 4) -> pd.DataFrame:
+    """provider_savings() scaled to a whole year: each (molecule, group)'s patient-quarters moved, units and saving
+    times period_quarters / the quarters it is within the targets (quarters_within_targets). Patient-quarters and
+    those on best value stay as counted."""
+    within = quarters.stack().rename("quarters")
+    key = pd.MultiIndex.from_arrays([savings.index.get_level_values("drug"), savings.index.get_level_values("group")])
+    counted = within.reindex(key).to_numpy(dtype=float)
+    factor = np.where(counted > 0, period_quarters / np.where(counted > 0, counted, 1.0), 1.0)
+    out = savings.copy()
+    for col in ("moved_rows", "units", "saving"):
+        out[col] = out[col] * factor
+    return out
+
+
 def units_to_move(rows: int, on_best_value: int, target: float, units_per_originator_row: float) -> float:
     """Originator units that would move to the best-value product for `on_best_value / rows` to reach `target`."""
     return max(0.0, target * rows - on_best_value) * units_per_originator_row
@@ -140,7 +170,8 @@ class National:
     year: pd.DataFrame  # those in the period
     existing: pd.DataFrame  # existing patients' rows, all months (the measure)
     prices: pd.DataFrame  # unit prices in the period (unit_prices)
-    savings: dict[str, pd.DataFrame]  # scenario -> every provider's provider_savings
+    quarters: pd.DataFrame  # by molecule and group: the period's quarters within the targets (quarters_within_targets)
+    savings: dict[str, pd.DataFrame]  # scenario -> every provider's provider_savings, annualised
     icb_share: pd.Series  # by provider, molecule and group: the share of originator units given for ICB_INDICATIONS
     months: tuple[pd.Timestamp, pd.Timestamp]  # data_months of the invoices used
 
@@ -154,7 +185,8 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     if available.empty:
         raise DataError("no molecule in hcd_invoices has both an originator (or branded) product and a biosimilar or "
                         "generic one: there is nothing to switch")
-    rows = classify(inv, available, short_course_drugs(inv))
+    short_course = short_course_drugs(inv)
+    rows = classify(inv, available, short_course)
     year = in_period(rows, "invoice_period", period, "invoices for molecules with a best-value product")
     existing = rows[rows["group"] == "existing"]
     if existing.empty:
@@ -163,8 +195,10 @@ def national(tables: dict[str, pd.DataFrame], params: SchemeParams, period: Peri
     applicable = year[year["group"] != ""]
     targets = {s: {"new": a["new_patient_target"].value(s), "existing": a["existing_patient_target"].value(s)}
                for s in SCENARIOS}
-    savings = {s: provider_savings(applicable, prices["gap"], targets[s]) for s in SCENARIOS}
-    return National(available, rows, year, existing, prices, savings, icb_share(applicable), data_months(inv))
+    quarters = quarters_within_targets(available, short_course, period)
+    savings = {s: annualise(provider_savings(applicable, prices["gap"], targets[s]), quarters) for s in SCENARIOS}
+    return National(available, rows, year, existing, prices, quarters, savings, icb_share(applicable),
+                    data_months(inv))
 
 
 def icb_share(rows: pd.DataFrame) -> pd.Series:
@@ -224,6 +258,8 @@ def _kpis(local: pd.DataFrame, period: Period, a: dict) -> list[KPI]:
     ]
 
 
+MOVED = "Patient-quarters moved from the originator to the best-value product"
+QUARTERS_COUNTED = "Quarters within the targets (new / existing)"
 PROVIDER_COUNTS = ("Patients", "New patient-quarters", "New on best value", "Existing patient-quarters",
                    "Existing on best value")
 
@@ -245,7 +281,8 @@ def _provider_columns(local: pd.DataFrame, savings: pd.DataFrame) -> pd.DataFram
 
 
 def _provider_table(prov: pd.DataFrame, area: Area, period: Period) -> Table:
-    return Table(f"Providers of {area.name}: patient-quarters on the best-value product, {period.label}", prov,
+    return Table(f"Providers of {area.name}: patient-quarters on the best-value product, {period.label}, and the "
+                 "saving in a year (annualised where a group is within the targets for part of the year)", prov,
                  counts=PROVIDER_COUNTS,
                  rates={"Share of new on best value": ("New on best value", "New patient-quarters"),
                         "Share of existing on best value": ("Existing on best value", "Existing patient-quarters")},
@@ -263,6 +300,11 @@ CAVEATS = [
     "antiretroviral prescribing).",
     "Some patients should not switch (for example, a clinical reason or a recent change of treatment): the "
     "targets leave room for them, and 'existing' excludes molecules given in courses of six months or less.",
+    "The saving is a year's. Where a molecule's new or existing patients are within the CQUIN's targets for only "
+    "some quarters of the year (existing patients count from a year after the best value is available: imatinib's, "
+    "generic from January 2017, from January 2018 only), the saving in those quarters is scaled to four quarters at "
+    "the same rate; the molecules table gives the quarters counted. Patient-quarters and uptake shares are as "
+    "counted, not scaled.",
 ]
 
 
@@ -299,16 +341,15 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     gbp = Range.summed(savings, "saving")
     moved = Range.summed(savings, "moved_rows")
     prov = provider_table(_provider_columns(local, savings["moderate"]), measure, run.geography)
-    outputs = [("Patient-quarters moved to best value", "count", moved), ("Saving", "gbp", gbp)]
+    outputs = [(MOVED, "count", moved), ("Saving", "gbp", gbp)]
     return SchemeResult(
         context=run, kpis=_kpis(local, period, a),
         opportunity=opportunity_by_kind(savings, national.icb_share, period),
-        quantities=[Quantity("Patient-quarters moved from the originator to the best-value product",
-                             "patient-quarters", moved)],
+        quantities=[Quantity(MOVED, "patient-quarters", moved)],
         measure=measure,
         tables={"providers": _provider_table(prov, area, period),
-                "molecules": _molecule_table(local, national.available, savings["moderate"], national.prices, area,
-                                             period)},
+                "molecules": _molecule_table(local, national.available, national.quarters, savings["moderate"],
+                                             national.prices, area, period)},
         scenario_table=scenario_frame(run.params, outputs),
         caveats=list(CAVEATS),
         data_months=national.months,
@@ -318,8 +359,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     )
 
 
-def _molecule_table(local: pd.DataFrame, available: pd.Series, savings: pd.DataFrame, prices: pd.DataFrame,
-                    area: Area, period: Period) -> Table:
+def _molecule_table(local: pd.DataFrame, available: pd.Series, quarters: pd.DataFrame, savings: pd.DataFrame,
+                    prices: pd.DataFrame, area: Area, period: Period) -> Table:
     drugs = sorted(local["drug"].unique())
     g = local.groupby("drug")
     groups = local[local["group"] != ""].groupby(["drug", "group"])["best_value"].agg(["size", "sum"])
@@ -333,22 +374,26 @@ def _molecule_table(local: pd.DataFrame, available: pd.Series, savings: pd.DataF
         "Spend": g["cost"].sum(),
         "Spend on originator": local[~local["best_value"]].groupby("drug")["cost"].sum().reindex(drugs).fillna(0.0),
         "Price gap per unit (£)": prices["gap"].reindex(drugs),
+        QUARTERS_COUNTED: [f"{quarters.loc[d, 'new']} / {quarters.loc[d, 'existing']}" for d in drugs],
         "Saving (moderate)": savings.groupby("drug")["saving"].sum().reindex(drugs).fillna(0.0),
     }, index=drugs)
     frame["New patients on best value"] = frame["new_bv"] / frame["new"].replace(0, np.nan)
     frame["Existing patients on best value"] = frame["existing_bv"] / frame["existing"].replace(0, np.nan)
     frame = frame.reset_index(names="Molecule")[[
         "Molecule", "Best value from", "Patients", "New patients on best value", "Existing patients on best value",
-        "Spend", "Spend on originator", "Price gap per unit (£)", "Saving (moderate)", "new", "new_bv", "existing",
+        "Spend", "Spend on originator", "Price gap per unit (£)", QUARTERS_COUNTED, "Saving (moderate)", "new",
+        "new_bv", "existing",
         "existing_bv"]]
     return Table(f"{area.name}: molecules with a best-value product, {period.label}. Shares are of patient-quarters "
                  "within the CQUIN targets (n/a: no existing-patient target for courses of six months or less); the "
-                 "price gap is per unit (vial, syringe or pack).",
+                 "price gap is per unit (vial, syringe or pack). The saving is a year's: a group within the targets "
+                 "for fewer than four quarters of the year is scaled to four at the same rate.",
                  frame, counts=("Patients", "new", "new_bv", "existing", "existing_bv"),
                  rates={"New patients on best value": ("new_bv", "new"),
                         "Existing patients on best value": ("existing_bv", "existing")},
                  money=("Spend", "Spend on originator", "Saving (moderate)"), numbers=("Price gap per unit (£)",),
-                 hidden=("new", "new_bv", "existing", "existing_bv"))
+                 hidden=("new", "new_bv", "existing", "existing_bv"),
+                 rows_are_the_area=True)
 
 
 def _uptake_chart(rows: pd.DataFrame, available: pd.Series, area: Area, period: Period) -> Chart:

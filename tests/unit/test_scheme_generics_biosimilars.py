@@ -201,3 +201,58 @@ def test_an_area_without_these_molecules_is_a_data_error(invoices):
 def test_no_molecule_with_a_best_value_product_is_a_data_error(invoices):
     with pytest.raises(DataError, match="nothing to switch"):
         _analyse(invoices[invoices["product"] == "Remicade"], "ENG")
+
+
+# --- a year's saving: groups within the targets for part of the year are annualised ---------------------------------
+def test_quarters_within_the_targets_in_the_year():
+    # 2017/18 has quarters from April, July, October 2017 and January 2018.
+    # imatinib, generic from January 2017: new patients from April 2017 (4 quarters), existing from January 2018 (1);
+    # rituximab, biosimilar from April 2017, short courses: new from July 2017 (3), no existing-patient target (0);
+    # infliximab, biosimilar from April 2015: both groups all year (4 and 4)
+    available = pd.Series({"imatinib": pd.Timestamp("2017-01-01"), "infliximab": pd.Timestamp("2015-04-01"),
+                           "rituximab": pd.Timestamp("2017-04-01")})
+    out = gb.quarters_within_targets(available, {"rituximab"}, Period.financial_year("2017/18"))
+    assert out.to_dict("index") == {"imatinib": {"new": 4, "existing": 1}, "infliximab": {"new": 4, "existing": 4},
+                                    "rituximab": {"new": 3, "existing": 0}}
+
+
+def test_annualise_scales_a_groups_saving_to_four_quarters():
+    # imatinib existing, counted for 1 quarter: 3 patient-quarters moved, 9 packs, £900 -> x 4 = 12, 36, £3,600;
+    # imatinib new, 4 quarters: as counted (£100); rituximab new, 3 quarters: £300 x 4 / 3 = £400.
+    # The patient-quarters counted (rows) and those on best value are not scaled.
+    index = pd.MultiIndex.from_tuples([("P", "imatinib", "existing"), ("P", "imatinib", "new"),
+                                       ("P", "rituximab", "new")], names=["provider_code", "drug", "group"])
+    savings = pd.DataFrame({"rows": [10, 8, 6], "best_value": [5, 8, 3], "moved_rows": [3.0, 0.2, 1.5],
+                            "units": [9.0, 1.0, 3.0], "saving": [900.0, 100.0, 300.0]}, index=index)
+    quarters = pd.DataFrame({"new": [4, 3], "existing": [1, 0]}, index=pd.Index(["imatinib", "rituximab"], name="drug"))
+    out = gb.annualise(savings, quarters)
+    assert out["saving"].tolist() == pytest.approx([3_600.0, 100.0, 400.0])
+    assert out["moved_rows"].tolist() == pytest.approx([12.0, 0.2, 2.0])
+    assert out["units"].tolist() == pytest.approx([36.0, 1.0, 4.0])
+    assert out[["rows", "best_value"]].equals(savings[["rows", "best_value"]])
+
+
+def test_existing_patients_counted_for_one_quarter_give_a_years_saving(invoices):
+    # Imatinib, generic first invoiced in January 2017, so existing patients count from January 2018 only: in
+    # 2017/18, one quarter. NW-P01 has 10 existing patients (started 2014) on 3 packs a quarter: 5 moved to the
+    # generic in January 2017, 5 stay on Glivec. Prices in 2017/18: Glivec £1,800 a pack, generic £200: gap £1,600.
+    # January-March 2018: 10 patient-quarters, 5 on the generic; target 80%: 0.8 x 10 - 5 = 3 move, x 3 packs x £1,600
+    # = £14,400 in the quarter; a year at that rate: x 4 = £57,600 (12 patient-quarters). Imatinib is for chronic
+    # myeloid leukaemia here, which NHS England commissions: all of it is in the headline. (The infliximab invoices
+    # of the fixture are all for Crohn's disease, whose saving is ICBs', outside the headline.)
+    switched = QUARTERS[QUARTERS >= "2017-01-01"]
+    rows = []
+    for i in range(5):
+        rows.append(_patient("NW-P01", f"G{i}", "Glivec", "2014-01-01", units=3.0, drug="imatinib"))
+        rows.append(_patient("NW-P01", f"S{i}", "Glivec", "2014-01-01", QUARTERS[QUARTERS < "2017-01-01"], 3.0,
+                             "imatinib"))
+        rows.append(_patient("NW-P01", f"S{i}", "Imatinib generic", "2014-01-01", switched, 3.0, "imatinib"))
+    imatinib = pd.concat(rows, ignore_index=True).assign(indication="Chronic myeloid leukaemia")
+    england = _analyse(pd.concat([invoices, imatinib], ignore_index=True), "ENG")
+    assert england.opportunity_gbp.moderate == pytest.approx(57_600)
+    # patient-quarters moved: imatinib's 12 a year, and infliximab's 6.4 + 2.4 = 8.8 (all year, not scaled)
+    assert england.quantities[0].values.moderate == pytest.approx(12.0 + 8.8)
+    molecules = england.tables["molecules"].frame.set_index("Molecule")
+    assert molecules.loc["imatinib", "Quarters within the targets (new / existing)"] == "4 / 1"
+    # the uptake share is of the patient-quarters counted (10, 5 on the generic), not scaled
+    assert molecules.loc["imatinib", "Existing patients on best value"] == pytest.approx(0.5)
