@@ -179,7 +179,8 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
 def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
     own = [v for v in views if v.scheme.id == info.id]
     first_ok = next((v for v in own if v.ok), None)
-    rows = [{"ok": True, "name": v.area.name, "doc": v.doc, "scenarios": _scenarios(v), "value": _headline_value(v)}
+    rows = [{"ok": True, "name": v.area.name, "doc": v.doc, "scenarios": _headline_cells(v),
+             "value": _headline_value(v)}
             if v.ok else {"ok": False, "name": v.area.name, "status": _status(v)} for v in own]
     return render("scheme_page.md.j2", info=info, synthetic=synthetic, rows=rows,
                   headline=first_ok.results.headline if first_ok else None,
@@ -368,27 +369,33 @@ def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | No
     hubs = geo.hubs()
     schemes = registry.implemented()
     per_head = pd.DataFrame(np.nan, index=[f"{s.number}. {s.short}" for s in schemes], columns=[h.code for h in hubs])
+    beside = pd.DataFrame(False, index=per_head.index, columns=per_head.columns)
     for v in ok:
-        per_head.loc[f"{v.scheme.number}. {v.scheme.short}", v.area.code] = v.moderate() / v.area.population * 1e5
+        row = f"{v.scheme.number}. {v.scheme.short}"
+        per_head.loc[row, v.area.code] = v.moderate() / v.area.population * 1e5
+        beside.loc[row, v.area.code] = _all_beside(v)  # no headline: its savings stand beside it, not £0
     # a row whose largest value is 0 (no opportunity anywhere) is all palest, and its labels still show
     shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0).mask(per_head.notna() & per_head.eq(0), 0)
     fig = Figure(figsize=(10, 1.6 + 0.55 * len(schemes)), layout="constrained")
     ax = fig.add_subplot()
     labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}" if abs(x) < 1e6 else _short_gbp(x))
+    labels = labels.mask(beside, "—")
+    shade = shade.mask(beside, 0)
     sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
                 linecolor="white", annot_kws={"fontsize": 9})
     # every cell says its value in words too: a hub with no result is labelled, not just left pale
-    for i, j in zip(*np.where(per_head.isna().to_numpy())):
+    for i, j in zip(*np.where((per_head.isna() & ~beside).to_numpy())):
         ax.text(j + 0.5, i + 0.5, "no result", ha="center", va="center", fontsize=8, color="#425563")
     ax.grid(False)  # the book style's grid would show through cells with no result
     ax.set_yticklabels(per_head.index, rotation=0)
     ax.set_xlabel("Hub")
     ax.set_ylabel("")
-    ax.set_title("Moderate opportunity per 100,000 population\n(darker = larger, within each scheme)")
+    ax.set_title("Headline (net cash-releasing to specialised commissioning, moderate) per 100,000 population\n"
+                 "(darker = larger, within each scheme; — = every saving stands beside the headline)", fontsize=11)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    top = per_head.stack().sort_values(ascending=False)
-    alt = ("Heatmap of the moderate opportunity per 100,000 population for each scheme and hub. The largest is "
+    top = per_head.mask(beside).stack().sort_values(ascending=False)
+    alt = ("Heatmap of the moderate headline saving per 100,000 population for each scheme and hub. The largest is "
            f"{top.index[0][0]} in {geo.get(top.index[0][1]).name} (£{top.iloc[0]:,.0f} per 100,000 people).")
     return buf.getvalue(), alt
 
