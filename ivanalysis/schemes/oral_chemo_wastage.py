@@ -11,6 +11,8 @@ that the patient stopped part-way through: the supply left, less what would have
 instalment); future volumes are current volumes less that wastage, for the share of supplies moved to instalments;
 the saving is current less future expenditure at the same unit prices. Providers that already dispense monthly
 save nothing, so nothing is netted off. Only high-cost drugs count (median cost per 28 days from a threshold).
+Each extra instalment needs a telephone review by a nurse or pharmacist and a dispensing: their cost is the
+scheme's implementation cost, netted off the saving.
 
 national() does England's part (every oral supply's wastage, the high-cost drugs), the same for every area;
 analyse() the area's.
@@ -47,10 +49,13 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "sact": ("provider_code", "patient_id", "administration_date", "route", "drug", "days_supplied",
              "packs_supplied", "drug_cost_gbp", "regimen_end_date"),
 }
-ASSUMPTIONS = {"uptake_share": "share", "high_cost_threshold": "gbp_per_month"}
+ASSUMPTIONS = {"uptake_share": "share", "high_cost_threshold": "gbp_per_month", "review_minutes": "minutes_per_review",
+               "reviewer_cost_per_hour": "gbp_per_hour", "dispensing_cost": "gbp_per_dispensing"}
 MONTH_DAYS = 31  # an instalment is a month's supply: as many whole packs as fit in 31 days (at least one)
 VALUABLE_SUPPLY = 6_000.0  # the Menu: a supply 'the total value of which is often in excess of 6,000 pounds'
 SUPPLY_BANDS = ("Up to a month", "Two months", "Three months or more")
+GROSS, COST = "Gross saving (moderate)", "Reviews and dispensings (moderate)"
+SAVINGS = (GROSS, COST, "Saving (moderate)")  # the last net of the reviews and dispensings
 WHAT = "high-cost oral chemotherapy dispensings"
 COLUMNS = ["provider_code", "patient_id", "drug", "administration_date", "days_supplied", "packs_supplied",
            "drug_cost_gbp", "regimen_end_date"]  # of an oral supply, all the analysis needs
@@ -121,15 +126,25 @@ def christie_recipe(volume, spend, avoided_packs):
     return future_volume, future_spend, spend - future_spend
 
 
-def provider_savings(oral: pd.DataFrame, uptake: float) -> pd.DataFrame:
-    """Per provider: the recipe applied drug by drug (unit prices differ by drug), then added up."""
+def instalment_cost(review_minutes: float, cost_per_hour: float, dispensing_cost: float) -> float:
+    """The cost of one extra instalment: a telephone review (minutes of a nurse's or pharmacist's time at
+    `cost_per_hour`) and a dispensing."""
+    return review_minutes / 60 * cost_per_hour + dispensing_cost
+
+
+def provider_savings(oral: pd.DataFrame, uptake: float, cost_each: float) -> pd.DataFrame:
+    """Per provider: the recipe applied drug by drug (unit prices differ by drug), then added up; `cost` is that of
+    the extra instalments at `cost_each` (instalment_cost), `net` the saving less it."""
     g = oral.groupby(["provider_code", "drug"], observed=True)
     by_drug = pd.DataFrame({"volume": g["packs_supplied"].sum().astype(float), "spend": g["drug_cost_gbp"].sum(),
                             "avoided": g["avoided_packs"].sum() * uptake,
                             "extra_instalments": g["extra_instalments"].sum() * uptake})
     by_drug["future_volume"], by_drug["future_spend"], by_drug["saving"] = christie_recipe(
         by_drug["volume"], by_drug["spend"], by_drug["avoided"])
-    return by_drug.groupby(level="provider_code", observed=True).sum()
+    out = by_drug.groupby(level="provider_code", observed=True).sum()
+    out["cost"] = out["extra_instalments"] * cost_each
+    out["net"] = out["saving"] - out["cost"]
+    return out
 
 
 def _summary(frame: pd.DataFrame, by, label: str) -> pd.DataFrame:
@@ -180,15 +195,18 @@ class Recipe:
     future_volume: Range
     future_spend: Range
     extra_instalments: Range
-    saving: Range
+    saving: Range  # gross: current less future expenditure
     reduction: Range  # the saving as a share of the wastage now
+    cost: Range  # the extra instalments' telephone reviews and dispensings
+    net: Range  # saving less cost
 
 
-def area_opportunity(supplied: pd.DataFrame, drugs_of: dict[str, list[str]], uptake: dict[str, float]
-                     ) -> Recipe:
-    """`supplied`: the area's oral dispensings (supplies) in the period, every drug."""
+def area_opportunity(supplied: pd.DataFrame, drugs_of: dict[str, list[str]], uptake: dict[str, float],
+                     cost_each: dict[str, float]) -> Recipe:
+    """`supplied`: the area's oral dispensings (supplies) in the period, every drug; `cost_each`: the cost of an
+    extra instalment in each scenario (instalment_cost)."""
     scoped = {s: supplied[supplied["drug"].isin(drugs_of[s])] for s in SCENARIOS}
-    by_provider = {s: provider_savings(scoped[s], uptake[s]) for s in SCENARIOS}
+    by_provider = {s: provider_savings(scoped[s], uptake[s], cost_each[s]) for s in SCENARIOS}
     total = {s: df.sum() for s, df in by_provider.items()}
     saving = Range.of(lambda s: total[s]["saving"])
     wastage = Range.summed(scoped, "wastage")
@@ -198,13 +216,19 @@ def area_opportunity(supplied: pd.DataFrame, drugs_of: dict[str, list[str]], upt
         avoided=Range.of(lambda s: total[s]["avoided"]), future_volume=Range.of(lambda s: total[s]["future_volume"]),
         future_spend=Range.of(lambda s: total[s]["future_spend"]),
         extra_instalments=Range.of(lambda s: total[s]["extra_instalments"]), saving=saving,
-        reduction=Range.of(lambda s: safe_share(saving.get(s), wastage.get(s)) or 0.0))
+        reduction=Range.of(lambda s: safe_share(saving.get(s), wastage.get(s)) or 0.0),
+        cost=Range.of(lambda s: total[s]["cost"]), net=Range.of(lambda s: total[s]["net"]))
 
 
 def drug_savings(rows: pd.DataFrame, uptake: float) -> pd.Series:
     """By drug: the packs no longer wasted (at `uptake`) at the drug's unit price in `rows`."""
     g = rows.groupby("drug", observed=True)
     return g["avoided_packs"].sum() * uptake * (g["drug_cost_gbp"].sum() / g["packs_supplied"].sum())
+
+
+def drug_costs(rows: pd.DataFrame, uptake: float, cost_each: float) -> pd.Series:
+    """By drug: the extra instalments (at `uptake`) at `cost_each` (instalment_cost)."""
+    return rows.groupby("drug", observed=True)["extra_instalments"].sum() * uptake * cost_each
 
 
 # --- the page: KPIs, tables, chart ------------------------------------------------------------------------------------
@@ -237,13 +261,20 @@ def _provider_columns(local: pd.DataFrame, savings: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame({
         "Dispensings": summary["Dispensings"], "More than a month": summary["More than a month"],
         "Share more than a month": summary["Share more than a month"], "Spend": summary["Spend"],
-        "Wastage": summary["Wastage"], "Saving (moderate)": savings["saving"].reindex(summary.index).fillna(0.0),
+        "Wastage": summary["Wastage"], **_net_columns(savings["saving"], savings["cost"], summary.index),
     })
 
 
-def _drug_frame(local: pd.DataFrame, uptake: float) -> pd.DataFrame:
-    drugs = _summary(local, "drug", "Drug")
-    drugs["Saving (moderate)"] = drugs["Drug"].map(drug_savings(local, uptake)).astype(float)
+def _net_columns(gross: pd.Series, cost: pd.Series, index: pd.Index) -> dict[str, pd.Series]:
+    """The gross saving, the reviews and dispensings, and the net saving (moderate) of each row of `index`."""
+    gross, cost = gross.reindex(index).fillna(0.0).astype(float), cost.reindex(index).fillna(0.0).astype(float)
+    return {GROSS: gross, COST: cost, "Saving (moderate)": gross - cost}
+
+
+def _drug_frame(local: pd.DataFrame, uptake: float, cost_each: float) -> pd.DataFrame:
+    drugs = _summary(local, "drug", "Drug").set_index("Drug")
+    drugs = drugs.assign(**_net_columns(drug_savings(local, uptake), drug_costs(local, uptake, cost_each),
+                                        drugs.index)).reset_index()
     return drugs.sort_values(["Saving (moderate)", "Drug"], ascending=[False, True])
 
 
@@ -265,9 +296,9 @@ def _tables(providers: pd.DataFrame, drugs: pd.DataFrame, lengths: pd.DataFrame,
     share = {"Share more than a month": ("More than a month", "Dispensings")}
     return {
         "providers": Table(f"Providers of {area.name}: high-cost oral chemotherapy dispensings, {period.label}",
-                           providers, counts=counts, rates=share, money=("Spend", "Wastage", "Saving (moderate)")),
+                           providers, counts=counts, rates=share, money=("Spend", "Wastage", *SAVINGS)),
         "drugs": Table(f"{area.name}: high-cost oral chemotherapy by drug, {period.label}", drugs, counts=counts,
-                       rates=share, money=("Spend", "Wastage", "Saving (moderate)"), rows_are_the_area=True),
+                       rates=share, money=("Spend", "Wastage", *SAVINGS), rows_are_the_area=True),
         "supply": Table(f"{area.name}: high-cost oral chemotherapy by length of supply, {period.label}", lengths,
                         counts=counts, rates=share, money=("Spend", "Wastage"), numbers=("Wastage per £1,000 spent",),
                         hidden=("More than a month", "Share more than a month"), rows_are_the_area=True),
@@ -294,7 +325,9 @@ def _outputs(o: Recipe) -> list[tuple[str, str, Range]]:
             ("Future volume (packs)", "count", o.future_volume),
             ("Future expenditure", "gbp", o.future_spend),
             ("Extra instalments (telephone reviews)", "count", o.extra_instalments),
-            ("Saving", "gbp", o.saving)]
+            ("Gross saving", "gbp", o.saving),
+            ("Cost of the telephone reviews and dispensings", "gbp", o.cost),
+            ("Net saving", "gbp", o.net)]
 
 
 CAVEATS = [
@@ -302,7 +335,8 @@ CAVEATS = [
     "in treatment are not in SACT and are missed, so the wastage is a floor.",
     "Instalments are assumed to be sent only while the patient is still on treatment (the telephone review "
     "catches every stop); a stop between reviews still wastes the rest of that month's instalment.",
-    "Each extra instalment needs a telephone review and a dispensing: the provider's cost, not in the saving.",
+    "Each extra instalment needs a telephone review and a dispensing; their cost, from this book's assumptions "
+    "(time per review, staff cost per hour, cost per dispensing: see the assumptions), is netted off the saving.",
     "Courses still going on at the end of the data have no stop date yet, so their wastage is not yet known.",
 ]
 
@@ -310,20 +344,25 @@ CAVEATS = [
 def opportunity_by_kind(o: Recipe, period: Period) -> Opportunity:
     return Opportunity([OpportunityComponent(
         "High-cost oral chemotherapy no longer wasted", CASH_RELEASING, NHSE_SPECIALISED, o.saving, period.label,
+        implementation_cost=o.cost,
         note="NHS England commissions chemotherapy and pays for the drug dispensed: packs not wasted are packs not "
-             "bought. Not netted: each extra monthly instalment needs a telephone review and a dispensing (the "
-             "provider's cost), for which no sourced cost is held yet.")])
+             "bought. Net of the implementation cost: each extra monthly instalment needs a telephone review by a "
+             "nurse or pharmacist and a dispensing. That work falls on the provider, so the net is what is left to "
+             "fund it from the drug saving.")])
 
 
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National) -> SchemeResult:
-    area, period, uptake = run.area, run.period, run.params.assumptions["uptake_share"]
+    area, period, a = run.area, run.period, run.params.assumptions
+    uptake = a["uptake_share"]
+    cost_each = {s: instalment_cost(a["review_minutes"].value(s), a["reviewer_cost_per_hour"].value(s),
+                                    a["dispensing_cost"].value(s)) for s in SCENARIOS}
     local = area_rows(national.year, area, WHAT)
     measure = proportion_measure(
         national.cohort, flag="multi_month", date="administration_date", area=area, period=period,
         name="Share of high-cost oral chemotherapy supplies of more than a month", higher_is_better=False,
         target=None, denominator_label=WHAT)
     o = area_opportunity(area_rows(national.in_year, area, "oral chemotherapy dispensings"), national.drugs_of,
-                         {s: uptake.value(s) for s in SCENARIOS})
+                         {s: uptake.value(s) for s in SCENARIOS}, cost_each)
     lengths = _supply_frame(local)
     providers = provider_table(_provider_columns(local, o.by_provider["moderate"]), measure, run.geography)
     return SchemeResult(
@@ -332,7 +371,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
                     Quantity("Extra monthly instalments, each after a telephone review", "instalments",
                              o.extra_instalments)],
         measure=measure,
-        tables=_tables(providers, _drug_frame(local, uptake.moderate), lengths,
+        tables=_tables(providers, _drug_frame(local, uptake.moderate, cost_each["moderate"]), lengths,
                        _years_frame(area_rows(national.cohort, area, WHAT)), area, period),
         charts={"wastage_by_supply": _wastage_chart(lengths, area, period)},
         scenario_table=scenario_frame(run.params, _outputs(o)),

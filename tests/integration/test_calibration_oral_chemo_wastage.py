@@ -56,9 +56,14 @@ def test_recipe_and_hubs_differ(run):
     england = run()
     t = england.scenario_table
     for s in ("low", "moderate", "high"):
-        # the Menu's recipe: saving = current expenditure - future expenditure
+        # the Menu's recipe: saving = current expenditure - future expenditure; the headline is net of the
+        # telephone reviews and dispensings of the extra instalments
         current = t.loc["Current expenditure on high-cost oral chemotherapy", s]
-        assert current - t.loc["Future expenditure", s] == pytest.approx(england.opportunity_gbp.get(s))
+        gross = current - t.loc["Future expenditure", s]
+        assert gross == pytest.approx(t.loc["Gross saving", s])
+        cost = t.loc["Cost of the telephone reviews and dispensings", s]
+        assert 0 < cost < gross / 5  # a telephone review and a dispensing cost far less than the drug they save
+        assert gross - cost == pytest.approx(england.opportunity_gbp.get(s))
     o = england.opportunity_gbp
     assert 0 < o.low < o.moderate < o.high
     assert 0.2 < t.loc["Reduction in wastage", "moderate"] < 0.5

@@ -79,10 +79,24 @@ def test_provider_saving_scales_with_uptake_and_is_nothing_for_monthly_supply():
     # B dispenses a month at a time: a patient stopping on day 20 wastes 8 days either way; it saves nothing.
     rows = dispensings([("LON-P01", "P1", "sunitinib", "2017-05-01", 3, 28, 3000.0, "2017-05-21"),
                         ("LON-P02", "P2", "sunitinib", "2017-05-01", 1, 28, 3000.0, "2017-05-21")])
-    out = ocw.provider_savings(ocw.supplies(rows), 0.75)
+    out = ocw.provider_savings(ocw.supplies(rows), 0.75, 22.5)
     assert out.loc["LON-P01", "saving"] == pytest.approx(4_500.0)
     assert out.loc["LON-P01", "future_volume"] == pytest.approx(3 - 1.5)
     assert out.loc["LON-P02", "saving"] == 0.0
+    # the patient stopped in the first month: no extra instalment, so nothing to pay for and the net is the saving
+    assert (out.loc["LON-P01", "cost"], out.loc["LON-P01", "net"]) == pytest.approx((0.0, 4_500.0))
+
+
+def test_an_extra_instalment_costs_a_telephone_review_and_a_dispensing():
+    # 15 minutes of a 50-pound hour (12.50) and a 10-pound dispensing: 22.50 pounds
+    assert ocw.instalment_cost(15, 50, 10) == pytest.approx(22.5)
+    # a 3-month supply (3 x 28-day packs) still going on: sent as three instalments, two more than today's one.
+    # At 75% uptake 1.5 extra instalments x 22.50 = 33.75 pounds; no stop, so nothing saved: net -33.75
+    rows = dispensings([("LON-P01", "P1", "sunitinib", "2017-05-01", 3, 28, 3000.0, None)])
+    out = ocw.provider_savings(ocw.supplies(rows), 0.75, 22.5)
+    assert out.loc["LON-P01", "extra_instalments"] == pytest.approx(1.5)
+    assert out.loc["LON-P01", "cost"] == pytest.approx(33.75)
+    assert out.loc["LON-P01", "net"] == pytest.approx(-33.75)
 
 
 def test_the_areas_recipe_in_each_scenario_with_its_own_drugs_and_uptake():
@@ -92,7 +106,8 @@ def test_the_areas_recipe_in_each_scenario_with_its_own_drugs_and_uptake():
     rows = ocw.supplies(dispensings([("LON-P01", "P1", "sunitinib", "2017-05-01", 3, 28, 3000.0, "2017-05-21"),
                                      ("LON-P01", "P2", "capecitabine", "2017-05-01", 2, 21, 32.0, None)]))
     drugs_of = {"low": ["sunitinib"], "moderate": ["sunitinib"], "high": ["capecitabine", "sunitinib"]}
-    o = ocw.area_opportunity(rows, drugs_of, {"low": 0.5, "moderate": 0.75, "high": 1.0})
+    o = ocw.area_opportunity(rows, drugs_of, {"low": 0.5, "moderate": 0.75, "high": 1.0},
+                             {"low": 30.0, "moderate": 22.5, "high": 12.5})
     assert o.saving.as_dict() == pytest.approx({"low": 3_000, "moderate": 4_500, "high": 6_000})
     assert o.spend.as_dict() == pytest.approx({"low": 9_000, "moderate": 9_000, "high": 9_064})
     assert o.volume.as_dict() == pytest.approx({"low": 3, "moderate": 3, "high": 5})
@@ -100,6 +115,10 @@ def test_the_areas_recipe_in_each_scenario_with_its_own_drugs_and_uptake():
     # 4,500 of 6,857.14 pounds wasted now: 65.625%
     assert o.reduction.moderate == pytest.approx(0.65625)
     assert o.by_provider["moderate"].loc["LON-P01", "saving"] == pytest.approx(4_500)
+    # the sunitinib patient stopped in the first month (no extra instalment); capecitabine, counted in the high
+    # scenario only, goes on: two 21-day cycles become two instalments, one extra, at 12.50 pounds
+    assert o.cost.as_dict() == pytest.approx({"low": 0.0, "moderate": 0.0, "high": 12.5})
+    assert o.net.as_dict() == pytest.approx({"low": 3_000, "moderate": 4_500, "high": 6_000 - 12.5})
 
 
 def test_drug_savings_at_the_drugs_own_unit_price():
@@ -139,18 +158,30 @@ def test_analyse_a_small_table(small):
     # LON-P01: 2 packs avoidable on the stopped supply; at 75%, 1.5 x 3,000 = 4,500 pounds. LON-P02: nothing.
     # NW-P01: 56 days stopped on day 10: 46 days left today, 18 with instalments; 28 days = 1 pack avoidable,
     # 0.75 x 3,000 = 2,250 pounds. Capecitabine is below the 1,000-pound threshold and left out.
+    # Costs: only LON-P01's P2 (3 months, still on treatment) needs extra instalments: 2 x 75% = 1.5, each a
+    # 15-minute review at 50 pounds an hour and a 10-pound dispensing (22.50): 33.75 pounds (moderate).
+    # High: 2 x 100% = 2 instalments at 10/60 x 45 + 5 = 12.50 pounds: 25 pounds.
     london = registry.analyse_tables("oral_chemo_wastage", tables, geo.get("LON"), period, geo, params_=params)
-    assert london.opportunity_gbp.moderate == pytest.approx(4_500.0)
+    component = london.opportunity.components[0]
+    assert component.gross.moderate == pytest.approx(4_500.0)
+    assert component.implementation_cost.moderate == pytest.approx(33.75)
+    assert london.opportunity_gbp.moderate == pytest.approx(4_500.0 - 33.75)
     assert london.kpi("High-cost oral supplies of more than a month").value == pytest.approx(0.5)
     # wastage now: 64 days of LON-P01's supply and 20 days of LON-P02's last pack: 84/28 x 3,000 = 9,000
     assert london.kpi("Supply left unused when patients stopped (wastage)").value == pytest.approx(9_000.0)
     england = registry.analyse_tables("oral_chemo_wastage", tables, geo.get("ENG"), period, geo, params_=params)
-    assert england.opportunity_gbp.moderate == pytest.approx(4_500.0 + 2_250.0)
-    assert england.opportunity_gbp.high == pytest.approx((4_500.0 + 2_250.0) / 0.75)  # every supply moved
+    assert england.opportunity_gbp.moderate == pytest.approx(4_500.0 + 2_250.0 - 33.75)
+    assert england.opportunity_gbp.high == pytest.approx((4_500.0 + 2_250.0) / 0.75 - 25.0)  # every supply moved
+    assert england.scenario_table.loc["Cost of the telephone reviews and dispensings", "moderate"] == \
+        pytest.approx(33.75)
     reduction = england.scenario_table.loc["Reduction in wastage", "moderate"]
     assert reduction == pytest.approx(6_750 / (9_000 + 46 / 28 * 3_000))
     prov = london.tables["providers"].frame.set_index("Provider")
     assert prov.loc["LON-P02", "Saving (moderate)"] == 0.0
+    assert prov.loc["LON-P01", ["Gross saving (moderate)", "Reviews and dispensings (moderate)",
+                                "Saving (moderate)"]].tolist() == pytest.approx([4_500.0, 33.75, 4_466.25])
+    drugs = london.tables["drugs"].frame.set_index("Drug")
+    assert drugs.loc["sunitinib", "Saving (moderate)"] == pytest.approx(4_466.25)
 
 
 def test_an_area_without_oral_chemotherapy_is_a_data_error(small):
