@@ -38,10 +38,10 @@ EXPECTED = {
     "rheumatology_network": [(AVOIDED, NHSE, False)],
     "where_to_look": [(CASH, NHSE, False)],  # overlaps the other schemes
 }
-# the schemes whose modules or params hold an implementation cost (2, 14, 16, 17); the others' costs are named in
+# the schemes whose modules or params hold an implementation cost (2, 9, 14, 16, 17); the others' costs are named in
 # their notes until they are sourced
 WITH_IMPLEMENTATION_COST = {"antifungal_stewardship", "clinical_utilisation_review", "patient_activation",
-                            "spinal_pathway"}
+                            "spinal_pathway", "oral_chemo_wastage"}
 
 
 def test_every_implemented_scheme_is_listed():
