@@ -12,14 +12,19 @@ progressions expected there), times the reduction, times the yearly cost of a ca
 progressions are exactly those observed (80 in 2017/18, whose 15% is the Menu's 12 cases); using England's rate at
 each provider keeps a hub's figure from hanging on a handful of chance cases, and from revealing them. Patients
 already cared for within a network (at its hub or a spoke) have its benefit already and count for nothing, so a
-provider whose patients are all in a network saves nothing and nothing is netted off. Registry completeness
-(high-cost drug starts submitted to the registry, against 90%) is the measure compared across providers and
-followed month by month.
+provider whose patients are all in a network saves nothing; no better provider is netted off. The saving is net of
+the network's cost, the clinician time the Menu names without a figure ('each unit will identify a single clinician
+responsible for leading the network strategy'): a lead's hours a year at a consultant's hourly cost (assumptions of
+this book, no published source), charged to each provider in proportion to its patients still outside a network.
+Registry completeness (high-cost drug starts submitted to the registry, against 90%) is the measure compared across
+providers and followed month by month. Few patients start RRT in a year, so the chart of progression by network
+status pools England's three financial years ending with the headline year.
 """
 from __future__ import annotations
 
 import pandas as pd
 
+from ..config import SCENARIOS
 from ..results import (
     COST_AVOIDED,
     KPI,
@@ -42,8 +47,10 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "rheumatology_patients": ("provider_code", "diagnosis_date", "network_status", "renal_involvement", "rrt_date",
                               "hcd_start_date", "hcd_registered"),
 }
-ASSUMPTIONS = {"reduction_share": "share", "cost_per_case": "gbp_per_case", "registry_target": "share"}
+ASSUMPTIONS = {"reduction_share": "share", "cost_per_case": "gbp_per_case", "registry_target": "share",
+               "lead_hours_per_year": "hours", "clinician_cost_per_hour": "gbp_per_hour"}
 NETWORK = {"hub": "Hub (specialised centre)", "spoke": "Spoke (shared care)", "outside": "Outside a network"}
+POOLED_YEARS = 3  # the progression chart pools this many financial years, ending with the headline year
 
 
 def in_network(status: pd.Series) -> pd.Series:
@@ -79,6 +86,24 @@ def avoided_cases(progressions: float, reduction: float) -> float:
 def saving(cases: float, cost_per_case: float) -> float:
     """A year's cost of RRT for each case avoided (the Menu: £30,000 a case a year)."""
     return cases * cost_per_case
+
+
+def network_cost(outside: float, patients: float, hours: float, cost_per_hour: float) -> float:
+    """A provider's yearly cost of bringing its patients into a network: its lead clinician's hours at the hourly
+    cost, in proportion to the share of its patients still outside one (nothing where none is)."""
+    return hours * cost_per_hour * outside / patients if patients else 0.0
+
+
+def pooled_years(period: Period, dates: pd.Series) -> list[Period]:
+    """The POOLED_YEARS financial years ending with `period`, those of them the `dates` cover (first to last)."""
+    covered = {p.label for p in Period.covering(dates)}
+    wanted = [Period.starting(period.start.year - k) for k in reversed(range(POOLED_YEARS))]
+    return [p for p in wanted if p.label in covered]
+
+
+def span_label(years: list[Period]) -> str:
+    """'2015/16 to 2017/18', or the one year's label."""
+    return years[0].label if len(years) == 1 else f"{years[0].label} to {years[-1].label}"
 
 
 def provider_counts(patients: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -140,13 +165,16 @@ def england_rate(patients: pd.DataFrame, period: Period) -> float:
     return safe_share(england["rrt_outside"].sum(), england["at_risk_outside"].sum()) or 0.0
 
 
-def provider_opportunity(counts: pd.DataFrame, rate: float, reduction: float, cost_per_case: float) -> pd.DataFrame:
+def provider_opportunity(counts: pd.DataFrame, rate: float, reduction: float, cost_per_case: float,
+                         hours: float = 0.0, cost_per_hour: float = 0.0) -> pd.DataFrame:
     """Per provider (provider_counts' index): progressions to RRT expected outside a network at England's `rate`,
-    the cases a network would avoid, and their saving."""
+    the cases a network would avoid, their saving (gross), the network's cost there (`network_cost`) and the net."""
     out = pd.DataFrame({"expected": [expected_progressions(k, rate) for k in counts["at_risk_outside"]]},
                        index=counts.index)
     out["cases"] = [avoided_cases(k, reduction) for k in out["expected"]]
     out["saving"] = [saving(c, cost_per_case) for c in out["cases"]]
+    out["cost"] = [network_cost(o, n, hours, cost_per_hour) for o, n in zip(counts["outside"], counts["patients"])]
+    out["net"] = out["saving"] - out["cost"]
     return out
 
 
@@ -199,14 +227,16 @@ def _provider_table(counts: pd.DataFrame, opportunity: pd.DataFrame, registry: p
     prov["Registry completeness"] = prov["In the registry"] / prov["High-cost drug starts"].where(
         prov["High-cost drug starts"] > 0)
     prov["Cases avoided (moderate)"] = opportunity["cases"]
-    prov["Saving (moderate)"] = opportunity["saving"]
+    prov["RRT avoided (moderate)"] = opportunity["saving"]
+    prov["Network cost (moderate)"] = opportunity["cost"]
+    prov["Saving (moderate)"] = opportunity["net"]
     return Table(f"Providers of {run.area.name}: patients with lupus or vasculitis, progression to renal replacement "
                  f"therapy and registry completeness, {run.period.label}", provider_table(prov, measure, run.geography),
                  counts=("Patients", "Outside a network", "Renal, at risk, outside a network",
                          "Started RRT outside a network", "High-cost drug starts", "In the registry"),
                  rates={"Share outside a network": ("Outside a network", "Patients"),
                         "Registry completeness": ("In the registry", "High-cost drug starts")},
-                 money=("Saving (moderate)",),
+                 money=("RRT avoided (moderate)", "Network cost (moderate)", "Saving (moderate)"),
                  numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)"))
 
 
@@ -219,13 +249,14 @@ def _network_table(local: pd.DataFrame, local_hcd: pd.DataFrame, run: RunContext
 
 
 def _progression_chart(by_status: pd.DataFrame, years: list[Period]) -> Chart:
-    span = f"{years[0].label} to {years[-1].label}"
+    span = span_label(years)
+    pooled = f"{span} pooled" if len(years) > 1 else span
     outside = by_status.loc[by_status["Network status"] == NETWORK["outside"], "Share a year"].iloc[0]
     return Chart(
         "bar", by_status, x="Network status", y="Share a year",
-        title=f"Patients at risk starting RRT each year, England, {span}",
+        title=f"Patients at risk starting RRT each year, England, {pooled}",
         value_label="Share of patients at risk starting RRT in a year", value_format="percent",
-        finding=f"Across England from {span}, {outside:.1%} of patients with renal involvement cared for outside a "
+        finding=f"Across England ({pooled}), {outside:.1%} of patients with renal involvement cared for outside a "
                 f"coordinated network started renal replacement therapy each year, against "
                 f"{within_network_rate(by_status):.1%} of those within one.")
 
@@ -238,21 +269,27 @@ CAVEATS = (
     "Patients at a hub or a spoke are taken to have the network's benefit already; the reduction applies only to "
     "those outside a network, as the registry records them.",
     "Few patients start renal replacement therapy in a year, so each provider's expected progressions use England's "
-    "rate for patients outside a network rather than its own handful of cases; the chart pools three years across "
-    "England for the same reason.",
+    "rate for patients outside a network rather than its own handful of cases; the chart pools England's three "
+    "financial years ending with the headline year for the same reason.",
     "Where fewer than 90% of high-cost drug starts are in the registry, the Menu's condition for calculating the "
     "saving is not met and the registry may miss patients.",
-    "Clinician time to set up the network's multidisciplinary teams is a cost that is not counted.",
+    "The network's cost is clinician time, which the Menu names without a figure; no published source gives it, so "
+    "the hours a provider's lead gives the network and the cost of an hour are this book's assumptions (see them "
+    "below): replace them with the local job plan and cost. The network's own running costs (coordination, audit) "
+    "are not named by the Menu and are not counted. The renal saving alone may not cover the clinician time: the "
+    "Menu's case also rests on the high-cost drug savings not counted here.",
 )
 
 
-def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
+def opportunity_by_kind(gbp: Range, cost: Range, period: Period) -> Opportunity:
     return Opportunity([OpportunityComponent(
         "Renal replacement therapy avoided by slower progression", COST_AVOIDED, NHSE_SPECIALISED, gbp, period.label,
+        implementation_cost=cost,
         note="NHS England commissions renal dialysis, so the cost would have fallen to it; but a progression "
              "prevented is a future cost that never arises (the Menu: 'reduced long term care costs'), not spend "
-             "that falls from today's. Not netted: the clinician time to set up the networks, which the Menu names "
-             "without a figure; no sourced cost is held yet.")])
+             "that falls from today's. Netted: the clinician time each provider with patients outside a network "
+             "gives it, which the Menu names without a figure (hours and hourly cost are this book's assumptions, "
+             "unsourced); providers pay it, so the saving and its cost fall to different budgets.")])
 
 
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
@@ -270,24 +307,29 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
 
     rate = england_rate(patients, period)
     counts = provider_counts(local, period)
-    opportunity = provider_opportunity(counts, rate, a["reduction_share"].moderate, a["cost_per_case"].moderate)
-    progressions = float(opportunity["expected"].sum())
-    cases = Range.of(lambda s: avoided_cases(progressions, a["reduction_share"].value(s)))
-    gbp = Range.of(lambda s: saving(cases.get(s), a["cost_per_case"].value(s)))
-    years = Period.covering(hcd["hcd_start_date"])
+    by_scenario = {s: provider_opportunity(counts, rate, a["reduction_share"].value(s), a["cost_per_case"].value(s),
+                                           a["lead_hours_per_year"].value(s), a["clinician_cost_per_hour"].value(s))
+                   for s in SCENARIOS}
+    progressions = float(by_scenario["moderate"]["expected"].sum())
+    cases, gbp = Range.summed(by_scenario, "cases"), Range.summed(by_scenario, "saving")
+    cost, net = Range.summed(by_scenario, "cost"), Range.summed(by_scenario, "net")
+    years = pooled_years(period, hcd["hcd_start_date"])
 
     # unit "cases" (not "count") so that a hub's fraction of a case prints with its decimals
     outputs = [("Expected RRT starts outside a network", "cases", Range(progressions, progressions, progressions)),
-               ("Progressions to RRT avoided", "cases", cases), ("Saving", "gbp", gbp)]
+               ("Progressions to RRT avoided", "cases", cases), ("RRT avoided", "gbp", gbp),
+               ("Clinician time for the network", "gbp", cost), ("Saving net of the network's cost", "gbp", net)]
     return SchemeResult(
-        context=run, kpis=_kpis(local, counts, local_hcd, rate, target), opportunity=opportunity_by_kind(gbp, period),
+        context=run, kpis=_kpis(local, counts, local_hcd, rate, target),
+        opportunity=opportunity_by_kind(gbp, cost, period),
         quantities=[Quantity("Progressions to renal replacement therapy avoided", "cases", cases)], measure=measure,
-        tables={"providers": _provider_table(counts, opportunity, provider_registry(local_hcd, counts.index), measure,
-                                             run),
+        tables={"providers": _provider_table(counts, by_scenario["moderate"],
+                                             provider_registry(local_hcd, counts.index), measure, run),
                 "network": _network_table(local, local_hcd, run)},
         charts={"progression": _progression_chart(progression_by_status(patients, years), years)},
         scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),
         data_months=(hcd["hcd_start_date"].min(), hcd["hcd_start_date"].max()), area_providers=area.providers,
         opportunity_note=("Opportunity is counted only for patients cared for outside a coordinated network; patients "
-                          "in a network already have its benefit."),
+                          "in a network already have its benefit. It is net of the clinician time each provider "
+                          "gives the network, in proportion to its patients still outside one."),
     )

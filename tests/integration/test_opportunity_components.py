@@ -17,7 +17,7 @@ NHSE, ICB, PROVIDER = "nhse_specialised", "icb_ccg", "provider"
 # scheme -> its components, in order: (kind, payer, in totals)
 EXPECTED = {
     "immunoglobulin_itp": [(CASH, NHSE, True)],
-    "antifungal_stewardship": [(CASH, NHSE, True)],
+    "antifungal_stewardship": [(CASH, NHSE, True), (CASH, NHSE, False)],  # the units' use: a prompt for review
     "antiretroviral_prescribing": [(CASH, NHSE, True)],
     "virtual_biologics_clinics": [(AVOIDED, ICB, False), (CASH, ICB, False)],
     "myositis_rituximab": [(CASH, NHSE, True)],
@@ -38,10 +38,11 @@ EXPECTED = {
     "rheumatology_network": [(AVOIDED, NHSE, False)],
     "where_to_look": [(CASH, NHSE, False)],  # overlaps the other schemes
 }
-# the schemes whose modules or params hold an implementation cost (2, 9, 14, 16, 17); the others' costs are named in
-# their notes until they are sourced
+# the schemes whose modules or params hold an implementation cost (2, 9, 12, 14, 16, 17, 19); the others' costs are
+# named in their notes until they are sourced
 WITH_IMPLEMENTATION_COST = {"antifungal_stewardship", "clinical_utilisation_review", "patient_activation",
-                            "spinal_pathway", "oral_chemo_wastage"}
+                            "spinal_pathway", "rheumatology_network", "shared_decision_making",
+                            "oral_chemo_wastage"}
 
 
 def test_every_implemented_scheme_is_listed():

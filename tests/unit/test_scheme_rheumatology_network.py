@@ -34,6 +34,26 @@ def test_expected_progressions_apply_englands_rate():
     assert rh.expected_progressions(0, rate) == 0.0
 
 
+def test_network_cost_is_the_leads_time_for_the_patients_still_outside():
+    # 48 hours a year at £100 an hour = £4,800 for a provider with all its patients outside a network; with 40 of
+    # its 100 patients outside, 4,800 x 40 / 100 = £1,920; nothing where all are within one, or there are none
+    assert rh.network_cost(100, 100, 48, 100) == pytest.approx(4_800)
+    assert rh.network_cost(40, 100, 48, 100) == pytest.approx(1_920)
+    assert rh.network_cost(0, 100, 48, 100) == 0.0
+    assert rh.network_cost(0, 0, 48, 100) == 0.0
+
+
+def test_the_chart_pools_the_three_years_ending_with_the_headline_year():
+    # drug starts from June 2012 to 2017: the three financial years ending with 2017/18 are 2015/16 to 2017/18
+    dates = pd.Series(pd.to_datetime(["2012-06-01", "2016-05-01", "2017-09-01"]))
+    years = rh.pooled_years(FY, dates)
+    assert [p.label for p in years] == ["2015/16", "2016/17", "2017/18"]
+    assert rh.span_label(years) == "2015/16 to 2017/18"
+    # data from May 2016 only: the years of the three it covers
+    assert [p.label for p in rh.pooled_years(FY, dates.iloc[1:])] == ["2016/17", "2017/18"]
+    assert rh.span_label(rh.pooled_years(FY, dates.iloc[2:])) == "2017/18"
+
+
 def patient(pid, provider, status, diagnosed="2010-05-01", renal="Y", rrt=None, drug="none", start=None, reg="N"):
     return {"patient_id": pid, "provider_code": provider, "condition": "SLE", "diagnosis_date": pd.Timestamp(diagnosed),
             "network_status": status, "renal_involvement": renal, "rrt_date": pd.Timestamp(rrt) if rrt else pd.NaT,
@@ -83,10 +103,12 @@ def test_englands_rate_each_providers_opportunity_and_registry():
     rate = rh.england_rate(patients, FY)
     assert rate == pytest.approx(0.2)
     counts = rh.provider_counts(patients, FY)
-    opportunity = rh.provider_opportunity(counts, rate, reduction=0.175, cost_per_case=30_000)
-    # LON-P01: 10 x 0.2 = 2 expected progressions, 2 x 0.175 = 0.35 cases avoided, x £30,000 = £10,500
-    assert opportunity.loc["LON-P01"].tolist() == pytest.approx([2.0, 0.35, 10_500])
-    assert opportunity.loc["NW-P01"].tolist() == [0.0, 0.0, 0.0]
+    opportunity = rh.provider_opportunity(counts, rate, reduction=0.175, cost_per_case=30_000, hours=48,
+                                          cost_per_hour=100)
+    # LON-P01: 10 x 0.2 = 2 expected progressions, 2 x 0.175 = 0.35 cases avoided, x £30,000 = £10,500; all 14 of
+    # its patients outside a network: the lead's 48 hours x £100 = £4,800; net £10,500 - £4,800 = £5,700
+    assert opportunity.loc["LON-P01"].tolist() == pytest.approx([2.0, 0.35, 10_500, 4_800, 5_700])
+    assert opportunity.loc["NW-P01"].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]  # all at its hub: nothing to do
     starts = rh.drug_starts(patients)
     assert len(starts) == 8 and starts["registered"].sum() == 6  # 4 starts each, the first 3 registered
     by_provider = rh.provider_registry(starts, pd.Index(["LON-P01", "NW-P01", "SW-P01"]))
@@ -111,17 +133,22 @@ def test_analyse_counts_only_patients_outside_a_network(params):
     geo = load_geography()
     tables = {"rheumatology_patients": small_registry()}
     eng = registry.analyse_tables("rheumatology_network", tables, geo.get("ENG"), FY, geo, params_=params)
-    # England: 2 expected progressions outside a network; low 15% = 0.3 cases = £9,000, high 20% = 0.4 = £12,000
+    # England: 2 expected progressions outside a network; low 15% = 0.3 cases = £9,000, high 20% = 0.4 = £12,000.
+    # The network's cost: LON-P01's lead (all 14 of its patients outside), 96, 48 and 24 hours at £100 an hour =
+    # £9,600 (low), £4,800 (moderate), £2,400 (high); NW-P01 has all its patients at its hub and pays nothing.
+    # Net: low 9,000 - 9,600 = -£600 (the renal saving alone does not pay for it), high 12,000 - 2,400 = £9,600
     assert eng.quantities[0].values.low == pytest.approx(0.3)
     (rrt,) = eng.opportunity.components  # progression prevented: a future cost avoided, not cash released
     assert (rrt.kind, rrt.payer, rrt.in_totals) == ("cost_avoided", "nhse_specialised", False)
-    assert rrt.net.low == pytest.approx(9_000)
-    assert rrt.net.high == pytest.approx(12_000)
+    assert (rrt.gross.low, rrt.gross.high) == pytest.approx((9_000, 12_000))
+    assert rrt.implementation_cost.as_dict() == pytest.approx({"low": 9_600, "moderate": 4_800, "high": 2_400})
+    assert (rrt.net.low, rrt.net.high) == pytest.approx((-600, 9_600))
     assert eng.opportunity_gbp.high == 0.0
     prov = eng.tables["providers"].frame.set_index("Provider")
     assert prov.loc["NW-P01", "Saving (moderate)"] == 0.0  # all its patients are in a network: nothing to gain
-    # moderate 17.5%: 2 x 0.175 = 0.35 cases, x £30,000 = £10,500
-    assert prov.loc["LON-P01", "Saving (moderate)"] == pytest.approx(10_500)
+    # moderate 17.5%: 2 x 0.175 = 0.35 cases, x £30,000 = £10,500, less its lead's 48 hours at £100 = £5,700
+    assert prov.loc["LON-P01", ["RRT avoided (moderate)", "Network cost (moderate)", "Saving (moderate)"]
+                    ].tolist() == pytest.approx([10_500, 4_800, 5_700])
     assert eng.kpi("High-cost drug starts recorded in the registry").value == pytest.approx(6 / 8)
     assert eng.kpi("High-cost drug starts recorded in the registry").met is False  # 75% against 90%
     # the hubs add up to England
@@ -133,6 +160,24 @@ def test_analyse_counts_only_patients_outside_a_network(params):
     network = eng.tables["network"].frame.set_index("Network status")
     assert network.loc["Outside a network", "Share of those at risk starting RRT"] == pytest.approx(0.2)
     assert network.loc["All patients", "Patients"] == 28
+    assert eng.charts["progression"].title.endswith("England, 2017/18")  # drug starts in 2017/18 only
+
+
+def test_the_progression_chart_pools_three_years_not_every_year_in_the_data(params):
+    # one more patient outside a network, renal, started on a drug in June 2012 and on RRT from January 2013: the
+    # data now run from 2012/13, but the chart pools 2015/16 to 2017/18, when that patient was already on RRT.
+    # Outside a network: L0-L9 at risk in each of the three years (30 patient-years), 2 RRT starts (2017/18): 2 / 30;
+    # (pooling every year from 2012/13 would count the 2013 start as well: 3 starts)
+    geo = load_geography()
+    old = patient("OLD", "LON-P01", "outside", rrt="2013-01-01", drug="rituximab", start="2012-06-01", reg="Y")
+    tables = {"rheumatology_patients": pd.concat([small_registry(), pd.DataFrame([old])], ignore_index=True)}
+    eng = registry.analyse_tables("rheumatology_network", tables, geo.get("ENG"), FY, geo, params_=params)
+    chart = eng.charts["progression"]
+    assert chart.title == "Patients at risk starting RRT each year, England, 2015/16 to 2017/18 pooled"
+    assert "(2015/16 to 2017/18 pooled)" in chart.finding
+    outside = chart.frame.set_index("Network status").loc["Outside a network"]
+    assert outside[["Started RRT", "Patient-years at risk"]].tolist() == [2, 30]
+    assert outside["Share a year"] == pytest.approx(2 / 30)
 
 
 def test_an_area_without_patients_is_a_data_error(params):
