@@ -8,8 +8,9 @@ Calibrated to the Menu of Opportunities, chapter 13 (ATAIN):
   having run ATAIN for years); the other hubs share the rest of England's 48,150, each at its own level, and fall
   through 2017/18 after the national Patient Safety Alert (from 6% above their level to 6% below);
 - NHS Improvement's estimate that 30% of term admissions are avoidable: about 30% of the term admissions reviewed
-  are judged avoidable (more for jaundice and hypoglycaemia, few for asphyxia); reviews become routine outside the
-  South in 2017/18;
+  are judged avoidable, 30% of those for hypoglycaemia (the Menu's figure); by reason the Menu gives no other share,
+  and the others are plausible values (more for jaundice, few for asphyxia, whose admissions include babies cooled
+  for hypoxic-ischaemic encephalopathy); reviews become routine outside the South in 2017/18;
 - about 3 m pounds a year for the avoidable 30% of term hypoglycaemia admissions: 10% of term admissions are for
   hypoglycaemia, with on average 0.05 intensive, 0.3 high dependency and 3.15 special care cot days (about 2,070
   pounds at 1,300, 900 and 550 pounds a cot day): 0.3 x 4,815 x 2,070 = 3.0 m pounds.
@@ -45,7 +46,7 @@ TERM_COT_DAYS = {"hypoglycaemia": (0.05, 0.3, 3.15), "jaundice": (0.0, 0.1, 2.6)
                  "other": (0.4, 0.5, 3.5)}
 # of a preterm admission by gestation: up to 27 weeks, 28-31, 32-33, 34-36
 PRETERM_COT_DAYS = ((27, (25.0, 20.0, 35.0)), (31, (5.0, 10.0, 30.0)), (33, (0.7, 3.0, 17.0)), (36, (0.2, 0.8, 9.0)))
-TERM_AVOIDABLE = {"hypoglycaemia": 0.35, "jaundice": 0.45, "respiratory": 0.30, "asphyxia": 0.12,
+TERM_AVOIDABLE = {"hypoglycaemia": 0.30, "jaundice": 0.45, "respiratory": 0.30, "asphyxia": 0.12,
                   "infection": 0.30, "congenital": 0.05, "other": 0.30}
 TERM_GESTATION = {37: 0.24, 38: 0.22, 39: 0.20, 40: 0.18, 41: 0.12, 42: 0.04}
 PRETERM_GESTATION = dict(zip(range(22, 37), [0.3, 1, 2, 2.5, 3, 3.5, 4, 4.5, 5.5, 6.5, 8.5, 10, 13, 15, 17]))
