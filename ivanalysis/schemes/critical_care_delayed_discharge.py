@@ -1,10 +1,14 @@
 """Scheme 15: adult critical care delayed discharges (Menu of Opportunities, chapter 15).
 
-The standard is discharge to a ward within 4 hours of the decision to discharge. The saving is the price
-difference between paying for delayed time at the critical care (ICC) bed-day rate and at an excess bed-day
-rate: first for delays of more than 24 hours, then, as the Menu's next step, for delays of more than 4 hours.
-Delayed time is counted from the end of the 4-hour standard. At each provider the saving is that provider's own
-delayed bed days, so it is counted only where delays happen.
+The standard is discharge to a ward within 4 hours of the decision to discharge. The Menu's lever is the price:
+pay delayed time at an excess bed-day rate instead of the critical care bed-day rate, first for delays of more than
+24 hours, then, as its next step, for delays of more than 4 hours. A patient ready to leave has no organ supported,
+so a delayed day is a critical care day with no organ support (HRG XC07Z), and its value here is the excess of that
+day's reference cost over a ward's excess bed day. Delayed time is counted from the end of the 4-hour standard, in
+both steps. What it values is critical care capacity released, not cash: the provider still staffs the bed.
+
+There is no benchmark: at each provider the figure is that provider's own delayed bed days, so it is counted only
+where delays happen, and a provider with fewer delays simply counts fewer days.
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ TABLES = ("critical_care",)
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "critical_care": ("provider_code", "ready_at", "discharged_at", "destination"),
 }
-ASSUMPTIONS = {"scope_hours": "hours", "icc_bed_day": "gbp_per_day", "excess_bed_day": "gbp_per_day"}
+ASSUMPTIONS = {"scope_hours": "hours", "xc07z_bed_day": "gbp_per_day", "excess_bed_day": "gbp_per_day"}
 STANDARD_HOURS = 4.0  # the national standard: discharge within 4 hours of the decision
 DELAY_BANDS = ("Within 4 hours", "4 to 24 hours", "More than 24 hours")
 
@@ -50,9 +54,10 @@ def chargeable_bed_days(hours: pd.Series, scope_hours: float) -> float:
     return float((hours[in_scope] - STANDARD_HOURS).sum() / 24.0)
 
 
-def saving(bed_days: float, icc_bed_day: float, excess_bed_day: float) -> float:
-    """Paying delayed days at the excess bed rate instead of the ICC bed rate."""
-    return bed_days * max(0.0, icc_bed_day - excess_bed_day)
+def saving(bed_days: float, critical_care_day: float, excess_bed_day: float) -> float:
+    """Delayed days valued at the excess of a critical care day with no organ support (XC07Z) over a ward's excess
+    bed day (never below 0)."""
+    return bed_days * max(0.0, critical_care_day - excess_bed_day)
 
 
 def out_of_hours(discharged_at: pd.Series) -> pd.Series:
@@ -77,7 +82,7 @@ def band_counts(discharges: pd.DataFrame) -> pd.Series:
     return discharges["band"].value_counts().reindex(DELAY_BANDS, fill_value=0)
 
 
-def provider_delays(discharges: pd.DataFrame, scope_hours: float, icc_bed_day: float,
+def provider_delays(discharges: pd.DataFrame, scope_hours: float, critical_care_day: float,
                     excess_bed_day: float) -> pd.DataFrame:
     """Per provider: discharges to a ward, those delayed 4 to 24 hours and more than 24 hours, the bed days lost
     after the standard, and the saving on discharges delayed more than `scope_hours`."""
@@ -87,7 +92,7 @@ def provider_delays(discharges: pd.DataFrame, scope_hours: float, icc_bed_day: f
         "delayed_4_to_24": g["band"].apply(lambda b: int((b == DELAY_BANDS[1]).sum())),
         "delayed_over_24": g["band"].apply(lambda b: int((b == DELAY_BANDS[2]).sum())),
         "bed_days_lost": g["hours"].apply(lambda h: chargeable_bed_days(h, STANDARD_HOURS)),
-        "saving": g["hours"].apply(lambda h: saving(chargeable_bed_days(h, scope_hours), icc_bed_day,
+        "saving": g["hours"].apply(lambda h: saving(chargeable_bed_days(h, scope_hours), critical_care_day,
                                                     excess_bed_day)),
     })
 
@@ -131,26 +136,36 @@ def _delay_table(local: pd.DataFrame, run: RunContext) -> Table:
     frame["Total"] = n
     return Table(f"{run.area.name}: discharges to a ward by delay after the decision to discharge, {run.period.label}",
                  frame, hidden=("Total",), counts=("Discharges", "Total"), rates={"Share": ("Discharges", "Total")},
-                 numbers=("Median delay (hours)",))
+                 numbers=("Median delay (hours)",), rows_are_the_area=True)
 
 
 CAVEATS = (
     "Delayed time is counted from the end of the 4-hour standard; a contract may count it differently.",
     "The saving is a change in price, not in cost: the patient still occupies the bed until a ward bed is free. The "
     "lasting gain is the capacity released when delays fall.",
-    "ICC and excess bed-day rates vary by contract and by the number of organs supported; replace the assumed rates "
-    "with the local ones.",
+    "A delayed day is priced as a critical care day with no organ supported (XC07Z), as a patient ready for the ward "
+    "is; a contract may pay a flat critical care rate instead. The reference costs used are to be checked against "
+    "the published schedule; replace them with the local contract rates.",
+    "The low scenario counts only delays of more than 24 hours, but each from the 4-hour point, as the rest; a "
+    "contract that pays the excess rate from the 24th hour would count less.",
     "Only discharges to a ward count: deaths and transfers home or to another hospital are excluded.",
 )
+
+
+# said under the scenario table: this scheme has no benchmark to be worse than
+OPPORTUNITY_NOTE = ("There is no benchmark: each provider counts its own delayed bed days after the 4-hour standard, "
+                    "so a provider with fewer delays counts fewer days, and none is netted off against another.")
 
 
 def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
     return Opportunity([OpportunityComponent(
         "Critical care bed days lost to delayed discharges", CAPACITY_RELEASED, PROVIDER, gbp, period.label,
-        note="Valued at the difference between the ICC and the excess bed-day rate, as the Menu calculates it. Paying "
-             "delayed days at the excess rate moves that difference from the commissioner to the provider, which "
-             "still staffs the bed: a price change, not a saving to the NHS. The lasting gain is the critical care "
-             "capacity released when delays fall: fewer cancelled operations and timely admissions.")])
+        note="Capacity released, not cash: no budget falls by this figure. Each delayed bed day is valued at the "
+             "excess of a critical care day with no organ support (XC07Z reference cost) over a ward's excess bed "
+             "day, the price difference the Menu's lever moves. Paying delayed days at the excess rate moves that "
+             "difference from the commissioner to the provider, which still staffs the bed: a price change, not a "
+             "saving to the NHS. The lasting gain is the critical care capacity released when delays fall: fewer "
+             "cancelled operations and timely admissions.")])
 
 
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
@@ -163,8 +178,8 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     local = area_rows(in_period(ward, "discharged_at", period, "discharges to a ward"), area, "discharges to a ward")
 
     bed_days = Range.of(lambda s: chargeable_bed_days(local["hours"], a["scope_hours"].value(s)))
-    gbp = Range.of(lambda s: saving(bed_days.get(s), a["icc_bed_day"].value(s), a["excess_bed_day"].value(s)))
-    by_provider = provider_delays(local, a["scope_hours"].moderate, a["icc_bed_day"].moderate,
+    gbp = Range.of(lambda s: saving(bed_days.get(s), a["xc07z_bed_day"].value(s), a["excess_bed_day"].value(s)))
+    by_provider = provider_delays(local, a["scope_hours"].moderate, a["xc07z_bed_day"].moderate,
                                   a["excess_bed_day"].moderate)
     outputs = [("Delayed bed days paid at the excess bed rate", "days", bed_days),
                ("Value of the capacity released (price difference)", "gbp", gbp)]
@@ -174,4 +189,5 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
         tables={"providers": _provider_table(by_provider, measure, run), "delays": _delay_table(local, run)},
         scenario_table=scenario_frame(run.params, outputs), caveats=list(CAVEATS),
         data_months=(ward["discharged_at"].min(), ward["discharged_at"].max()), area_providers=area.providers,
+        opportunity_note=OPPORTUNITY_NOTE,
     )

@@ -145,8 +145,9 @@ def test_chargeable_bed_days_count_from_the_end_of_the_standard():
 
 
 def test_saving_is_the_price_differential():
-    # 100 delayed bed days at an ICC rate of £1,500 instead of an excess rate of £300: 100 x 1,200 = £120,000
-    assert acc.saving(100, 1500, 300) == pytest.approx(120_000)
+    # 100 delayed bed days valued at a critical care day with no organ support (XC07Z, £700 moderate) instead of a
+    # ward excess bed day (£300): 100 x 400 = £40,000
+    assert acc.saving(100, 700, 300) == pytest.approx(40_000)
     assert acc.saving(100, 300, 1500) == 0.0  # never a negative saving
 
 
@@ -164,12 +165,13 @@ def test_ward_discharges_and_each_providers_delays():
     assert ward["hours"].tolist() == [3.0, 10.0, 28.0, 52.0]  # the discharge home does not count
     assert ward["delayed"].tolist() == [False, True, True, True]
     assert acc.band_counts(ward).tolist() == [1, 1, 2]
-    by = acc.provider_delays(ward, scope_hours=24, icc_bed_day=1500, excess_bed_day=300)
+    by = acc.provider_delays(ward, scope_hours=24, critical_care_day=700, excess_bed_day=300)
     assert list(by.columns) == ["discharges", "delayed_4_to_24", "delayed_over_24", "bed_days_lost", "saving"]
-    # A: 10 h and 28 h lose (6 + 24) / 24 = 1.25 bed days; only the 28 h one is over 24 h: 1 day x £1,200
-    assert by.loc["A"].tolist() == pytest.approx([3, 1, 1, 1.25, 1_200])
-    # B: 52 h loses 2 bed days, all of them over 24 h: 2 x £1,200
-    assert by.loc["B"].tolist() == pytest.approx([1, 0, 1, 2.0, 2_400])
+    # A: 10 h and 28 h lose (6 + 24) / 24 = 1.25 bed days; only the 28 h one is over 24 h, counted from the 4-hour
+    # point: 24 h = 1 day x (£700 - £300) = £400
+    assert by.loc["A"].tolist() == pytest.approx([3, 1, 1, 1.25, 400])
+    # B: 52 h loses 2 bed days, all of them over 24 h: 2 x £400
+    assert by.loc["B"].tolist() == pytest.approx([1, 0, 1, 2.0, 800])
 
 
 # --- scheme 18: radiotherapy prostate fractionation ---------------------------------------------------------------
