@@ -20,6 +20,7 @@ from ..data.io import location, read_manifest
 from ..geography import load_geography
 from ..paths import default_data_dir
 from ..report import fmt
+from ..report.mdc import icons_html
 from ..report.table_data import table_data, table_stem, write_table
 from ..report.tables import html_table, render
 from ..results import KIND_LABELS, PAYER_LABELS, RunResult, SchemeResult, write_results
@@ -200,6 +201,7 @@ class SchemePage:
         finding = m.trend.summary(fmt=_value_fmt(m.value_format))
         show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
         self._md(finding)
+        display(HTML(icons_html(m.trend.variation, m.trend.assurance)))
 
     def chart(self, key: str) -> None:
         """One of the scheme's further charts (SchemeResult.charts), with its finding as alt text and caption."""

@@ -25,9 +25,10 @@ from ..geography import Area, Geography, load_geography
 from ..page.record import display_path, git_state
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
+from ..report.mdc import VARIATION_TEXT, WORDS_EXPLAINED, variation_icon
 from ..results import KIND_LABELS, PAYER_LABELS
 from ..schemes import registry
-from .runs_view import VARIATION_TEXT, BookError, RunView, collect, one_line
+from .runs_view import BookError, RunView, collect, one_line
 from .templating import render
 
 
@@ -79,6 +80,9 @@ class Stage:
 
 
 # --- pages -----------------------------------------------------------------------------------------------------------
+
+
+MDC_ICONS = "images/mdc"  # where the staged book holds the Making Data Count icons
 
 
 def _short_gbp(v: float | None) -> str:
@@ -197,12 +201,14 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
         rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "scenarios": _headline_cells(v),
                      "kpi_name": k.name,
                      "value": _headline_value(v), "target": None if k.target is None else fmt.by_unit(k.target, k.unit),
-                     "trend": VARIATION_TEXT[v.results.measure.variation]})
+                     "trend": VARIATION_TEXT[v.results.measure.variation],
+                     "trend_icon": f"../{MDC_ICONS}/{v.results.measure.variation}.svg"})
     beside, apart = _components_apart(ranked)
     unavailable = [{"scheme": v.scheme, "status": "run failed" if v.results else "not run"} for v in own if not v.ok]
     return render("hub_pack.md.j2", area=area, synthetic=synthetic, pdf=pdf, ranked=rows, totals=_year_totals(ranked),
                   all_beside=any(_all_beside(v) for v in ranked), beside=beside, apart=apart,
                   unavailable=unavailable, population_millions=f"{area.population / 1e6:.1f}",
+                  words_explained=WORDS_EXPLAINED,
                   providers=len(area.providers))
 
 
@@ -438,6 +444,8 @@ def stage(data_dir: Path) -> Stage:
             st.copy(src, f"guide/{src.name}")
     for src in sorted((BOOK_SRC_DIR / "_static").glob("*")):
         st.copy(src, f"_static/{src.name}")
+    for code in VARIATION_TEXT:  # the Making Data Count icons the hub packs show, drawn by the package
+        st.write(f"{MDC_ICONS}/{code}.svg", variation_icon(code))
     image = matrix_image(views, geo)
     if image:
         st.write("images/matrix.png", image[0])

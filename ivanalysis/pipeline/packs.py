@@ -30,10 +30,11 @@ from urllib.parse import urljoin, urlsplit
 
 from ..config import SCENARIOS
 from ..geography import Area
+from ..report.mdc import ASSURANCE_TEXT, VARIATION_TEXT, WORDS_EXPLAINED
 from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
 from ..sdc import RULE_TEXT, SUPPRESSED
-from .runs_view import VARIATION_TEXT, BookError, RunView, collect
+from .runs_view import BookError, RunView, collect
 from .templating import markup, render
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
@@ -200,6 +201,7 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> Non
     sh.ws.auto_filter.ref = f"A{header_row}:M{sh.row - 1}"
     sh.blank()
     sh.note("Each scheme's sheet holds its indicators, assumptions and tables for this hub.")
+    sh.note(WORDS_EXPLAINED)
     sh.finish(header_row)
 
 
@@ -230,7 +232,7 @@ def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
     sh.note("Monthly trend and provider comparison", "iv-bold")
     sh.line(["Item", "Value"], header=True)
     for item, value in [("Measure", m.name), ("Trend (SPC variation)", VARIATION_TEXT[m.variation]),
-                        ("Assurance against target", m.assurance or ""), ("Providers compared", m.providers),
+                        ("Assurance against target", ASSURANCE_TEXT[m.assurance]), ("Providers compared", m.providers),
                         ("Providers worse than the 99.8% limit", ", ".join(m.providers_worse_998) or "none"),
                         ("Data months", f"{r.data.first_month} to {r.data.last_month}")]:
         sh.line([item, value])

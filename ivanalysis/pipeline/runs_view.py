@@ -14,12 +14,6 @@ from ..paths import runs_dir
 from ..results import RunResult, read_results
 from ..schemes import registry
 
-# the Making Data Count variation of a run's measure (MeasureRecord.variation), as the pages and packs say it
-VARIATION_TEXT = {"common_cause": "common cause", "improvement_high": "improving (high)",
-                  "improvement_low": "improving (low)", "concern_high": "concern (high)",
-                  "concern_low": "concern (low)",
-                  "neither_high": "special cause (high)", "neither_low": "special cause (low)"}
-
 
 class BookError(IVError):
     """The Jupyter Book build failed (a warning counts as a failure)."""

@@ -109,7 +109,7 @@ def test_round_trip_is_exact_and_the_file_is_plain_json(tmp_path):
     write_results(path, result)
     assert read_results(path) == result
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 4
+    assert data["schema_version"] == SCHEMA_VERSION == 5
     assert data["period_start"] == "2016-04-01" and data["kpis"][1]["value"] == "*"
     assert data["opportunity_gbp"] == {"low": 609_729.04, "moderate": 1_059_856.15, "high": 1_401_510.09}
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # written atomically: no temporary left
@@ -118,7 +118,7 @@ def test_round_trip_is_exact_and_the_file_is_plain_json(tmp_path):
 def test_every_variation_the_model_allows_has_its_words_on_the_pages():
     from typing import get_args
 
-    from ivanalysis.pipeline.runs_view import VARIATION_TEXT
+    from ivanalysis.report.mdc import VARIATION_TEXT
     from ivanalysis.results.record import Variation
 
     assert set(VARIATION_TEXT) == set(get_args(Variation))
@@ -149,7 +149,7 @@ def test_a_file_that_is_not_the_contract_is_refused_naming_the_file(tmp_path):
     good = ok_result().model_dump(mode="json")
     path.write_text(json.dumps({**good, "schema_version": 1}), encoding="utf-8")
     message = _refusal(path)
-    assert "schema version 1" in message and "reads version 4" in message and "run the scheme" in message
+    assert "schema version 1" in message and "reads version 5" in message and "run the scheme" in message
 
     broken = json.loads(json.dumps(good))
     broken["opportunity_gbp"]["low"] = "a lot"
@@ -242,13 +242,15 @@ def test_the_page_records_a_result_with_counts_controlled_below_england():
     assert (beside.in_totals, beside.why_not_in_totals) == (False, "capacity, not cash; falls to the provider")
     assert beside.implementation_cost.high == 3.0 and beside.net.high == 27.0  # to the penny
     assert counted.outside_totals == beside.outside_totals == ""
-    assert lon.opportunity_units[0].get("high") == 3.46
+    # a modelled quantity below England is controlled as a count: 1.2 to 3.5 grams is 'fewer than 8', never 3.46
+    assert [lon.opportunity_units[0].get(s) for s in ("low", "moderate", "high")] == ["*", "*", "*"]
     # the area's providers only (NW-P01 is not London's), beyond the 99.8% limit on the worse (low) side
     assert lon.measure.providers == 3 and lon.measure.providers_worse_998 == ["LON-P01"]
     assert (lon.data.first_month, lon.data.last_month) == ("2015-04", "2018-03")
     assert set(lon.provenance.assumptions) == set(params.assumptions)
     eng = run_result(result(GEO.england), **args)
     assert [k.value for k in eng.kpis][:2] == [1_472.0, 3.0]  # England is not controlled
+    assert eng.opportunity_units[0].get("high") == 3.46
 
 
 def test_the_schema_page_lists_every_field_of_every_part():

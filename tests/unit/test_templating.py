@@ -80,7 +80,9 @@ def test_every_template_renders_from_its_page_and_refuses_a_missing_value(views,
 def test_the_pages_say_what_they_were_given(views, build_dir, tmp_path):
     hub = book.hub_pack(HUB, views, True)
     assert "| 1 | [1. Immunoglobulin for ITP](../runs/immunoglobulin_itp/LON.ipynb) | £0.6m | £1.1m | £1.4m | " \
-           "2017/18 | Episodes at 1 g/kg or less: 49.5% (target 80.0%) | improving (low) |" in hub
+           "2017/18 | Episodes at 1 g/kg or less: 49.5% (target 80.0%) | ![](../images/mdc/improvement_low.svg) " \
+           "improving (low) |" in hub
+    assert "'(high)' or '(low)' say whether" in hub  # the trend words are explained where they appear
     assert ("**Net cash-releasing saving to NHS England specialised commissioning, 2017/18: £2.1m a year (moderate)**;"
             " £1.2m low, £2.8m high (2 schemes of 2017/18).") in hub
     assert "17. Improving the spinal surgery pathway (run failed)" in hub
