@@ -309,22 +309,19 @@ def disclosure_findings(build: Path, geography: Geography | None = None, *,
     return findings
 
 
-IDENTIFYING = re.compile(r"(^nhs_number$|patient|baby|_id$)")
-
-
 def identifiers(data_dir: Path) -> set[str]:
-    """Every value of an identifying column (NHS number, patient/baby/record ids) of the tables in `data_dir`."""
+    """Every value of an identifying column (each table's declared `identifiers`: NHS numbers, patient, baby and
+    record ids) of the tables in `data_dir`."""
     values: set[str] = set()
     for name, spec in TABLES.items():
+        if not spec.identifiers:
+            continue
         try:
             path = find_table(data_dir, name)
         except DataError:
             continue
-        cols = [c for c in spec.schema.columns if IDENTIFYING.search(c)]
-        if not cols:
-            continue
         df = read_file(path)
-        for c in cols:
+        for c in spec.identifiers:
             if c in df:
                 values.update(str(v) for v in df[c].dropna().unique() if len(str(v)) >= 6)
     return values
