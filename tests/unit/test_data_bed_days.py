@@ -40,6 +40,16 @@ def test_generated_volumes_are_kh03_like(generated):
     assert (generated["occupied_bed_days"] <= generated["available_bed_days"]).all()
 
 
+def test_haematology_and_transplant_wards_are_at_20_centres(generated):
+    # at least one centre per hub, on 3% to 6% of its occupied bed days; other providers have none
+    share = generated.groupby("provider_code")[["haematology_transplant_bed_days", "occupied_bed_days"]].sum()
+    share = share["haematology_transplant_bed_days"] / share["occupied_bed_days"]
+    centres = share[share > 0]
+    assert len(centres) == 20 and centres.between(0.028, 0.062).all()
+    hubs = {load_geography().hub_of(p) for p in centres.index}
+    assert len(hubs) == 10
+
+
 @pytest.mark.parametrize("edits, words", [
     pytest.param([(2, "occupied_bed_days", "-3")], ["column 'occupied_bed_days'", "in_range(0, 5000000)",
                                                     f"{ROW3}: -3"], id="negative-bed-days"),
@@ -56,6 +66,9 @@ def test_generated_volumes_are_kh03_like(generated):
     pytest.param([(2, "occupied_bed_days", "999999")],
                  ["rule occupied_bed_days <= available_bed_days", "more beds cannot be occupied than are available",
                   "occupied_bed_days=999999"], id="more-occupied-than-available"),
+    pytest.param([(2, "haematology_transplant_bed_days", "999999")],
+                 ["rule haematology_transplant_bed_days <= occupied_bed_days",
+                  "a ward's occupied bed days are part of the provider's"], id="more-on-the-units-than-occupied"),
     pytest.param([(2, "provider_code", "EM-P02"), (2, "month", "2015-04-01")],
                  ["rule one row per provider_code and month", "a provider's month appears more than once"],
                  id="provider-month-twice"),

@@ -101,12 +101,14 @@ def test_antifungal_gross_counts_only_the_providers_where_the_saving_pays_for_th
     from ivanalysis.schemes import antifungal_stewardship as af
 
     # A (larger): £50,000 less a £10,400 pharmacist; B (larger): £5,000 would not pay for one, so nothing;
-    # C (smaller): £3,000 and no pharmacist. Gross £53,000, cost £10,400, net £42,600
+    # C (smaller): £3,000 and no pharmacist. Gross £53,000, cost £10,400, net £42,600. Beside it, the prompt for
+    # review on haematology and transplant wards: £7,000, with no cost of its own and outside the totals
     frame = pd.DataFrame({"gross": [50_000.0, 5_000.0, 3_000.0], "pharmacist": [10_400.0, 0.0, 0.0],
-                          "net": [39_600.0, 0.0, 3_000.0]})
-    (c,) = af.opportunity_by_kind({s: frame for s in ("low", "moderate", "high")},
-                                  Period.financial_year(FY)).components
+                          "net": [39_600.0, 0.0, 3_000.0], "review": [7_000.0, 0.0, 0.0]})
+    c, review = af.opportunity_by_kind({s: frame for s in ("low", "moderate", "high")},
+                                       Period.financial_year(FY)).components
     assert (c.gross.moderate, c.implementation_cost.moderate, c.net.moderate) == (53_000.0, 10_400.0, 42_600.0)
+    assert (review.gross.moderate, review.net.moderate, review.in_totals) == (7_000.0, 7_000.0, False)
 
 
 def test_patient_activation_counts_gross_and_costs_where_there_is_a_net_gain():

@@ -3,7 +3,9 @@
 One row per provider and month: the general and acute beds available and occupied, as bed days. It is the
 denominator of rates such as defined daily doses (DDDs) of a medicine per 1,000 occupied bed days, and any scheme
 may read it. KH03 is published quarterly as average daily beds; a monthly extract in bed days (average beds x days
-in the month) is what this table holds.
+in the month) is what this table holds. Of the occupied bed days, those on haematology and transplant wards are the
+case mix of antifungal use (scheme 2): KH03 does not hold them, a provider's bed management system or HES (episodes
+under the clinical haematology and transplantation treatment functions) does.
 """
 from __future__ import annotations
 
@@ -31,13 +33,17 @@ SPEC = TableSpec(
     name="bed_days",
     title="Occupied bed days",
     like="KH03 bed availability and occupancy (general and acute)",
-    description="One row per provider and month: general and acute bed days available and occupied. The "
-                "denominator of rates per 1,000 occupied bed days.",
+    description="One row per provider and month: general and acute bed days available and occupied, and of those "
+                "occupied the bed days on haematology and transplant wards. The denominator of rates per 1,000 "
+                "occupied bed days.",
     key="return_id",
     date_column="month",
-    source="KH03, NHS England's quarterly return of bed availability and occupancy (general and acute beds).",
-    access="Yes: published as open data by trust and quarter (this table is monthly: spread each quarter over its "
-           "months).",
+    source="KH03, NHS England's quarterly return of bed availability and occupancy (general and acute beds); the "
+           "haematology and transplant bed days from HES admitted patient care (bed days of episodes under the "
+           "clinical haematology and transplantation treatment functions) or the provider's bed management system.",
+    access="Yes: KH03 is published as open data by trust and quarter (this table is monthly: spread each quarter over "
+           "its months); bed days by treatment function come from HES in NHS England's National Commissioning Data "
+           "Repository (NCDR).",
     identifiers=(),  # a monthly return is a provider's, no person's record
     schema=pa.DataFrameSchema(
         {
@@ -51,11 +57,18 @@ SPEC = TableSpec(
             "occupied_bed_days": pa.Column(int, pa.Check.in_range(0, MAX_BED_DAYS), coerce=True,
                                            description="General and acute bed days occupied in the month "
                                                        "(0 or more, at most the bed days available)"),
+            "haematology_transplant_bed_days": pa.Column(
+                int, pa.Check.in_range(0, MAX_BED_DAYS), coerce=True,
+                description="Of the occupied bed days, those on haematology and transplant wards (haemato-oncology, "
+                            "stem cell and solid organ transplant units); 0 at a provider without such a unit"),
         },
         checks=[
             pa.Check(lambda df: df["occupied_bed_days"] <= df["available_bed_days"],
                      name="occupied_bed_days <= available_bed_days",
                      error="more beds cannot be occupied than are available"),
+            pa.Check(lambda df: df["haematology_transplant_bed_days"] <= df["occupied_bed_days"],
+                     name="haematology_transplant_bed_days <= occupied_bed_days",
+                     error="a ward's occupied bed days are part of the provider's"),
             pa.Check(_one_row_per_provider_month, name="one row per provider_code and month",
                      error="a provider's month appears more than once"),
         ],
