@@ -62,6 +62,21 @@ def _nhs_numbers(tables: list[str] | None) -> None:
         _fail(exc)
 
 
+ANNUALISE_HELP = ("when the headline financial year is not whole in the data (months without rows), scale the saving "
+                  "and its quantities from the months present to a year, with a warning on the page, instead of "
+                  "refusing the run")
+
+
+def _annualise(annualise: bool) -> None:
+    """Say that part years are annualised (--annualise-partial-years), for this command and the workers and kernels it
+    starts, as _nhs_numbers does."""
+    from .data.coverage import ANNUALISE
+
+    if annualise:
+        os.environ[ANNUALISE] = "1"
+        out.print("Part years are annualised (--annualise-partial-years): pages say so beside the figures")
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
@@ -164,9 +179,11 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
         scenario: str = typer.Option("moderate", help="low | moderate | high"),
         period: str | None = typer.Option(None, help="financial year, e.g. 2016/17"),
         force: bool = typer.Option(False, help="run even if the cached output is up to date"),
-        nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
+        nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
+        annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP)) -> None:
     """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
     _nhs_numbers(nhs_numbers)
+    _annualise(annualise)
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
@@ -198,6 +215,8 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
             out.print(f"  beside it: {c.label}: {fmt.gbp(c.net.get(scenario))} a year, net ({c.year})")
     for q in r.opportunity_units:
         out.print(f"  {q.label}: {fmt.quantity(q.get(scenario))} {q.unit}")
+    for warning in r.data.warnings:  # what the page says beside the figures (data/coverage.py)
+        out.print(warning.replace("**", ""), markup=False, highlight=False, soft_wrap=True)
     out.print(f"Output: {o.spec.run_dir}")
 
 
@@ -214,9 +233,11 @@ def build(schemes: list[str] | None = typer.Option(None, "--schemes", help="sche
                                                   "(tcp://HOST:PORT) instead of local processes"),
           warm: bool = typer.Option(True, "--warm/--cold", help="reuse a warm kernel per worker (default), or a "
                                     "new kernel for every run as plain papermill"),
-          nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
+          nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
+          annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP)) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
     _nhs_numbers(nhs_numbers)
+    _annualise(annualise)
     from .pipeline.build import build_all
 
     try:

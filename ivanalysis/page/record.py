@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import SCENARIOS
+from ..data.coverage import Coverage
 from ..data.io import find_table, sha256_file
 from ..paths import ROOT
 from ..results import (
@@ -107,8 +108,8 @@ def component_records(result: SchemeResult) -> list[ComponentRecord]:
 
 
 def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs: dict[str, InputFile],
-               synthetic: bool) -> RunResult:
-    """What the run found, as results.json records it."""
+               synthetic: bool, coverage: Coverage | None = None) -> RunResult:
+    """What the run found, as results.json records it (`coverage`: what the data cover, and its warnings)."""
     m = result.measure
     funnel = m.funnel.data
     local_flags = funnel[funnel["unit"].isin(result.area_providers)]
@@ -138,6 +139,8 @@ def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs:
             synthetic=synthetic,
             first_month=f"{result.data_months[0]:%Y-%m}",
             last_month=f"{result.data_months[1]:%Y-%m}",
+            annualised_from_months=coverage.annualised_from if coverage else None,
+            warnings=coverage.warnings(result) if coverage else [],
         ),
         provenance=provenance(RunParameters(**parameters), inputs, assumptions),
     )

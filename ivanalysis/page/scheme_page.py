@@ -16,6 +16,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from ..config import SCENARIOS, check_scenario
+from ..data.coverage import Coverage, annualised, run_coverage
 from ..data.io import location, read_manifest
 from ..geography import load_geography
 from ..paths import default_data_dir
@@ -23,7 +24,7 @@ from ..report import fmt
 from ..report.mdc import icons_html
 from ..report.table_data import table_data, table_stem, write_table
 from ..report.tables import html_table, render
-from ..results import KIND_LABELS, PAYER_LABELS, RunResult, SchemeResult, write_results
+from ..results import KIND_LABELS, PAYER_LABELS, Period, RunResult, SchemeResult, write_results
 from ..schemes import registry
 from ..sdc import RULE_TEXT, SUPPRESSED, SUPPRESSED_WORDS, control_quantity, is_quantity_unit
 from .record import display_path, input_files, kpi_records, run_result
@@ -60,6 +61,7 @@ class SchemePage:
     output_dir: Path | None
     parameters: dict
     manifest: dict
+    coverage: Coverage | None = None  # what the data cover of the headline year and of England (data/coverage.py)
 
     # --- building -----------------------------------------------------------------------------------------------
     @classmethod
@@ -69,10 +71,15 @@ class SchemePage:
         check_scenario(scenario)
         geo = load_geography()
         data = location(data_dir) if data_dir else default_data_dir()
-        result = registry.analyse(scheme, geo.get(geography).code, data, period, geo)
+        area = geo.get(geography)
+        # the data must cover the headline year whole (or be annualised, as asked) before any figure is made of them
+        coverage = run_coverage(data, registry.input_tables(scheme), Period.financial_year(
+            period or registry.params(scheme).period), area, geo)
+        result = annualised(registry.analyse(scheme, area.code, data, period, geo), coverage)
         parameters = {"scheme": scheme, "geography": geography, "scenario": scenario,
                       "period": result.period.label, "data_dir": display_path(data)}
-        return cls(result, scenario, data, Path(output_dir) if output_dir else None, parameters, read_manifest(data))
+        return cls(result, scenario, data, Path(output_dir) if output_dir else None, parameters, read_manifest(data),
+                   coverage)
 
     @property
     def controlled(self) -> bool:
@@ -93,11 +100,15 @@ class SchemePage:
                          "`ivanalysis synth` generates (seed "
                          f"{self.manifest.get('seed')}). Providers are synthetic codes, not real trusts: no "
                          "figure here describes a real organisation.")
+        lines += [f"> {w}" for w in (self.coverage.warnings(r) if self.coverage else [])]
         self._md("\n\n".join(lines))
 
     def summary(self) -> None:
         r = self.result
         text = [self._headline_sentence()]
+        if self.coverage is not None and self.coverage.annualised_from:  # said beside the figure, as at the top
+            text[0] += (f" *Annualised: scaled from the {self.coverage.annualised_from} months of {r.period.label} in "
+                        "the data to a year (see the warning at the top of the page).*")
         for q in r.quantities:
             v = q.values
             text.append(f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
@@ -291,7 +302,7 @@ class SchemePage:
         """What results.json records of this run."""
         inputs = input_files(self.data_dir, registry.input_tables(self.result.scheme.id))
         return run_result(self.result, scenario=self.scenario, parameters=self.parameters, inputs=inputs,
-                          synthetic=self.synthetic)
+                          synthetic=self.synthetic, coverage=self.coverage)
 
     def record(self) -> None:
         """Glue the headline figures for the page's narrative; when the run has an output_dir, write results.json

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from ..config import check_scenario
+from ..data.coverage import annualise_partial_years
 from ..data.io import file_identity, find_table, location, not_a_folder, sha256_file
 from ..data.schemas import nhs_number_tables
 from ..errors import ConfigError
@@ -220,4 +221,6 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
     nhs = sorted(nhs_number_tables() & set(registry.input_tables(spec.scheme)))
     if nhs:  # their NHS numbers are checked: a run validated without that check is not this run
         parts["nhs_numbers"] = nhs
+    if annualise_partial_years():  # a year that is not whole is then scaled to a year, not refused: another run
+        parts["annualise_partial_years"] = True
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

@@ -136,6 +136,13 @@ class DataCoverage(_Record):
     synthetic: bool = Field(description="true for the synthetic data set, false for an analyst's extract")
     first_month: str = Field(pattern=r"^\d{4}-\d{2}$", description="first month in the data, YYYY-MM")
     last_month: str = Field(pattern=r"^\d{4}-\d{2}$", description="last month in the data, YYYY-MM")
+    annualised_from_months: int | None = Field(None, ge=1, le=11, description="when the headline year was not whole "
+                                               "in the data and the analyst asked for annualised figures "
+                                               "(--annualise-partial-years): the months the saving and quantities "
+                                               "were scaled from (x 12/months); null when the year was whole")
+    warnings: list[str] = Field(default_factory=list, description="what the page warns about the data beside the "
+                                "figures: annualised figures, part of England missing, months missing at providers "
+                                "(ivanalysis.data.coverage)")
 
 
 class InputFile(_Record):

@@ -167,6 +167,7 @@ def date_column(description: str) -> pa.Column:
 
 
 NO_NATIONAL_SOURCE = "No national source exists"  # how a TableSpec's source says so
+CADENCES = ("month", "quarter")
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,9 @@ class TableSpec:
     identifiers: tuple[str, ...] = ()
     # Of those, the one that identifies the patient: NHS numbers only when the analyst says so (--nhs-numbers)
     patient_column: str | None = None
+    # How often rows fall in the date column: every month ("month"), or once a quarter on its first day ("quarter"):
+    # a year is whole when each of its months (quarters) holds rows (ivanalysis.data.coverage)
+    cadence: str = "month"
 
     def __post_init__(self) -> None:
         if not (self.source.strip() and self.access.strip()):
@@ -198,6 +202,8 @@ class TableSpec:
         for check in self.schema.checks:
             if type(check) is pa.Check:
                 check.__class__ = TableRule  # the same rule, checked by TableRuleBackend
+        if self.cadence not in CADENCES:
+            raise ValueError(f"table {self.name}: cadence must be one of {', '.join(CADENCES)}, not {self.cadence!r}")
         unknown = [c for c in self.identifiers if c not in self.schema.columns]
         if unknown or (self.patient_column is not None and self.patient_column not in self.identifiers):
             raise ValueError(f"table {self.name}: identifiers {self.identifiers} must be columns of its schema and "

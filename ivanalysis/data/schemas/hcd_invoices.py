@@ -64,6 +64,7 @@ SPEC = TableSpec(
                 "with biosimilar or generic versions, obeticholic acid and multiple sclerosis therapies.",
     key="invoice_id",
     date_column="invoice_period",
+    cadence="quarter",
     source="Drugs Patient Level Contract Monitoring data set (DrPLCM): the patient-level backing data providers send "
            "commissioners each month for high-cost drugs paid outside tariff. List prices are the dm+d's; agreed "
            "prices are the national contract, framework or patient access scheme (PAS) prices.",
