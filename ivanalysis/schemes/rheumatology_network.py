@@ -274,10 +274,10 @@ CAVEATS = (
     "Where fewer than 90% of high-cost drug starts are in the registry, the Menu's condition for calculating the "
     "saving is not met and the registry may miss patients.",
     "The network's cost is clinician time, which the Menu names without a figure; no published source gives it, so "
-    "the hours a provider's lead gives the network and the cost of an hour are this book's assumptions (see them "
-    "below): replace them with the local job plan and cost. The network's own running costs (coordination, audit) "
-    "are not named by the Menu and are not counted. The renal saving alone may not cover the clinician time: the "
-    "Menu's case also rests on the high-cost drug savings not counted here.",
+    "the hours a provider's lead gives the network and the cost of an hour are this book's assumptions (see the "
+    "assumptions): replace them with the local job plan and cost. The network's own running costs (coordination, "
+    "audit) are not named by the Menu and are not counted. The renal saving alone may not cover the clinician time: "
+    "the Menu's case also rests on the high-cost drug savings not counted here.",
 )
 
 
