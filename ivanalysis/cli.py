@@ -140,6 +140,7 @@ def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holdi
              nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
     """Check every input table found in DATA_DIR against its schema and the geography."""
     _nhs_numbers(nhs_numbers)
+    from .data.coverage import describe
     from .data.io import TableNotFound, find_table, load_table, not_a_folder
     from .data.schemas import TABLES
     from .geography import load_geography
@@ -163,6 +164,7 @@ def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holdi
         try:
             df = load_table(data_dir, name, geo)
             _say(f"[green]ok[/]      {name}:", f"{path.name}, {len(df):,} rows", console=out)
+            _say("         covers:", describe(df, TABLES[name], geo), console=out)  # valid is not yet enough
         except DataError as exc:
             failures += 1
             _say(f"[red]invalid[/] {name}:", str(exc))

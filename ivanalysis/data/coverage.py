@@ -317,3 +317,26 @@ def _geography_key(geography: Geography) -> tuple:
     return (tuple(sorted(geography.provider_hub.items())),
             tuple(sorted((code, a.hub) for code, a in geography.commissioning_areas.items())),
             tuple((h.code, h.name) for h in geography.spec.hubs))
+
+
+def describe(df: pd.DataFrame, spec: TableSpec, geography: Geography) -> str:
+    """What a valid table covers, in one line for `validate`: its dates, the financial years it covers whole and,
+    in its latest year, the providers (areas) and hubs it holds: a table can be valid row by row and cover too
+    little for the year or the England a run reports."""
+    dates = df[spec.date_column].dropna()
+    if dates.empty:
+        return "no dates"
+    latest = Period.covering(dates)[-1]
+    t = measure(df, spec, latest, geography)
+    said = [f"dates {t.first:%-d %B %Y} to {t.last:%-d %B %Y}",
+            "whole financial years: " + (", ".join(t.whole_years) or "none")]
+    if not t.whole:
+        said.append(f"{latest.label} lacks {month_span(t.missing)}")
+    if spec.provider_column or spec.area_column:
+        hubs = (f"none in {len(t.hubs_without)} of the {t.hubs} hubs ({', '.join(t.hubs_without)})"
+                if t.hubs_without else f"all {t.hubs} hubs")
+        said.append(f"{latest.label}: {t.present} of the {t.listed} {t.unit}, {hubs}")
+    if t.gaps:
+        said.append(f"{len(t.gaps)} provider run(s) of missing months in {latest.label} "
+                    f"({', '.join(g.code for g in t.gaps[:MAX_LISTED])}{', ...' if len(t.gaps) > MAX_LISTED else ''})")
+    return "; ".join(said)

@@ -107,3 +107,11 @@ def test_one_hubs_providers_run_for_england_warn_on_the_page(build_dir, tmp_path
     says(result, said, "they describe part of England, not England")
     assert any(w.startswith("**Warning: part of England.**") for w in results(build_dir)["data"]["warnings"])
     assert "describe part of England, not England" in page_text(build_dir)
+
+
+def test_validate_says_the_year_is_not_whole(tmp_path, courses):
+    data = extract(tmp_path, courses, lambda month, _: ~month.between("2017-10", "2017-12"))
+    result = invoke("validate", "--data-dir", data)
+    assert result.exit_code == 0, result.output  # valid row by row: what it covers is said, not refused
+    says(result, "ok radiotherapy:", "covers: dates", "whole financial years: 2015/16, 2016/17",
+         "2017/18 lacks October to December 2017")

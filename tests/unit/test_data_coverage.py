@@ -252,3 +252,16 @@ def test_annualising_is_asked_for_by_the_environment(monkeypatch):
     assert not annualise_partial_years()
     monkeypatch.setenv(ANNUALISE, "1")
     assert annualise_partial_years()
+
+
+# --- what `validate` says -------------------------------------------------------------------------------------------
+def test_validate_says_what_a_table_covers():
+    from ivanalysis.data.coverage import describe
+
+    whole = rows({"P1": 1, "P2": 1, "P3": 1}, months("2016-04", "2018-03"))
+    assert describe(whole, spec(), GEO) == ("dates 15 April 2016 to 15 March 2018; whole financial years: 2016/17, "
+                                            "2017/18; 2017/18: 3 of the 4 providers, all 3 hubs")
+    part = rows({"P3": 1}, [m for m in months("2016-04", "2018-03") if not ("2017-10" <= str(m) <= "2017-12")])
+    assert describe(part, spec(), GEO) == (
+        "dates 15 April 2016 to 15 March 2018; whole financial years: 2016/17; 2017/18 lacks October to December "
+        "2017; 2017/18: 1 of the 4 providers, none in 2 of the 3 hubs (Hub one, Hub two)")
