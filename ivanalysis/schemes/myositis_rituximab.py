@@ -6,16 +6,24 @@ resistant dermatomyositis or polymyositis. The Menu's worked figures: an 80 kg p
 cost about 3,780 pounds a year; the saving is about 66,940 pounds per patient switched, and day-case attendances
 fall from 26 a year to 4.
 
-How the saving is calculated here: the switchable patients are the myositis patients on maintenance IVIg in the
-headline year (regular courses, still on IVIg at the end of the year), from National-Immunoglobulin-Database-like
-episodes. Each one's IVIg cost is their own grams that year at the price per gram; a patient switched saves that
-cost less the yearly cost of rituximab (never less than nothing). The saving is this, summed over a provider's
-switchable patients, times the share of them switched (the uptake scenario). Every provider's saving is its own
-patients', so hubs add up to England.
+How the saving is calculated here, from National-Immunoglobulin-Database-like episodes of the headline year (the
+latest complete financial year in the data):
+- each patient is counted once, wherever treated: their courses and grams that year are summed over providers, and
+  they belong to the provider of their last course in the year (the one treating them now, which would switch
+  them);
+- the switchable patients are those on maintenance IVIg (MaintenanceRule, from the scheme's parameters): on IVIg
+  for some months by the end of the year (past induction), regular courses in the year, and one near its end (still
+  on IVIg, not stopped or already switched);
+- each switchable patient's IVIg cost is their own grams that year at the price per gram; a patient switched saves
+  that cost less the yearly cost of rituximab (never less than nothing). The saving is this, summed over a
+  provider's switchable patients, times the share of them switched (the uptake scenario). Every patient belongs to
+  one provider, so hubs add up to England.
+The Menu checks the switch against 2016/17: the page gives the patients on maintenance IVIg then beside today's.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,6 +51,9 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "immunoglobulin": ("provider_code", "patient_id", "treatment_date", "indication", "weight_kg", "dose_g"),
 }
 ASSUMPTIONS = {
+    "maintenance_min_months": "months",
+    "maintenance_min_courses": "count",
+    "maintenance_still_on_days": "days",
     "uptake_share": "share",
     "price_per_gram": "gbp_per_gram",
     "rituximab_cost_per_year": "gbp_per_patient_year",
@@ -50,23 +61,47 @@ ASSUMPTIONS = {
     "rituximab_days_per_year": "days_per_patient_year",
 }
 INDICATION = "Myositis"
-# Maintenance means regular courses: at least 6 in the year (every 8 weeks or more often; the Menu's regimen is
-# every 4 weeks, 13 a year) and a course in the last 90 days of it, so that patients who have already stopped
-# (or switched) are not counted again.
-MIN_COURSES = 6
-STILL_ON_DAYS = 90
+BASELINE = "2016/17"  # the Menu: rituximab volumes 'against baseline from 2016/17'
 MENU_WEIGHT_KG = 80.0  # the Menu's worked example patient
 UPTAKE_STEPS = (0.25, 0.50, 0.75, 1.00)  # the uptake table: a quarter of switchable patients to all of them
-CAVEATS = [
-    "The immunoglobulin database does not say who has had rituximab before; the uptake share stands for the "
-    "switchable patients who are suitable, agree and stay off IVIg.",
-    f"Maintenance is read from the pattern of courses ({MIN_COURSES} or more in the year, one in its last "
-    f"{STILL_ON_DAYS} days); a patient who started late in the year is counted for the courses given, so the "
-    "saving is a floor.",
-    "The price per gram and the rituximab cost are the Menu's; contract prices differ by product and provider.",
-    "The policy covers adults with dermatomyositis or polymyositis; children's courses in the data are "
-    "included and should be checked locally.",
-]
+
+
+@dataclass(frozen=True)
+class MaintenanceRule:
+    """Who is on maintenance IVIg, so switchable, in a year (the scheme's parameters, moderate values)."""
+
+    min_months: float  # on IVIg this long by the end of the year: first course at least this many months before it
+    min_courses: int  # courses in the year, wherever given
+    still_on_days: int  # a course in the year's last this many days
+
+    @classmethod
+    def from_assumptions(cls, a: Mapping[str, Assumption]) -> MaintenanceRule:
+        return cls(a["maintenance_min_months"].moderate, int(a["maintenance_min_courses"].moderate),
+                   int(a["maintenance_still_on_days"].moderate))
+
+    @property
+    def text(self) -> str:
+        return (f"on IVIg for {self.min_months:g} months or more by the end of the year (their first course in the "
+                f"data at least that long before it), {self.min_courses} or more courses in the year wherever given, "
+                f"and one in its last {self.still_on_days} days")
+
+
+def caveats(rule: MaintenanceRule) -> list[str]:
+    return [
+        f"Switchable means on maintenance IVIg: {rule.text}. Induction courses, patients who stopped or switched "
+        "during the year, and patients given IVIg less often are not switchable; a patient who started late in the "
+        "year is counted for the courses given, so the saving is a floor. The thresholds are this book's (see the "
+        "assumptions).",
+        "Each patient is counted once: their courses in the year are summed over every provider that gave them, and "
+        "they belong to the provider of their last course in the year, the one treating them now.",
+        "Time on IVIg counts from the first course in the data: a patient on IVIg before the data start is counted "
+        "from then, which makes no difference once the data are longer than the months required.",
+        "The immunoglobulin database does not say who has had rituximab before; the uptake share stands for the "
+        "switchable patients who are suitable, agree and stay off IVIg.",
+        "The price per gram and the rituximab cost are the Menu's; contract prices differ by product and provider.",
+        "The policy covers adults with dermatomyositis or polymyositis; children's courses in the data are "
+        "included and should be checked locally.",
+    ]
 
 
 # --- the Menu's arithmetic -----------------------------------------------------------------------------------------
@@ -96,14 +131,24 @@ def myositis_courses(ig: pd.DataFrame) -> pd.DataFrame:
     return myo
 
 
-def patients_in_year(courses: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """One row per patient and provider treated in the period: courses, grams, weight, whether on maintenance."""
-    g = courses.groupby(["provider_code", "patient_id"], observed=True)
-    out = pd.DataFrame({"courses": g.size(), "grams": g["dose_g"].sum(), "weight_kg": g["patient_weight_kg"].first(),
-                        "last": g["treatment_date"].max()})
-    still_on = out["last"] > period.end - pd.Timedelta(days=STILL_ON_DAYS)
-    out["maintenance"] = (out["courses"] >= MIN_COURSES) & still_on
-    return out.reset_index()
+def patients_in_year(courses: pd.DataFrame, period: Period, rule: MaintenanceRule) -> pd.DataFrame:
+    """One row per patient treated in the period, wherever treated: the provider they belong to (that of their last
+    course in the period; on a tie of dates, the provider code last in order), how many providers treated them,
+    courses and grams in the period, weight, first course in all of `courses`, whether on maintenance (`rule`).
+
+    `courses` are myositis_courses() of every year and provider (England's): time on IVIg needs the years before.
+    """
+    first = courses.groupby("patient_id", observed=True)["treatment_date"].min()
+    year = courses[period.mask(courses["treatment_date"])].sort_values(["treatment_date", "provider_code"])
+    g = year.groupby("patient_id", observed=True)
+    out = pd.DataFrame({"provider_code": g["provider_code"].last(), "providers": g["provider_code"].nunique(),
+                        "courses": g.size(), "grams": g["dose_g"].sum(), "weight_kg": g["patient_weight_kg"].first(),
+                        "first": first, "last": g["treatment_date"].max()}).dropna(subset=["courses"])
+    out["courses"] = out["courses"].astype(int)
+    settled = out["first"] <= period.end - pd.DateOffset(months=int(rule.min_months))
+    still_on = out["last"] > period.end - pd.Timedelta(days=rule.still_on_days)
+    out["maintenance"] = settled & (out["courses"] >= rule.min_courses) & still_on
+    return out.rename_axis("patient_id").reset_index()
 
 
 def on_treatment_months(courses: pd.DataFrame) -> pd.DataFrame:
@@ -131,7 +176,8 @@ def provider_savings(patients: pd.DataFrame, uptake: float, price_per_gram: floa
                      days_per_course: float, rituximab_days: float) -> pd.DataFrame:
     """Per provider: switchable patients, the patients switched at `uptake`, grams, attendances and pounds saved.
 
-    `patients` is patients_in_year(); only those on maintenance are switchable.
+    `patients` is patients_in_year() (one row a patient, at the provider they belong to); only those on maintenance
+    are switchable.
     """
     m = patients[patients["maintenance"]].copy()
     m["cost"] = m["grams"] * price_per_gram
@@ -162,30 +208,47 @@ def courses_per_patient_year(months: pd.DataFrame) -> float | None:
     return safe_share(months["courses"].sum() * 12, months["patients_on_ivig"].sum())
 
 
+# one name for each output, in the quantities, the scenario table and the uptake table
+SWITCHED, IG_NOT_USED, DAYS_RELEASED, SAVING = ("Patients switched from IVIg to rituximab",
+                                                "Immunoglobulin no longer used", "Day-case days released", "Saving")
+
+
 def uptake_steps(patients: pd.DataFrame, assumptions: Mapping[str, Assumption]) -> pd.DataFrame:
-    """Patients switched, IVIg avoided (kg), day-case days released and the saving at each of UPTAKE_STEPS, at the
-    moderate prices."""
+    """Patients switched, immunoglobulin no longer used (kg), day-case days released and the saving at each of
+    UPTAKE_STEPS, at the moderate prices."""
     rows = []
     for u in UPTAKE_STEPS:
         t = scenario_savings(patients, assumptions, "moderate", u)
-        rows.append({"Uptake": f"{u:.0%} of switchable patients", "Patients switched": t["switched"].sum(),
-                     "IVIg avoided (kg)": t["grams_avoided"].sum() / 1000,
-                     "Day-case days released": t["attendances_released"].sum(), "Saving": t["saving"].sum()})
+        rows.append({"Uptake": f"{u:.0%} of switchable patients", SWITCHED: t["switched"].sum(),
+                     f"{IG_NOT_USED} (kg)": t["grams_avoided"].sum() / 1000,
+                     DAYS_RELEASED: t["attendances_released"].sum(), SAVING: t["saving"].sum()})
     return pd.DataFrame(rows)
 
 
 # --- the page's figures and tables ---------------------------------------------------------------------------------
-def kpis(local: pd.DataFrame, patients: pd.DataFrame, months: pd.DataFrame, price: float) -> list[KPI]:
-    """`local`: the area's myositis courses in the year; `patients`: patients_in_year() of them; `months`: the
-    area's on_treatment_months() in the year."""
+MAINTENANCE_KPI = "Myositis patients on maintenance IVIg (switchable)"
+BASELINE_KPI = f"Myositis patients on maintenance IVIg in {BASELINE}, the Menu's baseline"
+AGAINST_BASELINE_KPI = f"Myositis patients on maintenance IVIg against {BASELINE}"
+
+
+def kpis(local: pd.DataFrame, patients: pd.DataFrame, baseline: pd.DataFrame | None, months: pd.DataFrame,
+         price: float, rule: MaintenanceRule) -> list[KPI]:
+    """`local`: the myositis courses the area's providers gave in the year; `patients`: patients_in_year() of the
+    area's patients (those who belong to its providers); `baseline`: the same for BASELINE (None when the data do
+    not cover it); `months`: the area's on_treatment_months() in the year."""
     maintenance = patients[patients["maintenance"]]
     n_maint = len(maintenance)
+    n_base = None if baseline is None else int(baseline["maintenance"].sum())
     per_year = courses_per_patient_year(months)
     g_per_kg = float(local["g_per_kg"].mean())
     return [
-        KPI("Myositis patients on maintenance IVIg", float(n_maint), "count",
-            note=f"switchable: {MIN_COURSES} or more courses in the year and one in its last {STILL_ON_DAYS} days"),
-        KPI("Myositis patients given IVIg", float(len(patients)), "count"),
+        KPI(MAINTENANCE_KPI, float(n_maint), "count", note=f"switchable: {rule.text}"),
+        KPI(BASELINE_KPI, None if n_base is None else float(n_base), "count",
+            note="the same rule, applied to that year"),
+        KPI(AGAINST_BASELINE_KPI, None if n_base is None else safe_share(n_maint, n_base), "ratio", None, False,
+            note=f"Menu: fewer patients on maintenance IVIg than in {BASELINE} (below 1: fewer)"),
+        KPI("Myositis patients given IVIg", float(len(patients)), "count",
+            note="each patient once, at the provider of their last course in the year"),
         KPI("IVIg courses for myositis", float(len(local)), "count", None, False,
             "Menu KPI: number of IVIg infusions for myositis"),
         KPI("IVIg courses per patient-year on treatment", per_year, "courses_per_patient_year", None, False,
@@ -197,34 +260,36 @@ def kpis(local: pd.DataFrame, patients: pd.DataFrame, months: pd.DataFrame, pric
         KPI(f"Yearly IVIg cost of an {MENU_WEIGHT_KG:g} kg patient at this dose and frequency",
             None if per_year is None else ivig_cost_per_year(MENU_WEIGHT_KG, g_per_kg, per_year, price), "gbp",
             note="Menu: £70,720 (2 g/kg, 13 courses, £680 per 20 g)"),
-        KPI("Mean yearly IVIg cost per maintenance patient",
+        KPI("Mean yearly IVIg cost per switchable patient",
             safe_share(maintenance["grams"].sum() * price, n_maint), "gbp", note="against £3,780 for rituximab"),
     ]
 
 
-def providers_table(savings: pd.DataFrame, patients: pd.DataFrame, months: pd.DataFrame, price: float, area: Area,
-                    period: Period, measure: Measure, geography: Geography) -> Table:
-    """`savings`: provider_savings() at the moderate scenario."""
+def providers_table(savings: pd.DataFrame, patients: pd.DataFrame, local: pd.DataFrame, months: pd.DataFrame,
+                    price: float, area: Area, period: Period, measure: Measure, geography: Geography) -> Table:
+    """`savings`: provider_savings() at the moderate scenario; `patients`: the area's patients_in_year(); `local`:
+    the courses the area's providers gave in the year."""
     prov = savings.loc[lambda d: d.index.isin(area.providers)]
-    pg = patients.groupby("provider_code", observed=True)
+    given = local.groupby("provider_code", observed=True)["dose_g"].agg(["size", "sum"])
     pm = months.groupby("provider_code", observed=True)[["courses", "patients_on_ivig"]].sum()
     frame = provider_table(pd.DataFrame({
-        "Patients given IVIg": pg.size(),
-        "On maintenance": prov["switchable"],
-        "IVIg courses": pg["courses"].sum(),
+        "Patients given IVIg": patients.groupby("provider_code", observed=True).size(),
+        "Switchable": prov["switchable"],
+        "IVIg courses given": given["size"],
         "Courses per patient-year": pm["courses"] * 12 / pm["patients_on_ivig"],
-        "IVIg spend": pg["grams"].sum() * price,
+        "IVIg spend": given["sum"] * price,
         "Saving (moderate)": prov["saving"],
-    }), measure, geography)
-    return Table(f"Providers of {area.name}: myositis patients on IVIg, {period.label}", frame,
-                 counts=("Patients given IVIg", "On maintenance", "IVIg courses"),
+    }).fillna({"Patients given IVIg": 0, "Switchable": 0, "Saving (moderate)": 0.0}), measure, geography)
+    return Table(f"Providers of {area.name}: myositis patients on IVIg, {period.label}. Each patient is counted once, "
+                 "at the provider of their last course in the year; courses and spend are those each provider gave.",
+                 frame, counts=("Patients given IVIg", "Switchable", "IVIg courses given"),
                  money=("IVIg spend", "Saving (moderate)"), numbers=("Courses per patient-year",))
 
 
 def uptake_table(patients: pd.DataFrame, assumptions: Mapping[str, Assumption], area: Area, period: Period) -> Table:
     return Table(f"{area.name}: saving by uptake of rituximab among switchable patients, {period.label} "
-                 "(moderate prices)", uptake_steps(patients, assumptions), counts=("Patients switched",),
-                 money=("Saving",), numbers=("IVIg avoided (kg)", "Day-case days released"), rows_are_the_area=True)
+                 "(moderate prices)", uptake_steps(patients, assumptions), counts=(SWITCHED,),
+                 money=(SAVING,), numbers=(f"{IG_NOT_USED} (kg)", DAYS_RELEASED), rows_are_the_area=True)
 
 
 def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
@@ -236,9 +301,22 @@ def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:
 
 
 # --- the analysis --------------------------------------------------------------------------------------------------
+def area_patients(myo: pd.DataFrame, period: Period, rule: MaintenanceRule, area: Area) -> pd.DataFrame:
+    """patients_in_year() of England's courses (a patient treated in two areas belongs to one), then those who belong
+    to the area's providers (a DataError when the area has none)."""
+    return area_rows(patients_in_year(myo, period, rule), area, f"myositis patients in {period.label}")
+
+
+def covers(courses: pd.DataFrame, period: Period) -> bool:
+    """Do the courses' dates span the whole period (from its first day to its last month)?"""
+    dates = courses["treatment_date"]
+    return bool(dates.min() <= period.start and dates.max() >= period.end - pd.Timedelta(days=30))
+
+
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     area, params, period = run.area, run.params, run.period
     a = params.assumptions
+    rule = MaintenanceRule.from_assumptions(a)
     myo = myositis_courses(tables["immunoglobulin"])
     local = area_rows(in_period(myo, "treatment_date", period, "myositis immunoglobulin episodes"), area,
                       "myositis immunoglobulin episodes")
@@ -247,7 +325,10 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
         all_months, events="courses", exposure="patients_on_ivig", date="month", area=area,
         period=period, per=12, name="IVIg courses per myositis patient-year on treatment", higher_is_better=False,
         target=None, denominator_label="patient-months on IVIg", value_label="Courses per patient-year")
-    patients = patients_in_year(local, period)
+    patients = area_patients(myo, period, rule, area)
+    base = Period.financial_year(BASELINE)
+    baseline = patients_in_year(myo, base, rule).loc[lambda d: d["provider_code"].isin(area.providers)] \
+        if covers(myo, base) else None
     months = area_rows(all_months[period.mask(all_months["month"])], area, "months on IVIg")
 
     by_scenario = {s: scenario_savings(patients, a, s) for s in SCENARIOS}
@@ -255,24 +336,24 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     grams, days = Range.summed(by_scenario, "grams_avoided"), Range.summed(by_scenario, "attendances_released")
     price = a["price_per_gram"].moderate
 
-    outputs = [("Patients switched to rituximab", "count", switched), ("IVIg avoided", "grams", grams),
-               ("Day-case days released", "days", days), ("Saving", "gbp", gbp)]
+    outputs = [(SWITCHED, "count", switched), (IG_NOT_USED, "grams", grams), (DAYS_RELEASED, "days", days),
+               (SAVING, "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=kpis(local, patients, months, price), opportunity=opportunity_by_kind(gbp, period),
-        quantities=[Quantity("Patients switched from IVIg to rituximab", "patients", switched),
-                    Quantity("Immunoglobulin no longer used", "grams", grams),
-                    Quantity("Day-case days released", "days", days)],
+        context=run, kpis=kpis(local, patients, baseline, months, price, rule),
+        opportunity=opportunity_by_kind(gbp, period),
+        quantities=[Quantity(SWITCHED, "patients", switched), Quantity(IG_NOT_USED, "grams", grams),
+                    Quantity(DAYS_RELEASED, "days", days)],
         measure=measure,
         tables={
-            "providers": providers_table(by_scenario["moderate"], patients, months, price, area, period, measure,
-                                         run.geography),
+            "providers": providers_table(by_scenario["moderate"], patients, local, months, price, area, period,
+                                         measure, run.geography),
             "uptake": uptake_table(patients, a, area, period),
         },
         scenario_table=scenario_frame(params, outputs),
-        caveats=list(CAVEATS),
+        caveats=caveats(rule),
         data_months=(myo["treatment_date"].min(), myo["treatment_date"].max()),
         area_providers=area.providers,
         opportunity_note=(
-            "Opportunity is counted for the patients on maintenance immunoglobulin who could switch, provider by "
-            "provider; nothing is netted off."),
+            "Opportunity is counted for the patients on maintenance immunoglobulin who could switch, each patient "
+            "once at the provider they belong to; nothing is netted off."),
     )

@@ -14,6 +14,7 @@ from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.unit
 FY = Period.financial_year("2016/17")
+RULE = myo.MaintenanceRule(min_months=6, min_courses=6, still_on_days=90)
 
 
 # --- the Menu's worked example ----------------------------------------------------------------------------------
@@ -48,17 +49,57 @@ def courses(provider: str, patient: str, first: str, n: int, weight: float = 80.
                          "indication": "Myositis", "weight_kg": weight, "dose_g": weight * g_per_kg})
 
 
-def test_maintenance_needs_regular_courses_and_one_at_the_end_of_the_year():
+def test_the_rule_is_the_parameters_and_says_itself():
+    a = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS).assumptions
+    assert myo.MaintenanceRule.from_assumptions(a) == RULE
+    assert RULE.text == ("on IVIg for 6 months or more by the end of the year (their first course in the data at "
+                         "least that long before it), 6 or more courses in the year wherever given, and one in its "
+                         "last 90 days")
+
+
+def test_maintenance_needs_time_on_ivig_regular_courses_and_one_at_the_end_of_the_year():
+    # 2016/17 ends on 31 March 2017; six months before it is 30 September 2016; its last 90 days start 1 January 2017
     rows = pd.concat([
         courses("A", "1", "2016-04-05", 13),  # 4-weekly all year: maintenance
         courses("A", "2", "2016-04-05", 3),  # 3 courses only (induction): not maintenance
-        courses("A", "3", "2016-04-05", 8),  # 8 courses, the last in mid-October 2016: stopped, not maintenance
-        courses("A", "4", "2016-10-04", 6),  # started in October, 6 courses up to mid-March: maintenance
-    ], ignore_index=True)
-    out = myo.patients_in_year(myo.myositis_courses(rows), FY).set_index("patient_id")
-    assert out["maintenance"].to_dict() == {"1": True, "2": False, "3": False, "4": True}
+        courses("A", "3", "2016-04-05", 8),  # 8 courses, the last on 18 October 2016: stopped, not maintenance
+        courses("A", "4", "2016-10-04", 6),  # first course 4 October, under 6 months on IVIg: induction, not yet
+        courses("A", "5", "2016-09-20", 7),  # first course 20 September, 7 courses to 7 March 2017: maintenance
+        courses("A", "6", "2015-10-06", 10, weeks=8),  # 8-weekly since October 2015: 6 in the year, the last on
+    ], ignore_index=True)  # 21 February 2017 (the years before count for time on IVIg): maintenance
+    out = myo.patients_in_year(myo.myositis_courses(rows), FY, RULE).set_index("patient_id")
+    assert out["maintenance"].to_dict() == {"1": True, "2": False, "3": False, "4": False, "5": True, "6": True}
     assert out.loc["1", "courses"] == 13
     assert out.loc["1", "grams"] == pytest.approx(13 * 160)
+    assert out.loc["6", "courses"] == 6 and out.loc["6", "first"] == pd.Timestamp("2015-10-06")
+
+
+def test_a_patient_seen_at_two_providers_is_counted_once_at_the_provider_of_their_last_course():
+    # Patient 7: 6 courses at A from 5 April 2016 (the last on 23 August), then 7 at B from 20 September 2016 (the
+    # last on 7 March 2017). One patient, 13 courses, 13 x 160 = 2,080 g, belonging to B; A has no patient.
+    rows = pd.concat([courses("A", "7", "2016-04-05", 6), courses("B", "7", "2016-09-20", 7)], ignore_index=True)
+    out = myo.patients_in_year(myo.myositis_courses(rows), FY, RULE)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert (row["provider_code"], row["providers"], row["courses"], row["grams"], row["maintenance"]) == \
+        ("B", 2, 13, pytest.approx(2_080), True)
+    # the saving at 50% uptake: 0.5 x (2,080 x £34 - £3,780) = 0.5 x £66,940 = £33,470, all B's
+    savings = myo.provider_savings(out, 0.5, 34, 3_780, 2, 4)
+    assert savings.index.tolist() == ["B"]
+    assert savings.loc["B", "saving"] == pytest.approx(33_470)
+
+
+def test_on_a_tie_of_dates_the_patient_belongs_to_the_provider_code_last_in_order():
+    rows = pd.concat([courses("B", "8", "2016-04-05", 13), courses("A", "8", "2016-04-05", 13)], ignore_index=True)
+    out = myo.patients_in_year(myo.myositis_courses(rows), FY, RULE)
+    assert out["provider_code"].tolist() == ["B"] and out["courses"].tolist() == [26]
+
+
+def test_the_data_cover_a_year_from_its_first_day_to_its_last_month():
+    rows = pd.DataFrame({"treatment_date": pd.to_datetime(["2016-04-01", "2017-03-05"])})
+    assert myo.covers(rows, FY)
+    assert not myo.covers(rows.iloc[1:], FY)  # starts after 1 April 2016
+    assert not myo.covers(rows.iloc[:1], FY)  # ends before March 2017
 
 
 def test_patient_months_count_every_month_between_first_and_last_course():
@@ -79,7 +120,7 @@ def test_provider_saving_counts_only_switchable_patients():
     # Provider B: one patient with 3 courses (not maintenance): nothing, and nothing netted off against A.
     rows = pd.concat([courses("A", "1", "2016-04-05", 13), courses("A", "2", "2016-04-06", 13),
                       courses("B", "3", "2016-04-05", 3)], ignore_index=True)
-    patients = myo.patients_in_year(myo.myositis_courses(rows), FY)
+    patients = myo.patients_in_year(myo.myositis_courses(rows), FY, RULE)
     out = myo.provider_savings(patients, 0.5, 34, 3_780, 2, 4)
     assert out.loc["A", "switchable"] == 2
     assert out.loc["A", "switched"] == pytest.approx(1.0)
@@ -101,15 +142,15 @@ def test_scenario_savings_take_the_scenarios_assumptions_and_the_uptake_table_st
     # Moderate uptake 50%: 1 patient, £66,940. Uptake table: 25% to 100% of 2 patients: 0.5 to 2 switched,
     # 1.04 to 4.16 kg of IVIg, 11 to 44 day-case days, £33,470 to £133,880.
     rows = pd.concat([courses("A", "1", "2016-04-05", 13), courses("A", "2", "2016-04-06", 13)], ignore_index=True)
-    patients = myo.patients_in_year(myo.myositis_courses(rows), FY)
+    patients = myo.patients_in_year(myo.myositis_courses(rows), FY, RULE)
     a = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS).assumptions
     by = {s: myo.scenario_savings(patients, a, s) for s in ("low", "moderate", "high")}
     assert by["moderate"].loc["A", "saving"] == pytest.approx(66_940)
     assert Range.summed(by, "switched").as_dict() == pytest.approx({"low": 0.5, "moderate": 1.0, "high": 1.5})
     steps = myo.uptake_steps(patients, a)
     assert steps["Uptake"].tolist() == [f"{u} of switchable patients" for u in ("25%", "50%", "75%", "100%")]
-    assert steps["Patients switched"].tolist() == pytest.approx([0.5, 1.0, 1.5, 2.0])
-    assert steps["IVIg avoided (kg)"].tolist() == pytest.approx([1.04, 2.08, 3.12, 4.16])
+    assert steps["Patients switched from IVIg to rituximab"].tolist() == pytest.approx([0.5, 1.0, 1.5, 2.0])
+    assert steps["Immunoglobulin no longer used (kg)"].tolist() == pytest.approx([1.04, 2.08, 3.12, 4.16])
     assert steps["Day-case days released"].tolist() == pytest.approx([11, 22, 33, 44])
     assert steps["Saving"].tolist() == pytest.approx([33_470, 66_940, 100_410, 133_880])
 
@@ -146,8 +187,10 @@ def test_analyse_hand_built_table(small):
     # 2016/17 maintenance: patient 1 (13 courses of 160 g), 2 (13 of 120 g), 4 (13 of 200 g; 4-weekly from
     # 7 April 2015, so 13 courses fall in 2016/17 too). Grams: 13 x (160 + 120 + 200) = 6,240 = £212,160.
     # Saving at 50%: 0.5 x (212,160 - 3 x 3,780) = £100,410; at 25% and 75%: £50,205 and £150,615.
-    assert eng.kpi("Myositis patients on maintenance IVIg").value == 3
+    assert eng.kpi(myo.MAINTENANCE_KPI).value == 3
     assert eng.kpi("Myositis patients given IVIg").value == 4
+    # 2016/17 is the baseline year itself
+    assert (eng.kpi(myo.BASELINE_KPI).value, eng.kpi(myo.AGAINST_BASELINE_KPI).value) == (3, 1.0)
     assert eng.opportunity_gbp.moderate == pytest.approx(100_410)
     assert eng.opportunity_gbp.low == pytest.approx(50_205)
     assert eng.opportunity_gbp.high == pytest.approx(150_615)
@@ -159,6 +202,29 @@ def test_analyse_hand_built_table(small):
     providers = lon.tables["providers"].frame.set_index("Provider")
     assert providers["Saving (moderate)"].iloc[-1] == 0.0  # the induction-only provider saves nothing
     assert eng.measure.funnel.data["unit"].nunique() == 3
+
+
+def test_analyse_the_latest_year_against_the_2016_17_baseline(small):
+    geo, tables, params = small
+    eng = registry.analyse_tables("myositis_rituximab", tables, geo.england, Period.financial_year("2017/18"), geo,
+                                  params_=params)
+    # 2017/18: patients 1 and 4 go on (13 courses each, 4-weekly from 7 April 2015: the 27th to the 39th); patient 2
+    # stopped in March 2017. Saving at 50%: 0.5 x (13 x 160 x 34 - 3,780 + 13 x 200 x 34 - 3,780)
+    # = 0.5 x (66,940 + 84,620) = £75,780. Against the baseline: 2 on maintenance now, 3 in 2016/17: 2 / 3.
+    assert eng.opportunity_gbp.moderate == pytest.approx(75_780)
+    assert eng.kpi(myo.MAINTENANCE_KPI).value == 2
+    assert eng.kpi(myo.BASELINE_KPI).value == 3
+    assert eng.kpi(myo.AGAINST_BASELINE_KPI).value == pytest.approx(2 / 3)
+
+
+def test_one_name_for_each_output_in_quantities_scenarios_and_the_uptake_table(small):
+    geo, tables, params = small
+    eng = registry.analyse_tables("myositis_rituximab", tables, geo.england, FY, geo, params_=params)
+    names = [q.label for q in eng.quantities]
+    assert names == [myo.SWITCHED, myo.IG_NOT_USED, myo.DAYS_RELEASED]
+    assert set(names) <= set(eng.scenario_table.index)
+    uptake = eng.tables["uptake"].frame.columns
+    assert myo.SWITCHED in uptake and f"{myo.IG_NOT_USED} (kg)" in uptake and myo.DAYS_RELEASED in uptake
 
 
 def test_analyse_an_area_with_no_myositis_patients_is_a_data_error(small):

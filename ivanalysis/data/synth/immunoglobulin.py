@@ -4,7 +4,14 @@ Calibrated to the Menu of Opportunities, chapter 1: ITP doses, where weight was 
 55% at 2 g/kg and 15% above in 2015/16; weight recorded for 96% of patients; by 2016/17 the share at 1 g/kg or
 less had risen to about 55% (the level at which the Menu's two savings figures, 5.6 m pounds at 80% and 2.5 m
 pounds at 66%, are consistent), and 66% in the first quarter of 2017/18. Maintenance indications (PID, SID,
-CIDP, MMN, myositis) recur every few weeks per patient, as in the NID.
+CIDP, MMN) recur every few weeks per patient, as in the NID.
+
+Myositis (chapter 5) is drawn as a cohort that changes: patients already on maintenance IVIg in April 2015 and new
+patients starting through the three years, some stopping after induction. The commonest regimen is the Menu's,
+2 g/kg every 4 weeks; centres differ in how often they give it (every 4 to 8 weeks) and, after NHS England's
+policy of July 2016, in how fast they switch maintenance patients to rituximab, when IVIg stops. A few patients
+move to another provider part-way through. The Menu publishes no count of patients: 400 on maintenance at the
+start is this generator's order of magnitude.
 
 Patients are identified by NHS numbers from the never-issued 999 test range, so that the check an analyst can ask
 for (--nhs-numbers immunoglobulin) can be tried on them; the table accepts any pseudonymised identifier.
@@ -20,6 +27,7 @@ from .common import (
     DATA_START,
     calibrated_propensities,
     choose,
+    differences,
     nhs_numbers,
     random_dates,
     rng_for,
@@ -40,8 +48,23 @@ MAINTENANCE = {
     "SID": (1_500, 4, 0.4),
     "CIDP": (1_500, 6, 1.0),
     "MMN": (500, 4, 1.0),
-    "Myositis": (400, 4, 2.0),  # the Menu's chapter 5: 2 g/kg, 13 courses a year
+    "Myositis": (400, 4, 2.0),  # the Menu's chapter 5: 2 g/kg, 13 courses a year (drawn by _myositis)
 }
+# Myositis: new patients a year; the share who stop after induction, and after how many courses; each centre's usual
+# interval (weeks) with its probability, and the share of a centre's patients on it (the rest on any interval);
+# doses in g/kg with their probability; yearly chances of switching to rituximab before and after the policy (the
+# after-policy one varies by centre around its mean) and of stopping IVIg otherwise (remission); the share who move
+# provider. None of these is published: they are this generator's orders of magnitude.
+MYOSITIS_NEW_PER_YEAR = 70
+MYOSITIS_INDUCTION_ONLY = 0.35
+MYOSITIS_INDUCTION_COURSES = (3, 6)
+MYOSITIS_INTERVALS = ((4, 5, 6, 8), (0.55, 0.15, 0.2, 0.1))
+MYOSITIS_ON_CENTRE_INTERVAL = 0.8
+MYOSITIS_DOSES = ((2.0, 1.5, 1.0), (0.75, 0.1, 0.15))
+POLICY_DATE = pd.Timestamp("2016-07-01")  # clinical commissioning policy 16036/P
+SWITCH_PER_YEAR_BEFORE, SWITCH_PER_YEAR_AFTER, SWITCH_SPREAD = 0.02, 0.25, 0.9
+REMISSION_PER_YEAR = 0.05
+MYOSITIS_MOVERS = 0.05
 ACUTE_OTHER = {"GBS": (1_000, 2.0), "Other": (3_000, 1.0)}  # episodes a year, g/kg
 
 
@@ -80,13 +103,70 @@ def _itp(rng: np.random.Generator, sizes: pd.Series, scale: float) -> pd.DataFra
                          "indication": "ITP", "weight_kg": weight, "dose_g": _dose_grams(dose_per_kg, weight)})
 
 
-def _maintenance(rng: np.random.Generator, sizes: pd.Series, scale: float, offset: int) -> pd.DataFrame:
+def _myositis(rng: np.random.Generator, sizes: pd.Series, scale: float, weight: np.ndarray, provider: np.ndarray,
+              first: pd.DatetimeIndex, offset: int) -> pd.DataFrame:
+    """Myositis IVIg courses: the patients on maintenance in April 2015 (`weight`, `provider`, `first` course), and
+    new patients, each until they switch to rituximab, go into remission or the data end (see the module's
+    docstring)."""
+    n_new = int(rng.poisson(MYOSITIS_NEW_PER_YEAR * 3 * scale))
+    n = len(weight) + n_new
+    weight = np.concatenate([weight, _weights(rng, n_new)])
+    provider = np.concatenate([provider, choose(rng, sizes, n_new)])
+    start = np.concatenate([first.to_numpy(), random_dates(rng, n_new).to_numpy()])
+    is_new = np.arange(n) >= n - n_new
+    # each centre's usual interval and switching pace after the policy (in null data, England's for every centre)
+    values, probs = MYOSITIS_INTERVALS
+    centre_interval = pd.Series(differences(rng.choice(values, size=len(sizes), p=probs).astype(float), values[0]),
+                                index=sizes.index)
+    pace = pd.Series(differences(np.exp(rng.normal(0.0, SWITCH_SPREAD, len(sizes)) - SWITCH_SPREAD ** 2 / 2),
+                                 1.0), index=sizes.index)
+    own = rng.random(n) < MYOSITIS_ON_CENTRE_INTERVAL
+    weeks = np.where(own, centre_interval.reindex(provider).to_numpy(), rng.choice(values, size=n, p=probs))
+    g_per_kg = rng.choice(MYOSITIS_DOSES[0], size=n, p=MYOSITIS_DOSES[1])
+    # when IVIg stops: after induction, at a switch to rituximab (more likely after the policy), or in remission
+    start = start.astype("datetime64[D]")
+    days = lambda per_year: (rng.exponential(365.25 / per_year, n)).astype("timedelta64[D]")  # noqa: E731
+    before_policy = start + days(SWITCH_PER_YEAR_BEFORE)
+    after_from = np.maximum(start, np.datetime64(POLICY_DATE, "D"))
+    after_policy = after_from + (days(SWITCH_PER_YEAR_AFTER).astype(float) / pace.reindex(provider).to_numpy()
+                                 ).astype("timedelta64[D]")
+    stop = np.minimum(np.minimum(before_policy, after_policy), start + days(REMISSION_PER_YEAR))
+    induction = is_new & (rng.random(n) < MYOSITIS_INDUCTION_ONLY)
+    max_courses = np.where(induction, rng.integers(MYOSITIS_INDUCTION_COURSES[0], MYOSITIS_INDUCTION_COURSES[1] + 1,
+                                                   n), 10_000)
+    # some patients move to another provider part-way (repatriation closer to home, a move of house)
+    mover = rng.random(n) < MYOSITIS_MOVERS
+    moved_at = start + (rng.uniform(0.2, 1.0, n) * (np.datetime64(DATA_END, "D") - start).astype(float)).astype(
+        "timedelta64[D]")
+    new_provider = choose(rng, sizes, n)
+    repeats = int((DATA_END - DATA_START).days // 28) + 1
+    course = np.arange(repeats)
+    jitter = rng.integers(-3, 4, (n, repeats))
+    dates = start[:, None] + (course[None, :] * weeks[:, None] * 7 + jitter * (course[None, :] > 0)).astype(
+        "timedelta64[D]")
+    keep = (dates <= np.datetime64(DATA_END, "D")) & (dates < stop[:, None]) & (course[None, :] < max_courses[:, None])
+    keep[:, 0] = True  # every patient has their first course
+    pid = np.broadcast_to(np.arange(n)[:, None], dates.shape)[keep]
+    when = dates[keep]
+    at = np.where(mover[pid] & (when >= moved_at[pid]), new_provider[pid], provider[pid])
+    return pd.DataFrame({"provider_code": at, "patient": pid + offset, "treatment_date": when.astype("datetime64[ns]"),
+                         "indication": "Myositis", "weight_kg": weight[pid],
+                         "dose_g": _dose_grams(g_per_kg[pid], weight[pid])})
+
+
+def _maintenance(rng: np.random.Generator, sizes: pd.Series, scale: float, offset: int,
+                 myositis_rng: np.random.Generator) -> pd.DataFrame:
     frames = []
     for indication, (patients, weeks, g_per_kg) in MAINTENANCE.items():
         k = max(1, int(round(patients * scale)))
         weight = _weights(rng, k)
         provider = choose(rng, sizes, k)
         first = DATA_START + pd.to_timedelta(rng.integers(0, weeks * 7, k), unit="D")
+        if indication == "Myositis":  # its own generator (the draws above kept, so the other tables stay as they were)
+            frame = _myositis(myositis_rng, sizes, scale, weight, provider, first, offset)
+            frames.append(frame)
+            offset += int(frame["patient"].nunique())
+            continue
         repeats = int((DATA_END - DATA_START).days // (weeks * 7)) + 1
         step = pd.to_timedelta(np.arange(repeats) * weeks * 7, unit="D")
         dates = (first.to_numpy()[:, None] + step.to_numpy()[None, :]).ravel()
@@ -109,7 +189,8 @@ def _maintenance(rng: np.random.Generator, sizes: pd.Series, scale: float, offse
 def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
     rng = rng_for(seed, "immunoglobulin")
     itp = _itp(rng, sizes, scale)
-    other = _maintenance(rng, sizes, scale, offset=int(itp["patient"].max()) + 1)
+    other = _maintenance(rng, sizes, scale, offset=int(itp["patient"].max()) + 1,
+                         myositis_rng=rng_for(seed, "immunoglobulin/myositis"))
     df = pd.concat([itp, other], ignore_index=True)
     patients = np.unique(df["patient"])
     numbers = dict(zip(patients, nhs_numbers(rng, len(patients))))
