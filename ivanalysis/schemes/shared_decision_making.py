@@ -3,16 +3,24 @@
 When clinicians and patients decide together, with all the options discussed, patients need fewer clinic
 appointments and fewer choose high-cost treatments that would not serve them best. The Menu names the pathways:
 osteoarthritis of the hip and knee (joint replacement) and cardiac devices. "How will the saving be calculated":
-provider activity data, and the ratio of new to follow-up appointments. Here, for each provider:
+provider activity data, and the ratio of new to follow-up appointments. Its cost: "training for clinical teams in
+effective SDM". Here:
 
-- fewer follow-ups: on each pathway, the follow-up attendances above what the benchmark ratio of follow-ups to new
-  attendances would give (the ratio at a percentile of England's providers, pathway by pathway), valued at the
-  price of a follow-up attendance;
-- slower growth in demand: hip and knee replacements for osteoarthritis (ICD-10 M16, M17) and cardiac device
-  implants in the headline year above the year before's grown by demographic growth alone, a share of which shared
-  decision making avoids, valued at the price of the procedure.
+- fewer follow-ups: on each pathway, each provider's follow-ups per new attendance is shrunk toward England's
+  (gamma-Poisson empirical Bayes, `stats.shrinkage`, all the way unless providers differ beyond chance: Cochran's Q
+  at EVIDENCE); the follow-ups above what the benchmark ratio (a percentile of England's providers' shrunk ratios,
+  pathway by pathway) would give, valued at the price of a follow-up attendance, counted only where a provider is
+  above it (never netted off);
+- slower growth in demand: England's hip and knee replacements for osteoarthritis (ICD-10 M16, M17) and cardiac
+  device implants in the headline year above the year before's grown by demographic growth alone, netted at England
+  level (a provider's own growth in one year is mostly chance), a share of which shared decision making avoids,
+  valued at the price of the procedure. It is shared among providers by their procedures in the year before, so
+  that each carries England's growth above demography on its own activity;
+- less the training of each clinical team (trauma and orthopaedics, cardiac devices) at each provider with new
+  attendances on the pathway, netted against the fewer follow-ups of that team's pathway.
 
-Both are counted only where a provider is above the benchmark (never netted off), so hubs add up to England.
+Each part is split by payer (ICBs for hip, knee and pacemaker activity; NHS England for ICDs and CRT), so the headline
+is the net cash-releasing saving to specialised commissioning; hubs add up to England.
 
 national() does England's part (the period's attendances, benchmarks, monthly counts for the funnel, the procedures),
 the same for every area; analyse() the area's.
@@ -46,6 +54,7 @@ from ..results import (
     SchemeResult,
     Table,
 )
+from ..stats.shrinkage import gamma_poisson
 from .base import area_rows, in_period, provider_table, rate_measure, scenario_frame
 from .contract import Tables
 
@@ -56,9 +65,15 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
 }
 ASSUMPTIONS = {"benchmark_percentile": "share", "price_follow_up": "gbp_per_attendance",
                "demographic_growth": "share", "growth_avoided": "share",
-               "price_joint_replacement": "gbp_per_procedure", "price_cardiac_device": "gbp_per_procedure"}
+               "price_joint_replacement": "gbp_per_procedure", "price_cardiac_device": "gbp_per_procedure",
+               "training_hours": "hours_per_clinician", "clinicians_per_team": "clinicians_per_team",
+               "clinician_cost_per_hour": "gbp_per_hour"}
 PER = 100  # follow-ups per 100 new attendances (about 140: readable to a decimal place)
 MIN_NEW = 20  # providers with fewer new attendances on a pathway do not set its benchmark
+EVIDENCE = 0.05  # providers' follow-up ratios count as different only if they differ beyond chance at this level
+Z95 = 1.96  # a 95% chance margin
+# the clinical team of each pathway: one team in trauma and orthopaedics for both joints, one for cardiac devices
+TEAMS = {"hip_oa": "orthopaedics", "knee_oa": "orthopaedics", "cardiac_device": "cardiac_device"}
 PATHWAY_NAMES = {"hip_oa": "Hip osteoarthritis", "knee_oa": "Knee osteoarthritis", "cardiac_device": "Cardiac devices"}
 # procedure group: (diagnoses it counts for, or None for any; its name; the price assumption)
 PROCEDURES = {
@@ -94,8 +109,27 @@ def excess_procedures(now: float, before: float, demographic_growth: float) -> f
     return max(0.0, float(now) - float(before) * (1 + demographic_growth))
 
 
+def excess_growth_rate(now: float, before: float, demographic_growth: float) -> float:
+    """England's procedures above demographic growth per procedure the year before: what each provider's procedures
+    of the year before are taken to carry (so providers' shares add up to England's excess)."""
+    return excess_procedures(now, before, demographic_growth) / float(before) if before else 0.0
+
+
 def growth(now: float, before: float) -> float | None:
     return float(now) / float(before) - 1 if before else None
+
+
+def growth_margin(now: float, before: float) -> float | None:
+    """The 95% chance margin of growth now / before - 1 from two Poisson counts (delta method: the ratio's
+    standard error is now / before x sqrt(1 / now + 1 / before)); None without both counts."""
+    if not now or not before:
+        return None
+    return Z95 * float(now) / float(before) * float(np.sqrt(1 / float(now) + 1 / float(before)))
+
+
+def training_cost(teams: float, clinicians_per_team: float, hours: float, cost_per_hour: float) -> float:
+    """The training of `teams` clinical teams: clinicians x hours each x the cost of an hour of their time."""
+    return float(teams) * clinicians_per_team * hours * cost_per_hour
 
 
 
@@ -108,12 +142,26 @@ def procedures(adm: pd.DataFrame) -> pd.DataFrame:
     return adm[keep]
 
 
-def follow_up_benchmarks(op: pd.DataFrame, percentile: float) -> pd.Series:
-    """Per pathway: the benchmark follow-ups per new attendance across England's providers (`op` is one period)."""
+def shrunk_ratios(op: pd.DataFrame) -> pd.DataFrame:
+    """Per pathway and provider (`op` is one period, every provider in England): new attendances, follow-ups, and the
+    follow-ups per new attendance shrunk toward the pathway's pooled ratio ("shrunk"): gamma-Poisson, each provider by
+    its reliability, all the way unless the pathway's providers differ beyond chance at EVIDENCE. A provider with
+    follow-ups but no new attendance in the period has no ratio."""
     by = op.groupby(["pathway", "provider_code"], observed=True)["first_attendance"].agg(["sum", "size"])
-    by = by[by["sum"] >= MIN_NEW]
-    ratios = (by["size"] - by["sum"]) / by["sum"]
-    return pd.Series({p: benchmark_ratio(r.droplevel(0), percentile) for p, r in ratios.groupby(level=0)})
+    by = by.rename(columns={"sum": "new"}).assign(follow_ups=lambda d: d["size"] - d["new"]).drop(columns="size")
+    by = by[by["new"] > 0]
+    shrunk = []
+    for _, g in by.groupby(level="pathway", observed=True):
+        fit = gamma_poisson(g.index.get_level_values("provider_code"), g["follow_ups"], g["new"], evidence=EVIDENCE)
+        shrunk.append(pd.Series(fit.data["shrunk"].to_numpy(), index=g.index))
+    return by.assign(shrunk=pd.concat(shrunk) if shrunk else pd.Series(dtype=float))
+
+
+def follow_up_benchmarks(ratios: pd.DataFrame, percentile: float) -> pd.Series:
+    """Per pathway: the benchmark follow-ups per new attendance, a percentile of the shrunk ratios of England's
+    providers with at least MIN_NEW new attendances (`ratios` is shrunk_ratios())."""
+    big = ratios[ratios["new"] >= MIN_NEW]["shrunk"]
+    return pd.Series({p: benchmark_ratio(r.droplevel(0), percentile) for p, r in big.groupby(level=0)})
 
 
 # --- England's part ------------------------------------------------------------------------------------------------
@@ -123,8 +171,11 @@ class National:
 
     year: pd.DataFrame  # outpatient attendances in the period
     months: pd.DataFrame  # by provider and month (column "month"): follow-ups and new attendances, for the measure
+    ratios: pd.DataFrame  # shrunk_ratios of every provider in England in the period
     bench: dict[str, pd.Series]  # scenario -> follow_up_benchmarks
     proc: pd.DataFrame  # spells of the named procedures, all months (procedures)
+    england_groups: pd.DataFrame  # England's procedures by group: "before" and "now" (england_procedures)
+    excess_rate: dict[str, pd.Series]  # scenario -> England's excess_growth_rate by procedure group
     has_prior: bool  # whether the data hold the year before the period
     data_months: tuple[pd.Timestamp, pd.Timestamp]
 
@@ -133,40 +184,72 @@ def national(tables: Tables, params: SchemeParams, period: Period, geography: Ge
     a = params.assumptions
     op = tables["outpatients"]
     year = in_period(op, "attendance_date", period, "outpatient attendances")
-    bench = {s: follow_up_benchmarks(year, a["benchmark_percentile"].value(s)) for s in SCENARIOS}
+    ratios = shrunk_ratios(year)
+    bench = {s: follow_up_benchmarks(ratios, a["benchmark_percentile"].value(s)) for s in SCENARIOS}
     # the measure needs only each provider's monthly counts: summed once here, not from every attendance for each area
     months = op.assign(follow_up=1 - op["first_attendance"],
                        month=op["attendance_date"].dt.to_period("M").dt.start_time).groupby(
         ["provider_code", "month"])[["follow_up", "first_attendance"]].sum().reset_index()
     proc = procedures(tables["admissions"])
     has_prior = bool(period.previous.mask(proc["admission_date"]).any())
-    return National(year, months, bench, proc, has_prior, (op["attendance_date"].min(), op["attendance_date"].max()))
+    groups = england_procedures(proc, period)
+    excess_rate = {s: pd.Series({g: excess_growth_rate(r["now"], r["before"], a["demographic_growth"].value(s))
+                                 for g, r in groups.iterrows()}) for s in SCENARIOS}
+    return National(year, months, ratios, bench, proc, groups, excess_rate, has_prior,
+                    (op["attendance_date"].min(), op["attendance_date"].max()))
+
+
+def england_procedures(proc: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """England's procedures of each group of PROCEDURES, in its order: in the year before the period ("before") and
+    in the period ("now")."""
+    count = lambda p: proc[p.mask(proc["admission_date"])].groupby("procedure_group", observed=True).size()  # noqa: E731
+    return pd.DataFrame({"before": count(period.previous), "now": count(period)}).reindex(list(PROCEDURES)).fillna(0)
 
 
 # --- the area's part: the arithmetic -------------------------------------------------------------------------------
-def follow_up_cells(local: pd.DataFrame, bench: dict[str, pd.Series]) -> pd.DataFrame:
-    """Per provider and pathway: new attendances, follow-ups, and the follow-ups above the benchmark ratio under
-    each scenario (columns excess_<scenario>). `bench` is National.bench."""
+def follow_up_cells(local: pd.DataFrame, bench: dict[str, pd.Series], shrunk: pd.Series) -> pd.DataFrame:
+    """Per provider and pathway: new attendances, follow-ups, the shrunk follow-ups per new attendance, and the
+    follow-ups above the benchmark ratio that are beyond chance under each scenario (columns excess_<scenario>):
+    new x (shrunk ratio - benchmark), nothing at or below it or without a ratio. `bench` is National.bench, `shrunk`
+    National.ratios["shrunk"] (indexed by pathway and provider)."""
     cells = local.groupby(["provider_code", "pathway"], observed=True)["first_attendance"].agg(["sum", "size"])
     cells = cells.rename(columns={"sum": "new"}).assign(follow_ups=lambda d: d["size"] - d["new"]).drop(columns="size")
+    cells["shrunk"] = [shrunk.get((p, c), np.nan) for c, p in cells.index]
     for s in SCENARIOS:
         b = cells.index.get_level_values("pathway").map(bench[s])
-        cells[f"excess_{s}"] = [excess_follow_ups(n, f, r) for n, f, r in zip(cells["new"], cells["follow_ups"], b)]
+        cells[f"excess_{s}"] = [0.0 if np.isnan(r) else excess_follow_ups(n, r * n, x)
+                                for n, r, x in zip(cells["new"], cells["shrunk"], b)]
     return cells
 
 
-def procedure_cells(proc_local: pd.DataFrame, period: Period, params: SchemeParams) -> pd.DataFrame:
+def team_cells(cells: pd.DataFrame, params: SchemeParams) -> pd.DataFrame:
+    """Per provider and clinical team (TEAMS: one team for hip and knee, one for cardiac devices) with new attendances
+    on the team's pathways: the cost of training it under each scenario (columns cost_<scenario>)."""
+    a = params.assumptions
+    active = cells[cells["new"] > 0]
+    teams = pd.MultiIndex.from_tuples(sorted({(c, TEAMS[p]) for c, p in active.index}),
+                                      names=["provider_code", "team"])
+    out = pd.DataFrame(index=teams)
+    for s in SCENARIOS:
+        out[f"cost_{s}"] = training_cost(1, a["clinicians_per_team"].value(s), a["training_hours"].value(s),
+                                         a["clinician_cost_per_hour"].value(s))
+    return out
+
+
+def procedure_cells(proc_local: pd.DataFrame, period: Period, params: SchemeParams,
+                    excess_rate: dict[str, pd.Series]) -> pd.DataFrame:
     """Per provider and procedure group: procedures in the period ("now") and the year before ("before"), and under
-    each scenario those above demographic growth (excess_), the share of them avoided (avoided_) and their price
-    (gbp_)."""
+    each scenario its share of England's procedures above demographic growth (excess_: its procedures of the year
+    before x England's excess_growth_rate, `excess_rate` being National.excess_rate), the share of them avoided
+    (avoided_) and their price (gbp_)."""
     a = params.assumptions
     count = lambda p, name: proc_local[p.mask(proc_local["admission_date"])].groupby(  # noqa: E731
         ["provider_code", "procedure_group"], observed=True).size().rename(name)
     pc = pd.concat([count(period, "now"), count(period.previous, "before")], axis=1).fillna(0)
-    price = pc.index.get_level_values("procedure_group").map(lambda g: PROCEDURES[g][2])
+    groups = pc.index.get_level_values("procedure_group")
+    price = groups.map(lambda g: PROCEDURES[g][2])
     for s in SCENARIOS:
-        pc[f"excess_{s}"] = [excess_procedures(n, b, a["demographic_growth"].value(s))
-                             for n, b in zip(pc["now"], pc["before"])]
+        pc[f"excess_{s}"] = pc["before"].to_numpy() * groups.map(excess_rate[s]).to_numpy(dtype=float)
         pc[f"avoided_{s}"] = pc[f"excess_{s}"] * a["growth_avoided"].value(s)
         pc[f"gbp_{s}"] = pc[f"avoided_{s}"] * [a[p].value(s) for p in price]
     return pc
@@ -178,12 +261,16 @@ def by_procedure(pc: pd.DataFrame) -> pd.DataFrame:
     return pc.groupby(level="procedure_group")[columns].sum().reindex(list(PROCEDURES)).fillna(0)
 
 
-def by_provider(cells: pd.DataFrame, pc: pd.DataFrame, price_follow_up: float) -> pd.DataFrame:
-    """Per provider (moderate scenario): follow_up_cells() and procedure_cells() summed, and the saving of both."""
-    out = cells.groupby("provider_code")[["new", "follow_ups", "excess_moderate"]].sum()
+def by_provider(cells: pd.DataFrame, pc: pd.DataFrame, teams: pd.DataFrame, price_follow_up: float) -> pd.DataFrame:
+    """Per provider (moderate scenario): follow_up_cells(), procedure_cells() and team_cells() summed, the shrunk
+    follow-ups, and the saving of both parts net of training (all payers, cash-releasing and cost avoided)."""
+    out = cells.assign(expected=cells["shrunk"] * cells["new"]).groupby("provider_code")[
+        ["new", "follow_ups", "expected", "excess_moderate"]].sum(min_count=1)
     procs = pc.groupby(level="provider_code")[["now", "avoided_moderate", "gbp_moderate"]].sum()
-    out = out.join(procs, how="outer").fillna(0)
-    out["saving"] = out["excess_moderate"] * price_follow_up + out["gbp_moderate"]
+    training = teams.groupby(level="provider_code")["cost_moderate"].sum().rename("training")
+    out = out.join(procs, how="outer").join(training, how="outer")
+    out = out.fillna({c: 0 for c in out.columns if c != "expected"})
+    out["saving"] = out["excess_moderate"] * price_follow_up + out["gbp_moderate"] - out["training"]
     return out
 
 
@@ -210,23 +297,26 @@ def quarterly_demand(proc_local: pd.DataFrame, first_day: pd.Timestamp, controll
 
 @dataclass(frozen=True)
 class Savings:
-    """The area's savings under each scenario: fewer follow-ups and slower growth in procedures."""
+    """The area's savings under each scenario: fewer follow-ups and slower growth in procedures (all payers), and
+    the training of its clinical teams."""
 
-    follow_ups: Range  # follow-ups above the benchmark
+    follow_ups: Range  # follow-ups above the benchmark, beyond chance
     follow_ups_gbp: Range
-    procedures: Range  # procedures above demographic growth
+    procedures: Range  # the area's share of England's procedures above demographic growth
     avoided: Range  # procedures avoided
     procedures_gbp: Range
-    gbp: Range
+    teams: int  # clinical teams trained
+    training: Range
+    net: Range  # follow-ups and procedures less training
 
     @classmethod
-    def of(cls, cells: pd.DataFrame, pc: pd.DataFrame, params: SchemeParams) -> Savings:
+    def of(cls, cells: pd.DataFrame, pc: pd.DataFrame, teams: pd.DataFrame, params: SchemeParams) -> Savings:
         total = lambda frame, prefix: Range.of(lambda s: frame[f"{prefix}_{s}"].sum())  # noqa: E731
         fu = total(cells, "excess")
         fu_gbp = Range.of(lambda s: fu.get(s) * params.assumptions["price_follow_up"].value(s))
-        proc_gbp = total(pc, "gbp")
-        return cls(fu, fu_gbp, total(pc, "excess"), total(pc, "avoided"), proc_gbp,
-                   Range.of(lambda s: fu_gbp.get(s) + proc_gbp.get(s)))
+        proc_gbp, training = total(pc, "gbp"), total(teams, "cost")
+        return cls(fu, fu_gbp, total(pc, "excess"), total(pc, "avoided"), proc_gbp, len(teams), training,
+                   Range.of(lambda s: fu_gbp.get(s) + proc_gbp.get(s) - training.get(s)))
 
 
 # --- the area's part: what the page shows --------------------------------------------------------------------------
@@ -234,13 +324,38 @@ CAVEATS = [
     "The benchmark follow-up ratio is set pathway by pathway across England's providers with at least "
     f"{MIN_NEW} new attendances; the funnel plot pools the pathways, so a provider with more cardiac device "
     "patients (who need device checks) sits higher on it.",
-    "Growth above demographic growth may have other causes (waiting-list initiatives, new services, patients "
-    "moving between providers); shared decision making avoids only a share of it, as the scenarios say, and a "
-    "provider whose activity fell is not counted as a gain.",
-    "A single year's growth at one provider is noisy; look at the quarterly chart and the growth over several "
-    "years before acting on one provider's figure.",
+    "Follow-ups above the benchmark count only beyond chance: each provider's follow-ups per new attendance is "
+    "shrunk toward England's by how reliable it is (empirical Bayes), and all the way where providers differ no more "
+    "than chance allows (methods page, 'Counting beyond chance'). Chance is taken as Poisson: patients who need many "
+    "follow-ups each make it larger, so a little chance may still be counted.",
+    "Growth in demand is netted at England level: England's procedures above last year's grown by demography, shared "
+    "among providers by their procedures last year (each carries England's excess growth on its own activity). A "
+    "provider's or an area's own growth in one year is mostly chance; it is shown, not counted.",
+    "Growth above demographic growth may have other causes (waiting-list initiatives, new services, a change in "
+    "coding); shared decision making avoids only a share of it, as the scenarios say.",
+    "The training of clinical teams (the Menu's cost) is counted in full in the year, once for each provider's "
+    "trauma and orthopaedic team and its cardiac device team; the team's size and the cost of their time are "
+    "assumptions of this book (no published figure), the length of training is the published length of an SDM "
+    "e-learning course and, in the low scenario, a skills workshop as well.",
     "Back pain, which the Menu also names, is covered by the spinal surgery pathway (scheme 17).",
 ]
+
+
+def growth_caveat(groups: pd.DataFrame, period: Period, params: SchemeParams) -> str:
+    """England's growth in each procedure group with its 95% chance margin, against the demographic growth allowed
+    (moderate). `groups` is National.england_groups."""
+    allowed = params.assumptions["demographic_growth"].moderate
+    parts = []
+    for g, r in groups.iterrows():
+        grown, margin = growth(r["now"], r["before"]), growth_margin(r["now"], r["before"])
+        if grown is None or margin is None:
+            continue
+        parts.append(f"{PROCEDURES[g][1].lower()} {_pct(grown)} (95% chance margin ±{margin * 100:.1f} points)")
+    if not parts:
+        return f"The data hold no year before {period.label}: no growth in demand is counted."
+    return (f"England's growth from {period.previous.label} to {period.label}: {'; '.join(parts)}; the moderate "
+            f"scenario allows {fmt.pct(allowed)} a year for demography. Where growth less its margin is below the "
+            "allowance, the excess counted may be chance.")
 
 
 def _pct(v: float | None) -> str | None:
@@ -273,20 +388,25 @@ def providers_table(prov: pd.DataFrame, measure: Measure, run: RunContext) -> Ta
     frame = pd.DataFrame({
         "New attendances": prov["new"], "Follow-up attendances": prov["follow_ups"],
         "Follow-ups per 100 new": [per_100(f, n) for f, n in zip(prov["follow_ups"], prov["new"])],
+        "Follow-ups per 100 new, beyond chance": [None if pd.isna(e) else per_100(e, n)
+                                                  for e, n in zip(prov["expected"], prov["new"])],
         "Follow-ups above the benchmark (moderate)": prov["excess_moderate"],
         f"Procedures {period}": prov["now"],
         "Procedures avoided (moderate)": prov["avoided_moderate"],
+        "Training (moderate)": prov["training"],
         "Saving (moderate)": prov["saving"],
     })
     if not run.area.is_national:
         small = sdc.small(frame["New attendances"]) | sdc.small(frame["Follow-up attendances"])
-        frame["Follow-ups per 100 new"] = frame["Follow-ups per 100 new"].astype(object).where(~small, None)
-    return Table(f"Providers of {run.area.name}: outpatient follow-ups and high-cost procedures, {period}",
+        for ratio in ("Follow-ups per 100 new", "Follow-ups per 100 new, beyond chance"):
+            frame[ratio] = frame[ratio].astype(object).where(~small, None)
+    return Table(f"Providers of {run.area.name}: outpatient follow-ups and high-cost procedures, {period} (saving: "
+                 "all payers, fewer follow-ups and procedures avoided, net of training)",
                  provider_table(frame, measure, run.geography),
                  counts=("New attendances", "Follow-up attendances", f"Procedures {period}"),
-                 money=("Saving (moderate)",),
-                 numbers=("Follow-ups per 100 new", "Follow-ups above the benchmark (moderate)",
-                          "Procedures avoided (moderate)"))
+                 money=("Training (moderate)", "Saving (moderate)"),
+                 numbers=("Follow-ups per 100 new", "Follow-ups per 100 new, beyond chance",
+                          "Follow-ups above the benchmark (moderate)", "Procedures avoided (moderate)"))
 
 
 def pathways_table(cells: pd.DataFrame, bench: pd.Series, price_follow_up: float, run: RunContext) -> Table:
@@ -300,10 +420,11 @@ def pathways_table(cells: pd.DataFrame, bench: pd.Series, price_follow_up: float
         "Follow-ups above the benchmark (moderate)": path["excess_moderate"].to_numpy(),
         "Saving (moderate)": path["excess_moderate"].to_numpy() * price_follow_up,
     })
-    return Table(f"{run.area.name}: outpatient attendances by pathway, {run.period.label}", frame,
+    return Table(f"{run.area.name}: outpatient attendances by pathway, {run.period.label} (follow-ups above the "
+                 "benchmark counted beyond chance; saving before training, all payers)", frame,
                  counts=("New attendances", "Follow-up attendances"), money=("Saving (moderate)",),
                  numbers=("Follow-ups per 100 new", "Benchmark per 100 new (moderate)",
-                          "Follow-ups above the benchmark (moderate)"))
+                          "Follow-ups above the benchmark (moderate)"), rows_are_the_area=True)
 
 
 def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
@@ -313,13 +434,16 @@ def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
         "Procedure": [PROCEDURES[g][1] for g in groups.index],
         f"Procedures {before}": groups["before"].to_numpy(), f"Procedures {period}": groups["now"].to_numpy(),
         "Growth": [_pct(growth(n, b)) for n, b in zip(groups["now"], groups["before"])],
-        "Above demographic growth (moderate)": groups["excess_moderate"].to_numpy(),
+        "Share of England's growth above demography (moderate)": groups["excess_moderate"].to_numpy(),
         "Avoided (moderate)": groups["avoided_moderate"].to_numpy(),
-        "Saving (moderate)": groups["gbp_moderate"].to_numpy(),
+        "Cost avoided (moderate)": groups["gbp_moderate"].to_numpy(),
     })
     return Table(f"{run.area.name}: joint replacements for osteoarthritis and cardiac device implants, "
-                 f"{before} and {period}", frame, counts=(f"Procedures {before}", f"Procedures {period}"),
-                 money=("Saving (moderate)",), numbers=("Above demographic growth (moderate)", "Avoided (moderate)"))
+                 f"{before} and {period} (growth above demography netted at England level and shared by "
+                 f"{before}'s procedures; the area's own growth is shown, not counted)", frame,
+                 counts=(f"Procedures {before}", f"Procedures {period}"), money=("Cost avoided (moderate)",),
+                 numbers=("Share of England's growth above demography (moderate)", "Avoided (moderate)"),
+                 rows_are_the_area=True)
 
 
 def demand_chart(demand: pd.DataFrame, groups: pd.DataFrame, has_prior: bool, run: RunContext) -> Chart:
@@ -335,13 +459,17 @@ def demand_chart(demand: pd.DataFrame, groups: pd.DataFrame, has_prior: bool, ru
         f"The data hold no year before {period} to measure growth against.")
 
 
-def scenario_outputs(savings: Savings) -> list[tuple[str, str, Range]]:
-    return [("Follow-ups above the benchmark", "count", savings.follow_ups),
-            ("Procedures above demographic growth", "count", savings.procedures),
+def scenario_outputs(savings: Savings, headline: Range) -> list[tuple[str, str, Range]]:
+    """`headline`: the net cash-releasing saving to specialised commissioning (Opportunity.headline)."""
+    return [("Follow-ups above the benchmark, beyond chance", "count", savings.follow_ups),
+            ("Procedures above demographic growth (England's excess, this area's share)", "count",
+             savings.procedures),
             ("Procedures avoided", "count", savings.avoided),
-            ("Saving from fewer follow-ups", "gbp", savings.follow_ups_gbp),
-            ("Saving from slower growth in procedures", "gbp", savings.procedures_gbp),
-            ("Saving", "gbp", savings.gbp)]
+            ("Saving from fewer follow-ups (all payers)", "gbp", savings.follow_ups_gbp),
+            ("Cost avoided by slower growth in procedures (all payers)", "gbp", savings.procedures_gbp),
+            (f"Training of clinical teams ({savings.teams} teams)", "gbp", savings.training),
+            ("Net, all payers (cash-releasing and cost avoided)", "gbp", savings.net),
+            ("Net cash-releasing saving to specialised commissioning (headline)", "gbp", headline)]
 
 
 # Who pays. Hip and knee osteoarthritis (trauma and orthopaedics) and pacemakers for slow rhythms are commissioned by
@@ -356,7 +484,12 @@ DEVICE_SPLIT_NOTE = ("ICDs and CRT are commissioned by NHS England, pacemakers f
                      "to an ICD or CRT (three-character codes leave ventricular fibrillation, I49.0, with the "
                      "pacemakers).")
 GROWTH_NOTE = ("Slower growth in demand, the Menu's 'reduction in growth of demand for high cost services': spend does "
-               "not fall from today's, it grows less.")
+               "not fall from today's, it grows less. England's growth above demography is netted at England level "
+               "and shared among providers by their procedures the year before. The training it also needs is netted "
+               "once, against the fewer follow-ups.")
+TRAINING_NOTE = ("Net of training the clinical teams (the Menu's cost, 'training for clinical teams in effective "
+                 "SDM'): each provider's team with new attendances on the pathway, clinicians x hours x the cost of "
+                 "an hour, counted in full in the year.")
 
 
 def icd_crt_share(proc: pd.DataFrame, period: Period) -> tuple[pd.Series, float]:
@@ -376,13 +509,15 @@ def device_split(values: pd.Series, group: str, share: pd.Series, england: float
     return float(values[~device].sum()), float(values[device].sum()) - icd, icd
 
 
-def opportunity_by_kind(cells: pd.DataFrame, pc: pd.DataFrame, share: pd.Series, england: float,
-                        params: SchemeParams, period: Period) -> Opportunity:
-    """Fewer follow-ups (cash-releasing) and slower growth in procedures (cost avoided), each split by payer: the
-    components add up to Savings.gbp."""
+def opportunity_by_kind(cells: pd.DataFrame, pc: pd.DataFrame, teams: pd.DataFrame, share: pd.Series,
+                        england: float, params: SchemeParams, period: Period) -> Opportunity:
+    """Fewer follow-ups (cash-releasing) and slower growth in procedures (cost avoided), each split by payer, and the
+    training of the teams (team_cells) netted against the fewer follow-ups of their pathways, the device teams' split
+    by payer as their activity is: the components' net adds up to Savings.net."""
     price = params.assumptions["price_follow_up"]
     fu = {s: device_split(cells[f"excess_{s}"], "pathway", share, england) for s in SCENARIOS}
     proc = {s: device_split(pc[f"gbp_{s}"], "procedure_group", share, england) for s in SCENARIOS}
+    cost = {s: device_split(teams[f"cost_{s}"], "team", share, england) for s in SCENARIOS}
 
     def part(by: dict[str, tuple[float, float, float]], i: int, priced: bool = False) -> Range:
         return Range.of(lambda s: by[s][i] * (price.value(s) if priced else 1.0))
@@ -390,14 +525,15 @@ def opportunity_by_kind(cells: pd.DataFrame, pc: pd.DataFrame, share: pd.Series,
     return Opportunity([
         OpportunityComponent(
             "Fewer follow-ups: hip and knee osteoarthritis", CASH_RELEASING, ICB_CCG, part(fu, 0, priced=True),
-            period.label, note="Trauma and orthopaedic outpatients are commissioned by ICBs (CCGs until 2022), paid "
-                               "by the attendance."),
+            period.label, implementation_cost=part(cost, 0),
+            note="Trauma and orthopaedic outpatients are commissioned by ICBs (CCGs until 2022), paid by the "
+                 "attendance. " + TRAINING_NOTE),
         OpportunityComponent(
             "Fewer follow-ups: pacemakers", CASH_RELEASING, ICB_CCG, part(fu, 1, priced=True), period.label,
-            note=DEVICE_SPLIT_NOTE),
+            implementation_cost=part(cost, 1), note=DEVICE_SPLIT_NOTE + " " + TRAINING_NOTE),
         OpportunityComponent(
             "Fewer follow-ups: ICDs and CRT", CASH_RELEASING, NHSE_SPECIALISED, part(fu, 2, priced=True),
-            period.label, note=DEVICE_SPLIT_NOTE),
+            period.label, implementation_cost=part(cost, 2), note=DEVICE_SPLIT_NOTE + " " + TRAINING_NOTE),
         OpportunityComponent(
             "Slower growth: hip and knee replacements", COST_AVOIDED, ICB_CCG, part(proc, 0), period.label,
             note=GROWTH_NOTE + " Elective hip and knee replacements are commissioned by ICBs (CCGs until 2022)."),
@@ -419,27 +555,29 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
         national.months, events="follow_up", exposure="first_attendance", date="month", area=area, period=period,
         name="Follow-up attendances per 100 new attendances", higher_is_better=False, target=None,
         denominator_label="new attendances", value_label="Follow-ups per 100 new attendances", per=PER)
-    cells = follow_up_cells(local, national.bench)
+    cells = follow_up_cells(local, national.bench, national.ratios["shrunk"])
+    teams = team_cells(cells, params)
     proc_local = area_rows(national.proc, area, "joint replacements or cardiac device implants")
-    pc = procedure_cells(proc_local, period, params)
-    savings = Savings.of(cells, pc, params)
+    pc = procedure_cells(proc_local, period, params, national.excess_rate)
+    savings = Savings.of(cells, pc, teams, params)
     groups = by_procedure(pc)
     demand = quarterly_demand(proc_local, national.proc["admission_date"].min(), not area.is_national)
-    caveats = list(CAVEATS)
+    caveats = [*CAVEATS, growth_caveat(national.england_groups, period, params)]
     if not national.has_prior:
         caveats.insert(0, f"The data hold no year before {period.label}: the saving counts fewer follow-ups only.")
+    opportunity = opportunity_by_kind(cells, pc, teams, *icd_crt_share(national.proc, period), params, period)
     return SchemeResult(
         context=run, kpis=headline_kpis(cells, groups, weighted_target(cells, national.bench["moderate"]), period),
-        opportunity=opportunity_by_kind(cells, pc, *icd_crt_share(national.proc, period), params, period),
+        opportunity=opportunity,
         quantities=[Quantity("Follow-up attendances avoided", "attendances", savings.follow_ups),
                     Quantity("Joint replacements and cardiac device implants avoided", "procedures", savings.avoided)],
         measure=measure,
         tables={
-            "providers": providers_table(by_provider(cells, pc, price_follow_up), measure, run),
+            "providers": providers_table(by_provider(cells, pc, teams, price_follow_up), measure, run),
             "pathways": pathways_table(cells, national.bench["moderate"], price_follow_up, run),
             "procedures": procedures_table(groups, run),
         },
-        scenario_table=scenario_frame(params, scenario_outputs(savings)),
+        scenario_table=scenario_frame(params, scenario_outputs(savings, opportunity.headline)),
         caveats=caveats,
         data_months=national.data_months,
         area_providers=area.providers,

@@ -45,5 +45,15 @@ def test_england_volumes_ratios_and_growth(tables):
     assert 180_000 < r.kpi("New attendances").value < 250_000
     o = Range.total(c.net for c in r.opportunity.components)
     assert o.low < o.moderate < o.high
+    # growth in demand netted at England level: England's procedures above last year's grown by 1.5% (moderate),
+    # nothing where England grew less (cardiac devices grow about 1.3% here), whatever single providers did
+    table = r.tables["procedures"].frame.set_index("Procedure")
+    for name, row in table.iterrows():
+        expected = max(0.0, row["Procedures 2017/18"] - 1.015 * row["Procedures 2016/17"])
+        assert row["Share of England's growth above demography (moderate)"] == pytest.approx(expected), name
+    # the headline: ICDs' and CRT's fewer follow-ups, net of their share of the device teams' training
+    parts = {c.label: c for c in r.opportunity.components}
+    icd = parts["Fewer follow-ups: ICDs and CRT"]
+    assert r.opportunity.headline == icd.net and 0 < icd.implementation_cost.moderate < icd.gross.moderate
     # the providers vary: some above the funnel's limits
     assert len(r.measure.funnel.outliers("998", "high")) >= 1
