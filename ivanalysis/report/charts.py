@@ -6,7 +6,7 @@ built without pyplot, so nothing stays open globally and the notebook shows exac
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib as mpl
@@ -40,6 +40,9 @@ SPC_POINTS = {
     "concern": (ORANGE, "s", "Special cause: concern"),
     "neither": (PURPLE, "P", "Special cause: neither"),
 }
+# Lines drawn over an SPC chart (e.g. a segmented regression's fit and its counterfactual): colour and line style,
+# in the order given; the styles differ so that colour is not the only cue.
+SPC_LINES = ((AQUA_GREEN, "-"), (PURPLE, (0, (6, 2))), (WARM_YELLOW, "-."))
 
 # The book shows a chart at its natural size (900 px), where its smallest text, 8 pt at 100 dpi, is 11 px: never
 # shrunk to a narrower column, it takes the free width beside the text or scrolls sideways (book/_static/iv-tables.js).
@@ -110,8 +113,15 @@ def _legend_below(ax: Axes, ncols: int = 3) -> None:
 
 # --- charts -----------------------------------------------------------------------------------------------------
 def spc_chart(result: SPCResult, *, title: str, y_label: str, value_format: str = "number",
-              ax: Axes | None = None) -> Figure:
-    """Making Data Count XmR chart: the series, mean, process limits, target and special-cause points."""
+              ax: Axes | None = None, lines: Mapping[str, pd.Series] | None = None,
+              markers: Mapping | None = None) -> Figure:
+    """Making Data Count XmR chart: the series, mean, process limits, target and special-cause points.
+
+    A rebased chart (`result.groups` of more than one, e.g. before and after a service started) draws each group's
+    mean and limits over its own points only, with a dotted vertical line where they were recalculated, labelled
+    from `markers` ({x: label}) or "Limits recalculated". `lines` ({label: values indexed by x}) are further lines
+    drawn over the chart, e.g. a segmented regression's fit. Without them a chart is drawn as it always was.
+    """
     apply_style()
     fmt = value_formatter(value_format)
     fig, ax = _new_axes(ax)
@@ -119,10 +129,16 @@ def spc_chart(result: SPCResult, *, title: str, y_label: str, value_format: str 
     x = d["x"]
 
     ax.plot(x, d["y"], color=GREY, lw=1.5, marker="o", ms=4, label="Common cause", zorder=2)
-    ax.plot(x, d["mean"], color=DARK_BLUE, lw=1.5, label=f"Mean ({format_value(result.mean, value_format)})")
-    limits_label = "Process limits (trial)" if result.trial_limits else "Process limits"
-    ax.plot(x, d["upl"], color=GREY, lw=1.2, ls="--", label=limits_label)
-    ax.plot(x, d["lpl"], color=GREY, lw=1.2, ls="--")
+    if len(result.groups) > 1:
+        _spc_group_limits(ax, result, value_format, markers or {})
+    else:
+        ax.plot(x, d["mean"], color=DARK_BLUE, lw=1.5, label=f"Mean ({format_value(result.mean, value_format)})")
+        limits_label = "Process limits (trial)" if result.trial_limits else "Process limits"
+        ax.plot(x, d["upl"], color=GREY, lw=1.2, ls="--", label=limits_label)
+        ax.plot(x, d["lpl"], color=GREY, lw=1.2, ls="--")
+        _vertical_markers(ax, markers or {})
+    for (label, values), (colour, style) in zip((lines or {}).items(), SPC_LINES):
+        ax.plot(values.index, values.to_numpy(dtype=float), color=colour, lw=1.5, ls=style, label=label, zorder=2.5)
     if result.target is not None:
         ax.axhline(result.target, color=AQUA_GREEN, lw=1.5, ls="-.",
                    label=f"Target ({format_value(result.target, value_format)})")
@@ -140,6 +156,35 @@ def spc_chart(result: SPCResult, *, title: str, y_label: str, value_format: str 
     ax.set_title(f"{title} (trial limits: fewer than 12 points)" if result.trial_limits else title)
     _legend_below(ax)
     return fig
+
+
+def _spc_group_limits(ax: Axes, result: SPCResult, value_format: str, markers: Mapping) -> None:
+    """Each group's mean and limits over its own points; a labelled dotted line at each recalculation."""
+    d = result.data
+    means = " then ".join(format_value(g.mean, value_format) for g in result.groups)
+    trial = any(g.trial_limits for g in result.groups)
+    for i in range(len(result.groups)):
+        rows = d[d["group"] == i]
+        first = i == 0
+        ax.plot(rows["x"], rows["mean"], color=DARK_BLUE, lw=1.5, label=f"Mean ({means})" if first else None)
+        ax.plot(rows["x"], rows["upl"], color=GREY, lw=1.2, ls="--",
+                label=("Process limits (trial)" if trial else "Process limits") if first else None)
+        ax.plot(rows["x"], rows["lpl"], color=GREY, lw=1.2, ls="--")
+    dates = pd.api.types.is_datetime64_any_dtype(d["x"])
+    key = pd.Timestamp if dates else (lambda v: v)
+    labels = {key(k): v for k, v in markers.items()}
+    starts = [key(g.start) for g in result.groups[1:]]
+    _vertical_markers(ax, {s: labels.get(s, "Limits recalculated") for s in starts}, ls=":")
+    _vertical_markers(ax, {k: v for k, v in labels.items() if k not in starts})
+
+
+def _vertical_markers(ax: Axes, markers: Mapping, ls: str = "--") -> None:
+    """A vertical line at each x of `markers` ({x: label}), its label at the top."""
+    for when, label in markers.items():
+        at = pd.Timestamp(when) if isinstance(when, str) else when
+        ax.axvline(at, color=GREY, ls=ls, lw=1.2)
+        ax.annotate(str(label), (at, 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
+                    textcoords="offset points", fontsize=SMALLEST_TEXT_PT, color=DARK_BLUE)
 
 
 def funnel_chart(result: FunnelResult, *, title: str, x_label: str, y_label: str,
@@ -236,10 +281,7 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None
         g = g.sort_values(x)
         ax.plot(pd.to_datetime(g[x]), g[y], marker=shapes[i % len(shapes)], markersize=4, lw=1.5,
                 label=None if name is None else str(name))
-    for when, label in (markers or {}).items():
-        ax.axvline(pd.Timestamp(when), color=GREY, ls="--", lw=1.2)
-        ax.annotate(str(label), (pd.Timestamp(when), 1), xycoords=("data", "axes fraction"), xytext=(4, -12),
-                    textcoords="offset points", fontsize=SMALLEST_TEXT_PT, color=DARK_BLUE)
+    _vertical_markers(ax, {pd.Timestamp(when): label for when, label in (markers or {}).items()})
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.yaxis.set_major_formatter(value_formatter(value_format))
     ax.set_ylabel(y_label)

@@ -208,6 +208,8 @@ class Chart:
         in the order given; `highlight` names categories drawn apart (e.g. the area among its peers).
     kind "line": `y` against dates in column `x`, one line per value of `series` (if given); `markers` are
         vertical lines at {date: label} (e.g. when a service started).
+    kind "spc": the Making Data Count chart of `spc` (rebased: limits per group, `markers` naming the changes),
+        with `frame`'s lines (`y` against `x`, one per value of `series`) drawn over it; `frame` may be empty.
     `finding` is the sentence the chart shows (it becomes the chart's alternative text and its caption).
     Counts in a chart below England must already be disclosure-safe (rates, or aggregates of many).
     """
@@ -223,10 +225,13 @@ class Chart:
     series: str | None = None
     highlight: tuple[str, ...] = ()
     markers: dict = field(default_factory=dict)
+    spc: SPCResult | None = None  # kind "spc" only
 
     def __post_init__(self):
-        if self.kind not in ("bar", "line"):
-            raise ValueError(f"chart kind must be 'bar' or 'line', not {self.kind!r}")
+        if self.kind not in ("bar", "line", "spc"):
+            raise ValueError(f"chart kind must be 'bar', 'line' or 'spc', not {self.kind!r}")
+        if (self.kind == "spc") != (self.spc is not None):
+            raise ValueError(f"chart {self.title!r}: an SPC result goes with kind 'spc', and only with it")
         missing = [c for c in (self.x, self.y, self.series) if c and c not in self.frame.columns]
         if missing:
             raise ValueError(f"chart {self.title!r}: no column(s) {', '.join(missing)} in its frame")

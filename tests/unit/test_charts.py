@@ -64,6 +64,44 @@ def test_spc_chart_trial_limits_are_noted():
     assert ax.yaxis.get_major_formatter()(0.25, 0) == "25%"
 
 
+def test_spc_chart_rebased_draws_each_groups_limits_over_its_own_points():
+    # 12 months alternating 10, 12 (mean 11, mean moving range 2: limits 11 -/+ 2.66 x 2 = 5.68 / 16.32), then from
+    # April 2025 12 months alternating 20, 22 (mean 21, limits 15.68 / 26.32)
+    months = pd.date_range("2024-04-01", periods=24, freq="MS")
+    result = xmr([10, 12] * 6 + [20, 22] * 6, months, rebase=[pd.Timestamp("2025-04-01")])
+    fig = charts.spc_chart(result, title="Admissions", y_label="Admissions", markers={"2025-04-01": "ESC started"})
+    ax = fig.axes[0]
+    # Lines: data; mean, upper and lower limit for each of the 2 groups; the dotted line at the recalculation
+    assert len(ax.lines) == 8
+    means = [line for line in ax.lines if line.get_color() == charts.DARK_BLUE]
+    assert [len(line.get_xdata()) for line in means] == [12, 12]  # never one line across the change
+    assert [set(line.get_ydata()) for line in means] == [{11.0}, {21.0}]
+    upper = [line for line in ax.lines if line.get_linestyle() == "--"][::2]
+    assert [float(line.get_ydata()[0]) for line in upper] == pytest.approx([16.32, 26.32])
+    assert legend_labels(fig) == ["Common cause", "Mean (11 then 21)", "Process limits"]
+    assert [t.get_text() for t in ax.texts] == ["ESC started"]
+    assert plt.get_fignums() == []
+
+
+def test_spc_chart_names_an_unlabelled_recalculation_and_draws_further_lines():
+    months = pd.date_range("2024-04-01", periods=24, freq="MS")
+    result = xmr([10, 12] * 6 + [20, 22] * 6, months, rebase=[pd.Timestamp("2025-04-01")])
+    fitted = pd.Series([11.0] * 12 + [21.0] * 12, index=months)
+    fig = charts.spc_chart(result, title="t", y_label="y", lines={"Fitted": fitted})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["Limits recalculated"]
+    assert legend_labels(fig)[-1] == "Fitted"
+    assert len(ax.lines) == 9  # the 8 of a rebased chart and the fitted line
+
+
+def test_spc_chart_without_a_change_date_is_drawn_as_before():
+    # no rebase: one mean and one pair of limits across every point, no vertical line, no text
+    months = pd.date_range("2024-04-01", periods=12, freq="MS")
+    ax = charts.spc_chart(xmr(SHIFT, months), title="Waits", y_label="Patients").axes[0]
+    assert len(ax.lines) == 4 and len(ax.texts) == 0
+    assert len(ax.lines[1].get_xdata()) == 12
+
+
 def test_funnel_chart_labels_outliers_and_highlights():
     # Target 0.3, n = 100: 99.8% limits 0.1701 / 0.4488, so hi (0.50) and lo (0.15) are outliers
     result = proportion_funnel(["in1", "in2", "hi", "lo"], [30, 31, 50, 15], [100] * 4,
@@ -117,3 +155,16 @@ def test_chart_spec_names_missing_columns():
         Chart("bar", pd.DataFrame({"a": [1]}), x="a", y="b", title="t", value_label="v", finding="f")
     with pytest.raises(ValueError, match="kind"):
         Chart("pie", pd.DataFrame({"a": [1]}), x="a", y="a", title="t", value_label="v", finding="f")
+
+
+def test_an_spc_chart_spec_carries_its_spc_result_and_only_it_does():
+    from ivanalysis.results import Chart
+
+    lines = pd.DataFrame({"x": [], "value": [], "series": []})
+    with pytest.raises(ValueError, match="SPC result"):
+        Chart("spc", lines, x="x", y="value", series="series", title="t", value_label="v", finding="f")
+    with pytest.raises(ValueError, match="SPC result"):
+        Chart("line", lines, x="x", y="value", title="t", value_label="v", finding="f", spc=xmr(SHIFT))
+    chart = Chart("spc", lines, x="x", y="value", series="series", title="t", value_label="v", finding="f",
+                  spc=xmr(SHIFT))
+    assert chart.spc.mean == pytest.approx(10.67, abs=0.01)
