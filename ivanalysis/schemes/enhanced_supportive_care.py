@@ -9,14 +9,19 @@ admissions compared with non-ESC disease groups. Here:
 - unplanned admissions are counted per patient-year of patients with incurable cancer under a provider's care
   (from their first admission in the data to death or the end of the data), by tumour group and by whether the
   provider offers the group ESC (from the ESC service return), and their growth is compared year on year;
-- the saving a year is, at each provider, the unplanned admissions in the headline year in the tumour groups it
-  does not yet offer ESC, times the slower growth ESC brings (percentage points a year), times the cost of an
-  unplanned admission. Groups already offered ESC count as nothing (never netted off), so hubs add up to England.
-  Three years of slower growth avoid 1 + 2 + 3 = 6 times the first year's admissions: the Christie's "over
-  1.4 million pounds in unplanned admissions across 3 years" is of this order for a centre with about 1,550
-  unplanned admissions a year (1,555 x 5% x 6 x 3,000 pounds);
 - the before / after comparison at an ESC service's start is a segmented regression (interrupted time series) of
-  its monthly unplanned admissions, with the trend before carried on as the counterfactual.
+  its monthly unplanned admissions, with the trend before carried on as the counterfactual; the page shows it as a
+  Making Data Count chart rebased at the start (limits before and after), with the admissions avoided over the
+  months after the start and in the headline year, each with its 95% confidence interval;
+- the saving a year is, at each provider, the unplanned admissions in the headline year in the tumour groups it
+  does not yet offer ESC, times the share of a year's unplanned admissions ESC avoids, times the cost of an
+  unplanned admission. Groups already offered ESC count as nothing (never netted off), so hubs add up to England.
+  The share comes from the data, not from the Menu: the before / after comparison at England's largest ESC service
+  that can be compared gives the admissions avoided in its first 12 months as a share of those the trend before
+  predicted (moderate), with its 95% confidence interval (low and high). The Menu gives no admissions for its case
+  study (the Christie's "over £1.4 million savings in unplanned admissions across 3 years"), so no share can be
+  derived from it; the page says why the two figures differ. Three years of slower growth avoid 1 + 2 + 3 = 6
+  times the first year's admissions (the gap widens each year): a three-year total, labelled so.
 """
 from __future__ import annotations
 
@@ -56,12 +61,16 @@ INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "esc_services": ("provider_code", "patient_id", "tumour_group", "service_start_date", "offer_date", "ipos_first",
                      "ipos_review"),
 }
-ASSUMPTIONS = {"growth_slowing": "share", "cost_per_admission": "gbp_per_admission"}
+ASSUMPTIONS = {"cost_per_admission": "gbp_per_admission"}  # the slowing is estimated (first_year_share)
 STATUSES = ("ESC from before the year", "ESC started in the year", "No ESC")
 THREE_YEAR_FACTOR = 1 + 2 + 3  # admissions avoided over three years of slower growth, in first-year units
 LAST_DAYS = 30  # chemotherapy in the last 30 days of life
 ITS_MIN_MONTHS = 6  # months before and after an ESC service's start for a before / after comparison
 ITS_MIN_COUNT = sdc.SMALL_MAX + 1  # the chart shows every month's count: none may be a small one
+FIRST_YEAR_MONTHS = 12  # ESC's effect a year: the admissions a service avoided in its first 12 months
+MENU_CHRISTIE_GBP, MENU_CHRISTIE_YEARS = 1.4e6, 3  # Menu ch. 11: "over £1.4 million savings ... across 3 years"
+SLOWING_LABEL = ("Share of a year's unplanned admissions avoided with ESC (before / after estimate; low and high: "
+                 "its 95% confidence interval)")
 PER = 100  # rates per 100 patient-years (about 160: readable to a decimal place)
 RUN_IN_MONTHS = 12  # the first year of data finds the patients diagnosed before it; rates start after it
 GROUP_OF_CODE = {code: group for group, codes in TUMOUR_GROUPS.items() for code in codes}
@@ -263,14 +272,15 @@ def status_totals(groups: pd.DataFrame) -> pd.DataFrame:
     return groups.groupby("status", observed=False)[["unplanned", "patient_years"]].sum().reindex(STATUSES)
 
 
-def opportunity(at_risk: float, mean_stay: float, slowing: Assumption,
+def opportunity(at_risk: float, mean_stay: float, slowing: Range,
                 cost: Assumption) -> tuple[Range, Range, Range, Range]:
-    """From `at_risk`, the unplanned admissions a year in tumour groups without ESC: the admissions avoided a year,
-    the bed days they take (at `mean_stay` days each), their cost a year and over three years of slower growth."""
-    avoided = Range.of(lambda s: admissions_avoided(at_risk, slowing.value(s)))
+    """From `at_risk`, the unplanned admissions a year in tumour groups without ESC, and `slowing`, the share of a
+    year's admissions ESC avoids (slowing_range()): the admissions avoided a year, the bed days they take (at
+    `mean_stay` days each), their cost a year and over three years of slower growth."""
+    avoided = Range.of(lambda s: admissions_avoided(at_risk, slowing.get(s)))
     bed_days = Range.of(lambda s: avoided.get(s) * mean_stay)
     gbp = Range.of(lambda s: avoided.get(s) * cost.value(s))
-    three_years = Range.of(lambda s: three_year_avoided(at_risk, slowing.value(s)) * cost.value(s))
+    three_years = Range.of(lambda s: three_year_avoided(at_risk, slowing.get(s)) * cost.value(s))
     return avoided, bed_days, gbp, three_years
 
 
@@ -371,14 +381,101 @@ def before_after(lead: Lead | None) -> ITSResult | None:
     return segmented_regression(series.to_numpy(), series.index, started)
 
 
+def _estimate(fit: ITSResult, c: np.ndarray) -> tuple[float, float, float]:
+    """The combination c . b of the fit's coefficients (b0 level, b1 trend, b2 step, b3 change in trend) with its
+    confidence interval, from the fit's covariance (Newey-West) and critical value."""
+    est = float(c @ fit.coefficients)
+    half = fit.critical * float(np.sqrt(max(c @ fit.cov @ c, 0.0)))
+    return est, est - half, est + half
+
+
+def avoided_since_start(fit: ITSResult) -> tuple[float, float, float]:
+    """Admissions avoided over every month after the start (the trend before carried on, less the fit): estimate and
+    95% confidence interval, positive when fewer than the trend predicted."""
+    return -fit.difference, -fit.difference_ci[1], -fit.difference_ci[0]
+
+
+def avoided_in(fit: ITSResult, period: Period) -> tuple[float, float, float, int] | None:
+    """Admissions avoided in the months of `period` after the start: estimate, 95% confidence interval and the
+    months counted; None when none of the period's months is after the start (and in the data)."""
+    after = (fit.data["post"] == 1) & period.mask(fit.data["x"])
+    k = np.flatnonzero(after.to_numpy()) - fit.points_before  # months since the start: 0 is the first
+    if not len(k):
+        return None
+    est, lo, hi = _estimate(fit, np.array([0.0, 0.0, len(k), float(k.sum())]))  # sum of b2 + b3 k
+    return -est, -hi, -lo, len(k)
+
+
+def first_year_share(fit: ITSResult) -> tuple[float, float, float, int]:
+    """The share of the unplanned admissions the trend before predicted that the service avoided in its first
+    `FIRST_YEAR_MONTHS` months (all its months after the start if fewer): estimate, 95% confidence interval and the
+    months counted.
+
+    Over months k = 0 .. m - 1 after the start (t0 months before it) the fit less the trend carried on sums to
+    E = m b2 + b3 (0 + 1 + ... + m - 1), and the trend carried on to C = m b0 + b1 (m t0 + 0 + 1 + ... + m - 1);
+    the share is -E / C. Its interval is the delta method's: the gradient of E / C in b is (e - (E / C) c) / C, with
+    e and c the weights of E and C, and its variance the gradient's quadratic form in the coefficients' covariance.
+    """
+    m, t0 = min(FIRST_YEAR_MONTHS, fit.points_after), fit.points_before
+    steps = m * (m - 1) / 2
+    e, c = np.array([0.0, 0.0, m, steps]), np.array([m, m * t0 + steps, 0.0, 0.0])
+    big_e, big_c = float(e @ fit.coefficients), float(c @ fit.coefficients)
+    ratio = big_e / big_c
+    gradient = (e - ratio * c) / big_c
+    half = fit.critical * float(np.sqrt(max(gradient @ fit.cov @ gradient, 0.0)))
+    return -ratio, -ratio - half, -ratio + half, m
+
+
+def slowing_range(fit: ITSResult | None) -> Range:
+    """The share of a year's unplanned admissions ESC avoids, by scenario: first_year_share() (moderate) and its 95%
+    confidence interval (low, high), each kept between 0 and 1 (a service that added admissions counts no saving);
+    nothing without a service to compare."""
+    if fit is None:
+        return Range.zero()
+    share, lo, hi, _ = first_year_share(fit)
+    return Range(*(min(max(v, 0.0), 1.0) for v in (lo, share, hi)))
+
+
 # --- the page's figures and tables -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BeforeAfter:
+    """The before / after comparison at one ESC service, as the page reports it (compare())."""
+
+    provider: str
+    start: pd.Timestamp
+    groups: tuple[str, ...]  # the tumour groups that started ESC then
+    where: str  # the area it was chosen from: the run's own, or England when none of the area's qualifies
+    series: pd.Series  # its monthly unplanned admissions in those groups
+    fit: ITSResult
+    since_start: tuple[float, float, float]  # avoided_since_start()
+    in_year: tuple[float, float, float, int] | None  # avoided_in() the headline year
+
+
+def compare(lead: Lead | None, where: str, period: Period) -> BeforeAfter | None:
+    fit = before_after(lead)
+    if fit is None:
+        return None
+    provider, start, groups, series = lead
+    return BeforeAfter(provider, start, groups, where, series, fit, avoided_since_start(fit), avoided_in(fit, period))
+
+
 def kpis(now: pd.DataFrame, then: pd.DataFrame, rate_growth: pd.Series, deaths: pd.DataFrame,
          offered: tuple[float | None, float | None], ipos: float | None, stays: pd.Series,
-         since_start: tuple[float, str] | None, cost: float, period: Period, before: Period) -> list[KPI]:
+         ba: BeforeAfter | None, cost: float, period: Period, before: Period) -> list[KPI]:
     """`now`, `then`: status_totals() of the two years; `rate_growth`: growth_by_status()'s by status; `stays`: the
-    lengths of stay of the year's unplanned admissions; `since_start`: admissions avoided at the leading ESC service
-    and what they are (its_kpi())."""
+    lengths of stay of the year's unplanned admissions; `ba`: the before / after comparison at the leading ESC
+    service."""
+    from ..report import fmt
+
     total_now = now.sum()
+    in_year = ba.in_year if ba else None
+    if ba is None:
+        where = "no ESC service can be compared before and after its start"
+    elif in_year is None:
+        where = f"{ba.provider} ({ba.where}) started ESC in {ba.start:%B %Y}: no month of {period.label} after it"
+    else:
+        where = (f"{ba.provider} ({ba.where}), the {in_year[3]} months of {period.label} after its start in "
+                 f"{ba.start:%B %Y}")
     return [
         KPI("Unplanned admissions per 100 patient-years, patients with incurable cancer",
             per_100(total_now["unplanned"], total_now["patient_years"]), "admissions_per_100_patient_years",
@@ -401,68 +498,86 @@ def kpis(now: pd.DataFrame, then: pd.DataFrame, rate_growth: pd.Series, deaths: 
             "Integrated Palliative care Outcome Scale, 0 to 68, lower is better"),
         KPI("Unplanned admissions, patients with incurable cancer", float(total_now["unplanned"]), "count"),
         KPI("Bed days in these unplanned admissions", float(stays.sum()), "days"),
-        KPI("Unplanned admissions avoided at the leading ESC service since it started",
-            since_start[0] if since_start else None, "admissions", None, True,
-            since_start[1] if since_start else "no ESC service can be compared before and after its start"),
-        KPI("Saving at the leading ESC service since it started", since_start[0] * cost if since_start else None,
-            "gbp", None, True, "before / after comparison, at the moderate cost of an admission"),
+        KPI("Unplanned admissions avoided at the leading ESC service in the year",
+            in_year[0] if in_year else None, "admissions", None, True,
+            where + (f"; 95% CI {in_year[1]:,.0f} to {in_year[2]:,.0f} (before / after comparison)" if in_year
+                     else "")),
+        KPI("Saving at the leading ESC service in the year", in_year[0] * cost if in_year else None, "gbp", None,
+            True, (f"{period.label}, at the moderate cost of an admission: 95% CI {fmt.gbp(in_year[1] * cost)} to "
+                   f"{fmt.gbp(in_year[2] * cost)}; not comparable with the Menu's Christie figure (see the "
+                   "caveats)") if in_year else where),
     ]
 
 
-def its_kpi(fit: ITSResult | None, lead: Lead | None, where: str) -> tuple[float, str] | None:
-    if fit is None:
-        return None
-    provider, started, _, _ = lead
-    return (-fit.difference, f"{provider} ({where}), {fit.points_after} months from {started:%B %Y}; "
-            "Menu: the Christie saved over £1.4 million in unplanned admissions across 3 years")
+def its_chart(ba: BeforeAfter | None, local: pd.DataFrame, area: Area, period: Period, cost: float) -> Chart:
+    """The leading service's monthly unplanned admissions as a Making Data Count chart rebased at its start (limits
+    before and after), with the segmented regression's fit and the trend before carried on; without a service to
+    compare, the area's monthly total (`local`: its cells)."""
+    from ..report import fmt
+    from ..stats.spc import xmr
 
-
-def its_chart(fit: ITSResult | None, lead: Lead | None, where: str, local: pd.DataFrame, area: Area,
-              cost: float) -> Chart:
-    """The leading service's monthly unplanned admissions, fitted, and the trend before carried on; without a
-    service to compare, the area's monthly total (`local`: its cells)."""
-    if fit is None:
+    if ba is None:
         monthly = local.groupby("month")[["unplanned"]].sum().reset_index()
         return Chart(
             kind="line", frame=monthly, x="month", y="unplanned", value_label="Unplanned admissions a month",
             title=f"Unplanned admissions of patients with incurable cancer, {area.name}, by month",
             finding=f"No ESC service in England has {ITS_MIN_MONTHS} months before and after its start with enough "
                     "admissions each month for a before / after comparison; the chart shows the monthly total.")
-    provider, started, lead_groups, _ = lead
-    long = fit.data.melt(id_vars="x", value_vars=["y", "fitted", "counterfactual"], var_name="series")
+    fit = ba.fit
+    spc = xmr(ba.series.to_numpy(dtype=float), x=ba.series.index, improvement_direction="decrease",
+              rebase=[ba.start])
+    lines = fit.data.melt(id_vars="x", value_vars=["fitted", "counterfactual"], var_name="series")
     # the trend carried on is drawn from the last month before the start (before it, it is the fitted line)
     last_before = fit.data.loc[fit.data["post"] == 0, "x"].max()
-    long = long[(long["series"] != "counterfactual") | (long["x"] >= last_before)]
-    long["series"] = long["series"].map({"y": "Observed", "fitted": "Fitted",
-                                         "counterfactual": "Trend before ESC carried on"})
-    groups = groups_text(lead_groups, "all tumour groups")
-    saved = -fit.difference * cost
+    lines = lines[(lines["series"] != "counterfactual") | (lines["x"] >= last_before)]
+    lines["series"] = lines["series"].map({"fitted": "Fitted (segmented regression)",
+                                           "counterfactual": "Trend before ESC carried on"})
+    groups = groups_text(ba.groups, "all tumour groups")
+    in_year = ""
+    if ba.in_year:
+        n, lo, hi, months = ba.in_year
+        in_year = (f" In {period.label} alone" + ("" if months == 12 else f" ({months} months after the start)")
+                   + f" the service avoided about {n:,.0f} admissions (95% CI {lo:,.0f} to {hi:,.0f}): at the "
+                   f"moderate cost of an unplanned admission, {_money(n * cost)} in {period.label} (95% CI "
+                   f"{fmt.gbp(lo * cost)} to {fmt.gbp(hi * cost)}).")
     return Chart(
-        kind="line", frame=long, x="x", y="value", series="series", value_label="Unplanned admissions a month",
-        title=f"Unplanned admissions, {provider} ESC service ({groups}), by month",
-        finding=(f"The largest ESC service in {where} that can be compared before and after its start is at "
-                 f"{provider} ({groups}, from {started:%B %Y}). " + fit.summary(lambda v: f"{v:,.1f}")
-                 + f" At the moderate cost of an unplanned admission that is {_money(saved)}."
+        kind="spc", frame=lines.reset_index(drop=True), x="x", y="value", series="series", spc=spc,
+        value_label="Unplanned admissions a month",
+        title=f"Unplanned admissions, {ba.provider} ESC service ({groups}), by month",
+        finding=(f"The largest ESC service in {ba.where} that can be compared before and after its start is at "
+                 f"{ba.provider} ({groups}, from {ba.start:%B %Y}). " + spc.summary(lambda v: f"{v:,.0f}")
+                 + " " + fit.summary(lambda v: f"{v:,.1f}", difference_interval=True) + in_year
+                 + f" The trend before is fitted on {fit.points_before} months and carried on for "
+                 f"{fit.points_after}: the intervals allow for uncertainty in that trend, not for a change in it."
                  + ("" if min(fit.level_p, fit.slope_p) < 0.05 else
                     " Neither the step nor the change in trend is distinguishable from chance (p of 0.05 or "
                     "more): read this service's figure as uncertain.")),
-        markers={started: "ESC started"})
+        markers={ba.start: "ESC started"})
 
 
-def its_table(fit: ITSResult | None, where: str) -> Table:
-    if fit is None:
+def its_table(ba: BeforeAfter | None, area: Area, period: Period) -> Table:
+    if ba is None:
         frame = pd.DataFrame({"Term": ["No ESC service can be compared before and after its start"],
                               "Estimate": [np.nan], "95% CI from": [np.nan], "95% CI to": [np.nan],
                               "p-value": [""]})
+        where = area.name
     else:
-        frame = pd.DataFrame({
-            "Term": ["Trend before ESC (a month)", "Step when ESC started", "Change in trend (a month)"],
-            "Estimate": [fit.baseline_slope, fit.level_change, fit.slope_change],
-            "95% CI from": [fit.baseline_ci[0], fit.level_ci[0], fit.slope_ci[0]],
-            "95% CI to": [fit.baseline_ci[1], fit.level_ci[1], fit.slope_ci[1]],
-            "p-value": [_p(fit.baseline_p), _p(fit.level_p), _p(fit.slope_p)]})
+        fit, where = ba.fit, ba.where
+        share, share_lo, share_hi, m = first_year_share(fit)
+        rows = [("Trend before ESC (a month)", fit.baseline_slope, *fit.baseline_ci, _p(fit.baseline_p)),
+                ("Step when ESC started", fit.level_change, *fit.level_ci, _p(fit.level_p)),
+                ("Change in trend (a month)", fit.slope_change, *fit.slope_ci, _p(fit.slope_p)),
+                (f"Admissions avoided, the {fit.points_after} months from {ba.start:%B %Y}", *ba.since_start, ""),
+                (f"Admissions avoided in the first {m} months, per 100 the trend before predicted",
+                 PER * share, PER * share_lo, PER * share_hi, "")]
+        if ba.in_year:
+            n, lo, hi, months = ba.in_year
+            rows.append((f"Admissions avoided in {period.label}" + ("" if months == 12 else f" ({months} months)"),
+                         n, lo, hi, ""))
+        frame = pd.DataFrame(rows, columns=["Term", "Estimate", "95% CI from", "95% CI to", "p-value"])
     return Table(f"Before and after: segmented regression of monthly unplanned admissions at the ESC service "
-                 f"charted above ({where})", frame, numbers=("Estimate", "95% CI from", "95% CI to"))
+                 f"charted above ({where})", frame, numbers=("Estimate", "95% CI from", "95% CI to"),
+                 rows_are_the_area=True)
 
 
 def providers_table(figures: pd.DataFrame, area: Area, period: Period, measure: Measure,
@@ -500,7 +615,7 @@ def growth_table(by_status: pd.DataFrame, area: Area, period: Period, before: Pe
                  f"{before.label} to {period.label}, by whether the tumour group is offered ESC "
                  f"(as in {period.label})", _as_percent(frame), counts=(then_count, now_count),
                  numbers=(f"Patient-years {period.label}", f"Admissions per 100 patient-years {before.label}",
-                          f"Admissions per 100 patient-years {period.label}"))
+                          f"Admissions per 100 patient-years {period.label}"), rows_are_the_area=True)
 
 
 def groups_table(figures: pd.DataFrame, area: Area, period: Period) -> Table:
@@ -516,7 +631,7 @@ def groups_table(figures: pd.DataFrame, area: Area, period: Period) -> Table:
                                 ["Admissions per 100 patient-years", "Growth in admissions per patient-year"])
     return Table(f"{area.name}: unplanned admissions of patients with incurable cancer by tumour group, "
                  f"{period.label}", _as_percent(groups), counts=("Unplanned admissions",),
-                 numbers=("Patient-years under care", "Admissions per 100 patient-years"))
+                 numbers=("Patient-years under care", "Admissions per 100 patient-years"), rows_are_the_area=True)
 
 
 def end_of_life_table(deaths: pd.DataFrame, area: Area, period: Period) -> Table:
@@ -530,7 +645,7 @@ def end_of_life_table(deaths: pd.DataFrame, area: Area, period: Period) -> Table
     return Table(f"{area.name}: patients with incurable cancer who died in {period.label}, and chemotherapy in "
                  "their last 30 days of life", pd.DataFrame(rows),
                  counts=("Deaths", "Chemotherapy in the last 30 days"),
-                 rates={"Share": ("Chemotherapy in the last 30 days", "Deaths")})
+                 rates={"Share": ("Chemotherapy in the last 30 days", "Deaths")}, rows_are_the_area=True)
 
 
 def services_table(svc: pd.DataFrame, offers: pd.DataFrame, area: Area, period: Period,
@@ -549,7 +664,55 @@ def services_table(svc: pd.DataFrame, offers: pd.DataFrame, area: Area, period: 
                  counts=(f"Patients offered ESC in {period.label}",))
 
 
-def caveats(months: pd.DatetimeIndex) -> list[str]:
+def slowing_caveat(england: BeforeAfter | None) -> str:
+    """Where the scenarios' share of admissions avoided comes from (`england`: England's leading service)."""
+    from ..report import fmt
+
+    if england is None:
+        return ("No ESC service in the data can be compared before and after its start, so the share of a year's "
+                "unplanned admissions that ESC avoids cannot be estimated and no saving is counted (the Menu gives "
+                "no figure to take instead).")
+    share, lo, hi, m = first_year_share(england.fit)
+    return ("The share of a year's unplanned admissions that ESC avoids (the scenarios' slowing) is estimated from "
+            "the data, not taken from the Menu: at England's largest ESC service that can be compared before and "
+            f"after its start ({england.provider}, {groups_text(england.groups, 'all tumour groups')}, from "
+            f"{england.start:%B %Y}), the admissions avoided in its first {m} months were {fmt.pct(share)} of those "
+            f"the trend before predicted (moderate; 95% confidence interval {fmt.pct(lo)} to {fmt.pct(hi)}: the low "
+            "and high scenarios, each kept between 0% and 100%). One service stands for every provider, whose "
+            "services, tumour groups and years may differ; every area takes England's estimate, so that the hubs "
+            "add up to England.")
+
+
+def menu_caveat(ba: BeforeAfter | None, period: Period, cost: float) -> str:
+    """Why the before / after figure differs from the Menu's Christie figure (`ba`: the area's leading service)."""
+    from ..report import fmt
+
+    text = (f"The Menu's case study, the Christie's \"over £{MENU_CHRISTIE_GBP / 1e6:.1f} million savings in "
+            f"unplanned admissions across {MENU_CHRISTIE_YEARS} years\" (a {MENU_CHRISTIE_YEARS}-year total, about "
+            f"{fmt.gbp(MENU_CHRISTIE_GBP / MENU_CHRISTIE_YEARS)} a year on average), is neither the source of the "
+            "figures here nor a check on them: the Menu gives neither the Christie's unplanned admissions nor the "
+            "years or the method of its saving, so it cannot be turned into a share of admissions or one financial "
+            "year's saving.")
+    if ba is None or ba.in_year is None:
+        return text
+    n, lo, hi, months = ba.in_year
+    total, total_lo, total_hi = ba.since_start
+    observed = ba.series[period.mask(ba.series.index.to_series())].sum()
+    end = ba.fit.data["x"].iloc[-1]
+    return text + (
+        f" The before / after estimate at {ba.provider} is {fmt.gbp(n * cost)} in {period.label}"
+        + ("" if months == 12 else f" ({months} months)")
+        + f" (95% CI {fmt.gbp(lo * cost)} to {fmt.gbp(hi * cost)}) and {fmt.gbp(total * cost)} over the "
+        f"{ba.fit.points_after} months from {ba.start:%B %Y} to {end:%B %Y} (95% CI {fmt.gbp(total_lo * cost)} to "
+        f"{fmt.gbp(total_hi * cost)}), both at the moderate cost of an admission. It differs from the Christie's "
+        f"yearly average because the services differ in size ({ba.provider} had about "
+        f"{sdc.control_count(observed):,} unplanned admissions of patients with incurable cancer in its ESC tumour "
+        f"groups in {period.label}), in years and in method, and because it rests on the trend of the "
+        f"{ba.fit.points_before} months before the start carrying on.")
+
+
+def caveats(months: pd.DatetimeIndex, england: BeforeAfter | None, ba: BeforeAfter | None, period: Period,
+            cost: float) -> list[str]:
     return [
         "Patients count from their first admission in the data: take an extract that starts a year before the "
         "headline year so that patients diagnosed earlier are found (here the data start in "
@@ -560,6 +723,8 @@ def caveats(months: pd.DatetimeIndex) -> list[str]:
         "not chosen at random, and other changes may have happened at the same time.",
         "The saving assumes that ESC in the groups not yet offered it slows growth in their unplanned admissions "
         "as the scenarios say; the before / after comparison shows what one service achieved, not a promise.",
+        slowing_caveat(england),
+        menu_caveat(ba, period, cost),
         "Chemotherapy in the last 30 days of life comes from chemotherapy delivery day cases in the admissions "
         "data; cycles given as outpatients elsewhere would be missed.",
     ]
@@ -597,8 +762,10 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     this_year = local_unplanned[period.mask(local_unplanned["admission_date"])]
     stays = this_year.merge(at_risk_groups, on=KEYS)["length_of_stay"]
     at_risk = float(year.loc[year["status"] == STATUSES[2], "unplanned"].sum())
+    england = compare(national.lead, "England", period)
+    slowing = slowing_range(england.fit if england else None)
     avoided, bed_days, gbp, three_years = opportunity(at_risk, float(stays.mean()) if len(stays) else 0.0,
-                                                      a["growth_slowing"], a["cost_per_admission"])
+                                                      slowing, a["cost_per_admission"])
     now, then = status_totals(year), status_totals(prior)
     by_status = growth_by_status(now, then)
 
@@ -607,33 +774,34 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext, national: National
     esc = tables["esc_services"]
     esc = esc if area.is_national else esc[esc["provider_code"].isin(area.providers)]  # an area may have no ESC
     offers = esc[period.mask(esc["offer_date"])]
-    lead, where = leading_service(national, area)
-    fit = before_after(lead)
+    ba = compare(*leading_service(national, area), period)
 
-    outputs = [("Unplanned admissions avoided a year", "count", avoided),
+    outputs = [(SLOWING_LABEL, "share", slowing),
+               ("Unplanned admissions avoided a year", "count", avoided),
                ("Bed days released a year", "days", bed_days),
-               ("Saving a year", "gbp", gbp), ("Saving over three years of slower growth", "gbp", three_years)]
+               ("Saving a year", "gbp", gbp),
+               ("Saving over three years of slower growth (a three-year total)", "gbp", three_years)]
     return SchemeResult(
         context=run,
         kpis=kpis(now, then, by_status.set_index("status")["rate_growth"], deaths,
                   offered_shares(set(esc["patient_id"]), local_pts, svc, period), ipos_change(offers), stays,
-                  its_kpi(fit, lead, where), cost, period, before),
+                  ba, cost, period, before),
         opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity("Unplanned admissions avoided a year", "admissions", avoided),
                     Quantity("Bed days released a year", "bed days", bed_days)],
         measure=measure,
         tables={
-            "providers": providers_table(provider_figures(year, a["growth_slowing"].moderate, cost), area, period,
-                                         measure, geography),
+            "providers": providers_table(provider_figures(year, slowing.moderate, cost), area, period, measure,
+                                         geography),
             "growth": growth_table(by_status, area, period, before),
             "groups": groups_table(group_figures(year, prior), area, period),
             "end_of_life": end_of_life_table(deaths, area, period),
-            "its": its_table(fit, where),
+            "its": its_table(ba, area, period),
             "services": services_table(svc, offers, area, period, geography),
         },
         scenario_table=scenario_frame(params, outputs),
-        charts={"its": its_chart(fit, lead, where, local, area, cost)},
-        caveats=caveats(national.months),
+        charts={"its": its_chart(ba, local, area, period, cost)},
+        caveats=caveats(national.months, england, ba, period, cost),
         data_months=(national.months[0], national.months[-1]),
         area_providers=area.providers,
         opportunity_note=(

@@ -35,15 +35,21 @@ def test_england_reproduces_the_menus_picture(tables):
     growth = r.tables["growth"].frame.set_index("ESC for the tumour group")
     assert growth.loc["ESC from before the year", "Unplanned admissions 2017/18"] < \
         growth.loc["ESC from before the year", "Unplanned admissions 2016/17"]
-    # The Christie: "over £1.4 million savings in unplanned admissions across 3 years". England's leading ESC
-    # service (the largest that can be compared before and after its start, over about two years) saves the same
-    # order of money: within a factor of five of it, either way
-    saved = r.kpi("Saving at the leading ESC service since it started").value
-    assert 1.4e6 / 5 < saved < 1.4e6 * 5
-    # the same Menu figure as the moderate scenario: 1,555 admissions a year x 5% x 6 x £3,000 = £1.4 million
-    a = r.params.assumptions
-    assert esc.three_year_avoided(1_555, a["growth_slowing"].moderate) * a["cost_per_admission"].moderate \
-        == pytest.approx(1.4e6, rel=0.01)
+    # The share of a year's admissions ESC avoids comes from the before / after comparison at England's leading
+    # service (EOE-P10 on the default data): the generator plants a 4% drop at the start and growth 7 points a year
+    # slower, about 7% of a first year's admissions; the estimate carries on a 14-month trend and lands at 11.5%
+    # (95% CI 4.1% to 18.9%), an interval that holds the planted effect and excludes no effect
+    slowing = r.scenario_table.loc[esc.SLOWING_LABEL, ["low", "moderate", "high"]]
+    assert 0 < slowing["low"] < 0.07 < slowing["high"]
+    geo, params = load_geography(), registry.params("enhanced_supportive_care")
+    lead = esc.national(tables, params, r.period, geo).lead
+    assert slowing["moderate"] == pytest.approx(esc.first_year_share(esc.before_after(lead))[0])
+    # the leading service's saving is an annual figure for the headline year, with its interval; the Menu's
+    # Christie figure (over £1.4 million across 3 years) is not calibrated to: the page says why they differ
+    saved = r.kpi("Saving at the leading ESC service in the year")
+    assert saved.value > 0 and "2017/18" in saved.note and "95% CI" in saved.note
+    assert any("neither the source of the figures here nor a check on them" in c for c in r.caveats)
+    assert r.charts["its"].kind == "spc" and len(r.charts["its"].spc.groups) == 2  # limits before and after
     # chemotherapy in the last 30 days of life: fewer where ESC is offered
     eol = r.tables["end_of_life"].frame.set_index("Tumour group at death")["Share"]
     assert eol["Offered ESC"] < eol["Not offered ESC"]

@@ -2,6 +2,8 @@
 hand-built extract through `analyse`."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +11,10 @@ import pytest
 from ivanalysis.config import Assumption, load_scheme_params
 from ivanalysis.errors import DataError
 from ivanalysis.geography import load_geography
-from ivanalysis.results import Period
+from ivanalysis.results import Period, Range
 from ivanalysis.schemes import enhanced_supportive_care as esc
 from ivanalysis.schemes import registry
+from ivanalysis.stats.its import segmented_regression
 
 pytestmark = pytest.mark.unit
 
@@ -32,14 +35,66 @@ def test_growth():
     assert esc.growth(10, np.nan) is None
 
 
-def test_the_christies_saving_over_three_years():
-    # Menu ch. 11: the Christie saved over £1.4 million in unplanned admissions across 3 years. A centre with 1,555
-    # unplanned admissions a year whose growth slows by 5 points a year avoids 1,555 x 0.05 = 77.75 admissions in
-    # the first year, twice that in the second and three times in the third: 77.75 x 6 = 466.5 admissions, which
-    # at £3,000 each is £1,399,500.
-    assert esc.admissions_avoided(1_555, 0.05) == pytest.approx(77.75)
-    assert esc.three_year_avoided(1_555, 0.05) == pytest.approx(466.5)
-    assert esc.three_year_avoided(1_555, 0.05) * 3_000 == pytest.approx(1_399_500)
+def test_three_years_of_slower_growth():
+    # 1,000 unplanned admissions a year, 10% of a year's avoided: 100 in the first year, twice that in the second
+    # and three times in the third: 100 x (1 + 2 + 3) = 600 over the three years
+    assert esc.admissions_avoided(1_000, 0.10) == pytest.approx(100)
+    assert esc.three_year_avoided(1_000, 0.10) == pytest.approx(600)
+
+
+def exact_fit(before: int = 6, after: int = 12):
+    """A segmented regression fitted exactly: 100 + 2t before the start (t = 0 .. before - 1), then a step of -10
+    and a slope 1 a month lower: 100 + 2t - 10 - (t - before)."""
+    months = pd.date_range("2016-04-01", periods=before + after, freq="MS")
+    t = np.arange(before + after)
+    y = 100 + 2 * t - np.where(t >= before, 10 + (t - before), 0)
+    return segmented_regression(y, months, months[before], hac=False)
+
+
+def test_first_year_share_of_the_admissions_the_trend_predicted():
+    fit = exact_fit()
+    # first 12 months after the start (k = 0..11, t0 = 6): the fit less the trend sums to 12 x -10 - (0 + .. + 11)
+    # = -120 - 66 = -186; the trend carried on to 12 x 100 + 2 x (12 x 6 + 66) = 1,200 + 276 = 1,476;
+    # the share avoided is 186 / 1,476 = 0.126016
+    share, lo, hi, months = esc.first_year_share(fit)
+    assert months == 12 and share == pytest.approx(186 / 1_476)
+    assert lo == pytest.approx(share, abs=1e-9) and hi == pytest.approx(share, abs=1e-9)  # an exact fit
+    # its interval by the delta method, with a covariance set by hand: var(b2) = 4, var(b3) = 0.01, var(b0) = 1,
+    # critical value 2. With E = -186, C = 1,476, r = E / C: gradient of r = (e - r c) / C, e = (0, 0, 12, 66),
+    # c = (12, 138, 0, 0): on b0, 12 x 186 / 1,476^2 = 0.00102452; on b2, 12 / 1,476 = 0.00813008; on b3,
+    # 66 / 1,476 = 0.04471545. Variance 0.00102452^2 x 1 + 0.00813008^2 x 4 + 0.04471545^2 x 0.01
+    # = 1.04965e-6 + 2.64393e-4 + 1.99947e-5 = 2.85437e-4; half-width 2 x 0.0168949 = 0.0337898
+    fit = dataclasses.replace(fit, cov=np.diag([1.0, 0.0, 4.0, 0.01]), critical=2.0)
+    share, lo, hi, _ = esc.first_year_share(fit)
+    assert (share - lo, hi - share) == pytest.approx((0.0337898, 0.0337898), rel=1e-5)
+
+
+def test_first_year_share_uses_the_months_there_are():
+    # 6 months after the start: -6 x 10 - (0 + .. + 5) = -75 against 6 x 100 + 2 x (6 x 6 + 15) = 702
+    share, _, _, months = esc.first_year_share(exact_fit(after=6))
+    assert months == 6 and share == pytest.approx(75 / 702)
+
+
+def test_admissions_avoided_since_the_start_and_in_a_year():
+    fit = exact_fit()  # start October 2016, 12 months after it: October 2016 to September 2017
+    # since the start: 12 x 10 + (0 + .. + 11) = 186
+    assert esc.avoided_since_start(fit) == pytest.approx((186, 186, 186))
+    # 2017/18 holds the months k = 6..11 after the start (April to September 2017): 6 x 10 + (6 + .. + 11) = 111
+    assert esc.avoided_in(fit, FY1718) == pytest.approx((111, 111, 111, 6))
+    # 2016/17: October 2016 to March 2017, k = 0..5: 6 x 10 + 15 = 75
+    assert esc.avoided_in(fit, FY1617)[0] == pytest.approx(75)
+    assert esc.avoided_in(fit, Period.financial_year("2015/16")) is None  # before the start
+
+
+def test_slowing_range_is_the_estimate_and_its_interval_kept_between_0_and_1():
+    fit = dataclasses.replace(exact_fit(), cov=np.diag([1.0, 0.0, 4.0, 0.01]), critical=2.0)
+    share = 186 / 1_476
+    assert esc.slowing_range(fit).as_dict() == pytest.approx(
+        {"low": share - 0.0337898, "moderate": share, "high": share + 0.0337898}, rel=1e-5)
+    # a service with more admissions than its trend predicted: no slowing, never a negative saving
+    worse = dataclasses.replace(fit, coefficients=fit.coefficients * np.array([1, 1, -1, -1]))
+    assert esc.slowing_range(worse).as_dict() == {"low": 0.0, "moderate": 0.0, "high": 0.0}
+    assert esc.slowing_range(None) == Range.zero()  # no service to compare: nothing estimated
 
 
 def test_admissions_per_100_patient_years():
@@ -157,10 +212,10 @@ def test_by_group_sums_the_year_and_takes_the_status_of_the_headline_year():
 
 
 def test_opportunity_a_year_and_over_three_years():
-    # 66 admissions a year in groups without ESC, 5 days each, £3,000 each; growth slower by 2, 5 or 8 points:
+    # 66 admissions a year in groups without ESC, 5 days each, £3,000 each; 2%, 5% or 8% of a year's avoided:
     # 1.32, 3.3 or 5.28 admissions avoided a year, 6.6, 16.5 or 26.4 bed days, £3,960, £9,900 or £15,840 a year,
     # and 6 times that over three years: £23,760, £59,400 or £95,040
-    slowing = Assumption(label="slowing", unit="share", low=0.02, moderate=0.05, high=0.08, source="hand-set values")
+    slowing = Range(0.02, 0.05, 0.08)
     cost = Assumption(label="cost", unit="gbp_per_admission", low=3000, moderate=3000, high=3000,
                       source="hand-set values")
     avoided, bed_days, gbp, three_years = esc.opportunity(66, 5.0, slowing, cost)
@@ -288,40 +343,92 @@ def run(code: str, tables=None):
                                    params_=params)
 
 
+def with_a_lead_service(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The small extract with LON-P02's lung admissions (ESC from October 2015) replaced by a monthly series one
+    before / after comparison can read: 21, 19, 20, 20, 19, 21 a month from April to September 2015, then 2 fewer,
+    19, 17, 18, 18, 17, 19, five times over, to March 2018. The pattern's ups and downs sum to 0 and are balanced in
+    time (1 - 1 + 0 + 0 - 1 + 1 = 0, and 0 - 1 + 0 + 0 - 4 + 5 = 0 weighted by month), so the segmented regression
+    is exactly 20 before, a step of -2 and no trend: 2 admissions a month avoided, 10% of the 20 the trend before
+    predicted. 2016/17 and 2017/18 hold 216 admissions each."""
+    lon2 = load_geography().get("LON").providers[1]
+    adm = tables["admissions"]
+    lung = (adm["provider_code"] == lon2) & (adm["diagnosis"] == "C34") & (adm["admission_method"] == "emergency")
+    wiggle = [1, -1, 0, 0, -1, 1]
+    counts = [20 + w for w in wiggle] + [18 + w for w in wiggle] * 5
+    months = pd.date_range("2015-04-01", periods=36, freq="MS")
+    template = adm[lung].iloc[0]
+    rows = [template.to_dict() | {"patient_id": f"{lon2}-0", "admission_date": m + pd.Timedelta(days=d)}
+            for m, n in zip(months, counts) for d in range(n)]
+    new = pd.DataFrame(rows)
+    new["spell_id"] = [f"L{i}" for i in range(len(new))]
+    new["discharge_date"] = new["admission_date"] + pd.to_timedelta(new["length_of_stay"], unit="D")
+    return {**tables, "admissions": pd.concat([adm[~lung], new], ignore_index=True)}
+
+
 def test_analyse_counts_groups_without_esc_and_nothing_where_esc_is_offered():
-    r = run("ENG")
-    a = r.params.assumptions
-    s, c = a["growth_slowing"].moderate, a["cost_per_admission"].moderate
+    r = run("ENG", with_a_lead_service(small_extract()))
+    # the slowing comes from the before / after comparison at LON-P02: 2 of the 20 admissions a month the trend
+    # before predicted, 10% (its interval is narrow: the wiggle is small)
+    slowing = r.scenario_table.loc[esc.SLOWING_LABEL, ["low", "moderate", "high"]]
+    assert slowing["moderate"] == pytest.approx(0.10)
+    assert slowing["low"] < 0.10 < slowing["high"]
+    c = r.params.assumptions["cost_per_admission"].moderate
     # groups without ESC: LON-P01 20 + 10, LON-P02 breast 6, NW-P01 30 = 66 admissions; LON-P02 lung (ESC) is out.
-    # Moderate: 66 x 0.05 x £3,000 = £9,900
-    assert r.scenario_table.loc["Unplanned admissions avoided a year", "moderate"] == pytest.approx(66 * s)
+    # Moderate: 66 x 0.10 = 6.6 admissions, x £3,000 = £19,800
+    assert r.scenario_table.loc["Unplanned admissions avoided a year", "moderate"] == pytest.approx(6.6)
     growth = r.tables["growth"].frame["ESC for the tumour group"].tolist()
     assert growth == ["ESC from before the year", "No ESC", "All"]  # no service started in 2017/18: no row
     (avoided,) = r.opportunity.components  # slower growth in acute admissions: cost avoided, to ICBs/CCGs
     assert (avoided.kind, avoided.payer, avoided.in_totals) == ("cost_avoided", "icb_ccg", False)
-    assert avoided.net.moderate == pytest.approx(66 * s * c)
+    assert avoided.net.moderate == pytest.approx(19_800)
     assert r.opportunity_gbp.moderate == 0.0
     prov = r.tables["providers"].frame.set_index("Provider")
-    geo = load_geography()
-    lon2 = geo.get("LON").providers[1]
-    assert prov.loc[lon2, "Saving (moderate)"] == pytest.approx(6 * s * c)  # only its breast admissions
-    # three years: 66 x 0.05 x 6 x £3,000 = £59,400
-    assert r.scenario_table.loc["Saving over three years of slower growth", "moderate"] == pytest.approx(66 * s * 6 * c)
+    lon2 = load_geography().get("LON").providers[1]
+    assert prov.loc[lon2, "Saving (moderate)"] == pytest.approx(6 * 0.10 * c)  # only its breast admissions
+    # three years, labelled a three-year total: 66 x 0.10 x 6 x £3,000 = £118,800
+    assert r.scenario_table.loc["Saving over three years of slower growth (a three-year total)", "moderate"] == \
+        pytest.approx(118_800)
     # the same number of admissions both years and of patients: no growth anywhere
     assert r.kpi("Growth in unplanned admissions per patient-year, groups not offered ESC").value == pytest.approx(0)
     assert r.kpi("Mean change in IPOS score at ESC review").value is None  # the one review was in 2015/16
+    assert r.kpi("Unplanned admissions, patients with incurable cancer").value == 66 + 216
+    # in 2017/18, 12 months after the start: 2 x 12 = 24 admissions avoided, £72,000 at the moderate cost
+    assert r.kpi("Unplanned admissions avoided at the leading ESC service in the year").value == pytest.approx(24)
+    assert r.kpi("Saving at the leading ESC service in the year").value == pytest.approx(72_000)
+    its = r.tables["its"].frame.set_index("Term")["Estimate"]
+    assert its["Admissions avoided, the 30 months from October 2015"] == pytest.approx(60)  # 2 x 30
+    assert its["Admissions avoided in the first 12 months, per 100 the trend before predicted"] == pytest.approx(10)
+    assert its["Admissions avoided in 2017/18"] == pytest.approx(24)
+    # the chart: the service's Making Data Count chart rebased at its start, the fit drawn over it
+    chart = r.charts["its"]
+    assert chart.kind == "spc" and len(chart.spc.groups) == 2
+    assert chart.spc.groups[1].start == pd.Timestamp("2015-10-01")
+    assert [g.mean for g in chart.spc.groups] == pytest.approx([20, 18])
+    assert set(chart.frame["series"]) == {"Fitted (segmented regression)", "Trend before ESC carried on"}
+    assert "95% CI" in chart.finding and "In 2017/18 alone the service avoided about 24 admissions" in chart.finding
+    # the page says where the slowing comes from, and why the Christie's figure is not comparable
+    assert any("estimated from the data, not taken from the Menu" in c and "10.0%" in c for c in r.caveats)
+    assert any("£1.4 million" in c and "£72,000 in 2017/18" in c and "about 215 unplanned admissions" in c
+               for c in r.caveats)
+
+
+def test_without_a_service_to_compare_no_slowing_and_no_saving():
+    # the small extract: too few admissions a month at any service for a before / after comparison
+    r = run("ENG")
+    assert r.scenario_table.loc[esc.SLOWING_LABEL, ["low", "moderate", "high"]].tolist() == [0.0, 0.0, 0.0]
+    assert r.opportunity.components[0].net.moderate == 0.0
+    assert r.kpi("Unplanned admissions avoided at the leading ESC service in the year").value is None
     assert r.kpi("Unplanned admissions, patients with incurable cancer").value == 78
-    # too few admissions a month for a before / after comparison: the chart falls back to the monthly total
-    assert r.kpi("Unplanned admissions avoided at the leading ESC service since it started").value is None
-    assert r.charts["its"].series is None
+    assert r.charts["its"].kind == "line" and r.charts["its"].series is None  # the monthly total instead
+    assert any("no saving is counted" in c for c in r.caveats)
 
 
 def test_hubs_add_up_to_england_on_the_small_extract():
-    tables = small_extract()
+    tables = with_a_lead_service(small_extract())
     england = run("ENG", tables).opportunity.components[0].net.moderate
     hubs = sum(run(h.code, tables).opportunity.components[0].net.moderate for h in load_geography().hubs()
                if set(h.providers) & set(tables["admissions"]["provider_code"]))
-    assert hubs == pytest.approx(england)
+    assert england > 0 and hubs == pytest.approx(england)
 
 
 def test_an_area_without_patients_raises_a_data_error():
