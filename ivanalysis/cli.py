@@ -1,4 +1,4 @@
-"""`ivanalysis`: list | synth | validate | run | build | serve | references.
+"""`ivanalysis`: list | synth | template | validate | run | build | serve | references.
 
 Errors an analyst can act on (bad data, bad parameters) are printed as one clear message, never a traceback.
 Exit codes: 0 success, 1 a run or validation failed, 2 bad usage or parameters.
@@ -77,6 +77,25 @@ def _annualise(annualise: bool) -> None:
         out.print("Part years are annualised (--annualise-partial-years): pages say so beside the figures")
 
 
+COLUMNS_HELP = ("a YAML file mapping your extract's column names to ours, table by table (radiotherapy: "
+                "{ORG_CODE: provider_code}); see `ivanalysis template` for our names")
+
+
+def _columns(mapping: Path | None) -> None:
+    """Say which column mapping the tables are read with (--columns), for this command and the workers and kernels
+    it starts; a mapping naming a table or a column we do not have is a usage error, before anything runs."""
+    from .data.mapping import COLUMNS, check_mapping_file
+
+    if mapping is None:
+        return
+    try:
+        check_mapping_file(mapping)
+    except IVError as exc:
+        _fail(exc)
+    os.environ[COLUMNS] = str(mapping.resolve())
+    out.print(f"Columns mapped by {mapping}")
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
@@ -136,10 +155,27 @@ def synth(out_dir: Path = typer.Option(None, "--out", help="folder to write (def
 
 
 @app.command()
+def template(tables: list[str] | None = typer.Argument(None, help="table names (default: every table)"),
+             out_dir: Path = typer.Option(Path("extract"), "--out", help="folder to write them in"),
+             force: bool = typer.Option(False, "--force", help="replace files already there")) -> None:
+    """Write an empty CSV per table (its header row, our column names) and a README of their columns, to fill."""
+    from .data.template import write_templates
+
+    try:
+        written = write_templates(out_dir, tables, force=force)
+    except IVError as exc:
+        _fail(exc)
+    out.print(f"Wrote {len(written) - 1} table(s) and README.md to {out_dir}: fill them, then "
+              f"`ivanalysis validate --data-dir {out_dir}`")
+
+
+@app.command()
 def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holding <table>.csv or <table>.parquet"),
-             nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP)) -> None:
+             nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
+             columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP)) -> None:
     """Check every input table found in DATA_DIR against its schema and the geography."""
     _nhs_numbers(nhs_numbers)
+    _columns(columns)
     from .data.coverage import describe
     from .data.io import TableNotFound, find_table, load_table, not_a_folder
     from .data.schemas import TABLES
@@ -182,10 +218,12 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
         period: str | None = typer.Option(None, help="financial year, e.g. 2016/17"),
         force: bool = typer.Option(False, help="run even if the cached output is up to date"),
         nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
-        annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP)) -> None:
+        annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP),
+        columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP)) -> None:
     """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
     _nhs_numbers(nhs_numbers)
     _annualise(annualise)
+    _columns(columns)
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
@@ -236,10 +274,12 @@ def build(schemes: list[str] | None = typer.Option(None, "--schemes", help="sche
           warm: bool = typer.Option(True, "--warm/--cold", help="reuse a warm kernel per worker (default), or a "
                                     "new kernel for every run as plain papermill"),
           nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
-          annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP)) -> None:
+          annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP),
+          columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP)) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
     _nhs_numbers(nhs_numbers)
     _annualise(annualise)
+    _columns(columns)
     from .pipeline.build import build_all
 
     try:

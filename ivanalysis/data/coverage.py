@@ -300,12 +300,14 @@ def run_coverage(data_dir: Path, names: Iterable[str], period: Period, area: Are
     """Measure and check the tables `names` of a data folder for a run of `area` in `period` (`annualise`: None
     reads $IVANALYSIS_ANNUALISE_PARTIAL_YEARS)."""
     from .io import file_identity, find_table, load_table
+    from .mapping import column_mapping
 
     measured = []
     for name in names:
         spec = TABLES[name]
         columns = [c for c in (spec.date_column, spec.provider_column, spec.area_column) if c]
-        key = (*file_identity(find_table(data_dir, name)), name, period.label, _geography_key(geography))
+        key = (*file_identity(find_table(data_dir, name)), name, period.label, _geography_key(geography),
+               tuple(sorted(column_mapping(name).items())))  # the mapping says which column is the date
         if key not in _MEASURED:
             _MEASURED[key] = measure(load_table(data_dir, name, geography, columns), spec, period, geography)
         measured.append(_MEASURED[key])

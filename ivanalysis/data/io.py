@@ -15,6 +15,7 @@ import pandas as pd
 from .. import memo
 from ..errors import ConfigError, DataError
 from ..geography import Geography
+from .mapping import apply_mapping, column_mapping
 from .schemas import TABLES, TableSpec, nhs_number_tables
 
 if TYPE_CHECKING:
@@ -116,6 +117,11 @@ def read_file(path: Path | UPath) -> pd.DataFrame:
         with path.open("r", encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': the header
             _refuse_duplicated_columns(path, next(csv.reader(f), []))
     return df
+
+
+def read_extract(path: Path | UPath, spec: TableSpec) -> pd.DataFrame:
+    """Read a table's file with its columns named as the schema's (the analyst's --columns mapping applied)."""
+    return apply_mapping(read_file(path), spec, path)
 
 
 def is_parquet(path: Path | UPath) -> bool:
@@ -242,6 +248,9 @@ def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
         lines.append(f"  - {col}, rule {_rule(p['rule'])}: {p['count']} row(s), e.g. {examples}")
     if len(problems) > 12:
         lines.append(f"  ... and {len(problems) - 12} more")
+    if any(p["rule"] == "column_in_dataframe" for p in problems):
+        lines.append("  If the file names these columns otherwise, map its names to ours with --columns mapping.yaml "
+                     "(`ivanalysis template` writes our names)")
     return "\n".join(lines)
 
 
@@ -333,7 +342,9 @@ def _validated_file(path: Path | UPath, name: str, geography: Geography | None) 
     from ..paths import build_dir
 
     nhs = " nhs-numbers" if name in nhs_number_tables() else ""  # validated by stricter rules: another file
-    key = hashlib.sha256(f"{sha256_file(path)} {_rules_digest(name)} {_geography_digest(geography)}{nhs}".encode())
+    mapped = f" columns {sorted(column_mapping(name).items())}" if column_mapping(name) else ""  # other names read
+    key = hashlib.sha256(f"{sha256_file(path)} {_rules_digest(name)} {_geography_digest(geography)}{nhs}{mapped}"
+                         .encode())
     return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
@@ -409,7 +420,7 @@ def ensure_validated(data_dir: Path, name: str, geography: Geography) -> None:
     path = find_table(data_dir, name)
     validated = _validated_file(path, name, geography)
     if not (validated.exists() and _intact(validated)):
-        _keep_validated(validate_table(read_file(path), spec, path, geography), validated)
+        _keep_validated(validate_table(read_extract(path, spec), spec, path, geography), validated)
 
 
 def load_table(data_dir: Path, name: str, geography: Geography | None = None,
@@ -423,13 +434,14 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
     spec = TABLES[name]
     wanted = _columns(spec, columns)
     path = find_table(data_dir, name)
-    key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted), name in nhs_number_tables())
+    key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted), name in nhs_number_tables(),
+           tuple(sorted(column_mapping(name).items())))
 
     def load() -> pd.DataFrame:
         validated = _validated_file(path, name, geography)
         if validated is not None and (kept := _read_validated(validated, spec, wanted)) is not None:
             return kept
-        df = validate_table(read_file(path), spec, path, geography)
+        df = validate_table(read_extract(path, spec), spec, path, geography)
         if validated is not None:
             _keep_validated(df, validated)
         return df if wanted is None else df[wanted]

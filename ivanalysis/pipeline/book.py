@@ -213,22 +213,16 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
 
 
 def data_dictionary() -> str:
+    from ..data.dictionary import columns, row_rules
     from ..data.schemas import TABLES
 
     tables = []
     for spec in TABLES.values():
-        columns = []
-        for name, col in spec.schema.columns.items():
-            rules = "; ".join(_rule_text(c) for c in col.checks)
-            if col.unique:
-                rules = (rules + "; " if rules else "") + "unique"
-            columns.append({"name": name, "identifying": name in spec.identifiers, "kind": _kind(col.dtype),
-                            "nullable": col.nullable, "rules": rules, "description": col.description or ""})
         tables.append({"name": spec.name, "title": spec.title, "description": spec.description, "like": spec.like,
                        "key": spec.key, "source": spec.source, "access": spec.access,
                        "identifiers": spec.identifiers, "patient_column": spec.patient_column,
                        "users": [s for s in registry.implemented() if spec.name in registry.input_tables(s.id)],
-                       "columns": columns, "row_rules": "; ".join(_rule_text(c) for c in spec.schema.checks)})
+                       "columns": columns(spec), "row_rules": row_rules(spec)})
     preface = (BOOK_SRC_DIR / "data_dictionary.md").read_text(encoding="utf-8").rstrip()
     return render("data_dictionary.md.j2", preface=preface, tables=tables)
 
@@ -296,29 +290,6 @@ def _schema_type(prop: dict) -> str:
     if kind == "integer" and "minimum" in prop:
         return f"whole number from {prop['minimum']}" + (f" to {prop['maximum']}" if "maximum" in prop else "")
     return {"string": "text", "number": "number", "integer": "whole number", "boolean": "true or false"}[kind]
-
-
-def _kind(dtype) -> str:
-    """A column's type as an analyst says it."""
-    text = str(dtype)
-    if "datetime" in text:
-        return "date (YYYY-MM-DD, optionally hh:mm:ss)"
-    return {"str": "text", "object": "text", "category": "text", "float64": "number", "int64": "whole number",
-            "Int64": "whole number (may be empty)", "bool": "true or false"}.get(text, text)
-
-
-def _rule_text(check) -> str:
-    stats = getattr(check, "statistics", None) or {}
-    if check.name == "isin":
-        return "one of " + ", ".join(map(str, stats.get("allowed_values", [])))
-    if check.name == "str_matches":
-        said = (check.error or "").partition("str_matches: ")[2]
-        return said or f"matches {stats.get('pattern')}"
-    if check.name == "in_range":
-        lo = ">=" if stats.get("include_min", True) else ">"
-        hi = "<=" if stats.get("include_max", True) else "<"
-        return f"{lo} {stats.get('min_value')} and {hi} {stats.get('max_value')}"
-    return check.error or check.name
 
 
 def status_page(views: list[RunView], data_dir: Path) -> str:

@@ -22,6 +22,7 @@ import nbformat
 from ..config import check_scenario
 from ..data.coverage import annualise_partial_years
 from ..data.io import file_identity, find_table, location, not_a_folder, sha256_file
+from ..data.mapping import column_mapping
 from ..data.schemas import nhs_number_tables
 from ..errors import ConfigError
 from ..geography import load_geography
@@ -223,4 +224,7 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
         parts["nhs_numbers"] = nhs
     if annualise_partial_years():  # a year that is not whole is then scaled to a year, not refused: another run
         parts["annualise_partial_years"] = True
+    mapped = {t: sorted(column_mapping(t).items()) for t in registry.input_tables(spec.scheme) if column_mapping(t)}
+    if mapped:  # the extract's columns read under other names (--columns): another run
+        parts["columns"] = mapped
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
