@@ -96,6 +96,26 @@ def _columns(mapping: Path | None) -> None:
     out.print(f"Columns mapped by {mapping}")
 
 
+BENCHMARK_HELP = ("England's data to set your extract in: every table is read from both folders, your providers' rows "
+                  "from --data-dir and every other provider's from this folder (or URL), so that England's figures "
+                  "and benchmarks are England's; the page says so")
+
+
+def _benchmark_data(folder: str | None) -> None:
+    """Say where England's other providers are read from (--benchmark-data), for this command and the workers and
+    kernels it starts; a folder that is not there is a usage error, before anything runs."""
+    from .data.benchmark import BENCHMARK
+    from .data.io import location, not_a_folder
+
+    if folder is None:
+        return
+    where = location(folder)
+    if (problem := not_a_folder(where)) is not None:
+        _fail(ConfigError(f"--benchmark-data: {problem}"))
+    os.environ[BENCHMARK] = str(where if "://" in folder else where.resolve())
+    out.print(f"Benchmark data: England's other providers from {folder}")
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
@@ -219,11 +239,13 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
         force: bool = typer.Option(False, help="run even if the cached output is up to date"),
         nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
         annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP),
-        columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP)) -> None:
+        columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
+        benchmark_data: str | None = typer.Option(None, "--benchmark-data", help=BENCHMARK_HELP)) -> None:
     """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
     _nhs_numbers(nhs_numbers)
     _annualise(annualise)
     _columns(columns)
+    _benchmark_data(benchmark_data)
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
@@ -275,11 +297,13 @@ def build(schemes: list[str] | None = typer.Option(None, "--schemes", help="sche
                                     "new kernel for every run as plain papermill"),
           nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
           annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP),
-          columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP)) -> None:
+          columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
+          benchmark_data: str | None = typer.Option(None, "--benchmark-data", help=BENCHMARK_HELP)) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
     _nhs_numbers(nhs_numbers)
     _annualise(annualise)
     _columns(columns)
+    _benchmark_data(benchmark_data)
     from .pipeline.build import build_all
 
     try:

@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import DataError
 from ..geography import Area, Geography
 from ..results import Opportunity, Period, Range, SchemeResult
+from .benchmark import benchmark_dir, is_benchmark, unit_column
 from .schemas import TABLES, TableSpec
 
 # Set by --annualise-partial-years of `ivanalysis run` and `build`, and so seen by their workers and kernels
@@ -204,6 +205,9 @@ class Coverage:
     tables: tuple[TableCoverage, ...]
     national: bool  # the run is for England
     annualised_from: int | None = None  # the months the figures are scaled from; None: the year is whole
+    benchmark: str | None = None  # the benchmark data combined with the extract (--benchmark-data), if any
+    # with benchmark data: (table, its providers or areas from the extract, those from the benchmark data, unit)
+    sources: tuple[tuple[str, int, int, str], ...] = ()
 
     @property
     def factor(self) -> float:
@@ -212,6 +216,13 @@ class Coverage:
     def warnings(self, result: SchemeResult | None = None) -> list[str]:
         """What the page says beside the figures, in plain sentences (Markdown emphasis only)."""
         said = []
+        if self.benchmark:
+            counts = "; ".join(f"{table}: {own} {unit} from your extract, {theirs} from the benchmark data"
+                               for table, own, theirs, unit in self.sources)
+            said.append(f"**Benchmark data.** England on this page is your extract's providers with every other "
+                        f"provider's rows from the benchmark data in {self.benchmark} ({counts}). The benchmark's "
+                        "rows of your providers are replaced by yours. Patients are linked between the two only "
+                        "where both use the same identifiers.")
         if self.annualised_from:
             n = self.annualised_from
             missing = f" (no rows in {month_span(self.tables[0].missing)})" if self.tables else ""
@@ -299,19 +310,31 @@ def run_coverage(data_dir: Path, names: Iterable[str], period: Period, area: Are
                  annualise: bool | None = None) -> Coverage:
     """Measure and check the tables `names` of a data folder for a run of `area` in `period` (`annualise`: None
     reads $IVANALYSIS_ANNUALISE_PARTIAL_YEARS)."""
-    from .io import file_identity, find_table, load_table
+    from .io import file_identity, find_table, load_extract, load_table
     from .mapping import column_mapping
 
+    names = list(names)
+    bench = None if is_benchmark(data_dir) else benchmark_dir()
     measured = []
     for name in names:
         spec = TABLES[name]
         columns = [c for c in (spec.date_column, spec.provider_column, spec.area_column) if c]
         key = (*file_identity(find_table(data_dir, name)), name, period.label, _geography_key(geography),
-               tuple(sorted(column_mapping(name).items())))  # the mapping says which column is the date
+               tuple(sorted(column_mapping(name).items())),  # the mapping says which column is the date
+               bench and file_identity(find_table(bench, name)))
         if key not in _MEASURED:
             _MEASURED[key] = measure(load_table(data_dir, name, geography, columns), spec, period, geography)
         measured.append(_MEASURED[key])
-    return check(measured, area, annualise_partial_years() if annualise is None else annualise)
+    coverage = check(measured, area, annualise_partial_years() if annualise is None else annualise)
+    if bench is None:
+        return coverage
+    sources = []
+    for name in names:
+        unit = unit_column(TABLES[name])
+        own = set(load_extract(data_dir, name, geography, [unit])[unit].astype(str).unique())
+        theirs = set(load_table(bench, name, geography, [unit])[unit].astype(str).unique()) - own
+        sources.append((name, len(own), len(theirs), "areas" if unit == TABLES[name].area_column else "providers"))
+    return dataclasses.replace(coverage, benchmark=bench, sources=tuple(sources))
 
 
 def _geography_key(geography: Geography) -> tuple:

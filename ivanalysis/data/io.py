@@ -15,6 +15,7 @@ import pandas as pd
 from .. import memo
 from ..errors import ConfigError, DataError
 from ..geography import Geography
+from .benchmark import benchmark_dir, combine, is_benchmark, unit_column
 from .mapping import apply_mapping, column_mapping
 from .schemas import TABLES, TableSpec, nhs_number_tables
 
@@ -119,9 +120,10 @@ def read_file(path: Path | UPath) -> pd.DataFrame:
     return df
 
 
-def read_extract(path: Path | UPath, spec: TableSpec) -> pd.DataFrame:
-    """Read a table's file with its columns named as the schema's (the analyst's --columns mapping applied)."""
-    return apply_mapping(read_file(path), spec, path)
+def read_extract(path: Path | UPath, spec: TableSpec, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """Read a table's file with its columns named as the schema's (`mapping`, by default the analyst's --columns
+    mapping, applied)."""
+    return apply_mapping(read_file(path), spec, path, mapping)
 
 
 def is_parquet(path: Path | UPath) -> bool:
@@ -336,13 +338,15 @@ def _geography_digest(geography: Geography) -> str:
     return hashlib.sha256(repr(codes).encode()).hexdigest()
 
 
-def _validated_file(path: Path | UPath, name: str, geography: Geography | None) -> Path | None:
+def _validated_file(path: Path | UPath, name: str, geography: Geography | None,
+                    mapping: dict[str, str] | None = None) -> Path | None:
     if geography is None:
         return None
     from ..paths import build_dir
 
     nhs = " nhs-numbers" if name in nhs_number_tables() else ""  # validated by stricter rules: another file
-    mapped = f" columns {sorted(column_mapping(name).items())}" if column_mapping(name) else ""  # other names read
+    mapping = column_mapping(name) if mapping is None else mapping
+    mapped = f" columns {sorted(mapping.items())}" if mapping else ""  # the file read under other names
     key = hashlib.sha256(f"{sha256_file(path)} {_rules_digest(name)} {_geography_digest(geography)}{nhs}{mapped}"
                          .encode())
     return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
@@ -430,18 +434,50 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
     `columns` names the only columns the caller needs (in any order; they come in the schema's order): the table is
     still validated whole, but only those columns are read from the validated cache and kept in memory.
     The caller may change what it gets: a table kept in memory is handed out as a copy.
+
+    With benchmark data (--benchmark-data, ivanalysis.data.benchmark), the table is the extract's rows for its own
+    providers and the benchmark's for every other provider; the column mapping applies to the extract only.
     """
     spec = TABLES[name]
     wanted = _columns(spec, columns)
-    path = find_table(data_dir, name)
-    key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted), name in nhs_number_tables(),
+    bench = benchmark_dir()
+    if bench is None or is_benchmark(data_dir):
+        mapping = column_mapping(name) if bench is None else {}  # the mapping is the extract's, not the benchmark's
+        return _load(data_dir, spec, geography, wanted, mapping)
+    # the column saying whose a row is, to combine on; the identifier only if the caller reads it
+    needed = None if wanted is None else _columns(spec, {*wanted, unit_column(spec)})
+    key = ("benchmark", *file_identity(find_table(data_dir, name)), *file_identity(find_table(bench, name)),
+           id(geography), None if wanted is None else tuple(wanted), name in nhs_number_tables(),
            tuple(sorted(column_mapping(name).items())))
 
     def load() -> pd.DataFrame:
-        validated = _validated_file(path, name, geography)
+        both = combine(_load(data_dir, spec, geography, needed, column_mapping(name)),
+                       _load(bench, spec, geography, needed, {}), spec)
+        return both if wanted is None else both[wanted]
+
+    return memo.current().tables.get(key, load, holds=(geography,), hand_out=pd.DataFrame.copy)
+
+
+def load_extract(data_dir: Path, name: str, geography: Geography | None = None,
+                 columns: list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The table of the analyst's extract alone, never combined with benchmark data (load_table otherwise)."""
+    spec = TABLES[name]
+    return _load(data_dir, spec, geography, _columns(spec, columns), column_mapping(name))
+
+
+def _load(data_dir: Path | UPath | str, spec: TableSpec, geography: Geography | None, wanted: list[str] | None,
+          mapping: dict[str, str]) -> pd.DataFrame:
+    """One folder's table, validated (the validated cache and the memory of a warm kernel used)."""
+    name = spec.name
+    path = find_table(data_dir, name)
+    key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted), name in nhs_number_tables(),
+           tuple(sorted(mapping.items())))
+
+    def load() -> pd.DataFrame:
+        validated = _validated_file(path, name, geography, mapping)
         if validated is not None and (kept := _read_validated(validated, spec, wanted)) is not None:
             return kept
-        df = validate_table(read_extract(path, spec), spec, path, geography)
+        df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
         if validated is not None:
             _keep_validated(df, validated)
         return df if wanted is None else df[wanted]

@@ -85,9 +85,10 @@ def check_mapping_file(path: Path) -> None:
     _load(path.resolve(), path.stat().st_mtime_ns)
 
 
-def apply_mapping(df: pd.DataFrame, spec: TableSpec, path) -> pd.DataFrame:
-    """The extract `df` (read from `path`) with its columns named as the schema's, as the mapping says."""
-    mapping = column_mapping(spec.name)
+def apply_mapping(df: pd.DataFrame, spec: TableSpec, path, mapping: dict[str, str] | None = None) -> pd.DataFrame:
+    """The extract `df` (read from `path`) with its columns named as the schema's, as `mapping` says (None: the
+    analyst's mapping, column_mapping)."""
+    mapping = column_mapping(spec.name) if mapping is None else mapping
     if not mapping:
         return df
     found = list(map(str, df.columns))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import SCENARIOS
+from ..data.benchmark import benchmark_dir, is_benchmark
 from ..data.coverage import Coverage
 from ..data.io import find_table, sha256_file
 from ..paths import ROOT
@@ -57,6 +58,10 @@ def input_files(data_dir: Path, tables: tuple[str, ...]) -> dict[str, InputFile]
     for name in tables:
         path = find_table(data_dir, name)
         files[name] = InputFile(file=display_path(path), sha256=sha256_file(path))
+    if not is_benchmark(data_dir):  # England's other providers came from benchmark data (--benchmark-data)
+        for name in tables:
+            path = find_table(benchmark_dir(), name)
+            files[f"{name} (benchmark)"] = InputFile(file=display_path(path), sha256=sha256_file(path))
     return files
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import nbformat
 
 from ..config import check_scenario
+from ..data.benchmark import benchmark_dir, is_benchmark
 from ..data.coverage import annualise_partial_years
 from ..data.io import file_identity, find_table, location, not_a_folder, sha256_file
 from ..data.mapping import column_mapping
@@ -227,4 +228,6 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
     mapped = {t: sorted(column_mapping(t).items()) for t in registry.input_tables(spec.scheme) if column_mapping(t)}
     if mapped:  # the extract's columns read under other names (--columns): another run
         parts["columns"] = mapped
+    if not is_benchmark(spec.data_dir):  # England's other providers read from benchmark data (--benchmark-data)
+        parts["benchmark"] = {t: hasher(find_table(benchmark_dir(), t)) for t in registry.input_tables(spec.scheme)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

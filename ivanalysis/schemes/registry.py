@@ -71,12 +71,15 @@ def input_columns(scheme_id: str, table: str) -> tuple[str, ...] | None:
 def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | None = None,
             geography: Geography | None = None) -> SchemeResult:
     """params + tables -> load (validated; only the columns the scheme uses) -> the scheme's pure analysis."""
+    from ..data.benchmark import benchmark_dir, is_benchmark
     from ..data.io import file_identity, find_table, load_table
 
     geo = geography or load_geography()
     s = scheme(scheme_id)
     tables = LazyTables(lambda name: load_table(data_dir, name, geo, s.input_columns.get(name)), s.tables)
     files = tuple(file_identity(find_table(data_dir, name)) for name in s.tables)
+    if not is_benchmark(data_dir):  # England's other providers read from benchmark data: another England
+        files += tuple(file_identity(find_table(benchmark_dir(), name)) for name in s.tables)
     return analyse_tables(scheme_id, tables, geo.get(geography_code), period, geo, data_identity=files)
 
 

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ivanalysis.cli import app
+from ivanalysis.data.benchmark import BENCHMARK
 from ivanalysis.data.coverage import ANNUALISE
 from ivanalysis.data.synth import generate
 from ivanalysis.schemes.registry import analyse
@@ -115,3 +116,30 @@ def test_validate_says_the_year_is_not_whole(tmp_path, courses):
     assert result.exit_code == 0, result.output  # valid row by row: what it covers is said, not refused
     says(result, "ok radiotherapy:", "covers: dates", "whole financial years: 2015/16, 2016/17",
          "2017/18 lacks October to December 2017")
+
+
+def test_benchmark_data_make_england_whole_again(build_dir, tmp_path, courses, monkeypatch):
+    """A hub's extract set in England's data gives the hub the figures it has on England's data itself."""
+    monkeypatch.setenv(BENCHMARK, "")
+    england = tmp_path / "england"
+    england.mkdir()
+    courses.to_csv(england / "radiotherapy.csv", index=False)
+    whole = invoke("run", SCHEME, "-g", "LON", "--data-dir", str(england))
+    assert whole.exit_code == 0, whole.output
+    expected = results(build_dir, "LON")
+
+    data = extract(tmp_path, courses, lambda _, rows: rows["provider_code"].str.startswith("LON-"))
+    alone = invoke("run", SCHEME, "-g", "LON", "--data-dir", data)
+    says(alone, "Warning: part of England.")
+
+    result = invoke("run", SCHEME, "-g", "LON", "--data-dir", data, "--benchmark-data", str(england))
+    assert result.exit_code == 0, result.output
+    providers = courses.loc[courses["provider_code"].str.startswith("LON-"), "provider_code"].nunique()
+    says(result, f"Benchmark data. England on this page is your extract's providers with every other provider's rows "
+                 f"from the benchmark data in {england} (radiotherapy: {providers} providers from your extract, "
+                 f"{courses['provider_code'].nunique() - providers} from the benchmark data)")
+    assert "part of England" not in result.output
+    record = results(build_dir, "LON")
+    for part in ("opportunity_components", "opportunity_units", "kpis", "measure"):
+        assert record[part] == expected[part], part
+    assert "radiotherapy (benchmark)" in record["provenance"]["inputs"]
