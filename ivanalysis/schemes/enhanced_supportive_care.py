@@ -204,12 +204,17 @@ def suppress_small(df: pd.DataFrame, count: str, columns: list[str]) -> pd.DataF
     return out
 
 
+def group_name(group: str) -> str:
+    """A tumour group in words: 'upper_gi' -> 'upper GI', 'brain_cns' -> 'brain CNS' (acronyms keep their case)."""
+    return " ".join(w.upper() if w in ("gi", "cns") else w for w in group.split("_"))
+
+
 def groups_text(groups: Iterable[str], everything: str) -> str:
-    """Tumour groups in words ('brain cns, lung'), or `everything` when they are all of them."""
+    """Tumour groups in words ('brain CNS, lung'), or `everything` when they are all of them."""
     groups = list(groups)
     if len(set(groups)) == len(TUMOUR_GROUPS):
         return everything
-    return ", ".join(sorted(g.replace("_", " ") for g in groups))
+    return ", ".join(sorted(group_name(g) for g in groups))
 
 
 # --- England's part: the same whatever the area --------------------------------------------------------------------
@@ -624,7 +629,7 @@ def groups_table(figures: pd.DataFrame, area: Area, period: Period) -> Table:
         "tumour_group": "Tumour group", "patient_years": "Patient-years under care",
         "unplanned": "Unplanned admissions", "rate": "Admissions per 100 patient-years",
         "rate_growth": "Growth in admissions per patient-year", "providers_offering": "Providers offering ESC"})
-    groups["Tumour group"] = [t.replace("_", " ").capitalize() for t in groups["Tumour group"]]
+    groups["Tumour group"] = [n[:1].upper() + n[1:] for n in map(group_name, groups["Tumour group"])]
     groups = groups.sort_values("Unplanned admissions", ascending=False)
     if not area.is_national:
         groups = suppress_small(groups, "Unplanned admissions",

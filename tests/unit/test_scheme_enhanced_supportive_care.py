@@ -185,7 +185,8 @@ def test_lead_service_needs_six_months_each_side_and_no_small_counts():
 
 
 def test_groups_text():
-    assert esc.groups_text(["upper_gi", "lung"], "all") == "lung, upper gi"
+    assert esc.groups_text(["upper_gi", "lung"], "all") == "lung, upper GI"  # acronyms keep their case
+    assert [esc.group_name(g) for g in ("brain_cns", "head_and_neck")] == ["brain CNS", "head and neck"]
     assert esc.groups_text(list(esc.TUMOUR_GROUPS), "all tumour groups") == "all tumour groups"
 
 
