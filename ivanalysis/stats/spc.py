@@ -188,13 +188,34 @@ def xmr(
         raise ValueError(f"improvement_direction must be one of {DIRECTIONS}, not {improvement_direction!r}")
     if fix_after_n_points is not None and (int(fix_after_n_points) != fix_after_n_points or fix_after_n_points < 2):
         raise ValueError(f"fix_after_n_points must be a whole number of at least 2, not {fix_after_n_points!r}")
+    y, labels = _series(values, x, allow_missing=allow_missing or freq is not None, freq=freq)
+    group = _groups(labels, y, rebase)
+    latest = int(group.max())
+    charts = [
+        _group_chart(np.flatnonzero(group == g), y, labels, improvement_direction, screen_outliers,
+                     fix_after_n_points, target if g == latest else None)
+        for g in range(latest + 1)
+    ]
+    last = charts[-1].summary
+    return SPCResult(
+        data=_frame(labels, y, group, charts), mean=last.mean, amr=last.amr, lpl=last.lpl, upl=last.upl,
+        trial_limits=last.trial_limits, improvement_direction=improvement_direction, target=target,
+        variation=last.variation, assurance=last.assurance, groups=tuple(c.summary for c in charts),
+        missing=tuple(labels[i] for i in np.flatnonzero(np.isnan(y))),
+        fix_after_n_points=None if fix_after_n_points is None else int(fix_after_n_points),
+    )
+
+
+# --- the steps of a chart: the series, its groups, each group's limits, rules and icons, the table of points --------
+def _series(values: Sequence[float], x: Sequence[Any] | None, *, allow_missing: bool, freq: str | None
+            ) -> tuple[np.ndarray, list]:
+    """The values as floats (NaN where missing) and their labels; a gap refused unless `allow_missing`."""
     y = np.array(pd.Series(values).astype("float64"), dtype=float)  # a writable copy
     labels = list(range(len(y))) if x is None else list(x)
     if len(labels) != len(y):
         raise ValueError(f"x has {len(labels)} labels but there are {len(y)} values")
     if freq is not None:
         y, labels = _fill_periods(y, labels, freq)
-        allow_missing = True
     bad = np.flatnonzero(~np.isfinite(y))
     if bad.size and not allow_missing:
         i = bad[0]
@@ -203,64 +224,100 @@ def xmr(
     y[bad] = np.nan
     if np.isfinite(y).sum() < 2:
         raise ValueError(f"an XmR chart needs at least 2 values, got {int(np.isfinite(y).sum())}")
+    return y, labels
 
-    group = _groups(labels, y, rebase)
+
+@dataclass(frozen=True)
+class _Limits:
+    """A group's centre line, process limits and two-thirds lines, from the mean and mean moving range."""
+
+    mean: float
+    amr: float
+
+    @property
+    def lpl(self) -> float:
+        return self.mean - LIMIT_FACTOR * self.amr
+
+    @property
+    def upl(self) -> float:
+        return self.mean + LIMIT_FACTOR * self.amr
+
+    @property
+    def lower_two_thirds(self) -> float:
+        return self.mean - 2 / 3 * LIMIT_FACTOR * self.amr
+
+    @property
+    def upper_two_thirds(self) -> float:
+        return self.mean + 2 / 3 * LIMIT_FACTOR * self.amr
+
+
+@dataclass(frozen=True, eq=False)
+class _GroupChart:
+    """One group's points (positions in the series) with their rules and icons, and its SPCGroup summary."""
+
+    members: np.ndarray  # every point of the group
+    have: np.ndarray  # those with a value
+    base: np.ndarray  # those the limits come from
+    limits: _Limits
+    rule: list[str | None]  # per point with a value
+    point_type: list[str]  # per point with a value
+    summary: SPCGroup
+
+
+def _group_chart(members: np.ndarray, y: np.ndarray, labels: list, improvement_direction: str,
+                 screen_outliers: bool, fix_after_n_points: int | None, target: float | None) -> _GroupChart:
+    """One group's limits, rules and icons; `target` only for the latest group (whose assurance is judged)."""
+    have = members[np.isfinite(y[members])]
+    base = have if fix_after_n_points is None else have[:int(fix_after_n_points)]
+    limits = _Limits(*_centre(y[base], screen_outliers))
+    rule, direction = _rules(y[have], limits.mean, limits.lpl, limits.upl, limits.lower_two_thirds,
+                             limits.upper_two_thirds)
+    types = _point_types(rule, direction, improvement_direction)
+    summary = SPCGroup(
+        start=labels[members[0]], end=labels[members[-1]], points=len(have), baseline_points=len(base),
+        mean=limits.mean, amr=limits.amr, lpl=limits.lpl, upl=limits.upl, trial_limits=len(base) < MIN_POINTS,
+        variation=_variation(types[-1], direction[-1]),
+        assurance=_assurance(limits.lpl, limits.upl, target, improvement_direction),
+    )
+    return _GroupChart(members, have, base, limits, rule, types, summary)
+
+
+def _point_types(rule: list[str | None], direction: np.ndarray, improvement_direction: str) -> list[str]:
+    """Each point's kind: common cause, or special cause that is an improvement, a concern or neither."""
     sign = {"increase": 1, "decrease": -1, "neutral": 0}[improvement_direction]
+    return ["common_cause" if r is None else "neither" if sign == 0 else "improvement" if d * sign > 0 else "concern"
+            for r, d in zip(rule, direction)]
+
+
+def _variation(point_type: str, direction: int) -> str:
+    """The MDC variation icon of a point: its kind, and for special cause the side it is on (_high or _low)."""
+    return point_type if point_type == "common_cause" else point_type + ("_high" if direction > 0 else "_low")
+
+
+def _frame(labels: list, y: np.ndarray, group: np.ndarray, charts: list[_GroupChart]) -> pd.DataFrame:
+    """One row per point: its value, its group's limits, its moving range, rule and kind."""
     n = len(y)
     cols = {k: np.full(n, np.nan) for k in ("mean", "mr", "lpl", "upl", "lower_two_thirds", "upper_two_thirds")}
     rule: list[str | None] = [None] * n
     point_type = ["missing"] * n
     baseline = np.zeros(n, dtype=bool)
-    groups = []
-    for g in range(group.max() + 1):
-        members = np.flatnonzero(group == g)
-        have = members[np.isfinite(y[members])]
-        base = have if fix_after_n_points is None else have[:int(fix_after_n_points)]
-        baseline[base] = True
-        mean, amr = _centre(y[base], screen_outliers)
-        lpl, upl = mean - LIMIT_FACTOR * amr, mean + LIMIT_FACTOR * amr
-        lower_tt, upper_tt = mean - 2 / 3 * LIMIT_FACTOR * amr, mean + 2 / 3 * LIMIT_FACTOR * amr
-        for k, v in (("mean", mean), ("lpl", lpl), ("upl", upl), ("lower_two_thirds", lower_tt),
-                     ("upper_two_thirds", upper_tt)):
-            cols[k][members] = v
-        cols["mr"][have[1:]] = np.abs(np.diff(y[have]))
-        g_rule, g_dir = _rules(y[have], mean, lpl, upl, lower_tt, upper_tt)
-        types = [
-            "common_cause" if r is None else "neither" if sign == 0 else "improvement" if d * sign > 0 else "concern"
-            for r, d in zip(g_rule, g_dir)
-        ]
-        for i, r, t in zip(have, g_rule, types):
+    for c in charts:
+        baseline[c.base] = True
+        for k in ("mean", "lpl", "upl", "lower_two_thirds", "upper_two_thirds"):
+            cols[k][c.members] = getattr(c.limits, k)
+        cols["mr"][c.have[1:]] = np.abs(np.diff(y[c.have]))
+        for i, r, t in zip(c.have, c.rule, c.point_type):
             rule[i], point_type[i] = r, t
-        variation = types[-1] if types[-1] == "common_cause" else types[-1] + ("_high" if g_dir[-1] > 0 else "_low")
-        latest = g == group.max()
-        groups.append(SPCGroup(
-            start=labels[members[0]], end=labels[members[-1]], points=len(have), baseline_points=len(base),
-            mean=mean, amr=amr, lpl=lpl, upl=upl, trial_limits=len(base) < MIN_POINTS, variation=variation,
-            assurance=_assurance(lpl, upl, target, improvement_direction) if latest else None,
-        ))
-
-    data = pd.DataFrame({
+    return pd.DataFrame({
         "x": labels,
         "y": y,
-        "mean": cols["mean"],
-        "mr": cols["mr"],
-        "lpl": cols["lpl"],
-        "upl": cols["upl"],
-        "lower_two_thirds": cols["lower_two_thirds"],
-        "upper_two_thirds": cols["upper_two_thirds"],
+        **cols,
         "special_cause": [r is not None for r in rule],
         "rule": pd.Series(rule, dtype="object"),
         "point_type": point_type,
         "group": group,
         "baseline": baseline,
     })
-    last = groups[-1]
-    return SPCResult(
-        data=data, mean=last.mean, amr=last.amr, lpl=last.lpl, upl=last.upl, trial_limits=last.trial_limits,
-        improvement_direction=improvement_direction, target=target, variation=last.variation,
-        assurance=last.assurance, groups=tuple(groups), missing=tuple(labels[i] for i in np.flatnonzero(np.isnan(y))),
-        fix_after_n_points=None if fix_after_n_points is None else int(fix_after_n_points),
-    )
 
 
 def _fill_periods(y: np.ndarray, labels: list, freq: str) -> tuple[np.ndarray, list]:
