@@ -47,7 +47,8 @@ MENU: dict[str, list[tuple[str, str]]] = {
         ("Patients entered onto the MYOACT database so that treatment outcomes are captured", NOT),
         ("Fewer hospital visits: attendances per patient a year, 26 for IVIg against 4 for rituximab",
          "IVIg courses per patient-year on treatment"),
-        ("Volumes of rituximab purchased against the 2016/17 baseline", NOT),
+        ("Volumes of rituximab purchased against the 2016/17 baseline",
+         "Rituximab vials invoiced for myositis against 2016/17"),
     ],
     "generics_biosimilars": [  # ch. 6
         ("Uptake of generic and biosimilar products: new patients", "New patients started on the best-value product"),

@@ -318,7 +318,7 @@ def opportunity_by_kind(savings: dict[str, pd.DataFrame], share: pd.Series, peri
             "Best-value generics and biosimilars: indications NHS England commissions", CASH_RELEASING,
             NHSE_SPECIALISED, Range.summed(savings, "saving") - icb, period.label,
             note=why + "NHS England commissions these drugs for cancer (imatinib, rituximab for lymphoma and "
-                       "leukaemia), juvenile idiopathic arthritis, vasculitis and uveitis."),
+                       "leukaemia), juvenile idiopathic arthritis, vasculitis, inflammatory myositis and uveitis."),
         OpportunityComponent(
             "Best-value generics and biosimilars: indications ICBs commission", CASH_RELEASING, ICB_CCG, icb,
             period.label,

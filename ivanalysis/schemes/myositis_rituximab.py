@@ -18,7 +18,8 @@ latest complete financial year in the data):
   that cost less the yearly cost of rituximab (never less than nothing). The saving is this, summed over a
   provider's switchable patients, times the share of them switched (the uptake scenario). Every patient belongs to
   one provider, so hubs add up to England.
-The Menu checks the switch against 2016/17: the page gives the patients on maintenance IVIg then beside today's.
+The Menu checks the switch against 2016/17: the page gives the patients on maintenance IVIg then beside today's, and
+the rituximab vials invoiced for myositis (high-cost drug invoices, DrPLCM-like) in the year against 2016/17.
 """
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ from ..results import (
 )
 from .base import area_rows, in_period, provider_table, rate_measure, safe_share, scenario_frame
 
-TABLES = ("immunoglobulin",)
+TABLES = ("immunoglobulin", "hcd_invoices")
 INPUT_COLUMNS = {  # the columns of each table it uses: only those are read
     "immunoglobulin": ("provider_code", "patient_id", "treatment_date", "indication", "weight_kg", "dose_g"),
+    "hcd_invoices": ("provider_code", "invoice_period", "indication", "drug", "quantity"),
 }
 ASSUMPTIONS = {
     "maintenance_min_months": "months",
@@ -61,6 +63,7 @@ ASSUMPTIONS = {
     "rituximab_days_per_year": "days_per_patient_year",
 }
 INDICATION = "Myositis"
+RITUXIMAB, RITUXIMAB_INDICATION = "rituximab", "Inflammatory myositis"  # as the invoices name them
 BASELINE = "2016/17"  # the Menu: rituximab volumes 'against baseline from 2016/17'
 MENU_WEIGHT_KG = 80.0  # the Menu's worked example patient
 UPTAKE_STEPS = (0.25, 0.50, 0.75, 1.00)  # the uptake table: a quarter of switchable patients to all of them
@@ -99,6 +102,9 @@ def caveats(rule: MaintenanceRule) -> list[str]:
         "The immunoglobulin database does not say who has had rituximab before; the uptake share stands for the "
         "switchable patients who are suitable, agree and stay off IVIg.",
         "The price per gram and the rituximab cost are the Menu's; contract prices differ by product and provider.",
+        f"Rituximab volumes are the vials on high-cost drug invoices whose indication is {RITUXIMAB_INDICATION}; "
+        "where a provider's invoices do not record the indication, its rituximab for myositis cannot be told from "
+        "that for lymphoma, vasculitis or arthritis, and the count is a floor.",
         "The policy covers adults with dermatomyositis or polymyositis; children's courses in the data are "
         "included and should be checked locally.",
     ]
@@ -265,6 +271,22 @@ def kpis(local: pd.DataFrame, patients: pd.DataFrame, baseline: pd.DataFrame | N
     ]
 
 
+RITUXIMAB_KPI = "Rituximab vials invoiced for myositis"
+RITUXIMAB_BASELINE_KPI = f"Rituximab vials invoiced for myositis in {BASELINE}, the Menu's baseline"
+RITUXIMAB_AGAINST_KPI = f"Rituximab vials invoiced for myositis against {BASELINE}"
+
+
+def rituximab_kpis(vials: float, baseline: float | None) -> list[KPI]:
+    """The Menu's check of the switch: rituximab bought for myositis in the year against 2016/17 (`baseline`: None
+    when the invoices do not cover that year)."""
+    return [
+        KPI(RITUXIMAB_KPI, vials, "count", note=f"500 mg vials on invoices whose indication is {RITUXIMAB_INDICATION}"),
+        KPI(RITUXIMAB_BASELINE_KPI, baseline, "count", note="the same invoices, that year"),
+        KPI(RITUXIMAB_AGAINST_KPI, None if baseline is None else safe_share(vials, baseline), "ratio", None, True,
+            f"Menu KPI: volumes of rituximab purchased against the {BASELINE} baseline (above 1: more)"),
+    ]
+
+
 def providers_table(savings: pd.DataFrame, patients: pd.DataFrame, local: pd.DataFrame, months: pd.DataFrame,
                     price: float, area: Area, period: Period, measure: Measure, geography: Geography) -> Table:
     """`savings`: provider_savings() at the moderate scenario; `patients`: the area's patients_in_year(); `local`:
@@ -307,10 +329,17 @@ def area_patients(myo: pd.DataFrame, period: Period, rule: MaintenanceRule, area
     return area_rows(patients_in_year(myo, period, rule), area, f"myositis patients in {period.label}")
 
 
-def covers(courses: pd.DataFrame, period: Period) -> bool:
-    """Do the courses' dates span the whole period (from its first day to its last month)?"""
-    dates = courses["treatment_date"]
-    return bool(dates.min() <= period.start and dates.max() >= period.end - pd.Timedelta(days=30))
+def covers(dates: pd.Series, period: Period, last_days: int = 30) -> bool:
+    """Do the dates span the whole period: from its first day, and into its last `last_days` (a month for daily
+    dates; 90 for quarterly ones, dated by the quarter's first day)?"""
+    return bool(dates.min() <= period.start and dates.max() >= period.end - pd.Timedelta(days=last_days))
+
+
+def rituximab_vials(invoices: pd.DataFrame, period: Period, providers: tuple[str, ...]) -> float:
+    """Rituximab units (500 mg vials) invoiced for myositis by `providers` in the period."""
+    rows = invoices[(invoices["drug"] == RITUXIMAB) & (invoices["indication"] == RITUXIMAB_INDICATION)
+                    & invoices["provider_code"].isin(providers) & period.mask(invoices["invoice_period"])]
+    return float(rows["quantity"].sum())
 
 
 def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
@@ -328,7 +357,10 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     patients = area_patients(myo, period, rule, area)
     base = Period.financial_year(BASELINE)
     baseline = patients_in_year(myo, base, rule).loc[lambda d: d["provider_code"].isin(area.providers)] \
-        if covers(myo, base) else None
+        if covers(myo["treatment_date"], base) else None
+    invoices = tables["hcd_invoices"]
+    vials = (rituximab_vials(invoices, period, area.providers),
+             rituximab_vials(invoices, base, area.providers) if covers(invoices["invoice_period"], base, 90) else None)
     months = area_rows(all_months[period.mask(all_months["month"])], area, "months on IVIg")
 
     by_scenario = {s: scenario_savings(patients, a, s) for s in SCENARIOS}
@@ -339,7 +371,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     outputs = [(SWITCHED, "count", switched), (IG_NOT_USED, "grams", grams), (DAYS_RELEASED, "days", days),
                (SAVING, "gbp", gbp)]
     return SchemeResult(
-        context=run, kpis=kpis(local, patients, baseline, months, price, rule),
+        context=run, kpis=kpis(local, patients, baseline, months, price, rule) + rituximab_kpis(*vials),
         opportunity=opportunity_by_kind(gbp, period),
         quantities=[Quantity(SWITCHED, "patients", switched), Quantity(IG_NOT_USED, "grams", grams),
                     Quantity(DAYS_RELEASED, "days", days)],

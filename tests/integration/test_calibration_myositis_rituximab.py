@@ -66,3 +66,13 @@ def test_providers_differ_in_how_often_they_give_ivig(runs):
     funnel = runs["ENG"].measure.funnel.data
     assert funnel["rate"].max() - funnel["rate"].min() > 3.0
     assert (funnel["flag"] != "within").any()
+
+
+def test_rituximab_for_myositis_rises_against_2016_17_as_patients_switch(runs):
+    # the invoices give rituximab to the patients the immunoglobulin data switch from IVIg (4 vials every 6 months
+    # from the switch): more patients have switched by 2017/18, so more vials than in the baseline year
+    r = runs["ENG"]
+    assert r.kpi(myo.RITUXIMAB_BASELINE_KPI).value > 0
+    assert r.kpi(myo.RITUXIMAB_AGAINST_KPI).value > 1.5
+    hubs = [x for code, x in runs.items() if code != "ENG"]
+    assert sum(x.kpi(myo.RITUXIMAB_KPI).value for x in hubs) == r.kpi(myo.RITUXIMAB_KPI).value

@@ -95,11 +95,28 @@ def test_on_a_tie_of_dates_the_patient_belongs_to_the_provider_code_last_in_orde
     assert out["provider_code"].tolist() == ["B"] and out["courses"].tolist() == [26]
 
 
-def test_the_data_cover_a_year_from_its_first_day_to_its_last_month():
-    rows = pd.DataFrame({"treatment_date": pd.to_datetime(["2016-04-01", "2017-03-05"])})
-    assert myo.covers(rows, FY)
-    assert not myo.covers(rows.iloc[1:], FY)  # starts after 1 April 2016
-    assert not myo.covers(rows.iloc[:1], FY)  # ends before March 2017
+def test_the_data_cover_a_year_from_its_first_day_to_its_last_month_or_quarter():
+    dates = pd.Series(pd.to_datetime(["2016-04-01", "2017-03-05"]))
+    assert myo.covers(dates, FY)
+    assert not myo.covers(dates.iloc[1:], FY)  # starts after 1 April 2016
+    assert not myo.covers(dates.iloc[:1], FY)  # ends before March 2017
+    quarters = pd.Series(pd.to_datetime(["2016-04-01", "2017-01-01"]))  # invoices dated by their quarter's first day
+    assert myo.covers(quarters, FY, 90) and not myo.covers(quarters, FY)
+
+
+def test_rituximab_vials_for_myositis_in_a_year():
+    # in 2016/17 at A: 4 + 4 vials for myositis; the lymphoma row, B's row and the April 2017 row are not counted
+    invoices = pd.DataFrame({
+        "provider_code": ["A", "A", "A", "B", "A"], "drug": "rituximab",
+        "indication": ["Inflammatory myositis", "Inflammatory myositis", "Non-Hodgkin lymphoma",
+                       "Inflammatory myositis", "Inflammatory myositis"],
+        "invoice_period": pd.to_datetime(["2016-07-01", "2017-01-01", "2016-07-01", "2016-07-01", "2017-04-01"]),
+        "quantity": [4.0, 4.0, 6.0, 4.0, 4.0]})
+    assert myo.rituximab_vials(invoices, FY, ("A",)) == 8.0
+    kpis = {k.name: k for k in myo.rituximab_kpis(12.0, 8.0)}
+    assert kpis[myo.RITUXIMAB_AGAINST_KPI].value == pytest.approx(1.5)  # 12 vials against 8
+    assert kpis[myo.RITUXIMAB_AGAINST_KPI].higher_is_better is True
+    assert {k.name: k.value for k in myo.rituximab_kpis(12.0, None)}[myo.RITUXIMAB_AGAINST_KPI] is None
 
 
 def test_patient_months_count_every_month_between_first_and_last_course():
@@ -177,8 +194,17 @@ def small():
                       "dose_g": 70.0}),  # another indication: ignored
     ], ignore_index=True)
     rows.insert(0, "episode_id", [f"IG{i:08d}" for i in range(len(rows))])
+    # rituximab for myositis: London's first provider 4 vials in July 2016 and January 2017 (8 in 2016/17), then in
+    # July and October 2017 and January 2018 (12 in 2017/18); the North West's 4 in January 2018; a lymphoma row in
+    # April 2016 (not counted; the invoices start then, so they cover 2016/17)
+    invoices = pd.DataFrame({
+        "provider_code": [lon[0]] * 6 + [nw[0]], "drug": "rituximab",
+        "indication": ["Non-Hodgkin lymphoma"] + ["Inflammatory myositis"] * 6,
+        "invoice_period": pd.to_datetime(["2016-04-01", "2016-07-01", "2017-01-01", "2017-07-01", "2017-10-01",
+                                          "2018-01-01", "2018-01-01"]),
+        "quantity": [6.0] + [4.0] * 6})
     params = load_scheme_params("myositis_rituximab", required=myo.ASSUMPTIONS)
-    return geo, {"immunoglobulin": rows}, params
+    return geo, {"immunoglobulin": rows, "hcd_invoices": invoices}, params
 
 
 def test_analyse_hand_built_table(small):
@@ -215,6 +241,12 @@ def test_analyse_the_latest_year_against_the_2016_17_baseline(small):
     assert eng.kpi(myo.MAINTENANCE_KPI).value == 2
     assert eng.kpi(myo.BASELINE_KPI).value == 3
     assert eng.kpi(myo.AGAINST_BASELINE_KPI).value == pytest.approx(2 / 3)
+    # rituximab for myositis: England 12 + 4 = 16 vials in 2017/18 against 8 in 2016/17 (2.0); London 12 against 8
+    assert (eng.kpi(myo.RITUXIMAB_KPI).value, eng.kpi(myo.RITUXIMAB_BASELINE_KPI).value) == (16.0, 8.0)
+    assert eng.kpi(myo.RITUXIMAB_AGAINST_KPI).value == pytest.approx(2.0)
+    lon = registry.analyse_tables("myositis_rituximab", tables, geo.get("LON"), Period.financial_year("2017/18"), geo,
+                                  params_=params)
+    assert lon.kpi(myo.RITUXIMAB_AGAINST_KPI).value == pytest.approx(1.5)
 
 
 def test_one_name_for_each_output_in_quantities_scenarios_and_the_uptake_table(small):

@@ -28,6 +28,7 @@ INDICATIONS = (
     "Crohn's disease", "Ulcerative colitis", "Hidradenitis suppurativa", "Uveitis",
     "Non-Hodgkin lymphoma", "Chronic lymphocytic leukaemia", "ANCA-associated vasculitis",
     "Chronic myeloid leukaemia", "Gastrointestinal stromal tumour", "Breast cancer", "Gastric cancer",
+    "Inflammatory myositis",
 )
 DRUG_NAME = str_matches(r"^[a-z][a-z0-9 /-]{1,79}$",
                         "str_matches: a generic drug name in lower case, e.g. infliximab or "

@@ -20,6 +20,9 @@ Calibration, by scheme of the Menu of Opportunities:
   trastuzumab biosimilars came after March 2018, so those molecules are left out. Providers differ in how fast
   they start new patients on best-value products and switch existing ones, around the CQUIN's 90% and 80%.
   Agreed prices are of the order of the national framework results; list prices are the BNF's.
+- Chapter 5 (myositis): rituximab for the myositis patients whom the immunoglobulin table switches from IVIg
+  (`immunoglobulin.myositis_switches`), from the quarter of the switch, a course of 2 x 1 g (4 vials of 500 mg)
+  every 6 months, MabThera until the first biosimilar (April 2017), then Truxima.
 - Chapter 7 (obeticholic acid): launched January 2017 (NICE TA443, April 2017); about 1,200 patients treated in
   2017/18, of the order of the 2 to 3 per 100,000 population that the NICE appraisal implies, varying by hub;
   most at about 15 hepatobiliary centres, 8% at other providers. The PAS price is confidential: 20% below list
@@ -43,10 +46,11 @@ import pandas as pd
 
 from ...geography import Geography
 from .common import DATA_START, calibrated_propensities, differences, rng_for, service_providers
+from .immunoglobulin import myositis_switches
 
 QUARTERS = pd.date_range(DATA_START, periods=12, freq="QS-APR")  # April 2015 ... January 2018
 N_Q = len(QUARTERS)
-PATIENT_BASE = {"hiv": 1, "best_value": 10_000_001, "ms": 20_000_001, "oca": 30_000_001}
+PATIENT_BASE = {"hiv": 1, "best_value": 10_000_001, "ms": 20_000_001, "oca": 30_000_001, "myositis": 40_000_001}
 
 
 @dataclass(frozen=True)
@@ -427,6 +431,27 @@ def _approval_drugs(rng: np.random.Generator, geo: Geography, sizes: pd.Series, 
     return _concat(out)
 
 
+# --- rituximab for inflammatory myositis (chapter 5) ----------------------------------------------------------------
+MYOSITIS = "Inflammatory myositis"
+MYOSITIS_VIALS_PER_COURSE = 4.0  # 2 infusions of 1 g, 500 mg vials
+MYOSITIS_COURSE_EVERY_Q = 2  # every 6 months
+
+
+def _myositis_rituximab(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> dict[str, np.ndarray]:
+    """Rituximab for the patients the immunoglobulin table switches from IVIg, from the switch to the data's end."""
+    sw = myositis_switches(geo, sizes, seed, scale)
+    q0 = QUARTERS.searchsorted(sw["switched_on"].to_numpy(), side="right") - 1
+    courses = (N_Q - 1 - q0) // MYOSITIS_COURSE_EVERY_Q + 1
+    idx, course = _expand(np.zeros(len(sw), dtype=int), courses - 1)  # each patient's courses 0, 1, ...
+    q = q0[idx] + course * MYOSITIS_COURSE_EVERY_Q
+    available_q = MOLECULES["rituximab"].available_q
+    product = np.where(q >= available_q, CODE[MOLECULES["rituximab"].best_value[0]], CODE["MabThera"])
+    return {"patient": idx + PATIENT_BASE["myositis"], "provider": sizes.index.get_indexer(sw["provider_code"])[idx],
+            "q": q, "indication": np.full(len(idx), MYOSITIS, dtype=object), "product": product,
+            "start": sw["switched_on"].to_numpy().astype("datetime64[D]")[idx],
+            "quantity": np.full(len(idx), MYOSITIS_VIALS_PER_COURSE)}
+
+
 # --- the table -----------------------------------------------------------------------------------------------------
 OCA_WRONG_PRICE_PROVIDERS, OCA_WRONG_PRICE_SHARE = 6, 0.6  # invoiced at list price, not the PAS price
 
@@ -454,7 +479,8 @@ def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.Da
     # one stream per cohort, so that recalibrating one never changes another
     d = _concat([_hiv(rng_for(seed, "hcd_invoices/hiv"), geo, sizes, scale),
                  _best_value(rng_for(seed, "hcd_invoices/best_value"), sizes, scale),
-                 _approval_drugs(rng_for(seed, "hcd_invoices/approval_rows"), geo, sizes, seed, scale)])
+                 _approval_drugs(rng_for(seed, "hcd_invoices/approval_rows"), geo, sizes, seed, scale),
+                 _myositis_rituximab(geo, sizes, seed, scale)])  # last, so that the rows before draw as they did
     rng = rng_for(seed, "hcd_invoices")
     attr = {a: np.array([getattr(PRODUCTS[n], a) for n in NAMES], dtype=object if a in ("drug", "type") else float)
             for a in ("drug", "type", "list_price", "reference_price")}

@@ -104,10 +104,10 @@ def _itp(rng: np.random.Generator, sizes: pd.Series, scale: float) -> pd.DataFra
 
 
 def _myositis(rng: np.random.Generator, sizes: pd.Series, scale: float, weight: np.ndarray, provider: np.ndarray,
-              first: pd.DatetimeIndex, offset: int) -> pd.DataFrame:
+              first: pd.DatetimeIndex, offset: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Myositis IVIg courses: the patients on maintenance in April 2015 (`weight`, `provider`, `first` course), and
     new patients, each until they switch to rituximab, go into remission or the data end (see the module's
-    docstring)."""
+    docstring). Also the switches: the provider and date of each switch to rituximab within the data."""
     n_new = int(rng.poisson(MYOSITIS_NEW_PER_YEAR * 3 * scale))
     n = len(weight) + n_new
     weight = np.concatenate([weight, _weights(rng, n_new)])
@@ -130,7 +130,8 @@ def _myositis(rng: np.random.Generator, sizes: pd.Series, scale: float, weight: 
     after_from = np.maximum(start, np.datetime64(POLICY_DATE, "D"))
     after_policy = after_from + (days(SWITCH_PER_YEAR_AFTER).astype(float) / pace.reindex(provider).to_numpy()
                                  ).astype("timedelta64[D]")
-    stop = np.minimum(np.minimum(before_policy, after_policy), start + days(REMISSION_PER_YEAR))
+    switch = np.minimum(before_policy, after_policy)
+    stop = np.minimum(switch, start + days(REMISSION_PER_YEAR))
     induction = is_new & (rng.random(n) < MYOSITIS_INDUCTION_ONLY)
     max_courses = np.where(induction, rng.integers(MYOSITIS_INDUCTION_COURSES[0], MYOSITIS_INDUCTION_COURSES[1] + 1,
                                                    n), 10_000)
@@ -149,21 +150,26 @@ def _myositis(rng: np.random.Generator, sizes: pd.Series, scale: float, weight: 
     pid = np.broadcast_to(np.arange(n)[:, None], dates.shape)[keep]
     when = dates[keep]
     at = np.where(mover[pid] & (when >= moved_at[pid]), new_provider[pid], provider[pid])
-    return pd.DataFrame({"provider_code": at, "patient": pid + offset, "treatment_date": when.astype("datetime64[ns]"),
-                         "indication": "Myositis", "weight_kg": weight[pid],
-                         "dose_g": _dose_grams(g_per_kg[pid], weight[pid])})
+    courses = pd.DataFrame({"provider_code": at, "patient": pid + offset,
+                            "treatment_date": when.astype("datetime64[ns]"), "indication": "Myositis",
+                            "weight_kg": weight[pid], "dose_g": _dose_grams(g_per_kg[pid], weight[pid])})
+    switched = ~induction & (switch == stop) & (stop <= np.datetime64(DATA_END, "D"))
+    switches = pd.DataFrame({"provider_code": np.where(mover & (stop >= moved_at), new_provider, provider)[switched],
+                             "switched_on": stop[switched].astype("datetime64[ns]")})
+    return courses, switches.sort_values(["switched_on", "provider_code"], kind="stable").reset_index(drop=True)
 
 
 def _maintenance(rng: np.random.Generator, sizes: pd.Series, scale: float, offset: int,
-                 myositis_rng: np.random.Generator) -> pd.DataFrame:
-    frames = []
+                 myositis_rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The other indications' episodes, and the myositis switches to rituximab (see _myositis)."""
+    frames, switches = [], None
     for indication, (patients, weeks, g_per_kg) in MAINTENANCE.items():
         k = max(1, int(round(patients * scale)))
         weight = _weights(rng, k)
         provider = choose(rng, sizes, k)
         first = DATA_START + pd.to_timedelta(rng.integers(0, weeks * 7, k), unit="D")
         if indication == "Myositis":  # its own generator (the draws above kept, so the other tables stay as they were)
-            frame = _myositis(myositis_rng, sizes, scale, weight, provider, first, offset)
+            frame, switches = _myositis(myositis_rng, sizes, scale, weight, provider, first, offset)
             frames.append(frame)
             offset += int(frame["patient"].nunique())
             continue
@@ -183,15 +189,26 @@ def _maintenance(rng: np.random.Generator, sizes: pd.Series, scale: float, offse
                                     "treatment_date": random_dates(rng, k), "indication": indication,
                                     "weight_kg": weight, "dose_g": _dose_grams(np.full(k, g_per_kg), weight)}))
         offset += k
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), switches
+
+
+def _drawn(rng: np.random.Generator, sizes: pd.Series, seed: int, scale: float
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    itp = _itp(rng, sizes, scale)
+    other, switches = _maintenance(rng, sizes, scale, offset=int(itp["patient"].max()) + 1,
+                                   myositis_rng=rng_for(seed, "immunoglobulin/myositis"))
+    return pd.concat([itp, other], ignore_index=True), switches
+
+
+def myositis_switches(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
+    """The myositis patients of the immunoglobulin table who switch from IVIg to rituximab within the data: the
+    provider and date of each switch (`ivanalysis.data.synth.hcd_invoices` invoices their rituximab)."""
+    return _drawn(rng_for(seed, "immunoglobulin"), sizes, seed, scale)[1]
 
 
 def generate(geo: Geography, sizes: pd.Series, seed: int, scale: float) -> pd.DataFrame:
     rng = rng_for(seed, "immunoglobulin")
-    itp = _itp(rng, sizes, scale)
-    other = _maintenance(rng, sizes, scale, offset=int(itp["patient"].max()) + 1,
-                         myositis_rng=rng_for(seed, "immunoglobulin/myositis"))
-    df = pd.concat([itp, other], ignore_index=True)
+    df, _ = _drawn(rng, sizes, seed, scale)
     patients = np.unique(df["patient"])
     numbers = dict(zip(patients, nhs_numbers(rng, len(patients))))
     df["patient_id"] = df["patient"].map(numbers)
