@@ -33,9 +33,9 @@ from .schemas import TABLES, TableSpec
 
 # Set by --annualise-partial-years of `ivanalysis run` and `build`, and so seen by their workers and kernels
 ANNUALISE = "IVANALYSIS_ANNUALISE_PARTIAL_YEARS"
-# A provider's empty months are said to be missing data when rows spread over its year as they are would leave them
-# all empty less often than this: about 3 empty months in 33 rows, 1 in 110 (the chance is (1 - k/K)^N)
-GAP_CHANCE = 1e-4
+# A provider's empty months are said to be missing data when chance alone would name any provider of the table so
+# less often than this (see _gaps): about 3 empty months among 100 steady rows a month of a hundred providers
+GAP_CHANCE = 1e-3
 MONTHS_A_YEAR = 12
 MAX_LISTED = 5  # providers named in a warning; the rest are counted
 
@@ -166,9 +166,14 @@ def _month(number: int) -> pd.Period:
 
 
 def _gaps(index: np.ndarray, codes, slot: np.ndarray, year_slots: list[int], step: int) -> tuple[ProviderGap, ...]:
-    """Each provider's runs of empty months (quarters) of the year, after its first with rows and among those where
-    the table has rows, whose chance of being empty by chance alone is below GAP_CHANCE: with N rows over the K
-    slots, a run of k slots is empty with chance (1 - k/K)^N.
+    """Each provider's one run of empty months (quarters) of the year, among those where the table has rows, when
+    the provider has rows in every other month from its first and such a run is implausible by chance alone.
+
+    With N rows spread at random over K months, a given run of k months is empty with chance (1 - k/K)^N, and some
+    run of k anywhere with at most K - k + 1 times that. Rows come in clusters (a spell's review days, a patient's
+    doses), which makes empty months likelier: N is divided by the provider's overdispersion (the variance of its
+    monthly rows over their mean, at least 1). Over P providers the chance of naming any by chance alone stays below
+    GAP_CHANCE (P times each one's). A provider with several empty runs is sparse, not missing a submission.
 
     `index`: each row's provider as a position in `codes` (-1: none); `slot`: each row's month (quarter) number."""
     k_all = len(year_slots)
@@ -178,21 +183,22 @@ def _gaps(index: np.ndarray, codes, slot: np.ndarray, year_slots: list[int], ste
     ok = (index >= 0) & (position < k_all)
     ok[ok] &= np.asarray(year_slots)[position[ok]] == slot[ok]  # a month the table lacks counts in no column
     counts = np.bincount(index[ok] * k_all + position[ok], minlength=len(codes) * k_all).reshape(len(codes), k_all)
+    providers = int((counts.sum(axis=1) > 0).sum())
     found = []
     for code, rows in zip(codes, counts):
-        total = int(rows.sum())
-        started, i = False, 0
-        while i < k_all:
-            if rows[i] > 0:
-                started, i = True, i + 1
-                continue
-            j = i
-            while j < k_all and rows[j] == 0:
-                j += 1
-            if started and (1 - (j - i) / k_all) ** total < GAP_CHANCE:
-                months = tuple(_month(s * step + m) for s in year_slots[i:j] for m in range(step))
-                found.append(ProviderGap(str(code), months, total))
-            i = j
+        held = np.flatnonzero(rows)
+        if len(held) < 2:
+            continue
+        empty = np.flatnonzero(rows[held[0]:] == 0) + held[0]  # after its first month with rows
+        if len(empty) == 0 or empty[-1] - empty[0] + 1 != len(empty):  # none, or more than one run
+            continue
+        present = rows[held]
+        dispersion = max(1.0, float(present.var(ddof=1) / present.mean()))
+        k = len(empty)
+        chance = (k_all - k + 1) * (1 - k / k_all) ** (present.sum() / dispersion)
+        if providers * chance < GAP_CHANCE:
+            months = tuple(_month(year_slots[s] * step + m) for s in empty for m in range(step))
+            found.append(ProviderGap(str(code), months, int(present.sum())))
     return tuple(found)
 
 
@@ -252,9 +258,9 @@ class Coverage:
                                    for g in t.gaps[:MAX_LISTED])
                 more = f"; and {len(t.gaps) - MAX_LISTED} more" if len(t.gaps) > MAX_LISTED else ""
                 said.append(f"**Warning: months missing at some providers.** In the {t.table} table, {len(t.gaps)} "
-                            f"provider run(s) of empty months in {t.year} are very unlikely to be quiet months "
-                            f"(below 1 in {round(1 / GAP_CHANCE):,} by chance, given each provider's rows in its "
-                            f"other months), as if a submission were missing: {listed}{more}. Their figures, and "
+                            f"provider(s) have no rows in months of {t.year} where their rows in its other months "
+                            f"make none very unlikely (below 1 in {round(1 / GAP_CHANCE):,} for the table, by "
+                            f"chance), as if a submission were missing: {listed}{more}. Their figures, and "
                             "England's, are understated by what those months held.")
         return said
 

@@ -191,8 +191,9 @@ def test_an_area_coded_table_counts_commissioning_areas():
 
 # --- a provider's missing months -----------------------------------------------------------------------------------
 def test_a_providers_missing_quarter_is_found_when_its_volume_makes_it_implausible():
-    # P1: 10 rows a month but none in October to December: 90 rows over 12 months leave 3 given months empty with
-    # chance (9/12)^90 = 5.6e-12. P2: 1 row a month, the same gap: (9/12)^9 = 0.075, a quiet quarter.
+    # P1: 10 rows a month but none in October to December: 90 steady rows (no overdispersion) leave some run of 3 of
+    # 12 months empty with chance at most 10 x (9/12)^90 = 5.6e-11; for the 3 providers, 1.7e-10, below 1 in 1,000.
+    # P2: 1 row a month, the same gap: 10 x (9/12)^9 = 0.75, a quiet quarter.
     gap = [m for m in YEAR if not ("2017-10" <= str(m) <= "2017-12")]
     data = pd.concat([rows({"P1": 10, "P2": 1}, gap), rows({"P3": 1}, YEAR)], ignore_index=True)
     data["visit_id"] = [f"V{i}" for i in range(len(data))]
@@ -203,7 +204,7 @@ def test_a_providers_missing_quarter_is_found_when_its_volume_makes_it_implausib
     assert (g.code, [str(m) for m in g.months], g.rows) == ("P1", ["2017-10", "2017-11", "2017-12"], 90)
     warning = check([t], GEO.england).warnings()[0]
     assert "P1 (October to December 2017; 90 rows in its other months)" in warning
-    assert "below 1 in 10,000 by chance" in warning
+    assert "below 1 in 1,000 for the table, by chance" in warning
 
 
 def test_a_service_opening_in_the_year_is_no_gap():
@@ -211,6 +212,20 @@ def test_a_service_opening_in_the_year_is_no_gap():
     data = pd.concat([late, rows({"P2": 1}, YEAR)], ignore_index=True)
     data["visit_id"] = [f"V{i}" for i in range(len(data))]
     assert measure(data, spec(), Y1718, GEO).gaps == ()
+
+
+def test_a_provider_whose_rows_come_in_clusters_is_not_named():
+    # 20 rows in some months, 1 in others (a spell's review days): overdispersed, so one empty month is no evidence
+    lumpy = [20, 1, 20, 1, 20, 0, 20, 1, 20, 1, 20, 1]
+    data = pd.concat([rows({"P1": n}, [m]) for m, n in zip(YEAR, lumpy) if n] + [rows({"P2": 1}, YEAR)],
+                     ignore_index=True)
+    data["visit_id"] = [f"V{i}" for i in range(len(data))]
+    assert measure(data, spec(), Y1718, GEO).gaps == ()
+    steady = pd.concat([rows({"P1": 12}, [m for m in YEAR if str(m) != "2017-09"]), rows({"P2": 1}, YEAR)],
+                       ignore_index=True)
+    steady["visit_id"] = [f"V{i}" for i in range(len(steady))]
+    (g,) = measure(steady, spec(), Y1718, GEO).gaps  # 132 steady rows: 12 x (11/12)^132 x 2 = 2.5e-4
+    assert g.code == "P1" and month_span(g.months) == "September 2017"
 
 
 def test_the_last_months_missing_at_a_provider_are_a_gap():
