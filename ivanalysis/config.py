@@ -1,13 +1,24 @@
 """Loads and validates everything under params/ (pydantic). Unknown keys are errors, never silently ignored."""
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 from .paths import PARAMS_DIR
@@ -173,6 +184,16 @@ class NamedList(_Strict):
     source: str = Field(min_length=10)
 
 
+class ChangeDate(_Strict):
+    """A date from which the scheme's measure is expected to change (a policy, a service starting): the trend chart's
+    limits are recalculated there and the page estimates the shift (an interrupted time series). Its source says
+    where the date comes from, or that no published source dates the change."""
+
+    date: dt.date
+    label: str = Field(min_length=3, max_length=40, description="what changed, in a few words: it labels the chart")
+    source: str = Field(min_length=10)
+
+
 class SchemeParams(_Strict):
     scheme: str
     period: str = Field(description="financial year of the headline figures, e.g. 2016/17")
@@ -182,6 +203,8 @@ class SchemeParams(_Strict):
         default_factory=dict, description="lists the scheme selects rows by, each with its source")
     not_measured: tuple[NotMeasured, ...] = Field(
         default=(), description="the Menu's KPIs for the scheme that the page does not compute")
+    changes: tuple[ChangeDate, ...] = Field(
+        default=(), description="dates from which the measure is expected to change, in order (benefits realisation)")
 
     def named_list(self, name: str) -> tuple[str, ...]:
         """The values of the list `name`, refused with a clear message when the file lacks it."""
@@ -199,12 +222,38 @@ class SchemeParams(_Strict):
             raise ValueError(f"a KPI is listed more than once: {dupes}")
         return v
 
+    @field_validator("changes")
+    @classmethod
+    def _changes_in_order(cls, v: tuple[ChangeDate, ...]) -> tuple[ChangeDate, ...]:
+        dates = [c.date for c in v]
+        if dates != sorted(set(dates)):
+            raise ValueError(f"the change dates must be in order, each once: {[str(d) for d in dates]}")
+        return v
+
     @field_validator("period")
     @classmethod
     def _fy(cls, v: str) -> str:
         m = re.fullmatch(r"(\d{4})/(\d{2})", v)
         if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
             raise ValueError(f"period {v!r} must be a financial year written like 2016/17")
+        return v
+
+
+# --- levers.yaml ----------------------------------------------------------------------------------------------------
+class SchemeLevers(_Strict):
+    """How a scheme's saving is achieved, from its chapter of the Menu: the levers a hub can pull, the Menu's case
+    studies, and an owner or contact the hub names (shown only when filled)."""
+
+    levers: tuple[str, ...] = Field(min_length=1, description="what to do, quoted or closely paraphrased from the Menu")
+    case_studies: tuple[str, ...] = Field(default=(), description="the Menu's case studies; empty when it has none")
+    contact: str = Field("", description="an owner or contact for the scheme; empty until one is named")
+    source: str = Field(min_length=10, description="the Menu's chapter and the sections the text comes from")
+
+    @field_validator("levers", "case_studies")
+    @classmethod
+    def _no_blank_entry(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not text.strip() for text in v):
+            raise ValueError("an entry is empty")
         return v
 
 
@@ -266,6 +315,24 @@ def load_scheme_params(scheme_id: str, required: dict[str, str] | None = None,
                 raise ConfigError(f"{path}: assumption {name!r} must have unit {unit!r}, "
                                   f"not {params.assumptions[name].unit!r}")
     return params
+
+
+def load_levers(path: Path | None = None, schemes: Collection[str] | None = None) -> dict[str, SchemeLevers]:
+    """Read params/levers.yaml: scheme id -> its levers. With `schemes` (the ids of every scheme), an entry for any
+    other id is refused (a misspelt id would never show), and so is a scheme without one."""
+    path = path or PARAMS_DIR / "levers.yaml"
+    try:
+        levers = TypeAdapter(dict[str, SchemeLevers]).validate_python(_read_yaml(path))
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+    if schemes is not None:
+        unknown = sorted(set(levers) - set(schemes))
+        missing = sorted(set(schemes) - set(levers))
+        if unknown:
+            raise ConfigError(f"{path}: no scheme has the id(s) {unknown}")
+        if missing:
+            raise ConfigError(f"{path}: no levers for the scheme(s) {missing}")
+    return levers
 
 
 @lru_cache(maxsize=1)

@@ -19,14 +19,14 @@ from pathlib import Path
 import yaml
 
 from ..catalogue import CATALOGUE, SchemeInfo
-from ..config import SCENARIOS
+from ..config import SCENARIOS, SchemeLevers, load_levers
 from ..data.io import read_manifest
 from ..geography import Area, Geography, load_geography
 from ..page.record import display_path, git_state
 from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
 from ..report import fmt
 from ..report.mdc import VARIATION_TEXT, WORDS_EXPLAINED, variation_icon
-from ..results import KIND_LABELS, PAYER_LABELS
+from ..results import KIND_LABELS, PAYER_LABELS, KpiRecord
 from ..schemes import registry
 from .runs_view import BookError, RunView, collect, one_line
 from .templating import render
@@ -160,8 +160,68 @@ def _components_apart(views: list[RunView]) -> tuple[list[dict], list[dict]]:
 
 def _headline_value(view: RunView) -> str:
     """An analysed run's headline indicator, formatted by its unit."""
-    k = view.results.kpis[0]
+    return _kpi_value(view.results.kpis[0])
+
+
+def _kpi_value(k: KpiRecord) -> str:
+    """A KPI's value formatted by its unit ('*', a suppressed count, as it is)."""
     return k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
+
+
+def _kpi_text(k: KpiRecord) -> str:
+    """A KPI as a line to monitor: its name, value with its unit where the value alone does not say it (grams, days,
+    a rate), and its target with whether it is met."""
+    unit = "" if k.unit in ("share", "gbp", "count", "ratio") or k.unit.startswith("gbp_per_") else \
+        " " + k.unit.replace("_per_", " per ").replace("_", " ")
+    target = "" if k.target is None else (f" (target {fmt.by_unit(k.target, k.unit)}"
+                                          + {True: ", met)", False: ", not met)", None: ")"}[k.met])
+    return f"{k.name}: {_kpi_value(k)}{unit}{target}"
+
+
+def scheme_levers() -> dict[str, SchemeLevers]:
+    """params/levers.yaml, with an entry for every scheme of the Menu and no other."""
+    return load_levers(schemes=[s.id for s in CATALOGUE])
+
+
+def _per_100k(view: RunView) -> float:
+    """An analysed run's headline (moderate) per 100,000 people of its area."""
+    return view.moderate() / view.area.population * 1e5
+
+
+def _per_100k_text(value: float) -> str:
+    """Money per 100,000 people: to the pound, in millions from £1m."""
+    return f"£{value:,.0f}" if abs(value) < 1e6 else _short_gbp(value)
+
+
+def _comparable(view: RunView, views: list[RunView]) -> list[RunView]:
+    """The runs of the view's scheme that can stand beside it per head: analysed, of the same year, with a
+    headline (a run whose savings all stand beside the headline has none to compare)."""
+    return [v for v in views if v.ok and v.scheme.id == view.scheme.id and v.results.period == view.results.period
+            and not _all_beside(v)]
+
+
+def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
+    """Each of the hub's schemes with a headline, per 100,000 people, beside England's and the other hubs'."""
+    rows = []
+    for v in ranked:
+        if _all_beside(v):
+            continue
+        same = _comparable(v, views)
+        england = next((w for w in same if w.area.is_national), None)
+        hubs = [_per_100k(w) for w in same if w.area.level == "hub"]
+        mine = _per_100k(v)
+        if england is None or _per_100k(england) == 0:
+            against = "n/a"
+        else:
+            ratio = mine / _per_100k(england) - 1
+            against = "as England" if round(ratio, 2) == 0 else \
+                f"{fmt.pct(abs(ratio), 0)} {'above' if ratio > 0 else 'below'}"
+        rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "hub": _per_100k_text(mine),
+                     "england": "not run" if england is None else _per_100k_text(_per_100k(england)),
+                     "against": against, "rank": f"{1 + sum(x > mine for x in hubs)} of {len(hubs)}",
+                     "range": f"{_per_100k_text(min(hubs))} to {_per_100k_text(max(hubs))}" if len(hubs) > 1
+                     else "only this hub"})
+    return rows
 
 
 def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: str | None) -> str:
@@ -180,19 +240,77 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
                   hubs=geo.hubs(), missing=[s for s in CATALOGUE if s not in schemes])
 
 
-def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool) -> str:
+def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool, chart_alt: str | None = None,
+                levers: dict[str, SchemeLevers] | None = None) -> str:
+    """A scheme's chapter: its opportunity for every geography and the year, the headline indicator and its target,
+    the chart of hubs per 100,000 people against England (`chart_alt`: its alt text, None when there is no chart),
+    and how the Menu says the saving is achieved (`levers`: params/levers.yaml, read when not given)."""
+    levers = scheme_levers() if levers is None else levers
     own = [v for v in views if v.scheme.id == info.id]
     first_ok = next((v for v in own if v.ok), None)
+    england = next((v for v in own if v.ok and v.area.is_national), None)
     rows = [{"ok": True, "name": v.area.name, "doc": v.doc, "scenarios": _headline_cells(v),
              "value": _headline_value(v)}
             if v.ok else {"ok": False, "name": v.area.name, "status": _status(v)} for v in own]
+    kpi = first_ok.results.kpis[0] if first_ok else None
     return render("scheme_page.md.j2", info=info, synthetic=synthetic, rows=rows,
                   headline=first_ok.results.headline if first_ok else None,
-                  indicator=first_ok.results.kpis[0].name if first_ok else None)
+                  indicator=kpi.name if kpi else None,
+                  target=None if kpi is None or kpi.target is None else fmt.by_unit(kpi.target, kpi.unit),
+                  target_note=kpi.note if kpi else "",
+                  years=", ".join(sorted({v.results.period for v in own if v.ok})),
+                  chart_alt=chart_alt, england_doc=england.doc if england else None,
+                  hubs_missing=[v.area.name for v in own if v.area.level == "hub" and not v.ok],
+                  levers=levers[info.id])
 
 
-def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True) -> str:
-    """The hub's pack page. `pdf`: whether this build prints the pack's PDF (it needs Chromium)."""
+def scheme_chart(info: SchemeInfo, views: list[RunView]) -> tuple[bytes, str] | None:
+    """The scheme's headline per 100,000 people in each hub beside England's, as a PNG for its chapter, with alt text
+    that says what it shows; None when no hub has a headline to compare (none analysed, or every saving stands
+    beside the headline)."""
+    own = [v for v in views if v.ok and v.scheme.id == info.id]
+    england = next((v for v in own if v.area.is_national), None)
+    hubs = [v for v in own if v.area.level == "hub"]
+    if not hubs:
+        return None
+    year = (england or hubs[0]).results.period
+    shown = [v for v in _comparable(england or hubs[0], views) if v.area.level == "hub" or v is england]
+    if not any(v.area.level == "hub" for v in shown):
+        return None
+    england = england if any(v is england for v in shown) else None
+    shown.sort(key=lambda v: -_per_100k(v))
+    import io
+
+    from ..report.charts import bar_chart
+
+    names = [v.area.name for v in shown]
+    values = [_per_100k(v) for v in shown]
+    fig = bar_chart(names, values, title=f"{info.number}. {info.short}: headline per 100,000 people, {year}",
+                    x_label="£ a year per 100,000 people (net cash-releasing, moderate)", value_format="gbp",
+                    highlight={england.area.name} if england else None)
+    if england:  # the chart's legend says which bar is England, not just that one bar is highlighted
+        for text, label in zip(fig.legends[0].get_texts(), ("England", "Hubs")):
+            text.set_text(label)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    hub_values = sorted(((_per_100k(v), v.area.name) for v in shown if v.area.level == "hub"), reverse=True)
+    top, bottom = hub_values[0], hub_values[-1]
+    found = (f"{top[1]} has the largest, {_per_100k_text(top[0])} per 100,000 people, and {bottom[1]} the smallest, "
+             f"{_per_100k_text(bottom[0])}" if len(hub_values) > 1
+             else f"{top[1]}: {_per_100k_text(top[0])} per 100,000 people")
+    alt = (f"Bar chart of the moderate headline saving per 100,000 people in {year}, for {len(hub_values)} "
+           f"{'hub' if len(hub_values) == 1 else 'hubs'}{' and England' if england else ''}. {found}"
+           + (f"; England {_per_100k_text(_per_100k(england))}." if england else "."))
+    return buf.getvalue(), alt
+
+
+def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True,
+             levers: dict[str, SchemeLevers] | None = None) -> str:
+    """The hub's pack page, a briefing: a summary first (what the hub could save, in which year, how sure, what to do
+    first), the schemes ranked by their headline, the hub against England and the other hubs per 100,000 people, and
+    for each scheme the Menu's levers, case studies and the KPIs to monitor. `pdf`: whether this build prints the
+    pack's PDF (it needs Chromium); `levers`: params/levers.yaml, read when not given."""
+    levers = scheme_levers() if levers is None else levers
     own = [v for v in views if v.area.code == area.code]
     ranked = sorted([v for v in own if v.ok], key=lambda v: -v.moderate())
     rows = []
@@ -205,7 +323,16 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
                      "trend_icon": f"../{MDC_ICONS}/{v.results.measure.variation}.svg"})
     beside, apart = _components_apart(ranked)
     unavailable = [{"scheme": v.scheme, "status": "run failed" if v.results else "not run"} for v in own if not v.ok]
-    return render("hub_pack.md.j2", area=area, synthetic=synthetic, pdf=pdf, ranked=rows, totals=_year_totals(ranked),
+    saving = [v for v in ranked if not _all_beside(v) and v.moderate() > 0]  # in rank order
+    first = [{"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "moderate": _short_gbp(v.moderate()),
+              "lever": levers[v.scheme.id].levers[0]} for v in saving[:3]]
+    actions = [{"scheme": v.scheme, "doc": v.doc, "levers": levers[v.scheme.id],
+                "kpis": [_kpi_text(k) for k in v.results.kpis]} for v in ranked]
+    totals = _year_totals(ranked)
+    return render("hub_pack.md.j2", area=area, synthetic=synthetic, pdf=pdf, ranked=rows, totals=totals,
+                  saving_totals=[t for t in totals if t["schemes"]], saving=len(saving),
+                  beyond_chance=[v.scheme for v in saving if v.results.measure.providers_worse_998],
+                  first=first, against=_against_others(ranked, views), actions=actions,
                   all_beside=any(_all_beside(v) for v in ranked), beside=beside, apart=apart,
                   unavailable=unavailable, population_millions=f"{area.population / 1e6:.1f}",
                   words_explained=WORDS_EXPLAINED,
@@ -355,7 +482,7 @@ def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | No
     shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0).mask(per_head.notna() & per_head.eq(0), 0)
     fig = Figure(figsize=(10, 1.6 + 0.55 * len(schemes)), layout="constrained")
     ax = fig.add_subplot()
-    labels = per_head.map(lambda x: "" if pd.isna(x) else f"£{x:,.0f}" if abs(x) < 1e6 else _short_gbp(x))
+    labels = per_head.map(lambda x: "" if pd.isna(x) else _per_100k_text(x))
     labels = labels.mask(beside, "—")
     shade = shade.mask(beside, 0)
     sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
@@ -421,15 +548,19 @@ def stage(data_dir: Path) -> Stage:
     if image:
         st.write("images/matrix.png", image[0])
     st.write("index.md", landing(views, geo, synthetic, image[1] if image else None))
+    levers = scheme_levers()
     for info in registry.implemented():
-        st.write(f"schemes/{info.id}.md", scheme_page(info, views, synthetic))
+        chart = scheme_chart(info, views)
+        if chart:
+            st.write(f"images/schemes/{info.id}.png", chart[0])
+        st.write(f"schemes/{info.id}.md", scheme_page(info, views, synthetic, chart[1] if chart else None, levers))
     from ..report import table_data
     from . import packs
     from .browser import chromium_path
 
     pdf = chromium_path() is not None  # build() prints the PDFs with the same browser, or none
     for area in geo.hubs():
-        st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic, pdf=pdf))
+        st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic, pdf=pdf, levers=levers))
         packs.stage_workbook(st, area, views, synthetic)
     for v in views:
         if v.ok:
