@@ -17,9 +17,10 @@ def england(default_data):
 
 
 def test_volumes_and_levels(england):
-    # 16,000 patients assessed for the first time in 2016/17 and about 4,000 of 2015/16's 8,000 reassessed
-    assert england.period.label == "2016/17"
-    assert england.kpi("Patients assessed with the PAM").value == pytest.approx(20_000, rel=0.05)
+    # the latest complete year: 22,000 patients assessed for the first time in 2017/18, and about 8,000 of 2016/17's
+    # 16,000 reassessed within it, with a few hundred of 2015/16's reassessed a second time
+    assert england.period.label == "2017/18"
+    assert england.kpi("Patients assessed with the PAM").value == pytest.approx(31_000, rel=0.05)
     # about a quarter at level 1 (Barker et al.: 22%), about half at level 3 or 4
     assert england.kpi("Patients at activation level 1").value == pytest.approx(0.24, abs=0.04)
     assert england.kpi("Patients at activation level 3 or 4").value == pytest.approx(0.52, abs=0.05)
@@ -35,6 +36,11 @@ def test_the_least_activated_use_most_unplanned_care(england):
     assert list(ae) == sorted(ae, reverse=True)
     assert 0.4 < admissions[-1] / admissions[0] < 0.65
     assert 0.45 < ae[-1] / ae[0] < 0.7
+    # within each service (the model the saving is valued by) the generator's 0.62 and 0.68 come back
+    assert levels["England within service: admissions, % of level 1"].iloc[-1] == pytest.approx(62, abs=4)
+    assert levels["England within service: A&E, % of level 1"].iloc[-1] == pytest.approx(68, abs=4)
+    bars = england.charts["admissions"].frame["Rate"]
+    assert bars.iloc[-1] / bars.iloc[0] == pytest.approx(0.62, abs=0.04)
 
 
 def test_scenarios_are_ordered_and_net_of_costs(england):
