@@ -125,8 +125,9 @@ def dispersion(monthly: pd.DataFrame) -> float:
     `monthly`: one row per unit and month, columns unit, month, numerator, denominator (rows with a denominator of 0
     are left out). A unit's expected count in a month is its denominator x England's rate that month x the unit's own
     level over the year (so that its expected counts add up to its year's), and phi = sum (O - E)^2 / E over the
-    degrees of freedom, rows - units - (months - 1): Pearson's statistic (McCullagh and Nelder 1989, 'Generalized
-    linear models', 2nd ed., section 4.5). 1 (Poisson) when there are too few months to tell.
+    degrees of freedom, rows - units - (months - 1): Pearson's statistic, the usual estimate of a quasi-Poisson
+    dispersion (McCullagh and Nelder 1989, 'Generalized linear models', 2nd ed.). 1 (Poisson) when there are too few
+    months to tell.
     """
     m = monthly[monthly["denominator"] > 0]
     by_month = m.groupby("month")[["numerator", "denominator"]].sum()

@@ -14,7 +14,8 @@ from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
 
-SEEDS = {"where_to_look": range(1, 4), "virtual_biologics_clinics": range(1, 11)}
+SEEDS = {"where_to_look": range(1, 4), "virtual_biologics_clinics": range(1, 11),
+         "antifungal_stewardship": range(1, 6), "patient_activation": range(1, 6)}
 SCALE = 0.1
 GOAL = 0.05
 
