@@ -333,15 +333,18 @@ def scan(data_dir: str | None = typer.Option(None, "--data-dir", help="the input
 
 @app.command()
 def audit(strict: bool = typer.Option(False, help="also fail when some packages could not be checked (a closed "
-                                      "network, an unreachable service)")) -> None:
+                                      "network, an unreachable service)"),
+          fresh: bool = typer.Option(False, help="audit again even if this lock was audited today")) -> None:
     """Check the pinned dependencies (requirements.lock) for known vulnerabilities; the result goes on the build
-    status page. Exits 1 on a known vulnerability or when pip-audit could not run."""
+    status page. Exits 1 on a known vulnerability or when pip-audit could not run. The same lock is audited once a
+    day: a second audit the same day reuses the first's result (--fresh to audit again)."""
     from .pipeline import audit as supply
 
-    result = supply.run()
+    result, reused = supply.cached_or_run(fresh=fresh)
     path = supply.save(result)
     colour = {"clean": "green", "incomplete": "yellow"}.get(result.status, "bold red")
-    _say(f"[{colour}]audit {result.status}[/]", result.summary())
+    _say(f"[{colour}]audit {result.status}[/]", result.summary()
+         + (f" (this lock's audit of {result.checked_at}, reused)" if reused else ""))
     out.print(f"Result: {path}")
     failed = result.status in ("vulnerable", "failed") or (strict and result.status == "incomplete")
     raise typer.Exit(1 if failed else 0)

@@ -29,6 +29,7 @@ class AuditResult:
     vulnerabilities: list[dict] = field(default_factory=list)  # {package, version, id, fix_versions}
     skipped: list[dict] = field(default_factory=list)  # {package, reason}
     note: str = ""
+    lock_sha256: str = ""  # the lock this result is about: a result is reused only for the same lock, the same day
 
     def summary(self) -> str:
         service = SERVICES.get(self.service, self.service)
@@ -88,6 +89,26 @@ def run(lock: Path = LOCK, service: str = "pypi", timeout_s: int = 300) -> Audit
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return AuditResult("failed", checked_at, service, note=f"pip-audit exited {proc.returncode}: {last[:300]}")
     return interpret(report, service, checked_at)
+
+
+def lock_hash(lock: Path = LOCK) -> str:
+    import hashlib
+
+    return hashlib.sha256(lock.read_bytes()).hexdigest()
+
+
+def cached_or_run(lock: Path = LOCK, service: str = "pypi", fresh: bool = False) -> tuple[AuditResult, bool]:
+    """Today's audit of this lock if one was saved (vulnerability data change daily, the lock when it is edited),
+    else a new one. Returns the result and whether it was reused. A failed audit is never reused."""
+    digest = lock_hash(lock)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    last = None if fresh else load()
+    if last is not None and last.lock_sha256 == digest and last.checked_at == today and last.service == service \
+            and last.status != "failed":
+        return last, True
+    result = run(lock, service)
+    result.lock_sha256 = digest
+    return result, False
 
 
 def result_file() -> Path:

@@ -48,3 +48,31 @@ def test_the_status_page_section_shows_the_last_audit(build_dir):
     text = "\n".join(audit.status_section())
     assert "Last audit: 2026-11-25, result **vulnerable**" in text
     assert "jinja2 3.1.4: GHSA-q2x7-8rv6-6q7h (fixed in 3.1.5)" in text
+
+
+def test_the_same_lock_is_audited_once_a_day(build_dir, tmp_path, monkeypatch):
+    """A second audit of the same lock the same day reuses the first (make book's audit in well under a second); a
+    changed lock, another day, --fresh or a failed audit run pip-audit again."""
+    import time
+
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("pandas==2.3.3 --hash=sha256:00\n")
+    calls = []
+
+    def fake_run(lock_path, service="pypi", timeout_s=300):
+        calls.append(lock_path)
+        return audit.interpret(CLEAN, service, time.strftime("%Y-%m-%d", time.gmtime()))
+
+    monkeypatch.setattr(audit, "run", fake_run)
+    first, reused = audit.cached_or_run(lock)
+    assert not reused and first.lock_sha256 == audit.lock_hash(lock)
+    audit.save(first)
+    assert audit.cached_or_run(lock)[1] and len(calls) == 1
+    assert not audit.cached_or_run(lock, fresh=True)[1] and len(calls) == 2
+    lock.write_text("pandas==2.3.4 --hash=sha256:01\n")
+    assert not audit.cached_or_run(lock)[1] and len(calls) == 3
+    audit.save(audit.AuditResult("clean", "2000-01-01", "pypi", lock_sha256=audit.lock_hash(lock)))
+    assert not audit.cached_or_run(lock)[1]  # yesterday's data are not today's
+    audit.save(audit.AuditResult("failed", time.strftime("%Y-%m-%d", time.gmtime()), "pypi",
+                                 lock_sha256=audit.lock_hash(lock)))
+    assert not audit.cached_or_run(lock)[1]  # a failure is never reused
