@@ -100,6 +100,10 @@ class SchemePage:
                          "`ivanalysis synth` generates (seed "
                          f"{self.manifest.get('seed')}). Providers are synthetic codes, not real trusts: no "
                          "figure here describes a real organisation.")
+            if r.scheme.calibrated_to:  # calibration is not validation: say which figures were tuned in
+                lines[-1] += (" The generator was tuned so that England's figures reproduce the Menu's "
+                              f"({r.scheme.calibrated_to}): that England's page shows them checks this book's "
+                              "arithmetic, not the Menu.")
         lines += [f"> {w}" for w in (self.coverage.warnings(r) if self.coverage else [])]
         self._md("\n\n".join(lines))
 
