@@ -116,6 +116,27 @@ def _benchmark_data(folder: str | None) -> None:
     out.print(f"Benchmark data: England's other providers from {folder}")
 
 
+PROVIDERS_HELP = ("a CSV of providers not in params/geography.yaml (header code,name,hub; name may be empty), merged "
+                  "with it for this command, instead of editing the YAML by hand")
+
+
+def _providers(csv_file: Path | None) -> None:
+    """Say which providers file is merged with the geography (--providers), for this command and the workers and
+    kernels it starts; a file with a wrong row is a usage error, before anything runs."""
+    from .geography import PROVIDERS, load_geography
+
+    if csv_file is None:
+        return
+    if not csv_file.is_file():
+        _fail(ConfigError(f"the providers file {csv_file} (--providers) does not exist or is not a file"))
+    os.environ[PROVIDERS] = str(csv_file.resolve())
+    try:
+        geo = load_geography()
+    except IVError as exc:
+        _fail(exc)
+    out.print(f"Providers: params/geography.yaml with {csv_file} ({len(geo.provider_hub)} providers in all)")
+
+
 @app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List the 20 schemes (implemented or not) and the run geographies."""
@@ -192,10 +213,12 @@ def template(tables: list[str] | None = typer.Argument(None, help="table names (
 @app.command()
 def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holding <table>.csv or <table>.parquet"),
              nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
-             columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP)) -> None:
+             columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
+             providers: Path | None = typer.Option(None, "--providers", help=PROVIDERS_HELP)) -> None:
     """Check every input table found in DATA_DIR against its schema and the geography."""
     _nhs_numbers(nhs_numbers)
     _columns(columns)
+    _providers(providers)
     from .data.coverage import describe
     from .data.io import TableNotFound, find_table, load_table, not_a_folder
     from .data.schemas import TABLES
@@ -240,12 +263,14 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
         nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
         annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP),
         columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
-        benchmark_data: str | None = typer.Option(None, "--benchmark-data", help=BENCHMARK_HELP)) -> None:
+        benchmark_data: str | None = typer.Option(None, "--benchmark-data", help=BENCHMARK_HELP),
+        providers: Path | None = typer.Option(None, "--providers", help=PROVIDERS_HELP)) -> None:
     """Run one scheme for one geography; writes _build/runs/<scheme>/<geography>/ and prints the headline."""
     _nhs_numbers(nhs_numbers)
     _annualise(annualise)
     _columns(columns)
     _benchmark_data(benchmark_data)
+    _providers(providers)
     from .pipeline.execute import InlineExecutor, execute_all
     from .pipeline.lock import build_lock
     from .pipeline.plan import plan
@@ -298,12 +323,14 @@ def build(schemes: list[str] | None = typer.Option(None, "--schemes", help="sche
           nhs_numbers: list[str] | None = typer.Option(None, "--nhs-numbers", help=NHS_NUMBERS_HELP),
           annualise: bool = typer.Option(False, "--annualise-partial-years", help=ANNUALISE_HELP),
           columns: Path | None = typer.Option(None, "--columns", help=COLUMNS_HELP),
-          benchmark_data: str | None = typer.Option(None, "--benchmark-data", help=BENCHMARK_HELP)) -> None:
+          benchmark_data: str | None = typer.Option(None, "--benchmark-data", help=BENCHMARK_HELP),
+          providers: Path | None = typer.Option(None, "--providers", help=PROVIDERS_HELP)) -> None:
     """Run the matrix in parallel, then build the book. Exits 1 naming every failed run."""
     _nhs_numbers(nhs_numbers)
     _annualise(annualise)
     _columns(columns)
     _benchmark_data(benchmark_data)
+    _providers(providers)
     from .pipeline.build import build_all
 
     try:

@@ -6,6 +6,8 @@ ones it rolls up. They are not run geographies themselves: `get`, `hubs` and `ru
 """
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .config import GeographyFile, load_geography_file
+from .config import CODE_PATTERN, GeographyFile, load_geography_file
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -140,6 +142,66 @@ class Geography:
         return tuple(first.demography) if first else ()
 
 
-@lru_cache(maxsize=4)
+# An analyst's own providers (--providers providers.csv of `validate`, `run` and `build`, and so seen by their workers
+# and kernels): columns code, name (may be empty) and hub, merged with the providers of params/geography.yaml
+PROVIDERS = "IVANALYSIS_PROVIDERS"
+
+
 def load_geography(path: Path | None = None) -> Geography:
-    return Geography(load_geography_file(path))
+    """params/geography.yaml (or `path`), with the providers of $IVANALYSIS_PROVIDERS when it names a CSV file."""
+    providers = os.environ.get(PROVIDERS, "").strip()
+    if not providers:
+        return _load_geography(path, None, None)
+    try:
+        stamp = Path(providers).stat().st_mtime_ns  # a changed file is read again
+    except OSError:
+        raise ConfigError(f"the providers file {providers} (--providers or ${PROVIDERS}) does not exist") from None
+    return _load_geography(path, providers, stamp)
+
+
+@lru_cache(maxsize=4)
+def _load_geography(path: Path | None, providers: str | None, stamp: int | None) -> Geography:
+    spec = load_geography_file(path)
+    return Geography(with_providers(spec, Path(providers)) if providers else spec)
+
+
+def with_providers(spec: GeographyFile, csv_path: Path) -> GeographyFile:
+    """The geography with the providers of a CSV file (columns code, name, hub; name may be empty) added. A provider
+    the file already lists may be given again with its own hub (its name is then the CSV's); each row is checked
+    and a wrong one refused, naming its line."""
+    import csv
+
+    where = f"providers file {csv_path}"
+    try:
+        with csv_path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            header = [h.strip() for h in reader.fieldnames or []]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{where}: cannot be read as UTF-8 CSV: {exc}") from None
+    if not rows:
+        raise ConfigError(f"{where}: no providers (a header row code,name,hub and one row per provider)")
+    missing = [c for c in ("code", "hub") if c not in header]
+    if missing:
+        raise ConfigError(f"{where}: column(s) {', '.join(missing)} missing: the header must be code,name,hub "
+                          f"(found {','.join(header)})")
+    hubs = [h.code for h in spec.hubs]
+    known = {p.code: p for p in spec.providers}
+    added: dict[str, dict] = {}
+    for line, row in enumerate(rows, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        code, hub, name = row.get("code", ""), row.get("hub", ""), row.get("name", "")
+        if not re.match(CODE_PATTERN, code):
+            raise ConfigError(f"{where}, line {line}: code {code!r} must be up to 40 letters, digits, - or _, "
+                              "starting with a letter or digit")
+        if hub not in hubs:
+            raise ConfigError(f"{where}, line {line}: hub {hub!r} of provider {code} is not a hub of the geography "
+                              f"({', '.join(hubs)})")
+        if code in added:
+            raise ConfigError(f"{where}, line {line}: provider {code} is listed twice")
+        if code in known and known[code].hub != hub:
+            raise ConfigError(f"{where}, line {line}: provider {code} is in hub {known[code].hub} in the geography "
+                              f"file, not {hub}: a provider belongs to one hub")
+        added[code] = {"code": code, "hub": hub, "name": name or None}
+    providers = [added.pop(p.code, None) or p.model_dump() for p in spec.providers] + list(added.values())
+    return GeographyFile.model_validate({**spec.model_dump(), "providers": providers})

@@ -301,7 +301,8 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
     """Provider codes (and commissioning area codes, for an area-coded table) that the geography does not list."""
     if geography is None:
         return []
-    checks = [(spec.provider_column, geography.provider_hub.keys(), "provider listed in params/geography.yaml"),
+    checks = [(spec.provider_column, geography.provider_hub.keys(),
+               "provider listed in params/geography.yaml (or in --providers providers.csv)"),
               (spec.area_column, geography.commissioning_areas.keys(),
                "commissioning area listed in params/geography.yaml")]
     problems = []

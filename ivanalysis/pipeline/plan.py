@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -26,7 +27,7 @@ from ..data.io import file_identity, find_table, location, not_a_folder, sha256_
 from ..data.mapping import column_mapping
 from ..data.schemas import nhs_number_tables
 from ..errors import ConfigError
-from ..geography import load_geography
+from ..geography import PROVIDERS, load_geography
 from ..paths import PARAMS_DIR, ROOT, default_data_dir, runs_dir
 from ..results import Period, label_of_year
 from ..schemes import registry
@@ -228,6 +229,8 @@ def cache_key(spec: RunSpec, hasher: FileHasher | None = None) -> str:
     mapped = {t: sorted(column_mapping(t).items()) for t in registry.input_tables(spec.scheme) if column_mapping(t)}
     if mapped:  # the extract's columns read under other names (--columns): another run
         parts["columns"] = mapped
+    if os.environ.get(PROVIDERS, "").strip():  # the analyst's providers merged with the geography (--providers)
+        parts["providers"] = sha256_file(Path(os.environ[PROVIDERS].strip()))
     if not is_benchmark(spec.data_dir):  # England's other providers read from benchmark data (--benchmark-data)
         parts["benchmark"] = {t: hasher(find_table(benchmark_dir(), t)) for t in registry.input_tables(spec.scheme)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

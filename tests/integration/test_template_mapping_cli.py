@@ -1,5 +1,6 @@
-"""`ivanalysis template` and `--columns` as an analyst uses them: templates written (never over an extract), an
-extract with its own column names validated and run through a mapping, a wrong mapping a usage error (exit 2)."""
+"""`ivanalysis template`, `--columns` and `--providers` as an analyst uses them: templates written (never over an
+extract), an extract with its own column names validated and run through a mapping, a wrong mapping a usage error
+(exit 2), an extract's own providers listed in a CSV instead of the geography's YAML."""
 from __future__ import annotations
 
 import re
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from ivanalysis.cli import app
 from ivanalysis.data.mapping import COLUMNS
 from ivanalysis.data.synth import generate
+from ivanalysis.geography import PROVIDERS, load_geography
 
 pytestmark = pytest.mark.integration
 
@@ -34,6 +36,7 @@ def says(result, *words):
 def _mapping_restored(monkeypatch):
     """`--columns` sets the variable in this process, for its kernels: undone after each test."""
     monkeypatch.setenv(COLUMNS, "")
+    monkeypatch.setenv(PROVIDERS, "")
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +102,26 @@ def test_a_mapping_naming_a_column_the_file_lacks_is_said_for_that_table(tmp_pat
     assert result.exit_code == 1
     says(result, "invalid radiotherapy:", f"the column mapping {mapping} maps 'ORG' of table 'radiotherapy', but "
                  "the file has no such column (columns found: course_id, ORG_CODE,")
+
+
+def test_an_extracts_own_providers_come_from_a_csv(tmp_path, renamed):
+    folder, mapping = renamed
+    own = tmp_path / "own"
+    own.mkdir()
+    rows = pd.read_csv(folder / "radiotherapy.csv", dtype=str)
+    rows.loc[rows.index[:5], "ORG_CODE"] = "RNEW1"  # a trust params/geography.yaml does not list
+    rows.to_csv(own / "radiotherapy.csv", index=False)
+    plain = invoke("validate", "--data-dir", str(own), "--columns", str(mapping))
+    assert plain.exit_code == 1
+    says(plain, "provider listed in params/geography.yaml (or in --providers providers.csv)", "'RNEW1'")
+
+    providers = tmp_path / "providers.csv"
+    providers.write_text(f"code,name,hub\nRNEW1,New trust,{load_geography().hubs()[0].code}\n", encoding="utf-8")
+    result = invoke("validate", "--data-dir", str(own), "--columns", str(mapping), "--providers", str(providers))
+    assert result.exit_code == 0, result.output
+    says(result, f"with {providers} (102 providers in all)", "ok radiotherapy:")
+
+    providers.write_text("code,name,hub\nRNEW1,New trust,NOWHERE\n", encoding="utf-8")
+    wrong = invoke("validate", "--data-dir", str(own), "--providers", str(providers))
+    assert wrong.exit_code == 2
+    says(wrong, "line 2: hub 'NOWHERE' of provider RNEW1 is not a hub of the geography")
