@@ -7,9 +7,9 @@ The Menu of Opportunities (chapter 2) publishes no figures, so volumes and price
   `bed_days` (about 33 million a year) that is about 1 million DDDs a year.
 - Case mix: the haematology and transplant wards of `bed_days` (at 20 centres, 3% to 6% of their bed days) use
   `HAEM_TRANSPLANT_LIFT` times as many DDDs per occupied bed day as other wards (prophylaxis and treatment of
-  patients without neutrophils or on transplant immunosuppression), more of them the costly drugs; so the centres
-  use about 1.5 times as much per bed day as other providers. An assumption of this synthetic data, not a published
-  ratio.
+  patients without neutrophils or on transplant immunosuppression), and more of the costly drugs on top (about 16
+  times in all); so the centres use about twice as much per bed day as other providers. An assumption of this
+  synthetic data, not a published ratio.
 - Mix and prices (per DDD, BNF list prices of 2016-18, rounded): fluconazole half of all DDDs and cheap as a
   generic; the azoles posaconazole, voriconazole and isavuconazole, the echinocandins and liposomal amphotericin B
   carry most of the cost: about 90 million pounds in 2015/16, falling to about 65 million by 2017/18 as
