@@ -264,10 +264,11 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool, chart_a
                   levers=levers[info.id])
 
 
-def scheme_chart(info: SchemeInfo, views: list[RunView]) -> tuple[bytes, str] | None:
+def scheme_chart(info: SchemeInfo, views: list[RunView], reuse: bytes | None = None) -> tuple[bytes, str] | None:
     """The scheme's headline per 100,000 people in each hub beside England's, as a PNG for its chapter, with alt text
     that says what it shows; None when no hub has a headline to compare (none analysed, or every saving stands
-    beside the headline)."""
+    beside the headline). `reuse`: the chart the last build staged, returned as it is when it shows the same figures
+    drawn by the same code (drawing a chart for each of 20 schemes takes seconds on every build)."""
     own = [v for v in views if v.ok and v.scheme.id == info.id]
     england = next((v for v in own if v.area.is_national), None)
     hubs = [v for v in own if v.area.level == "hub"]
@@ -279,20 +280,8 @@ def scheme_chart(info: SchemeInfo, views: list[RunView]) -> tuple[bytes, str] | 
         return None
     england = england if any(v is england for v in shown) else None
     shown.sort(key=lambda v: -_per_100k(v))
-    import io
-
-    from ..report.charts import bar_chart
-
     names = [v.area.name for v in shown]
     values = [_per_100k(v) for v in shown]
-    fig = bar_chart(names, values, title=f"{info.number}. {info.short}: headline per 100,000 people, {year}",
-                    x_label="£ a year per 100,000 people (net cash-releasing, moderate)", value_format="gbp",
-                    highlight={england.area.name} if england else None)
-    if england:  # the chart's legend says which bar is England, not just that one bar is highlighted
-        for text, label in zip(fig.legends[0].get_texts(), ("England", "Hubs")):
-            text.set_text(label)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
     hub_values = sorted(((_per_100k(v), v.area.name) for v in shown if v.area.level == "hub"), reverse=True)
     top, bottom = hub_values[0], hub_values[-1]
     found = (f"{top[1]} has the largest, {_per_100k_text(top[0])} per 100,000 people, and {bottom[1]} the smallest, "
@@ -301,7 +290,51 @@ def scheme_chart(info: SchemeInfo, views: list[RunView]) -> tuple[bytes, str] | 
     alt = (f"Bar chart of the moderate headline saving per 100,000 people in {year}, for {len(hub_values)} "
            f"{'hub' if len(hub_values) == 1 else 'hubs'}{' and England' if england else ''}. {found}"
            + (f"; England {_per_100k_text(_per_100k(england))}." if england else "."))
+    title = f"{info.number}. {info.short}: headline per 100,000 people, {year}"
+    key = _chart_key([title, names, values, england is not None])
+    if reuse is not None and _png_key(reuse) == key:
+        return reuse, alt
+    import io
+
+    from ..report.charts import bar_chart
+
+    fig = bar_chart(names, values, title=title, x_label="£ a year per 100,000 people (net cash-releasing, moderate)",
+                    value_format="gbp", highlight={england.area.name} if england else None)
+    if england:  # the chart's legend says which bar is England, not just that one bar is highlighted
+        for text, label in zip(fig.legends[0].get_texts(), ("England", "Hubs")):
+            text.set_text(label)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={CHART_KEY: key})
     return buf.getvalue(), alt
+
+
+CHART_KEY = "ivanalysis-chart"  # the PNG text chunk that holds what a staged chart was drawn from
+
+
+def _chart_key(shows: list) -> str:
+    """What a chart shows and the code and matplotlib that draw it, hashed: the same key, the same picture."""
+    import matplotlib
+
+    from ..report import charts
+
+    h = hashlib.sha256(json.dumps(shows).encode())
+    h.update(Path(charts.__file__).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    h.update(matplotlib.__version__.encode())
+    return h.hexdigest()
+
+
+def _png_key(png: bytes) -> str | None:
+    """The key a chart was drawn with (CHART_KEY), or None for a PNG without one or a file that is not a PNG."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            return image.text.get(CHART_KEY)
+    except (UnidentifiedImageError, OSError):
+        return None
 
 
 def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True,
@@ -550,7 +583,8 @@ def stage(data_dir: Path) -> Stage:
     st.write("index.md", landing(views, geo, synthetic, image[1] if image else None))
     levers = scheme_levers()
     for info in registry.implemented():
-        chart = scheme_chart(info, views)
+        staged = st.root / f"images/schemes/{info.id}.png"
+        chart = scheme_chart(info, views, reuse=staged.read_bytes() if staged.is_file() else None)
         if chart:
             st.write(f"images/schemes/{info.id}.png", chart[0])
         st.write(f"schemes/{info.id}.md", scheme_page(info, views, synthetic, chart[1] if chart else None, levers))

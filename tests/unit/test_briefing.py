@@ -282,3 +282,17 @@ def test_the_landing_page_and_the_methods_link_the_glossary_and_the_sources():
         assert f"]({url})" in landing and f"]({url})" in methods, url
     assert "*Improving Value in Specialised Services: Menu of Opportunities*" in landing
     assert "*Improving Value in Specialised Services: Menu of Opportunities*" in methods
+
+
+def test_a_chart_is_drawn_again_only_when_what_it_shows_changes(views, monkeypatch):
+    from ivanalysis.report import charts
+
+    png, alt = book.scheme_chart(BY_ID["immunoglobulin_itp"], views)
+    monkeypatch.setattr(charts, "bar_chart", lambda *args, **kwargs: pytest.fail("drawn again"))
+    again, same_alt = book.scheme_chart(BY_ID["immunoglobulin_itp"], views, reuse=png)
+    assert again is png and same_alt == alt  # the staged chart, as it is
+    monkeypatch.undo()
+    views[1] = _view("immunoglobulin_itp", NW, 700_000, kpi=ITP_KPI)  # the North West's figure changes
+    changed, changed_alt = book.scheme_chart(BY_ID["immunoglobulin_itp"], views, reuse=png)
+    assert changed != png and "£14,000" in changed_alt
+    assert book.scheme_chart(BY_ID["immunoglobulin_itp"], views, reuse=b"not a png")[0] != b"not a png"
