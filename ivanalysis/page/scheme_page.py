@@ -53,6 +53,45 @@ def _value_fmt(value_format: str):
     return {"percent": fmt.pct, "gbp": fmt.gbp, "number": lambda v: fmt.number(v, 1)}[value_format]
 
 
+def _change_fmt(value_format: str):
+    """How a change in a measure reads: a share changes by percentage points (said once, before the figures), not by
+    a per cent of itself."""
+    if value_format == "percent":
+        return lambda v: fmt.number(v * 100, 1)
+    return _value_fmt(value_format)
+
+
+def _changes_md(trend, changes, value_format: str) -> str:
+    """Benefits realisation: at each change date of the params (`changes`) where the trend was rebased, the shift
+    estimated by an interrupted time series fitted on the months between the neighbouring dates; the dates the
+    area's months could not hold are named."""
+    from ..stats.its import MIN_SIDE, at_rebases
+
+    if not changes:
+        return ""
+    months = pd.DatetimeIndex(trend.data["x"])
+    starts = [pd.Timestamp(g.start) for g in trend.groups[1:]]
+    fits = dict(zip(starts, at_rebases(trend)))
+    lines = []
+    for c in changes:
+        after = months[months >= pd.Timestamp(c.date)]
+        fit = fits.get(after[0]) if len(after) else None
+        when = f"{c.date:%-d %B %Y}"
+        if fit is None:
+            lines.append(f"- **{fmt.md_escape(c.label)}** ({when}): not estimated here, since the area's months do "
+                         f"not give {MIN_SIDE} on each side of it and of the change next to it.")
+            continue
+        first, last = fit.data["x"].iloc[0], fit.data["x"].iloc[-1]
+        lines.append(f"- **{fmt.md_escape(c.label)}** ({when}; segmented regression on {fit.points_before} months "
+                     f"from {first:%B %Y} and {fit.points_after} to {last:%B %Y}, {fit.covariance} standard errors"
+                     + ("; in percentage points" if value_format == "percent" else "") + "): "
+                     + fit.summary(_change_fmt(value_format), total=False))
+    return ("The limits are recalculated at each date from which the measure is expected to change (see the "
+            "assumptions); an interrupted time series estimates each change:\n\n" + "\n".join(lines)
+            + "\n\nAn interrupted time series credits the date with any step there: it assumes nothing else changed "
+              "then and that the trend before would have gone on.")
+
+
 @dataclass
 class SchemePage:
     result: SchemeResult
@@ -211,12 +250,15 @@ class SchemePage:
         from ..report.charts import spc_chart
 
         m = self.result.measure
+        changes = self.result.params.changes
         fig = spc_chart(m.trend, title=f"{m.name}, {self.result.area.name}, by month", y_label=m.value_label,
-                        value_format=m.value_format)
+                        value_format=m.value_format, markers={pd.Timestamp(c.date): c.label for c in changes})
         finding = m.trend.summary(fmt=_value_fmt(m.value_format))
         show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
         self._md(finding)
         display(HTML(icons_html(m.trend.variation, m.trend.assurance)))
+        if changes:
+            self._md(_changes_md(m.trend, changes, m.value_format))
 
     def chart(self, key: str) -> None:
         """One of the scheme's further charts (SchemeResult.charts), with its finding as alt text and caption."""
@@ -281,6 +323,8 @@ class SchemePage:
         rows = [{"Assumption": a.label, "Source": a.source} for a in self.result.params.assumptions.values()]
         rows += [{"Assumption": f"{n.label}: {', '.join(n.values)}", "Source": n.source}
                  for n in self.result.params.lists.values()]  # lists the scheme selects rows by
+        rows += [{"Assumption": f"Change date: {c.label}, {c.date:%-d %B %Y}", "Source": c.source}
+                 for c in self.result.params.changes]  # where the trend is rebased
         display(HTML(html_table(pd.DataFrame(rows), "Where each assumption comes from (params/schemes/"
                                 f"{self.result.scheme.id}.yaml)")))
 

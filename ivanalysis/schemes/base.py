@@ -5,10 +5,12 @@ scheme returns are in ivanalysis.results.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from ..config import SCENARIOS, SchemeParams
+from ..config import SCENARIOS, ChangeDate, SchemeParams
 from ..errors import DataError
 from ..geography import Area, Geography
 from ..results import Measure, Period, Range
@@ -50,8 +52,10 @@ def _measure_rows(df: pd.DataFrame, date: str, area: Area, period: Period, what:
 
 
 def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, period: Period, name: str,
-                       higher_is_better: bool, target: float | None, denominator_label: str) -> Measure:
-    """Funnel of every provider in the period (England is the benchmark) and the area's monthly SPC chart."""
+                       higher_is_better: bool, target: float | None, denominator_label: str,
+                       changes: Sequence[ChangeDate] = ()) -> Measure:
+    """Funnel of every provider in the period (England is the benchmark) and the area's monthly SPC chart, its limits
+    recalculated at each of the params' `changes` the area's months allow (see trend_rebase)."""
     from ..stats.funnel import proportion_funnel
     from ..stats.spc import xmr
 
@@ -62,13 +66,15 @@ def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, pe
                                by_provider["size"].astype(int).tolist())
     monthly = local.groupby(local[date].dt.to_period("M"), observed=True)[flag].mean()
     trend = xmr(monthly.to_numpy(dtype=float), x=monthly.index.to_timestamp(),
-                improvement_direction="increase" if higher_is_better else "decrease", target=target)
+                improvement_direction="increase" if higher_is_better else "decrease", target=target,
+                rebase=trend_rebase(monthly.index.to_timestamp(), changes))
     return Measure(name, higher_is_better, target, funnel, trend, denominator_label)
 
 
 def rate_measure(df: pd.DataFrame, *, events: str, exposure: str, date: str, area: Area, period: Period,
                  name: str, higher_is_better: bool, target: float | None, denominator_label: str,
-                 value_label: str, per: float = 1.0, value_format: str = "number") -> Measure:
+                 value_label: str, per: float = 1.0, value_format: str = "number",
+                 changes: Sequence[ChangeDate] = ()) -> Measure:
     """As proportion_measure, for a rate: sum(events) / sum(exposure) x `per` (e.g. DDDs per 1,000 bed days).
 
     `df` has one row per record or per provider-month; `events` and `exposure` are its columns (a column of ones
@@ -86,8 +92,17 @@ def rate_measure(df: pd.DataFrame, *, events: str, exposure: str, date: str, are
     monthly = monthly[monthly[exposure] > 0]
     values = monthly[events] / monthly[exposure] * per
     trend = xmr(values.to_numpy(dtype=float), x=values.index.to_timestamp(),
-                improvement_direction="increase" if higher_is_better else "decrease", target=target)
+                improvement_direction="increase" if higher_is_better else "decrease", target=target,
+                rebase=trend_rebase(values.index.to_timestamp(), changes))
     return Measure(name, higher_is_better, target, funnel, trend, denominator_label, value_format, value_label)
+
+
+def trend_rebase(months: pd.DatetimeIndex, changes: Sequence[ChangeDate]) -> list[pd.Timestamp]:
+    """The change dates a monthly trend is rebased at: those with enough months on each side for the page's
+    interrupted time series (ivanalysis.stats.its.fittable_starts); the page names any left out."""
+    from ..stats.its import fittable_starts
+
+    return fittable_starts(months, [c.date for c in changes])
 
 
 def scenario_frame(params: SchemeParams, outputs: list[tuple[str, str, Range]]) -> pd.DataFrame:

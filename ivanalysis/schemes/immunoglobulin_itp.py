@@ -186,7 +186,7 @@ def analyse(tables: dict[str, pd.DataFrame], run: RunContext) -> SchemeResult:
     measure = proportion_measure(
         weighed, flag="at_1gkg", date="treatment_date", area=area, period=period,
         name="Share of ITP episodes at 1 g/kg or less", higher_is_better=True, target=target,
-        denominator_label="ITP episodes with weight recorded")
+        denominator_label="ITP episodes with weight recorded", changes=params.changes)
     local_all = area_rows(in_period(itp, "treatment_date", period, "ITP episodes"), area, "ITP episodes")
 
     england = weighed[period.mask(weighed["treatment_date"])]

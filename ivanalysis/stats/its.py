@@ -20,9 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .spc import SPCResult
 
 MIN_SIDE = 3  # points needed before and after the change for a level and a slope on each side
 
@@ -94,10 +98,11 @@ class ITSResult:
         return int((self.data["post"] == 1).sum())
 
     def summary(self, fmt: Callable[[float], str] = lambda v: f"{v:,.1f}", per: str = "month",
-                difference_interval: bool = False) -> str:
+                difference_interval: bool = False, total: bool = True) -> str:
         """A sentence on the step and the change in slope, each with its confidence interval.
 
         difference_interval: add the interval of the total difference after the start (the benefit realised).
+        total: say the total difference after the start (False for a share or a rate, whose sum means nothing).
         """
         def signed(v: float) -> str:
             return ("+" if v > 0 else "-" if v < 0 else "") + fmt(abs(v))
@@ -111,10 +116,40 @@ class ITSResult:
         return (f"Before {self.start:%B %Y} the series changed by {signed(self.baseline_slope)} a {per}. When the "
                 f"change started it stepped by {signed(self.level_change)} ({ci(*self.level_ci)}, "
                 f"{p(self.level_p)}), and its slope changed by {signed(self.slope_change)} a {per} "
-                f"({ci(*self.slope_ci)}, {p(self.slope_p)}). Over the {self.points_after} {per}s after the start, "
-                f"the fitted values total {signed(self.difference)}"
-                + (f" ({ci(*self.difference_ci)})" if difference_interval else "")
-                + " against the trend before carried on.")
+                f"({ci(*self.slope_ci)}, {p(self.slope_p)})."
+                + (f" Over the {self.points_after} {per}s after the start, the fitted values total "
+                   f"{signed(self.difference)}" + (f" ({ci(*self.difference_ci)})" if difference_interval else "")
+                   + " against the trend before carried on." if total else ""))
+
+
+def fittable_starts(x: Sequence, starts: Sequence, min_side: int = MIN_SIDE) -> list[pd.Timestamp]:
+    """The dates of `starts` a series at `x` can be split at, in order: each kept date leaves at least `min_side`
+    points since the previous kept date (or the first point) and from it to the end, so every stretch has enough
+    points for a segmented regression on either side. The others (outside the series, or too close to its ends or
+    to another date) are left out."""
+    x = pd.DatetimeIndex(pd.to_datetime(list(x)))
+    kept: list[pd.Timestamp] = []
+    for start in sorted({pd.Timestamp(s) for s in starts}):
+        since = x >= kept[-1] if kept else np.ones(len(x), dtype=bool)
+        if int((since & (x < start)).sum()) >= min_side and int((x >= start).sum()) >= min_side:
+            kept.append(start)
+    return kept
+
+
+def at_rebases(trend: SPCResult, **options) -> tuple[ITSResult, ...]:
+    """A segmented regression at each rebase of a rebased XmR chart (limits recalculated from a change date).
+
+    Each is fitted on the two groups either side of its rebase only, from the previous rebase (or the first point)
+    to the next (or the last): a trend before that crossed an earlier change would carry that change on as if it
+    were a trend. The chart's labels must be dates, complete (no missing points); `options` go to
+    segmented_regression (hac, lags, alpha, use_t).
+    """
+    d = trend.data
+    fits = []
+    for g in range(1, len(trend.groups)):
+        two = d[d["group"].isin((g - 1, g))]
+        fits.append(segmented_regression(two["y"].to_numpy(dtype=float), two["x"], trend.groups[g].start, **options))
+    return tuple(fits)
 
 
 def newey_west_lags(n: int) -> int:
