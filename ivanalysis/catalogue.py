@@ -119,9 +119,9 @@ BY_ID = {s.id: s for s in CATALOGUE}
 
 # What the synthetic generators (ivanalysis/data/synth) were tuned to, by scheme: the README's table says the same.
 CALIBRATED_TO = {
-    "immunoglobulin_itp": "the Menu's dose split of 30/55/15% (2015/16) and its £5.6m",
+    "immunoglobulin_itp": "the Menu's dose split of 30/55/15% (2015/16) and its £5.6m for 2016/17 activity",
     "antiretroviral_prescribing": "£22m saved, £13.7m more to save, 8.3% of ART spend",
-    "myositis_rituximab": "£70,720 a year per patient on maintenance IVIg; rituximab £3,780",
+    "myositis_rituximab": "the Menu's regimen, 2 g/kg every 4 weeks, as the commonest",
     "atain_neonatal": "80,251 admissions, 60% of them term, the South's 4.9%, £3m for hypoglycaemia",
     "clinical_utilisation_review": "South Tees' 35% fewer patient-days not meeting the criteria",
     "critical_care_delayed_discharge": "half of discharges delayed over 4 hours, a tenth of those over 24",
