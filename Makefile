@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   := data/synthetic
 
-.PHONY: book test test-unit synth references clean lock bench scan chromium audit
+.PHONY: book test test-unit synth references clean lock bench scan chromium libreoffice audit
 
 # Debian's Chromium prints the PDF hub packs and runs the browser tests; it is never downloaded by a test tool.
 # Installed with apt-get when missing and we may (root, or sudo without a password); otherwise the book is built
@@ -17,6 +17,16 @@ chromium:
 	    echo "Chromium not found at $(CHROMIUM) and apt-get needs root: install Debian's 'chromium' package for the PDF packs and browser tests"; exit 0; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 	    && echo "Installed $$($(CHROMIUM) --version)"; }
+
+# Debian's LibreOffice Calc (without a GUI) recalculates the hub workbooks in a test, so their formulas are checked
+# against the book's figures; installed as Chromium is: without it that test skips (and fails when CI=1).
+SOFFICE ?= /usr/bin/soffice
+libreoffice:
+	@command -v $(SOFFICE) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else \
+	    echo "LibreOffice not found at $(SOFFICE) and apt-get needs root: install Debian's 'libreoffice-calc-nogui' package for the workbook recalculation test"; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libreoffice-calc-nogui >/dev/null \
+	    && echo "Installed $$($(SOFFICE) --version)"; }
 
 # Bootstrap: a fresh venv installed from the hash-pinned lock, then the package itself (no deps, no network).
 $(STAMP): requirements.lock pyproject.toml
@@ -45,7 +55,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@touch $@
 
 # lint (ruff) and the import contract (layers that point one way, no cycles: pyproject's [tool.importlinter]) first
-test: $(STAMP) $(DATA)/MANIFEST.json chromium $(AXE)
+test: $(STAMP) $(DATA)/MANIFEST.json chromium libreoffice $(AXE)
 	$(BIN)/ruff check ivanalysis tests bench
 	$(BIN)/lint-imports
 	$(BIN)/ivanalysis audit

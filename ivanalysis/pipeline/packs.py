@@ -48,6 +48,7 @@ UNIT_FORMATS = {"share": "0.0%", "gbp": GBP, "count": "#,##0", "days": "#,##0", 
                 "admissions": "#,##0", "providers": "#,##0", "areas": "#,##0", "fractions": "#,##0.0",
                 "g_per_kg": "#,##0.0", "ratio": "0.00"}
 STATUS_TEXT = {True: "analysed", False: "run failed", None: "not run"}
+BESIDE_STATUS = "analysed: its savings stand beside the headline (see its sheet)"
 SDC_NOTE = (f"Counts are disclosure-controlled: {RULE_TEXT} (totals from unrounded values, then rounded); a rate "
             "built on a count shown as * is * too. Money in tables is to the nearest £100.")
 SYNTHETIC_NOTE = ("SYNTHETIC DATA: these figures come from generated data and synthetic provider codes, not from "
@@ -60,12 +61,21 @@ TABLE_FORMATS = {"count": "#,##0", "rate": "0.0%", "money": GBP, "number": "#,##
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 
+SHEET_NAME_MAX = 31  # Excel's limit
+_JOINING = {"a", "and", "for", "in", "of", "on", "the", "to", "with"}  # never the last word of a shortened name
+
+
 def sheet_name(number: int, short: str) -> str:
-    """'09 Oral chemotherapy wastage': at most 31 characters (Excel's limit), cut at a word, no []:*?/\\."""
+    """'09 Oral chemotherapy wastage': at most 31 characters (Excel's limit), no []:*?/\\. A longer name keeps its
+    whole words that fit, not ending on a joining word, and says it is shortened: '13 Term admissions to neonatal…'."""
     name = re.sub(r"[\[\]:*?/\\]", "", f"{number:02d} {short}")
-    while len(name) > 31:
-        name = name.rsplit(" ", 1)[0] if " " in name[3:] else name[:31]
-    return name
+    if len(name) <= SHEET_NAME_MAX:
+        return name
+    words = name.split(" ")
+    while len(words) > 2 and (len(" ".join(words)) + 1 > SHEET_NAME_MAX or words[-1].lower() in _JOINING):
+        words.pop()
+    shortened = " ".join(words)
+    return (shortened if len(shortened) < SHEET_NAME_MAX else shortened[:SHEET_NAME_MAX - 1]) + "…"
 
 
 def table_cells(data: TableData) -> list[list[tuple[object, str | None]]]:
@@ -94,15 +104,74 @@ def table_cells(data: TableData) -> list[list[tuple[object, str | None]]]:
     return rows
 
 
+# --- the calculator: what a reader of the workbook may change ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A component of a scheme's headline in proportion to one of its assumptions, all else held: the workbook lets
+    a reader put in their own value of it. How the rest of a headline moves with an assumption (a benchmark, a target
+    share, a threshold) goes through the scheme's analysis of the data, which no spreadsheet formula reproduces."""
+
+    assumption: str  # its key in params/schemes/<id>.yaml
+    component: str  # the component of the headline it scales, labelled as the scheme labels it
+    why: str  # why the component is in proportion to it, for the reader
+
+
+# Read from each scheme's module (the function named); tests/integration/test_workbook_calculator.py runs each scheme
+# with the assumption halved and checks that the component halves and nothing else moves.
+SCALINGS = {
+    # area_opportunity(): the grams saved times the price per gram
+    "immunoglobulin_itp": Scaling(
+        "price_per_gram", "Immunoglobulin not given above 1 g/kg",
+        "it is the grams of immunoglobulin not given times the price per gram"),
+    # provider_savings(): the uptake times the sum of each switchable patient's saving
+    "myositis_rituximab": Scaling(
+        "uptake_share", "Maintenance immunoglobulin replaced by rituximab",
+        "it is the share of switchable patients switched times each one's saving (the immunoglobulin no longer bought "
+        "less the rituximab given instead)"),
+    # provider_savings(): the packs no longer wasted and the extra instalments (reviews, dispensings) both times uptake
+    "oral_chemo_wastage": Scaling(
+        "uptake_share", "High-cost oral chemotherapy no longer wasted",
+        "the packs no longer wasted, and the reviews and dispensings of the extra instalments netted off them, both "
+        "grow in proportion to the supplies moved"),
+    # opportunity() -> avoidable(): the spend without a valid approval times the avoidable share
+    "ms_dmt": Scaling(
+        "avoidable_share", "MS disease-modifying therapy outside the policy",
+        "it is the spend without a valid approval times the share the policy avoids"),
+    # provider_savings(): the spend without approval times the avoidable share (the spend above the PAS price apart)
+    "obeticholic_acid": Scaling(
+        "avoidable_share", "Obeticholic acid without Blueteq and MDT approval",
+        "it is the spend without Blueteq and MDT approval times the share the funding rule avoids"),
+    # provider_savings(): the doses moved times their mean drug cost times the purchase share
+    "chemo_dose_banding": Scaling(
+        "purchase_saving_share", "Purchase saving on doses moved to standard products",
+        "it is the drug cost of the doses moved to standard products times the share saved on their purchase"),
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A cell's formula ('=B7-B8'): the only cells the workbook writes as formulas (text from data never is one)."""
+
+    text: str
+
+
+INPUT_FILL = "FFF2CC"  # the cells a reader may change: Excel's own colour for input cells
+_LINK_COLOUR = "0563C1"
+_SCENARIO_COLUMNS = {s: "BCD"[i] for i, s in enumerate(SCENARIOS)}  # low, moderate, high: the same columns on a sheet
+
+
 class _Sheet:
-    """Writes rows down a worksheet: text always as text, numbers with their format, column widths from content."""
+    """Writes rows down a worksheet: text always as text, numbers with their format, formulas only as Formula, column
+    widths from content."""
 
     def __init__(self, ws) -> None:
         self.ws, self.row, self.widths = ws, 0, {}
 
     def _style(self, name: str) -> str:
         """A named style, registered once per workbook: far cheaper than setting fonts and formats cell by cell."""
-        from openpyxl.styles import Border, Font, NamedStyle, PatternFill, Side
+        from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 
         wb = self.ws.parent
         if name not in wb.named_styles:
@@ -117,26 +186,39 @@ class _Sheet:
                 style.font = Font(bold=True, size=14)
             elif name == "iv-warn":
                 style.font = Font(bold=True, color="9C0006")
-            else:  # "iv-num <format>", also bold when a totals row is
-                fmt = name.split(" ", 1)[1]
-                style.font = Font(bold=name.startswith("iv-num-bold"))
+            elif name == "iv-link":
+                style.font = Font(color=_LINK_COLOUR, underline="single")
+            elif name == "iv-wrap":  # a long text in a column of its own (a source)
+                style.alignment = Alignment(wrap_text=True, vertical="top")
+            else:  # "iv-num <format>", "iv-num-bold <format>" (a totals row), "iv-input <format>" (a cell to change)
+                kind, fmt = name.split(" ", 1)
+                style.font = Font(bold=kind == "iv-num-bold")
                 style.number_format = fmt
+                if kind == "iv-input":
+                    edge = Side(style="thin", color="BF9000")
+                    style.fill = PatternFill("solid", fgColor=INPUT_FILL)
+                    style.border = Border(left=edge, right=edge, top=edge, bottom=edge)
             wb.add_named_style(style)
         return name
 
     def cell(self, col: int, value, number_format: str | None = None, *, style: str | None = None,
              measure: bool = True):
-        c = self.ws.cell(row=self.row, column=col, value=value)
+        if isinstance(value, Formula):
+            c = self.ws.cell(row=self.row, column=col, value=value.text)  # '=...': openpyxl writes it as a formula
+        else:
+            c = self.ws.cell(row=self.row, column=col, value=value)
         if isinstance(value, str):
             c.data_type = "s"  # openpyxl would store text starting with "=" as a formula
             if value[:1] in _RISKY:
                 c.quotePrefix = True  # and Excel keeps it text when the cell is edited
-        if number_format and isinstance(value, (int, float)):
-            style = self._style(f"iv-num{'-bold' if style == 'iv-bold' else ''} {number_format}")
+        if number_format and isinstance(value, (int, float, Formula)):
+            kind = {"iv-bold": "iv-num-bold", "iv-input": "iv-input"}.get(style or "", "iv-num")
+            style = self._style(f"{kind} {number_format}")
         if style:
             c.style = self._style(style)
         if measure and value is not None:
-            shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            shown = ("£99,999,999" if isinstance(value, Formula) else f"{value:,.2f}" if isinstance(value, float)
+                     else str(value))
             self.widths[col] = max(self.widths.get(col, 0), len(shown) + 2)
         return c
 
@@ -146,6 +228,28 @@ class _Sheet:
         for col, value in enumerate(values, 1):
             self.cell(col, value, formats[col - 1] if formats and col <= len(formats) else None,
                       style="iv-header" if header else style, measure=measure)
+
+    def inputs(self, label: str, values: list, number_format: str, *, share: bool) -> None:
+        """A line of cells for the reader to change, after its label: a share from 0 to 1 (0% to 100%), anything
+        else not below 0 (a spreadsheet refuses other entries)."""
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        self.line([label])
+        check = DataValidation(type="decimal", operator="between" if share else "greaterThanOrEqual",
+                               formula1="0", formula2="1" if share else None, showErrorMessage=True,
+                               error="A share from 0% to 100%" if share else "A value of 0 or more")
+        self.ws.add_data_validation(check)
+        for col, value in enumerate(values, 2):
+            check.add(self.cell(col, value, number_format, style="iv-input"))
+
+    def link(self, col: int, sheet: str) -> None:
+        """Make the cell at `col` on the current row a link to the top of the workbook's sheet `sheet`."""
+        from openpyxl.utils import quote_sheetname
+        from openpyxl.worksheet.hyperlink import Hyperlink
+
+        c = self.ws.cell(row=self.row, column=col)
+        c.hyperlink = Hyperlink(ref=c.coordinate, location=f"{quote_sheetname(sheet)}!A1", display=str(c.value))
+        c.style = self._style("iv-link")
 
     def note(self, text: str, style: str | None = None) -> None:
         self.line([text], style=style, measure=False)  # a long note spills over empty cells; it sets no width
@@ -167,51 +271,166 @@ def _kpi_value(kpi: KpiRecord) -> tuple[object, str | None]:
 
 
 def _unit_text(unit: str) -> str:
+    """'share' -> 'share (%)', 'gbp_per_gram' -> '£ per gram', 'bed_days_per_year' -> 'bed days per year'."""
+    if unit.startswith("gbp_per_"):
+        return "£ per " + unit[len("gbp_per_"):].replace("_", " ")
     return {"gbp": "£", "share": "share (%)"}.get(unit, unit.replace("_", " "))
 
 
-def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool) -> None:
+def assumption_format(unit: str, values: list[float]) -> str:
+    """How an assumption's values read in a cell: a share as a percentage, money in pounds (and pence where a value
+    has them), other figures whole, or with the decimals they have."""
+    whole = all(float(v).is_integer() for v in values)
+    if unit == "share":
+        return "0%" if all(float(v * 100).is_integer() for v in values) else "0.0%"
+    if unit == "gbp" or unit.startswith("gbp_per_"):
+        return GBP if whole else GBP + ".00"
+    return "#,##0" if whole else "#,##0.0##"
+
+
+def ranked(own: list[RunView]) -> list[RunView]:
+    """A hub's runs as its pack page ranks them: the analysed ones by the moderate headline, largest first (ties in
+    scheme order), then the others in scheme order."""
+    by_number = sorted(own, key=lambda v: v.scheme.number)
+    return sorted((v for v in by_number if v.ok), key=lambda v: -v.moderate()) + [v for v in by_number if not v.ok]
+
+
+SUMMARY_HEADER = ["No.", "Scheme", "Period", "Low (£)", "Moderate (£)", "High (£)", "Your low (£)",
+                  "Your moderate (£)", "Your high (£)", "Headline indicator", "Value", "Unit", "Target",
+                  "Monthly trend", "Status", "Sheet"]
+_YOURS = "GHI"  # the Summary's columns of the reader's figures, low to high
+
+
+def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool, yours: dict[str, dict[str, str]]) -> None:
+    """`yours`: scheme id -> scenario -> the cell of the reader's figure on the scheme's sheet ('Sheet'!$B$20)."""
     sh.note(f"Hub pack: {area.name}: Improving Value opportunities in pounds a year", "iv-title")
     sh.note(SYNTHETIC_NOTE if synthetic else "Figures from each scheme's run for this hub (its results.json).",
             "iv-warn" if synthetic else None)
     sh.note(OVERLAP_NOTE)
+    sh.note("Schemes ranked by the moderate headline, as the hub pack page ranks them. Low, moderate and high are the "
+            "book's figures; 'your' figures are what each scheme's sheet gives with your values in its yellow cells "
+            "(they start at the book's). A scheme's name opens its sheet.")
     sh.blank()
-    sh.line(["No.", "Scheme", "Period", "Low (£)", "Moderate (£)", "High (£)", "Headline indicator", "Value", "Unit",
-             "Target", "Monthly trend", "Status", "Sheet"], header=True)
+    sh.line(SUMMARY_HEADER, header=True)
     header_row = sh.row
-    for v in own:
+    for v in ranked(own):
         if not v.ok:
-            sh.line([v.scheme.number, v.scheme.title, "", None, None, None, "", None, "", None, "",
+            sh.line([v.scheme.number, v.scheme.title, "", None, None, None, None, None, None, "", None, "", None, "",
                      STATUS_TEXT[False if v.results else None], ""])
             continue
         r = v.results
         kpi = r.kpis[0]
         value, value_fmt = _kpi_value(kpi)
+        name = sheet_name(v.scheme.number, v.scheme.short)
+        # £0 because every saving stands beside the headline (capacity, cost avoided, another payer's), not because
+        # the run found nothing: the pack page shows "—", the status says why
+        status = STATUS_TEXT[True] if any(c.in_totals for c in r.opportunity_components) else BESIDE_STATUS
         sh.line([v.scheme.number, v.scheme.title, r.period, *(r.opportunity_gbp.get(s) for s in SCENARIOS),
+                 *(Formula(f"={yours[v.scheme.id][s]}") for s in SCENARIOS),
                  kpi.name, value, _unit_text(kpi.unit), kpi.target, VARIATION_TEXT[r.measure.variation],
-                 STATUS_TEXT[True], sheet_name(v.scheme.number, v.scheme.short)],
-                [None, None, None, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
+                 status, name],
+                [None, None, None, GBP, GBP, GBP, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
+        sh.link(2, name)
+        sh.link(len(SUMMARY_HEADER), name)
+    first, last = header_row + 1, sh.row
     ok = [v for v in own if v.ok]
-    # one total a financial year, the latest first: a pound of 2016/17 and a pound of 2017/18 are never added
+    # one total a financial year, the latest first: a pound of 2016/17 and a pound of 2017/18 are never added; the
+    # reader's totals add up the schemes' lines of that year, wherever a sort of the table puts them
     for year in sorted({v.results.period for v in ok}, reverse=True):
         same = [v for v in ok if v.results.period == year]
         totals = [sum(v.results.opportunity_gbp.get(s) for v in same) for s in SCENARIOS]
-        sh.line([None, f"All analysed schemes, {year} ({len(same)})", year, *totals],
-                [None, None, None, GBP, GBP, GBP], style="iv-bold")
-    sh.ws.auto_filter.ref = f"A{header_row}:M{sh.row - 1}"
+        sh.line([None, f"All analysed schemes, {year} ({len(same)})", year, *totals,
+                 *(Formula(f'=SUMIF($C${first}:$C${last},"{year}",{c}${first}:{c}${last})') for c in _YOURS)],
+                [None, None, None, *[GBP] * 6], style="iv-bold")
+    sh.ws.auto_filter.ref = f"A{header_row}:P{last}"
     sh.blank()
-    sh.note("Each scheme's sheet holds its indicators, assumptions and tables for this hub.")
+    sh.note("Each scheme's sheet holds its indicators, what you can change, its assumptions with their sources, and "
+            "its tables for this hub.")
     sh.note(WORDS_EXPLAINED)
     sh.finish(header_row)
 
 
-def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
+def _calculator(sh: _Sheet, v: RunView, labels: dict[str, tuple[str, str, str]]) -> dict[str, str]:
+    """'Try your own figures': the headline's components, each one's net as its saving less its cost (formulas), the
+    book's figure as their sum, and the reader's figure from it: their share of the opportunity achieved and, where
+    a component is in proportion to an assumption (SCALINGS), their value of it. Returns the cells of the reader's
+    figure by scenario (absolute, on this sheet)."""
+    r = v.results
+    counted = [c for c in r.opportunity_components if c.in_totals]
+    scaling = SCALINGS.get(v.scheme.id)
+    if scaling and (scaling.assumption not in r.provenance.assumptions
+                    or scaling.component not in {c.label for c in r.opportunity_components}):
+        raise BookError(f"packs.SCALINGS: {v.scheme.id}'s run has no assumption {scaling.assumption!r} or no "
+                        f"component {scaling.component!r}: say again what its figure scales with")
+    if scaling and scaling.component not in {c.label for c in counted}:
+        scaling = None  # the component stands beside the headline here: nothing of the figure scales with it
+    money = [None, *[GBP] * len(SCENARIOS)]
+    sh.blank()
+    sh.note("Try your own figures", "iv-bold")
+    sh.note("Change the yellow cells: the figures below, this scheme's line on the Summary and the hub's totals "
+            "follow. Each part's net is its saving less what it costs to make it.")
+    sh.line(["Item", *(s.capitalize() for s in SCENARIOS)], header=True)
+    nets = {}
+    for c in counted:
+        sh.line([f"{c.label}: saving (£)", *(c.gross.get(s) for s in SCENARIOS)], money)
+        sh.line([f"{c.label}: cost of making it (£)", *(c.implementation_cost.get(s) for s in SCENARIOS)], money)
+        sh.line([f"{c.label}: net (£)", *(Formula(f"={col}{sh.row - 1}-{col}{sh.row}")
+                                         for col in _SCENARIO_COLUMNS.values())], money)
+        nets[c.label] = sh.row
+    sh.line(["The book's figure (£)", *(Formula("=" + "+".join(f"{col}{row}" for row in nets.values())) if nets
+                                         else 0 for col in _SCENARIO_COLUMNS.values())], money, style="iv-bold")
+    book = sh.row
+    rows = {}
+    if scaling:
+        label, unit, _ = labels.get(scaling.assumption, (scaling.assumption, "", ""))
+        values = [r.provenance.assumptions[scaling.assumption].get(s) for s in SCENARIOS]
+        fmt = assumption_format(unit, values)
+        sh.line([f"{label}: the book's", *values], [None, *[fmt] * len(SCENARIOS)])
+        rows["book"] = sh.row
+        sh.inputs(f"{label}: yours", values, fmt, share=unit == "share")
+        rows["yours"] = sh.row
+    sh.inputs("Your share of the opportunity achieved", [1], "0%", share=True)
+    share = sh.row
+
+    def figure(col: str) -> Formula:
+        whole = f"{col}{book}"
+        if scaling:  # the scaled part at your value; a book's value of 0 gives nothing to scale from
+            part, mine, theirs = f"{col}{nets[scaling.component]}", f"{col}{rows['yours']}", f"{col}{rows['book']}"
+            whole = f"{whole}-{part}+IF({theirs}=0,{part},{part}*{mine}/{theirs})"
+        return Formula(f"=$B${share}*({whole})")
+
+    sh.line(["Your figure (£)", *(figure(col) for col in _SCENARIO_COLUMNS.values())], money, style="iv-bold")
+    result = sh.row
+    if not counted:
+        sh.note("None of this scheme's savings is in its headline here (they are capacity, cost avoided, another "
+                "payer's or kept apart: see its page), so its figure is £0.")
+    elif scaling:
+        label = labels.get(scaling.assumption, (scaling.assumption,))[0]
+        sh.note(f"'{scaling.component}' is in proportion to '{label}': {scaling.why}.")
+        if 0 in values:
+            sh.note("A scenario whose value is 0 in the book has nothing to scale from: its figure keeps the book's.")
+    else:
+        sh.note("None of this scheme's assumptions moves its figure in proportion (its benchmarks, targets and "
+                "thresholds work through the data), so only your share achieved is offered here.")
+    sh.note(f"To try any other assumption, run the scheme's notebook with your values (params/schemes/{v.scheme.id}"
+            ".yaml).")
+    return {s: f"${col}${result}" for s, col in _SCENARIO_COLUMNS.items()}
+
+
+def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> dict[str, str]:
+    """A scheme's sheet; returns the cells of the reader's figure by scenario, as the Summary refers to them."""
+    from openpyxl.utils import quote_sheetname
+
+    from ..schemes import registry
+
     r = v.results
     sh.note(f"{v.scheme.number}. {v.scheme.title}: {v.area.name}, {r.period}", "iv-title")
     sh.note(r.headline)
     if synthetic:
         sh.note(SYNTHETIC_NOTE, "iv-warn")
     sh.note(SDC_NOTE)
+    sh.note("Back to the Summary")
+    sh.link(1, "Summary")
     frozen = sh.row
     sh.blank()
     units = r.opportunity_units
@@ -219,6 +438,9 @@ def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
     sh.line(["Scenario", "Opportunity (£)", *(f"{u.label} ({u.unit})" for u in units)], header=True)
     for s in SCENARIOS:
         sh.line([s, r.opportunity_gbp.get(s), *(u.get(s) for u in units)], [None, GBP, *("#,##0" for _ in units)])
+    specs = registry.params(v.scheme.id).assumptions
+    labels = {name: (a.label, a.unit, a.source) for name, a in specs.items()}
+    yours = _calculator(sh, v, labels)
     sh.blank()
     sh.note("Indicators", "iv-bold")
     sh.line(["Indicator", "Value", "Unit", "Target", "Higher is better", "Met", "Note"], header=True)
@@ -239,10 +461,15 @@ def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
     assumptions = r.provenance.assumptions
     if assumptions:
         sh.blank()
-        sh.note("Assumptions (the scheme's parameters file gives each one's source)", "iv-bold")
-        sh.line(["Assumption", *(s.capitalize() for s in SCENARIOS)], header=True)
+        sh.note(f"Assumptions of this run, with their sources (params/schemes/{v.scheme.id}.yaml)", "iv-bold")
+        sh.line(["Assumption", *(s.capitalize() for s in SCENARIOS), "Unit", "Parameter", "Source"], header=True)
         for name, values in assumptions.items():
-            sh.line([name, *(values.get(s) for s in SCENARIOS)])
+            label, unit, source = labels.get(name, (name, "", "not in the scheme's parameters file now"))
+            numbers = [values.get(s) for s in SCENARIOS]
+            fmt = assumption_format(unit, numbers)
+            sh.line([label, *numbers, _unit_text(unit), name], [None, fmt, fmt, fmt])
+            sh.cell(len(SCENARIOS) + 4, " ".join(source.split()), style="iv-wrap", measure=False)
+            sh.widths[len(SCENARIOS) + 4] = 60
     for key, table in run_tables(run_dir, v.scheme.id, v.area.code).items():
         data = read_table(table)
         sh.blank()
@@ -251,23 +478,30 @@ def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> None:
         for cells in table_cells(data):
             sh.line([c[0] for c in cells], [c[1] for c in cells])
     sh.finish(frozen)
+    return {s: f"{quote_sheetname(sh.ws.title)}!{cell}" for s, cell in yours.items()}
 
 
 def workbook(area: Area, views: list[RunView], synthetic: bool) -> bytes:
-    """The hub's workbook: a Summary sheet, then a sheet per analysed scheme. The same runs give the same bytes."""
+    """The hub's workbook: a Summary sheet (the schemes ranked, the hub's totals a year), then a sheet per analysed
+    scheme, in scheme order, each with a calculator whose figures the Summary's 'your' columns and totals follow.
+    The same runs give the same bytes."""
     from openpyxl import Workbook
+    from openpyxl.workbook.properties import CalcProperties
     from openpyxl.xml.functions import tostring
 
     from ..paths import runs_dir
 
     own = sorted((v for v in views if v.area.code == area.code), key=lambda v: v.scheme.number)
     wb = Workbook()
-    _summary(_Sheet(wb.active), area, own, synthetic)
     wb.active.title = "Summary"
+    yours = {}
     for v in own:
         if v.ok:
             ws = wb.create_sheet(sheet_name(v.scheme.number, v.scheme.short))
-            _scheme(_Sheet(ws), v, runs_dir() / v.scheme.id / v.area.code, synthetic)
+            yours[v.scheme.id] = _scheme(_Sheet(ws), v, runs_dir() / v.scheme.id / v.area.code, synthetic)
+    _summary(_Sheet(wb["Summary"]), area, own, synthetic, yours)
+    # no formula carries a value computed here: a spreadsheet computes them all on opening
+    wb.calculation = CalcProperties(fullCalcOnLoad=True)
     # the document's dates are those of the latest run, so an unchanged build gives the same file
     finished = [v.info["finished_at"] for v in own if v.info and v.info.get("finished_at")]
     stamp = datetime.fromtimestamp(max(finished) if finished else 946684800, UTC).replace(tzinfo=None)
@@ -297,7 +531,7 @@ def workbook_key(area: Area, views: list[RunView], synthetic: bool) -> str:
     workbook again only when this changes, as making ten workbooks takes seconds."""
     from importlib.metadata import version
 
-    from ..paths import runs_dir
+    from ..paths import PARAMS_DIR, runs_dir
 
     h = hashlib.sha256(Path(__file__).read_bytes())
     h.update(repr((version("openpyxl"), synthetic, area.code, area.name, VARIATION_TEXT)).encode())
@@ -306,7 +540,9 @@ def workbook_key(area: Area, views: list[RunView], synthetic: bool) -> str:
                        (v.info or {}).get("finished_at"))).encode())
         if v.ok:
             run = runs_dir() / v.scheme.id / v.area.code
-            for path in [run / "results.json", *run_tables(run, v.scheme.id, v.area.code).values()]:
+            # the parameters file too: the sheet shows each assumption's label and source from it
+            for path in [run / "results.json", *run_tables(run, v.scheme.id, v.area.code).values(),
+                         PARAMS_DIR / "schemes" / f"{v.scheme.id}.yaml"]:
                 h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
@@ -328,6 +564,7 @@ def stage_workbook(st, area: Area, views: list[RunView], synthetic: bool) -> Non
 # fetched from it), then pointed at the published book (site_root) in the PDF.
 SITE = "https://book.invalid/"
 CONTENTS_TARGET = re.compile(r"/iv-p\d+")  # a line of the contents links to the top of one of the pack's pages
+PRINTED_FROM = "/IVPrintedFrom"  # in a PDF's document information: the digest of what it was printed from
 
 
 @dataclass(frozen=True)
@@ -366,16 +603,16 @@ def _listed(items: list[str]) -> str:
 def pdf_pack(area: Area, views: list[RunView], book: str, synthetic: bool) -> PdfPack:
     """The hub's PDF: the hub pack page, then its analysed schemes as the pack ranks them (by the moderate
     opportunity); the data period is that of the schemes it holds."""
-    ranked = sorted([v for v in views if v.area.code == area.code and v.ok], key=lambda v: -v.moderate())
-    data = [v.results.data for v in ranked]
+    held = [v for v in ranked([v for v in views if v.area.code == area.code]) if v.ok]
+    data = [v.results.data for v in held]
     return PdfPack(
         title=f"Hub pack: {area.name}", book=book,
         sections=(PdfSection(f"hubs/{area.code}.html", f"Hub pack: {area.name}", ""),
                   *(PdfSection(f"{v.doc}.html", f"{v.scheme.number}. {v.scheme.title}", v.results.period)
-                    for v in ranked)),
+                    for v in held)),
         months=(f"{month_text(min(d.first_month for d in data))} to {month_text(max(d.last_month for d in data))}"
                 if data else ""),
-        years=_listed(sorted({v.results.period for v in ranked})), synthetic=synthetic)
+        years=_listed(sorted({v.results.period for v in held})), synthetic=synthetic)
 
 
 def site_root(config: dict) -> str:
@@ -418,13 +655,14 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
     or to the book at `site` (site_root), never to the folder it was printed from.
 
     packs: hub code -> what its PDF holds. A hub is printed again only when the document made from its pages (or the
-    print CSS) changed since its PDF was printed (a non-forced build starts from a copy of the last book,
-    PDFs and their `.inputs` digests included): the date on a PDF is the day it was printed.
+    print CSS) changed since its PDF was printed (a non-forced build starts from a copy of the last book, PDFs
+    included, and each PDF says what it was printed from: printed_from): the date on a PDF is the day it was
+    printed. Nothing but the PDFs is published in their folder.
     Raises BookError when a page is missing or Chromium fails: the build then publishes nothing."""
     out = html / PACKS_DIR
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.iterdir():  # hubs that left the book
-        if stale.name.lstrip(".").split(".")[0] not in packs:
+    for stale in out.iterdir():  # hubs that left the book; a hidden file an older build kept beside the PDFs
+        if stale.name.startswith(".") or stale.name.split(".")[0] not in packs:
             stale.unlink()
     css = html / "_static" / "iv-print.css"
     built = date_text(date.today())
@@ -439,8 +677,7 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
         undated = print_document(html, pack, "", site)[0].replace(html.resolve().as_uri(), "")
         digest = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b"")
                                 + undated.encode()).hexdigest()
-        inputs = out / f".{code}.pdf.inputs"
-        if force or not (out / f"{code}.pdf").exists() or not inputs.is_file() or inputs.read_text().strip() != digest:
+        if force or printed_from(out / f"{code}.pdf") != digest:
             todo[code] = (pack, document, digest, headings)
     if not todo:
         log(f"PDF hub packs unchanged ({len(packs)})")
@@ -450,7 +687,7 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
 
     def finish(code: str, pdf: bytes) -> bytes:
         pack, _, _, headings = todo[code]
-        return _finish(pdf, pack, headings, code, site)
+        return _finish(pdf, pack, headings, code, site, todo[code][2])
 
     with tempfile.TemporaryDirectory(prefix="ivanalysis-print-") as tmp:
         for code, (_, document, _, _) in todo.items():
@@ -465,10 +702,9 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
             raise
         except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
             raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
-    for code, (_, _, digest, _) in todo.items():
+    for code in todo:
         (out / f".{code}.pdf.tmp").write_bytes(printed[code])
         (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
-        (out / f".{code}.pdf.inputs").write_text(digest + "\n")
     pages = sum(len(todo[code][0].sections) for code in todo)
     log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book) in "
         f"{time.time() - start:.1f} s: {out}")
@@ -549,10 +785,26 @@ def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[st
                   contents=[(anchor(i), s) for i, s in enumerate(pack.sections)]), headings
 
 
-def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], code: str, site: str) -> bytes:
+def printed_from(pdf: Path) -> str | None:
+    """The digest of what a hub's PDF was printed from, which the PDF keeps in its document information (so nothing
+    is published beside it); None without a PDF, or when it does not say."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not pdf.is_file():
+        return None
+    try:
+        return str((PdfReader(pdf).metadata or {}).get(PRINTED_FROM) or "") or None
+    except (PyPdfError, OSError, ValueError):
+        return None
+
+
+def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], code: str, site: str,
+            digest: str) -> bytes:
     """The PDF as it is kept: its pages and the destinations of its internal links, its links to the rest of the book
     pointed at `site`, the contents' page numbers written in, the pack's bookmarks in place of Chromium's outline, its
-    title. Chromium's tags are not kept: copying them (3 MB for 127 pages) takes pypdf 7 s a document."""
+    title, and the `digest` of what it was printed from (printed_from). Chromium's tags are not kept: copying them
+    (3 MB for 127 pages) takes pypdf 7 s a document."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
@@ -572,7 +824,7 @@ def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], co
         for heading, section_page in sections:
             writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
     writer.page_mode = "/UseOutlines"  # a viewer opens the PDF with its bookmarks shown
-    writer.add_metadata({"/Title": pack.title, "/Creator": "ivanalysis"})
+    writer.add_metadata({"/Title": pack.title, "/Creator": "ivanalysis", PRINTED_FROM: digest})
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()

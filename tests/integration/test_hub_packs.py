@@ -47,9 +47,12 @@ def test_every_hub_pack_links_its_workbook(small_book):
         rows = [list(r) for r in wb["Summary"].iter_rows(values_only=True)]
         by_number = {r[0]: r for r in rows if isinstance(r[0], int)}
         assert len(by_number) == 20  # every implemented scheme: analysed, failed or not run
+        # in rank order, as the hub pack page: the analysed ones by their moderate headline, then the others
+        ranked = sorted(runs, key=lambda r: -r["opportunity_gbp"]["moderate"])
+        assert list(by_number)[:len(runs)] == [r["scheme_number"] for r in ranked]
         for r in runs:  # each figure is the run's own, unrounded
             assert by_number[r["scheme_number"]][3:6] == [r["opportunity_gbp"][s] for s in ("low", "moderate", "high")]
-            assert by_number[r["scheme_number"]][7] == r["kpis"][0]["value"]
+            assert by_number[r["scheme_number"]][10] == r["kpis"][0]["value"]
         # one total a financial year: each adds that year's headlines only
         totals = [r for r in rows if str(r[1]).startswith("All analysed schemes")]
         for total in totals:
@@ -57,7 +60,7 @@ def test_every_hub_pack_links_its_workbook(small_book):
                                                  if r["period"] == total[2]))
         assert {t[2] for t in totals} == {r["period"] for r in runs}
         if not runs:  # a hub the small book did not run
-            assert {r[11] for r in by_number.values()} == {"not run"}
+            assert {r[14] for r in by_number.values()} == {"not run"}
 
 
 def _short(scheme_id: str) -> str:
@@ -227,9 +230,14 @@ def test_only_changed_hubs_are_printed_again(small_book, chromium_or_skip, tmp_p
     html = tmp_path / "html"
     shutil.copytree(small_book / "html", html)  # the next build starts from a copy of the published book
     monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(small_book))  # read only: its runs say what each pack holds
+    folder = html / packs.PACKS_DIR
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # nothing hidden is published
+    assert all(packs.printed_from(p) for p in folder.glob("*.pdf"))  # each PDF says what it was printed from
+    (folder / ".LON.pdf.inputs").write_text("what an older build kept beside the PDFs\n")
     said: list[str] = []
     packs.publish_pdfs(html, said.append)
     assert said == [f"PDF hub packs unchanged ({len(load_geography().hubs())})"]
+    assert not (folder / ".LON.pdf.inputs").exists()
     before = {p.name: p.read_bytes() for p in (html / packs.PACKS_DIR).glob("*.pdf")}
 
     def change(page: Path) -> None:

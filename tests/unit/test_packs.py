@@ -40,15 +40,18 @@ def _provenance(scheme: str, assumptions: dict | None) -> Provenance:
                       inputs={} if assumptions is not None else None, parameters=parameters, assumptions=assumptions)
 
 
-def results(scheme: str, low: float, moderate: float, high: float, kpi: dict) -> RunResult:
+def results(scheme: str, low: float, moderate: float, high: float, kpi: dict, cost: float = 0.0) -> RunResult:
+    """A run's results whose headline is one component, `cost` a scenario less than its saving: for a scheme the
+    workbook scales (packs.SCALINGS), the component and assumption it names."""
+    scaling = packs.SCALINGS.get(scheme, packs.Scaling("uptake_share", "The saving", ""))
+    gross = ScenarioValues(low=low + cost, moderate=moderate + cost, high=high + cost)
     return RunResult(
         **identity(BY_ID[scheme], HUB, "2017/18"), status="ok", error=None,
         scenario="moderate", headline=f"What {scheme} would save.",
         opportunity_gbp=ScenarioValues(low=low, moderate=moderate, high=high),
         opportunity_components=[ComponentRecord(
-            label="The saving", kind="cash_releasing", payer="nhse_specialised", year="2017/18",
-            gross=ScenarioValues(low=low, moderate=moderate, high=high),
-            implementation_cost=ScenarioValues(low=0.0, moderate=0.0, high=0.0),
+            label=scaling.component, kind="cash_releasing", payer="nhse_specialised", year="2017/18", gross=gross,
+            implementation_cost=ScenarioValues(low=cost, moderate=cost, high=cost),
             net=ScenarioValues(low=low, moderate=moderate, high=high), in_totals=True, why_not_in_totals="")],
         opportunity_units=[QuantityRecord(label="Packs no longer wasted", unit="packs", low=10.0, moderate=20.0,
                                           high=30.0)],
@@ -58,8 +61,24 @@ def results(scheme: str, low: float, moderate: float, high: float, kpi: dict) ->
                               variation="improvement_low", assurance=None, providers=2,
                               providers_worse_998=["LON-P02"]),
         data=DataCoverage(synthetic=True, first_month="2015-04", last_month="2018-03"),
-        provenance=_provenance(scheme, {"uptake_share": ScenarioValues(low=0.5, moderate=0.75, high=1.0)}),
+        provenance=_provenance(scheme, {scaling.assumption: ScenarioValues(low=0.5, moderate=0.75, high=1.0)}),
     )
+
+
+def _with(r: RunResult, assumptions: dict[str, tuple[float, float, float]]) -> RunResult:
+    """`r` with these assumptions by scenario, and a component beside its headline (capacity, not in the totals)."""
+    beside = ComponentRecord(label="Bed days released", kind="capacity_released", payer="provider", year="2017/18",
+                             gross=ScenarioValues(low=1.0, moderate=2.0, high=3.0),
+                             implementation_cost=ScenarioValues(low=0.0, moderate=0.0, high=0.0),
+                             net=ScenarioValues(low=1.0, moderate=2.0, high=3.0), in_totals=False,
+                             why_not_in_totals="capacity")
+    values = {k: ScenarioValues(**dict(zip(("low", "moderate", "high"), v))) for k, v in assumptions.items()}
+    return r.model_copy(update={"opportunity_components": [*r.opportunity_components, beside],
+                                "provenance": r.provenance.model_copy(update={"assumptions": values})})
+
+
+OC_COMPONENT = packs.SCALINGS["oral_chemo_wastage"].component
+ITP_COMPONENT = packs.SCALINGS["immunoglobulin_itp"].component
 
 
 @pytest.fixture
@@ -67,10 +86,12 @@ def views(build_dir) -> list[RunView]:
     """Two analysed schemes and one failed run for London, with the tables their runs wrote."""
     oral = results("oral_chemo_wastage", 948_982.5, 1_423_473.75, 1_921_317.0,
                    {"name": "Supplies of more than a month", "value": 0.291, "target": 0.1, "unit": "share",
-                    "higher_is_better": False, "met": False, "note": "=1+1"})
+                    "higher_is_better": False, "met": False, "note": "=1+1"}, cost=19_035.0)
+    oral = _with(oral, {"uptake_share": (0.5, 0.75, 1.0), "not_in_params": (1.5, 2.0, 2.5)})
     itp = results("immunoglobulin_itp", 609_729.04, 1_059_856.15, 1_401_510.09,
                   {"name": "Spend on immunoglobulin", "value": 10_024_913.76, "target": None, "unit": "gbp",
                    "higher_is_better": False, "met": None, "note": ""})
+    itp = _with(itp, {"price_per_gram": (34, 34, 34), "not_in_params": (1.5, 2.0, 2.5)})
     run = build_dir / "runs" / "oral_chemo_wastage" / "LON"
     run.mkdir(parents=True)
     # written as a run writes them (report/table_data.py), from the analysis's figures, disclosure-controlled
@@ -109,22 +130,45 @@ def test_sheets_and_summary_figures_equal_results(views):
     assert rows[0][0].startswith("Hub pack: London")
     assert rows[1][0].startswith("SYNTHETIC DATA")
     header = rows.index(next(r for r in rows if r[0] == "No."))
+    assert rows[header] == packs.SUMMARY_HEADER
     assert ws.freeze_panes == f"A{header + 2}" and ws.cell(header + 1, 1).font.b
+    # in rank order, as the hub pack page: oral chemotherapy (£1.42m moderate), immunoglobulin (£1.06m), then the
+    # failed run
+    assert [r[0] for r in rows[header + 1:header + 4]] == [9, 1, 2]
     body = {r[0]: r for r in rows[header + 1:header + 4]}
     assert body[1][1:6] == [BY_ID["immunoglobulin_itp"].title, "2017/18", 609_729.04, 1_059_856.15, 1_401_510.09]
-    assert body[9][3:10] == [948_982.5, 1_423_473.75, 1_921_317.0, "Supplies of more than a month", 0.291,
-                             "share (%)", 0.1]
-    assert body[9][10] == "improving (low)" and body[9][12] == "09 Oral chemotherapy wastage"
-    assert body[2][11] == "run failed" and body[2][3] is None
+    assert body[9][3:6] == [948_982.5, 1_423_473.75, 1_921_317.0]
+    assert body[9][9:13] == ["Supplies of more than a month", 0.291, "share (%)", 0.1]
+    assert body[9][13] == "improving (low)" and body[9][15] == "09 Oral chemotherapy wastage"
+    # the reader's figures: the cells of the scheme's calculator
+    assert body[9][6:9] == [f"='09 Oral chemotherapy wastage'!${c}$23" for c in "BCD"]
+    assert body[2][14] == "run failed" and body[2][3] is None and body[2][6] is None
     total = rows[header + 4]
     assert total[1] == "All analysed schemes, 2017/18 (2)"  # both on 2017/18: one total, of that year
     assert total[3:6] == pytest.approx([609_729.04 + 948_982.5, 1_059_856.15 + 1_423_473.75,
                                         1_401_510.09 + 1_921_317.0])
+    first, last = header + 2, header + 4  # the schemes' lines, as the sheet numbers its rows
+    assert total[6:9] == [f'=SUMIF($C${first}:$C${last},"2017/18",{c}${first}:{c}${last})' for c in "GHI"]
     money = ws.cell(header + 2, 5)
-    assert money.number_format == '"£"#,##0' and ws.cell(header + 4, 8).number_format == "0.0%"
+    assert money.number_format == '"£"#,##0' and ws.cell(header + 2, 8).number_format == '"£"#,##0'
+    assert ws.cell(header + 2, 11).number_format == "0.0%"
     assert any("overlap" in (r[0] or "") for r in rows[:header])
     assert not any("SYNTHETIC" in str(r[0]) for r in
                    _load(packs.workbook(HUB, views, synthetic=False))["Summary"].iter_rows(values_only=True))
+
+
+def test_summary_links_to_each_scheme_sheet_and_back(views):
+    wb = _load(packs.workbook(HUB, views, synthetic=True))
+    ws = wb["Summary"]
+    links = {c.value: c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink}
+    assert links == {"Reducing wastage in oral chemotherapy": "'09 Oral chemotherapy wastage'!A1",
+                     "09 Oral chemotherapy wastage": "'09 Oral chemotherapy wastage'!A1",
+                     BY_ID["immunoglobulin_itp"].title: "'01 Immunoglobulin for ITP'!A1",
+                     "01 Immunoglobulin for ITP": "'01 Immunoglobulin for ITP'!A1"}
+    assert all(not c.hyperlink.target for row in ws.iter_rows() for c in row if c.hyperlink)  # inside the file
+    back = wb["01 Immunoglobulin for ITP"]["A5"]
+    assert back.value == "Back to the Summary" and back.hyperlink.location == "'Summary'!A1"
+    assert back.font.u == "single"
 
 
 def test_scheme_sheet_holds_kpis_assumptions_and_the_run_tables(views):
@@ -137,7 +181,16 @@ def test_scheme_sheet_holds_kpis_assumptions_and_the_run_tables(views):
                                           ["high", 1_921_317.0, 30]]
     kpi = rows[first.index("Supplies of more than a month")]
     assert kpi[:7] == ["Supplies of more than a month", 0.291, "share (%)", 0.1, "no", "no", "=1+1"]
-    assert rows[first.index("uptake_share")][:4] == ["uptake_share", 0.5, 0.75, 1]
+    # assumptions by their label, with unit, key and source from params/schemes/<id>.yaml; one the parameters file
+    # no longer has, by its key
+    uptake = rows[first.index("Assumption") + 1]
+    label = "Share of supplies of more than a month moved to monthly instalments"
+    assert uptake[:6] == [label, 0.5, 0.75, 1, "share (%)", "uptake_share"]
+    assert uptake[6].startswith("Assumption of this book. The Menu of Opportunities ch. 9")
+    assert ws.cell(first.index("Assumption") + 2, 2).number_format == "0%"
+    assert ws.cell(first.index("Assumption") + 2, 7).alignment.wrap_text
+    assert rows[first.index("not_in_params")][5:7] == ["not_in_params", "not in the scheme's parameters file now"]
+    assert "uptake_share" not in first  # never a raw key in place of a label
     assert rows[first.index("Providers worse than the 99.8% limit")][1] == "LON-P02"
     # the run's tables, cell for cell: numbers as numbers, formatted as the page shows them; '*' where suppressed
     providers = first.index("Provider")
@@ -152,16 +205,95 @@ def test_scheme_sheet_holds_kpis_assumptions_and_the_run_tables(views):
     assert ws.freeze_panes is not None and ws.column_dimensions["A"].width >= len("Providers compared")
 
 
+def _calculator(ws) -> dict[str, int]:
+    """The row of each line of a sheet's calculator, by its label (1-based, as formulas name rows)."""
+    rows = [r[0] for r in ws.iter_rows(values_only=True)]
+    start = rows.index("Try your own figures")
+    end = rows.index("Your figure (£)", start)
+    return {label: i + 1 for i, label in enumerate(rows[start:end + 1], start) if label}
+
+
+def test_the_calculator_computes_the_book_figure_from_its_parts_and_scales_the_named_one(views):
+    """Oral chemotherapy: net = saving less cost; the book's figure, their sum; the reader's figure, the book's with
+    the component in proportion to the uptake (packs.SCALINGS) at the reader's uptake, times their share achieved.
+    The values are what LibreOffice gives (tests/integration/test_workbook_calculator.py)."""
+    ws = _load(packs.workbook(HUB, views, synthetic=True))["09 Oral chemotherapy wastage"]
+    at = _calculator(ws)
+    saving, cost = at[f"{OC_COMPONENT}: saving (£)"], at[f"{OC_COMPONENT}: cost of making it (£)"]
+    net, book = at[f"{OC_COMPONENT}: net (£)"], at["The book's figure (£)"]
+    label = "Share of supplies of more than a month moved to monthly instalments"
+    theirs, mine = at[f"{label}: the book's"], at[f"{label}: yours"]
+    share, figure = at["Your share of the opportunity achieved"], at["Your figure (£)"]
+    assert [ws.cell(saving, c).value for c in (2, 3, 4)] == [968_017.5, 1_442_508.75, 1_940_352]
+    assert [ws.cell(cost, c).value for c in (2, 3, 4)] == [19_035, 19_035, 19_035]
+    assert ws.cell(net, 3).value == f"=C{saving}-C{cost}" and ws.cell(book, 3).value == f"=C{net}"
+    assert [ws.cell(theirs, c).value for c in (2, 3, 4)] == [0.5, 0.75, 1]
+    assert [ws.cell(mine, c).value for c in (2, 3, 4)] == [0.5, 0.75, 1]
+    assert ws.cell(share, 2).value == 1 and ws.cell(share, 2).number_format == "0%"
+    assert ws.cell(figure, 3).value == (f"=$B${share}*(C{book}-C{net}+IF(C{theirs}=0,C{net},"
+                                        f"C{net}*C{mine}/C{theirs}))")
+    # what a reader may change, and only that, is yellow
+    yellow = {(c.row, c.column) for row in ws.iter_rows() for c in row
+              if c.fill.fgColor.rgb.endswith(packs.INPUT_FILL)}
+    assert yellow == {(mine, 2), (mine, 3), (mine, 4), (share, 2)}
+    assert ws.cell(figure, 3).font.b and ws.cell(figure, 3).number_format == '"£"#,##0'
+
+
+def test_a_scheme_with_nothing_in_proportion_offers_the_share_achieved_only(views):
+    for v in views:
+        if v.scheme.id == "immunoglobulin_itp":
+            v.results.provenance.assumptions.pop("price_per_gram")
+    with pytest.raises(BookError, match=r"packs.SCALINGS: immunoglobulin_itp's run has no assumption"):
+        packs.workbook(HUB, views, synthetic=True)
+    del packs.SCALINGS["immunoglobulin_itp"]  # restored by the fixture below
+    ws = _load(packs.workbook(HUB, views, synthetic=True))["01 Immunoglobulin for ITP"]
+    at = _calculator(ws)
+    net, book = at[f"{ITP_COMPONENT}: net (£)"], at["The book's figure (£)"]
+    share = at["Your share of the opportunity achieved"]
+    assert ws.cell(at["Your figure (£)"], 2).value == f"=$B${share}*(B{book})" and ws.cell(book, 2).value == f"=B{net}"
+    notes = [r[0] for r in ws.iter_rows(min_row=at["Your figure (£)"] + 1, max_row=at["Your figure (£)"] + 2,
+                                        values_only=True)]
+    assert notes[0].startswith("None of this scheme's assumptions moves its figure in proportion")
+
+
+@pytest.fixture(autouse=True)
+def _scalings_kept():
+    kept = dict(packs.SCALINGS)
+    yield
+    packs.SCALINGS.clear()
+    packs.SCALINGS.update(kept)
+
+
 def test_formula_text_from_data_stays_text(views):
+    """Text from a run's tables or results is never a formula: the only formulas are the calculators' and the
+    Summary's 'your' columns."""
     data = packs.workbook(HUB, views, synthetic=True)
-    ws = _load(data)["09 Oral chemotherapy wastage"]
+    wb = _load(data)
+    ws = wb["09 Oral chemotherapy wastage"]
     cells = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     link = cells['=HYPERLINK("http://x","click")']  # the CSV's guarding apostrophe is gone, the text kept
     assert link.data_type == "s" and link.quotePrefix
     assert cells["=1+1"].data_type == "s"
+    for sheet in wb:
+        formulas = {(c.row, c.column) for row in sheet.iter_rows() for c in row if c.data_type == "f"}
+        if sheet.title == "Summary":
+            assert {col for _, col in formulas} == {7, 8, 9}
+        else:
+            at = _calculator(sheet)
+            assert {row for row, _ in formulas} <= set(range(at["Try your own figures"], at["Your figure (£)"] + 1))
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        sheets = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
-    assert b"<f>" not in sheets  # no formula anywhere
+        assert b"fullCalcOnLoad=\"1\"" in z.read("xl/workbook.xml")  # a spreadsheet computes them on opening
+
+
+def test_units_and_assumption_formats():
+    assert packs._unit_text("gbp_per_gram") == "£ per gram" and packs._unit_text("share") == "share (%)"
+    assert packs._unit_text("bed_days_per_year") == "bed days per year" and packs._unit_text("gbp") == "£"
+    assert packs.assumption_format("share", [0.5, 0.75, 1.0]) == "0%"
+    assert packs.assumption_format("share", [0.975, 0.5, 0.5]) == "0.0%"
+    assert packs.assumption_format("gbp_per_gram", [34.0, 34.0, 34.0]) == '"£"#,##0'
+    assert packs.assumption_format("gbp_per_network", [176_425.58] * 3) == '"£"#,##0.00'
+    assert packs.assumption_format("count", [10.0, 5.0, 3.0]) == "#,##0"
+    assert packs.assumption_format("patients_per_100000", [1.5, 2.25, 3.0]) == "#,##0.0##"
 
 
 def test_bytes_are_identical_and_dated_by_the_latest_run(views, monkeypatch):
@@ -190,7 +322,11 @@ def test_sheet_names_fit_excel():
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in names)
     assert len(set(names)) == len(names)
     assert packs.sheet_name(5, "Myositis: IVIg to rituximab") == "05 Myositis IVIg to rituximab"
-    assert packs.sheet_name(18, "Prostate radiotherapy fractionation") == "18 Prostate radiotherapy"
+    # a name too long keeps its whole words that fit and says it is shortened; never a dangling joining word
+    assert packs.sheet_name(18, "Prostate radiotherapy fractionation") == "18 Prostate radiotherapy…"
+    assert packs.sheet_name(13, "Term admissions to neonatal units") == "13 Term admissions to neonatal…"
+    assert packs.sheet_name(13, "Term admissions for the neonatal units") == "13 Term admissions…"
+    assert packs.sheet_name(7, "A" * 40) == "07 " + "A" * 27 + "…"
 
 
 def test_table_cells_are_the_files_numbers_with_the_pages_formats(views, build_dir):
@@ -310,3 +446,56 @@ def test_links_to_the_rest_of_the_book_go_to_its_address_or_are_relative_to_the_
     assert packs.site_root({"html": {"baseurl": ""}}) == packs.site_root({}) == "../../"  # from downloads/packs/
     with pytest.raises(BookError, match="html.baseurl must be the published book's http"):
         packs.site_root({"html": {"baseurl": "/iv/"}})
+
+
+def test_a_pdf_says_what_it_was_printed_from(tmp_path):
+    """The digest that decides whether a hub's PDF is printed again is kept in the PDF, not in a file beside it."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({packs.PRINTED_FROM: "abc123"})
+    writer.write(tmp_path / "LON.pdf")
+    assert packs.printed_from(tmp_path / "LON.pdf") == "abc123"
+    assert packs.printed_from(tmp_path / "SW.pdf") is None  # no PDF
+    (tmp_path / "NEC.pdf").write_bytes(b"not a PDF")
+    assert packs.printed_from(tmp_path / "NEC.pdf") is None
+    PdfWriter().write(tmp_path / "blank.pdf")
+    assert packs.printed_from(tmp_path / "blank.pdf") is None  # a PDF that does not say
+
+
+def test_input_cells_refuse_what_is_not_a_value(views):
+    """A share achieved, or a share assumption, from 0% to 100%; another assumption (a price), 0 or more."""
+    wb = _load(packs.workbook(HUB, views, synthetic=True))
+    checks = {}
+    for title in ("09 Oral chemotherapy wastage", "01 Immunoglobulin for ITP"):
+        for dv in wb[title].data_validations.dataValidation:
+            checks[(title, str(dv.sqref))] = (dv.operator, dv.formula1, dv.formula2)
+    at = _calculator(wb["01 Immunoglobulin for ITP"])
+    price = at["Price of immunoglobulin per gram (GBP): yours"]
+    assert checks[("01 Immunoglobulin for ITP", f"B{price} C{price} D{price}")] == ("greaterThanOrEqual", "0", None)
+    share = at["Your share of the opportunity achieved"]
+    assert checks[("01 Immunoglobulin for ITP", f"B{share}")] == ("between", "0", "1")
+    uptake = _calculator(wb["09 Oral chemotherapy wastage"])["Share of supplies of more than a month moved to "
+                                                                 "monthly instalments: yours"]
+    assert checks[("09 Oral chemotherapy wastage", f"B{uptake} C{uptake} D{uptake}")] == ("between", "0", "1")
+
+
+def test_a_scheme_whose_savings_all_stand_beside_its_headline_says_so(views):
+    """£0 in the totals because its savings are capacity, cost avoided or another payer's, not because it found
+    nothing: the Summary's status and the sheet say so, and nothing is offered to scale."""
+    i, itp = next((i, v) for i, v in enumerate(views) if v.scheme.id == "immunoglobulin_itp")
+    zero = ScenarioValues(low=0.0, moderate=0.0, high=0.0)
+    beside = [c.model_copy(update={"in_totals": False, "why_not_in_totals": "another payer's"})
+              for c in itp.results.opportunity_components]
+    views[i] = RunView(itp.scheme, itp.area, itp.results.model_copy(update={
+        "opportunity_gbp": zero, "opportunity_components": beside}), itp.info, None)
+    wb = _load(packs.workbook(HUB, views, synthetic=True))
+    line = next(r for r in wb["Summary"].iter_rows(values_only=True) if r[0] == 1)
+    assert line[3:6] == (0, 0, 0) and line[14] == packs.BESIDE_STATUS
+    ws = wb["01 Immunoglobulin for ITP"]
+    at = _calculator(ws)
+    assert ws.cell(at["The book's figure (£)"], 2).value == 0 and not any(label.endswith(": yours") for label in at)
+    notes = [r[0] for r in ws.iter_rows(min_row=at["Your figure (£)"] + 1, max_row=at["Your figure (£)"] + 1,
+                                        values_only=True)]
+    assert notes[0].startswith("None of this scheme's savings is in its headline here")
