@@ -3,11 +3,18 @@ from __future__ import annotations
 
 import math
 
+from ..sdc import is_quantity_unit
+
 
 def _strip(s: str) -> str:
     """'25.0' -> '25', and never '-0'."""
     s = s.rstrip("0").rstrip(".") if "." in s else s
     return "0" if s in ("-0", "") else s
+
+
+def _no_negative_zero(text: str) -> str:
+    """'-0.0%' -> '0.0%', '-£0' -> '£0': a figure that rounds to nothing has no sign."""
+    return text.replace("-", "", 1) if not any(ch in "123456789" for ch in text) else text
 
 
 def is_missing(v) -> bool:
@@ -16,11 +23,11 @@ def is_missing(v) -> bool:
 
 def pct(v: float | None, digits: int = 1) -> str:
     """0.5493 -> '54.9%'."""
-    return "n/a" if is_missing(v) else f"{v * 100:.{digits}f}%"
+    return "n/a" if is_missing(v) else _no_negative_zero(f"{v * 100:.{digits}f}%")
 
 
 def number(v: float | None, digits: int = 0) -> str:
-    return "n/a" if is_missing(v) else f"{v:,.{digits}f}"
+    return "n/a" if is_missing(v) else _no_negative_zero(f"{v:,.{digits}f}")
 
 
 def quantity(v: float | None) -> str:
@@ -43,7 +50,7 @@ def gbp(v: float | None) -> str:
         v = round(v, 3 - len(str(int(v))))  # three significant figures, before choosing the wording
     if v >= 1e6:
         return f"{sign}£{_strip(f'{v / 1e6:,.1f}')} million"
-    return f"{sign}£{v:,.0f}"
+    return _no_negative_zero(f"{sign}£{v:,.0f}")
 
 
 def gbp_table(v: float | None) -> str:
@@ -62,7 +69,7 @@ def axis(v: float, kind: str = "number") -> str:
         sign, a = ("-" if v < 0 else ""), abs(v)
         return f"{sign}£{_strip(f'{a / 1e6:,.1f}')}m" if a >= 1e6 else f"{sign}£{a:,.0f}"
     if kind == "number":
-        return f"{v:,.0f}" if abs(v) >= 100 or v == round(v) else _strip(f"{v:.3g}")
+        return _no_negative_zero(f"{v:,.0f}") if abs(v) >= 100 or v == round(v) else _strip(f"{v:.3g}")
     raise ValueError(f"kind must be 'number', 'percent' or 'gbp', not {kind!r}")
 
 
@@ -83,13 +90,16 @@ def price(v: float | None) -> str:
     """A unit price: '£34', '£1,500', '£12.50'."""
     if is_missing(v):
         return "n/a"
-    return f"£{v:,.0f}" if float(v).is_integer() else f"£{v:,.2f}"
+    return _no_negative_zero(f"£{v:,.0f}" if float(v).is_integer() else f"£{v:,.2f}")
 
 
 def by_unit(v: float | None, unit: str) -> str:
-    """Format by the units of config.Unit and KPI units (gbp_per_* are prices, share a percentage ...)."""
+    """Format by the units of config.Unit and KPI units (gbp_per_* are prices, share a percentage ...); a figure
+    counting people or events in a unit of its own ('admissions', 'patients') is a quantity: whole from 10."""
     if unit.startswith("gbp_per_"):
         return price(v)
+    if unit not in UNIT_FORMATS and is_quantity_unit(unit):
+        return quantity(v)
     return UNIT_FORMATS.get(unit, _plain_number)(v)
 
 

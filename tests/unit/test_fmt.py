@@ -105,9 +105,23 @@ def test_axis_refuses_an_unknown_kind():
     (12.34, "fractions", "12.3"),  # one decimal below 100
     (1234.7, "fractions", "1,235"),
     (1.234, "ratio", "1.23"),
-    (42.4, "unheard_of_unit", "42.4"),
+    (42.4, "unheard_of_unit", "42"),  # a unit of its own counts people or events (sdc.is_quantity_unit): whole
+    (29.37, "admissions", "29"),  # a modelled quantity: whole from 10 (fmt.quantity) ...
+    (2.937, "admissions", "2.9"),  # ... one decimal below
+    (42.4, "points_per_patient", "42.4"),  # a rate: up to 2 decimals
     (1234.7, "ddd_per_1000_bed_days", "1,235"),
     (0.5, "pa_per_week", "0.5"),
 ])
 def test_by_unit(value, unit, text):
     assert by_unit(value, unit) == text
+
+
+@pytest.mark.parametrize("value, text", [
+    (lambda: pct(-0.0001), "0.0%"), (lambda: pct(-0.0), "0.0%"), (lambda: pct(-0.001), "-0.1%"),
+    (lambda: number(-0.3), "0"), (lambda: number(-0.04, 1), "0.0"), (lambda: gbp(-0.3), "£0"),
+    (lambda: axis(-0.0, "number"), "0"), (lambda: axis(-0.0001, "percent"), "0%"),
+    (lambda: by_unit(-0.001, "x_per_y"), "0"),
+    (lambda: by_unit(-0.0, "gbp_per_day"), "£0"), (lambda: by_unit(-0.0004, "share"), "0.0%"),
+])
+def test_a_figure_that_rounds_to_nothing_has_no_sign(value, text):
+    assert value() == text
