@@ -7,10 +7,10 @@ provider activity data, and the ratio of new to follow-up appointments. Its cost
 effective SDM". Here:
 
 - fewer follow-ups: on each pathway, each provider's follow-ups per new attendance is shrunk toward England's
-  (gamma-Poisson empirical Bayes, `stats.shrinkage`, all the way unless providers differ beyond chance: Cochran's Q
-  at EVIDENCE); the follow-ups above what the benchmark ratio (a percentile of England's providers' shrunk ratios,
-  pathway by pathway) would give, valued at the price of a follow-up attendance, counted only where a provider is
-  above it (never netted off);
+  (empirical Bayes, `stats.shrinkage`, all the way unless providers differ beyond chance: Cochran's Q at EVIDENCE;
+  chance measured by providers' change from the year before, `chance_dispersion`); the follow-ups above what the
+  benchmark ratio (a percentile of England's providers' shrunk ratios, pathway by pathway) would give, valued at the
+  price of a follow-up attendance, counted only where a provider is above it (never netted off);
 - slower growth in demand: England's hip and knee replacements for osteoarthritis (ICD-10 M16, M17) and cardiac
   device implants in the headline year above the year before's grown by demographic growth alone, netted at England
   level (a provider's own growth in one year is mostly chance), a share of which shared decision making avoids,
@@ -54,7 +54,7 @@ from ..results import (
     SchemeResult,
     Table,
 )
-from ..stats.shrinkage import gamma_poisson
+from ..stats.shrinkage import between_variance, shrink
 from .base import area_rows, in_period, provider_table, rate_measure, scenario_frame
 from .contract import Tables
 
@@ -142,19 +142,54 @@ def procedures(adm: pd.DataFrame) -> pd.DataFrame:
     return adm[keep]
 
 
-def shrunk_ratios(op: pd.DataFrame) -> pd.DataFrame:
-    """Per pathway and provider (`op` is one period, every provider in England): new attendances, follow-ups, and the
-    follow-ups per new attendance shrunk toward the pathway's pooled ratio ("shrunk"): gamma-Poisson, each provider by
-    its reliability, all the way unless the pathway's providers differ beyond chance at EVIDENCE. A provider with
-    follow-ups but no new attendance in the period has no ratio."""
+def ratio_counts(op: pd.DataFrame) -> pd.DataFrame:
+    """Per pathway and provider with a new attendance in `op` (one period): new attendances and follow-ups."""
     by = op.groupby(["pathway", "provider_code"], observed=True)["first_attendance"].agg(["sum", "size"])
     by = by.rename(columns={"sum": "new"}).assign(follow_ups=lambda d: d["size"] - d["new"]).drop(columns="size")
-    by = by[by["new"] > 0]
-    shrunk = []
-    for _, g in by.groupby(level="pathway", observed=True):
-        fit = gamma_poisson(g.index.get_level_values("provider_code"), g["follow_ups"], g["new"], evidence=EVIDENCE)
-        shrunk.append(pd.Series(fit.data["shrunk"].to_numpy(), index=g.index))
-    return by.assign(shrunk=pd.concat(shrunk) if shrunk else pd.Series(dtype=float))
+    return by[by["new"] > 0]
+
+
+def chance_dispersion(now: pd.DataFrame, before: pd.DataFrame) -> float:
+    """How many times Poisson chance a provider's follow-ups per new attendance varies, measured by its change from
+    the year before (ratio_counts of one pathway in each year, indexed by provider).
+
+    Follow-ups in a year are not those of the year's new patients alone (some were first seen the year before), and
+    patients differ in the follow-ups they need, so a ratio varies more than Poisson's ratio / new. A provider's lasting
+    difference from others cancels out of its change from one year to the next, which is chance (twice over) and
+    true change: over the providers with at least MIN_NEW new attendances in both years, the median of
+    z^2 = ((R - R0) - (r - r0))^2 / (r / N + r0 / N0) over the median of chi-squared on 1 degree of freedom (0.455);
+    the median, so that providers whose ratio truly changed (adopting shared decision making) weigh little. At least
+    1; 1 (Poisson) without a year before.
+    """
+    from scipy.stats import chi2
+
+    both = now.join(before, rsuffix="_0", how="inner")
+    both = both[(both["new"] >= MIN_NEW) & (both["new_0"] >= MIN_NEW)]
+    if len(both) < 2 or not both["follow_ups"].sum() or not both["follow_ups_0"].sum():
+        return 1.0
+    r, r0 = both["follow_ups"].sum() / both["new"].sum(), both["follow_ups_0"].sum() / both["new_0"].sum()
+    change = both["follow_ups"] / both["new"] - both["follow_ups_0"] / both["new_0"] - (r - r0)
+    z2 = change**2 / (r / both["new"] + r0 / both["new_0"])
+    return max(1.0, float(z2.median() / chi2.ppf(0.5, 1)))
+
+
+def shrunk_ratios(now: pd.DataFrame, before: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Per pathway and provider (ratio_counts of every provider in England in the period, `now`, and the year before):
+    new attendances, follow-ups, and the follow-ups per new attendance shrunk toward the pathway's pooled ratio r
+    ("shrunk"): each provider's chance variance phi x r / new (phi: chance_dispersion), the variance of true ratios
+    between providers by the method of moments, 0 unless they differ beyond chance at EVIDENCE (every provider then at
+    r), and each provider pulled toward r by its reliability (stats.shrinkage). Also each pathway's phi."""
+    shrunk, phi = [], {}
+    for pathway, g in now.groupby(level="pathway", observed=True):
+        old = before[before.index.get_level_values("pathway") == pathway].droplevel("pathway")
+        phi[pathway] = chance_dispersion(g.droplevel("pathway"), old)
+        r = g["follow_ups"].sum() / g["new"].sum()
+        y = (g["follow_ups"] / g["new"]).to_numpy(dtype=float)
+        if r > 0:
+            v = phi[pathway] * r / g["new"].to_numpy(dtype=float)
+            y = shrink(y, v, r, between_variance(y, v, evidence=EVIDENCE))[0]
+        shrunk.append(pd.Series(y, index=g.index))
+    return now.assign(shrunk=pd.concat(shrunk) if shrunk else pd.Series(dtype=float)), pd.Series(phi, dtype=float)
 
 
 def follow_up_benchmarks(ratios: pd.DataFrame, percentile: float) -> pd.Series:
@@ -172,6 +207,7 @@ class National:
     year: pd.DataFrame  # outpatient attendances in the period
     months: pd.DataFrame  # by provider and month (column "month"): follow-ups and new attendances, for the measure
     ratios: pd.DataFrame  # shrunk_ratios of every provider in England in the period
+    dispersion: pd.Series  # each pathway's chance_dispersion
     bench: dict[str, pd.Series]  # scenario -> follow_up_benchmarks
     proc: pd.DataFrame  # spells of the named procedures, all months (procedures)
     england_groups: pd.DataFrame  # England's procedures by group: "before" and "now" (england_procedures)
@@ -184,7 +220,8 @@ def national(tables: Tables, params: SchemeParams, period: Period, geography: Ge
     a = params.assumptions
     op = tables["outpatients"]
     year = in_period(op, "attendance_date", period, "outpatient attendances")
-    ratios = shrunk_ratios(year)
+    before = ratio_counts(op[period.previous.mask(op["attendance_date"])])
+    ratios, dispersion = shrunk_ratios(ratio_counts(year), before)
     bench = {s: follow_up_benchmarks(ratios, a["benchmark_percentile"].value(s)) for s in SCENARIOS}
     # the measure needs only each provider's monthly counts: summed once here, not from every attendance for each area
     months = op.assign(follow_up=1 - op["first_attendance"],
@@ -195,7 +232,7 @@ def national(tables: Tables, params: SchemeParams, period: Period, geography: Ge
     groups = england_procedures(proc, period)
     excess_rate = {s: pd.Series({g: excess_growth_rate(r["now"], r["before"], a["demographic_growth"].value(s))
                                  for g, r in groups.iterrows()}) for s in SCENARIOS}
-    return National(year, months, ratios, bench, proc, groups, excess_rate, has_prior,
+    return National(year, months, ratios, dispersion, bench, proc, groups, excess_rate, has_prior,
                     (op["attendance_date"].min(), op["attendance_date"].max()))
 
 
@@ -326,8 +363,7 @@ CAVEATS = [
     "patients (who need device checks) sits higher on it.",
     "Follow-ups above the benchmark count only beyond chance: each provider's follow-ups per new attendance is "
     "shrunk toward England's by how reliable it is (empirical Bayes), and all the way where providers differ no more "
-    "than chance allows (methods page, 'Counting beyond chance'). Chance is taken as Poisson: patients who need many "
-    "follow-ups each make it larger, so a little chance may still be counted.",
+    "than chance allows (methods page, 'Counting beyond chance').",
     "Growth in demand is netted at England level: England's procedures above last year's grown by demography, shared "
     "among providers by their procedures last year (each carries England's excess growth on its own activity). A "
     "provider's or an area's own growth in one year is mostly chance; it is shown, not counted.",
@@ -339,6 +375,16 @@ CAVEATS = [
     "e-learning course and, in the low scenario, a skills workshop as well.",
     "Back pain, which the Menu also names, is covered by the spinal surgery pathway (scheme 17).",
 ]
+
+
+def chance_caveat(dispersion: pd.Series) -> str:
+    """How large chance was taken to be in follow-ups per new attendance (National.dispersion)."""
+    parts = "; ".join(f"{PATHWAY_NAMES.get(p, p).lower()} {v:.1f} times" for p, v in dispersion.items())
+    return ("A provider's follow-ups per new attendance vary by chance more than a Poisson count would (a year's "
+            "follow-ups include those of patients first seen the year before, and patients need different numbers): "
+            "chance is measured by how much providers' ratios change from the year before, "
+            f"{parts} Poisson's variance (1 where the data hold no year before). Providers whose ratio truly "
+            "changed make this larger, so the gap counted errs on the low side.")
 
 
 def growth_caveat(groups: pd.DataFrame, period: Period, params: SchemeParams) -> str:
@@ -562,7 +608,7 @@ def analyse(tables: Tables, run: RunContext, national: National) -> SchemeResult
     savings = Savings.of(cells, pc, teams, params)
     groups = by_procedure(pc)
     demand = quarterly_demand(proc_local, national.proc["admission_date"].min(), not area.is_national)
-    caveats = [*CAVEATS, growth_caveat(national.england_groups, period, params)]
+    caveats = [*CAVEATS, chance_caveat(national.dispersion), growth_caveat(national.england_groups, period, params)]
     if not national.has_prior:
         caveats.insert(0, f"The data hold no year before {period.label}: the saving counts fewer follow-ups only.")
     opportunity = opportunity_by_kind(cells, pc, teams, *icd_crt_share(national.proc, period), params, period)

@@ -85,22 +85,47 @@ def test_teams_are_one_orthopaedic_and_one_device_team_per_provider_with_new_att
     assert teams["cost_moderate"].tolist() == pytest.approx([5_280, 5_280])
 
 
+def test_chance_dispersion_is_measured_by_providers_change_from_the_year_before():
+    # Three providers, 100 new attendances in each year; 150 follow-ups each the year before (1.5 a new), 170, 150
+    # and 130 now (1.7, 1.5, 1.3). England's ratio is 1.5 in both years, so the changes are +0.2, 0, -0.2 against a
+    # chance variance 1.5/100 + 1.5/100 = 0.03: z^2 = 1.333, 0, 1.333; median 1.333 / 0.454936 (the median of
+    # chi-squared on 1 df) = 2.9308 times Poisson's variance
+    index = pd.Index(["A", "B", "C"], name="provider_code")
+    before = pd.DataFrame({"new": [100] * 3, "follow_ups": [150] * 3}, index=index)
+    now = pd.DataFrame({"new": [100] * 3, "follow_ups": [170, 150, 130]}, index=index)
+    assert sdm.chance_dispersion(now, before) == pytest.approx(2.9308, abs=1e-4)
+    # a provider's lasting difference cancels out: A at 2.0 in both years, B and C at 1.5 -> no change, Poisson (1)
+    steady = pd.DataFrame({"new": [100] * 3, "follow_ups": [200, 150, 150]}, index=index)
+    assert sdm.chance_dispersion(steady, steady) == 1.0
+    assert sdm.chance_dispersion(now, before.iloc[:0]) == 1.0  # no year before: Poisson
+
+
 def test_shrunk_ratios_pull_each_provider_toward_englands_by_its_reliability():
-    # Knee: A 40 new and 80 follow-ups (2.0 a new), B 40 and 40 (1.0), C 40 and 60 (1.5); pooled 1.5. Poisson chance
-    # variance 1.5 / 40 = 0.0375 each, w = 26.67; Q = 26.67 x (0.25 + 0.25 + 0) = 13.33 on 2 df (p = 0.001: beyond
-    # chance); sigma2 = (13.33 - 2) / (80 - 26.67) = 0.2125; gamma prior rate 1.5 / 0.2125 = 120/17, shape 180/17;
-    # shrunk (O + 180/17) / (40 + 120/17): A 1.925, B 1.075, C 1.5
+    # Knee: A 40 new and 80 follow-ups (2.0 a new), B 40 and 40 (1.0), C 40 and 60 (1.5); pooled 1.5; no year
+    # before, so chance is Poisson: 1.5 / 40 = 0.0375 each, w = 26.67; Q = 26.67 x (0.25 + 0.25 + 0) = 13.33 on
+    # 2 df (p = 0.001: beyond chance); sigma2 = (13.33 - 2) / (80 - 26.67) = 0.2125; reliability
+    # 0.2125 / (0.2125 + 0.0375) = 0.85; shrunk 1.5 + 0.85 x (y - 1.5): A 1.925, B 1.075, C 1.5
     op = pd.DataFrame({"pathway": "knee_oa", "provider_code": ["A"] * 120 + ["B"] * 80 + ["C"] * 100,
                        "first_attendance": [1] * 40 + [0] * 80 + [1] * 40 + [0] * 40 + [1] * 40 + [0] * 60})
-    ratios = sdm.shrunk_ratios(op)
+    counts = sdm.ratio_counts(op)
+    ratios, phi = sdm.shrunk_ratios(counts, counts.iloc[:0])
+    assert phi.to_dict() == {"knee_oa": 1.0}
     assert ratios.loc["knee_oa", "shrunk"].tolist() == pytest.approx([1.925, 1.075, 1.5])
     # the benchmark, the lower quartile of the shrunk ratios: 1.075 + 0.5 x (1.5 - 1.075) = 1.2875
     assert sdm.follow_up_benchmarks(ratios, 0.25)["knee_oa"] == pytest.approx(1.2875)
+    # the same spread when every provider was at 1.5 the year before (40 new, 60 follow-ups each): changes +0.5,
+    # -0.5, 0 against 1.5/40 + 1.5/40 = 0.075, z^2 = 3.333, 3.333, 0, phi = 3.333 / 0.454936 = 7.327; chance variance
+    # 7.327 x 0.0375 = 0.2748, Q = 0.5 / 0.2748 = 1.82 on 2 df (p = 0.40): chance, every provider at the pooled 1.5
+    last_year = counts.assign(follow_ups=60)
+    wide, phi = sdm.shrunk_ratios(counts, last_year)
+    assert phi["knee_oa"] == pytest.approx(7.3270, abs=1e-4)
+    assert wide["shrunk"].tolist() == pytest.approx([1.5, 1.5, 1.5])
     # no more spread than chance: 42, 40 and 38 follow-ups (Q = (0.0025 + 0 + 0.0025) / (1.0 / 40) = 0.2): every
     # provider at the pooled 1.0, and nothing above a benchmark taken among them
     flat = pd.DataFrame({"pathway": "knee_oa", "provider_code": ["A"] * 82 + ["B"] * 80 + ["C"] * 78,
                          "first_attendance": [1] * 40 + [0] * 42 + [1] * 40 + [0] * 40 + [1] * 40 + [0] * 38})
-    null = sdm.shrunk_ratios(flat)
+    flat_counts = sdm.ratio_counts(flat)
+    null, _ = sdm.shrunk_ratios(flat_counts, flat_counts.iloc[:0])
     assert null["shrunk"].tolist() == pytest.approx([1.0, 1.0, 1.0])
     assert sdm.follow_up_benchmarks(null, 0.25)["knee_oa"] == pytest.approx(1.0)
 
