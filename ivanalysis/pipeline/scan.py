@@ -185,7 +185,10 @@ def read_any_table(path: Path) -> table_data.TableData:
     frame = pd.DataFrame(body, columns=head, dtype=object)
     for name, kind in kinds.items():
         if kind in ("count", "money", "rate"):
-            frame[name] = pd.to_numeric(frame[name].replace("", None))
+            values = pd.to_numeric(frame[name].replace("", None))
+            whole = values.dropna().eq(values.dropna().round()).all()
+            # as the Parquet file holds them: whole numbers stay whole ('12', never '12.0'), so the text is checked
+            frame[name] = values.astype("Int64") if kind != "rate" and whole else values
     for name in head:
         if name.endswith(table_data.FLAG):
             frame[name] = frame[name] == "True"
@@ -214,7 +217,7 @@ def _table_findings(rel: str, data: table_data.TableData, below_england: bool, n
             text = "" if pd.isna(v) else str(v)
             if f and text.strip():
                 findings.append(Finding(rel, f"suppressed {kind} in {name!r} shows {text.strip()!r}"))
-            elif kind == "count" and not _allowed(text.replace(".0", "") if text.endswith(".0") else text):
+            elif kind == "count" and not _allowed(text):
                 findings.append(Finding(rel, f"count in {name!r} shows {text.strip()!r}"))
     for name, kind in data.kinds.items():
         if kind in ("money", "number") and name + table_data.FLAG in frame:

@@ -12,10 +12,13 @@ from ivanalysis.results import Table
 pytestmark = pytest.mark.unit
 
 
-def _table() -> Table:
-    return Table("Providers", pd.DataFrame({"Provider": ["P1", "P2", "P3"], "Patients": [12, 3, 0],
+def _table(rows_are_the_area: bool = False, names=("P1", "P2", "P3")) -> Table:
+    """Three rows with hand-checked counts; `rows_are_the_area`: declared as the run's area (so exact on England's
+    page), here the way a table 'written without control' is made."""
+    return Table("Providers", pd.DataFrame({"Provider": list(names), "Patients": [12, 3, 0],
                                             "Treated": [9, 1, 0], "Share": [0.75, 1 / 3, float("nan")]}),
-                 counts=("Patients", "Treated"), rates={"Share": ("Treated", "Patients")})
+                 counts=("Patients", "Treated"), rates={"Share": ("Treated", "Patients")},
+                 rows_are_the_area=rows_are_the_area)
 
 
 def test_a_controlled_table_passes_and_every_count_is_read(tmp_path):
@@ -34,14 +37,19 @@ def test_planted_leaks_in_table_files_are_found(tmp_path):
     build = tmp_path / "_build"
     run, england = build / "runs" / "s" / "LON", build / "runs" / "s" / "ENG"
     run.mkdir(parents=True), england.mkdir(parents=True)
-    # England's figures are not controlled: its files are not scanned for counts
-    write_table(england, "s_ENG_providers", table_data(_table(), controlled=False, synthetic=True))
+    # England's own rows are not controlled (rows that are not providers or areas of the geography)...
+    write_table(england, "s_ENG_years", table_data(_table(True), controlled=False, synthetic=True))
+    # ... but a table shown exactly on England's page whose rows are providers is a finding, once per file
+    write_table(england, "s_ENG_providers", table_data(_table(True, ("LON-P01", "LON-P02", "NW-P01")),
+                                                       controlled=False, synthetic=True))
     # a hub's table written without control, and a CSV whose flagged cell still shows its count
-    write_table(run, "s_LON_providers", table_data(_table(), controlled=False, synthetic=True))
+    write_table(run, "s_LON_providers", table_data(_table(True), controlled=False, synthetic=True))
     (run / "s_LON_years.csv").write_text('"# a note"\nYear,Patients (count),Patients (count) suppressed\n'
                                          "2017/18,4,True\n2018/19,12,False\n2019/20,,True\n", encoding="utf-8")
     problems = sorted(str(f) for f in disclosure_findings(build))
     assert problems == [
+        "runs/s/ENG/s_ENG_providers.csv: exact counts for 'LON-P01', a row below England",
+        "runs/s/ENG/s_ENG_providers.parquet: exact counts for 'LON-P01', a row below England",
         "runs/s/LON/s_LON_providers.csv: count in 'Patients (count)' shows '12'",
         "runs/s/LON/s_LON_providers.csv: count in 'Patients (count)' shows '3'",
         "runs/s/LON/s_LON_providers.csv: count in 'Treated (count)' shows '1'",
@@ -68,3 +76,28 @@ def test_an_unreadable_table_file_is_a_finding_and_parquet_text_is_scanned_for_i
     pd.DataFrame({"patient_id": ["9434765919"], "x": [1]}).to_csv(data / "immunoglobulin.csv", index=False)
     found = sorted(f.artefact for f in identifier_findings(build, data))
     assert found == ["runs/s/LON/s_LON_providers.csv", "runs/s/LON/s_LON_providers.parquet"]
+
+
+def test_money_left_beside_a_suppressed_count_and_exact_provider_rows_on_a_page_are_found(tmp_path):
+    """The scan's recoverability checks: a pound figure shown in the row of a suppressed count (its flag says it
+    follows the count, yet it shows), and a page table that claims to be exact ('data-sdc="exact"') with a row
+    naming a provider of the geography."""
+    build = tmp_path / "_build"
+    run = build / "runs" / "s" / "LON"
+    run.mkdir(parents=True)
+    table = Table("Providers", pd.DataFrame({"Provider": ["P1", "P2"], "Patients": [12, 3], "Spend": [900.0, 300.0]}),
+                  counts=("Patients",), money=("Spend",))
+    data = table_data(table, controlled=True, synthetic=True)
+    leaked = data.frame.assign(**{"Spend (GBP)": [900, 300]})  # the flag says suppressed, the cell still shows
+    write_table(run, "s_LON_providers", type(data)(data.caption, leaked, data.kinds, True, True))
+    page = build / "html" / "runs" / "s" / "ENG.html"
+    page.parent.mkdir(parents=True)
+    page.write_text('<table class="iv-table" data-sdc="exact"><tbody><tr><th scope="row">LON-P01</th>'
+                    '<td class="num count">3</td></tr></tbody></table>'
+                    '<table class="iv-table" data-sdc="exact"><tbody><tr><th scope="row">2017/18</th>'
+                    '<td class="num count">3</td></tr></tbody></table>')
+    problems = sorted(str(f) for f in disclosure_findings(build))
+    assert problems == [
+        "html/runs/s/ENG.html: a table shown exactly has a row for 'LON-P01', below England",
+        "runs/s/LON/s_LON_providers.csv: 'Spend (GBP)' shows 300 beside a suppressed count",
+        "runs/s/LON/s_LON_providers.parquet: 'Spend (GBP)' shows 300 beside a suppressed count"]
