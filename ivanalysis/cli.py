@@ -244,12 +244,34 @@ def validate(data_dir: Path = typer.Option(..., "--data-dir", help="folder holdi
             df = load_table(data_dir, name, geo)
             _say(f"[green]ok[/]      {name}:", f"{path.name}, {len(df):,} rows", console=out)
             _say("         covers:", describe(df, TABLES[name], geo), console=out)  # valid is not yet enough
+            if lacked := [c for c in TABLES[name].schema.columns if c not in df.columns]:
+                _say("         lacks:", _lacking(name, lacked, path), console=out)
         except DataError as exc:
             failures += 1
             _say(f"[red]invalid[/] {name}:", str(exc))
     if missing:
         out.print(f"not found (schemes that read them cannot run): {', '.join(missing)}")
     raise typer.Exit(1 if failures else 0)
+
+
+def _lacking(name: str, lacked: list[str], path: Path) -> str:
+    """What a valid table without some of its optional columns means: which schemes cannot run on it, and which
+    columns of the file are not ours (one may be a missing column under another name)."""
+    from .data.io import header
+    from .data.mapping import column_mapping
+    from .data.schemas import TABLES
+    from .schemes.registry import schemes_needing
+
+    needing = schemes_needing(name, lacked)
+    said = ", ".join(lacked) + (": no scheme reads them" if not needing else
+                                "; so these schemes cannot run on it: "
+                                + ", ".join(f"{s} ({', '.join(c)})" for s, c in needing.items()))
+    mapped = column_mapping(name)
+    others = [c for c in header(path) or [] if mapped.get(c, c) not in TABLES[name].schema.columns]
+    if needing and others:
+        said += (f". The file's columns {', '.join(others)} are not ours: if one holds a missing column under another "
+                 "name, map it with --columns mapping.yaml")
+    return said
 
 
 @app.command()

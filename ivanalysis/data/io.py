@@ -51,6 +51,16 @@ class TableNotFound(DataError):
     """The data folder holds no file for the table."""
 
 
+class MissingColumns(DataError):
+    """The table's file lacks columns the caller asked for. Only a table's required columns (TableSpec.required)
+    must be in every extract; any other is needed by the schemes that read it, which name it (schemes.registry)."""
+
+    def __init__(self, path: Path | UPath, spec: TableSpec, missing: list[str], found: list[str]):
+        self.table, self.missing, self.found = spec.name, list(missing), list(found)
+        super().__init__(f"{path}: table '{spec.name}' has no column {', '.join(map(repr, missing))} (columns found: "
+                         f"{', '.join(found) or 'none'})", file=str(path))
+
+
 def not_a_folder(data_dir: Path | UPath) -> str | None:
     """Why `data_dir` cannot be a data folder (a file, or nothing there), or None when it is a folder."""
     if data_dir.is_dir():
@@ -118,6 +128,34 @@ def read_file(path: Path | UPath) -> pd.DataFrame:
         with path.open("r", encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': the header
             _refuse_duplicated_columns(path, next(csv.reader(f), []))
     return df
+
+
+def header(path: Path | UPath) -> list[str] | None:
+    """The file's column names, from its header row (CSV) or schema (Parquet) alone; None when that cannot be read
+    (read_file then says why)."""
+    try:
+        if is_parquet(path):
+            import pyarrow.parquet as pq
+
+            with path.open("rb") as fh:
+                return list(pq.read_schema(fh).names)
+        import csv
+
+        with path.open("r", encoding="utf-8-sig", newline="") as f:
+            return next(csv.reader(f), [])
+    except Exception:  # noqa: BLE001 - an unreadable file: read_file says how, with the message for its case
+        return None
+
+
+def columns_present(path: Path | UPath, spec: TableSpec, mapping: dict[str, str] | None = None) -> list[str] | None:
+    """The columns of the table's schema that its file holds, named as ours (`mapping` applied; None: the analyst's
+    --columns mapping), in the schema's order; None when the file's header cannot be read."""
+    names = header(path)
+    if names is None:
+        return None
+    mapping = column_mapping(spec.name) if mapping is None else mapping
+    held = {mapping.get(n, n) for n in names}
+    return [c for c in spec.schema.columns if c in held]
 
 
 def read_extract(path: Path | UPath, spec: TableSpec, mapping: dict[str, str] | None = None) -> pd.DataFrame:
@@ -243,7 +281,8 @@ def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
     lines = [f"{path}: table '{spec.name}' breaks {len(problems)} rule(s) of its schema:"]
     for p in problems[:12]:
         if p["rule"] == "column_in_dataframe":
-            lines.append(f"  - column '{p['examples'][0][1]}' is missing (columns found: {p.get('found', '?')})")
+            lines.append(f"  - column '{p['examples'][0][1]}' is missing (columns found: {p.get('found', '?')}); "
+                         f"{_ROLE.get(p.get('role'), 'it is required')}")
             continue
         examples = "; ".join(f"{_where(path, i)}: {_show(v)}" for i, v in p["examples"])
         col = f"column '{p['column']}'" if p["column"] else "rows"
@@ -257,13 +296,16 @@ def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
 
 
 def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geography | None = None) -> pd.DataFrame:
-    """Return the typed table, or raise a DataError naming the file, each column and rule, and example rows."""
+    """Return the typed table, or raise a DataError naming the file, each column and rule, and example rows.
+
+    The table's required columns (its key, date and provider or area columns) must be there; any other column may
+    be left out (a scheme that reads it says so when it runs), and the rules of the columns present are checked."""
     import pandera.errors
 
-    missing = [c for c in spec.schema.columns if c not in df.columns]
+    missing = [c for c in spec.required if c not in df.columns]
     if missing:
         problems = [{"column": c, "rule": "column_in_dataframe", "count": 1, "examples": [(None, c)],
-                     "found": ", ".join(map(str, df.columns)) or "none"} for c in missing]
+                     "found": ", ".join(map(str, df.columns)) or "none", "role": _role(spec, c)} for c in missing]
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     if df.empty:
         raise DataError(f"{path}: table '{spec.name}' has a header but no rows", file=str(path))
@@ -272,13 +314,24 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
     try:
         # pandera would copy the whole table first; a shallow copy keeps the caller's frame as it is, since pandera
         # replaces the columns it converts rather than writing into them
-        rules = spec.rules(nhs_numbers=spec.name in nhs_number_tables())
+        rules = spec.rules(nhs_numbers=spec.name in nhs_number_tables(), present=df.columns)
         typed = rules.validate(df.copy(deep=False), lazy=True, inplace=True)
     except pandera.errors.SchemaErrors as exc:
-        problems = _problems(exc.failure_cases, spec.schema) + problems
+        problems = _problems(exc.failure_cases, rules) + problems
     if problems:
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     return typed
+
+
+_ROLE = {"key": "every extract of the table needs it: it identifies a row",
+         "date": "every extract of the table needs it: it places a row in a month and a financial year",
+         "provider": "every extract of the table needs it: it says whose a row is",
+         "area": "every extract of the table needs it: it says whose a row is"}
+
+
+def _role(spec: TableSpec, column: str) -> str:
+    return {spec.key: "key", spec.date_column: "date", spec.provider_column: "provider",
+            spec.area_column: "area"}.get(column, "")
 
 
 def _not_whole(df: pd.DataFrame, spec: TableSpec) -> list[dict]:
@@ -340,16 +393,20 @@ def _geography_digest(geography: Geography) -> str:
 
 
 def _validated_file(path: Path | UPath, name: str, geography: Geography | None,
-                    mapping: dict[str, str] | None = None) -> Path | None:
-    if geography is None:
+                    mapping: dict[str, str] | None, present: list[str] | None) -> Path | None:
+    """The validated table's file in the cache: named by the input file's bytes, the rules, the geography, whether
+    NHS numbers are checked, the column mapping and the columns the file holds (`present`; None, as without a
+    geography: not kept)."""
+    if geography is None or present is None:
         return None
     from ..paths import build_dir
 
     nhs = " nhs-numbers" if name in nhs_number_tables() else ""  # validated by stricter rules: another file
     mapping = column_mapping(name) if mapping is None else mapping
     mapped = f" columns {sorted(mapping.items())}" if mapping else ""  # the file read under other names
+    held = f" holding {','.join(present)}"  # what an entry must hold (_read_validated checks it)
     key = hashlib.sha256(f"{sha256_file(path)} {_rules_digest(name)} {_geography_digest(geography)}{nhs}{mapped}"
-                         .encode())
+                         f"{held}".encode())
     return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
@@ -379,14 +436,15 @@ def _keep_validated(df: pd.DataFrame, target: Path) -> None:
         pass
 
 
-def _read_validated(validated: Path, spec: TableSpec, columns: list[str] | None) -> pd.DataFrame | None:
-    """The validated table kept on disk (its `columns`), or None when there is none or it is damaged: a damaged
-    entry (cut short, changed bytes, other columns) is removed, and the caller validates the input again."""
+def _read_validated(validated: Path, present: list[str], columns: list[str] | None) -> pd.DataFrame | None:
+    """The validated table kept on disk (its `columns`; None: all it holds, `present`), or None when there is none
+    or it is damaged: a damaged entry (cut short, changed bytes, other columns) is removed, and the caller validates
+    the input again."""
     if not validated.exists():
         return None
     try:
         df = _read_parquet(validated, columns, verify=True)
-        if not set(columns or spec.schema.columns) <= set(df.columns):
+        if not set(columns or present) <= set(df.columns):
             raise ValueError(f"columns {list(df.columns)}")
         return df
     except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file; each means: rebuild it
@@ -423,9 +481,12 @@ def ensure_validated(data_dir: Path, name: str, geography: Geography) -> None:
     """Validate table `name` and keep the typed result on disk, unless that is already done (no table is read then)."""
     spec = TABLES[name]
     path = find_table(data_dir, name)
-    validated = _validated_file(path, name, geography)
-    if not (validated.exists() and _intact(validated)):
-        _keep_validated(validate_table(read_extract(path, spec), spec, path, geography), validated)
+    mapping = column_mapping(name)
+    validated = _validated_file(path, name, geography, mapping, columns_present(path, spec, mapping))
+    if validated is None or not (validated.exists() and _intact(validated)):
+        df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
+        if validated is not None:
+            _keep_validated(df, validated)
 
 
 def load_table(data_dir: Path, name: str, geography: Geography | None = None,
@@ -433,7 +494,9 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
     """Find, read and validate one input table (the whole of England: benchmarks need every provider).
 
     `columns` names the only columns the caller needs (in any order; they come in the schema's order): the table is
-    still validated whole, but only those columns are read from the validated cache and kept in memory.
+    still validated whole (every column its file holds), but only those columns are read from the validated cache
+    and kept in memory; one the file lacks raises MissingColumns. None: every column the file holds. (A table's
+    required columns are in every file; any other may be left out by an extract for schemes that do not read it.)
     The caller may change what it gets: a table kept in memory is handed out as a copy.
 
     With benchmark data (--benchmark-data, ivanalysis.data.benchmark), the table is the extract's rows for its own
@@ -452,8 +515,12 @@ def load_table(data_dir: Path, name: str, geography: Geography | None = None,
            tuple(sorted(column_mapping(name).items())))
 
     def load() -> pd.DataFrame:
-        both = combine(_load(data_dir, spec, geography, needed, column_mapping(name)),
-                       _load(bench, spec, geography, needed, {}), spec)
+        own = _load(data_dir, spec, geography, needed, column_mapping(name))
+        theirs = _load(bench, spec, geography, needed, {})
+        if wanted is None:  # the columns both hold: one that either lacks would be empty for its rows
+            common = [c for c in own.columns if c in theirs.columns]
+            own, theirs = own[common], theirs[common]
+        both = combine(own, theirs, spec)
         return both if wanted is None else both[wanted]
 
     return memo.current().tables.get(key, load, holds=(geography,), hand_out=pd.DataFrame.copy)
@@ -468,22 +535,36 @@ def load_extract(data_dir: Path, name: str, geography: Geography | None = None,
 
 def _load(data_dir: Path | UPath | str, spec: TableSpec, geography: Geography | None, wanted: list[str] | None,
           mapping: dict[str, str]) -> pd.DataFrame:
-    """One folder's table, validated (the validated cache and the memory of a warm kernel used)."""
+    """One folder's table, validated (the validated cache and the memory of a warm kernel used). A column `wanted`
+    that the file lacks raises MissingColumns, before the table is read."""
     name = spec.name
     path = find_table(data_dir, name)
     key = (*file_identity(path), id(geography), None if wanted is None else tuple(wanted), name in nhs_number_tables(),
            tuple(sorted(mapping.items())))
 
     def load() -> pd.DataFrame:
-        validated = _validated_file(path, name, geography, mapping)
-        if validated is not None and (kept := _read_validated(validated, spec, wanted)) is not None:
+        present = columns_present(path, spec, mapping)
+        if present is not None:
+            _require(path, spec, wanted, present, mapping)
+        validated = _validated_file(path, name, geography, mapping, present)
+        if validated is not None and (kept := _read_validated(validated, present, wanted)) is not None:
             return kept
         df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
         if validated is not None:
             _keep_validated(df, validated)
+        _require(path, spec, wanted, list(df.columns), mapping)  # (when the header alone could not be read)
         return df if wanted is None else df[wanted]
 
     return memo.current().tables.get(key, load, holds=(geography,), hand_out=pd.DataFrame.copy)
+
+
+def _require(path: Path | UPath, spec: TableSpec, wanted: list[str] | None, present: list[str],
+             mapping: dict[str, str]) -> None:
+    """Refuse, naming them, the columns asked for that the file lacks (its columns named as the file has them)."""
+    missing = [c for c in wanted or () if c not in present]
+    if missing:
+        names = header(path) or [{v: k for k, v in mapping.items()}.get(c, c) for c in present]
+        raise MissingColumns(path, spec, missing, names)
 
 
 def file_identity(path: Path | UPath) -> tuple[str, int, int | str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -16,7 +16,7 @@ import pandas as pd
 from .. import memo
 from ..catalogue import BY_ID, CATALOGUE, SchemeInfo
 from ..config import SchemeParams, load_scheme_params
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..geography import Area, Geography, load_geography
 from ..paths import NOTEBOOKS_DIR, PARAMS_DIR
 from ..results import Period, RunContext, SchemeResult
@@ -72,15 +72,76 @@ def analyse(scheme_id: str, geography_code: str, data_dir: Path, period: str | N
             geography: Geography | None = None) -> SchemeResult:
     """params + tables -> load (validated; only the columns the scheme uses) -> the scheme's pure analysis."""
     from ..data.benchmark import benchmark_dir, is_benchmark
-    from ..data.io import file_identity, find_table, load_table
+    from ..data.io import MissingColumns, file_identity, find_table, load_table
 
     geo = geography or load_geography()
     s = scheme(scheme_id)
-    tables = LazyTables(lambda name: load_table(data_dir, name, geo, s.input_columns.get(name)), s.tables)
+    require_columns(s, data_dir)
+
+    def load(name: str) -> pd.DataFrame:
+        try:
+            return load_table(data_dir, name, geo, s.input_columns.get(name))
+        except MissingColumns as exc:  # e.g. in the benchmark data (the extract's are checked above)
+            raise DataError(f"{exc.file}: " + "; ".join(lacks(s.info.id, exc.table, c) for c in exc.missing)
+                            + f" (columns found: {', '.join(exc.found) or 'none'})", file=exc.file) from None
+
+    tables = LazyTables(load, s.tables)
     files = tuple(file_identity(find_table(data_dir, name)) for name in s.tables)
     if not is_benchmark(data_dir):  # England's other providers read from benchmark data: another England
         files += tuple(file_identity(find_table(benchmark_dir(), name)) for name in s.tables)
     return analyse_tables(scheme_id, tables, geo.get(geography_code), period, geo, data_identity=files)
+
+
+# Data minimisation: a table's required columns (its key, date and provider or area: TableSpec.required) are in every
+# extract; any other column is needed only by the schemes that read it (INPUT_COLUMNS), so an extract for some
+# schemes may leave out what only others read (an identifier above all). A run says which column it lacks, and why.
+def lacks(scheme_id: str, table: str, column: str) -> str:
+    """'<table> has no column <column>, which <scheme> needs ...': why a scheme cannot run without a column."""
+    from ..data.schemas import TABLES
+
+    spec = TABLES[table]
+    described = spec.schema.columns[column].description or ""
+    if column == spec.patient_column:
+        why = "needs to tell one patient from another (any pseudonymised identifier will do)"
+    elif column in spec.identifiers:
+        why = f"needs to tell one record from another ({described}; any pseudonymised identifier will do)"
+    else:
+        why = f"reads ({described})"
+    return f"{table} has no column {column}, which {scheme_id} {why}"
+
+
+def require_columns(s: Scheme, data_dir: Path) -> None:
+    """Refuse a run whose scheme reads a column the extract's table lacks, before anything is read: naming the
+    scheme, the table, each column and why."""
+    from ..data.io import columns_present, find_table, header
+    from ..data.schemas import TABLES
+
+    lacking = {}  # file -> what it lacks
+    for name in s.tables:
+        path = find_table(data_dir, name)
+        present = columns_present(path, TABLES[name])
+        if present is None:  # a header that cannot be read: loading the table says why
+            continue
+        if missing := [c for c in s.input_columns[name] if c not in present]:
+            lacking[path] = [lacks(s.info.id, name, c) for c in missing]
+    if lacking:
+        said = [f"{'; '.join(lines)} ({path} has columns {', '.join(header(path) or []) or 'none'})"
+                for path, lines in lacking.items()]
+        raise DataError("; ".join(said) + ". Add the column(s) to the extract (`ivanalysis template` writes every "
+                        "table's header row), or map the extract's own names onto ours with --columns mapping.yaml",
+                        file=str(next(iter(lacking))))
+
+
+def schemes_needing(table: str, columns: Iterable[str]) -> dict[str, list[str]]:
+    """The implemented schemes that read any of `columns` of `table`, each with those it reads: the schemes that
+    cannot run on an extract whose table lacks them."""
+    columns = set(columns)
+    out = {}
+    for info in implemented():
+        wanted = scheme(info.id).input_columns.get(table, ())
+        if needed := [c for c in wanted if c in columns]:
+            out[info.id] = needed
+    return out
 
 
 def analyse_tables(scheme_id: str, tables: Tables, area: Area, period: str | Period | None = None,

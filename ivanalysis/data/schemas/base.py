@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -209,19 +210,55 @@ class TableSpec:
             raise ValueError(f"table {self.name}: identifiers {self.identifiers} must be columns of its schema and "
                              f"include its patient column {self.patient_column!r}")
 
-    def rules(self, nhs_numbers: bool = False) -> pa.DataFrameSchema:
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The columns every extract of the table must hold, whatever schemes read it: its key, and the columns that
+        place a row in time and at a provider or area (validation and the coverage checks read them). Every other
+        column is needed only by the schemes that read it (their INPUT_COLUMNS): an extract may leave it out."""
+        return tuple(dict.fromkeys(c for c in (self.key, self.date_column, self.provider_column, self.area_column)
+                                   if c))
+
+    def rules(self, nhs_numbers: bool = False, present: Iterable[str] | None = None) -> pa.DataFrameSchema:
         """The schema a table is validated against; with `nhs_numbers`, its patient column must also hold valid NHS
-        numbers. Any pseudonymised identifier is accepted otherwise: no table needs NHS numbers."""
-        if not nhs_numbers:
-            return self.schema
-        if self.patient_column is None:
+        numbers. Any pseudonymised identifier is accepted otherwise: no table needs NHS numbers.
+        present: the columns the extract holds (None: all): the others' rules, and the rules across columns that
+        read one of them, are left out (a column the extract lacks is checked by the scheme that needs it)."""
+        if nhs_numbers and self.patient_column is None:
             raise ValueError(f"table {self.name} has no patient column to hold NHS numbers")
-        return self._with_nhs_numbers
+        present = frozenset(self.schema.columns if present is None else present) & set(self.schema.columns)
+        key = (present, nhs_numbers and self.patient_column in present)
+        if key not in self._rules:
+            schema = self.schema
+            absent = [c for c in schema.columns if c not in present]
+            if absent:
+                kept = [c for c in schema.checks if _reads_only(c, schema, present)]
+                schema = schema.remove_columns(absent)
+                schema.checks = kept
+            if key[1]:
+                column = schema.columns[self.patient_column]
+                schema = schema.update_column(self.patient_column, checks=[*column.checks, NHS_NUMBER_VALID])
+            self._rules[key] = schema
+        return self._rules[key]
 
     @functools.cached_property
-    def _with_nhs_numbers(self) -> pa.DataFrameSchema:
-        column = self.schema.columns[self.patient_column]
-        return self.schema.update_column(self.patient_column, checks=[*column.checks, NHS_NUMBER_VALID])
+    def _rules(self) -> dict[tuple, pa.DataFrameSchema]:
+        """rules() by the columns present and whether NHS numbers are checked: each schema is made once."""
+        return {}
+
+
+def _reads_only(check: pa.Check, schema: pa.DataFrameSchema, columns: frozenset[str]) -> bool:
+    """Whether a rule across columns reads only `columns`: it is tried on a table of those columns holding one empty
+    row (pandas skips the columns of an empty table in some operations, e.g. duplicated), where reading any other
+    raises KeyError. Another error on that row says nothing of the columns: the rule is kept."""
+    row = pd.DataFrame({c: pd.Series(dtype=schema.columns[c].dtype.type) for c in schema.columns if c in columns}
+                       ).reindex([0])
+    try:
+        check._check_fn(row)
+    except KeyError:
+        return False
+    except Exception:  # noqa: BLE001, S110 - any other failure comes from the empty row, not a missing column
+        pass
+    return True
 
 
 class TableRule(pa.Check):

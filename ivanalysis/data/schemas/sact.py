@@ -36,10 +36,12 @@ ROUTE_FIELDS = ("route fields: intravenous rows need administered_dose_mg, waste
 
 
 def _iv_fields_complete(df):
-    """Intravenous rows need how the dose was prepared; oral rows need the supply."""
+    """Intravenous rows need how the dose was prepared; oral rows need the supply. An extract of one route may leave
+    out the other's columns (they are optional, TableSpec.required): a row of the other route then lacks them."""
     iv = df["route"] == "intravenous"
-    iv_ok = df[["administered_dose_mg", "waste_mg", "dose_banded", "standard_product"]].notna().all(axis=1)
-    oral_ok = df[["days_supplied", "packs_supplied"]].notna().all(axis=1)
+    iv_ok = df.reindex(columns=["administered_dose_mg", "waste_mg", "dose_banded", "standard_product"]
+                       ).notna().all(axis=1)
+    oral_ok = df.reindex(columns=["days_supplied", "packs_supplied"]).notna().all(axis=1)
     return (iv & iv_ok) | (~iv & oral_ok)
 
 
