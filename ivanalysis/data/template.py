@@ -69,7 +69,10 @@ def readme(specs: list[TableSpec]) -> str:
         lines += [f"## `{spec.name}.csv`: {spec.title}", "", spec.description, "",
                   f"One row per `{spec.key}`. `{spec.date_column}` places a row in {period} and the financial year. "
                   f"Like the {spec.like}. Where it comes from: {spec.source} Can a hub analyst get it? {spec.access}",
-                  "", "| Column | Type | Required | Rules | Description |", "|---|---|---|---|---|"]
+                  "", f"Every extract of it needs {', '.join(f'`{c}`' for c in spec.required)}; any other column is "
+                  "needed only by the schemes that read it (the book's data dictionary lists them), and may be left "
+                  "out of an extract for other schemes.",
+                  "", "| Column | Type | Value required | Rules | Description |", "|---|---|---|---|---|"]
         for c in columns(spec):
             lines.append(f"| `{c['name']}`{' (identifying)' if c['identifying'] else ''} | {c['kind']} | "
                          f"{'no (may be empty)' if c['nullable'] else 'yes'} | {_cell(c['rules'])} | "

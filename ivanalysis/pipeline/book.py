@@ -382,9 +382,19 @@ def data_dictionary() -> str:
                        "key": spec.key, "source": spec.source, "access": spec.access,
                        "identifiers": spec.identifiers, "patient_column": spec.patient_column,
                        "users": [s for s in registry.implemented() if spec.name in registry.input_tables(s.id)],
-                       "columns": columns(spec), "row_rules": row_rules(spec)})
+                       "columns": [c | {"needed_by": _needed_by(spec, c["name"])} for c in columns(spec)],
+                       "row_rules": row_rules(spec)})
     preface = (BOOK_SRC_DIR / "data_dictionary.md").read_text(encoding="utf-8").rstrip()
     return render("data_dictionary.md.j2", preface=preface, tables=tables)
+
+
+def _needed_by(spec, column: str) -> str:
+    """Who needs a column: every extract of the table (its key, date, provider or area), or the Menu numbers of the
+    schemes that read it (an extract for other schemes may leave it out)."""
+    if column in spec.required:
+        return "every extract"
+    numbers = [registry.get(s).number for s in registry.schemes_needing(spec.name, [column])]
+    return ", ".join(map(str, sorted(numbers))) or "no scheme yet"
 
 
 def results_schema() -> tuple[str, str]:

@@ -197,3 +197,18 @@ def test_a_scheme_that_does_not_need_the_column_runs_and_finds_the_same(radiothe
     b = registry.analyse("prostate_fractionation", "ENG", no_patient, geography=GEO)
     assert b.opportunity_gbp == a.opportunity_gbp
     assert b.kpis == a.kpis
+
+
+# --- said to the analyst -------------------------------------------------------------------------------------------
+def test_the_data_dictionary_and_the_template_say_who_needs_each_column(tmp_path):
+    from ivanalysis.data.template import README, write_templates
+    from ivanalysis.pipeline.book import data_dictionary
+
+    page = data_dictionary()
+    myositis = registry.get("myositis_rituximab").number
+    assert f"| Pseudonymised patient identifier, or the NHS number (the same patient across episodes) | {myositis} |" \
+        in page
+    assert "| Identifier of the treatment episode | every extract |" in page
+    write_templates(tmp_path, ["immunoglobulin"])
+    assert ("Every extract of it needs `episode_id`, `treatment_date`, `provider_code`; any other column is needed "
+            "only by the schemes that read it") in (tmp_path / README).read_text(encoding="utf-8")
