@@ -55,7 +55,8 @@ def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, pe
                        higher_is_better: bool, target: float | None, denominator_label: str,
                        changes: Sequence[ChangeDate] = ()) -> Measure:
     """Funnel of every provider in the period (England is the benchmark) and the area's monthly SPC chart, its limits
-    recalculated at each of the params' `changes` the area's months allow (see trend_rebase)."""
+    recalculated at each of the params' `changes` the area's months allow (see trend_rebase). A month without rows
+    is a gap on the chart, named in its summary, not a month the line silently closes over."""
     from ..stats.funnel import proportion_funnel
     from ..stats.spc import xmr
 
@@ -67,7 +68,8 @@ def proportion_measure(df: pd.DataFrame, *, flag: str, date: str, area: Area, pe
     monthly = local.groupby(local[date].dt.to_period("M"), observed=True)[flag].mean()
     trend = xmr(monthly.to_numpy(dtype=float), x=monthly.index.to_timestamp(),
                 improvement_direction="increase" if higher_is_better else "decrease", target=target,
-                rebase=trend_rebase(monthly.index.to_timestamp(), changes))
+                rebase=trend_rebase(monthly.index.to_timestamp(), changes),
+                freq=trend_calendar(monthly.index.to_timestamp()))
     return Measure(name, higher_is_better, target, funnel, trend, denominator_label)
 
 
@@ -93,8 +95,16 @@ def rate_measure(df: pd.DataFrame, *, events: str, exposure: str, date: str, are
     values = monthly[events] / monthly[exposure] * per
     trend = xmr(values.to_numpy(dtype=float), x=values.index.to_timestamp(),
                 improvement_direction="increase" if higher_is_better else "decrease", target=target,
-                rebase=trend_rebase(values.index.to_timestamp(), changes))
+                rebase=trend_rebase(values.index.to_timestamp(), changes),
+                freq=trend_calendar(values.index.to_timestamp()))
     return Measure(name, higher_is_better, target, funnel, trend, denominator_label, value_format, value_label)
+
+
+def trend_calendar(months: pd.DatetimeIndex) -> str | None:
+    """The calendar of a trend's points (month starts): every k months, k the greatest common step between them (1
+    for a monthly series even with months missing, 3 for a quarterly one), so a period without data is a gap."""
+    steps = np.diff(np.asarray(months.year * 12 + months.month, dtype=int))
+    return f"{int(np.gcd.reduce(steps))}MS" if len(steps) and steps.min() > 0 else None
 
 
 def trend_rebase(months: pd.DatetimeIndex, changes: Sequence[ChangeDate]) -> list[pd.Timestamp]:

@@ -141,14 +141,15 @@ def at_rebases(trend: SPCResult, **options) -> tuple[ITSResult, ...]:
 
     Each is fitted on the two groups either side of its rebase only, from the previous rebase (or the first point)
     to the next (or the last): a trend before that crossed an earlier change would carry that change on as if it
-    were a trend. The chart's labels must be dates, complete (no missing points); `options` go to
-    segmented_regression (hac, lags, alpha, use_t).
+    were a trend. The chart's labels must be dates; a point without a value (a gap on the chart) is left out of the
+    fit but keeps its place in time. `options` go to segmented_regression (hac, lags, alpha, use_t).
     """
     d = trend.data
     fits = []
     for g in range(1, len(trend.groups)):
         two = d[d["group"].isin((g - 1, g))]
-        fits.append(segmented_regression(two["y"].to_numpy(dtype=float), two["x"], trend.groups[g].start, **options))
+        fits.append(segmented_regression(two["y"].to_numpy(dtype=float), two["x"], trend.groups[g].start,
+                                          allow_missing=True, **options))
     return tuple(fits)
 
 
@@ -158,12 +159,15 @@ def newey_west_lags(n: int) -> int:
 
 
 def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = True, lags: int | None = None,
-                         alpha: float = 0.05, use_t: bool = False) -> ITSResult:
+                         alpha: float = 0.05, use_t: bool = False, allow_missing: bool = False) -> ITSResult:
     """Fit the segmented regression to `y` at equally spaced points `x` (e.g. months), with the change from `start`.
 
     The points from the first x >= start on are "after". hac=False gives plain OLS standard errors (and t-based
     intervals). With HAC the intervals are normal-based, as statsmodels gives them; use_t=True makes them t-based
     with n - 4 degrees of freedom, wider and safer for the short series (24 to 36 months) usual here.
+    allow_missing: a missing value (NaN) is left out of the fit but keeps its place in time (t), as a month with no
+    data keeps its place on an XmR chart; the Newey-West lags then treat the points either side of it as
+    neighbours. Without it a missing value is refused.
     """
     import statsmodels.api as sm
 
@@ -171,22 +175,23 @@ def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = 
     x = pd.DatetimeIndex(pd.to_datetime(list(x)))
     if len(y) != len(x):
         raise ValueError(f"y and x differ in length: {len(y)} and {len(x)}")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("y must be finite numbers (no missing values)")
+    seen = np.isfinite(y)
+    if not seen.all() and not allow_missing:
+        raise ValueError("y must be finite numbers (no missing values, or allow_missing=True to leave them out)")
     if not x.is_monotonic_increasing:
         raise ValueError("x must be in increasing order")
     start = pd.Timestamp(start)
     post = (x >= start).astype(int)
-    before, after = int((post == 0).sum()), int(post.sum())
+    before, after = int((seen & (post == 0)).sum()), int((seen & (post == 1)).sum())  # points with a value
     if before < MIN_SIDE or after < MIN_SIDE:
         raise ValueError(f"a segmented regression needs at least {MIN_SIDE} points before and after the start "
                          f"({start:%Y-%m-%d}); there are {before} before and {after} after")
     t = np.arange(len(y), dtype=float)
-    t0 = float(before)
+    t0 = float((post == 0).sum())  # the start's place in time
     design = np.column_stack([np.ones_like(t), t, post, (t - t0) * post])
-    model = sm.OLS(y, design)
+    model = sm.OLS(y[seen], design[seen])
     if hac:
-        k = newey_west_lags(len(y)) if lags is None else int(lags)
+        k = newey_west_lags(int(seen.sum())) if lags is None else int(lags)
         fit = model.fit(cov_type="HAC", cov_kwds={"maxlags": k}, use_t=use_t)
         covariance = f"HAC (Newey-West, {k} lags)"
     else:
@@ -203,7 +208,7 @@ def segmented_regression(y: Sequence[float], x: Sequence, start, *, hac: bool = 
                      slope_ci=(float(ci[3][0]), float(ci[3][1])), slope_p=float(fit.pvalues[3]),
                      covariance=covariance, coefficients=np.asarray(b, dtype=float),
                      cov=np.asarray(fit.cov_params(), dtype=float), critical=_critical(fit, alpha), alpha=alpha,
-                     lag1_autocorrelation=_lag1(np.asarray(fit.resid, dtype=float), y))
+                     lag1_autocorrelation=_lag1(np.asarray(fit.resid, dtype=float), y[seen]))
 
 
 def _critical(fit, alpha: float) -> float:

@@ -129,3 +129,34 @@ def test_the_page_reports_each_change_with_its_interval_and_names_one_it_cannot_
     assert f"stepped by +34.9 (95% CI {lo} to {hi}, p " in text
     assert "**Too late** (1 February 2017): not estimated here" in text
     assert "Over the" not in text  # no total of shares
+
+
+def test_a_month_without_rows_is_a_gap_on_the_trend_and_left_out_of_the_fit():
+    from ivanalysis.schemes.base import trend_calendar
+
+    geo = load_geography()
+    hub = geo.get("LON")
+    df = records(SHARES, hub.providers[:2])
+    df = df[df["when"] != MONTHS[2]]  # June 2016: no rows at all
+    m = proportion_measure(df, flag="flag", date="when", area=hub, period=Period.financial_year("2016/17"),
+                           name="Share flagged", higher_is_better=True, target=None, denominator_label="records",
+                           changes=(CHANGE,))
+    trend = m.trend
+    assert trend.data["x"].tolist() == list(MONTHS)  # June keeps its place, as a gap
+    assert np.isnan(trend.data["y"].iloc[2]) and trend.missing == (MONTHS[2],)
+    assert "1 point has no value (June 2016)" in trend.summary()
+    # the group before has 5 values: 0.2, 0.3, (gap), 0.3, 0.2, 0.3: mean 0.26, moving ranges 0.1, 0, 0.1, 0.1
+    assert (trend.groups[0].points, trend.groups[0].mean) == (5, pytest.approx(0.26))
+    assert trend.groups[0].amr == pytest.approx(0.075)
+    # the fit leaves June out but keeps every month's place in time: the same as fitting the 11 months at t
+    (fit,) = at_rebases(trend, hac=False)
+    t = np.delete(np.arange(12.0), 2)
+    y = np.delete(np.array(SHARES), 2)
+    design = np.column_stack([np.ones(11), t, t >= 6, (t - 6) * (t >= 6)])
+    b = np.linalg.lstsq(design, y, rcond=None)[0]
+    assert [fit.baseline_level, fit.baseline_slope, fit.level_change, fit.slope_change] == pytest.approx(b)
+    assert (fit.points_before, fit.points_after) == (6, 6)  # months, June among them
+    # the calendar of a trend is its points' common step: monthly with a month missing, or quarterly
+    assert trend_calendar(MONTHS.delete(2)) == "1MS"
+    assert trend_calendar(pd.date_range("2015-04-01", periods=8, freq="3MS")) == "3MS"
+    assert trend_calendar(MONTHS[:1]) is None
