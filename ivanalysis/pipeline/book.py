@@ -94,8 +94,48 @@ def _short_gbp(v: float | None) -> str:
     return f"£{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"£{v:,.0f}"
 
 
+# A figure scaled to a year from the months of it the data hold (--annualise-partial-years; results.json's
+# data.annualised_from_months) is marked wherever the book shows it, and so is a total or range that includes one
+ANNUALISED = "†"
+
+
+def _annualised_from(view: RunView) -> int | None:
+    """The months of its year an analysed run's figures were scaled from to a whole year; None when the year was
+    whole in the data (or the run has no figures)."""
+    data = view.results.data if view.ok else None
+    return data.annualised_from_months if data is not None else None
+
+
+def _marked(text: str, *views: RunView) -> str:
+    """A figure made from `views`, marked when any of them was annualised ("—", none in totals, is no figure)."""
+    return text + ANNUALISED if text != "—" and any(_annualised_from(v) for v in views) else text
+
+
+def annualised_note(views: list[RunView]) -> str:
+    """The footnote of the figures marked ANNUALISED among `views`, as Markdown: from how many months of which year
+    they were scaled ('' when none was). Runs scaled from different months are named, each under its months."""
+    groups: dict[tuple[int, str], list[RunView]] = {}
+    for v in views:
+        if months := _annualised_from(v):
+            groups.setdefault((months, v.results.period), []).append(v)
+    if not groups:
+        return ""
+
+    def said(months: int, year: str, runs: list[RunView]) -> str:
+        names = "" if len(groups) == 1 else " (" + "; ".join(dict.fromkeys(
+            f"{v.scheme.number}. {fmt.md_escape(v.scheme.short)}" for v in runs)) + ")"
+        return f"{months} {'month' if months == 1 else 'months'} of {year}{names}"
+
+    return (f"{ANNUALISED} annualised from " + "; from ".join(said(m, y, runs) for (m, y), runs in groups.items())
+            + " (`--annualise-partial-years`): the data hold only those months of the year, and the saving and "
+              "quantities were scaled to twelve; a total or range marked so includes such a figure. The run's page "
+              "says which months are missing.")
+
+
 def results_csv(views: list[RunView]) -> str:
-    """Every run's headline, one row per scheme and geography, for a spreadsheet."""
+    """Every run's headline, one row per scheme and geography, for a spreadsheet; `annualised_from_months` says of a
+    headline scaled to a year from part of one (--annualise-partial-years) from how many months (empty: a whole
+    year)."""
     import pandas as pd
 
     from ..report.tables import csv_text
@@ -107,7 +147,8 @@ def results_csv(views: list[RunView]) -> str:
         rows.append({"scheme_number": v.scheme.number, "scheme": v.scheme.id, "title": v.scheme.title,
                      "geography": v.area.code, "geography_name": v.area.name, "period": r.period if r else "",
                      "status": r.status if r else "not run", "scenario_shown": r.scenario if v.ok else "",
-                     **{f"opportunity_gbp_{s}": "" if o is None else round(o.get(s)) for s in SCENARIOS}})
+                     **{f"opportunity_gbp_{s}": "" if o is None else round(o.get(s)) for s in SCENARIOS},
+                     "annualised_from_months": _annualised_from(v) or ""})
     return csv_text(pd.DataFrame(rows))
 
 
@@ -128,8 +169,9 @@ def _all_beside(view: RunView) -> bool:
 
 
 def _headline_cells(view: RunView) -> list[str]:
-    """An analysed run's headline in each scenario for a table of schemes: "—" when everything stands beside it."""
-    return ["—"] * len(SCENARIOS) if _all_beside(view) else _scenarios(view)
+    """An analysed run's headline in each scenario for a table of schemes: "—" when everything stands beside it;
+    marked when annualised."""
+    return ["—"] * len(SCENARIOS) if _all_beside(view) else [_marked(m, view) for m in _scenarios(view)]
 
 
 def _year_totals(views: list[RunView]) -> list[dict]:
@@ -138,8 +180,11 @@ def _year_totals(views: list[RunView]) -> list[dict]:
     totals = []
     for year in sorted({v.results.period for v in views}, reverse=True):
         same = [v for v in views if v.results.period == year]
-        totals.append({"year": year, "schemes": sum(not _all_beside(v) for v in same),
-                       **{s: _short_gbp(sum(v.results.opportunity_gbp.get(s) for v in same)) for s in SCENARIOS}})
+        counted = [v for v in same if not _all_beside(v)]
+        totals.append({"year": year, "schemes": len(counted),
+                       "annualised": any(_annualised_from(v) for v in counted),
+                       **{s: _marked(_short_gbp(sum(v.results.opportunity_gbp.get(s) for v in same)), *counted)
+                          for s in SCENARIOS}})
     return totals
 
 
@@ -152,7 +197,7 @@ def _components_apart(views: list[RunView]) -> tuple[list[dict], list[dict]]:
             if c.in_totals:
                 continue
             row = {"scheme": v.scheme, "doc": v.doc, "label": c.label, "kind": KIND_LABELS[c.kind],
-                   "payer": PAYER_LABELS[c.payer], "year": c.year, "moderate": _short_gbp(c.net.moderate),
+                   "payer": PAYER_LABELS[c.payer], "year": c.year, "moderate": _marked(_short_gbp(c.net.moderate), v),
                    "why": c.outside_totals or c.why_not_in_totals}
             (apart if c.outside_totals else beside).append(row)
     return beside, apart
@@ -208,7 +253,8 @@ def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
             continue
         same = _comparable(v, views)
         england = next((w for w in same if w.area.is_national), None)
-        hubs = [_per_100k(w) for w in same if w.area.level == "hub"]
+        in_hubs = [w for w in same if w.area.level == "hub"]
+        hubs = [_per_100k(w) for w in in_hubs]
         mine = _per_100k(v)
         if england is None or _per_100k(england) == 0:
             against = "n/a"
@@ -216,11 +262,12 @@ def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
             ratio = mine / _per_100k(england) - 1
             against = "as England" if round(ratio, 2) == 0 else \
                 f"{fmt.pct(abs(ratio), 0)} {'above' if ratio > 0 else 'below'}"
-        rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "hub": _per_100k_text(mine),
-                     "england": "not run" if england is None else _per_100k_text(_per_100k(england)),
+        rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period,
+                     "hub": _marked(_per_100k_text(mine), v),
+                     "england": "not run" if england is None else _marked(_per_100k_text(_per_100k(england)), england),
                      "against": against, "rank": f"{1 + sum(x > mine for x in hubs)} of {len(hubs)}",
-                     "range": f"{_per_100k_text(min(hubs))} to {_per_100k_text(max(hubs))}" if len(hubs) > 1
-                     else "only this hub"})
+                     "range": _marked(f"{_per_100k_text(min(hubs))} to {_per_100k_text(max(hubs))}", *in_hubs)
+                     if len(hubs) > 1 else "only this hub"})
     return rows
 
 
@@ -231,13 +278,15 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
     rows = []
     for s in schemes:
         own = [by[(s.id, a.code)] for a in areas]
-        cells = [{"ok": True, "money": "—" if _all_beside(v) else _short_gbp(v.moderate()), "doc": v.doc} if v.ok
+        cells = [{"ok": True, "money": "—" if _all_beside(v) else _marked(_short_gbp(v.moderate()), v), "doc": v.doc}
+                 if v.ok
                  else {"ok": False, "status": _status(v)} for v in own]
         rows.append({"scheme": s, "years": ", ".join(sorted({v.results.period for v in own if v.ok})), "cells": cells})
     beside = any(c["ok"] and c["money"] == "—" for row in rows for c in row["cells"])
     return render("landing.md.j2", intro=(BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8").rstrip(),
                   synthetic=synthetic, matrix_alt=matrix_alt, areas=areas, rows=rows, beside=beside,
-                  hubs=geo.hubs(), missing=[s for s in CATALOGUE if s not in schemes])
+                  hubs=geo.hubs(), missing=[s for s in CATALOGUE if s not in schemes],
+                  annualised=annualised_note([v for v in views if v.ok and not _all_beside(v)]))
 
 
 def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool, chart_alt: str | None = None,
@@ -261,7 +310,7 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool, chart_a
                   years=", ".join(sorted({v.results.period for v in own if v.ok})),
                   chart_alt=chart_alt, england_doc=england.doc if england else None,
                   hubs_missing=[v.area.name for v in own if v.area.level == "hub" and not v.ok],
-                  levers=levers[info.id])
+                  levers=levers[info.id], annualised=annualised_note([v for v in own if v.ok and not _all_beside(v)]))
 
 
 def scheme_chart(info: SchemeInfo, views: list[RunView], reuse: bytes | None = None) -> tuple[bytes, str] | None:
@@ -357,8 +406,9 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
     beside, apart = _components_apart(ranked)
     unavailable = [{"scheme": v.scheme, "status": "run failed" if v.results else "not run"} for v in own if not v.ok]
     saving = [v for v in ranked if not _all_beside(v) and v.moderate() > 0]  # in rank order
-    first = [{"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "moderate": _short_gbp(v.moderate()),
-              "lever": levers[v.scheme.id].levers[0]} for v in saving[:3]]
+    first = [{"scheme": v.scheme, "doc": v.doc, "year": v.results.period,
+              "moderate": _marked(_short_gbp(v.moderate()), v), "lever": levers[v.scheme.id].levers[0]}
+             for v in saving[:3]]
     actions = [{"scheme": v.scheme, "doc": v.doc, "levers": levers[v.scheme.id],
                 "kpis": [_kpi_text(k) for k in v.results.kpis]} for v in ranked]
     totals = _year_totals(ranked)
@@ -368,8 +418,8 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
                   first=first, against=_against_others(ranked, views), actions=actions,
                   all_beside=any(_all_beside(v) for v in ranked), beside=beside, apart=apart,
                   unavailable=unavailable, population_millions=f"{area.population / 1e6:.1f}",
-                  words_explained=WORDS_EXPLAINED,
-                  providers=len(area.providers))
+                  words_explained=WORDS_EXPLAINED, providers=len(area.providers),
+                  annualised=annualised_note(ranked + [w for v in ranked for w in _comparable(v, views)]))
 
 
 def data_dictionary() -> str:
