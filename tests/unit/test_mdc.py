@@ -15,7 +15,8 @@ def test_every_variation_has_words_and_an_icon_of_its_colour_and_letter():
     from ivanalysis.results.record import Variation
 
     assert set(mdc.VARIATION_TEXT) == set(mdc.VARIATION_EXPLAINED) == set(get_args(Variation))
-    expected = {"common_cause": (mdc.GREY, "~"), "improvement_high": (mdc.BLUE, "H"), "improvement_low": (mdc.BLUE, "L"),
+    expected = {"common_cause": (mdc.GREY, "~"),
+                "improvement_high": (mdc.BLUE, "H"), "improvement_low": (mdc.BLUE, "L"),
                 "concern_high": (mdc.ORANGE, "H"), "concern_low": (mdc.ORANGE, "L"),
                 "neither_high": (mdc.PURPLE, "H"), "neither_low": (mdc.PURPLE, "L")}
     for code, (colour, letter) in expected.items():
