@@ -119,11 +119,18 @@ class SPCResult:
                 where = f"the upper process limit, {fmt(self.upl)}, is below it"
             else:
                 where = "it lies within the process limits"
-            text += {
-                "consistent_pass": f" The target of {t} is consistently met ({where}).",
-                "consistent_fail": f" The target of {t} is consistently missed ({where}).",
-                "hit_or_miss": f" The target of {t} is not consistently met (hit or miss: {where}).",
+            said = {
+                "consistent_pass": f"the target of {t} is consistently met ({where})",
+                "consistent_fail": f"the target of {t} is consistently missed ({where})",
+                "hit_or_miss": f"the target of {t} is not consistently met (hit or miss: {where})",
             }[self.assurance]
+            if last["point_type"] == "common_cause":
+                text += f" {said[0].upper()}{said[1:]}."
+            else:  # the limits describe the process before the change the latest points show: say so, never more
+                text += (f" Judged by these limits, {said}; but the latest value shows special cause variation, so "
+                         "the process has changed and the limits describe the months before the change. The target "
+                         "is judged on the current process only once the limits are recalculated from the change (a "
+                         "change date in the scheme's parameters).")
         return text
 
     def _latest(self) -> pd.DataFrame:
