@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import html as html_module
 import io
+import math
 import os
 import re
 import shutil
@@ -157,9 +158,12 @@ class Formula:
     text: str
 
 
+FONT = "Calibri"  # openpyxl's default for cells without a style
 INPUT_FILL = "FFF2CC"  # the cells a reader may change: Excel's own colour for input cells
 _LINK_COLOUR = "0563C1"
 _SCENARIO_COLUMNS = {s: "BCD"[i] for i, s in enumerate(SCENARIOS)}  # low, moderate, high: the same columns on a sheet
+BOOK_VALUE, YOUR_VALUE = "The book's value", "Your value"  # of the assumption named on the line above
+SOURCE_WIDTH = 60  # characters: the column of the assumptions' sources, whose text wraps
 
 
 class _Sheet:
@@ -176,23 +180,24 @@ class _Sheet:
         wb = self.ws.parent
         if name not in wb.named_styles:
             style = NamedStyle(name=name)
+            style.font = Font(name=FONT, size=11)  # the workbook's own font: a style without one reads as a serif
             if name == "iv-header":
-                style.font = Font(bold=True)
+                style.font = Font(name=FONT, size=11, bold=True)
                 style.fill = PatternFill("solid", fgColor="DCE6F1")
                 style.border = Border(bottom=Side(style="thin", color="005EB8"))
             elif name == "iv-bold":
-                style.font = Font(bold=True)
+                style.font = Font(name=FONT, size=11, bold=True)
             elif name == "iv-title":
-                style.font = Font(bold=True, size=14)
+                style.font = Font(name=FONT, size=14, bold=True)
             elif name == "iv-warn":
-                style.font = Font(bold=True, color="9C0006")
+                style.font = Font(name=FONT, size=11, bold=True, color="9C0006")
             elif name == "iv-link":
-                style.font = Font(color=_LINK_COLOUR, underline="single")
+                style.font = Font(name=FONT, size=11, color=_LINK_COLOUR, underline="single")
             elif name == "iv-wrap":  # a long text in a column of its own (a source)
                 style.alignment = Alignment(wrap_text=True, vertical="top")
             else:  # "iv-num <format>", "iv-num-bold <format>" (a totals row), "iv-input <format>" (a cell to change)
                 kind, fmt = name.split(" ", 1)
-                style.font = Font(bold=kind == "iv-num-bold")
+                style.font = Font(name=FONT, size=11, bold=kind == "iv-num-bold")
                 style.number_format = fmt
                 if kind == "iv-input":
                     edge = Side(style="thin", color="BF9000")
@@ -385,9 +390,10 @@ def _calculator(sh: _Sheet, v: RunView, labels: dict[str, tuple[str, str, str]])
         label, unit, _ = labels.get(scaling.assumption, (scaling.assumption, "", ""))
         values = [r.provenance.assumptions[scaling.assumption].get(s) for s in SCENARIOS]
         fmt = assumption_format(unit, values)
-        sh.line([f"{label}: the book's", *values], [None, *[fmt] * len(SCENARIOS)])
+        sh.note(f"{label}:")
+        sh.line([BOOK_VALUE, *values], [None, *[fmt] * len(SCENARIOS)])
         rows["book"] = sh.row
-        sh.inputs(f"{label}: yours", values, fmt, share=unit == "share")
+        sh.inputs(YOUR_VALUE, values, fmt, share=unit == "share")
         rows["yours"] = sh.row
     sh.inputs("Your share of the opportunity achieved", [1], "0%", share=True)
     share = sh.row
@@ -468,8 +474,11 @@ def _scheme(sh: _Sheet, v: RunView, run_dir: Path, synthetic: bool) -> dict[str,
             numbers = [values.get(s) for s in SCENARIOS]
             fmt = assumption_format(unit, numbers)
             sh.line([label, *numbers, _unit_text(unit), name], [None, fmt, fmt, fmt])
-            sh.cell(len(SCENARIOS) + 4, " ".join(source.split()), style="iv-wrap", measure=False)
-            sh.widths[len(SCENARIOS) + 4] = 60
+            text = " ".join(source.split())
+            sh.cell(len(SCENARIOS) + 4, text, style="iv-wrap", measure=False)
+            sh.widths[len(SCENARIOS) + 4] = SOURCE_WIDTH
+            # a spreadsheet does not fit a row to wrapped text it opens: the row is made tall enough here
+            sh.ws.row_dimensions[sh.row].height = 15 * max(1, math.ceil(len(text) / (SOURCE_WIDTH - 8)))
     for key, table in run_tables(run_dir, v.scheme.id, v.area.code).items():
         data = read_table(table)
         sh.blank()

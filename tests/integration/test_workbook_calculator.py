@@ -150,7 +150,7 @@ def test_the_workbook_recalculated_gives_the_books_figures_and_follows_its_input
             scaling = packs.SCALINGS.get(r["scheme"])
             part = {s: 0.0 for s in SCENARIOS}
             if scaling:
-                mine = next(row for label, row in at.items() if label.endswith(": yours"))
+                mine = at[packs.YOUR_VALUE]
                 for col in (2, 3, 4):
                     ws.cell(mine, col).value = ws.cell(mine, col).value / 2
                 c = next(c for c in r["opportunity_components"] if c["label"] == scaling.component)

@@ -141,7 +141,8 @@ def test_sheets_and_summary_figures_equal_results(views):
     assert body[9][9:13] == ["Supplies of more than a month", 0.291, "share (%)", 0.1]
     assert body[9][13] == "improving (low)" and body[9][15] == "09 Oral chemotherapy wastage"
     # the reader's figures: the cells of the scheme's calculator
-    assert body[9][6:9] == [f"='09 Oral chemotherapy wastage'!${c}$23" for c in "BCD"]
+    figure = _calculator(wb["09 Oral chemotherapy wastage"])["Your figure (£)"]
+    assert body[9][6:9] == [f"='09 Oral chemotherapy wastage'!${c}${figure}" for c in "BCD"]
     assert body[2][14] == "run failed" and body[2][3] is None and body[2][6] is None
     total = rows[header + 4]
     assert total[1] == "All analysed schemes, 2017/18 (2)"  # both on 2017/18: one total, of that year
@@ -222,7 +223,8 @@ def test_the_calculator_computes_the_book_figure_from_its_parts_and_scales_the_n
     saving, cost = at[f"{OC_COMPONENT}: saving (£)"], at[f"{OC_COMPONENT}: cost of making it (£)"]
     net, book = at[f"{OC_COMPONENT}: net (£)"], at["The book's figure (£)"]
     label = "Share of supplies of more than a month moved to monthly instalments"
-    theirs, mine = at[f"{label}: the book's"], at[f"{label}: yours"]
+    theirs, mine = at[packs.BOOK_VALUE], at[packs.YOUR_VALUE]
+    assert theirs == at[f"{label}:"] + 1 and mine == theirs + 1  # under the assumption's label
     share, figure = at["Your share of the opportunity achieved"], at["Your figure (£)"]
     assert [ws.cell(saving, c).value for c in (2, 3, 4)] == [968_017.5, 1_442_508.75, 1_940_352]
     assert [ws.cell(cost, c).value for c in (2, 3, 4)] == [19_035, 19_035, 19_035]
@@ -472,12 +474,12 @@ def test_input_cells_refuse_what_is_not_a_value(views):
         for dv in wb[title].data_validations.dataValidation:
             checks[(title, str(dv.sqref))] = (dv.operator, dv.formula1, dv.formula2)
     at = _calculator(wb["01 Immunoglobulin for ITP"])
-    price = at["Price of immunoglobulin per gram (GBP): yours"]
+    assert "Price of immunoglobulin per gram (GBP):" in at
+    price = at[packs.YOUR_VALUE]
     assert checks[("01 Immunoglobulin for ITP", f"B{price} C{price} D{price}")] == ("greaterThanOrEqual", "0", None)
     share = at["Your share of the opportunity achieved"]
     assert checks[("01 Immunoglobulin for ITP", f"B{share}")] == ("between", "0", "1")
-    uptake = _calculator(wb["09 Oral chemotherapy wastage"])["Share of supplies of more than a month moved to "
-                                                                 "monthly instalments: yours"]
+    uptake = _calculator(wb["09 Oral chemotherapy wastage"])[packs.YOUR_VALUE]
     assert checks[("09 Oral chemotherapy wastage", f"B{uptake} C{uptake} D{uptake}")] == ("between", "0", "1")
 
 
@@ -495,7 +497,7 @@ def test_a_scheme_whose_savings_all_stand_beside_its_headline_says_so(views):
     assert line[3:6] == (0, 0, 0) and line[14] == packs.BESIDE_STATUS
     ws = wb["01 Immunoglobulin for ITP"]
     at = _calculator(ws)
-    assert ws.cell(at["The book's figure (£)"], 2).value == 0 and not any(label.endswith(": yours") for label in at)
+    assert ws.cell(at["The book's figure (£)"], 2).value == 0 and packs.YOUR_VALUE not in at
     notes = [r[0] for r in ws.iter_rows(min_row=at["Your figure (£)"] + 1, max_row=at["Your figure (£)"] + 1,
                                         values_only=True)]
     assert notes[0].startswith("None of this scheme's savings is in its headline here")
