@@ -100,6 +100,17 @@ def test_search_finds_a_scheme_by_name(page, book_url):
     assert any("schemes/chemo_dose_banding.html" in h for h in hrefs), hrefs
 
 
+def test_search_for_a_hub_name_finds_its_pack_first(page, book_url):
+    # every South West run page has the name in its title too, and many of their titles sort before "Hub pack"
+    open_page(page, book_url + "search.html?q=South+West")
+    page.locator(".search-summary", has_text="found").wait_for(timeout=15_000)  # every result is listed
+    results = page.locator("#search-results li > a")
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert sum(h.startswith("runs/") and "/SW.html" in h for h in hrefs) > 1, hrefs  # the run pages were found too
+    assert hrefs[0] == "hubs/SW.html", hrefs[:5]
+    assert [h.split("#")[0] for h in hrefs].count("hubs/SW.html") == 1, hrefs  # listed once
+
+
 @pytest.mark.parametrize("rel", ["index.html", "schemes/oral_chemo_wastage.html", "hubs/LON.html",
                                  "guide/methods.html", "reference/data_dictionary.html"])
 def test_every_internal_link_resolves(page, book_url, rel):
