@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -547,54 +548,84 @@ def status_page(views: list[RunView], data_dir: Path) -> str:
                   failures=failures, supply_chain=status_section(), versions=versions)
 
 
-def matrix_image(views: list[RunView], geo: Geography) -> tuple[bytes, str] | None:
-    """Heatmap of the moderate opportunity per 100,000 people, coloured within each scheme's row."""
-    ok = [v for v in views if v.ok and v.area.level == "hub"]
+def matrix_image(views: list[RunView], geo: Geography, reuse: bytes | None = None) -> tuple[bytes, str] | None:
+    """Heatmap of the moderate headline per 100,000 people, England's and each hub's, coloured within each scheme's
+    row, with alt text that says what it shows and that the table below it links each figure to its page (a picture
+    cannot be clicked); None when no run was analysed. `reuse`: the heatmap the last build staged, returned as it is
+    when it shows the same figures drawn by the same code (drawing it takes about 5 s)."""
+    areas = geo.run_geographies()
+    ok = [v for v in views if v.ok and v.area.code in {a.code for a in areas}]
     if not ok:
         return None
-    import io
-
     import numpy as np
     import pandas as pd
 
-    from ..report.charts import apply_style
+    schemes = registry.implemented()
+    years = {s.id: ", ".join(sorted({v.results.period for v in ok if v.scheme.id == s.id})) for s in schemes}
+    # the year most schemes have goes in the title, any other beside its scheme's name: row labels wide enough to
+    # say every year would leave the cells too narrow for their figures
+    usual = Counter(y for y in years.values() if y).most_common(1)[0][0]
+    rows = {s.id: f"{s.number}. {s.short}" + (f" ({years[s.id]})" if years[s.id] not in ("", usual) else "")
+            for s in schemes}
+    per_head = pd.DataFrame(np.nan, index=list(rows.values()), columns=[a.code for a in areas])
+    beside = pd.DataFrame(False, index=per_head.index, columns=per_head.columns)
+    for v in ok:
+        per_head.loc[rows[v.scheme.id], v.area.code] = _per_100k(v)
+        beside.loc[rows[v.scheme.id], v.area.code] = _all_beside(v)  # no headline: its savings stand beside it, not £0
+    top = per_head.mask(beside).stack().sort_values(ascending=False)
+    largest = (f" The largest is {top.index[0][0]} in {geo.get(top.index[0][1]).name} "
+               f"({_per_100k_text(top.iloc[0])} per 100,000 people)." if len(top) else "")
+    alt = (f"Heatmap of the moderate headline saving a year per 100,000 people, in {usual} (another year is beside its "
+           f"scheme's name), for England and each hub.{largest} Each figure in the table below links to its page.")
+    figures = per_head.astype(object).where(per_head.notna(), None).to_numpy().tolist()  # JSON: no NaN
+    key = _chart_key([usual, list(per_head.index), list(per_head.columns), figures, beside.to_numpy().tolist(),
+                      version("seaborn")])
+    if reuse is not None and _png_key(reuse) == key:
+        return reuse, alt
+    import io
 
-    apply_style()
+    buf = io.BytesIO()
+    matrix_figure(per_head, beside, usual).savefig(buf, format="png", metadata={CHART_KEY: key})
+    return buf.getvalue(), alt
+
+
+def matrix_figure(per_head, beside, year: str):
+    """The heatmap (a matplotlib Figure) of `per_head` (schemes by geography, NaN: no result), England's column first
+    and set apart, each row shaded from its own largest figure; `beside`: the cells whose savings all stand beside
+    the headline; `year`: the year of the rows whose label gives none."""
+    import numpy as np
+    import pandas as pd
     import seaborn as sns
     from matplotlib.figure import Figure
 
-    hubs = geo.hubs()
-    schemes = registry.implemented()
-    per_head = pd.DataFrame(np.nan, index=[f"{s.number}. {s.short}" for s in schemes], columns=[h.code for h in hubs])
-    beside = pd.DataFrame(False, index=per_head.index, columns=per_head.columns)
-    for v in ok:
-        row = f"{v.scheme.number}. {v.scheme.short}"
-        per_head.loc[row, v.area.code] = v.moderate() / v.area.population * 1e5
-        beside.loc[row, v.area.code] = _all_beside(v)  # no headline: its savings stand beside it, not £0
+    from ..report.charts import SMALLEST_TEXT_PT, apply_style
+
+    apply_style()
     # a row whose largest value is 0 (no opportunity anywhere) is all palest, and its labels still show
     shade = per_head.div(per_head.max(axis=1).replace(0, np.nan), axis=0).mask(per_head.notna() & per_head.eq(0), 0)
-    fig = Figure(figsize=(10, 1.6 + 0.55 * len(schemes)), layout="constrained")
+    # 1,000 px: beside the book's navigation at 1366 px, with a window's scroll bar, the chart is not scrolled
+    fig = Figure(figsize=(10.0, 1.6 + 0.55 * len(per_head)), layout="constrained")
     ax = fig.add_subplot()
-    labels = per_head.map(lambda x: "" if pd.isna(x) else _per_100k_text(x))
-    labels = labels.mask(beside, "—")
-    shade = shade.mask(beside, 0)
-    sns.heatmap(shade, ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False, linewidths=1,
-                linecolor="white", annot_kws={"fontsize": 9})
-    # every cell says its value in words too: a hub with no result is labelled, not just left pale
+    labels = per_head.map(lambda x: "" if pd.isna(x) else _per_100k_text(x)).mask(beside, "—")
+    sns.heatmap(shade.mask(beside, 0), ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False,
+                linewidths=1, linecolor="white", annot_kws={"fontsize": SMALLEST_TEXT_PT})  # "£123,456" fits a cell
+    # every cell says its value in words too: a geography with no result is labelled, not just left pale
     for i, j in zip(*np.where((per_head.isna() & ~beside).to_numpy())):
-        ax.text(j + 0.5, i + 0.5, "no result", ha="center", va="center", fontsize=8, color="#425563")
+        ax.text(j + 0.5, i + 0.5, "no result", ha="center", va="center", fontsize=SMALLEST_TEXT_PT, color="#425563")
+    ax.axvline(1, color="white", linewidth=4)  # England's column apart from the hubs'
     ax.grid(False)  # the book style's grid would show through cells with no result
     ax.set_yticklabels(per_head.index, rotation=0)
-    ax.set_xlabel("Hub")
+    ax.set_xticklabels(per_head.columns, rotation=0)
+    ax.xaxis.tick_top()  # the codes above the columns, as the table below has them
+    ax.tick_params(length=0)
+    ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title("Headline (net cash-releasing to specialised commissioning, moderate) per 100,000 population\n"
-                 "(darker = larger, within each scheme; — = every saving stands beside the headline)", fontsize=11)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    top = per_head.mask(beside).stack().sort_values(ascending=False)
-    alt = ("Heatmap of the moderate headline saving per 100,000 population for each scheme and hub. The largest is "
-           f"{top.index[0][0]} in {geo.get(top.index[0][1]).name} (£{top.iloc[0]:,.0f} per 100,000 people).")
-    return buf.getvalue(), alt
+    # the figure's title, from its left edge: the axes' own would start after the row labels and run off the right
+    fig.suptitle(f"Headline a year per 100,000 people in {year} (another year is beside its scheme's name)\n"
+                 "Net cash-releasing to specialised commissioning, moderate; England (ENG) and each hub\n"
+                 "Darker = larger within the scheme's row; — = every saving stands beside the headline",
+                 x=0.01, ha="left", fontsize=11)
+    return fig
 
 
 def toc(views: list[RunView], geo: Geography) -> str:
@@ -637,7 +668,8 @@ def stage(data_dir: Path) -> Stage:
         st.copy(src, f"_static/{src.name}")
     for code in VARIATION_TEXT:  # the Making Data Count icons the hub packs show, drawn by the package
         st.write(f"{MDC_ICONS}/{code}.svg", variation_icon(code))
-    image = matrix_image(views, geo)
+    staged = st.root / "images/matrix.png"
+    image = matrix_image(views, geo, reuse=staged.read_bytes() if staged.is_file() else None)
     if image:
         st.write("images/matrix.png", image[0])
     st.write("index.md", landing(views, geo, synthetic, image[1] if image else None))

@@ -111,6 +111,24 @@ def test_search_for_a_hub_name_finds_its_pack_first(page, book_url):
     assert [h.split("#")[0] for h in hrefs].count("hubs/SW.html") == 1, hrefs  # listed once
 
 
+def test_every_figure_of_the_landing_table_links_its_page_as_the_heatmap_says(page, book_url):
+    open_page(page, book_url + "index.html")
+    alt = page.locator("img[src$='matrix.png']").get_attribute("alt")
+    assert "Each figure in the table below links to its page." in alt, alt
+    table = page.locator("article table", has=page.locator("caption", has_text="opportunity"))
+    codes = [t.strip() for t in table.locator("thead th").all_inner_texts()][1:]
+    rows = table.locator("tbody tr")
+    linked = 0
+    for i in range(rows.count()):
+        number = int(rows.nth(i).locator("th").inner_text().split(".")[0])
+        for code, cell in zip(codes, rows.nth(i).locator("td").all()):
+            if cell.inner_text().strip() in ("failed", "not run"):
+                continue
+            assert cell.locator("a").get_attribute("href") == f"runs/{scheme(number).id}/{code}.html", (number, code)
+            linked += 1
+    assert linked > 40  # every scheme for ENG, LON, SW and NEC, but for a few that failed
+
+
 @pytest.mark.parametrize("rel", ["index.html", "schemes/oral_chemo_wastage.html", "hubs/LON.html",
                                  "guide/methods.html", "reference/data_dictionary.html"])
 def test_every_internal_link_resolves(page, book_url, rel):
