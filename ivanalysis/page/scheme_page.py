@@ -27,6 +27,7 @@ from ..report.tables import html_table, render
 from ..results import KIND_LABELS, PAYER_LABELS, Period, RunResult, SchemeResult, write_results
 from ..schemes import registry
 from ..sdc import RULE_TEXT, SUPPRESSED, SUPPRESSED_WORDS, control_quantity, is_quantity_unit
+from .glossary import link_terms
 from .record import display_path, input_files, kpi_records, run_result
 
 RESULTS_FILE = "results.json"
@@ -101,6 +102,8 @@ class SchemePage:
     parameters: dict
     manifest: dict
     coverage: Coverage | None = None  # what the data cover of the headline year and of England (data/coverage.py)
+    # the glossary's terms this page has linked already: each is linked once, where the page first writes it
+    linked_terms: set[str] = dataclasses.field(default_factory=set, init=False, repr=False)
 
     # --- building -----------------------------------------------------------------------------------------------
     @classmethod
@@ -157,7 +160,7 @@ class SchemePage:
             text.append(f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
                         f"(low {self._quantity(v.low)}, high {self._quantity(v.high)})")
         self._md("\n".join(text))
-        display(HTML(self._components_table()))
+        display(HTML(link_terms(self._components_table(), self.linked_terms)))  # the kinds: capacity released ...
         display(HTML(self._kpi_table()))
 
     @property
@@ -205,7 +208,7 @@ class SchemePage:
             escaped = md_escape(name)
             if escaped != name and name in text:
                 text = text.replace(name, escaped)
-        display(Markdown(text))
+        display(Markdown(link_terms(text, self.linked_terms)))
 
     def _quantity(self, v: float) -> str:
         """A modelled quantity (patients switched, bed days released): below England it may count people, so it is
@@ -243,7 +246,7 @@ class SchemePage:
         finding = m.funnel.summary(fmt=_value_fmt(m.value_format), higher_is_better=m.higher_is_better,
                                    unit_name=m.unit_name)
         show_figure(fig, f"Funnel plot, {m.name} by {one}. {finding}")
-        self._md(finding)
+        self._md(f"Funnel plot: {finding}")  # the words the glossary explains, linked there
 
     def trend(self) -> None:
         """Making Data Count chart of the area's monthly figure."""
@@ -256,7 +259,7 @@ class SchemePage:
         finding = m.trend.summary(fmt=_value_fmt(m.value_format))
         show_figure(fig, f"SPC chart, {m.name} by month. {finding}")
         self._md(finding)
-        display(HTML(icons_html(m.trend.variation, m.trend.assurance)))
+        display(HTML(link_terms(icons_html(m.trend.variation, m.trend.assurance), self.linked_terms)))
         if changes:
             self._md(_changes_md(m.trend, changes, m.value_format))
 

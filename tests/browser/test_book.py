@@ -129,6 +129,18 @@ def test_every_figure_of_the_landing_table_links_its_page_as_the_heatmap_says(pa
     assert linked > 40  # every scheme for ENG, LON, SW and NEC, but for a few that failed
 
 
+def test_a_run_page_links_the_glossary_where_it_first_uses_a_term(page, book_url):
+    open_page(page, book_url + "runs/immunoglobulin_itp/ENG.html")
+    links = page.locator("article a[href*='glossary.html#term-']")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    terms = [h.split("#")[1] for h in hrefs]
+    assert {"term-Headline", "term-Cash-releasing", "term-Funnel-plot", "term-Process-limits"} <= set(terms), terms
+    assert len(terms) == len(set(terms)), terms  # each once
+    open_page(page, book_url + "guide/glossary.html")
+    missing = [t for t in terms if not page.evaluate("id => !!document.getElementById(id)", t)]
+    assert not missing, missing
+
+
 @pytest.mark.parametrize("rel", ["index.html", "schemes/oral_chemo_wastage.html", "hubs/LON.html",
                                  "guide/methods.html", "reference/data_dictionary.html"])
 def test_every_internal_link_resolves(page, book_url, rel):
