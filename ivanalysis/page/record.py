@@ -2,6 +2,7 @@
 with what the figures come from (code version, input files, parameters)."""
 from __future__ import annotations
 
+import re
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -43,14 +44,16 @@ def git_state() -> dict:
 
 
 def display_path(path: Path) -> str:
-    """A path relative to the project root when it lies inside it (the same on every machine); URLs as they are."""
+    """A path as pages show it: relative to the project root when it lies inside it (the same on every machine);
+    outside it, the folder or file's own name only, so that no page publishes the build machine's folders (a user's
+    name, a share's layout); URLs as they are, without any credentials in them."""
     if "://" in str(path):
-        return str(path)
+        return re.sub(r"//[^/@]*@", "//", str(path))
     path = Path(path).resolve()
     try:
         return str(path.relative_to(ROOT))
     except ValueError:
-        return str(path)
+        return f".../{path.name}"
 
 
 def input_files(data_dir: Path, tables: tuple[str, ...]) -> dict[str, InputFile]:

@@ -134,7 +134,10 @@ def _finish_notebook(path: Path, spec: RunSpec) -> None:
             if "injected-parameters" in cell.metadata.get("tags", []):
                 # the run wrote into a random temporary folder; the published notebook names where its files are
                 published = json.dumps(display_path(spec.run_dir))
-                cell.source = re.sub(r"(?m)^output_dir = .*$", f"output_dir = {published}", cell.source)
+                cell.source = re.sub(r"(?m)^output_dir = .*$", lambda _, line=f"output_dir = {published}": line,
+                                     cell.source)
+                data = json.dumps(display_path(spec.data_dir))  # never the build machine's folders
+                cell.source = re.sub(r"(?m)^data_dir = .*$", lambda _, line=f"data_dir = {data}": line, cell.source)
             for output in cell.get("outputs", []):
                 alt = output.get("metadata", {}).get("image/png", {}).get("alt")
                 if alt:  # myst-nb takes an image's alt text from its cell's metadata

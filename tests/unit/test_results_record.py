@@ -284,3 +284,15 @@ def test_the_book_reads_each_run_through_the_model(build_dir):
     (runs / "NW" / "results.json").write_text('{"schema_version": 1}', encoding="utf-8")
     with pytest.raises(ResultsFileError, match=re.escape(str(runs / "NW" / "results.json"))):
         collect(GEO)
+
+
+def test_pages_never_show_the_build_machines_folders(tmp_path):
+    """A path inside the project is shown relative to it; outside it, only its own name (no user or share names);
+    a URL without its credentials."""
+    from ivanalysis.page.record import display_path
+    from ivanalysis.paths import ROOT
+
+    assert display_path(ROOT / "data" / "synthetic") == "data/synthetic"
+    outside = tmp_path / "home" / "jsmith" / "extracts" / "lon_2018"
+    assert display_path(outside) == ".../lon_2018" and "jsmith" not in display_path(outside)
+    assert display_path("s3://key:secret@bucket/extract") == "s3://bucket/extract"
