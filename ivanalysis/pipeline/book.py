@@ -210,8 +210,14 @@ def _headline_value(view: RunView) -> str:
 
 
 def _kpi_value(k: KpiRecord) -> str:
-    """A KPI's value formatted by its unit ('*', a suppressed count, as it is)."""
-    return k.value if isinstance(k.value, str) else fmt.by_unit(k.value, k.unit)
+    """A KPI's value formatted by its unit ('*', a suppressed count, as it is); money in the generated pages' one
+    compact style (£4.0m), as their tables and totals show it, never '£4 million' beside '£4.0m'."""
+    return k.value if isinstance(k.value, str) else _by_unit(k.value, k.unit)
+
+
+def _by_unit(v: float, unit: str) -> str:
+    """A figure by its unit, money in the compact style of the generated pages."""
+    return _short_gbp(v) if unit == "gbp" else fmt.by_unit(v, unit)
 
 
 def _kpi_text(k: KpiRecord) -> str:
@@ -219,7 +225,7 @@ def _kpi_text(k: KpiRecord) -> str:
     a rate), and its target with whether it is met."""
     unit = "" if k.unit in ("share", "gbp", "count", "ratio") or k.unit.startswith("gbp_per_") else \
         " " + k.unit.replace("_per_", " per ").replace("_", " ")
-    target = "" if k.target is None else (f" (target {fmt.by_unit(k.target, k.unit)}"
+    target = "" if k.target is None else (f" (target {_by_unit(k.target, k.unit)}"
                                           + {True: ", met)", False: ", not met)", None: ")"}[k.met])
     return f"{k.name}: {_kpi_value(k)}{unit}{target}"
 
@@ -306,7 +312,7 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool, chart_a
     return render("scheme_page.md.j2", info=info, synthetic=synthetic, rows=rows,
                   headline=first_ok.results.headline if first_ok else None,
                   indicator=kpi.name if kpi else None,
-                  target=None if kpi is None or kpi.target is None else fmt.by_unit(kpi.target, kpi.unit),
+                  target=None if kpi is None or kpi.target is None else _by_unit(kpi.target, kpi.unit),
                   target_note=kpi.note if kpi else "",
                   years=", ".join(sorted({v.results.period for v in own if v.ok})),
                   chart_alt=chart_alt, england_doc=england.doc if england else None,
@@ -401,7 +407,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
         k = v.results.kpis[0]
         rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "scenarios": _headline_cells(v),
                      "kpi_name": k.name,
-                     "value": _headline_value(v), "target": None if k.target is None else fmt.by_unit(k.target, k.unit),
+                     "value": _headline_value(v), "target": None if k.target is None else _by_unit(k.target, k.unit),
                      "trend": VARIATION_TEXT[v.results.measure.variation],
                      "trend_icon": f"../{MDC_ICONS}/{v.results.measure.variation}.svg"})
     beside, apart = _components_apart(ranked)

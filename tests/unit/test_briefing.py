@@ -222,7 +222,8 @@ def test_a_kpi_to_monitor_says_its_unit_and_whether_it_meets_its_target():
     assert kpi(135_272.5, "grams") == "X: 135,272 grams"  # the value alone would not say grams
     assert kpi(12.345, "ddd_per_1000_bed_days") == "X: 12.35 ddd per 1000 bed days"
     assert kpi(0.5, "share", 0.8, False) == "X: 50.0% (target 80.0%, not met)"
-    assert kpi(1_450_000.0, "gbp", 1e6, True) == "X: £1.4 million (target £1 million, met)"
+    # money in the pages' one compact style, as their tables and totals show it
+    assert kpi(1_450_000.0, "gbp", 1e6, True) == "X: £1.4m (target £1.0m, met)"
     assert kpi("*", "count") == "X: *"  # a suppressed count, as published
     assert kpi(1.5, "ratio", 2.0) == "X: 1.50 (target 2.00)"
 
