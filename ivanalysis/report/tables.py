@@ -80,6 +80,11 @@ def render(table: Table, controlled: bool) -> str:
     df = display_frame(table, controlled)
     controlled = table.controlled(controlled)
     numeric = set(table.counts) | set(table.rates) | set(table.money) | set(table.numbers)
-    caption = table.caption + (f" {RULE_TEXT[0].upper()}{RULE_TEXT[1:]}." if controlled and table.counts else "")
+    caption = table.caption
+    if controlled and table.counts:
+        # a sentence of its own after the caption (never run into it), its last words kept together when it wraps
+        end = "" if caption.rstrip().endswith(".") else "."
+        rule = f"{RULE_TEXT[0].upper()}{RULE_TEXT[1:]}."
+        caption = f"{caption.rstrip()}{end} " + (rule[:rule.rfind(" ")] + "\u00a0" + rule[rule.rfind(" ") + 1:])
     return html_table(df, caption, numeric=numeric, counts=set(table.counts) - set(table.hidden),
                       sdc="controlled" if controlled else "exact")

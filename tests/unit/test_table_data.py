@@ -68,8 +68,9 @@ def test_the_page_shows_the_same_figures():
         {"Provider": "=cmd", "Episodes": "0", "Share at 1 g/kg": "n/a", "Saving (moderate)": "£0",
          "Cost per DDD (£)": "0.0"}]
     html = render(table, controlled=True)
-    assert "<caption>Providers of London Counts of 1 to 7 are shown as *, others rounded to the nearest 5.</caption>" \
-        in html
+    # the rule is a sentence of its own, never run into the caption; its last words never part when it wraps
+    assert ("<caption>Providers of London. Counts of 1 to 7 are shown as *, others rounded to the "
+            "nearest\u00a05.</caption>") in html
     assert '<tr><th scope="row">B</th><td class="num count">*</td><td class="num">*</td><td class="num">*</td>' \
         '<td class="num">12.3</td></tr>' in html
 
