@@ -160,3 +160,12 @@ def test_the_menu_kpis_a_page_does_not_compute_are_exactly_those_it_lists(scheme
 
     listed = [m.kpi for m in registry.params(scheme_id).not_measured]
     assert sorted(listed) == sorted(label for label, where in MENU[scheme_id] if where == NOT)
+
+
+def test_the_data_folders_readme_lists_every_table():
+    """data/README.md names every input table, with the collection it mirrors (it named 3 of 19)."""
+    from ivanalysis.data.schemas import TABLES
+    from ivanalysis.paths import ROOT
+
+    text = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert all(f"| `{name}` | {spec.like} |" in text for name, spec in TABLES.items())
