@@ -6,39 +6,19 @@ Rich wraps long lines at the console width, so messages are compared with their 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_run import invoke, says
 
 from ivanalysis.catalogue import CATALOGUE
-from ivanalysis.cli import app
 from ivanalysis.data.synth import generate
 
 pytestmark = pytest.mark.integration
 
 HUBS = ["LON", "NW", "NEC", "YH", "EM", "WM", "EOE", "SW", "KSS", "WTV"]
 IMPLEMENTED = [s.id for s in CATALOGUE]  # every scheme of the Menu
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output
-    # only typer.Exit (SystemExit) may end a command: any other exception would be a bug shown as a traceback
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def says(result, *words):
-    out = squash(result.output)
-    for word in words:
-        assert squash(word) in out, f"{word!r} not in:\n{result.output}"
 
 
 @pytest.fixture(scope="module")

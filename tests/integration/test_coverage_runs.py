@@ -5,13 +5,11 @@ analyst would."""
 from __future__ import annotations
 
 import json
-import re
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_run import invoke, says
 
-from ivanalysis.cli import app
 from ivanalysis.data.benchmark import BENCHMARK
 from ivanalysis.data.coverage import ANNUALISE
 from ivanalysis.data.synth import generate
@@ -20,20 +18,6 @@ from ivanalysis.schemes.registry import analyse
 pytestmark = pytest.mark.integration
 
 SCHEME = "prostate_fractionation"  # one table (radiotherapy), headline year 2017/18
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
-
-
-def says(result, *words):
-    """Each of `words` is in the output, whitespace aside (rich wraps lines at the console's width)."""
-    out = re.sub(r"\s+", "", result.output)
-    for word in words:
-        assert re.sub(r"\s+", "", word) in out, f"{word!r} not in:\n{result.output}"
 
 
 @pytest.fixture(scope="module")

@@ -3,31 +3,15 @@ validates, says which scheme cannot run without it, runs immune thrombocytopenia
 with the column, and a myositis run fails naming the scheme, the table and the column."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_run import invoke, says
 
-from ivanalysis.cli import app
 from ivanalysis.data.synth import generate
 from ivanalysis.results import read_results
 from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
-
-
-def says(result, *words):
-    out = re.sub(r"\s+", "", result.output)
-    for word in words:
-        assert re.sub(r"\s+", "", word) in out, f"{word!r} not in:\n{result.output}"
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,10 @@ extract), an extract with its own column names validated and run through a mappi
 (exit 2), an extract's own providers listed in a CSV instead of the geography's YAML."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_run import invoke, says
 
-from ivanalysis.cli import app
 from ivanalysis.data.mapping import COLUMNS
 from ivanalysis.data.synth import generate
 from ivanalysis.geography import PROVIDERS, load_geography
@@ -17,19 +14,6 @@ from ivanalysis.geography import PROVIDERS, load_geography
 pytestmark = pytest.mark.integration
 
 MAP = "radiotherapy:\n  ORG_CODE: provider_code\n  TREATMENT_START: start_date\n"
-
-
-def invoke(*args):
-    result = CliRunner().invoke(app, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
-
-
-def says(result, *words):
-    out = re.sub(r"\s+", "", result.output)
-    for word in words:
-        assert re.sub(r"\s+", "", word) in out, f"{word!r} not in:\n{result.output}"
 
 
 @pytest.fixture(autouse=True)
