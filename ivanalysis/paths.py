@@ -34,6 +34,11 @@ def runs_dir() -> Path:
     return build_dir() / "runs"
 
 
+def html_dir() -> Path:
+    """The published book."""
+    return build_dir() / "html"
+
+
 def default_data_dir() -> Path:
     """Where a run reads its tables when none is given: $IVANALYSIS_DATA_DIR, else the bundled synthetic set."""
     env = os.environ.get("IVANALYSIS_DATA_DIR")

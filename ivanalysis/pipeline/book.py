@@ -24,7 +24,7 @@ from ..config import SCENARIOS, SchemeLevers, load_levers
 from ..data.io import read_manifest
 from ..geography import Area, Geography, load_geography
 from ..page.record import display_path, git_state
-from ..paths import BOOK_SRC_DIR, ROOT, build_dir, runs_dir
+from ..paths import BOOK_SRC_DIR, ROOT, build_dir, html_dir, runs_dir
 from ..report import fmt
 from ..report.mdc import VARIATION_TEXT, WORDS_EXPLAINED, variation_icon
 from ..results import KIND_LABELS, PAYER_LABELS, KpiRecord
@@ -36,9 +36,6 @@ from .templating import render
 def stage_dir() -> Path:
     return build_dir() / "book"
 
-
-def html_dir() -> Path:
-    return build_dir() / "html"
 
 PACKAGES = ("ivanalysis", "jupyter-book", "sphinx", "myst-nb", "papermill", "nbval", "pandas", "numpy", "pyarrow",
             "matplotlib", "seaborn", "statsmodels", "pandera", "pydantic")
@@ -713,13 +710,25 @@ def stage(data_dir: Path) -> Stage:
     return st
 
 
+# In the published book: the digest of what the book was staged from (fingerprint.book_inputs), and of the staged
+# sources themselves (Stage.digest). The first spares staging when nothing it reads changed (it takes seconds:
+# every page, ten workbooks); the second spares Sphinx when staging gave the same sources.
+INPUTS_RECORD, STAGED_RECORD = ".iv-inputs", ".iv-digest"
+
+
 def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> bool:
     """Stage the sources and run jupyter-book (-W: any warning fails). Returns False when skipped as unchanged."""
+    from . import fingerprint
+
+    inputs = fingerprint.book_inputs(data_dir)  # before staging: what changes meanwhile is seen by the next build
+    published = (html_dir() / "index.html").exists() and not force
+    if published and inputs is not None and fingerprint.recorded(html_dir() / INPUTS_RECORD) == inputs:
+        return False
     st = stage(data_dir)
     digest = st.digest()
-    digest_file = html_dir() / ".iv-digest"
-    if not force and (html_dir() / "index.html").exists() and digest_file.exists() \
-            and digest_file.read_text().strip() == digest:
+    if published and fingerprint.recorded(html_dir() / STAGED_RECORD) == digest:
+        if inputs is not None:
+            fingerprint.record(html_dir() / INPUTS_RECORD, inputs)
         return False
     src = stage_dir()
     # The book is built beside the published one and swapped in only when complete: a failed or interrupted build
@@ -754,7 +763,11 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
         if findings:
             raise BookError(f"the disclosure scan found {len(findings)} figure(s) that are not controlled; the book "
                             "was not published:\n  " + "\n  ".join(str(f) for f in findings[:20]))
-        (nxt / ".iv-digest").write_text(digest + "\n")
+        fingerprint.record(nxt / STAGED_RECORD, digest)
+        if inputs is not None:
+            fingerprint.record(nxt / INPUTS_RECORD, inputs)
+        else:  # not the copy of the last book's
+            (nxt / INPUTS_RECORD).unlink(missing_ok=True)
         old = build_dir() / f".html-old-{os.getpid()}"
         if html_dir().exists():
             os.replace(html_dir(), old)

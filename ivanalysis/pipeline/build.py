@@ -17,15 +17,14 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..data.io import location
 from ..errors import ConfigError
-from ..paths import default_data_dir
-from . import book
-from .execute import CELL_TIMEOUT_S, InlineExecutor, RunOutcome, SchemeLanes, execute_all, exit_with, plain
+from ..paths import default_data_dir, html_dir
+from . import fingerprint
 from .lock import build_lock
-from .plan import plan
+
+# The runs' machinery (execute, plan, the book: pandas, nbformat ...) is imported only when a build has something to
+# check, so that a build with nothing to do is over in a fraction of a second (BUILD_RECORD).
 
 
 class DaskExecutor(Executor):
@@ -52,6 +51,8 @@ class DaskExecutor(Executor):
 def executor_factory(jobs: int, scheduler: str | None = None):
     if scheduler:
         return lambda: DaskExecutor(scheduler)
+    from .execute import InlineExecutor, SchemeLanes, exit_with
+
     if jobs <= 1:
         return InlineExecutor
     # Workers start from a clean fork server, never from a fork of this process: a process that already holds a
@@ -85,45 +86,102 @@ def _sigterm_interrupts() -> Iterator[None]:
 def build_all(schemes: list[str] | None, geographies: list[str] | None, *, jobs: int, force: bool = False,
               data_dir: str | Path | None = None, scenario: str = "moderate", book_too: bool = True,
               console: Console | None = None, executor: Executor | None = None, scheduler: str | None = None,
-              warm: bool = True, timeout_s: int = CELL_TIMEOUT_S) -> bool:
+              warm: bool = True, timeout_s: int | None = None) -> bool:
     """Execute the runs (on `jobs` local processes, or on the Dask cluster at `scheduler`), then build the book.
 
-    timeout_s: the longest a notebook cell may run; a run that exceeds it fails and its kernel is stopped.
+    timeout_s: the longest a notebook cell may run (default execute.CELL_TIMEOUT_S); a run that exceeds it fails and
+    its kernel is stopped.
+    Nothing is checked again when nothing the build reads changed since a build of the same runs succeeded
+    (BUILD_RECORD).
     """
     console = console or Console()
-    specs = plan(schemes, geographies, scenario=scenario, data_dir=data_dir)
-    data = location(specs[0].data_dir) if specs else default_data_dir()
     start = time.time()
     with build_lock(), _sigterm_interrupts():
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=False, disable=not console.is_terminal) as progress:
-            task = progress.add_task("runs", total=len(specs))
+        selection = (schemes, geographies, scenario)
+        inputs = _build_inputs(data_dir, selection) if book_too else None
+        record = _recorded_build()
+        if not force and inputs is not None and record is not None and record[0] == inputs:
+            console.print(f"{record[1]} runs: 0 executed, {record[1]} cached, 0 failed ({time.time() - start:.1f} s): "
+                          "nothing changed since the last build")
+            console.print(f"book unchanged: {html_dir() / 'index.html'} (0.0 s)")
+            return True
+        (html_dir() / BUILD_RECORD).unlink(missing_ok=True)  # said again only if this build succeeds
+        ok, count = _build(schemes, geographies, jobs=jobs, force=force, data_dir=data_dir, scenario=scenario,
+                           book_too=book_too, console=console, executor=executor, scheduler=scheduler, warm=warm,
+                           timeout_s=timeout_s, start=start)
+        if ok and book_too and (html_dir() / "index.html").exists() \
+                and (inputs := _build_inputs(data_dir, selection)) is not None:
+            fingerprint.record(html_dir() / BUILD_RECORD, f"{inputs} {count}")
+    return ok
 
-            def done(o: RunOutcome) -> None:
-                progress.advance(task)
-                if o.status == "failed":
-                    progress.console.print(f"[red]failed[/] {o.spec.label}")
 
-            factory = (lambda: executor) if executor is not None else executor_factory(jobs, scheduler)
-            outcomes = execute_all(specs, factory, force=force, on_done=done, warm=warm, timeout_s=timeout_s)
-        ran = [o for o in outcomes if o.status == "ok"]
-        cached = [o for o in outcomes if o.status == "cached"]
-        failed = [o for o in outcomes if o.status == "failed"]
-        console.print(f"{len(outcomes)} runs: {len(ran)} executed, {len(cached)} cached, {len(failed)} failed "
-                      f"({time.time() - start:.1f} s)")
-        book_ok = True
-        if book_too:
-            t = time.time()
-            try:
-                built = book.build(data, force=force, jobs=jobs)
-                console.print(f"book {'built' if built else 'unchanged'}: {book.html_dir() / 'index.html'} "
-                              f"({time.time() - t:.1f} s)")
-            except book.BookError as exc:
-                book_ok = False
-                console.print("[bold red]Book build failed:[/]", end=" ")
-                console.print(plain(str(exc)), markup=False, highlight=False)
+# In the published book: the digest of what the last successful build read (fingerprint.build_inputs) and how many
+# runs it had. Written once the book is published; removed when a build starts that finds something changed.
+BUILD_RECORD = ".iv-build"
+
+
+def _build_inputs(data_dir: str | Path | None, selection: tuple) -> str | None:
+    """What a build of `selection` reads (fingerprint.build_inputs); None for data at a URL (checked run by run)."""
+    if data_dir and "://" in str(data_dir):
+        return None
+    return fingerprint.build_inputs(Path(data_dir).resolve() if data_dir else default_data_dir().resolve(), selection)
+
+
+def _recorded_build() -> tuple[str, int] | None:
+    text = fingerprint.recorded(html_dir() / BUILD_RECORD)
+    if text is None or not (html_dir() / "index.html").exists():
+        return None
+    try:
+        digest, count = text.split()
+        return digest, int(count)
+    except ValueError:
+        return None
+
+
+def _build(schemes: list[str] | None, geographies: list[str] | None, *, jobs: int, force: bool,
+           data_dir: str | Path | None, scenario: str, book_too: bool, console: Console, executor: Executor | None,
+           scheduler: str | None, warm: bool, timeout_s: int | None, start: float) -> tuple[bool, int]:
+    """The build proper: every run checked against its cache key, those changed executed, then the book. Returns
+    whether everything succeeded, and the number of runs."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..data.io import location
+    from . import book
+    from .execute import CELL_TIMEOUT_S, execute_all, plain
+    from .plan import plan
+
+    specs = plan(schemes, geographies, scenario=scenario, data_dir=data_dir)
+    data = location(specs[0].data_dir) if specs else default_data_dir()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False, disable=not console.is_terminal) as progress:
+        task = progress.add_task("runs", total=len(specs))
+
+        def done(o) -> None:
+            progress.advance(task)
+            if o.status == "failed":
+                progress.console.print(f"[red]failed[/] {o.spec.label}")
+
+        factory = (lambda: executor) if executor is not None else executor_factory(jobs, scheduler)
+        outcomes = execute_all(specs, factory, force=force, on_done=done, warm=warm,
+                               timeout_s=CELL_TIMEOUT_S if timeout_s is None else timeout_s)
+    ran = [o for o in outcomes if o.status == "ok"]
+    cached = [o for o in outcomes if o.status == "cached"]
+    failed = [o for o in outcomes if o.status == "failed"]
+    console.print(f"{len(outcomes)} runs: {len(ran)} executed, {len(cached)} cached, {len(failed)} failed "
+                  f"({time.time() - start:.1f} s)")
+    book_ok = True
+    if book_too:
+        t = time.time()
+        try:
+            built = book.build(data, force=force, jobs=jobs)
+            console.print(f"book {'built' if built else 'unchanged'}: {html_dir() / 'index.html'} "
+                          f"({time.time() - t:.1f} s)")
+        except book.BookError as exc:
+            book_ok = False
+            console.print("[bold red]Book build failed:[/]", end=" ")
+            console.print(plain(str(exc)), markup=False, highlight=False)
     for o in failed:
         console.print(f"[bold red]FAILED[/] {o.spec.label}", markup=True)
         console.print(textwrap.indent(o.error or "", "  "), markup=False, highlight=False)
         console.print(f"  log: {o.log}", markup=False, highlight=False)
-    return not failed and book_ok
+    return not failed and book_ok, len(outcomes)

@@ -289,16 +289,16 @@ def test_output_that_is_not_a_terminal_is_plain_text(monkeypatch):
 def test_a_failed_book_build_is_said_without_raw_markup(monkeypatch, tmp_path):
     from rich.console import Console
 
-    from ivanalysis.pipeline import build
+    from ivanalysis.pipeline import book, build, plan
 
-    monkeypatch.setattr(build, "plan", lambda *a, **k: [])
-    monkeypatch.setattr(build, "execute_all", lambda *a, **k: [])
+    monkeypatch.setattr(plan, "plan", lambda *a, **k: [])
+    monkeypatch.setattr(execute, "execute_all", lambda *a, **k: [])
     monkeypatch.setattr(build, "build_lock", contextlib.nullcontext)
 
     def fails(*args, **kwargs):
-        raise build.book.BookError("the Jupyter Book build failed:\n  \x1b[31mstatus.md:10: ERROR: [table]\x1b[0m")
+        raise book.BookError("the Jupyter Book build failed:\n  \x1b[31mstatus.md:10: ERROR: [table]\x1b[0m")
 
-    monkeypatch.setattr(build.book, "build", fails)
+    monkeypatch.setattr(book, "build", fails)
     console = Console(file=io.StringIO(), width=200)
     assert not build.build_all(None, None, jobs=1, data_dir=tmp_path, console=console)
     said = console.file.getvalue()
