@@ -759,7 +759,7 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
         from .scan import disclosure_findings
 
         # a book that publishes an uncontrolled figure is not published: the last good book stays
-        findings = disclosure_findings(build_dir(), html_dir=nxt)
+        findings = disclosure_findings(build_dir(), html_dir=nxt, memo=build_dir() / "cache" / "scan.json")
         if findings:
             raise BookError(f"the disclosure scan found {len(findings)} figure(s) that are not controlled; the book "
                             "was not published:\n  " + "\n  ".join(str(f) for f in findings[:20]))

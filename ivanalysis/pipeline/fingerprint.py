@@ -107,6 +107,15 @@ def _settings(d: Digest) -> None:
             d.tree(f"{key} files", Path(value))
 
 
+def code_inputs() -> str:
+    """The package's code and the installed versions: what a computation over the build's files depends on besides
+    those files (the disclosure scan keeps each file's findings while this stays the same)."""
+    d = Digest("code 1")
+    d.tree("package", PACKAGE_DIR)
+    d.add("installed", _installed())
+    return d.hexdigest()
+
+
 def book_inputs(data_dir: Path) -> str | None:
     """Everything staging the book reads (book.stage) and what builds it from the staged pages: the package's code
     and templates, the parameters, book/ and _config.yml, every run's folder, the data set's manifest and folder

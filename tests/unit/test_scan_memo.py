@@ -1,0 +1,91 @@
+"""The disclosure scan keeps what each artefact was found to hold (scan._Memo), so that a build scans only what
+changed: the same findings come back without reading the artefacts again, a changed artefact is scanned again, and
+nothing is kept across a change of the code."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from ivanalysis.pipeline import fingerprint, scan
+from ivanalysis.pipeline.scan import disclosure_findings
+from ivanalysis.report.table_data import table_data, write_table
+from ivanalysis.results import Table
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def build(tmp_path):
+    """A build with a leak in a hub's table file, in a hub page and in a hub's workbook (a sheet's count)."""
+    build = tmp_path / "_build"
+    run = build / "runs" / "s" / "LON"
+    run.mkdir(parents=True)
+    table = Table("Providers", pd.DataFrame({"Provider": ["P1", "P2"], "Patients": [12, 10]}), counts=("Patients",),
+                  rows_are_the_area=True)  # written without control: its 12 is a finding
+    write_table(run, "s_LON_providers", table_data(table, controlled=False, synthetic=True))
+    page = build / "html" / "runs" / "s" / "LON.html"
+    page.parent.mkdir(parents=True)
+    page.write_text('<table><tr><td class="count">3</td><td class="count">10</td></tr></table>')
+    wb = Workbook()
+    wb.active.title = "Summary"
+    wb.active.append(["Scheme", "Patients (count)"])
+    wb.active.append(["s", 4])
+    packs = build / "html" / "downloads" / "packs"
+    packs.mkdir(parents=True)
+    wb.save(packs / "LON.xlsx")
+    return build
+
+
+def _refusing(monkeypatch):
+    def refused(*args, **kwargs):
+        raise AssertionError("an artefact was read again though it had not changed")
+
+    for name in ("read_any_table", "page_tables", "_workbook_findings"):
+        monkeypatch.setattr(scan, name, refused)
+
+
+def test_the_same_artefacts_give_the_same_findings_without_being_read_again(build, tmp_path, monkeypatch):
+    memo = tmp_path / "scan.json"
+    first = sorted(map(str, disclosure_findings(build, memo=memo)))
+    assert first == sorted(map(str, disclosure_findings(build)))  # as without a memo
+    assert "html/downloads/packs/LON.xlsx [Summary]: count under 'Patients (count)' shows 4" in first
+    assert "html/runs/s/LON.html: count cell shows '3'" in first
+    assert any(f.startswith("runs/s/LON/s_LON_providers.csv: count in") for f in first)
+    _refusing(monkeypatch)
+    assert sorted(map(str, disclosure_findings(build, memo=memo))) == first
+
+
+def test_a_changed_artefact_is_scanned_again(build, tmp_path):
+    memo = tmp_path / "scan.json"
+    disclosure_findings(build, memo=memo)
+    page = build / "html" / "runs" / "s" / "LON.html"
+    page.write_text('<table><tr><td class="count">5</td><td class="count">7</td></tr></table>')
+    found = [str(f) for f in disclosure_findings(build, memo=memo) if "LON.html" in str(f)]
+    assert found == ["html/runs/s/LON.html: count cell shows '7'"]
+
+
+def test_the_same_bytes_elsewhere_are_judged_by_where_they_are(build, tmp_path):
+    """A page's findings depend on whether it describes England or fewer people: England's copy of the same bytes
+    is not a hub's."""
+    memo = tmp_path / "scan.json"
+    disclosure_findings(build, memo=memo)
+    (build / "html" / "runs" / "s" / "ENG.html").write_bytes((build / "html" / "runs" / "s" / "LON.html").read_bytes())
+    assert not [f for f in disclosure_findings(build, memo=memo) if "ENG.html" in str(f)]
+
+
+def test_nothing_is_kept_across_a_change_of_the_code(build, tmp_path, monkeypatch):
+    memo = tmp_path / "scan.json"
+    disclosure_findings(build, memo=memo)
+    monkeypatch.setattr(fingerprint, "code_inputs", lambda: "another version of the scan")
+    read = []
+    real = scan.page_tables
+    monkeypatch.setattr(scan, "page_tables", lambda html: read.append(1) or real(html))
+    disclosure_findings(build, memo=memo)
+    assert read
+
+
+def test_a_damaged_memo_is_scanned_through(build, tmp_path):
+    memo = tmp_path / "scan.json"
+    memo.write_text("{not json")
+    assert sorted(map(str, disclosure_findings(build, memo=memo))) == sorted(map(str, disclosure_findings(build)))
