@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from ..config import SCENARIOS
 from ..geography import Area
@@ -681,11 +681,8 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
             if not (html / section.page).is_file():
                 raise BookError(f"cannot print the {code} hub pack: {section.page} is not in the built book")
         document, headings = print_document(html, pack, built, site)
-        # the day it is printed, and the book's folder (absolute addresses of its images and styles), are left out:
-        # a build prints in a new folder, and an unchanged pack keeps the PDF (and the date) it has
-        undated = print_document(html, pack, "", site)[0].replace(html.resolve().as_uri(), "")
-        digest = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b"")
-                                + undated.encode()).hexdigest()
+        # the day it is printed is left out: an unchanged pack keeps the PDF (and the date) it has
+        digest = pack_digest(html, print_document(html, pack, "", site)[0], css)
         if force or printed_from(out / f"{code}.pdf") != digest:
             todo[code] = (pack, document, digest, headings)
     if not todo:
@@ -792,6 +789,33 @@ def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[st
         articles.append((anchor(i), markup(article)))
     return render("pack_document.html.j2", pack=pack, built=built, site=site, stylesheets=head, articles=articles,
                   contents=[(anchor(i), s) for i, s in enumerate(pack.sections)]), headings
+
+
+_LOCAL = re.compile(r'"(file://[^"]*)"')  # an address of print_document's that loads a file of the book
+
+
+def pack_digest(html: Path, document: str, css: Path) -> str:
+    """What a PDF is printed from: its document (print_document), the print CSS and the bytes of every file the
+    document loads (stylesheets, images), each named by its path in the book. Not the book's folder (a build prints
+    in a new one) nor a query on an address: Sphinx adds '?v=<checksum>' to a stylesheet's address on the pages an
+    incremental build writes and not on those a full build writes, which alone made every hub's document differ
+    after a forced build; the file's bytes are what print."""
+    root = html.resolve().as_uri()
+    loaded: dict[str, bytes] = {}
+
+    def local(m: re.Match) -> str:
+        url = urlsplit(html_module.unescape(m.group(1)))
+        name = url._replace(query="", fragment="").geturl().removeprefix(root)
+        if name not in loaded:
+            path = Path(unquote(url.path))
+            loaded[name] = hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing"
+        return f'"{name}{"#" + url.fragment if url.fragment else ""}"'
+
+    h = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b""))
+    h.update(_LOCAL.sub(local, document).encode())
+    for name in sorted(loaded):
+        h.update(name.encode() + b"\0" + loaded[name])
+    return h.hexdigest()
 
 
 def printed_from(pdf: Path) -> str | None:
