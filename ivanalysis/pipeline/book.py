@@ -87,9 +87,10 @@ def _short_gbp(v: float | None) -> str:
     """Compact money for matrices: £5.8m, £0.4m, £12k, £0."""
     if v is None:
         return "n/a"
-    if abs(v) >= 1e5:
-        return f"£{v / 1e6:,.1f}m"
-    return f"£{v / 1e3:,.0f}k" if abs(v) >= 1e3 else f"£{v:,.0f}"
+    sign, v = ("-" if round(v) < 0 else ""), abs(v)  # "-£0.1m" (a cost above the saving), never "£-0.1m"
+    if v >= 1e5:
+        return f"{sign}£{v / 1e6:,.1f}m"
+    return f"{sign}£{v / 1e3:,.0f}k" if v >= 1e3 else f"{sign}£{v:,.0f}"
 
 
 # A figure scaled to a year from the months of it the data hold (--annualise-partial-years; results.json's

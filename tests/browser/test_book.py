@@ -56,7 +56,7 @@ def test_landing_matrix_has_a_row_per_scheme_and_a_column_per_geography(page, bo
         # specialised commissioning) or "failed"; the others "not run"
         for code, text in zip(codes, cells):
             if code in ("ENG", "LON", "SW", "NEC"):
-                assert re.fullmatch(r"£[\d,.]+[mk]?|—|failed", text), (expected[i], code, text)
+                assert re.fullmatch(r"-?£[\d,.]+[mk]?|—|failed", text), (expected[i], code, text)
             else:
                 assert text == "not run", (expected[i], code, text)
 

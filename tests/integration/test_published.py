@@ -7,6 +7,7 @@ something.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import pytest
@@ -79,4 +80,6 @@ def test_every_run_page_offers_its_notebook_and_tables_and_the_landing_page_all_
                                               .read_text())))
     assert len(results) == len(registry.implemented()) * 11  # every scheme x geography, run or not
     ok = [r for r in results if r["geography"] == "ENG" and r["status"] == "ok"]
-    assert len(ok) == len(registry.implemented()) and all(float(r["opportunity_gbp_moderate"]) >= 0 for r in ok)
+    # a net saving may be below 0 where what it costs exceeds what it saves (shared decision making's training)
+    assert len(ok) == len(registry.implemented())
+    assert all(math.isfinite(float(r["opportunity_gbp_moderate"])) for r in ok)

@@ -201,7 +201,8 @@ AREA_SPEC = TableSpec(
 
 
 def test_an_unknown_area_code_is_named_with_its_row():
-    frame = pd.DataFrame({"row_id": ["r1", "r2", "r3"], "area_code": ["A-LON-01", "A-ZZZ-99", "A-SW-02"]})
+    frame = pd.DataFrame({"row_id": ["r1", "r2", "r3"], "month": ["2017-04-01"] * 3,
+                          "area_code": ["A-LON-01", "A-ZZZ-99", "A-SW-02"]})
     with pytest.raises(DataError) as info:
         validate_table(frame, AREA_SPEC, Path("area_test.csv"), load_geography())
     message = str(info.value)
@@ -211,5 +212,5 @@ def test_an_unknown_area_code_is_named_with_its_row():
 
 
 def test_known_area_codes_pass():
-    frame = pd.DataFrame({"row_id": ["r1", "r2"], "area_code": ["A-LON-01", "A-WTV-08"]})
+    frame = pd.DataFrame({"row_id": ["r1", "r2"], "month": ["2017-04-01"] * 2, "area_code": ["A-LON-01", "A-WTV-08"]})
     assert len(validate_table(frame, AREA_SPEC, Path("area_test.csv"), load_geography())) == 2

@@ -92,3 +92,11 @@ def test_the_landing_matrix_shows_a_dash_and_each_schemes_year(views):
     assert "](schemes/antifungal_stewardship.md) (2016/17)" in landing
     assert "  - [—](runs/where_to_look/LON.ipynb)" in landing and "[£0](runs/where_to_look" not in landing
     assert '"—": the scheme has no cash-releasing saving' in landing
+
+
+def test_compact_money_puts_the_sign_before_the_pound():
+    """A net saving below 0 (its cost above it) reads -£0.1m, never £-0.1m; a rounding to 0 has no sign."""
+    from ivanalysis.pipeline import book
+
+    assert [book._short_gbp(v) for v in (-123_456.0, -999.0, -0.3, 12_345.0, 5_800_000.0)] == [
+        "-£0.1m", "-£999", "£0", "£12k", "£5.8m"]
