@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -43,9 +44,7 @@ def hostile_book(tmp_path_factory, tiny_data) -> Path:
         (root / name).symlink_to(ROOT / name)
     (root / "_config.yml").write_text((ROOT / "_config.yml").read_text())
     params = root / "params"
-    (params / "schemes").mkdir(parents=True)
-    for f in (ROOT / "params" / "schemes").glob("*.yaml"):
-        (params / "schemes" / f.name).write_text(f.read_text())
+    shutil.copytree(ROOT / "params", params)  # every parameter file, then the hostile ones written over
     geo = yaml.safe_load((ROOT / "params" / "geography.yaml").read_text())
     geo["england"]["name"] = PAYLOADS["england"]
     hub = next(h for h in geo["hubs"] if h["code"] == "LON")
