@@ -237,7 +237,11 @@ def _provider_table(counts: pd.DataFrame, opportunity: pd.DataFrame, registry: p
                  rates={"Share outside a network": ("Outside a network", "Patients"),
                         "Registry completeness": ("In the registry", "High-cost drug starts")},
                  money=("RRT avoided (moderate)", "Network cost (moderate)", "Saving (moderate)"),
-                 numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)"))
+                 numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)"),
+                 # 13 columns at most, so that the table fits a laptop's page: the share, the expected starts and
+                 # the cases avoided follow from the columns shown and the area's tables
+                 hidden=("Share outside a network", "Expected RRT starts outside a network",
+                         "Cases avoided (moderate)"))
 
 
 def _network_table(local: pd.DataFrame, local_hcd: pd.DataFrame, run: RunContext) -> Table:
