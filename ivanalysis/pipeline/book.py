@@ -745,8 +745,19 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
     cmd = [sys.executable, "-m", "ivanalysis.pipeline.sphinx_build", str(src), str(nxt), str(sphinx_jobs)]
     if force:
         cmd.append("--all")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .scan import disclosure_findings
+
+    memo = build_dir() / "cache" / "scan.json"
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        # The disclosure scan reads with one core while another process works: the runs' files (final now, half
+        # of what it reads) while Sphinx builds the book, into its memo; the book's pages while Chromium prints
+        # the PDFs (the scan does not read them)
+        with ThreadPoolExecutor(1) as scanning:
+            ahead = scanning.submit(disclosure_findings, build_dir(), book=False, memo=memo)
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            ahead.exception()  # anything it could not do, the scan of the whole book does again
         output = (proc.stdout + proc.stderr).strip()
         (build_dir() / "book.log").write_text(output + "\n", encoding="utf-8")
         if proc.returncode != 0:
@@ -756,11 +767,11 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
                             + f"\nFull log: {build_dir() / 'book.log'}")
         from . import packs
 
-        packs.publish_pdfs(nxt, log, force=force)  # into the new book: a failed build never publishes a half PDF
-        from .scan import disclosure_findings
-
-        # a book that publishes an uncontrolled figure is not published: the last good book stays
-        findings = disclosure_findings(build_dir(), html_dir=nxt, memo=build_dir() / "cache" / "scan.json")
+        with ThreadPoolExecutor(1) as scanning:
+            scan = scanning.submit(disclosure_findings, build_dir(), html_dir=nxt, memo=memo)
+            packs.publish_pdfs(nxt, log, force=force)  # into the new book: a failed build never publishes a half PDF
+            # a book that publishes an uncontrolled figure is not published: the last good book stays
+            findings = scan.result()
         if findings:
             raise BookError(f"the disclosure scan found {len(findings)} figure(s) that are not controlled; the book "
                             "was not published:\n  " + "\n  ".join(str(f) for f in findings[:20]))
