@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
@@ -756,7 +757,9 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
         # the PDFs (the scan does not read them)
         with ThreadPoolExecutor(1) as scanning:
             ahead = scanning.submit(disclosure_findings, build_dir(), book=False, memo=memo)
+            started = time.time()
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            sphinx_s = time.time() - started
             ahead.exception()  # anything it could not do, the scan of the whole book does again
         output = (proc.stdout + proc.stderr).strip()
         (build_dir() / "book.log").write_text(output + "\n", encoding="utf-8")
@@ -765,6 +768,7 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
             raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
                             + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
                             + f"\nFull log: {build_dir() / 'book.log'}")
+        log(f"Sphinx built the pages in {sphinx_s:.1f} s")
         from . import packs
 
         with ThreadPoolExecutor(1) as scanning:
