@@ -60,8 +60,10 @@ def control_quantity(value: float) -> int | float | str:
     return controlled if controlled == SUPPRESSED or value >= 0 else -controlled
 
 
-# units of figures that are not counts of people or events: money, shares, ratios, durations and rates (<x>_per_<y>)
-NOT_QUANTITY_UNITS = ("share", "gbp", "ratio", "hours", "weeks", "months", "years")
+# units of figures that are not counts of people or events: money, shares, ratios, durations and rates (<x>_per_<y>);
+# and capacity or population figures worked out from a count that is controlled in its own right where it is shown
+# (beds from bed days, linac days from fractions, networks from population)
+NOT_QUANTITY_UNITS = ("share", "gbp", "ratio", "hours", "weeks", "months", "years", "beds", "linac days", "networks")
 
 
 def is_quantity_unit(unit: str) -> bool:
@@ -89,7 +91,7 @@ class ControlledFrame(NamedTuple):
 
 
 def control_frame(frame: pd.DataFrame, *, counts=(), rates: Mapping[str, tuple[str, str]] | None = None,
-                  follow=(), controlled: bool = True) -> ControlledFrame:
+                  follow=(), withhold=(), controlled: bool = True) -> ControlledFrame:
     """Disclosure control applied to a table's data, once, for every edge (page, CSV, Parquet, workbook).
 
     counts: columns of counts: 0 stays 0, 1-7 (and any fraction of a person below 1) becomes null and is flagged,
@@ -99,6 +101,7 @@ def control_frame(frame: pd.DataFrame, *, counts=(), rates: Mapping[str, tuple[s
         where a count or rate is suppressed (secondary suppression).
     rates: column -> (numerator column, denominator column): a rate is null and flagged when a count it is built on,
         or the complement, is small (control_rate_allowed). The counts are read from `frame` before rounding.
+    withhold: columns null and flagged in every row (a run's opportunity, withheld: see `withholding`).
     controlled: False (England) returns the figures unchanged, nothing flagged.
     A missing count stays missing, unflagged; a rate on small counts is flagged even when missing (the page shows
     '*' for it either way). Other columns pass through.
@@ -127,4 +130,58 @@ def control_frame(frame: pd.DataFrame, *, counts=(), rates: Mapping[str, tuple[s
         for col in follow:
             values[col] = values[col].where(~row_hidden)
             suppressed[col] = row_hidden
+    for col in withhold:
+        values[col] = values[col].where(pd.Series(False, index=frame.index))
+        suppressed[col] = True
     return ControlledFrame(values, suppressed)
+
+
+# --- withholding a run's opportunity below England -------------------------------------------------------------------
+# A run's pounds are its modelled quantities times prices that England's page shows exactly: where a quantity is
+# suppressed, the pounds would give it back, so they are withheld with it (with every quantity of the run). And where
+# one area's figures are withheld, England's less the other areas' would give them back: another area is withheld
+# with it (complementary suppression). A region's page is withheld where any of its hubs is (page/withholding.py).
+WITHHELD_SMALL = "small"
+WITHHELD_COMPLEMENT = "complement"
+# why, in words (after "withheld: ")
+WITHHELD_TEXT = {
+    WITHHELD_SMALL: f"one of its modelled quantities is {SUPPRESSED_WORDS} people or events, which the pounds would "
+                    "give away",
+    WITHHELD_COMPLEMENT: "another area's figures for the scheme are withheld, and England's less the other areas' "
+                         "would give them back (complementary suppression)",
+}
+
+
+class AreaOpportunity(NamedTuple):
+    """What withholding needs of one area's run: its modelled quantities that count people or events (every
+    scenario's value) and the pounds at stake (to choose the smallest complement)."""
+
+    quantities: tuple[float, ...]
+    pounds: float
+
+
+def is_withheld_alone(quantities) -> bool:
+    """Would any of these quantities show as suppressed (control_quantity)?"""
+    return any(control_quantity(v) == SUPPRESSED for v in quantities)
+
+
+def _can_complement(a: AreaOpportunity) -> bool:
+    """Withheld with a small area, does this one make their sum safe? Only if every quantity is shown and not 0."""
+    return all(control_quantity(v) not in (SUPPRESSED, 0) for v in a.quantities)
+
+
+def withholding(areas: Mapping[str, AreaOpportunity]) -> dict[str, str]:
+    """Which areas' opportunities are withheld, and why (WITHHELD_SMALL or WITHHELD_COMPLEMENT), for areas that
+    together make England (the hubs).
+
+    An area with a suppressed quantity is withheld. If the withheld areas have none that can complement them, the
+    area with the fewest pounds that can is withheld too, so that England less the shown areas gives only a sum of
+    which no part can be told and which is not small itself; with none that can, every area is withheld."""
+    withheld = {code: WITHHELD_SMALL for code, a in areas.items() if is_withheld_alone(a.quantities)}
+    if not withheld or len(withheld) == len(areas) or any(_can_complement(areas[c]) for c in withheld):
+        return withheld
+    candidates = sorted((c for c in areas if c not in withheld and _can_complement(areas[c])),
+                        key=lambda c: (abs(areas[c].pounds), c))
+    for c in candidates[:1] or [c for c in sorted(areas) if c not in withheld]:
+        withheld[c] = WITHHELD_COMPLEMENT
+    return withheld

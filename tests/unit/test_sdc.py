@@ -191,3 +191,49 @@ def test_which_units_count_people_or_events():
 
     assert all(is_quantity_unit(u) for u in ("patients", "days", "count", "grams", "cot days", "fractions"))
     assert not any(is_quantity_unit(u) for u in ("gbp", "share", "ratio", "hours", "gbp_per_day", "days_per_course"))
+    # capacity worked out from a count controlled in its own right (beds from bed days), or from population
+    assert not any(is_quantity_unit(u) for u in ("beds", "linac days", "networks"))
+
+
+def _area(quantities, pounds):
+    from ivanalysis.sdc import AreaOpportunity
+
+    return AreaOpportunity(tuple(quantities), pounds)
+
+
+def test_a_small_area_is_withheld_with_the_area_of_fewest_pounds_that_can_complement_it():
+    """Hubs A (3 patients switched: '*'), B (20, £50k), C (12, £30k) and D (40, £100k): A is withheld as small,
+    and C, the area with the fewest pounds that can complement it, with it. England less B and D gives A + C = 15,
+    of which no part can be told."""
+    from ivanalysis.sdc import WITHHELD_COMPLEMENT, WITHHELD_SMALL, withholding
+
+    areas = {"A": _area([3], 9_000), "B": _area([20], 50_000), "C": _area([12], 30_000),
+             "D": _area([40], 100_000)}
+    assert withholding(areas) == {"A": WITHHELD_SMALL, "C": WITHHELD_COMPLEMENT}
+
+
+def test_no_withheld_area_no_complement():
+    from ivanalysis.sdc import withholding
+
+    assert withholding({"A": _area([10, 20], 5), "B": _area([0], 0)}) == {}
+
+
+def test_an_area_with_a_quantity_of_0_or_small_cannot_complement():
+    """E has the fewest pounds but 0 in the low scenario: withheld with LON, it would leave LON's low figure as
+    England's less the others'; G, the next fewest, is withheld instead."""
+    from ivanalysis.sdc import WITHHELD_COMPLEMENT, WITHHELD_SMALL, withholding
+
+    areas = {"LON": _area([0.5, 1, 1.5], 2_000), "E": _area([0, 10, 20], 1_000),
+             "F": _area([10, 20, 30], 60_000), "G": _area([30, 60, 90], 40_000)}
+    assert withholding(areas) == {"LON": WITHHELD_SMALL, "G": WITHHELD_COMPLEMENT}
+
+
+def test_two_small_areas_still_need_a_complement():
+    """Two small areas (3 and 4) withheld together would give their sum (7, itself small) from England's figure:
+    the smallest area that can complement them is withheld as well; with none, every area is."""
+    from ivanalysis.sdc import WITHHELD_COMPLEMENT, WITHHELD_SMALL, withholding
+
+    areas = {"A": _area([3], 1), "B": _area([4], 1), "C": _area([50], 9), "D": _area([25], 8)}
+    assert withholding(areas) == {"A": WITHHELD_SMALL, "B": WITHHELD_SMALL, "D": WITHHELD_COMPLEMENT}
+    every = {"A": _area([3], 1), "B": _area([0], 0)}
+    assert withholding(every) == {"A": WITHHELD_SMALL, "B": WITHHELD_COMPLEMENT}
