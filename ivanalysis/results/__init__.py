@@ -6,6 +6,7 @@ from .record import (
                      InputFile,
                      KpiRecord,
                      MeasureRecord,
+                     PoundsRecord,
                      Provenance,
                      QuantityRecord,
                      ResultsFileError,
@@ -44,6 +45,7 @@ __all__ = ["KPI", "Chart", "Measure", "Period", "Quantity", "Range", "RunContext
            "financial_years", "label_of_year",
            "Opportunity", "OpportunityComponent", "CASH_RELEASING", "CAPACITY_RELEASED", "COST_AVOIDED",
            "NHSE_SPECIALISED", "ICB_CCG", "PROVIDER", "KIND_LABELS", "PAYER_LABELS",
-           "SCHEMA_VERSION", "ComponentRecord", "DataCoverage", "InputFile", "KpiRecord", "MeasureRecord", "Provenance",
-           "QuantityRecord", "ResultsFileError", "RunParameters", "RunResult", "ScenarioValues", "read_results",
+           "SCHEMA_VERSION", "ComponentRecord", "DataCoverage", "InputFile", "KpiRecord", "MeasureRecord",
+           "PoundsRecord", "Provenance", "QuantityRecord", "ResultsFileError", "RunParameters", "RunResult",
+           "ScenarioValues", "read_results",
            "write_json", "write_results"]

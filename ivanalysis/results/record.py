@@ -24,7 +24,7 @@ from ..errors import IVError
 from ..geography import Area
 from .scheme import KIND_LABELS, PAYER_LABELS, Kind, Payer, Period
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 Variation = Literal["common_cause", "improvement_high", "improvement_low", "concern_high", "concern_low",
                     "neither_high", "neither_low"]
@@ -58,6 +58,25 @@ class ScenarioValues(_ByScenario):
     high: float = Field(description="under the high scenario")
 
 
+class PoundsRecord(_ByScenario):
+    """Pounds a year under each scenario; below England '*' in every scenario where the run's opportunity is withheld
+    (RunResult.withheld)."""
+
+    low: float | Literal["*"] = Field(description="under the low scenario")
+    moderate: float | Literal["*"] = Field(description="under the moderate scenario")
+    high: float | Literal["*"] = Field(description="under the high scenario")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_values(cls, value):
+        # exact figures are ScenarioValues wherever they are computed
+        return value.model_dump() if isinstance(value, ScenarioValues) else value
+
+    @property
+    def withheld(self) -> bool:
+        return "*" in (self.low, self.moderate, self.high)
+
+
 class QuantityRecord(_ByScenario):
     """The opportunity in one of the scheme's natural units (grams, bed days, fractions ...), by scenario."""
 
@@ -78,9 +97,10 @@ class ComponentRecord(_Record):
     payer: Payer = Field(description="whose budget it falls to: "
                          + "; ".join(f"'{k}': {v}" for k, v in PAYER_LABELS.items()))
     year: str = Field(pattern=r"^\d{4}/\d{2}$", description="the financial year of the figures, e.g. '2017/18'")
-    gross: ScenarioValues = Field(description="the saving before implementation costs, pounds a year")
-    implementation_cost: ScenarioValues = Field(description="what it costs to make the saving, pounds a year")
-    net: ScenarioValues = Field(description="gross less implementation cost, pounds a year")
+    gross: PoundsRecord = Field(description="the saving before implementation costs, pounds a year ('*' withheld)")
+    implementation_cost: PoundsRecord = Field(description="what it costs to make the saving, pounds a year ('*' "
+                                              "withheld)")
+    net: PoundsRecord = Field(description="gross less implementation cost, pounds a year ('*' withheld)")
     in_totals: bool = Field(description="true when it is cash-releasing to NHS England specialised commissioning and "
                             "nothing else keeps it out: only these add into the headline and into a hub's total")
     why_not_in_totals: str = Field(description="why it stays out of totals; empty when it is in them")
@@ -93,6 +113,11 @@ class ComponentRecord(_Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> ComponentRecord:
+        parts = (self.gross, self.implementation_cost, self.net)
+        if any(p.withheld for p in parts):
+            if not all(v == "*" for p in parts for v in (p.low, p.moderate, p.high)):
+                raise ValueError("a withheld component has '*' for every figure, gross, cost and net alike")
+            return self
         for s in SCENARIOS:
             if abs(self.gross.get(s) - self.implementation_cost.get(s) - self.net.get(s)) > ROUNDING:
                 raise ValueError(f"net must be gross less implementation cost ({s} scenario)")
@@ -178,7 +203,7 @@ class Provenance(_Record):
 class RunResult(_Record):
     """One run's results.json: a scheme for a geography, its headline opportunity, KPIs, data and provenance."""
 
-    schema_version: Literal[5] = Field(SCHEMA_VERSION, description="the layout of this file")
+    schema_version: Literal[6] = Field(SCHEMA_VERSION, description="the layout of this file")
     scheme: str = Field(description="the scheme's id, e.g. 'immunoglobulin_itp'")
     scheme_number: int = Field(ge=1, le=20, description="its number in the Menu of Opportunities")
     title: str = Field(description="the scheme's title in the Menu")
@@ -193,10 +218,15 @@ class RunResult(_Record):
     error: str | None = Field(description="why the run failed; null when it succeeded")
     scenario: Scenario = Field(description="the scenario the page shows")
     headline: str | None = Field(description="what the headline opportunity means, in one sentence")
-    opportunity_gbp: ScenarioValues | None = Field(description="the headline: the net cash-releasing saving to NHS "
-                                                   "England specialised commissioning, in pounds a year for `period`, "
-                                                   "by scenario (0 when the scheme has none); the sum of the net of "
-                                                   "the components in totals")
+    opportunity_gbp: PoundsRecord | None = Field(description="the headline: the net cash-releasing saving to NHS "
+                                                 "England specialised commissioning, in pounds a year for `period`, "
+                                                 "by scenario (0 when the scheme has none); the sum of the net of "
+                                                 "the components in totals; '*' when withheld")
+    withheld: Literal["", "small", "complement"] = Field("", description=(
+        "below England, why the run's opportunity (its pounds and modelled quantities, '*' throughout) is withheld: "
+        "'small' (a modelled quantity is a count of 1 to 7, which the pounds would give away) or 'complement' "
+        "(withheld with another area's, so that England's less the other areas' cannot give that one back); empty "
+        "when shown"))
     opportunity_components: list[ComponentRecord] | None = Field(description="every component of the opportunity, "
                                                                  "those in the headline and those beside it")
     opportunity_units: list[QuantityRecord] | None = Field(description="the opportunity in the scheme's own units")
@@ -219,6 +249,14 @@ class RunResult(_Record):
             if self.error is not None:
                 raise ValueError("a run with status 'ok' has no error")
             counted = [c for c in self.opportunity_components if c.in_totals]
+            pounds = [self.opportunity_gbp, *(p for c in self.opportunity_components
+                                              for p in (c.gross, c.implementation_cost, c.net))]
+            if self.withheld:
+                if not all(f.get(s) == "*" for f in (*pounds, *self.opportunity_units) for s in SCENARIOS):
+                    raise ValueError("a withheld run has '*' for every pound and every modelled quantity")
+                return self
+            if any(p.withheld for p in pounds):
+                raise ValueError("pounds are '*' only in a withheld run (`withheld` says why)")
             for s in SCENARIOS:
                 gap = abs(sum(c.net.get(s) for c in counted) - self.opportunity_gbp.get(s))
                 if gap > ROUNDING * (1 + len(counted)):

@@ -158,6 +158,9 @@ class Table:
     a small count is suppressed too; in a row where a count or rate is suppressed, `money` and `numbers` are
     suppressed with it (they would give the count away), except the columns named in `independent` (a price, a
     population, a benchmark: figures that say nothing of the row's count).
+    `opportunity` names the columns that share the run's opportunity between the rows (each provider's saving, its
+    modelled quantity): where the run's opportunity is withheld (sdc.withholding), their sum would give it back, so
+    they are withheld in every row (`withheld`, set by the page).
     """
 
     caption: str
@@ -169,10 +172,12 @@ class Table:
     hidden: tuple[str, ...] = ()  # kept for computing (e.g. a rate's denominator) but not shown
     rows_are_the_area: bool = False
     independent: tuple[str, ...] = ()
+    opportunity: tuple[str, ...] = ()
+    withheld: bool = False
 
     def __post_init__(self):
         # a count or rate declared under a wrong name would be published as plain text, uncontrolled
-        declared = (*self.counts, *self.rates, *(c for pair in self.rates.values() for c in pair))
+        declared = (*self.counts, *self.rates, *(c for pair in self.rates.values() for c in pair), *self.opportunity)
         missing = sorted({c for c in declared if c not in self.frame.columns})
         if missing:
             raise ValueError(f"table {self.caption!r}: no column(s) {', '.join(missing)} in its frame")
@@ -197,6 +202,7 @@ class Table:
         """The whole frame (hidden columns too) after disclosure control: numbers, suppressed cells null, and the
         mask of suppressed cells. `below_england`: the page is an area's below England (see `controlled`)."""
         return control_frame(self.frame, counts=self.counts, rates=self.rates, follow=self.followers(),
+                             withhold=self.opportunity if self.withheld else (),
                              controlled=self.controlled(below_england))
 
 
@@ -212,6 +218,7 @@ class Chart:
         with `frame`'s lines (`y` against `x`, one per value of `series`) drawn over it; `frame` may be empty.
     `finding` is the sentence the chart shows (it becomes the chart's alternative text and its caption).
     Counts in a chart below England must already be disclosure-safe (rates, or aggregates of many).
+    `opportunity`: the chart shows the run's opportunity (split by provider, say): withheld where the opportunity is.
     """
 
     kind: str
@@ -226,6 +233,7 @@ class Chart:
     highlight: tuple[str, ...] = ()
     markers: dict = field(default_factory=dict)
     spc: SPCResult | None = None  # kind "spc" only
+    opportunity: bool = False
 
     def __post_init__(self):
         if self.kind not in ("bar", "line", "spc"):

@@ -28,6 +28,7 @@ from ivanalysis.results import (
     Opportunity,
     OpportunityComponent,
     Period,
+    PoundsRecord,
     Provenance,
     Quantity,
     QuantityRecord,
@@ -109,7 +110,7 @@ def test_round_trip_is_exact_and_the_file_is_plain_json(tmp_path):
     write_results(path, result)
     assert read_results(path) == result
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 5
+    assert data["schema_version"] == SCHEMA_VERSION == 6
     assert data["period_start"] == "2016-04-01" and data["kpis"][1]["value"] == "*"
     assert data["opportunity_gbp"] == {"low": 609_729.04, "moderate": 1_059_856.15, "high": 1_401_510.09}
     assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # written atomically: no temporary left
@@ -149,7 +150,7 @@ def test_a_file_that_is_not_the_contract_is_refused_naming_the_file(tmp_path):
     good = ok_result().model_dump(mode="json")
     path.write_text(json.dumps({**good, "schema_version": 1}), encoding="utf-8")
     message = _refusal(path)
-    assert "schema version 1" in message and "reads version 5" in message and "run the scheme" in message
+    assert "schema version 1" in message and "reads version 6" in message and "run the scheme" in message
 
     broken = json.loads(json.dumps(good))
     broken["opportunity_gbp"]["low"] = "a lot"
@@ -235,7 +236,7 @@ def test_the_page_records_a_result_with_counts_controlled_below_england():
     lon = run_result(result(LON), **args)
     assert [k.value for k in lon.kpis] == [1_470.0, "*", 0.1235]  # rounded to 5, suppressed, 4 decimals
     assert lon.kpis[2].met is False
-    assert lon.opportunity_gbp == ScenarioValues(low=1_000.0, moderate=2_000.01, high=3_000.0)
+    assert lon.opportunity_gbp == PoundsRecord(low=1_000.0, moderate=2_000.01, high=3_000.0)
     counted, beside = lon.opportunity_components
     assert (counted.kind, counted.payer, counted.year, counted.in_totals) == ("cash_releasing", "nhse_specialised",
                                                                             "2016/17", True)
