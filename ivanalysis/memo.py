@@ -54,14 +54,16 @@ class Memo:
 @dataclass
 class RunCache:
     """The tables part holds validated tables (a scheme's runs share them); the national part, a scheme's national
-    results (its runs for every area share them)."""
+    results (its runs for every area share them); the hubs part, a scheme's results for every hub (each hub's run
+    needs them all to know whether its opportunity is withheld: page/withholding.py)."""
 
     tables: Memo = field(default_factory=Memo)
     national: Memo = field(default_factory=Memo)
+    hubs: Memo = field(default_factory=Memo)
 
     @classmethod
-    def keeping(cls, tables: int, national: int = 1) -> RunCache:
-        return cls(Memo(tables), Memo(national))
+    def keeping(cls, tables: int, national: int = 1, hubs: int = 1) -> RunCache:
+        return cls(Memo(tables), Memo(national), Memo(hubs))
 
 
 _current = RunCache()  # keeps nothing

@@ -19,6 +19,7 @@ from ..results import (
     InputFile,
     KpiRecord,
     MeasureRecord,
+    PoundsRecord,
     Provenance,
     QuantityRecord,
     Range,
@@ -28,7 +29,7 @@ from ..results import (
     SchemeResult,
 )
 from ..results.record import identity
-from ..sdc import control_count, control_quantity
+from ..sdc import SUPPRESSED, control_count, control_quantity
 
 
 @lru_cache(maxsize=1)
@@ -92,32 +93,34 @@ def kpi_records(result: SchemeResult) -> list[KpiRecord]:
     return out
 
 
-def quantity_records(result: SchemeResult) -> list[QuantityRecord]:
+def quantity_records(result: SchemeResult, withheld: str = "") -> list[QuantityRecord]:
     """The opportunity in the scheme's own units; below England each is controlled as a count (sdc.control_quantity),
-    as the page shows it."""
+    as the page shows it ('*' throughout when the run's opportunity is `withheld`)."""
     def value(v: float):
-        return control_quantity(v) if not result.area.is_national else round(v, 2)
+        return SUPPRESSED if withheld else control_quantity(v) if not result.area.is_national else round(v, 2)
 
     return [QuantityRecord(label=q.label, unit=q.unit, **{s: value(q.values.get(s)) for s in SCENARIOS})
             for q in result.quantities]
 
 
-def pounds(r: Range) -> ScenarioValues:
-    """A pound figure by scenario, to the penny."""
-    return ScenarioValues(**{s: round(r.get(s), 2) for s in SCENARIOS})
+def pounds(r: Range, withheld: str = "") -> PoundsRecord:
+    """A pound figure by scenario, to the penny ('*' when `withheld`)."""
+    return PoundsRecord(**{s: SUPPRESSED if withheld else round(r.get(s), 2) for s in SCENARIOS})
 
 
-def component_records(result: SchemeResult) -> list[ComponentRecord]:
-    return [ComponentRecord(label=c.label, kind=c.kind, payer=c.payer, year=c.year, gross=pounds(c.gross),
-                            implementation_cost=pounds(c.implementation_cost), net=pounds(c.net),
+def component_records(result: SchemeResult, withheld: str = "") -> list[ComponentRecord]:
+    return [ComponentRecord(label=c.label, kind=c.kind, payer=c.payer, year=c.year, gross=pounds(c.gross, withheld),
+                            implementation_cost=pounds(c.implementation_cost, withheld),
+                            net=pounds(c.net, withheld),
                             in_totals=c.in_totals, why_not_in_totals=c.why_not_in_totals,
                             outside_totals=c.outside_totals, note=c.note)
             for c in result.opportunity.components]
 
 
 def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs: dict[str, InputFile],
-               synthetic: bool, coverage: Coverage | None = None) -> RunResult:
-    """What the run found, as results.json records it (`coverage`: what the data cover, and its warnings)."""
+               synthetic: bool, coverage: Coverage | None = None, withheld: str = "") -> RunResult:
+    """What the run found, as results.json records it (`coverage`: what the data cover, and its warnings;
+    `withheld`: why the opportunity is withheld below England, page/withholding.py)."""
     m = result.measure
     funnel = m.funnel.data
     local_flags = funnel[funnel["unit"].isin(result.area_providers)]
@@ -130,9 +133,10 @@ def run_result(result: SchemeResult, *, scenario: str, parameters: dict, inputs:
         error=None,
         scenario=scenario,
         headline=result.params.headline,
-        opportunity_gbp=pounds(result.opportunity.headline),
-        opportunity_components=component_records(result),
-        opportunity_units=quantity_records(result),
+        opportunity_gbp=pounds(result.opportunity.headline, withheld),
+        withheld=withheld,
+        opportunity_components=component_records(result, withheld),
+        opportunity_units=quantity_records(result, withheld),
         kpis=kpi_records(result),
         measure=MeasureRecord(
             name=m.name,

@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from ..config import SCENARIOS, check_scenario
-from ..data.coverage import Coverage, annualised, run_coverage
+from ..data.coverage import Coverage, run_coverage
 from ..data.io import location, read_manifest
 from ..geography import load_geography
 from ..paths import default_data_dir
@@ -26,9 +26,10 @@ from ..report.table_data import table_data, table_stem, write_table
 from ..report.tables import html_table, render
 from ..results import KIND_LABELS, PAYER_LABELS, Period, RunResult, SchemeResult, write_results
 from ..schemes import registry
-from ..sdc import RULE_TEXT, SUPPRESSED, SUPPRESSED_WORDS, control_quantity, is_quantity_unit
+from ..sdc import RULE_TEXT, SUPPRESSED, SUPPRESSED_WORDS, WITHHELD_SMALL, control_quantity, is_quantity_unit
 from .glossary import link_terms
 from .record import display_path, input_files, kpi_records, run_result
+from .withholding import analysed
 
 RESULTS_FILE = "results.json"
 FLAG_TEXT = {"high_998": "above 99.8% limit", "high_95": "above 95% limit", "within": "within limits",
@@ -102,6 +103,8 @@ class SchemePage:
     parameters: dict
     manifest: dict
     coverage: Coverage | None = None  # what the data cover of the headline year and of England (data/coverage.py)
+    # below England, why the run's opportunity (pounds and modelled quantities) is withheld (page/withholding.py)
+    withheld: str = ""
     # the glossary's terms this page has linked already: each is linked once, where the page first writes it
     linked_terms: set[str] = dataclasses.field(default_factory=set, init=False, repr=False)
 
@@ -117,11 +120,14 @@ class SchemePage:
         # the data must cover the headline year whole (or be annualised, as asked) before any figure is made of them
         coverage = run_coverage(data, registry.input_tables(scheme), Period.financial_year(
             period or registry.params(scheme).period), area, geo)
-        result = annualised(registry.analyse(scheme, area.code, data, period, geo), coverage)
+        result, withheld = analysed(scheme, area, data, period, geo, coverage)
+        if withheld:  # the tables' columns that share the opportunity between rows are withheld with it
+            result = dataclasses.replace(result, tables={k: dataclasses.replace(t, withheld=True)
+                                                         for k, t in result.tables.items()})
         parameters = {"scheme": scheme, "geography": geography, "scenario": scenario,
                       "period": result.period.label, "data_dir": display_path(data)}
         return cls(result, scenario, data, Path(output_dir) if output_dir else None, parameters, read_manifest(data),
-                   coverage)
+                   coverage, withheld)
 
     @property
     def controlled(self) -> bool:
@@ -157,7 +163,8 @@ class SchemePage:
                         "the data to a year (see the warning at the top of the page).*")
         for q in r.quantities:
             v = q.values
-            text.append(f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
+            text.append(f"- {q.label} ({q.unit}): withheld" if self.withheld else
+                        f"- {q.label}: {self._quantity(v.get(self.scenario))} {q.unit} "
                         f"(low {self._quantity(v.low)}, high {self._quantity(v.high)})")
         self._md("\n".join(text))
         display(HTML(link_terms(self._components_table(), self.linked_terms)))  # the kinds: capacity released ...
@@ -173,6 +180,8 @@ class SchemePage:
         scheme finds stands beside it (the components table)."""
         o, s = self.result.opportunity, self.scenario
         name = f"Net cash-releasing saving to specialised commissioning, {self._year}"
+        if self.withheld:
+            return f"**{name}: withheld.** {self._withheld_sentence()}"
         if not o.in_totals:
             reasons = list(dict.fromkeys(r for c in o.components for r in c.why_not_in_totals.split("; ")))
             return (f"**{name}: none.** Every component of this scheme's saving stands beside the headline, not in "
@@ -184,18 +193,37 @@ class SchemePage:
             text += " The other components stand beside it, not in it: see the table below."
         return text
 
+    def _withheld_sentence(self) -> str:
+        """Why the run's opportunity is withheld, and where the reader finds a figure instead."""
+        area = self.result.area.name
+        if self.withheld == WITHHELD_SMALL:
+            why = (f"At least one of this scheme's modelled quantities for {area} is {SUPPRESSED_WORDS} people or "
+                   "events, and its pounds, at the prices England's page shows, would give it away")
+        elif self.result.area.level == "region":
+            why = (f"One of its hubs' figures for this scheme is withheld, and {area}'s less its other hubs' would "
+                   "give it back")
+        else:
+            why = (f"Another area's figures for this scheme are too small to publish, and England's figure less the "
+                   f"other areas' would give them back: {area}'s are withheld with them (complementary suppression)")
+        return (f"{why}. So every figure of the opportunity is withheld here, in the tables' savings and in the hub's "
+                "pack, and left out of the hub's totals; England's page shows the scheme's national opportunity.")
+
+    def _pounds(self, value: float) -> str:
+        return SUPPRESSED if self.withheld else fmt.gbp(value)
+
     def _components_table(self) -> str:
         """Every component of the opportunity: its kind, payer and year, gross, implementation cost and net."""
         s = self.scenario
         rows = [{"Component": c.label, "Kind": KIND_LABELS[c.kind], "Payer": PAYER_LABELS[c.payer], "Year": c.year,
-                 f"Gross ({s})": fmt.gbp(c.gross.get(s)),
-                 f"Implementation cost ({s})": fmt.gbp(c.implementation_cost.get(s)),
-                 **{f"Net, {sc}": fmt.gbp(c.net.get(sc)) for sc in SCENARIOS},
+                 f"Gross ({s})": self._pounds(c.gross.get(s)),
+                 f"Implementation cost ({s})": self._pounds(c.implementation_cost.get(s)),
+                 **{f"Net, {sc}": self._pounds(c.net.get(sc)) for sc in SCENARIOS},
                  "In the headline": "yes" if c.in_totals else f"no: {c.why_not_in_totals}"}
                 for c in self.result.opportunity.components]
         money = {f"Gross ({s})", f"Implementation cost ({s})", *(f"Net, {sc}" for sc in SCENARIOS)}
         caption = (f"The opportunity by component, {self.result.area.name}: pounds a year in the financial year "
-                   f"shown (gross and implementation cost in the {s} scenario)")
+                   f"shown (gross and implementation cost in the {s} scenario)"
+                   + (f"; {SUPPRESSED}: withheld (see above)" if self.withheld else ""))
         return html_table(pd.DataFrame(rows), caption, numeric=money)
 
     def _md(self, text: str) -> None:
@@ -268,6 +296,9 @@ class SchemePage:
         from ..report.charts import bar_chart, line_chart, spc_chart
 
         c = self.result.charts[key]
+        if self.withheld and c.opportunity:
+            self._md(f"*{c.title}: withheld with the opportunity (see the summary).*")
+            return
         if c.kind == "bar":
             fig = bar_chart(c.frame[c.x].tolist(), c.frame[c.y].tolist(), title=c.title, x_label=c.value_label,
                             value_format=c.value_format, highlight=c.highlight or None)
@@ -308,13 +339,17 @@ class SchemePage:
         # England it is controlled as a count, one rendering of one figure on the page
         assumed = {a.label for a in r.params.assumptions.values()}
         modelled = [item not in assumed and is_quantity_unit(unit) for item, unit in zip(df["item"], df["unit"])]
+        # withheld: every figure the scenarios give (not the assumptions, which are public) is withheld
+        outputs = [item not in assumed for item in df["item"]] if self.withheld else [False] * len(df)
         for s in SCENARIOS:
-            shown[s.capitalize()] = [self._quantity(v) if q
+            shown[s.capitalize()] = [SUPPRESSED if out else self._quantity(v) if q
                                      else fmt.pct(v, 0 if round(v * 100, 6) == round(v * 100) else 1)
                                      if unit == "share" else fmt.by_unit(v, unit)
-                                     for v, unit, q in zip(df[s], df["unit"], modelled)]
+                                     for v, unit, q, out in zip(df[s], df["unit"], modelled, outputs)]
         quantities = {(i, s.capitalize()) for i, q in enumerate(modelled) if q for s in SCENARIOS}
-        display(HTML(html_table(shown, f"Scenarios for {r.area.name}, {r.period.label}",
+        caption = f"Scenarios for {r.area.name}, {r.period.label}" + (
+            f"; {SUPPRESSED}: withheld, with the opportunity (see the summary)" if self.withheld else "")
+        display(HTML(html_table(shown, caption,
                                 numeric={s.capitalize() for s in SCENARIOS}, count_cells=quantities,
                                 sdc="controlled" if self.controlled else "exact")))
         notes = [f"- **{fmt.md_escape(c.label)}** ({KIND_LABELS[c.kind]}, {PAYER_LABELS[c.payer]}, {c.year}): "
@@ -353,7 +388,7 @@ class SchemePage:
         """What results.json records of this run."""
         inputs = input_files(self.data_dir, registry.input_tables(self.result.scheme.id))
         return run_result(self.result, scenario=self.scenario, parameters=self.parameters, inputs=inputs,
-                          synthetic=self.synthetic, coverage=self.coverage)
+                          synthetic=self.synthetic, coverage=self.coverage, withheld=self.withheld)
 
     def record(self) -> None:
         """Glue the headline figures for the page's narrative; when the run has an output_dir, write results.json
@@ -362,8 +397,8 @@ class SchemePage:
 
         o = self.result.opportunity_gbp
         for s in SCENARIOS:
-            glue(f"opportunity_{s}", fmt.gbp(o.get(s)), display=False)
-        glue("headline", fmt.gbp(o.get(self.scenario)), display=False)
+            glue(f"opportunity_{s}", self._pounds(o.get(s)), display=False)
+        glue("headline", self._pounds(o.get(self.scenario)), display=False)
         glue("area", self.result.area.name, display=False)
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:

@@ -106,6 +106,7 @@ def table_data(table: Table, *, controlled: bool, synthetic: bool) -> TableData:
     values, suppressed = table.control(controlled)
     controlled = table.controlled(controlled)
     followers = set(table.followers()) if controlled and (table.counts or table.rates) else set()
+    followers |= set(table.opportunity) if table.withheld else set()  # withheld: flagged in every row
     kinds = {header(col, kind): kind for col, kind in table.kinds().items()}
     if len(kinds) != len(table.kinds()):
         raise ValueError(f"table {table.caption!r}: two columns would have the same header in its data files")

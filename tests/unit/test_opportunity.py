@@ -123,7 +123,7 @@ def test_patient_activation_counts_gross_and_costs_where_there_is_a_net_gain():
     assert (c.gross.moderate, c.implementation_cost.moderate, c.net.moderate) == (13_200.0, 4_620.0, 8_580.0)
 
 
-def _page_text(monkeypatch, opportunity: Opportunity) -> str:
+def _page_text(monkeypatch, opportunity: Opportunity, quantities=(), withheld: str = "") -> str:
     """What a page's summary shows for a result with this opportunity."""
     from types import SimpleNamespace
 
@@ -133,9 +133,9 @@ def _page_text(monkeypatch, opportunity: Opportunity) -> str:
     shown = []
     monkeypatch.setattr(scheme_page, "display", lambda obj: shown.append(getattr(obj, "data", "")))
     period = Period.financial_year(FY)
-    result = SimpleNamespace(area=load_geography().get("LON"), period=period, opportunity=opportunity, quantities=[],
-                             kpis=[])
-    scheme_page.SchemePage(result, "moderate", None, None, {}, {}).summary()
+    result = SimpleNamespace(area=load_geography().get("LON"), period=period, opportunity=opportunity,
+                             quantities=list(quantities), kpis=[])
+    scheme_page.SchemePage(result, "moderate", None, None, {}, {}, withheld=withheld).summary()
     return re.sub(r"</?a\b[^>]*>", "", "\n".join(shown))  # the wording, without its links to the glossary
 
 
@@ -150,6 +150,22 @@ def test_the_page_names_the_headline_with_its_year_and_lists_every_component(mon
                  "£2,480", "yes", "Bed days", "capacity released, valued", "provider",
                  "no: capacity, not cash; falls to the provider"):
         assert f">{cell}<" in table, cell
+
+
+def test_a_withheld_opportunity_shows_no_pound_and_no_modelled_quantity(monkeypatch):
+    from ivanalysis.results import Quantity
+
+    drugs = cash("Drugs", Range(100, 2_500, 3_000), Range(10, 20, 30))
+    patients = Quantity("Patients switched", "patients", Range(1, 3, 5))
+    text = _page_text(monkeypatch, Opportunity([drugs]), [patients], withheld="small")
+    assert "**Net cash-releasing saving to specialised commissioning, 2017/18: withheld.**" in text
+    assert "is fewer than 8 people or events" in text and "complementary" not in text
+    assert "- Patients switched (patients): withheld" in text
+    assert "£" not in text  # not one pound of the component's gross, cost or net
+    table = text.split("<table", 1)[1]
+    assert table.count(">*<") == 5  # gross, cost and the three nets
+    complement = _page_text(monkeypatch, Opportunity([drugs]), [patients], withheld="complement")
+    assert "(complementary suppression)" in complement and "£" not in complement
 
 
 def test_a_page_without_a_headline_says_none_and_why(monkeypatch):
