@@ -452,6 +452,7 @@ def providers_table(moderate: pd.DataFrame, measure: Measure, run: RunContext) -
                  rates={"Oral share": ("Oral DDDs", "DDDs of drugs given both ways"),
                         "Generic share": ("Generic DDDs", "DDDs with a generic")},
                  money=("Spend", "Gross saving", "Pharmacist", "Saving (moderate)", "Prompt for review (moderate)"),
+                 opportunity=("Gross saving", "Pharmacist", "Saving (moderate)", "Prompt for review (moderate)"),
                  numbers=("DDDs per 1,000 bed days", "Other wards: DDDs per 1,000 bed days",
                           "Haematology and transplant: DDDs per 1,000 bed days"),
                  hidden=("Oral DDDs", "DDDs of drugs given both ways", "Generic DDDs", "DDDs with a generic",
@@ -471,7 +472,7 @@ def parts_table(moderate: pd.DataFrame, run: RunContext) -> Table:
                             "Counted": ["in the saving" if counted else "beside it: a prompt for review"
                                         for _, _, counted in PARTS]})
     return Table(f"{run.area.name}: where the gross saving and the prompt for review come from (moderate), "
-                 f"{run.period.label}", by_part, money=("Saving",),
+                 f"{run.period.label}", by_part, money=("Saving",), opportunity=("Saving",),
                  rows_are_the_area=True)
 
 

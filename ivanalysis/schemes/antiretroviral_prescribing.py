@@ -231,7 +231,7 @@ def _provider_table(prov: pd.DataFrame, area: Area, period: Period) -> Table:
     return Table(f"HIV services of {area.name}: basket regimens, switches and savings, {period.label}", prov,
                  counts=("People on ART", "Basket patient-quarters", "On generic", "Patients switched"),
                  rates={"Share on generic": ("On generic", "Basket patient-quarters")},
-                 money=("Saving made", "Saving (moderate)"))
+                 money=("Saving made", "Saving (moderate)"), opportunity=("Saving (moderate)",))
 
 
 CAVEATS = [

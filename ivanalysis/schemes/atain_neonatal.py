@@ -326,7 +326,9 @@ def _tables(prov: pd.DataFrame, reasons: pd.DataFrame, area: Area, period: Perio
                            rates={"Term admissions per live birth": ("Term admissions", "Live births"),
                                   "Term admissions per live birth beyond chance": ("Term admissions", "Live births")},
                            money=("Saving (moderate)",),
-                           numbers=("Admissions avoided (moderate)", "Cot days released (moderate)")),
+                           numbers=("Admissions avoided (moderate)", "Cot days released (moderate)"),
+                           opportunity=("Saving (moderate)", "Admissions avoided (moderate)",
+                                        "Cot days released (moderate)")),
         "reasons": Table(f"{area.name}: term admissions to neonatal units by primary reason, {period.label} "
                          "(costs at moderate prices)",
                          reasons[["Reason", "ATAIN key area", "Term admissions", "Share of term admissions",

@@ -266,7 +266,8 @@ def providers_table(prov: pd.DataFrame, local: pd.DataFrame, measure: Measure, r
     return Table(f"Providers of {run.area.name}: intravenous administrations of dose-banding drugs, "
                  f"{run.period.label}", frame,
                  counts=("Administrations", "Dose-banded, standard product", "Administrations to move (moderate)"),
-                 rates=SHARE, money=("Drug waste", "Saving (moderate)"))
+                 rates=SHARE, money=("Drug waste", "Saving (moderate)"),
+                 opportunity=("Administrations to move (moderate)", "Saving (moderate)"))
 
 
 def drugs_frame(local: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
@@ -279,7 +280,7 @@ def drugs_frame(local: pd.DataFrame, pools: pd.DataFrame) -> pd.DataFrame:
 def drugs_table(drugs: pd.DataFrame, run: RunContext) -> Table:
     return Table(f"{run.area.name}: intravenous administrations by drug, {run.period.label}", drugs,
                  counts=("Administrations", "Dose-banded, standard product"), rates=SHARE,
-                 money=(*MONEY, "Avoidable waste"), rows_are_the_area=True)
+                 money=(*MONEY, "Avoidable waste"), opportunity=("Avoidable waste",), rows_are_the_area=True)
 
 
 def tumour_groups_table(local: pd.DataFrame, run: RunContext) -> Table:
@@ -306,7 +307,7 @@ def avoidable_waste_chart(drugs: pd.DataFrame, run: RunContext) -> Chart:
     top = drugs.head(10)
     return Chart(
         kind="bar", frame=top, x="Drug", y="Avoidable waste", value_format="gbp", value_label="Avoidable waste (GBP)",
-        title=f"Avoidable drug waste by drug, {area}, {period}",
+        opportunity=True, title=f"Avoidable drug waste by drug, {area}, {period}",
         finding=(f"In {period}, {top['Drug'].iloc[0]} accounts for the most avoidable waste in {area}: "
                  "waste beyond what a standard product of the drug wastes, on doses not yet dose-banded with "
                  "standard products." if len(top) and top["Avoidable waste"].iloc[0] > 0 else

@@ -268,7 +268,8 @@ def providers_table(moderate: pd.DataFrame, spells: pd.DataFrame, measure: Measu
                  counts=("Patient-days reviewed", "Not met", "Spells over 21 days"),
                  rates={"Share not met": ("Not met", "Patient-days reviewed")},
                  money=("CUR cost (moderate)", "Saving (moderate)"),
-                 numbers=("Bed days released (moderate)",))
+                 numbers=("Bed days released (moderate)",),
+                 opportunity=("CUR cost (moderate)", "Saving (moderate)", "Bed days released (moderate)"))
 
 
 def reasons_chart(reasons: pd.DataFrame, local: pd.DataFrame, run: RunContext) -> Chart:

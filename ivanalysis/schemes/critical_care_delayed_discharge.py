@@ -125,7 +125,8 @@ def _provider_table(by_provider: pd.DataFrame, measure: Measure, run: RunContext
                  provider_table(prov, measure, run.geography), hidden=("Delayed",),
                  counts=("Discharges to a ward", "Delayed 4 to 24 hours", "Delayed more than 24 hours", "Delayed"),
                  rates={"Share delayed": ("Delayed", "Discharges to a ward")},
-                 money=("Saving (moderate)",), numbers=("Bed days lost",))
+                 money=("Saving (moderate)",), numbers=("Bed days lost",),
+                 opportunity=("Saving (moderate)", "Bed days lost"))
 
 
 def _delay_table(local: pd.DataFrame, run: RunContext) -> Table:

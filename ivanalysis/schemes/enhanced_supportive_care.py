@@ -599,7 +599,8 @@ def providers_table(figures: pd.DataFrame, area: Area, period: Period, measure: 
                  provider_table(prov, measure, geography),
                  counts=("Unplanned admissions", "Unplanned admissions, groups without ESC"),
                  money=("Saving (moderate)",),
-                 numbers=("Admissions per 100 patient-years", "Admissions avoided (moderate)"))
+                 numbers=("Admissions per 100 patient-years", "Admissions avoided (moderate)"),
+                 opportunity=("Saving (moderate)", "Admissions avoided (moderate)"))
 
 
 def growth_table(by_status: pd.DataFrame, area: Area, period: Period, before: Period) -> Table:

@@ -286,7 +286,7 @@ def _provider_table(prov: pd.DataFrame, area: Area, period: Period) -> Table:
                  counts=PROVIDER_COUNTS,
                  rates={"Share of new on best value": ("New on best value", "New patient-quarters"),
                         "Share of existing on best value": ("Existing on best value", "Existing patient-quarters")},
-                 money=("Saving (moderate)",))
+                 money=("Saving (moderate)",), opportunity=("Saving (moderate)",))
 
 
 CAVEATS = [
@@ -392,6 +392,7 @@ def _molecule_table(local: pd.DataFrame, available: pd.Series, quarters: pd.Data
                  rates={"New patients on best value": ("new_bv", "new"),
                         "Existing patients on best value": ("existing_bv", "existing")},
                  money=("Spend", "Spend on originator", "Saving (moderate)"), numbers=("Price gap per unit (£)",),
+                 opportunity=("Saving (moderate)",),
                  hidden=("new", "new_bv", "existing", "existing_bv"),
                  rows_are_the_area=True)
 

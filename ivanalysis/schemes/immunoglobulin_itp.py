@@ -139,7 +139,7 @@ def providers_table(savings: pd.DataFrame, weighed: pd.DataFrame, area: Area, pe
     return Table(f"Providers of {area.name}: ITP episodes by dose band, {period.label}", frame,
                  counts=("Episodes (weight recorded)", *BANDS),
                  rates={"Share at 1 g/kg or less": (BANDS[0], "Episodes (weight recorded)")},
-                 money=("Saving (moderate)",))
+                 money=("Saving (moderate)",), opportunity=("Saving (moderate)",))
 
 
 def years_table(episodes: pd.DataFrame, area: Area, target: float, price: float) -> Table:
@@ -150,7 +150,7 @@ def years_table(episodes: pd.DataFrame, area: Area, target: float, price: float)
                  f"each year's activity would give if providers below {target:.0%} at 1 g/kg reached it (the "
                  "Menu's 5.6 m pounds was for 2016/17 activity at 80%)",
                  frame, counts=(*BANDS, "Episodes"), rates={f"Share {b}": (b, "Episodes") for b in BANDS},
-                 money=(SAVING_AT_TARGET,), rows_are_the_area=True)
+                 money=(SAVING_AT_TARGET,), opportunity=(SAVING_AT_TARGET,), rows_are_the_area=True)
 
 
 def caveats(tolerance: float) -> list[str]:

@@ -159,7 +159,8 @@ def providers_table(mine: pd.DataFrame, share: float, area: Area, period: Period
     return Table(f"MS centres of {area.name}: Blueteq approval and spend, {period.label}",
                  provider_table(prov, measure, geography), counts=("Patients", "Patient-quarters", "Approved"),
                  rates={"Share approved": ("Approved", "Patient-quarters")},
-                 money=("Spend per patient", "Spend without approval", "Saving (moderate)"))
+                 money=("Spend per patient", "Spend without approval", "Saving (moderate)"),
+                 opportunity=("Spend without approval", "Saving (moderate)"))
 
 
 def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:

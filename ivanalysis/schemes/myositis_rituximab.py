@@ -305,13 +305,15 @@ def providers_table(savings: pd.DataFrame, patients: pd.DataFrame, local: pd.Dat
     return Table(f"Providers of {area.name}: myositis patients on IVIg, {period.label}. Each patient is counted once, "
                  "at the provider of their last course in the year; courses and spend are those each provider gave.",
                  frame, counts=("Patients given IVIg", "Switchable", "IVIg courses given"),
-                 money=("IVIg spend", "Saving (moderate)"), numbers=("Courses per patient-year",))
+                 money=("IVIg spend", "Saving (moderate)"), numbers=("Courses per patient-year",),
+                 opportunity=("Saving (moderate)",))
 
 
 def uptake_table(patients: pd.DataFrame, assumptions: Mapping[str, Assumption], area: Area, period: Period) -> Table:
     return Table(f"{area.name}: saving by uptake of rituximab among switchable patients, {period.label} "
                  "(moderate prices)", uptake_steps(patients, assumptions), counts=(SWITCHED,),
-                 money=(SAVING,), numbers=(f"{IG_NOT_USED} (kg)", DAYS_RELEASED), rows_are_the_area=True)
+                 money=(SAVING,), numbers=(f"{IG_NOT_USED} (kg)", DAYS_RELEASED),
+                 opportunity=(SWITCHED, SAVING, f"{IG_NOT_USED} (kg)", DAYS_RELEASED), rows_are_the_area=True)
 
 
 def opportunity_by_kind(gbp: Range, period: Period) -> Opportunity:

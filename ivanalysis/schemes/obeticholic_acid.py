@@ -183,7 +183,9 @@ def _provider_table(activity: pd.DataFrame, savings: pd.DataFrame, measure: Meas
                  counts=("Patients", "Patient-quarters", "Approved", "Lines above the PAS price"),
                  rates={"Share approved": ("Approved", "Patient-quarters")},
                  money=("Spend", "Spend without approval (PAS price)", "Paid above the PAS price",
-                        "Saving (moderate)"))
+                        "Saving (moderate)"),
+                 # the spend without approval and above the PAS price are the saving's two parts
+                 opportunity=("Spend without approval (PAS price)", "Paid above the PAS price", "Saving (moderate)"))
 
 
 def _hub_table(hubs: pd.DataFrame, run: RunContext) -> Table:

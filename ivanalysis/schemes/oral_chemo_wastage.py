@@ -296,9 +296,11 @@ def _tables(providers: pd.DataFrame, drugs: pd.DataFrame, lengths: pd.DataFrame,
     share = {"Share more than a month": ("More than a month", "Dispensings")}
     return {
         "providers": Table(f"Providers of {area.name}: high-cost oral chemotherapy dispensings, {period.label}",
-                           providers, counts=counts, rates=share, money=("Spend", "Wastage", *SAVINGS)),
+                           providers, counts=counts, rates=share, money=("Spend", "Wastage", *SAVINGS),
+                           opportunity=SAVINGS),
         "drugs": Table(f"{area.name}: high-cost oral chemotherapy by drug, {period.label}", drugs, counts=counts,
-                       rates=share, money=("Spend", "Wastage", *SAVINGS), rows_are_the_area=True),
+                       rates=share, money=("Spend", "Wastage", *SAVINGS), opportunity=SAVINGS,
+                       rows_are_the_area=True),
         "supply": Table(f"{area.name}: high-cost oral chemotherapy by length of supply, {period.label}", lengths,
                         counts=counts, rates=share, money=("Spend", "Wastage"), numbers=("Wastage per £1,000 spent",),
                         hidden=("More than a month", "Share more than a month"), rows_are_the_area=True),

@@ -338,7 +338,9 @@ def providers_table(counts: pd.DataFrame, moderate: pd.DataFrame, measure: Measu
                  counts=("Patients assessed", "Level 1", "Level 2", "Level 3", "Level 4", "Level 3 or 4"),
                  rates={"Share at level 3 or 4": ("Level 3 or 4", "Patients assessed")},
                  money=("Gross saving (moderate)", "Costs (moderate)", "Saving (moderate)"),
-                 numbers=("One-level moves (moderate)",))
+                 numbers=("One-level moves (moderate)",),
+                 opportunity=("Gross saving (moderate)", "Costs (moderate)", "Saving (moderate)",
+                              "One-level moves (moderate)"))
 
 
 def relative_to_level_1(model: pd.DataFrame) -> np.ndarray:

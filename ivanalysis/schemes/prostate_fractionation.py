@@ -132,7 +132,8 @@ def providers_table(release: pd.DataFrame, price: float, area: Area, period: Per
     return Table(f"Radiotherapy centres of {area.name}: radical prostate courses, {period.label}",
                  provider_table(prov, measure, geography), counts=("Courses", "At 60 Gy/20#"),
                  rates={"Share at 60 Gy/20#": ("At 60 Gy/20#", "Courses")}, money=("Saving (moderate)",),
-                 numbers=("Mean fractions, other courses", "Fractions released (moderate)"))
+                 numbers=("Mean fractions, other courses", "Fractions released (moderate)"),
+                 opportunity=("Saving (moderate)", "Fractions released (moderate)"))
 
 
 def regimens_table(local: pd.DataFrame, area: Area, period: Period) -> Table:

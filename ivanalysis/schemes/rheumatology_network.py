@@ -238,6 +238,8 @@ def _provider_table(counts: pd.DataFrame, opportunity: pd.DataFrame, registry: p
                         "Registry completeness": ("In the registry", "High-cost drug starts")},
                  money=("RRT avoided (moderate)", "Network cost (moderate)", "Saving (moderate)"),
                  numbers=("Expected RRT starts outside a network", "Cases avoided (moderate)"),
+                 opportunity=("RRT avoided (moderate)", "Network cost (moderate)", "Saving (moderate)",
+                              "Cases avoided (moderate)"),
                  # 13 columns at most, so that the table fits a laptop's page: the share, the expected starts and
                  # the cases avoided follow from the columns shown and the area's tables
                  hidden=("Share outside a network", "Expected RRT starts outside a network",

@@ -452,7 +452,9 @@ def providers_table(prov: pd.DataFrame, measure: Measure, run: RunContext) -> Ta
                  counts=("New attendances", "Follow-up attendances", f"Procedures {period}"),
                  money=("Training (moderate)", "Saving (moderate)"),
                  numbers=("Follow-ups per 100 new", "Follow-ups per 100 new, beyond chance",
-                          "Follow-ups above the benchmark (moderate)", "Procedures avoided (moderate)"))
+                          "Follow-ups above the benchmark (moderate)", "Procedures avoided (moderate)"),
+                 opportunity=("Training (moderate)", "Saving (moderate)", "Follow-ups above the benchmark (moderate)",
+                              "Procedures avoided (moderate)"))
 
 
 def pathways_table(cells: pd.DataFrame, bench: pd.Series, price_follow_up: float, run: RunContext) -> Table:
@@ -470,7 +472,8 @@ def pathways_table(cells: pd.DataFrame, bench: pd.Series, price_follow_up: float
                  "benchmark counted beyond chance; saving before training, all payers)", frame,
                  counts=("New attendances", "Follow-up attendances"), money=("Saving (moderate)",),
                  numbers=("Follow-ups per 100 new", "Benchmark per 100 new (moderate)",
-                          "Follow-ups above the benchmark (moderate)"), rows_are_the_area=True)
+                          "Follow-ups above the benchmark (moderate)"),
+                 opportunity=("Saving (moderate)", "Follow-ups above the benchmark (moderate)"), rows_are_the_area=True)
 
 
 def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
@@ -489,6 +492,8 @@ def procedures_table(groups: pd.DataFrame, run: RunContext) -> Table:
                  f"{before}'s procedures; the area's own growth is shown, not counted)", frame,
                  counts=(f"Procedures {before}", f"Procedures {period}"), money=("Cost avoided (moderate)",),
                  numbers=("Share of England's growth above demography (moderate)", "Avoided (moderate)"),
+                 opportunity=("Share of England's growth above demography (moderate)", "Avoided (moderate)",
+                              "Cost avoided (moderate)"),
                  rows_are_the_area=True)
 
 

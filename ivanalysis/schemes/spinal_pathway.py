@@ -273,6 +273,7 @@ def _tables(prov: pd.DataFrame, years: pd.DataFrame, area: Area, period: Period)
                    "Share within 18 weeks": ("Operations within 18 weeks", "Operations")},
             money=("Saving (moderate)",),
             numbers=("Median weeks to first attendance", "Median weeks, decision to operation"),
+            opportunity=("Attendances redirected (moderate)", "Saving (moderate)"),
             hidden=("First attendances", "Decisions", "Operations within 18 weeks")),
         "years": Table(
             f"{area.name}: spinal pathway activity and waits by financial year (each step in the year it "

@@ -325,7 +325,8 @@ def _provider_table(savings: pd.DataFrame, since: pd.Series, waits: pd.DataFrame
     return Table(f"Providers of {run.area.name}: biologics referrals decided, {run.period.label}", frame,
                  counts=("New referrals", "Started", "Existing reviewed", "Stopped"),
                  rates={"Start rate": ("Started", "New referrals"), "Stop share": ("Stopped", "Existing reviewed")},
-                 money=("Saving (moderate)",), numbers=("Median days to first dose",))
+                 money=("Saving (moderate)",), numbers=("Median days to first dose",),
+                 opportunity=("Saving (moderate)",))
 
 
 def _decider_table(deciders: pd.DataFrame, run: RunContext) -> Table:

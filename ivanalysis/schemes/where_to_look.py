@@ -433,10 +433,11 @@ def _tables(national: National, cells: pd.DataFrame, focus: dict, measure: Measu
                             _programme_table(cells), counts=("Spells",),
                             money=("Spend", "Cost per spell", "Peers' cost per spell", "Opportunity (moderate)",
                                    "Due to activity", "Due to cost per case"),
+                            opportunity=("Opportunity (moderate)", "Due to activity", "Due to cost per case"),
                             numbers=("Spend per head (£)", "Peers' spend per head (£)"), rows_are_the_area=True),
         "providers": Table(f"Commissioning areas of {area.name}: specialised spend per head against their peers, "
                            f"{period.label}", _area_table(cells, national.areas, measure),
-                           counts=("Spells",), money=("Saving (moderate)",),
+                           counts=("Spells",), money=("Saving (moderate)",), opportunity=("Saving (moderate)",),
                            numbers=("Spend per head (£)", "Peers' spend per head (£)", "Spells per 100,000")),
         "peers": Table(f"The {n} areas most similar to {focus['area']}: {PROGRAMMES[focus['programme']]}, "
                        f"{period.label}",
@@ -533,7 +534,8 @@ def _charts(cells: pd.DataFrame, local: pd.DataFrame, peers: pd.DataFrame, focus
                        value_format="number", highlight=(focus["area"],)),
         "programmes": Chart("bar", by_programme, x="Programme", y="Opportunity (moderate)",
                             title=f"Opportunity against similar areas by programme, {area.name}, {period.label}",
-                            value_label="Opportunity, moderate scenario", finding=finding_p, value_format="gbp"),
+                            value_label="Opportunity, moderate scenario", finding=finding_p, value_format="gbp",
+                            opportunity=True),
     }
 
 
