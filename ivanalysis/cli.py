@@ -298,6 +298,7 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     from .pipeline.plan import plan
     from .report import fmt
     from .results import read_results
+    from .sdc import WITHHELD_TEXT
 
     try:
         specs = plan([scheme], [geography], scenario=scenario, data_dir=data_dir, period=period)
@@ -317,6 +318,11 @@ def run(scheme: str = typer.Argument(..., help="scheme id (see `ivanalysis list`
     g = r.opportunity_gbp
     out.print(f"{r.title} - {r.geography_name}, {r.period}"
               + (" (cached)" if o.status == "cached" else f" ({o.duration_s:.1f} s)"))
+    if r.withheld:  # below England, as the page says: nothing of the opportunity is shown
+        out.print(f"Net cash-releasing saving to specialised commissioning, {r.period}: withheld, "
+                  f"{WITHHELD_TEXT[r.withheld]}; every pound and quantity of it is '*' in results.json")
+        out.print(f"Output: {o.spec.run_dir}")
+        return
     out.print(f"Net cash-releasing saving to specialised commissioning, {r.period} ({scenario}): "
               f"{fmt.gbp(g.get(scenario))} a year (low {fmt.gbp(g.low)}, high {fmt.gbp(g.high)})")
     for c in r.opportunity_components or []:

@@ -29,6 +29,7 @@ from ..report import fmt
 from ..report.mdc import VARIATION_TEXT, WORDS_EXPLAINED, variation_icon
 from ..results import KIND_LABELS, PAYER_LABELS, KpiRecord
 from ..schemes import registry
+from ..sdc import SUPPRESSED, SUPPRESSED_WORDS
 from .runs_view import BookError, RunView, collect, one_line
 from .templating import render
 
@@ -83,10 +84,12 @@ class Stage:
 MDC_ICONS = "images/mdc"  # where the staged book holds the Making Data Count icons
 
 
-def _short_gbp(v: float | None) -> str:
-    """Compact money for matrices: £5.8m, £0.4m, £12k, £0."""
+def _short_gbp(v: float | str | None) -> str:
+    """Compact money for matrices: £5.8m, £0.4m, £12k, £0; '*' (withheld) as Markdown shows it."""
     if v is None:
         return "n/a"
+    if v == SUPPRESSED:
+        return WITHHELD
     sign, v = ("-" if round(v) < 0 else ""), abs(v)  # "-£0.1m" (a cost above the saving), never "£-0.1m"
     if v >= 1e5:
         return f"{sign}£{v / 1e6:,.1f}m"
@@ -108,6 +111,23 @@ def _annualised_from(view: RunView) -> int | None:
 def _marked(text: str, *views: RunView) -> str:
     """A figure made from `views`, marked when any of them was annualised ("—", none in totals, is no figure)."""
     return text + ANNUALISED if text != "—" and any(_annualised_from(v) for v in views) else text
+
+
+WITHHELD = "\\" + SUPPRESSED  # a withheld figure in the generated Markdown: '*', never the start of emphasis
+
+
+def withheld_note(views: list[RunView]) -> str:
+    """The footnote of the figures shown '*' among `views` because their run's opportunity is withheld, as Markdown
+    ('' when none is): which schemes and areas, and why."""
+    held = [v for v in views if v.withheld]
+    if not held:
+        return ""
+    named = "; ".join(dict.fromkeys(f"{v.scheme.number}. {fmt.md_escape(v.scheme.short)}, "
+                                    f"{fmt.md_escape(v.area.name)}" for v in held))
+    return (f"{WITHHELD} withheld ({named}): where one of a hub's modelled quantities for a scheme is "
+            f"{SUPPRESSED_WORDS} people or events, its pounds would give it away at the prices England's page shows, "
+            "so its opportunity is withheld; and another hub's with it, so that England's figure less the other hubs' "
+            "cannot give it back. Withheld figures are left out of every total and comparison.")
 
 
 def annualised_note(views: list[RunView]) -> str:
@@ -142,11 +162,12 @@ def results_csv(views: list[RunView]) -> str:
     rows = []
     for v in views:
         r = v.results
-        o = r.opportunity_gbp if r else None
+        o = r.opportunity_gbp if r and not v.withheld else None
         rows.append({"scheme_number": v.scheme.number, "scheme": v.scheme.id, "title": v.scheme.title,
                      "geography": v.area.code, "geography_name": v.area.name, "period": r.period if r else "",
                      "status": r.status if r else "not run", "scenario_shown": r.scenario if v.ok else "",
                      **{f"opportunity_gbp_{s}": "" if o is None else round(o.get(s)) for s in SCENARIOS},
+                     "withheld": r.withheld if v.ok else "",
                      "annualised_from_months": _annualised_from(v) or ""})
     return csv_text(pd.DataFrame(rows))
 
@@ -178,9 +199,10 @@ def _year_totals(views: list[RunView]) -> list[dict]:
     and a pound of 2017/18 are never added together."""
     totals = []
     for year in sorted({v.results.period for v in views}, reverse=True):
-        same = [v for v in views if v.results.period == year]
+        same = [v for v in views if v.results.period == year and not v.withheld]  # a withheld figure adds nothing
         counted = [v for v in same if not _all_beside(v)]
         totals.append({"year": year, "schemes": len(counted),
+                       "withheld": sum(v.withheld and not _all_beside(v) for v in views if v.results.period == year),
                        "annualised": any(_annualised_from(v) for v in counted),
                        **{s: _marked(_short_gbp(sum(v.results.opportunity_gbp.get(s) for v in same)), *counted)
                           for s in SCENARIOS}})
@@ -247,7 +269,7 @@ def _comparable(view: RunView, views: list[RunView]) -> list[RunView]:
     """The runs of the view's scheme that can stand beside it per head: analysed, of the same year, with a
     headline (a run whose savings all stand beside the headline has none to compare)."""
     return [v for v in views if v.ok and v.scheme.id == view.scheme.id and v.results.period == view.results.period
-            and not _all_beside(v)]
+            and not _all_beside(v) and not v.withheld]
 
 
 def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
@@ -260,6 +282,12 @@ def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
         england = next((w for w in same if w.area.is_national), None)
         in_hubs = [w for w in same if w.area.level == "hub"]
         hubs = [_per_100k(w) for w in in_hubs]
+        if v.withheld:  # nothing of its figure, not even its rank among the others
+            rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "hub": WITHHELD,
+                         "england": "not run" if england is None else _marked(_per_100k_text(_per_100k(england)),
+                                                                               england),
+                         "against": "withheld", "rank": "withheld", "range": "withheld"})
+            continue
         mine = _per_100k(v)
         if england is None or _per_100k(england) == 0:
             against = "n/a"
@@ -283,7 +311,8 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
     rows = []
     for s in schemes:
         own = [by[(s.id, a.code)] for a in areas]
-        cells = [{"ok": True, "money": "—" if _all_beside(v) else _marked(_short_gbp(v.moderate()), v), "doc": v.doc}
+        cells = [{"ok": True, "doc": v.doc,
+                  "money": "—" if _all_beside(v) else _marked(_scenarios(v)[SCENARIOS.index("moderate")], v)}
                  if v.ok
                  else {"ok": False, "status": _status(v)} for v in own]
         rows.append({"scheme": s, "years": ", ".join(sorted({v.results.period for v in own if v.ok})), "cells": cells})
@@ -291,6 +320,7 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
     return render("landing.md.j2", intro=(BOOK_SRC_DIR / "intro.md").read_text(encoding="utf-8").rstrip(),
                   synthetic=synthetic, matrix_alt=matrix_alt, areas=areas, rows=rows, beside=beside,
                   hubs=geo.hubs(), missing=[s for s in CATALOGUE if s not in schemes],
+                  withheld=withheld_note([v for v in views if v.ok]),
                   annualised=annualised_note([v for v in views if v.ok and not _all_beside(v)]))
 
 
@@ -315,7 +345,8 @@ def scheme_page(info: SchemeInfo, views: list[RunView], synthetic: bool, chart_a
                   years=", ".join(sorted({v.results.period for v in own if v.ok})),
                   chart_alt=chart_alt, england_doc=england.doc if england else None,
                   hubs_missing=[v.area.name for v in own if v.area.level == "hub" and not v.ok],
-                  levers=levers[info.id], annualised=annualised_note([v for v in own if v.ok and not _all_beside(v)]))
+                  levers=levers[info.id], annualised=annualised_note([v for v in own if v.ok and not _all_beside(v)]),
+                  withheld=withheld_note(own))
 
 
 def scheme_chart(info: SchemeInfo, views: list[RunView], reuse: bytes | None = None) -> tuple[bytes, str] | None:
@@ -399,7 +430,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
     pack's PDF (it needs Chromium); `levers`: params/levers.yaml, read when not given."""
     levers = scheme_levers() if levers is None else levers
     own = [v for v in views if v.area.code == area.code]
-    ranked = sorted([v for v in own if v.ok], key=lambda v: -v.moderate())
+    ranked = sorted([v for v in own if v.ok], key=lambda v: (v.withheld, -(v.moderate() or 0)))
     rows = []
     for v in ranked:
         k = v.results.kpis[0]
@@ -410,7 +441,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
                      "trend_icon": f"../{MDC_ICONS}/{v.results.measure.variation}.svg"})
     beside, apart = _components_apart(ranked)
     unavailable = [{"scheme": v.scheme, "status": "run failed" if v.results else "not run"} for v in own if not v.ok]
-    saving = [v for v in ranked if not _all_beside(v) and v.moderate() > 0]  # in rank order
+    saving = [v for v in ranked if not _all_beside(v) and not v.withheld and v.moderate() > 0]  # in rank order
     first = [{"scheme": v.scheme, "doc": v.doc, "year": v.results.period,
               "moderate": _marked(_short_gbp(v.moderate()), v), "lever": levers[v.scheme.id].levers[0]}
              for v in saving[:3]]
@@ -423,6 +454,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
                   first=first, against=_against_others(ranked, views), actions=actions,
                   all_beside=any(_all_beside(v) for v in ranked), beside=beside, apart=apart,
                   unavailable=unavailable, population_millions=f"{area.population / 1e6:.1f}",
+                  withheld=withheld_note(ranked),
                   words_explained=WORDS_EXPLAINED, providers=len(area.providers),
                   annualised=annualised_note(ranked + [w for v in ranked for w in _comparable(v, views)]))
 
@@ -573,7 +605,11 @@ def matrix_image(views: list[RunView], geo: Geography, reuse: bytes | None = Non
             for s in schemes}
     per_head = pd.DataFrame(np.nan, index=list(rows.values()), columns=[a.code for a in areas])
     beside = pd.DataFrame(False, index=per_head.index, columns=per_head.columns)
+    held = beside.copy()
     for v in ok:
+        if v.withheld:  # "*", shaded as nothing: neither its figure nor its rank in the row is shown
+            held.loc[rows[v.scheme.id], v.area.code] = True
+            continue
         per_head.loc[rows[v.scheme.id], v.area.code] = _per_100k(v)
         beside.loc[rows[v.scheme.id], v.area.code] = _all_beside(v)  # no headline: its savings stand beside it, not £0
     top = per_head.mask(beside).stack().sort_values(ascending=False)
@@ -583,20 +619,21 @@ def matrix_image(views: list[RunView], geo: Geography, reuse: bytes | None = Non
            f"scheme's name), for England and each hub.{largest} Each figure in the table below links to its page.")
     figures = per_head.astype(object).where(per_head.notna(), None).to_numpy().tolist()  # JSON: no NaN
     key = _chart_key([usual, list(per_head.index), list(per_head.columns), figures, beside.to_numpy().tolist(),
-                      version("seaborn")])
+                      held.to_numpy().tolist(), version("seaborn")])
     if reuse is not None and _png_key(reuse) == key:
         return reuse, alt
     import io
 
     buf = io.BytesIO()
-    matrix_figure(per_head, beside, usual).savefig(buf, format="png", metadata={CHART_KEY: key})
+    matrix_figure(per_head, beside, usual, held).savefig(buf, format="png", metadata={CHART_KEY: key})
     return buf.getvalue(), alt
 
 
-def matrix_figure(per_head, beside, year: str):
+def matrix_figure(per_head, beside, year: str, held=None):
     """The heatmap (a matplotlib Figure) of `per_head` (schemes by geography, NaN: no result), England's column first
     and set apart, each row shaded from its own largest figure; `beside`: the cells whose savings all stand beside
-    the headline; `year`: the year of the rows whose label gives none."""
+    the headline; `year`: the year of the rows whose label gives none; `held`: the cells whose opportunity is withheld
+    (sdc.withholding), shown as "*"."""
     import numpy as np
     import pandas as pd
     import seaborn as sns
@@ -610,11 +647,12 @@ def matrix_figure(per_head, beside, year: str):
     # 1,000 px: beside the book's navigation at 1366 px, with a window's scroll bar, the chart is not scrolled
     fig = Figure(figsize=(10.0, 1.6 + 0.55 * len(per_head)), layout="constrained")
     ax = fig.add_subplot()
-    labels = per_head.map(lambda x: "" if pd.isna(x) else _per_100k_text(x)).mask(beside, "—")
-    sns.heatmap(shade.mask(beside, 0), ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False,
+    held = pd.DataFrame(False, index=per_head.index, columns=per_head.columns) if held is None else held
+    labels = per_head.map(lambda x: "" if pd.isna(x) else _per_100k_text(x)).mask(beside, "—").mask(held, "*")
+    sns.heatmap(shade.mask(beside | held, 0), ax=ax, cmap="Blues", vmin=0, vmax=1, annot=labels, fmt="", cbar=False,
                 linewidths=1, linecolor="white", annot_kws={"fontsize": SMALLEST_TEXT_PT})  # "£123,456" fits a cell
     # every cell says its value in words too: a geography with no result is labelled, not just left pale
-    for i, j in zip(*np.where((per_head.isna() & ~beside).to_numpy())):
+    for i, j in zip(*np.where((per_head.isna() & ~beside & ~held).to_numpy())):
         ax.text(j + 0.5, i + 0.5, "no result", ha="center", va="center", fontsize=SMALLEST_TEXT_PT, color="#425563")
     ax.axvline(1, color="white", linewidth=4)  # England's column apart from the hubs'
     ax.grid(False)  # the book style's grid would show through cells with no result
@@ -627,7 +665,8 @@ def matrix_figure(per_head, beside, year: str):
     # the figure's title, from its left edge: the axes' own would start after the row labels and run off the right
     fig.suptitle(f"Headline a year per 100,000 people in {year} (another year is beside its scheme's name)\n"
                  "Net cash-releasing to specialised commissioning, moderate; England (ENG) and each hub\n"
-                 "Darker = larger within the scheme's row; — = every saving stands beside the headline",
+                 "Darker = larger within the scheme's row; — = every saving stands beside the headline"
+                 + ("; * = withheld (a count too small to publish)" if held.to_numpy().any() else ""),
                  x=0.01, ha="left", fontsize=11)
     return fig
 

@@ -34,7 +34,7 @@ from ..geography import Area
 from ..report.mdc import ASSURANCE_TEXT, VARIATION_TEXT, WORDS_EXPLAINED
 from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
-from ..sdc import RULE_TEXT, SUPPRESSED
+from ..sdc import RULE_TEXT, SUPPRESSED, WITHHELD_TEXT
 from .runs_view import BookError, RunView, collect
 from .templating import markup, render
 
@@ -50,6 +50,7 @@ UNIT_FORMATS = {"share": "0.0%", "gbp": GBP, "count": "#,##0", "days": "#,##0", 
                 "g_per_kg": "#,##0.0", "ratio": "0.00"}
 STATUS_TEXT = {True: "analysed", False: "run failed", None: "not run"}
 BESIDE_STATUS = "analysed: its savings stand beside the headline (see its sheet)"
+WITHHELD_STATUS = "analysed: its opportunity is withheld"
 SDC_NOTE = (f"Counts are disclosure-controlled: {RULE_TEXT} (totals from unrounded values, then rounded); a rate "
             "built on a count shown as * is * too. Money in tables is to the nearest £100.")
 SYNTHETIC_NOTE = ("SYNTHETIC DATA: these figures come from generated data and synthetic provider codes, not from "
@@ -295,9 +296,10 @@ def assumption_format(unit: str, values: list[float]) -> str:
 
 def ranked(own: list[RunView]) -> list[RunView]:
     """A hub's runs as its pack page ranks them: the analysed ones by the moderate headline, largest first (ties in
-    scheme order), then the others in scheme order."""
+    scheme order; withheld ones after them), then the others in scheme order."""
     by_number = sorted(own, key=lambda v: v.scheme.number)
-    return sorted((v for v in by_number if v.ok), key=lambda v: -v.moderate()) + [v for v in by_number if not v.ok]
+    return sorted((v for v in by_number if v.ok), key=lambda v: (v.withheld, -(v.moderate() or 0))) \
+        + [v for v in by_number if not v.ok]
 
 
 SUMMARY_HEADER = ["No.", "Scheme", "Period", "Low (£)", "Moderate (£)", "High (£)", "Your low (£)",
@@ -329,9 +331,10 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool, yours:
         name = sheet_name(v.scheme.number, v.scheme.short)
         # £0 because every saving stands beside the headline (capacity, cost avoided, another payer's), not because
         # the run found nothing: the pack page shows "—", the status says why
-        status = STATUS_TEXT[True] if any(c.in_totals for c in r.opportunity_components) else BESIDE_STATUS
+        status = WITHHELD_STATUS if v.withheld else STATUS_TEXT[True] if any(
+            c.in_totals for c in r.opportunity_components) else BESIDE_STATUS
         sh.line([v.scheme.number, v.scheme.title, r.period, *(r.opportunity_gbp.get(s) for s in SCENARIOS),
-                 *(Formula(f"={yours[v.scheme.id][s]}") for s in SCENARIOS),
+                 *(Formula(f"={yours[v.scheme.id][s]}") if yours.get(v.scheme.id) else None for s in SCENARIOS),
                  kpi.name, value, _unit_text(kpi.unit), kpi.target, VARIATION_TEXT[r.measure.variation],
                  status, name],
                 [None, None, None, GBP, GBP, GBP, GBP, GBP, GBP, None, value_fmt, None, value_fmt, None, None, None])
@@ -342,9 +345,11 @@ def _summary(sh: _Sheet, area: Area, own: list[RunView], synthetic: bool, yours:
     # one total a financial year, the latest first: a pound of 2016/17 and a pound of 2017/18 are never added; the
     # reader's totals add up the schemes' lines of that year, wherever a sort of the table puts them
     for year in sorted({v.results.period for v in ok}, reverse=True):
-        same = [v for v in ok if v.results.period == year]
+        same = [v for v in ok if v.results.period == year and not v.withheld]  # a withheld figure adds nothing
+        held = sum(v.withheld for v in ok if v.results.period == year)
         totals = [sum(v.results.opportunity_gbp.get(s) for v in same) for s in SCENARIOS]
-        sh.line([None, f"All analysed schemes, {year} ({len(same)})", year, *totals,
+        sh.line([None, f"All analysed schemes, {year} ({len(same)}" + (f"; {held} withheld, not in it)" if held
+                                                                         else ")"), year, *totals,
                  *(Formula(f'=SUMIF($C${first}:$C${last},"{year}",{c}${first}:{c}${last})') for c in _YOURS)],
                 [None, None, None, *[GBP] * 6], style="iv-bold")
     sh.ws.auto_filter.ref = f"A{header_row}:P{last}"
@@ -361,6 +366,11 @@ def _calculator(sh: _Sheet, v: RunView, labels: dict[str, tuple[str, str, str]])
     a component is in proportion to an assumption (SCALINGS), their value of it. Returns the cells of the reader's
     figure by scenario (absolute, on this sheet)."""
     r = v.results
+    if v.withheld:
+        sh.blank()
+        sh.note(f"{WITHHELD_STATUS}: {WITHHELD_TEXT[r.withheld]}. So there is no figure here to try your own "
+                "against; the scheme's page for England has the national one.")
+        return {}
     counted = [c for c in r.opportunity_components if c.in_totals]
     scaling = SCALINGS.get(v.scheme.id)
     if scaling and (scaling.assumption not in r.provenance.assumptions

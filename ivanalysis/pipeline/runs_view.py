@@ -37,8 +37,15 @@ class RunView:
     def doc(self) -> str:
         return f"runs/{self.scheme.id}/{self.area.code}"
 
+    @property
+    def withheld(self) -> bool:
+        """An analysed run below England whose opportunity is withheld (results.json `withheld`): its pounds are '*',
+        and it stays out of every total and comparison."""
+        return self.ok and bool(self.results.withheld)
+
     def moderate(self) -> float | None:
-        return self.results.opportunity_gbp.moderate if self.ok else None
+        """The headline in the moderate scenario; None for a run not analysed or withheld."""
+        return self.results.opportunity_gbp.moderate if self.ok and not self.withheld else None
 
 
 def one_line(error: str | None, limit: int = 300) -> str:

@@ -8,7 +8,9 @@ tables as data (CSV and Parquet), the hub workbooks (Excel) and PDF packs):
   are 0, '*' (sdc.SMALL_MAX and below) or a multiple of 5, and a table shown exactly has no row naming a provider,
   area, hub or region; a run's table files follow the same rule, leave a suppressed cell empty, and show no money
   or figure beside a suppressed count in its row; results.json below England shows KPIs and modelled quantities
-  controlled; a hub workbook's counts and quantities are controlled;
+  controlled, and no pounds beside a suppressed quantity (they would give it back at England's pounds per unit);
+  a scheme never has one hub withheld alone (England's figure less the other hubs' would give it back), nor a region
+  shown with a hub of it withheld; a hub workbook's counts and quantities are controlled;
 - identifiers: no value of an identifying column of the input tables (NHS numbers, patient, baby and record
   identifiers) appears anywhere, PDF text and workbook cells included.
 
@@ -241,6 +243,42 @@ def _results_findings(rel: str, path: Path) -> list[Finding]:
             v = q.get(s)
             if is_quantity_unit(q.unit) and not _allowed(str(abs(v)) if not isinstance(v, str) else v):
                 findings.append(Finding(rel, f"modelled {q.label!r} ({s}) shows {v}"))
+    starred = [q.label for q in r.opportunity_units or []
+               if is_quantity_unit(q.unit) and SUPPRESSED in (q.low, q.moderate, q.high)]
+    if starred and not r.withheld:  # the pounds over England's pounds per unit give the quantity back
+        findings.append(Finding(rel, f"the pounds are shown beside the suppressed modelled {starred[0]!r}"))
+    return findings
+
+
+def complement_findings(build: Path, geography: Geography | None = None) -> list[Finding]:
+    """Differences that give a withheld hub back (sdc.withholding): a scheme with one hub withheld while England's
+    figure and every other hub's are published; a region's figure published while one of its hubs is withheld."""
+    from ..geography import load_geography
+
+    geo = geography or load_geography()
+    findings = []
+    for scheme_dir in sorted(p for p in (build / "runs").glob("*") if p.is_dir()):
+        published, withheld = set(), set()
+        for area in (*geo.hubs(), *(a for a in geo.areas.values() if a.level == "region")):
+            try:
+                record = json.loads((scheme_dir / area.code / "results.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if record.get("status") == "ok":
+                published.add(area.code)
+                if record.get("withheld"):
+                    withheld.add(area.code)
+        hubs = [h.code for h in geo.hubs()]
+        held = [c for c in hubs if c in withheld]
+        if len(held) == 1 and len(hubs) > 1 and all(c in published for c in hubs):
+            findings.append(Finding(f"runs/{scheme_dir.name}/{held[0]}/results.json",
+                                    "the only hub withheld: its figures are England's less the other hubs'"))
+        for region in sorted(published - withheld - set(hubs)):
+            mine = [h.code for h in geo.hubs() if h.region == region and h.code in withheld]
+            if mine:
+                findings.append(Finding(f"runs/{scheme_dir.name}/{region}/results.json",
+                                        f"the region's figures are shown while its hub {mine[0]}'s are withheld: "
+                                        "the region's less its other hubs' give them back"))
     return findings
 
 
@@ -284,7 +322,8 @@ def disclosure_findings(build: Path, geography: Geography | None = None, *,
     """What a build publishes that describes fewer people than England without disclosure control: on every page,
     England's included (a provider's row is sub-national wherever it is), in every artefact: HTML pages and
     notebooks (count cells, and the rule each table claims), run tables as CSV and Parquet (counts, flags, money
-    beside a suppressed count), results.json (KPIs and modelled quantities) and the hub workbooks. `html_dir`: the
+    beside a suppressed count), results.json (KPIs and modelled quantities, pounds beside a suppressed one, a hub
+    withheld alone: complement_findings) and the hub workbooks. `html_dir`: the
     book to scan, if not build/html (a new book before it is published). `memo`: a file that keeps what each
     artefact was found to hold, by its content, so that a build scans only what changed (_Memo)."""
     names = subnational_names(geography)
@@ -308,7 +347,7 @@ def disclosure_findings(build: Path, geography: Geography | None = None, *,
         kept.put(key, rel, found)
         findings += found
     kept.save()
-    return findings
+    return findings + complement_findings(build, geography)
 
 
 def _check_of(path: Path, geo: str | None, below: bool, names: set[str]) -> Callable[[str], list[Finding]] | None:

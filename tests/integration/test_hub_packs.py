@@ -25,6 +25,11 @@ def _ok_runs(build: Path, hub: str) -> list[dict]:
     return sorted((r for r in runs if r["status"] == "ok"), key=lambda r: r["scheme_number"])
 
 
+def _rank(r: dict) -> tuple:
+    """A hub pack's order of its analysed runs: the largest moderate headline first, withheld ones ('*') after."""
+    return (bool(r["withheld"]), 0 if r["withheld"] else -r["opportunity_gbp"]["moderate"])
+
+
 def _linked(html: Path, hub: str, suffix: str) -> Path:
     """The file the hub pack page links to, resolved from the page as a browser would."""
     page = (html / "hubs" / f"{hub}.html").read_text(encoding="utf-8")
@@ -47,17 +52,18 @@ def test_every_hub_pack_links_its_workbook(small_book):
         rows = [list(r) for r in wb["Summary"].iter_rows(values_only=True)]
         by_number = {r[0]: r for r in rows if isinstance(r[0], int)}
         assert len(by_number) == 20  # every implemented scheme: analysed, failed or not run
-        # in rank order, as the hub pack page: the analysed ones by their moderate headline, then the others
-        ranked = sorted(runs, key=lambda r: -r["opportunity_gbp"]["moderate"])
+        # in rank order, as the hub pack page: the analysed ones by their moderate headline (withheld ones, '*', after
+        # them), then the others
+        ranked = sorted(runs, key=_rank)
         assert list(by_number)[:len(runs)] == [r["scheme_number"] for r in ranked]
         for r in runs:  # each figure is the run's own, unrounded
             assert by_number[r["scheme_number"]][3:6] == [r["opportunity_gbp"][s] for s in ("low", "moderate", "high")]
             assert by_number[r["scheme_number"]][10] == r["kpis"][0]["value"]
-        # one total a financial year: each adds that year's headlines only
+        # one total a financial year: each adds that year's headlines only, none withheld
         totals = [r for r in rows if str(r[1]).startswith("All analysed schemes")]
         for total in totals:
             assert total[4] == pytest.approx(sum(r["opportunity_gbp"]["moderate"] for r in runs
-                                                 if r["period"] == total[2]))
+                                                 if r["period"] == total[2] and not r["withheld"]))
         assert {t[2] for t in totals} == {r["period"] for r in runs}
         if not runs:  # a hub the small book did not run
             assert {r[14] for r in by_number.values()} == {"not run"}
@@ -83,7 +89,7 @@ def test_every_hub_pack_links_its_pdf(small_book, chromium_or_skip, artifacts_di
     html = small_book / "html"
     for hub in load_geography().hubs():
         pdf = _linked(html, hub.code, "pdf")
-        runs = sorted(_ok_runs(small_book, hub.code), key=lambda r: -r["opportunity_gbp"]["moderate"])
+        runs = sorted(_ok_runs(small_book, hub.code), key=_rank)
         assert len(runs) >= 17 if hub.code in SMALL_BOOK_GEOGRAPHIES else not runs
         reader = PdfReader(pdf)
         assert len(reader.pages) > len(runs), hub.code  # the pack page, then at least a page for each scheme
@@ -195,7 +201,7 @@ def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_hold
         starts = [reader.get_destination_page_number(o) for o in pages]
         assert starts[0] == 1  # the hub pack page, after the cover
         words, lines = " ".join(cover.split()), cover.splitlines()
-        ranked = sorted(runs, key=lambda r: -r["opportunity_gbp"]["moderate"])
+        ranked = sorted(runs, key=_rank)
         assert len(starts) == 1 + len(ranked)
         for j, start in enumerate(starts):
             if j:

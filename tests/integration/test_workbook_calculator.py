@@ -116,7 +116,7 @@ def test_the_workbook_recalculated_gives_the_books_figures_and_follows_its_input
 
     from ivanalysis.catalogue import BY_ID
 
-    checked, largest_gap = 0, 0.0
+    checked, withheld, largest_gap = 0, 0, 0.0
     for hub in load_geography().hubs():
         runs = _runs(small_book, hub.code)
         if not runs:
@@ -124,6 +124,12 @@ def test_the_workbook_recalculated_gives_the_books_figures_and_follows_its_input
         xlsx = _linked_workbook(small_book / "html", hub.code)
         got = load_workbook(recalculate(soffice, xlsx, tmp_path / hub.code / "as-built"), data_only=True)
         schemes, totals = _your_lines(got["Summary"])
+        years = {r["period"] for r in runs}
+        # a withheld run has no figure to try one's own against, and adds nothing to its year's total
+        held = [r for r in runs if r["withheld"]]
+        runs = [r for r in runs if not r["withheld"]]
+        withheld += len(held)
+        assert all(schemes[r["scheme_number"]] == [None] * 3 for r in held), hub.code
         for r in runs:
             for s, value in zip(SCENARIOS, schemes[r["scheme_number"]], strict=True):
                 largest_gap = max(largest_gap, abs(value - r["opportunity_gbp"][s]))
@@ -133,7 +139,6 @@ def test_the_workbook_recalculated_gives_the_books_figures_and_follows_its_input
             assert [got[sheet].cell(book, c).value for c in (2, 3, 4)] == pytest.approx(
                 [r["opportunity_gbp"][s] for s in SCENARIOS], abs=0.5), (hub.code, r["scheme"])
             checked += 1
-        years = {r["period"] for r in runs}
         assert set(totals) == years
         for year in years:
             assert totals[year] == pytest.approx([sum(r["opportunity_gbp"][s] for r in runs if r["period"] == year)
@@ -169,5 +174,7 @@ def test_the_workbook_recalculated_gives_the_books_figures_and_follows_its_input
             want = [sum(expected[r["scheme_number"]][i] for r in runs if r["period"] == year) for i in range(3)]
             assert totals[year] == pytest.approx(want, abs=0.5), (hub.code, year)
         print(f"{hub.code} at half: " + "; ".join(f"{y} moderate £{totals[y][1]:,.2f}" for y in sorted(years)))
-    assert checked >= 17 * 3  # the small book's three hubs, each with at most three runs without data
-    print(f"{checked} scheme figures checked; largest gap from results.json £{largest_gap:.4f}")
+    # the small book's three hubs, each with at most three runs without data; at 2% of national volumes many hub runs
+    # are withheld (a modelled count of 1 to 7), and at least 20 are not
+    assert checked + withheld >= 17 * 3 and checked >= 20, (checked, withheld)
+    print(f"{checked} scheme figures checked ({withheld} withheld); largest gap from results.json £{largest_gap:.4f}")

@@ -100,3 +100,26 @@ def test_compact_money_puts_the_sign_before_the_pound():
 
     assert [book._short_gbp(v) for v in (-123_456.0, -999.0, -0.3, 12_345.0, 5_800_000.0)] == [
         "-£0.1m", "-£999", "£0", "£12k", "£5.8m"]
+
+
+def test_a_withheld_scheme_shows_a_star_and_adds_to_no_total_or_comparison(views):
+    """ITP withheld in London: its £1.0m (moderate) leaves the 2017/18 total (£1.5m -> £0.5m, oral chemotherapy
+    alone), its line shows '*' (escaped for Markdown), the pack says why, and the landing and results CSV agree."""
+    from test_packs import _withheld
+
+    geo = load_geography()
+    views[0] = RunView(views[0].scheme, HUB, _withheld(views[0].results), None, None)
+    hub = book.hub_pack(HUB, views, False, pdf=False)
+    assert ("**Net cash-releasing saving to NHS England specialised commissioning, 2017/18: £0.5m a year "
+            "(moderate)**; £0.2m low, £0.8m high (1 scheme of 2017/18") in hub
+    assert "(1 scheme of 2017/18; 1 scheme withheld, not in it)" in hub
+    line = next(s for s in hub.splitlines() if "(../runs/immunoglobulin_itp/LON.ipynb)" in s and "\\*" in s)
+    assert "£" not in line
+    assert "\\* withheld (1. " in hub and "Withheld figures are left out of every total" in hub
+    everywhere = {(v.scheme.id, v.area.code): v for v in views}
+    allv = [everywhere.get((info.id, area.code)) or RunView(info, area, None, None, None)
+            for info in book.registry.implemented() for area in geo.run_geographies()]
+    assert "  - [\\*](runs/immunoglobulin_itp/LON.ipynb)" in book.landing(allv, geo, False, None)
+    csv = book.results_csv(views).splitlines()
+    itp = next(r for r in csv if r.startswith("1,immunoglobulin_itp,"))
+    assert ",,,,small," in itp  # no pounds in any scenario, and why

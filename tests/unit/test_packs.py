@@ -501,3 +501,34 @@ def test_a_scheme_whose_savings_all_stand_beside_its_headline_says_so(views):
     notes = [r[0] for r in ws.iter_rows(min_row=at["Your figure (£)"] + 1, max_row=at["Your figure (£)"] + 1,
                                         values_only=True)]
     assert notes[0].startswith("None of this scheme's savings is in its headline here")
+
+
+def _withheld(r: RunResult) -> RunResult:
+    """`r` as a hub run whose opportunity is withheld: '*' for every pound and modelled quantity."""
+    star = {"low": "*", "moderate": "*", "high": "*"}
+    return RunResult.model_validate({**r.model_dump(), "withheld": "small", "opportunity_gbp": star,
+                                     "opportunity_components": [
+                                         {**c.model_dump(), "gross": star, "implementation_cost": star, "net": star}
+                                         for c in r.opportunity_components],
+                                     "opportunity_units": [{**q.model_dump(), **star} for q in r.opportunity_units]})
+
+
+def test_a_withheld_scheme_shows_no_pound_ranks_last_and_stays_out_of_the_totals(views):
+    i, itp = next((i, v) for i, v in enumerate(views) if v.scheme.id == "immunoglobulin_itp")
+    views[i] = RunView(itp.scheme, itp.area, _withheld(itp.results), itp.info, None)
+    assert views[i].withheld and views[i].moderate() is None
+    assert [v.scheme.id for v in packs.ranked(views)] == ["oral_chemo_wastage", "immunoglobulin_itp",
+                                                           "antifungal_stewardship"]
+    wb = _load(packs.workbook(HUB, views, synthetic=True))
+    rows = [list(r) for r in wb["Summary"].iter_rows(values_only=True)]
+    line = next(r for r in rows if r[0] == 1)
+    assert line[3:9] == ["*", "*", "*", None, None, None] and line[14] == packs.WITHHELD_STATUS
+    total = next(r for r in rows if str(r[1]).startswith("All analysed schemes"))
+    # oral chemotherapy alone: £948,982.50 / £1,423,473.75 / £1,921,317 (the withheld line adds nothing)
+    assert total[1] == "All analysed schemes, 2017/18 (1; 1 withheld, not in it)"
+    assert total[3:6] == [948_982.5, 1_423_473.75, 1_921_317.0]
+    sheet = [r[0] for r in wb["01 Immunoglobulin for ITP"].iter_rows(values_only=True)]
+    assert any(str(c).startswith(packs.WITHHELD_STATUS) for c in sheet)
+    assert not any(isinstance(c, (int, float)) and c > 1_000 for row in
+                   wb["01 Immunoglobulin for ITP"].iter_rows(values_only=True) for c in row
+                   if row[0] and "figure" in str(row[0]))

@@ -101,3 +101,32 @@ def test_money_left_beside_a_suppressed_count_and_exact_provider_rows_on_a_page_
         "html/runs/s/ENG.html: a table shown exactly has a row for 'LON-P01', below England",
         "runs/s/LON/s_LON_providers.csv: 'Spend (GBP)' shows 300 beside a suppressed count",
         "runs/s/LON/s_LON_providers.parquet: 'Spend (GBP)' shows 300 beside a suppressed count"]
+
+
+def _runs(build, statuses: dict[str, str]) -> None:
+    """results.json files of one scheme: area code -> '' (shown), 'small' or 'complement' (withheld)."""
+    import json
+
+    for code, withheld in statuses.items():
+        run = build / "runs" / "myositis_rituximab" / code
+        run.mkdir(parents=True)
+        (run / "results.json").write_text(json.dumps({"status": "ok", "withheld": withheld}), encoding="utf-8")
+
+
+def test_a_hub_withheld_alone_or_inside_a_shown_region_is_found(tmp_path):
+    from ivanalysis.geography import load_geography
+    from ivanalysis.pipeline.scan import complement_findings
+
+    geo = load_geography()
+    hubs = [h.code for h in geo.hubs()]
+    _runs(tmp_path / "alone", {"ENG": "", **{h: "" for h in hubs}, "NEC": "small"})
+    (finding,) = complement_findings(tmp_path / "alone", geo)
+    assert finding.artefact == "runs/myositis_rituximab/NEC/results.json" and "England's less the other hubs'" in \
+        finding.problem
+    # withheld with a complement, and NEC's region (North East and Yorkshire) withheld with it: nothing to find
+    _runs(tmp_path / "paired", {"ENG": "", **{h: "" for h in hubs}, "NEC": "small", "EM": "complement",
+                                "R-NEY": "complement"})
+    assert complement_findings(tmp_path / "paired", geo) == []
+    _runs(tmp_path / "region", {"NEC": "small", "EM": "complement", "R-NEY": ""})
+    (finding,) = complement_findings(tmp_path / "region", geo)
+    assert finding.artefact == "runs/myositis_rituximab/R-NEY/results.json" and "NEC" in finding.problem
