@@ -398,7 +398,9 @@ class SchemePage:
         o = self.result.opportunity_gbp
         for s in SCENARIOS:
             glue(f"opportunity_{s}", self._pounds(o.get(s)), display=False)
-        glue("headline", self._pounds(o.get(self.scenario)), display=False)
+        # the narrative reads "is about {headline} a year": a withheld one says so where the sentence stands
+        glue("headline", f"{SUPPRESSED} (withheld: see below)" if self.withheld else fmt.gbp(o.get(self.scenario)),
+             display=False)
         glue("area", self.result.area.name, display=False)
         glue("period", self.result.period.label, display=False)
         if self.output_dir is not None:

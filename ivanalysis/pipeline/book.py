@@ -666,7 +666,8 @@ def matrix_figure(per_head, beside, year: str, held=None):
     fig.suptitle(f"Headline a year per 100,000 people in {year} (another year is beside its scheme's name)\n"
                  "Net cash-releasing to specialised commissioning, moderate; England (ENG) and each hub\n"
                  "Darker = larger within the scheme's row; — = every saving stands beside the headline"
-                 + ("; * = withheld (a count too small to publish)" if held.to_numpy().any() else ""),
+                 + ("\n* = withheld: the figure would give away a count too small to publish" if held.to_numpy().any()
+                    else ""),
                  x=0.01, ha="left", fontsize=11)
     return fig
 
