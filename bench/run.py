@@ -7,11 +7,13 @@ Writes a Markdown table of the figures to stdout and to bench/results.md:
   ours       `ivanalysis build --force` on the same subset (warm kernels, parallel workers, parallel Sphinx)
   full       `ivanalysis build --force`: every implemented scheme x England and the 10 hubs, then the book
              (`--only cold` builds it --repeat times, 3 by default, and gives the median)
-  warm       `ivanalysis build` again with nothing changed
+  warm       `make book` again with nothing changed: `ivanalysis audit` (today's result reused) and `ivanalysis build`
   one change one hub's rows changed in one table: the runs that read it execute, the book rebuilds
+  one scheme one scheme's module edited: its runs execute, its pages and the packs that hold it are made again
   single     `ivanalysis run` of one scheme for one hub against the bare papermill command line
   scales     synthetic data at scale 0.1, 1 and 10: rows, synth time, the slowest England run and the peak memory of
              any single run (the kernel's maximum resident set, from getrusage of a cold run)
+  scale10    (`--only scale10`) the cold full build at scale 1 and at scale 10: time, phases, memory of all processes
 
 Everything runs in a private folder (bench/_work, or --work) so the project's own _build is never touched.
 """
@@ -31,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 BIN = Path(PY).parent
-SUBSET = ["immunoglobulin_itp", "critical_care_delayed_discharge", "prostate_fractionation"]
+SUBSET = ["immunoglobulin_itp", "critical_care_delayed_discharge", "prostate_fractionation"]  # memory: growth
+SUBSET_GEOGRAPHIES = ["ENG", "LON"]  # the side-by-side subset: every scheme for England and one hub (40 runs)
+EDITED_SCHEME = "prostate_fractionation"  # "one scheme edited": a comment added to its module, then taken out
 
 
 def sh(cmd: list[str], env: dict | None = None, check: bool = True) -> float:
@@ -62,8 +66,9 @@ def implemented() -> list[str]:
     return [s.id for s in registry.implemented()]
 
 
-def baseline(work: Path, data: Path, schemes: list[str]) -> float:
-    """papermill's command line for each run, one after another, then jupyter-book build on the results."""
+def baseline(work: Path, data: Path, schemes: list[str], geos: list[str] | None = None) -> float:
+    """papermill's command line for each run (every geography by default), one after another, then jupyter-book
+    build on the results."""
     from ivanalysis.schemes import registry
 
     build = work / "baseline" / "_build"
@@ -72,7 +77,7 @@ def baseline(work: Path, data: Path, schemes: list[str]) -> float:
     t = time.perf_counter()
     for scheme in schemes:
         nb = registry.notebook_path(registry.get(scheme))
-        for geo in geographies():
+        for geo in geos or geographies():
             run = build / "runs" / scheme / geo
             run.mkdir(parents=True)
             started = time.perf_counter()
@@ -124,12 +129,15 @@ class PeakRSS:
         self._thread.join()
 
 
-def ours(work: Path, data: Path, schemes: list[str] | None, name: str) -> tuple[float, str, PeakRSS]:
+def ours(work: Path, data: Path, schemes: list[str] | None, name: str,
+         geos: list[str] | None = None) -> tuple[float, str, PeakRSS]:
     build = work / name / "_build"
     shutil.rmtree(build.parent, ignore_errors=True)
     cmd = [str(BIN / "ivanalysis"), "build", "--force", "--data-dir", str(data)]
     for s in schemes or []:
         cmd += ["--schemes", s]
+    for g in geos or []:
+        cmd += ["--geographies", g]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env_for(build), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
@@ -149,6 +157,36 @@ def rebuild(work: Path, data: Path, name: str) -> tuple[float, str]:
     if proc.returncode != 0:
         sys.exit(f"ivanalysis build failed:\n{proc.stdout[-3000:]}")
     return time.perf_counter() - t, proc.stdout
+
+
+def warm_make_book(work: Path, data: Path, name: str) -> tuple[float, str]:
+    """What `make book` runs, with nothing changed since the last build: the audit (today's result of this lock
+    reused: one audit beforehand, not timed, as the day's first `make book` made it) and the build, the data named
+    as `make book` names it (IVANALYSIS_DATA_DIR)."""
+    env = env_for(work / name / "_build", data)
+    audit = [str(BIN / "ivanalysis"), "audit"]
+    sh(audit, env, check=False)  # exits 1 when the audit is incomplete (no network): `make book` goes on then too
+    rebuild(work, data, name)  # the day's first audit goes on the status page: that build, too, is not timed
+    t = time.perf_counter()
+    sh(audit, env, check=False)
+    proc = subprocess.run([str(BIN / "ivanalysis"), "build"], cwd=ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"ivanalysis build failed:\n{proc.stdout[-3000:]}")
+    return time.perf_counter() - t, proc.stdout
+
+
+def edit_one_scheme(work: Path, data: Path, name: str) -> tuple[float, str]:
+    """A comment added to one scheme's module (its runs' cache key hashes the module: they execute again), the build
+    timed, then the module put back as it was."""
+    from ivanalysis.schemes import registry
+
+    module = Path(registry.module(EDITED_SCHEME).__file__)
+    source = module.read_bytes()
+    try:
+        module.write_bytes(source + b"\n# bench/run.py: an edit, taken out when the build is measured\n")
+        return rebuild(work, data, name)
+    finally:
+        module.write_bytes(source)
 
 
 def change_one_hub(data: Path, table: str, hub: str) -> None:
@@ -240,10 +278,10 @@ def scales(work: Path, values: list[float], schemes: list[str]) -> list[dict]:
 def timed(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
     """The time measures: baseline against ours, cold full build, warm rebuild, one change, one run."""
     lines = ["| Measure | Runs | Time | Note |", "|---|---|---|---|"]
-    subset_runs = len(SUBSET) * len(geographies())
-    ours_subset, _, _ = ours(work, data, SUBSET, "subset")
+    subset_runs = len(schemes) * len(SUBSET_GEOGRAPHIES)
+    ours_subset, _, _ = ours(work, data, None, "subset", SUBSET_GEOGRAPHIES)
     if not args.skip_baseline:
-        base = baseline(work, data, SUBSET)
+        base = baseline(work, data, schemes, SUBSET_GEOGRAPHIES)
         lines.append(f"| Baseline: papermill CLI loop + jupyter-book build | {subset_runs} | {base:.0f} s "
                      "| plain approach |")
         lines.append(f"| Ours: `ivanalysis build --force`, same runs | {subset_runs} | {ours_subset:.0f} s | "
@@ -258,11 +296,18 @@ def timed(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
                  f"{peak.one / 2**20:,.0f} MiB (a warm kernel), all together {peak.all / 2**20:,.0f} MiB |")
     warm_t, warm_out = rebuild(work, data, "full")
     lines.append(f"| Warm rebuild, nothing changed | {n_full} | {warm_t:.1f} s | {_summary(warm_out)} |")
+    make_t, make_out = warm_make_book(work, data, "full")
+    lines.append(f"| Warm `make book` (audit reused, then build), nothing changed | {n_full} | {make_t:.1f} s | "
+                 f"{_summary(make_out)} |")
     change_one_hub(data, "radiotherapy", "LON")
     one_t, one_out = rebuild(work, data, "full")
     lines.append(f"| One hub's rows changed in one table (radiotherapy, London) | {n_full} | {one_t:.1f} s | "
-                 f"{_summary(one_out)} |")
+                 f"{_summary(one_out)}; {_phases(one_out)} |")
     sh([str(BIN / "ivanalysis"), "synth", "--out", str(data), "--tables", "radiotherapy"])  # put it back
+    rebuild(work, data, "full")  # its runs again, on the table as it was
+    edit_t, edit_out = edit_one_scheme(work, data, "full")
+    lines.append(f"| One scheme's module edited ({EDITED_SCHEME}) | {n_full} | {edit_t:.1f} s | "
+                 f"{_summary(edit_out)}; {_phases(edit_out)} |")
     ours_one, bare_one = single(work, data, "prostate_fractionation", "LON")
     lines.append(f"| `ivanalysis run prostate_fractionation -g LON` vs bare papermill | 1 | {ours_one:.1f} s vs "
                  f"{bare_one:.1f} s | ratio {ours_one / bare_one:.2f} (best of 3 each) |")
@@ -279,7 +324,25 @@ def cold(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
         t, out, _ = ours(work, data, None, "full")
         times.append(t)
         lines.append(f"| {i + 1} of {args.repeat} | {n_full} | {t:.0f} s | {_phases(out)} |")
-    lines.append(f"| median | {n_full} | **{statistics.median(times):.0f} s** | limit 180 s |")
+    lines.append(f"| median | {n_full} | **{statistics.median(times):.0f} s** | limit 120 s |")
+    return lines
+
+
+def scale10(work: Path, data: Path, schemes: list[str]) -> list[str]:
+    """The cold full build on the default data (scale 1) and on ten times the rows (`ivanalysis synth --scale 10`,
+    every table): time, each phase, and the resident memory of all the build's processes together at their peak
+    (limits: 15 minutes, 8 GiB). About 20 minutes in all on 2 cores."""
+    n_full = len(schemes) * len(geographies())
+    data10 = work / "data_scale_10"
+    if not (data10 / "MANIFEST.json").exists():
+        sh([str(BIN / "ivanalysis"), "synth", "--out", str(data10), "--scale", "10"])
+    lines = ["| Cold full build | Rows | Runs | Time | Phases | Largest process | All processes |",
+             "|---|---|---|---|---|---|---|"]
+    for scale, folder in (("1", data), ("10", data10)):
+        rows = sum(t["rows"] for t in json.loads((folder / "MANIFEST.json").read_text())["tables"].values())
+        t, out, peak = ours(work, folder, None, f"full_scale_{scale}")
+        lines.append(f"| scale {scale} | {rows:,} | {n_full} | {t:.0f} s | {_phases(out)} | "
+                     f"{peak.one / 2**20:,.0f} MiB | {peak.all / 2**20:,.0f} MiB |")
     return lines
 
 
@@ -321,10 +384,10 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "_work")
     ap.add_argument("--scales", default="0.1,1,10", help="data scales for the memory and growth table")
     ap.add_argument("--skip-baseline", action="store_true")
-    ap.add_argument("--only", choices=["time", "memory", "full-ratio", "cold"],
+    ap.add_argument("--only", choices=["time", "memory", "full-ratio", "cold", "scale10"],
                     help="only the time measures, or only the memory ones (memory does not depend on the load of "
                          "the machine; time does), or only baseline against ours on every run of the book, or only "
-                         "the cold full build, --repeat times")
+                         "the cold full build, --repeat times, or only the cold full build at scale 1 and 10")
     ap.add_argument("--repeat", type=int, default=3, help="cold full builds measured by --only cold")
     args = ap.parse_args()
     work = args.work.resolve()
@@ -339,6 +402,8 @@ def main() -> None:
         parts.append(full_ratio(work, data, schemes))
     if args.only == "cold":
         parts.append(cold(args, work, data, schemes))
+    if args.only == "scale10":
+        parts.append(scale10(work, data, schemes))
     if args.only in (None, "time"):
         parts.append(timed(args, work, data, schemes))
     if args.only in (None, "memory"):
@@ -351,12 +416,15 @@ def main() -> None:
 
 
 def _phases(stdout: str) -> str:
-    """The build's own timings: the runs (validation included), the PDF hub packs, the whole book."""
-    patterns = (r"failed \(([\d.]+) s\)", r"printed\) in ([\d.]+) s|of the book\) in ([\d.]+) s",
+    """The build's own timings: the runs (validation of their input tables included), the book (Sphinx and the PDF
+    hub packs included)."""
+    patterns = (r"input tables validated \(([\d.]+) s\)", r"failed \(([\d.]+) s\)",
+                r"printed\) in ([\d.]+) s|of the book\) in ([\d.]+) s", r"Sphinx built the pages in ([\d.]+) s",
                 r"book built: .* \(([\d.]+) s\)")
     found = [re.search(pattern, stdout) for pattern in patterns]
-    runs, pdf, book = (next((g for g in m.groups() if g), None) if m else None for m in found)
-    return f"runs {runs} s, book {book} s (of which PDF packs {pdf} s)"
+    valid, runs, pdf, sphinx, book = (next((g for g in m.groups() if g), None) if m else None for m in found)
+    return (f"runs {runs} s (of which validation {valid or 0} s), book {book} s (of which Sphinx {sphinx} s, "
+            f"PDF packs {pdf or 0} s)")
 
 
 def _summary(stdout: str) -> str:

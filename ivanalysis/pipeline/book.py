@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
@@ -785,8 +786,21 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
     cmd = [sys.executable, "-m", "ivanalysis.pipeline.sphinx_build", str(src), str(nxt), str(sphinx_jobs)]
     if force:
         cmd.append("--all")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .scan import disclosure_findings
+
+    memo = build_dir() / "cache" / "scan.json"
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        # The disclosure scan reads with one core while another process works: the runs' files (final now, half
+        # of what it reads) while Sphinx builds the book, into its memo; the book's pages while Chromium prints
+        # the PDFs (the scan does not read them)
+        with ThreadPoolExecutor(1) as scanning:
+            ahead = scanning.submit(disclosure_findings, build_dir(), book=False, memo=memo)
+            started = time.time()
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            sphinx_s = time.time() - started
+            ahead.exception()  # anything it could not do, the scan of the whole book does again
         output = (proc.stdout + proc.stderr).strip()
         (build_dir() / "book.log").write_text(output + "\n", encoding="utf-8")
         if proc.returncode != 0:
@@ -794,13 +808,14 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
             raise BookError("the Jupyter Book build failed (warnings are errors):\n  "
                             + "\n  ".join(warnings[:20] or output.splitlines()[-20:])
                             + f"\nFull log: {build_dir() / 'book.log'}")
+        log(f"Sphinx built the pages in {sphinx_s:.1f} s")
         from . import packs
 
-        packs.publish_pdfs(nxt, log, force=force)  # into the new book: a failed build never publishes a half PDF
-        from .scan import disclosure_findings
-
-        # a book that publishes an uncontrolled figure is not published: the last good book stays
-        findings = disclosure_findings(build_dir(), html_dir=nxt, memo=build_dir() / "cache" / "scan.json")
+        with ThreadPoolExecutor(1) as scanning:
+            scan = scanning.submit(disclosure_findings, build_dir(), html_dir=nxt, memo=memo)
+            packs.publish_pdfs(nxt, log, force=force)  # into the new book: a failed build never publishes a half PDF
+            # a book that publishes an uncontrolled figure is not published: the last good book stays
+            findings = scan.result()
         if findings:
             raise BookError(f"the disclosure scan found {len(findings)} figure(s) that are not controlled; the book "
                             "was not published:\n  " + "\n  ".join(str(f) for f in findings[:20]))

@@ -163,7 +163,8 @@ def _build(schemes: list[str] | None, geographies: list[str] | None, *, jobs: in
 
         factory = (lambda: executor) if executor is not None else executor_factory(jobs, scheduler)
         outcomes = execute_all(specs, factory, force=force, on_done=done, warm=warm,
-                               timeout_s=CELL_TIMEOUT_S if timeout_s is None else timeout_s)
+                               timeout_s=CELL_TIMEOUT_S if timeout_s is None else timeout_s,
+                               log=progress.console.print)
     ran = [o for o in outcomes if o.status == "ok"]
     cached = [o for o in outcomes if o.status == "cached"]
     failed = [o for o in outcomes if o.status == "failed"]

@@ -422,11 +422,11 @@ LANE_DEPTH = 2  # runs sent to a lane at once: one running, one waiting, so a wo
 
 def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executor], *, force: bool = False,
                 on_done: Callable[[RunOutcome], None] | None = None, warm: bool = True,
-                timeout_s: int = CELL_TIMEOUT_S) -> list[RunOutcome]:
+                timeout_s: int = CELL_TIMEOUT_S, log: Callable[[str], None] | None = None) -> list[RunOutcome]:
     """Execute the runs whose cache key changed (all with `force`); every run ends as an outcome.
 
     On SchemeLanes a scheme's runs go to one worker while other schemes remain; on any other executor (a Dask
-    cluster, this process) every run is submitted at once."""
+    cluster, this process) every run is submitted at once. `log`: told how long validating the input tables took."""
     specs = list(specs)
     hasher = FileHasher()
     outcomes: list[RunOutcome] = []
@@ -453,8 +453,11 @@ def execute_all(specs: Iterable[RunSpec], executor_factory: Callable[[], Executo
         # first, so that the workers finish together)
         tables = sorted({(s.data_dir, t) for s, _ in todo for t in registry.input_tables(s.scheme)},
                         key=lambda dt: (-_table_bytes(*dt), dt))
+        started = time.time()
         for fut in [pool.submit(prevalidate, data_dir, name) for data_dir, name in tables]:
             fut.exception()  # a table that fails validation is reported by each run that reads it
+        if log:
+            log(f"{len(tables)} input tables validated ({time.time() - started:.1f} s)")
         futures: dict[Future, tuple[RunSpec, int | None]] = {}
 
         def submit(item: tuple[RunSpec, str | None], lane: int | None) -> None:

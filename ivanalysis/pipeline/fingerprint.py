@@ -92,18 +92,20 @@ def _installed() -> str:
     return "\n".join(names)
 
 
-# Settings naming a folder that is not an input: the project, what the build writes, the data (build_inputs reads
-# its files; the book only its manifest)
-NOT_INPUTS = {"IVANALYSIS_ROOT", "IVANALYSIS_BUILD_DIR", "IVANALYSIS_DATA_DIR", "IVANALYSIS_TEST_ARTIFACTS"}
+# Settings that are not inputs: where the build writes, the data folder (hashed as such however it was given: this
+# setting or --data-dir), where tests leave files. The project's folder is an input by its name only (its files are
+# hashed as the package, parameters, book and notebooks).
+NOT_INPUTS = {"IVANALYSIS_BUILD_DIR", "IVANALYSIS_DATA_DIR", "IVANALYSIS_TEST_ARTIFACTS"}
+BY_NAME = {"IVANALYSIS_ROOT"}
 
 
 def _settings(d: Digest) -> None:
-    """Every IVANALYSIS_ setting (NHS numbers, part years, column mapping, providers, benchmark data, Chromium ...),
-    and the file or folder any other than NOT_INPUTS names."""
-    for key in sorted(k for k in os.environ if k.startswith("IVANALYSIS_")):
+    """Every other IVANALYSIS_ setting (NHS numbers, part years, column mapping, providers, benchmark data,
+    Chromium ...), and the file or folder any of them names."""
+    for key in sorted(k for k in os.environ if k.startswith("IVANALYSIS_") and k not in NOT_INPUTS):
         value = os.environ[key].strip()
         d.add(key, value)
-        if key not in NOT_INPUTS and value and "://" not in value and os.path.exists(value):
+        if key not in BY_NAME and value and "://" not in value and os.path.exists(value):
             d.tree(f"{key} files", Path(value))
 
 

@@ -131,11 +131,13 @@ def _geography_of(path: Path) -> str | None:
     return None
 
 
-def _published(build: Path, html_dir: Path | None = None) -> list[Path]:
-    """Every artefact of a build: the book (`html_dir`, by default build/html) and the runs' outputs."""
+def _published(build: Path, html_dir: Path | None = None, *, book: bool = True) -> list[Path]:
+    """Every artefact of a build: the book (`html_dir`, by default build/html; none with `book` False) and the runs'
+    outputs."""
     suffixes = (".html", ".csv", ".parquet", ".ipynb", ".json", ".xlsx", ".pdf")
-    book = html_dir or build / "html"
-    html = sorted(p for p in book.rglob("*") if p.is_file() and p.suffix in suffixes) if book.is_dir() else []
+    folder = html_dir or build / "html"
+    html = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in suffixes) \
+        if book and folder.is_dir() else []
     runs = build / "runs"
     files = sorted(p for p in runs.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".json", ".csv", ".parquet")
                    and ".tmp" not in p.parts and "failed" not in p.parts) if runs.is_dir() else []
@@ -318,18 +320,20 @@ def _text_of(path: Path) -> str:
 
 
 def disclosure_findings(build: Path, geography: Geography | None = None, *,
-                        html_dir: Path | None = None, memo: Path | None = None) -> list[Finding]:
+                        html_dir: Path | None = None, memo: Path | None = None, book: bool = True) -> list[Finding]:
     """What a build publishes that describes fewer people than England without disclosure control: on every page,
     England's included (a provider's row is sub-national wherever it is), in every artefact: HTML pages and
     notebooks (count cells, and the rule each table claims), run tables as CSV and Parquet (counts, flags, money
     beside a suppressed count), results.json (KPIs and modelled quantities, pounds beside a suppressed one, a hub
-    withheld alone: complement_findings) and the hub workbooks. `html_dir`: the
-    book to scan, if not build/html (a new book before it is published). `memo`: a file that keeps what each
-    artefact was found to hold, by its content, so that a build scans only what changed (_Memo)."""
+    withheld alone: complement_findings) and the hub workbooks. `html_dir`: the book to scan, if not build/html (a
+    new book before it is published); `book` False: the runs' outputs alone (a build scans them into its memo while
+    Sphinx builds the book). `memo`: a file that keeps what each artefact was found to hold, by its content, so that
+    a build scans only what changed (_Memo). An artefact removed before it is read is not published, so not checked
+    (a build removes stale files from the new book as the scan goes on)."""
     names = subnational_names(geography)
     kept = _Memo(memo, names)
     findings = []
-    for path in _published(build, html_dir):
+    for path in _published(build, html_dir, book=book):
         geo = _geography_of(path)
         below = geo not in (None, NATIONAL)
         rel = str(path.relative_to(html_dir.parent if html_dir and path.is_relative_to(html_dir) else build))
@@ -341,6 +345,8 @@ def disclosure_findings(build: Path, geography: Geography | None = None, *,
                 findings += [Finding(rel + tail, problem) for tail, problem in known]
                 continue
             found = check(rel)
+        except FileNotFoundError:
+            continue
         except (OSError, ValueError, IndexError, KeyError) as exc:  # what cannot be read cannot be checked
             findings.append(Finding(rel, f"cannot be checked: {exc}"))
             continue

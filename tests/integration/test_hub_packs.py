@@ -83,7 +83,16 @@ def chromium_or_skip():
         pytest.skip("Chromium not found (install Debian's 'chromium' or set IVANALYSIS_CHROMIUM): no PDF hub packs")
 
 
-def test_every_hub_pack_links_its_pdf(small_book, chromium_or_skip, artifacts_dir):
+@pytest.fixture(scope="module")
+def pdf_text(small_book, chromium_or_skip) -> dict[str, list[str]]:
+    """Each hub's PDF in the small book: the text of each page, read once for the tests below (pypdf reads about
+    two pages a second)."""
+    folder = small_book / "html" / packs.PACKS_DIR
+    return {hub.code: [p.extract_text() for p in PdfReader(folder / f"{hub.code}.pdf").pages]
+            for hub in load_geography().hubs()}
+
+
+def test_every_hub_pack_links_its_pdf(small_book, pdf_text, artifacts_dir):
     import pypdfium2 as pdfium
 
     html = small_book / "html"
@@ -102,7 +111,8 @@ def test_every_hub_pack_links_its_pdf(small_book, chromium_or_skip, artifacts_di
             sections = reader.outline[reader.outline.index(pages[1]) + 1]
             assert {"Summary", "Caveats", "Provenance"} <= {o.title for o in sections}
         # NFKC: the PDF's fonts set "fl" and "fi" as ligatures
-        text = unicodedata.normalize("NFKC", " ".join(" ".join(p.extract_text().split()) for p in reader.pages))
+        assert len(pdf_text[hub.code]) == len(reader.pages)  # the PDF the page links to is the one read
+        text = unicodedata.normalize("NFKC", " ".join(" ".join(t.split()) for t in pdf_text[hub.code]))
         assert f"Hub pack: {hub.name}" in text and "Synthetic data" in text
         for r in runs:
             assert f"{r['title']}: {hub.name}" in text, (hub.code, r["title"])  # each run page's title
@@ -164,7 +174,7 @@ def _check_links(pdf: Path, html: Path, hub: str, runs: list[dict], site: str) -
     return kinds
 
 
-def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_holds(small_book, chromium_or_skip):
+def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_holds(small_book, pdf_text):
     """A hub's PDF, read as a commissioner would: its links work away from the machine that printed it (internal
     links to the pages it holds; links to the rest of the book relative to the PDF, or under html.baseurl when
     _config.yml sets one); its first page is a cover with the data period, the day it was built, and the contents
@@ -183,7 +193,7 @@ def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_hold
         assert kinds["internal"] >= 1 + 2 * len(runs), (hub.code, kinds)
         assert kinds.get("book", 0) >= 1, (hub.code, kinds)  # its workbook, at least
         reader = PdfReader(pdf)
-        texts = [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]
+        texts = [unicodedata.normalize("NFKC", t) for t in pdf_text[hub.code]]
         n = len(reader.pages)
         months = (f"{packs.month_text(min(r['data']['first_month'] for r in runs))} to "
                   f"{packs.month_text(max(r['data']['last_month'] for r in runs))}") if runs else ""
@@ -203,13 +213,14 @@ def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_hold
         words, lines = " ".join(cover.split()), cover.splitlines()
         ranked = sorted(runs, key=_rank)
         assert len(starts) == 1 + len(ranked)
+        links = _link_targets(reader)
         for j, start in enumerate(starts):
             if j:
                 r = ranked[j - 1]
                 assert f"{r['scheme_number']}. {r['title']}" in words and r["period"] in words, (hub.code, r["title"])
             assert str(start + 1) in lines, (hub.code, j, start + 1)  # its number, written in at the line's end
             target = f"/iv-p{j}"  # the line links to the page's top
-            assert (0, "internal", target) in _link_targets(reader), (hub.code, j)
+            assert (0, "internal", target) in links, (hub.code, j)
             assert reader.get_destination_page_number(reader.named_destinations[target]) == start
 
 

@@ -154,3 +154,11 @@ def test_what_the_build_writes_beside_the_runs_is_not_an_input(project, tmp_path
     (tmp_path / "_build" / "cache").mkdir()
     (tmp_path / "_build" / "cache" / "radiotherapy.parquet").write_bytes(b"typed rows")
     assert fingerprint.book_inputs(project["data"]) == book
+
+
+def test_the_data_folder_counts_however_it_was_named(project, monkeypatch):
+    """`make book` names the data by IVANALYSIS_DATA_DIR, `ivanalysis build --data-dir` by an option: the same
+    folder is the same input."""
+    by_option = fingerprint.build_inputs(project["data"], None)
+    monkeypatch.setenv("IVANALYSIS_DATA_DIR", str(project["data"]))
+    assert fingerprint.build_inputs(project["data"], None) == by_option

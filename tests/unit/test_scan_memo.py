@@ -89,3 +89,23 @@ def test_a_damaged_memo_is_scanned_through(build, tmp_path):
     memo = tmp_path / "scan.json"
     memo.write_text("{not json")
     assert sorted(map(str, disclosure_findings(build, memo=memo))) == sorted(map(str, disclosure_findings(build)))
+
+
+def test_the_runs_scanned_ahead_are_not_read_again_with_the_book(build, tmp_path, monkeypatch):
+    """A build scans the runs' files while Sphinx builds the book (book=False), then the whole book: the runs' files
+    come from the memo."""
+    memo = tmp_path / "scan.json"
+    ahead = [str(f) for f in disclosure_findings(build, memo=memo, book=False)]
+    assert ahead and all(f.startswith("runs/") for f in ahead)
+    monkeypatch.setattr(scan, "read_any_table", lambda path: (_ for _ in ()).throw(AssertionError(path)))
+    assert sorted(map(str, disclosure_findings(build, memo=memo))) == sorted(
+        ahead + ["html/downloads/packs/LON.xlsx [Summary]: count under 'Patients (count)' shows 4",
+                 "html/runs/s/LON.html: count cell shows '3'"])
+
+
+def test_an_artefact_removed_before_it_is_read_is_not_published_so_not_checked(build, monkeypatch):
+    """A build removes stale files from its new book (an older hub's workbook) while the scan goes on."""
+    workbook = build / "html" / "downloads" / "packs" / "LON.xlsx"
+    real = scan._published
+    monkeypatch.setattr(scan, "_published", lambda *a, **k: [*real(*a, **k), workbook.with_name("OLD.xlsx")])
+    assert not [f for f in disclosure_findings(build) if "OLD.xlsx" in str(f)]

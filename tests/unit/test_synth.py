@@ -21,11 +21,11 @@ SCALE = 0.02
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    """Four small sets: the default seed twice, another seed, and twice the scale."""
+def runs(tmp_path_factory, tiny_data) -> dict[str, Path]:
+    """Four small sets: the default seed twice (the session's tiny data set, generated the same way, and another),
+    another seed, and twice the scale."""
     root = tmp_path_factory.mktemp("synth_runs")
-    out = {"a": root / "a", "b": root / "b", "seed": root / "seed", "double": root / "double"}
-    generate(out["a"], scale=SCALE)
+    out = {"a": tiny_data, "b": root / "b", "seed": root / "seed", "double": root / "double"}
     generate(out["b"], scale=SCALE)
     generate(out["seed"], scale=SCALE, seed=DEFAULT_SEED + 1)
     generate(out["double"], scale=2 * SCALE)
