@@ -130,3 +130,28 @@ def test_a_hub_withheld_alone_or_inside_a_shown_region_is_found(tmp_path):
     _runs(tmp_path / "region", {"NEC": "small", "EM": "complement", "R-NEY": ""})
     (finding,) = complement_findings(tmp_path / "region", geo)
     assert finding.artefact == "runs/myositis_rituximab/R-NEY/results.json" and "NEC" in finding.problem
+
+
+def test_pounds_beside_a_suppressed_people_quantity_are_found_and_a_withheld_run_passes(tmp_path):
+    """A hub's results.json with 'Packs no longer wasted' shown '*' and its pounds shown: the pounds over England's
+    pounds per pack give the count back. Withheld ('*' pounds too), it passes; a non-people unit (beds) does not
+    count."""
+    from test_packs import _withheld, results
+
+    from ivanalysis.pipeline.scan import _results_findings
+    from ivanalysis.results import write_results
+
+    kpi = {"name": "Share", "value": 0.5, "target": None, "unit": "share", "higher_is_better": None, "met": None,
+           "note": ""}
+    shown = results("oral_chemo_wastage", 1_000.0, 2_000.0, 3_000.0, kpi)
+    star = {"low": "*", "moderate": "*", "high": "*"}
+    leaky = shown.model_copy(update={"opportunity_units": [q.model_copy(update=star)
+                                                           for q in shown.opportunity_units]})
+    beds = shown.model_copy(update={"opportunity_units": [q.model_copy(update={**star, "unit": "beds"})
+                                                          for q in shown.opportunity_units]})
+    found = {}
+    for name, r in {"leaky": leaky, "withheld": _withheld(shown), "beds": beds}.items():
+        write_results(tmp_path / f"{name}.json", r)
+        found[name] = [f.problem for f in _results_findings(name, tmp_path / f"{name}.json")]
+    assert found == {"leaky": ["the pounds are shown beside the suppressed modelled 'Packs no longer wasted'"],
+                     "withheld": [], "beds": []}
