@@ -147,8 +147,8 @@ WITHHELD_COMPLEMENT = "complement"
 WITHHELD_TEXT = {
     WITHHELD_SMALL: f"one of its modelled quantities is {SUPPRESSED_WORDS} people or events, which the pounds would "
                     "give away",
-    WITHHELD_COMPLEMENT: "another area's figures for the scheme are withheld, and England's less the other areas' "
-                         "would give them back (complementary suppression)",
+    WITHHELD_COMPLEMENT: "another area's figures for the scheme are withheld, and a total (England's, or a region's) "
+                         "less the areas shown would give them back (complementary suppression)",
 }
 
 
@@ -174,11 +174,11 @@ def withholding(areas: Mapping[str, AreaOpportunity]) -> dict[str, str]:
     """Which areas' opportunities are withheld, and why (WITHHELD_SMALL or WITHHELD_COMPLEMENT), for areas that
     together make England (the hubs).
 
-    An area with a suppressed quantity is withheld. If the withheld areas have none that can complement them, the
-    area with the fewest pounds that can is withheld too, so that England less the shown areas gives only a sum of
+    An area with a suppressed quantity is withheld, and with it the area with the fewest pounds whose quantities are
+    large enough to hide it (none of the small ones is), so that England less the shown areas gives only a sum of
     which no part can be told and which is not small itself; with none that can, every area is withheld."""
     withheld = {code: WITHHELD_SMALL for code, a in areas.items() if is_withheld_alone(a.quantities)}
-    if not withheld or len(withheld) == len(areas) or any(_can_complement(areas[c]) for c in withheld):
+    if not withheld or len(withheld) == len(areas):
         return withheld
     candidates = sorted((c for c in areas if c not in withheld and _can_complement(areas[c])),
                         key=lambda c: (abs(areas[c].pounds), c))

@@ -32,8 +32,7 @@ def _pounds_at_stake(result: SchemeResult) -> float:
 
 class HubResults(NamedTuple):
     results: dict[str, SchemeResult]  # hub code -> its result (annualised as the run's)
-    failed: dict[str, Exception]  # hub code -> why its analysis failed (its run fails with it: nothing of it is
-    # published)
+    failed: dict[str, Exception]  # hub code -> why its analysis failed (its own run fails with it)
     withheld: dict[str, str]  # hub code -> sdc.WITHHELD_SMALL or sdc.WITHHELD_COMPLEMENT
 
 

@@ -32,6 +32,7 @@ from ..results import KIND_LABELS, PAYER_LABELS, KpiRecord
 from ..schemes import registry
 from ..sdc import SUPPRESSED, SUPPRESSED_WORDS
 from .runs_view import BookError, RunView, collect, one_line
+from .runs_view import ranked as ranked_runs
 from .templating import render
 
 
@@ -283,11 +284,10 @@ def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
         england = next((w for w in same if w.area.is_national), None)
         in_hubs = [w for w in same if w.area.level == "hub"]
         hubs = [_per_100k(w) for w in in_hubs]
+        england_text = "not run" if england is None else _marked(_per_100k_text(_per_100k(england)), england)
         if v.withheld:  # nothing of its figure, not even its rank among the others
             rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period, "hub": WITHHELD,
-                         "england": "not run" if england is None else _marked(_per_100k_text(_per_100k(england)),
-                                                                               england),
-                         "against": "withheld", "rank": "withheld", "range": "withheld"})
+                         "england": england_text, "against": "withheld", "rank": "withheld", "range": "withheld"})
             continue
         mine = _per_100k(v)
         if england is None or _per_100k(england) == 0:
@@ -298,8 +298,8 @@ def _against_others(ranked: list[RunView], views: list[RunView]) -> list[dict]:
                 f"{fmt.pct(abs(ratio), 0)} {'above' if ratio > 0 else 'below'}"
         rows.append({"scheme": v.scheme, "doc": v.doc, "year": v.results.period,
                      "hub": _marked(_per_100k_text(mine), v),
-                     "england": "not run" if england is None else _marked(_per_100k_text(_per_100k(england)), england),
-                     "against": against, "rank": f"{1 + sum(x > mine for x in hubs)} of {len(hubs)}",
+                     "england": england_text, "against": against,
+                     "rank": f"{1 + sum(x > mine for x in hubs)} of {len(hubs)}",
                      "range": _marked(f"{_per_100k_text(min(hubs))} to {_per_100k_text(max(hubs))}", *in_hubs)
                      if len(hubs) > 1 else "only this hub"})
     return rows
@@ -313,7 +313,7 @@ def landing(views: list[RunView], geo: Geography, synthetic: bool, matrix_alt: s
     for s in schemes:
         own = [by[(s.id, a.code)] for a in areas]
         cells = [{"ok": True, "doc": v.doc,
-                  "money": "—" if _all_beside(v) else _marked(_scenarios(v)[SCENARIOS.index("moderate")], v)}
+                  "money": "—" if _all_beside(v) else _marked(_short_gbp(v.results.opportunity_gbp.moderate), v)}
                  if v.ok
                  else {"ok": False, "status": _status(v)} for v in own]
         rows.append({"scheme": s, "years": ", ".join(sorted({v.results.period for v in own if v.ok})), "cells": cells})
@@ -431,7 +431,7 @@ def hub_pack(area: Area, views: list[RunView], synthetic: bool, pdf: bool = True
     pack's PDF (it needs Chromium); `levers`: params/levers.yaml, read when not given."""
     levers = scheme_levers() if levers is None else levers
     own = [v for v in views if v.area.code == area.code]
-    ranked = sorted([v for v in own if v.ok], key=lambda v: (v.withheld, -(v.moderate() or 0)))
+    ranked = [v for v in ranked_runs(own) if v.ok]
     rows = []
     for v in ranked:
         k = v.results.kpis[0]

@@ -35,7 +35,7 @@ from ..report.mdc import ASSURANCE_TEXT, VARIATION_TEXT, WORDS_EXPLAINED
 from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
 from ..sdc import RULE_TEXT, SUPPRESSED, WITHHELD_TEXT
-from .runs_view import BookError, RunView, collect
+from .runs_view import BookError, RunView, collect, ranked
 from .templating import markup, render
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
@@ -292,14 +292,6 @@ def assumption_format(unit: str, values: list[float]) -> str:
     if unit == "gbp" or unit.startswith("gbp_per_"):
         return GBP if whole else GBP + ".00"
     return "#,##0" if whole else "#,##0.0##"
-
-
-def ranked(own: list[RunView]) -> list[RunView]:
-    """A hub's runs as its pack page ranks them: the analysed ones by the moderate headline, largest first (ties in
-    scheme order; withheld ones after them), then the others in scheme order."""
-    by_number = sorted(own, key=lambda v: v.scheme.number)
-    return sorted((v for v in by_number if v.ok), key=lambda v: (v.withheld, -(v.moderate() or 0))) \
-        + [v for v in by_number if not v.ok]
 
 
 SUMMARY_HEADER = ["No.", "Scheme", "Period", "Low (£)", "Moderate (£)", "High (£)", "Your low (£)",

@@ -48,6 +48,14 @@ class RunView:
         return self.results.opportunity_gbp.moderate if self.ok and not self.withheld else None
 
 
+def ranked(own: list[RunView]) -> list[RunView]:
+    """A hub's runs as its pack page and workbook rank them: the analysed ones by the moderate headline, largest first
+    (ties in scheme order; withheld ones after them), then the others in scheme order."""
+    by_number = sorted(own, key=lambda v: v.scheme.number)
+    return sorted((v for v in by_number if v.ok), key=lambda v: (v.withheld, -(v.moderate() or 0))) \
+        + [v for v in by_number if not v.ok]
+
+
 def one_line(error: str | None, limit: int = 300) -> str:
     """A failure's message for a cell of a table: its lines joined into one (a line break would end the table's row
     and the strict book build with it), cut at `limit` characters; the run's page and log keep the whole message."""
