@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import math
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .. import memo
@@ -20,6 +23,7 @@ from .mapping import apply_mapping, column_mapping
 from .schemas import TABLES, TableSpec, nhs_number_tables
 
 if TYPE_CHECKING:
+    import pandera.pandas as pa
     from upath import UPath
 
 SUFFIXES = (".parquet", ".csv")
@@ -92,21 +96,42 @@ def find_table(data_dir: Path | UPath, name: str) -> Path | UPath:
 
 def read_file(path: Path | UPath) -> pd.DataFrame:
     """Read the file as it is; CSV cells are read as text so that the schema reports values it cannot convert."""
+    [df] = read_batches(path)
+    return df
+
+
+def read_batches(path: Path | UPath, rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """The file as read_file reads it, `rows` rows at a time (None: all at once); the rows are numbered from 0
+    through the batches, as in the whole file. A file without rows is one batch of none."""
     source = path if isinstance(path, Path) else str(path)  # pandas reads fsspec URLs itself
+    offset = 0
     try:
         if is_parquet(path):
             import pyarrow.parquet as pq
 
             with path.open("rb") as fh:
                 _refuse_duplicated_columns(path, pq.read_schema(fh).names)
-            df = _read_parquet(path)
-        else:
+            batches = _parquet_batches(path, rows)
+        else:  # read lazily (a file of no rows: one empty batch), within the warnings filter below
+            csv = functools.partial(pd.read_csv, source, dtype=str, keep_default_na=False, na_values=[""],
+                                    encoding="utf-8", index_col=False)
+            batches = csv(chunksize=rows) if rows else (csv() for _ in range(1))
+        while True:
             with warnings.catch_warnings():
                 # index_col=False: a first row longer than the header would otherwise silently become the index and
                 # shift every column; pandas then only warns (and drops the extra cells), so that warning is an error
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                df = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8",
-                                 index_col=False)
+                df = next(batches, None)
+            if df is None:
+                return
+            df.index = pd.RangeIndex(offset, offset + len(df))  # as reset_index(drop=True) would, without copying
+            if offset == 0 and not is_parquet(path):
+                import csv as csv_module
+
+                with path.open("r", encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1'
+                    _refuse_duplicated_columns(path, next(csv_module.reader(f), []))
+            offset += len(df)
+            yield df
     except DataError:
         raise
     except UnicodeDecodeError:
@@ -121,13 +146,43 @@ def read_file(path: Path | UPath) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises several types for damaged Parquet files
         raise DataError(f"{path}: cannot be read as {path.suffix[1:]}: {type(exc).__name__}: {exc}",
                         file=str(path)) from None
-    df.index = pd.RangeIndex(len(df))  # rows numbered from 0, as reset_index(drop=True) would, without copying
-    if not is_parquet(path):
-        import csv
 
-        with path.open("r", encoding="utf-8-sig", newline="") as f:  # pandas renamed a second copy 'x.1': the header
-            _refuse_duplicated_columns(path, next(csv.reader(f), []))
-    return df
+
+def _parquet_batches(path: Path | UPath, rows: int | None) -> Iterator[pd.DataFrame]:
+    """A Parquet file's rows, about `rows` at a time (None: at once, as _read_parquet reads them): whole row groups
+    (a Parquet file is written in groups of rows, a million by default), as many as fit in `rows`, or parts of one
+    larger than twice that."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with path.open("rb") as fh:
+        file = pq.ParquetFile(fh)
+        if rows is None or file.metadata.num_rows <= rows:
+            yield _read_parquet(path)
+            return
+        sizes = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
+        for table in _row_group_tables(file, sizes, rows):
+            df = table.to_pandas(self_destruct=True, split_blocks=True)
+            del table
+            pa.default_memory_pool().release_unused()
+            yield df
+
+
+def _row_group_tables(file, sizes: list[int], rows: int) -> Iterator:
+    """The Arrow tables of consecutive row groups holding up to `rows` rows together (at least one group each), and
+    of parts of a group larger than twice that."""
+    import pyarrow as pa
+
+    pending: list[int] = []
+    for i, size in enumerate([*sizes, None]):
+        if pending and (size is None or size > 2 * rows or sum(sizes[g] for g in pending) + size > rows):
+            yield file.read_row_groups(pending, use_pandas_metadata=True)
+            pending = []
+        if size is not None and size > 2 * rows:
+            for part in file.iter_batches(batch_size=rows, row_groups=[i], use_pandas_metadata=True):
+                yield pa.Table.from_batches([part])
+        elif size is not None:
+            pending.append(i)
 
 
 def header(path: Path | UPath) -> list[str] | None:
@@ -295,11 +350,13 @@ def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geography | None = None) -> pd.DataFrame:
+def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geography | None = None,
+                   schema_for: Callable[[pd.DataFrame], pa.DataFrameSchema] | None = None) -> pd.DataFrame:
     """Return the typed table, or raise a DataError naming the file, each column and rule, and example rows.
 
     The table's required columns (its key, date and provider or area columns) must be there; any other column may
-    be left out (a scheme that reads it says so when it runs), and the rules of the columns present are checked."""
+    be left out (a scheme that reads it says so when it runs), and the rules of the columns present are checked.
+    schema_for: the rules to check, given the table (default: all the table's rules for the columns it holds)."""
     import pandera.errors
 
     missing = [c for c in spec.required if c not in df.columns]
@@ -314,13 +371,18 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
     try:
         # pandera would copy the whole table first; a shallow copy keeps the caller's frame as it is, since pandera
         # replaces the columns it converts rather than writing into them
-        rules = spec.rules(nhs_numbers=spec.name in nhs_number_tables(), present=df.columns)
+        rules = (schema_for or functools.partial(_rules, spec))(df)
         typed = rules.validate(df.copy(deep=False), lazy=True, inplace=True)
     except pandera.errors.SchemaErrors as exc:
         problems = _problems(exc.failure_cases, rules) + problems
     if problems:
         raise DataError(_message(spec, path, problems), file=str(path), problems=problems)
     return typed
+
+
+def _rules(spec: TableSpec, df: pd.DataFrame) -> pa.DataFrameSchema:
+    """All the table's rules for the columns `df` holds."""
+    return spec.rules(nhs_numbers=spec.name in nhs_number_tables(), present=df.columns)
 
 
 _ROLE = {"key": "every extract of the table needs it: it identifies a row",
@@ -477,16 +539,157 @@ def _columns(spec: TableSpec, columns) -> list[str] | None:
     return [c for c in known if c in asked]
 
 
+# A table is read and validated this many rows at a time, so that the memory it takes is bounded whatever its size
+# (pandas holds a text cell in about 60 bytes: ten times England's SACT, 30 million rows, took 11.7 GB validated
+# whole). A larger table is checked batch by batch, and its rules across rows once, through the whole table
+# (_across_rows, _repeated_rows).
+BATCH_ROWS = 1_000_000
+
+
+def _across_rows(rules: pa.DataFrameSchema) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema | None]:
+    """The rules split into those that a batch of rows can be checked against alone, and those across rows (unique
+    columns, unique combinations, one_row_per rules) with only the columns they read; None when there are none."""
+    import pandera.pandas as pa
+
+    unique = [c for c, column in rules.columns.items() if column.unique]
+    across = [c for c in rules.checks if getattr(c, "across_rows", None)]
+    if not (unique or across or rules.unique):
+        return rules, None
+    rows = rules.update_columns({c: {"unique": False} for c in unique})
+    rows.checks = [c for c in rules.checks if not getattr(c, "across_rows", None)]
+    rows.unique = None
+    read = dict.fromkeys([*unique, *(c for check in across for c in check.across_rows), *(rules.unique or ())])
+    whole = pa.DataFrameSchema({c: pa.Column(None, nullable=True, unique=c in unique) for c in read}, checks=across,
+                               unique=rules.unique, name=rules.name)
+    return rows, whole
+
+
+def _keys(whole: pa.DataFrameSchema) -> list[list[str]]:
+    """The columns that each rule across rows says no two rows share."""
+    return ([[c] for c, column in whole.columns.items() if column.unique] + [list(c.across_rows) for c in whole.checks]
+            + ([list(whole.unique)] if whole.unique else []))
+
+
+def _repeated_rows(hashes: list[np.ndarray]) -> np.ndarray:
+    """The rows (positions in the table) whose hash of a key is another row's hash of the same key: every row that
+    repeats a key is among them (equal values hash alike), and a few more only where two hashes of 64 bits collide."""
+    rows = []
+    for h in hashes:
+        order = np.argsort(h, kind="stable")
+        same = h[order[1:]] == h[order[:-1]]
+        rows.append(order[np.concatenate([same, [False]]) | np.concatenate([[False], same])])
+    return np.unique(np.concatenate(rows)) if rows else np.array([], dtype=np.int64)
+
+
+def _merge(problems: list[dict], more: list[dict]) -> list[dict]:
+    """Problems of a batch added to those of the batches before it: one entry a column and rule, its rows counted
+    through the table and its first examples kept."""
+    by_rule = {(p["column"], p["rule"]): p for p in problems}
+    for p in more:
+        if (kept := by_rule.get((p["column"], p["rule"]))) is None:
+            by_rule[(p["column"], p["rule"])] = dict(p)
+            problems.append(by_rule[(p["column"], p["rule"])])
+        elif p["rule"] != "column_in_dataframe":
+            kept["count"] += p["count"]
+            kept["examples"] = (kept["examples"] + p["examples"])[:MAX_EXAMPLES]
+    return problems
+
+
+def _validate_into(path: Path | UPath, spec: TableSpec, geography: Geography | None, mapping: dict[str, str],
+                   target: Path) -> pd.DataFrame | None:
+    """Validate the table and keep the typed result at `target` (the validated cache); raise a DataError as
+    validate_table does. A table of one batch is validated whole and returned. A larger one is validated BATCH_ROWS
+    rows at a time, each batch written as it passes and its keys hashed; then its rules across rows are checked, as
+    pandera checks them, on the rows whose keys' hashes repeat (_repeated_rows): None is returned (the caller reads
+    the columns it needs from `target`)."""
+    import pandera.errors
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    batches = read_batches(path, BATCH_ROWS)
+    first = apply_mapping(next(batches), spec, path, mapping)
+    second = next(batches, None)
+    if second is None:  # the whole table in one batch
+        df = validate_table(first, spec, path, geography)
+        _keep_validated(df, target)
+        return df
+    rows_rules, whole_rules = _across_rows(_rules(spec, first))
+    keys = _keys(whole_rules) if whole_rules is not None else []
+    hashes: list[list[np.ndarray]] = [[] for _ in keys]
+    pending = [first, apply_mapping(second, spec, path, mapping)]
+    del first, second  # each batch is let go once checked
+
+    def each() -> Iterator[pd.DataFrame]:
+        while pending:
+            yield pending.pop(0)
+        for batch in batches:
+            yield apply_mapping(batch, spec, path, mapping)
+
+    problems: list[dict] = []
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    writer = schema = None
+    try:
+        for batch in each():
+            try:
+                typed = validate_table(batch, spec, path, geography, schema_for=lambda _: rows_rules)
+            except DataError as exc:
+                if not exc.problems or any(p["rule"] == "column_in_dataframe" for p in exc.problems):
+                    raise  # the same in every batch
+                problems = _merge(problems, exc.problems)
+                continue
+            finally:
+                del batch
+                # pandera's validation leaves a batch in reference cycles, which Python's collector frees only now
+                # and then: without this the memory grew by 400 MB a batch (SACT at ten times England's volumes)
+                gc.collect()
+            if problems:
+                continue  # nothing more is written: the table will be refused
+            for key, kept in zip(keys, hashes):
+                kept.append(pd.util.hash_pandas_object(typed[key], index=False).to_numpy())
+            if writer is None:
+                # a text column empty throughout the first batch would be typed as nothing: it is text
+                schema = pa.Schema.from_pandas(typed, preserve_index=False)
+                schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in schema],
+                                   metadata=schema.metadata)
+                writer = pq.ParquetWriter(tmp, schema, write_page_checksum=True)
+            writer.write_table(pa.Table.from_pandas(typed, schema=schema, preserve_index=False))
+            del typed
+            pa.default_memory_pool().release_unused()
+        if problems:
+            raise DataError(_message(spec, path, problems) + "\n  (The rules across rows, such as unique identifiers, "
+                            "are checked once these are mended.)", file=str(path), problems=problems)
+        writer.close()
+        writer = None
+        repeated = _repeated_rows([np.concatenate(h) for h in hashes])
+        del hashes
+        if len(repeated):
+            table = pq.read_table(tmp, columns=list(whole_rules.columns)).take(repeated)
+            candidates = table.to_pandas().set_axis(pd.Index(repeated))
+            del table
+            try:
+                whole_rules.validate(candidates, lazy=True)
+            except pandera.errors.SchemaErrors as exc:
+                problems = _problems(exc.failure_cases, whole_rules)
+                raise DataError(_message(spec, path, problems), file=str(path), problems=problems) from None
+        os.replace(tmp, target)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return None
+
+
 def ensure_validated(data_dir: Path, name: str, geography: Geography) -> None:
     """Validate table `name` and keep the typed result on disk, unless that is already done (no table is read then)."""
     spec = TABLES[name]
     path = find_table(data_dir, name)
     mapping = column_mapping(name)
     validated = _validated_file(path, name, geography, mapping, columns_present(path, spec, mapping))
-    if validated is None or not (validated.exists() and _intact(validated)):
-        df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
-        if validated is not None:
-            _keep_validated(df, validated)
+    if validated is None:
+        validate_table(read_extract(path, spec, mapping), spec, path, geography)
+    elif not (validated.exists() and _intact(validated)):
+        _validate_into(path, spec, geography, mapping, validated)
 
 
 def load_table(data_dir: Path, name: str, geography: Geography | None = None,
@@ -549,9 +752,10 @@ def _load(data_dir: Path | UPath | str, spec: TableSpec, geography: Geography | 
         validated = _validated_file(path, name, geography, mapping, present)
         if validated is not None and (kept := _read_validated(validated, present, wanted)) is not None:
             return kept
-        df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
-        if validated is not None:
-            _keep_validated(df, validated)
+        if validated is None:
+            df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
+        elif (df := _validate_into(path, spec, geography, mapping, validated)) is None:  # in batches: read back
+            df = _read_parquet(validated, wanted)
         _require(path, spec, wanted, list(df.columns), mapping)  # (when the header alone could not be read)
         return df if wanted is None else df[wanted]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, provider_column
+from .base import DATE_IN_RANGE, ISO_DATETIME, TEXT, TableSpec, code_column, one_row_per, provider_column
 from .bed_days import FIRST_OF_MONTH
 
 # the systemic antifungals issued in English hospitals, and the routes each comes in
@@ -40,10 +40,6 @@ def zero_up_to(high: float) -> pa.Check:
 
 def _route_exists(df: pd.DataFrame) -> pd.Series:
     return pd.Series([r in ROUTES_OF.get(d, ROUTES) for d, r in zip(df["drug"], df["route"])], index=df.index)
-
-
-def _one_row_per_key(df: pd.DataFrame) -> pd.Series:
-    return ~df.duplicated(KEY, keep=False)
 
 
 SPEC = TableSpec(
@@ -93,8 +89,8 @@ SPEC = TableSpec(
             pa.Check(_route_exists, name="route available for the drug",
                      error="itraconazole is oral only; caspofungin, micafungin, anidulafungin and liposomal "
                            "amphotericin b are intravenous only"),
-            pa.Check(_one_row_per_key, name="one row per provider_code, month, specialty, drug, route and product_type",
-                     error="the same issues appear on more than one row"),
+            one_row_per(KEY, name="one row per provider_code, month, specialty, drug, route and product_type",
+                        error="the same issues appear on more than one row"),
         ],
         strict=False,
         name="antifungal_issues",

@@ -167,6 +167,15 @@ def date_column(description: str) -> pa.Column:
     return pa.Column(ISO_DATETIME, DATE_IN_RANGE, coerce=True, description=description)
 
 
+def one_row_per(columns: list[str], name: str, error: str) -> pa.Check:
+    """A rule across rows: no two rows hold the same values of `columns`. Unlike every other rule it cannot be checked
+    a batch of rows at a time; a table validated in batches (ivanalysis.data.io) checks it once, on the whole table's
+    `across_rows` columns."""
+    check = pa.Check(lambda df: ~df.duplicated(list(columns), keep=False), name=name, error=error)
+    check.across_rows = tuple(columns)
+    return check
+
+
 NO_NATIONAL_SOURCE = "No national source exists"  # how a TableSpec's source says so
 CADENCES = ("month", "quarter")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .base import DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, provider_column
+from .base import DATE_IN_RANGE, ISO_DATETIME, TableSpec, code_column, one_row_per, provider_column
 
 MAX_BED_DAYS = 5_000_000  # a provider-month: far above the largest trust (about 3,000 beds x 31 days)
 
@@ -23,10 +23,6 @@ def first_of_month(dates: pd.Series) -> pd.Series:
 
 FIRST_OF_MONTH = pa.Check(first_of_month, name="first_day_of_a_month",
                           error="the first day of a month, e.g. 2016-04-01")
-
-
-def _one_row_per_provider_month(df: pd.DataFrame) -> pd.Series:
-    return ~df.duplicated(["provider_code", "month"], keep=False)
 
 
 SPEC = TableSpec(
@@ -69,8 +65,8 @@ SPEC = TableSpec(
             pa.Check(lambda df: df["haematology_transplant_bed_days"] <= df["occupied_bed_days"],
                      name="haematology_transplant_bed_days <= occupied_bed_days",
                      error="a ward's occupied bed days are part of the provider's"),
-            pa.Check(_one_row_per_provider_month, name="one row per provider_code and month",
-                     error="a provider's month appears more than once"),
+            one_row_per(["provider_code", "month"], name="one row per provider_code and month",
+                        error="a provider's month appears more than once"),
         ],
         strict=False,
         name="bed_days",

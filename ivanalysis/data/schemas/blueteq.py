@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .base import TEXT, TableSpec, code_column, date_column, provider_column
+from .base import TEXT, TableSpec, code_column, date_column, one_row_per, provider_column
 from .hcd_invoices import DRUG_NAME, INDICATIONS
 
 FORM_TYPES = ("initiation", "continuation")
@@ -47,9 +47,9 @@ SPEC = TableSpec(
                                       description="Y if approval by an appropriately constituted MDT is recorded, "
                                                   "else N"),
         },
-        checks=[pa.Check(lambda df: ~df.duplicated(["patient_id", "drug", "approval_date"], keep=False),
-                         name="one form per patient_id, drug and approval_date",
-                         error="a patient's drug is approved once a day")],
+        checks=[one_row_per(["patient_id", "drug", "approval_date"],
+                            name="one form per patient_id, drug and approval_date",
+                            error="a patient's drug is approved once a day")],
         strict=False,
         name="blueteq",
     ),
