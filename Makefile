@@ -54,12 +54,14 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	@touch $@
 
-# lint (ruff) and the import contract (layers that point one way, no cycles: pyproject's [tool.importlinter]) first
+# lint (ruff) and the import contract (layers that point one way, no cycles: pyproject's [tool.importlinter]) first;
+# then the tests, spread over the cores a module (or a notebook: its cells in order, in one kernel) at a time
 test: $(STAMP) $(DATA)/MANIFEST.json chromium libreoffice $(AXE)
 	$(BIN)/ruff check ivanalysis tests bench
 	$(BIN)/lint-imports
 	$(BIN)/ivanalysis audit
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+	  -n auto --dist loadscope
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m unit -q

@@ -31,14 +31,35 @@ def _private_build_and_table_cache(tmp_path_factory):
     mp.undo()
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A folder that `make(folder)` fills once a test run. `make test` spreads the tests over the cores (pytest-xdist,
+    each worker its own session): the workers share the folder, the first to ask makes it while the others wait."""
+    import fcntl
+    import os
+    import shutil
+
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, holding each worker's own
+    folder, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():  # a worker that failed to make it left no mark: the next one tries again
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
-    """A small synthetic data set (2% of national volumes), generated once per test session."""
+    """A small synthetic data set (2% of national volumes), generated once per test run."""
     from ivanalysis.data.synth import generate
 
-    out = tmp_path_factory.mktemp("tiny") / "data"
-    generate(out, scale=0.02)
-    return out
+    return made_once(tmp_path_factory, "tiny", lambda folder: generate(folder / "data", scale=0.02)) / "data"
 
 
 @pytest.fixture
@@ -82,19 +103,21 @@ SMALL_BOOK_GEOGRAPHIES = ["ENG", "LON", "SW", "NEC"]
 @pytest.fixture(scope="session")
 def small_book(tmp_path_factory, tiny_data) -> Path:
     """A private build of every scheme for SMALL_BOOK_GEOGRAPHIES from the tiny data, book included: the
-    `_build` folder (runs/, html/ ...). Built once a session; tests that read it must not change it."""
+    `_build` folder (runs/, html/ ...). Built once a test run (made_once); tests that read it must not change it."""
     import json
 
     from ivanalysis.pipeline.build import build_all
     from ivanalysis.schemes import registry
 
-    build = tmp_path_factory.mktemp("published") / "_build"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("IVANALYSIS_BUILD_DIR", str(build))
-    try:
-        build_all([s.id for s in registry.implemented()], SMALL_BOOK_GEOGRAPHIES, jobs=2, data_dir=tiny_data)
-    finally:
-        mp.undo()
+    def make(folder: Path) -> None:
+        mp = pytest.MonkeyPatch()
+        mp.setenv("IVANALYSIS_BUILD_DIR", str(folder / "_build"))
+        try:
+            build_all([s.id for s in registry.implemented()], SMALL_BOOK_GEOGRAPHIES, jobs=2, data_dir=tiny_data)
+        finally:
+            mp.undo()
+
+    build = made_once(tmp_path_factory, "published", make) / "_build"
     # at 2% of national volumes a rare treatment can have no rows in a hub: that run fails with a clear DataError
     # (and publishes no figures); every other run must succeed, and the book must be built
     runs = [json.loads(p.read_text()) for p in (build / "runs").glob("*/*/run.json")]
