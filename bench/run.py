@@ -14,6 +14,7 @@ Writes a Markdown table of the figures to stdout and to bench/results.md:
   scales     synthetic data at scale 0.1, 1 and 10: rows, synth time, the slowest England run and the peak memory of
              any single run (the kernel's maximum resident set, from getrusage of a cold run)
   scale10    (`--only scale10`) the cold full build at scale 1 and at scale 10: time, phases, memory of all processes
+  make test  (`--only make-test`) the README's test command on this checkout, as CI runs it (CI=1), timed
 
 Everything runs in a private folder (bench/_work, or --work) so the project's own _build is never touched.
 """
@@ -379,15 +380,28 @@ def memory(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
     return lines
 
 
+def make_test() -> list[str]:
+    """`make test` as CI runs it (CI=1: the browser and PDF tests fail rather than skip), on this checkout: its time
+    and pytest's summary line (the goal: within 8 minutes on a quiet 2-core machine)."""
+    started = time.time()
+    done = subprocess.run(["make", "test"], cwd=ROOT, env=os.environ | {"CI": "1"}, capture_output=True, text=True)
+    took = time.time() - started
+    summary = next((line.strip("= ") for line in reversed(done.stdout.splitlines()) if " in " in line
+                    and ("passed" in line or "failed" in line)), "no pytest summary")
+    return ["| Measure | Time | Note |", "|---|---|---|",
+            f"| `make test` (exit {done.returncode}) | {took:.0f} s | {summary} |"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", type=Path, default=ROOT / "bench" / "_work")
     ap.add_argument("--scales", default="0.1,1,10", help="data scales for the memory and growth table")
     ap.add_argument("--skip-baseline", action="store_true")
-    ap.add_argument("--only", choices=["time", "memory", "full-ratio", "cold", "scale10"],
+    ap.add_argument("--only", choices=["time", "memory", "full-ratio", "cold", "scale10", "make-test"],
                     help="only the time measures, or only the memory ones (memory does not depend on the load of "
                          "the machine; time does), or only baseline against ours on every run of the book, or only "
-                         "the cold full build, --repeat times, or only the cold full build at scale 1 and 10")
+                         "the cold full build, --repeat times, or only the cold full build at scale 1 and 10, or only "
+                         "`make test`")
     ap.add_argument("--repeat", type=int, default=3, help="cold full builds measured by --only cold")
     args = ap.parse_args()
     work = args.work.resolve()
@@ -404,6 +418,8 @@ def main() -> None:
         parts.append(cold(args, work, data, schemes))
     if args.only == "scale10":
         parts.append(scale10(work, data, schemes))
+    if args.only == "make-test":
+        parts.append(make_test())
     if args.only in (None, "time"):
         parts.append(timed(args, work, data, schemes))
     if args.only in (None, "memory"):
