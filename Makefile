@@ -55,13 +55,14 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@touch $@
 
 # lint (ruff) and the import contract (layers that point one way, no cycles: pyproject's [tool.importlinter]) first;
-# then the tests, spread over the cores a module (or a notebook: its cells in order, in one kernel) at a time
+# then the tests, spread over the cores a module (or a notebook: its cells in order, in one kernel) at a time, in
+# the order collected (browser and integration modules, the slowest, first; the many short ones even out the end)
 test: $(STAMP) $(DATA)/MANIFEST.json chromium libreoffice $(AXE)
 	$(BIN)/ruff check ivanalysis tests bench
 	$(BIN)/lint-imports
 	$(BIN)/ivanalysis audit
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
-	  -n auto --dist loadscope
+	  -n auto --dist loadscope --no-loadscope-reorder
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests -m unit -q
