@@ -8,7 +8,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -351,12 +351,12 @@ def _message(spec: TableSpec, path: Path, problems: list[dict]) -> str:
 
 
 def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geography | None = None,
-                   schema_for: Callable[[pd.DataFrame], pa.DataFrameSchema] | None = None) -> pd.DataFrame:
+                   rules: pa.DataFrameSchema | None = None) -> pd.DataFrame:
     """Return the typed table, or raise a DataError naming the file, each column and rule, and example rows.
 
     The table's required columns (its key, date and provider or area columns) must be there; any other column may
     be left out (a scheme that reads it says so when it runs), and the rules of the columns present are checked.
-    schema_for: the rules to check, given the table (default: all the table's rules for the columns it holds)."""
+    rules: the rules to check (default: all the table's rules for the columns it holds)."""
     import pandera.errors
 
     missing = [c for c in spec.required if c not in df.columns]
@@ -371,7 +371,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec, path: Path, geography: Geo
     try:
         # pandera would copy the whole table first; a shallow copy keeps the caller's frame as it is, since pandera
         # replaces the columns it converts rather than writing into them
-        rules = (schema_for or functools.partial(_rules, spec))(df)
+        rules = _rules(spec, df) if rules is None else rules
         typed = rules.validate(df.copy(deep=False), lazy=True, inplace=True)
     except pandera.errors.SchemaErrors as exc:
         problems = _problems(exc.failure_cases, rules) + problems
@@ -589,7 +589,7 @@ def _merge(problems: list[dict], more: list[dict]) -> list[dict]:
         if (kept := by_rule.get((p["column"], p["rule"]))) is None:
             by_rule[(p["column"], p["rule"])] = dict(p)
             problems.append(by_rule[(p["column"], p["rule"])])
-        elif p["rule"] != "column_in_dataframe":
+        else:
             kept["count"] += p["count"]
             kept["examples"] = (kept["examples"] + p["examples"])[:MAX_EXAMPLES]
     return problems
@@ -632,7 +632,7 @@ def _validate_into(path: Path | UPath, spec: TableSpec, geography: Geography | N
     try:
         for batch in each():
             try:
-                typed = validate_table(batch, spec, path, geography, schema_for=lambda _: rows_rules)
+                typed = validate_table(batch, spec, path, geography, rules=rows_rules)
             except DataError as exc:
                 if not exc.problems or any(p["rule"] == "column_in_dataframe" for p in exc.problems):
                     raise  # the same in every batch
