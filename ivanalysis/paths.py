@@ -30,6 +30,14 @@ def build_dir() -> Path:
     return path
 
 
+def table_cache_dir() -> Path:
+    """Where validated tables are kept (ivanalysis.data.io): $IVANALYSIS_TABLE_CACHE, else _build/cache/tables. Each
+    file is named by what was validated (the input's bytes, the rules, the geography), so build folders may share one
+    folder and validate each table once between them."""
+    env = os.environ.get("IVANALYSIS_TABLE_CACHE")
+    return Path(env).resolve() if env else build_dir() / "cache" / "tables"
+
+
 def runs_dir() -> Path:
     return build_dir() / "runs"
 

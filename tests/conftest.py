@@ -15,9 +15,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_build_and_table_cache(tmp_path_factory):
-    """Tests never write to the project's _build (validated-table cache included), and a test process keeps the
-    tables it reads and a scheme's national results in memory, as a warm kernel does (the calibration tests analyse
-    every hub)."""
+    """Tests never write to the project's _build (validated-table cache included). The validated tables are kept
+    in one folder for the whole test run (IVANALYSIS_TABLE_CACHE; its files are named by what was validated), so
+    each table is validated once, not once by each worker and each test's build folder: a test that looks into a
+    build's own cache unsets it. A test process keeps the tables it reads and a scheme's national results in memory,
+    as a warm kernel does (the calibration tests analyse every hub)."""
     import os
 
     from ivanalysis import memo
@@ -25,6 +27,10 @@ def _private_build_and_table_cache(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     if "IVANALYSIS_BUILD_DIR" not in os.environ:
         mp.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path_factory.mktemp("session") / "_build"))
+    if "IVANALYSIS_TABLE_CACHE" not in os.environ:  # the workers' shared folder (made_once's), else this session's
+        shared = tmp_path_factory.getbasetemp().parent if "PYTEST_XDIST_WORKER" in os.environ \
+            else tmp_path_factory.getbasetemp()
+        mp.setenv("IVANALYSIS_TABLE_CACHE", str(shared / "tables"))
     previous = memo.install(memo.RunCache.keeping(tables=3, national=1))
     yield
     memo.install(previous)

@@ -434,7 +434,8 @@ def _unknown_providers(df: pd.DataFrame, spec: TableSpec, geography: Geography |
 
 # Validated tables are kept twice over, so that a table is read and checked once, not once per run:
 # - on disk, as typed Parquet named by what was validated (the file's sha256, the validation rules, the geography),
-#   under _build/cache/tables: any later run, in any process, reads that instead of validating again;
+#   under _build/cache/tables (paths.table_cache_dir): any later run, in any process, reads that instead of
+#   validating again;
 # - in memory, in a process that runs many notebooks (a warm kernel installs a RunCache: ivanalysis.memo), keyed by
 #   the file's identity and the columns read (each scheme reads only the columns it uses, so its runs share them).
 
@@ -461,7 +462,7 @@ def _validated_file(path: Path | UPath, name: str, geography: Geography | None,
     geography: not kept)."""
     if geography is None or present is None:
         return None
-    from ..paths import build_dir
+    from ..paths import table_cache_dir
 
     nhs = " nhs-numbers" if name in nhs_number_tables() else ""  # validated by stricter rules: another file
     mapping = column_mapping(name) if mapping is None else mapping
@@ -469,7 +470,7 @@ def _validated_file(path: Path | UPath, name: str, geography: Geography | None,
     held = f" holding {','.join(present)}"  # what an entry must hold (_read_validated checks it)
     key = hashlib.sha256(f"{sha256_file(path)} {_rules_digest(name)} {_geography_digest(geography)}{nhs}{mapped}"
                          f"{held}".encode())
-    return build_dir() / "cache" / "tables" / f"{name}-{key.hexdigest()[:32]}.parquet"
+    return table_cache_dir() / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
 def _read_parquet(path: Path | UPath, columns: list[str] | None = None, verify: bool = False) -> pd.DataFrame:

@@ -92,10 +92,10 @@ def _installed() -> str:
     return "\n".join(names)
 
 
-# Settings that are not inputs: where the build writes, the data folder (hashed as such however it was given: this
-# setting or --data-dir), where tests leave files. The project's folder is an input by its name only (its files are
-# hashed as the package, parameters, book and notebooks).
-NOT_INPUTS = {"IVANALYSIS_BUILD_DIR", "IVANALYSIS_DATA_DIR", "IVANALYSIS_TEST_ARTIFACTS"}
+# Settings that are not inputs: where the build writes and keeps validated tables, the data folder (hashed as such
+# however it was given: this setting or --data-dir), where tests leave files. The project's folder is an input by its
+# name only (its files are hashed as the package, parameters, book and notebooks).
+NOT_INPUTS = {"IVANALYSIS_BUILD_DIR", "IVANALYSIS_TABLE_CACHE", "IVANALYSIS_DATA_DIR", "IVANALYSIS_TEST_ARTIFACTS"}
 BY_NAME = {"IVANALYSIS_ROOT"}
 
 

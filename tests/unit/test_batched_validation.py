@@ -36,6 +36,7 @@ def synth(tmp_path_factory) -> Path:
 def fresh(monkeypatch, tmp_path):
     """An empty validated-table cache on disk and none in memory."""
     monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path / "_build"))
+    monkeypatch.delenv("IVANALYSIS_TABLE_CACHE", raising=False)  # the test run's shared cache (tests/conftest.py)
     monkeypatch.setattr(memo, "_current", memo.RunCache())
     return tmp_path / "_build"
 

@@ -181,6 +181,7 @@ def test_a_damaged_table_in_the_cache_is_found_and_rebuilt(radiotherapy, build_d
     from ivanalysis.data.io import ensure_validated, load_table
 
     monkeypatch.setattr(memo, "_current", memo.RunCache())  # nothing kept in memory: every load reads the cache
+    monkeypatch.delenv("IVANALYSIS_TABLE_CACHE", raising=False)  # this build's own cache, damaged below
     first = load_table(radiotherapy, "radiotherapy", GEO)
     [cached] = (build_dir / "cache" / "tables").glob("radiotherapy-*.parquet")
     damage(cached)
@@ -197,6 +198,7 @@ def test_validate_reads_through_a_damaged_cache(radiotherapy, build_dir, monkeyp
     from ivanalysis.cli import app
 
     monkeypatch.setattr(memo, "_current", memo.RunCache())  # as the command runs: nothing kept in memory
+    monkeypatch.delenv("IVANALYSIS_TABLE_CACHE", raising=False)  # this build's own cache, damaged below
 
     assert CliRunner().invoke(app, ["validate", "--data-dir", str(radiotherapy)]).exit_code == 0
     [cached] = (build_dir / "cache" / "tables").glob("radiotherapy-*.parquet")

@@ -156,6 +156,18 @@ def test_what_the_build_writes_beside_the_runs_is_not_an_input(project, tmp_path
     assert fingerprint.book_inputs(project["data"]) == book
 
 
+def test_a_table_cache_kept_elsewhere_is_not_an_input(project, tmp_path, monkeypatch):
+    """IVANALYSIS_TABLE_CACHE names where validated tables are kept (shared by build folders): neither the setting
+    nor the tables it names change what a build reads."""
+    book, build = fingerprint.book_inputs(project["data"]), fingerprint.build_inputs(project["data"], None)
+    shared = tmp_path / "tables"
+    shared.mkdir()
+    monkeypatch.setenv("IVANALYSIS_TABLE_CACHE", str(shared))
+    (shared / "radiotherapy-0123.parquet").write_bytes(b"typed rows")
+    assert fingerprint.book_inputs(project["data"]) == book
+    assert fingerprint.build_inputs(project["data"], None) == build
+
+
 def test_the_data_folder_counts_however_it_was_named(project, monkeypatch):
     """`make book` names the data by IVANALYSIS_DATA_DIR, `ivanalysis build --data-dir` by an option: the same
     folder is the same input."""

@@ -33,6 +33,7 @@ def data(tmp_path_factory) -> Path:
 def fresh(monkeypatch, tmp_path):
     """An empty validated-table cache on disk and none in memory, so each load below reads what the test says."""
     monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path / "_build"))
+    monkeypatch.delenv("IVANALYSIS_TABLE_CACHE", raising=False)  # the test run's shared cache (tests/conftest.py)
     monkeypatch.setattr(memo, "_current", memo.RunCache())  # keeps nothing
     return tmp_path / "_build"
 
@@ -96,3 +97,17 @@ def test_each_scheme_names_only_columns_of_the_tables_it_reads(scheme):
         unknown = set(columns) - set(TABLES[table].schema.columns)
         assert not unknown, f"{scheme}: {table} has no column(s) {sorted(unknown)}"
         assert registry.input_columns(scheme, table) == columns
+
+
+def test_build_folders_share_a_table_cache_named_by_the_setting(data, fresh, tmp_path, monkeypatch):
+    """IVANALYSIS_TABLE_CACHE: two build folders validate a table once between them, in the folder it names."""
+    shared = tmp_path / "tables"
+    monkeypatch.setenv("IVANALYSIS_TABLE_CACHE", str(shared))
+    geo = load_geography()
+    io.ensure_validated(data / "csv", TABLE, geo)
+    assert len(list(shared.glob(f"{TABLE}-*.parquet"))) == 1 and not (fresh / "cache").exists()
+
+    monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path / "other" / "_build"))
+    monkeypatch.setattr(io, "validate_table", lambda *a, **k: pytest.fail("validated again for another build folder"))
+    part = io.load_table(data / "csv", TABLE, geo, columns=WANTED)
+    assert len(part) > 0 and list(part.columns) == in_table_order(WANTED)

@@ -37,6 +37,7 @@ def episodes(*rows: dict, drop: tuple[str, ...] = ()) -> pd.DataFrame:
 def fresh(monkeypatch, tmp_path):
     """An empty validated-table cache on disk and none in memory."""
     monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path / "_build"))
+    monkeypatch.delenv("IVANALYSIS_TABLE_CACHE", raising=False)  # the test run's shared cache (tests/conftest.py)
     monkeypatch.setattr(memo, "_current", memo.RunCache())
     return tmp_path / "_build"
 
