@@ -27,6 +27,9 @@ from .lock import build_lock
 # check, so that a build with nothing to do is over in a fraction of a second (BUILD_RECORD).
 
 
+SCHEDULER_TIMEOUT_S = 10  # how long to try to reach a Dask scheduler before saying it cannot be reached
+
+
 class DaskExecutor(Executor):
     """The runs on an existing Dask cluster (`tcp://host:port`): Dask's own concurrent.futures executor, with the
     client closed when the runs are done. Each worker keeps its own warm kernel; give workers one thread each."""
@@ -35,7 +38,7 @@ class DaskExecutor(Executor):
         from distributed import Client
 
         try:
-            self.client = Client(address, timeout="10s")
+            self.client = Client(address, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         except (OSError, TimeoutError) as exc:
             raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self._executor = self.client.get_executor(pure=False)

@@ -37,8 +37,10 @@ def test_runs_on_a_dask_cluster_equal_local_runs(monkeypatch, tmp_path, tiny_dat
 
 def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch, tmp_path, tiny_data):
     from ivanalysis.errors import ConfigError
+    from ivanalysis.pipeline import build
 
     monkeypatch.setenv("IVANALYSIS_BUILD_DIR", str(tmp_path / "_build"))
+    monkeypatch.setattr(build, "SCHEDULER_TIMEOUT_S", 1)  # nothing listens on port 9: no need to try for 10 s
     with pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         build_all(["prostate_fractionation"], ["LON"], jobs=1, data_dir=tiny_data, book_too=False,
                   scheduler="tcp://127.0.0.1:9")
