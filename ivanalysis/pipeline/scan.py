@@ -477,9 +477,15 @@ def _readable_text(path: Path) -> str:
         return "\n".join(" ".join("" if v is None else str(v) for v in row)
                          for ws in wb.worksheets for row in ws.iter_rows(values_only=True))
     if path.suffix == ".pdf":
-        from pypdf import PdfReader
+        # PDFium reads the text as a viewer shows it: a ligature (the "ff" of a hash, say) as its letters, where pypdf
+        # split the token there; and it is about twenty times faster on a hub pack
+        import pypdfium2
 
-        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        pdf = pypdfium2.PdfDocument(path)
+        try:
+            return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+        finally:
+            pdf.close()
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix != ".ipynb":
         return text

@@ -155,3 +155,33 @@ def test_pounds_beside_a_suppressed_people_quantity_are_found_and_a_withheld_run
         found[name] = [f.problem for f in _results_findings(name, tmp_path / f"{name}.json")]
     assert found == {"leaky": ["the pounds are shown beside the suppressed modelled 'Packs no longer wasted'"],
                      "withheld": [], "beds": []}
+
+
+def _pdf_saying(text: str, path) -> None:
+    """A one-page PDF whose only text is `text`, in Helvetica (a font every PDF reader has)."""
+    from pypdf import PageObject, PdfWriter
+    from pypdf.generic import ContentStream, DictionaryObject, NameObject
+
+    page = PageObject.create_blank_page(width=595, height=842)
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({
+        NameObject("/F1"): DictionaryObject({
+            NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica")})})})
+    stream = ContentStream(None, None)
+    stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
+    page.replace_contents(stream)
+    writer = PdfWriter()
+    writer.add_page(page)
+    writer.write(path)
+
+
+def test_an_identifier_in_a_published_pdf_is_found(tmp_path):
+    packs = tmp_path / "_build" / "html" / "downloads" / "packs"
+    packs.mkdir(parents=True)
+    _pdf_saying("Patient 9434765919 seen", packs / "LON.pdf")
+    _pdf_saying("Nothing to see", packs / "SW.pdf")
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"patient_id": ["9434765919"], "x": [1]}).to_csv(data / "immunoglobulin.csv", index=False)
+    found = identifier_findings(tmp_path / "_build", data)
+    assert [f.artefact for f in found] == ["html/downloads/packs/LON.pdf"] and "9434765919" in found[0].problem
