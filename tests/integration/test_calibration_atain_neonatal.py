@@ -10,6 +10,10 @@ from ivanalysis.schemes import atain_neonatal, registry
 
 pytestmark = pytest.mark.integration
 
+# The module's tables, loaded once, named for the run cache: the national part (every provider in England) is
+# computed once for England and the hubs, as a warm kernel does (test_national.py checks that this changes nothing).
+KEPT = ("default data, loaded once by", __name__)
+
 
 @pytest.fixture(scope="module")
 def england(default_data):
@@ -23,7 +27,8 @@ def analyse(default_data):
     tables = {name: load_table(default_data, name, geo) for name in atain_neonatal.TABLES}
     params = registry.params("atain_neonatal")
     return lambda code: registry.analyse_tables("atain_neonatal", tables, geo.get(code),
-                                                Period.financial_year(params.period), geo, params_=params)
+                                                Period.financial_year(params.period), geo, params_=params,
+                                                data_identity=KEPT)
 
 
 def test_80251_admissions_almost_60_percent_at_term(england):

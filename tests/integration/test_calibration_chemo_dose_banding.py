@@ -17,6 +17,10 @@ from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
 
+# The module's tables, loaded once, named for the run cache: the national part (every provider in England) is
+# computed once for England and the hubs, as a warm kernel does (test_national.py checks that this changes nothing).
+KEPT = ("default data, loaded once by", __name__)
+
 
 @pytest.fixture(scope="module")
 def run(default_data):
@@ -27,7 +31,7 @@ def run(default_data):
 
     def analyse(area: str = "ENG", period: str = params.period):
         return registry.analyse_tables("chemo_dose_banding", tables, geo.get(area), Period.financial_year(period), geo,
-                                       params_=params)
+                                       params_=params, data_identity=KEPT)
     return analyse
 
 

@@ -15,6 +15,10 @@ from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
 
+# The module's tables, loaded once, named for the run cache: the national part (every provider in England) is
+# computed once for England and the hubs, as a warm kernel does (test_national.py checks that this changes nothing).
+KEPT = ("default data, loaded once by", __name__)
+
 
 @pytest.fixture(scope="module")
 def england(default_data):
@@ -29,7 +33,7 @@ def analyse(default_data):
     params = registry.params("clinical_utilisation_review")
     period = Period.financial_year(params.period)
     return lambda code: registry.analyse_tables("clinical_utilisation_review", tables, geo.get(code), period, geo,
-                                                params_=params)
+                                                params_=params, data_identity=KEPT)
 
 
 def test_not_met_share_fell_35_percent_in_a_providers_first_year(england):

@@ -11,6 +11,10 @@ from ivanalysis.schemes import registry
 
 pytestmark = pytest.mark.integration
 
+# The module's tables, loaded once, named for the run cache: the national part (every provider in England) is
+# computed once for England and the hubs, as a warm kernel does (test_national.py checks that this changes nothing).
+KEPT = ("default data, loaded once by", __name__)
+
 
 @pytest.fixture(scope="module")
 def tables(default_data):
@@ -22,7 +26,7 @@ def run(tables, code):
     geo = load_geography()
     params = registry.params("enhanced_supportive_care")
     return registry.analyse_tables("enhanced_supportive_care", tables, geo.get(code), params.period, geo,
-                                   params_=params)
+                                   params_=params, data_identity=KEPT)
 
 
 def test_england_reproduces_the_menus_picture(tables):

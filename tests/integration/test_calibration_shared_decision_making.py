@@ -13,6 +13,10 @@ from ivanalysis.schemes import shared_decision_making as sdm
 
 pytestmark = pytest.mark.integration
 
+# The module's tables, loaded once, named for the run cache: the national part (every provider in England) is
+# computed once for England and the hubs, as a warm kernel does (test_national.py checks that this changes nothing).
+KEPT = ("default data, loaded once by", __name__)
+
 
 @pytest.fixture(scope="module")
 def tables(default_data):
@@ -24,7 +28,8 @@ def run(tables, code):
     geo = load_geography()
     params = registry.params("shared_decision_making")
     period = Period.financial_year(params.period)
-    return registry.analyse_tables("shared_decision_making", tables, geo.get(code), period, geo, params_=params)
+    return registry.analyse_tables("shared_decision_making", tables, geo.get(code), period, geo, params_=params,
+                                   data_identity=KEPT)
 
 
 def test_england_volumes_ratios_and_growth(tables):
