@@ -5,12 +5,21 @@ from pathlib import Path
 
 import pytest
 
+# `make test` hands the modules to its two workers in the order collected (pytest-xdist, --dist loadscope
+# --no-loadscope-reorder). These go first: the first builds the small book the browser tests read (a minute, on both
+# cores, while the other worker's browser module would only wait for it); the next two need only the tiny data, and
+# the first of them mostly waits on time-outs, leaving a core to the book's build.
+FIRST = ("tests/browser/test_book.py", "tests/integration/test_build_heals_e2e.py",
+         "tests/browser/test_hostile_names.py")
+
 
 def pytest_collection_modifyitems(config, items):
     # nbval's items come from the notebooks: mark them so `-m "not notebook"` leaves them out
     for item in items:
         if str(item.fspath).endswith(".ipynb"):
             item.add_marker(pytest.mark.notebook)
+    first = {module: i for i, module in enumerate(FIRST)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(FIRST)))  # stable: the rest as collected
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -119,7 +128,9 @@ def small_book(tmp_path_factory, tiny_data) -> Path:
         mp = pytest.MonkeyPatch()
         mp.setenv("IVANALYSIS_BUILD_DIR", str(folder / "_build"))
         try:
-            build_all([s.id for s in registry.implemented()], SMALL_BOOK_GEOGRAPHIES, jobs=2, data_dir=tiny_data)
+            # warm kernels, as `make book` runs (test_warm.py compares these runs with cold ones)
+            build_all([s.id for s in registry.implemented()], SMALL_BOOK_GEOGRAPHIES, jobs=2, data_dir=tiny_data,
+                      warm=True)
         finally:
             mp.undo()
 
