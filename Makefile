@@ -56,7 +56,8 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 
 # lint (ruff) and the import contract (layers that point one way, no cycles: pyproject's [tool.importlinter]) first;
 # then the tests, spread over the cores a module (or a notebook: its cells in order, in one kernel) at a time, in
-# the order collected (browser and integration modules, the slowest, first; the many short ones even out the end)
+# the order collected (tests/conftest.py's FIRST, then browser and integration modules, the slowest; the many short
+# ones even out the end)
 test: $(STAMP) $(DATA)/MANIFEST.json chromium libreoffice $(AXE)
 	$(BIN)/ruff check ivanalysis tests bench
 	$(BIN)/lint-imports
