@@ -1,11 +1,11 @@
 """Warm kernels give exactly what a cold, separate kernel gives; a failure never leaves a kernel behind for reuse."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
+from run_files import results_less_code_version
 
 from ivanalysis.pipeline import warm
 from ivanalysis.pipeline.execute import InlineExecutor, execute_all, notebook_file
@@ -24,14 +24,6 @@ def _outputs(path: Path) -> list:
             "injected-parameters" not in c.metadata.get("tags", [])]
 
 
-def _results(run: Path) -> dict:
-    """results.json but for the code version it records (a commit made while the tests run, in a working copy)."""
-    data = json.loads((run / "results.json").read_text())
-    for key in ("git_commit", "git_dirty"):
-        data["provenance"].pop(key)
-    return data
-
-
 def test_warm_runs_equal_cold_runs(monkeypatch, tmp_path, tiny_data, small_book):
     """The session's small book was built by warm kernels (two processes, each running forty notebooks in turn, of
     every scheme); these runs of it, each in a new kernel of its own, give the same results and outputs."""
@@ -41,7 +33,8 @@ def test_warm_runs_equal_cold_runs(monkeypatch, tmp_path, tiny_data, small_book)
     assert all(o.status == "ok" for o in outcomes), [o.error for o in outcomes if not o.ok]
     for s in specs:
         warm_run = small_book / "runs" / s.scheme / s.geography
-        assert _results(warm_run) == _results(s.run_dir), f"{s.label}: results.json differs"
+        assert results_less_code_version(warm_run) == results_less_code_version(s.run_dir), \
+            f"{s.label}: results.json differs"
         assert _outputs(warm_run / notebook_file(s)) == _outputs(s.run_dir / notebook_file(s)), \
             f"{s.label}: notebook outputs differ"
 
