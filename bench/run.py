@@ -380,16 +380,22 @@ def memory(args, work: Path, data: Path, schemes: list[str]) -> list[str]:
     return lines
 
 
-def make_test() -> list[str]:
-    """`make test` as CI runs it (CI=1: the browser and PDF tests fail rather than skip), on this checkout: its time
-    and pytest's summary line (the goal: within 8 minutes on a quiet 2-core machine)."""
+def make_test(work: Path) -> list[str]:
+    """`make test` as CI runs it (CI=1: the browser and PDF tests fail rather than skip), on this checkout: its time,
+    pytest's summary line and the tests that failed (the goal: within 8 minutes on a quiet 2-core machine). Its
+    whole output is kept in `work`/make-test.log."""
     started = time.time()
     done = subprocess.run(["make", "test"], cwd=ROOT, env=os.environ | {"CI": "1"}, capture_output=True, text=True)
     took = time.time() - started
-    summary = next((line.strip("= ") for line in reversed(done.stdout.splitlines()) if " in " in line
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "make-test.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    lines = done.stdout.splitlines()
+    summary = next((line.strip("= ") for line in reversed(lines) if " in " in line
                     and ("passed" in line or "failed" in line)), "no pytest summary")
+    failed = [line.split()[1] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    note = summary + (f"; failed: {', '.join(failed)}" if failed else "")
     return ["| Measure | Time | Note |", "|---|---|---|",
-            f"| `make test` (exit {done.returncode}) | {took:.0f} s | {summary} |"]
+            f"| `make test` (exit {done.returncode}) | {took:.0f} s | {note} (output: {work / 'make-test.log'}) |"]
 
 
 def main() -> None:
@@ -419,7 +425,7 @@ def main() -> None:
     if args.only == "scale10":
         parts.append(scale10(work, data, schemes))
     if args.only == "make-test":
-        parts.append(make_test())
+        parts.append(make_test(work))
     if args.only in (None, "time"):
         parts.append(timed(args, work, data, schemes))
     if args.only in (None, "memory"):
