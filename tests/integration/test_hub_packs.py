@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from ivanalysis.geography import load_geography
 from ivanalysis.pipeline import packs
 from ivanalysis.pipeline.browser import chromium_path
+from ivanalysis.pipeline.scan import pdf_page_texts
 
 pytestmark = pytest.mark.integration
 
@@ -85,21 +86,10 @@ def chromium_or_skip():
 
 @pytest.fixture(scope="module")
 def pdf_text(small_book, chromium_or_skip) -> dict[str, list[str]]:
-    """Each hub's PDF in the small book: the text of each page, read once for the tests below."""
+    """Each hub's PDF in the small book: the text of each page, read once for the tests below, as the identifier
+    scan reads it."""
     folder = small_book / "html" / packs.PACKS_DIR
-    return {hub.code: _page_texts(folder / f"{hub.code}.pdf") for hub in load_geography().hubs()}
-
-
-def _page_texts(pdf: Path) -> list[str]:
-    """The text of each page, read by PDFium as the identifier scan reads it (pypdf reads about two pages a
-    second)."""
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
-    finally:
-        doc.close()
+    return {hub.code: pdf_page_texts(folder / f"{hub.code}.pdf") for hub in load_geography().hubs()}
 
 
 def test_every_hub_pack_links_its_pdf(small_book, pdf_text, artifacts_dir):
@@ -277,7 +267,7 @@ def test_only_changed_hubs_are_printed_again(small_book, chromium_or_skip, tmp_p
     assert said[-1].startswith(f"PDF hub packs: 1 of 10 made ({pages} pages of the book)")
     after = {p.name: p.read_bytes() for p in (html / packs.PACKS_DIR).glob("*.pdf")}
     assert [n for n in after if after[n] != before[n]] == ["LON.pdf"]
-    assert "changed" in " ".join(_page_texts(html / packs.PACKS_DIR / "LON.pdf"))
+    assert "changed" in " ".join(pdf_page_texts(html / packs.PACKS_DIR / "LON.pdf"))
     # outside the article (navigation, scripts) nothing is printed, so nothing is printed again
     page = html / "hubs" / "LON.html"
     page.write_text(page.read_text(encoding="utf-8").replace("</body>", "<p>changed</p></body>"), "utf-8")
