@@ -39,7 +39,7 @@ from .runs_view import BookError, RunView, collect, ranked
 from .templating import markup, render
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
-PDF_VERSION = "3"  # part of each PDF's input hash: change it when the printing below changes
+PDF_VERSION = "4"  # part of each PDF's input hash: change it when the printing below changes
 PRINT_TABS = max(1, min(4, os.cpu_count() or 1))  # documents printed at once
 
 # --- the Excel workbook ----------------------------------------------------------------------------------------------
@@ -720,12 +720,15 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
 
 _ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
 _STYLESHEET = re.compile(r'<link [^>]*rel="stylesheet"[^>]*>')
-_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
-_SUBHEADING = re.compile(r"<h([2-6])[^>]*>(.*?)</h\1>", re.S)
 _LOADED = re.compile(r'(\s(?:src|href))="([^"#][^"]*)"')  # a stylesheet's address (in the head), an image's
 _IMAGE = re.compile(r'(\ssrc)="([^"#][^"]*)"')
 _LINK = re.compile(r'(\shref)="([^"]*)"')
 _ID = re.compile(r'(\sid)="([^"]*)"')
+
+
+# A heading as the PDF's bookmarks need it: its text, and the named destination (anchor()) of the place it is at
+Heading = tuple[str, str]
+_PERMALINK = re.compile(r'<a class="headerlink" href="#([^"]+)"')
 
 
 def _text(heading_html: str) -> str:
@@ -740,15 +743,45 @@ def anchor(index: int, fragment: str = "") -> str:
     return f"iv-p{index}-{fragment}" if fragment else f"iv-p{index}"
 
 
-def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[str, list[tuple[str, list[str]]]]:
+_ANY_HEADING = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+_ID_ATTRIBUTE = re.compile(r'\sid="([^"]*)"')
+
+
+def _heading_places(article: str) -> tuple[str, list[tuple[int, Heading]]]:
+    """The article with each heading a place of its own to bookmark, and its headings in order: (level, (text, id)).
+    A place is a named destination in the PDF only if a link points at it, so a heading's permalink points at the
+    heading itself, not its section (a section may begin at the foot of a sheet whose heading is carried to the
+    next, kept with the text after it; a bookmark opens the sheet the heading is on); a heading without a permalink
+    gets an empty link to itself."""
+    headings: list[tuple[int, Heading]] = []
+
+    def one(m: re.Match) -> str:
+        level, attributes, inner = m.groups()
+        link = _PERMALINK.search(inner)
+        own = _ID_ATTRIBUTE.search(attributes)
+        # docutils never writes two hyphens in a row in an id: neither place is one the page has
+        place = own.group(1) if own else f"{link.group(1)}--heading" if link else f"heading--{len(headings)}"
+        if not own:
+            attributes = f' id="{place}"{attributes}'
+        if link:
+            inner = f"{inner[:link.start(1)]}{place}{inner[link.end(1):]}"
+        else:
+            inner += f'<a class="iv-place" href="#{place}"></a>'
+        headings.append((int(level), (_text(inner), html_module.unescape(place))))
+        return f"<h{level}{attributes}>{inner}</h{level}>"
+
+    return _ANY_HEADING.sub(one, article), headings
+
+
+def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[str, list[tuple[Heading, list[Heading]]]]:
     """One HTML document for Chromium to print in one go (a page printed alone costs about 2.5 times as much: each one
     loads and lays out the theme again): a cover (the pack's title, data period, `built` date and contents), then
     each page's article from a new sheet. What loads (images, stylesheets) gets its absolute file:// address, as the
     pages sit in different folders; the head is the stylesheets of the first page (every page of the book has the
     same ones), so print CSS applies as when a reader prints a page. Links: to a page the pack holds (or a place in
     it), an internal link; to the rest of the book, an address under SITE (the PDF points it at `site`, the cover
-    says where); others (https) as they are. Also returns each page's title (the text of its one h1) and its other
-    headings, which the PDF's outline is matched against."""
+    says where); others (https) as they are. Also returns each page's title (its one h1) and its other headings,
+    with the places they are at, for the PDF's bookmarks."""
     root = html.resolve().as_uri() + "/"
     index = {section.page: i for i, section in enumerate(pack.sections)}
     articles, headings, head = [], [], []
@@ -759,10 +792,12 @@ def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[st
         if len(found) != 1:
             raise BookError(f"cannot print {section.page}: expected one <article class=\"bd-article\">, found "
                             f"{len(found)}")
-        h1 = _H1.findall(found[0])
+        article, placed = _heading_places(found[0])
+        h1 = [h for level, h in placed if level == 1]
         if len(h1) != 1:
             raise BookError(f"cannot print {section.page}: expected one <h1> (the page's title), found {len(h1)}")
-        headings.append((_text(h1[0]), [_text(h) for _, h in _SUBHEADING.findall(found[0])]))
+        headings.append(((h1[0][0], anchor(i, h1[0][1])),
+                         [(text, anchor(i, place)) for level, (text, place) in placed if level > 1]))
 
         def absolute(m: re.Match, base: str = path.as_uri()) -> str:
             return f'{m.group(1)}="{html_module.escape(urljoin(base, html_module.unescape(m.group(2))))}"'
@@ -787,7 +822,7 @@ def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[st
 
         if i == 0:
             head = [markup(_LOADED.sub(absolute, tag)) for tag in _STYLESHEET.findall(text)]
-        article = _ID.sub(own_id, _LINK.sub(link, _IMAGE.sub(absolute, found[0])))
+        article = _ID.sub(own_id, _LINK.sub(link, _IMAGE.sub(absolute, article)))
         articles.append((anchor(i), markup(article)))
     return render("pack_document.html.j2", pack=pack, built=built, site=site, stylesheets=head, articles=articles,
                   contents=[(anchor(i), s) for i, s in enumerate(pack.sections)]), headings
@@ -834,12 +869,11 @@ def printed_from(pdf: Path) -> str | None:
         return None
 
 
-def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], code: str, site: str,
+def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[Heading, list[Heading]]], code: str, site: str,
             digest: str) -> bytes:
     """The PDF as it is kept: its pages and the destinations of its internal links, its links to the rest of the book
-    pointed at `site`, the contents' page numbers written in, the pack's bookmarks in place of Chromium's outline, its
-    title, and the `digest` of what it was printed from (printed_from). Chromium's tags are not kept: copying them
-    (3 MB for 127 pages) takes pypdf 7 s a document."""
+    pointed at `site`, the contents' page numbers written in, the pack's bookmarks (_bookmarks), its title, and the
+    `digest` of what it was printed from (printed_from)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
@@ -852,8 +886,9 @@ def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], co
             uri = str(action.get_object().get("/URI", "")) if action is not None else ""
             if uri.startswith(SITE):
                 action.get_object()[NameObject("/URI")] = TextStringObject(site + uri[len(SITE):])
-    _number_contents(writer, reader, code, len(pack.sections))
-    entries = _bookmarks(reader, [s.title for s in pack.sections], headings, code)
+    targets = {str(name): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
+    _number_contents(writer, targets, code, len(pack.sections))
+    entries = _bookmarks(targets, [s.title for s in pack.sections], headings, code)
     for bookmark, page, sections in entries:
         parent = writer.add_outline_item(title=bookmark, page_number=page)
         for heading, section_page in sections:
@@ -865,14 +900,13 @@ def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[str, list[str]]], co
     return buf.getvalue()
 
 
-def _number_contents(writer, reader, code: str, lines_expected: int) -> None:
+def _number_contents(writer, targets: dict[str, int], code: str, lines_expected: int) -> None:
     """Write on each line of the contents the page it links to, at the line's right end, on the baseline of its text
     and at its size. Chromium cannot print a page's number before it has laid the pages out, and printing the
     document a second time would double the time the PDFs take: the numbers are written onto the printed cover."""
     from pypdf import PageObject
     from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
-    targets = {str(name): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
     first = targets.get("/" + anchor(0))
     if first is None:
         raise BookError(f"the {code} hub pack's PDF has no destination for its first page")
@@ -917,37 +951,21 @@ def _number_contents(writer, reader, code: str, lines_expected: int) -> None:
         raise BookError(f"the {code} hub pack's contents: {numbered} of its {lines_expected} lines link to a page")
 
 
-def _bookmarks(reader, bookmarks: list[str], headings: list[tuple[str, list[str]]],
+def _bookmarks(targets: dict[str, int], bookmarks: list[str], headings: list[tuple[Heading, list[Heading]]],
                code: str) -> list[tuple[str, int, list[tuple[str, int]]]]:
-    """Chromium's outline lists every heading of the document, in order: each page's title (its h1, in `headings`
-    with the page's other headings) becomes the pack's bookmark for the page (scheme number and title), the
-    headings after it its sections. Chromium 150 names some entries after their text line by line and then whole
-    ("CaveatsCaveats"): an entry is matched to the heading whose text it ends with (spaces aside), and takes it."""
-    from pypdf.generic import Destination
+    """The pack's bookmarks: for each page (its title, the `bookmarks` entry: scheme number and title), the PDF page
+    its title is on, and its other headings with theirs. Each heading's place is the named destination of its
+    permalink's target (`targets`: name -> page index), which Chromium writes for every place an internal link points
+    at: no tagged PDF is printed to have Chromium's outline (a third more time in Chromium, and a PDF twice the size
+    to read back), and no heading is matched by its text."""
+    def page(heading: Heading) -> int:
+        text, name = heading
+        if "/" + name not in targets:
+            raise BookError(f"the {code} hub pack's PDF has no destination for the heading {text!r} ({name})")
+        return targets["/" + name]
 
-    def flat(tree) -> list:
-        return [d for item in tree for d in (flat(item) if isinstance(item, list) else [item])
-                if isinstance(d, Destination)]
-
-    def bare(text: str) -> str:
-        return "".join(text.split())
-
-    entries: list[tuple[str, int, list]] = []
-    expected: list[str] = []  # the current page's headings not yet matched
-    for item in flat(reader.outline):
-        text = " ".join(item.title.rstrip("#").split())
-        page = reader.get_destination_page_number(item)
-        if len(entries) < len(headings) and bare(text).endswith(bare(headings[len(entries)][0])):
-            expected = list(headings[len(entries)][1])
-            entries.append((bookmarks[len(entries)], page, []))
-        elif entries:
-            match = next((i for i, h in enumerate(expected) if bare(text).endswith(bare(h))), None)
-            if match is not None:
-                text, expected = expected[match], expected[match + 1:]
-            entries[-1][2].append((text, page))
-    if len(entries) != len(headings):
-        raise BookError(f"the {code} hub pack's PDF has {len(entries)} of its {len(headings)} page titles")
-    return entries
+    return [(bookmark, page(title), [(h[0], page(h)) for h in sections])
+            for bookmark, (title, sections) in zip(bookmarks, headings, strict=True)]
 
 
 async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
@@ -971,7 +989,7 @@ async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
                 await page.goto(documents[code].as_uri(), wait_until="load")
                 printed[code] = finish(code, await page.pdf(
                     format="A4", print_background=True, prefer_css_page_size=True,
-                    tagged=True, outline=True,  # the outline is made from the tags' headings
+                    tagged=False, outline=False,  # the bookmarks are made from the headings' places (_bookmarks)
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
                     display_header_footer=True, header_template="<span></span>", footer_template=footers[code]))
 

@@ -386,14 +386,19 @@ def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path
     doc, headings = packs.print_document(tmp_path, _pack("hubs/LON.html", "runs/s/LON.html"), "7 December 2026",
                                          "../../")
     root = tmp_path.resolve().as_uri()
-    assert headings == [("Hub pack: A & B", []), ("Scheme: A & B", ["Caveats"])]
+    # each heading and the place its bookmark opens: the heading itself, which its permalink (or, without one, an
+    # empty link) points at, so the PDF has a destination for it
+    assert headings == [(("Hub pack: A & B", "iv-p0-hub--heading"), []),
+                        (("Scheme: A & B", "iv-p1-heading--0"), [("Caveats", "iv-p1-caveats--heading")])]
+    assert '<h1 id="iv-p1-heading--0">Scheme: A &amp; B<a class="iv-place" href="#iv-p1-heading--0"></a></h1>' in doc
+    assert '<h2 id="iv-p1-caveats--heading">Caveats<a class="headerlink" href="#iv-p1-caveats--heading">' in doc
     assert "<title>Hub pack: A &amp; B</title>" in doc
     assert f'href="{root}/_static/styles/theme.css?digest=1"' in doc and "x.js" not in doc
     assert f'src="{root}/_images/c.png"' in doc and 'src="data:image/png;base64,AAAA"' in doc
     # internal: each page's top and ids are its own (both pages could have a #caveats)
     assert '<article class="bd-article iv-pack-section" id="iv-p0">' in doc and 'id="iv-p1-caveats"' in doc
     assert 'href="#iv-p1">s</a>' in doc and 'href="#iv-p1-caveats">its caveats' in doc
-    assert 'href="#iv-p0">the hub' in doc and 'id="iv-p0-hub"' in doc and 'href="#iv-p0-hub"' in doc
+    assert 'href="#iv-p0">the hub' in doc and 'id="iv-p0-hub"' in doc and 'href="#iv-p0-hub--heading"' in doc
     # the rest of the book, and the web
     assert f'href="{packs.SITE}runs/t/SW.html#x"' in doc and f'href="{packs.SITE}downloads/packs/LON.xlsx"' in doc
     assert 'href="https://www.england.nhs.uk/a?b=1&amp;c"' in doc
@@ -532,3 +537,16 @@ def test_a_withheld_scheme_shows_no_pound_ranks_last_and_stays_out_of_the_totals
     assert not any(isinstance(c, (int, float)) and c > 1_000 for row in
                    wb["01 Immunoglobulin for ITP"].iter_rows(values_only=True) for c in row
                    if row[0] and "figure" in str(row[0]))
+
+
+def test_bookmarks_open_the_sheet_each_heading_is_on():
+    """The pack's bookmarks from the PDF's named destinations (name -> sheet, from 0): each page's bookmark at its
+    title's sheet, its sections under it at theirs; a heading without a destination is an error naming it."""
+    targets = {"/iv-p0-hub--heading": 1, "/iv-p1-heading--0": 3, "/iv-p1-caveats--heading": 5}
+    headings = [(("Hub pack: London", "iv-p0-hub--heading"), []),
+                (("Scheme: London", "iv-p1-heading--0"), [("Caveats", "iv-p1-caveats--heading")])]
+    assert packs._bookmarks(targets, ["Hub pack: London", "1. Scheme"], headings, "LON") == [
+        ("Hub pack: London", 1, []), ("1. Scheme", 3, [("Caveats", 5)])]
+    del targets["/iv-p1-caveats--heading"]
+    with pytest.raises(BookError, match=r"LON hub pack's PDF has no destination for the heading 'Caveats'"):
+        packs._bookmarks(targets, ["Hub pack: London", "1. Scheme"], headings, "LON")
