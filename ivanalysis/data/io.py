@@ -473,32 +473,16 @@ def _validated_file(path: Path | UPath, name: str, geography: Geography | None,
     return table_cache_dir() / f"{name}-{key.hexdigest()[:32]}.parquet"
 
 
-# Text columns as an analysis gets them: pandas' "str" type (the default from pandas 3), its strings in one Arrow
-# buffer. A Python object a value costs about 60 bytes a short code against about 14: at ten times the default rows
-# a kernel holding the admissions or invoices table needed 9 GiB. A missing value is NaN, as in an object column.
-TEXT = pd.StringDtype("pyarrow", na_value=float("nan"))
-
-
-def compact_text(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` with its columns of text (object columns holding only strings, or nothing) as TEXT."""
-    text = [c for c, dtype in df.dtypes.items() if pd.api.types.is_object_dtype(dtype)
-            and pd.api.types.infer_dtype(df[c], skipna=True) in ("string", "empty")]
-    return df.astype(dict.fromkeys(text, TEXT)) if text else df
-
-
-def _read_parquet(path: Path | UPath, columns: list[str] | None = None, verify: bool = False,
-                  text: bool = False) -> pd.DataFrame:
+def _read_parquet(path: Path | UPath, columns: list[str] | None = None, verify: bool = False) -> pd.DataFrame:
     """Read Parquet (only `columns`, if given) freeing each Arrow column as it is converted, so a large table is not
     held twice; then hand the memory Arrow's allocator kept back to the system, for pandas to use.
-    verify: check each page against the checksum written with it (the validated cache writes them).
-    text: text columns as TEXT (validated tables, as an analysis gets them), not Python strings."""
+    verify: check each page against the checksum written with it (the validated cache writes them)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     source, fs = (path, None) if isinstance(path, Path) else (path.path, path.fs)  # a URL: through its fsspec store
-    mapper = {pa.string(): TEXT, pa.large_string(): TEXT}.get if text else None
     df = pq.read_table(source, columns=columns, filesystem=fs, page_checksum_verification=verify
-                       ).to_pandas(self_destruct=True, split_blocks=True, types_mapper=mapper)
+                       ).to_pandas(self_destruct=True, split_blocks=True)
     pa.default_memory_pool().release_unused()
     return df
 
@@ -522,7 +506,7 @@ def _read_validated(validated: Path, present: list[str], columns: list[str] | No
     if not validated.exists():
         return None
     try:
-        df = _read_parquet(validated, columns, verify=True, text=True)
+        df = _read_parquet(validated, columns, verify=True)
         if not set(columns or present) <= set(df.columns):
             raise ValueError(f"columns {list(df.columns)}")
         return df
@@ -772,9 +756,9 @@ def _load(data_dir: Path | UPath | str, spec: TableSpec, geography: Geography | 
         if validated is None:
             df = validate_table(read_extract(path, spec, mapping), spec, path, geography)
         elif (df := _validate_into(path, spec, geography, mapping, validated)) is None:  # in batches: read back
-            df = _read_parquet(validated, wanted, text=True)
+            df = _read_parquet(validated, wanted)
         _require(path, spec, wanted, list(df.columns), mapping)  # (when the header alone could not be read)
-        return compact_text(df if wanted is None else df[wanted])
+        return df if wanted is None else df[wanted]
 
     return memo.current().tables.get(key, load, holds=(geography,), hand_out=pd.DataFrame.copy)
 

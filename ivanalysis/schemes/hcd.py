@@ -24,11 +24,10 @@ def approval_status(rows: pd.DataFrame, forms: pd.DataFrame, months: int = APPRO
     records the criteria met (and MDT approval, if `require_mdt`); else the reason the latest such form fails;
     else no approval in force."""
     start = rows["invoice_period"]
-    left = pd.DataFrame({"patient_id": rows["patient_id"].array, "drug": rows["drug"].array,
+    left = pd.DataFrame({"patient_id": rows["patient_id"].to_numpy(), "drug": rows["drug"].to_numpy(),
                          "start": start.to_numpy(), "end": (start + pd.DateOffset(months=3, days=-1)).to_numpy(),
                          "row": np.arange(len(rows))}).sort_values("end")
-    # merge_asof matches its keys only between columns of one type (text, categories or objects)
-    forms = forms.astype({key: left[key].dtype for key in ("patient_id", "drug")}).sort_values("approval_date")
+    forms = forms.sort_values("approval_date")
     approves = (forms["criteria_met"] == "Y") & ((forms["mdt_approved"] == "Y") if require_mdt else True)
 
     def latest(f: pd.DataFrame) -> pd.DataFrame:

@@ -53,21 +53,6 @@ def test_only_the_columns_asked_for_with_the_same_values(data, fresh, fmt):
     for part in (first, validated_now):
         assert list(part.columns) == in_table_order(WANTED)
         pd.testing.assert_frame_equal(part, whole[in_table_order(WANTED)], check_exact=True)
-    assert whole["provider_code"].dtype == first["provider_code"].dtype == io.TEXT  # from memory and from the cache
-
-
-def test_text_columns_take_15_bytes_a_code_not_64():
-    """io.TEXT: a 7-character code is 7 bytes in Arrow's buffer and an 8-byte offset (pandas uses Arrow's large
-    strings), 15 bytes, against 64 as a Python object (a 56-byte str and an 8-byte pointer to it). Missing values
-    stay NaN and comparisons give plain booleans, as with object columns; a column that is not all text is left."""
-    df = pd.DataFrame({"code": ["LON-P01"] * 1000, "n": range(1000), "mixed": ["a", 1] * 500,
-                       "gap": ["x", None] * 500})
-    out = io.compact_text(df)
-    assert out.memory_usage(deep=True, index=False)["code"] == 15_000
-    assert df.memory_usage(deep=True, index=False)["code"] == 64_000
-    assert [out[c].dtype for c in out.columns] == [io.TEXT, "int64", object, io.TEXT]
-    assert out["gap"].isna().sum() == 500 and pd.isna(out["gap"][1]) and out["gap"][1] != out["gap"][1]  # NaN
-    assert (out["code"] == "LON-P01").dtype == bool and out["gap"].str.startswith("x").dtype == bool
 
 
 def test_an_unknown_column_is_refused_naming_table_and_column(data, fresh):

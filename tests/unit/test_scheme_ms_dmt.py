@@ -46,21 +46,6 @@ def test_an_approval_covers_the_quarters_it_is_in_force():
                       "no approval in force", "no approval in force", "criteria not met"]
 
 
-@pytest.mark.parametrize("rows_type, forms_type", [("str", "object"), ("object", "str"), ("str", "category")])
-def test_approvals_match_whatever_type_the_keys_come_as(rows_type, forms_type):
-    """Tables come with their text as pandas' text type (io.TEXT); a notebook may build one side as plain objects or
-    categories: merge_asof matches keys only of one type, so the forms' keys take the invoices' type."""
-    from ivanalysis.data.io import TEXT
-
-    def typed(df, kind):
-        return df.astype(dict.fromkeys(["patient_id", "drug"], TEXT if kind == "str" else kind))
-
-    rows = typed(pd.DataFrame([invoice("LON-P01", "A", "2017-04-01"), invoice("LON-P01", "B", "2017-04-01"),
-                               invoice("LON-P01", "C", "2017-04-01")]), rows_type)
-    forms = typed(pd.DataFrame([form("A", "2017-01-05"), form("B", "2017-02-01", criteria="N")]), forms_type)
-    assert hcd.approval_status(rows, forms).tolist() == ["approved", "criteria not met", "no approval in force"]
-
-
 def test_mdt_approval_is_required_only_when_asked():
     rows = pd.DataFrame([invoice("LON-P01", "A", "2017-04-01")])
     forms = pd.DataFrame([form("A", "2017-05-01", mdt="N")])
