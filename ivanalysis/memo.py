@@ -65,6 +65,11 @@ class RunCache:
     def keeping(cls, tables: int, national: int = 1, hubs: int = 1) -> RunCache:
         return cls(Memo(tables), Memo(national), Memo(hubs))
 
+    def clear(self) -> None:
+        """Keep nothing of what was kept (a warm kernel moving on to another scheme); keep keeping as much."""
+        for part in (self.tables, self.national, self.hubs):
+            part.clear()
+
 
 _current = RunCache()  # keeps nothing
 

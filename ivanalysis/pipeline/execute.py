@@ -214,7 +214,7 @@ def produce_run(spec: RunSpec, key: str | None = None, timeout_s: int = CELL_TIM
                             execution_timeout=timeout_s, start_timeout=warm_module.START_TIMEOUT_S,
                             report_mode=False, engine_name=ENGINE if warm else COLD_ENGINE,
                             # keep the kernel's own log (TCP notice, SIGINT at shutdown) off the terminal
-                            extra_arguments=KERNEL_ARGS)
+                            extra_arguments=KERNEL_ARGS, **({"scheme": spec.scheme} if warm else {}))
                         break
                     except KernelStartError as exc:
                         if attempt == 2:

@@ -67,3 +67,15 @@ def test_install_returns_the_cache_it_replaces(monkeypatch):
     assert memo.install(kept) is before and memo.current() is kept
     assert (kept.tables.size, kept.national.size) == (3, 1)
     assert memo.install(None) is kept and memo.current().tables.size == 0
+
+
+def test_clear_drops_every_part_and_keeps_the_sizes():
+    cache = memo.RunCache.keeping(tables=2)
+    calls, compute = counting()
+    cache.tables.get("t", compute("table"))
+    cache.national.get("n", compute("national"))
+    cache.hubs.get("h", compute("hubs"))
+    cache.clear()
+    assert (len(cache.tables), len(cache.national), len(cache.hubs)) == (0, 0, 0)
+    cache.tables.get("t", compute("table"))  # computed again, and kept again
+    assert calls == ["table", "national", "hubs", "table"] and len(cache.tables) == 1
