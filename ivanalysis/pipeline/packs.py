@@ -954,10 +954,10 @@ def _number_contents(writer, targets: dict[str, int], code: str, lines_expected:
 def _bookmarks(targets: dict[str, int], bookmarks: list[str], headings: list[tuple[Heading, list[Heading]]],
                code: str) -> list[tuple[str, int, list[tuple[str, int]]]]:
     """The pack's bookmarks: for each page (its title, the `bookmarks` entry: scheme number and title), the PDF page
-    its title is on, and its other headings with theirs. Each heading's place is the named destination of its
-    permalink's target (`targets`: name -> page index), which Chromium writes for every place an internal link points
-    at: no tagged PDF is printed to have Chromium's outline (a third more time in Chromium, and a PDF twice the size
-    to read back), and no heading is matched by its text."""
+    its title is on, and its other headings with theirs. Each heading's place is a named destination (`targets`:
+    name -> page index), which Chromium writes for every place an internal link points at (print_document gives
+    each heading an id and a link to it): no tagged PDF is printed for Chromium's outline (a third more time in
+    Chromium, and a PDF twice the size to read back), and no heading is matched by its text."""
     def page(heading: Heading) -> int:
         text, name = heading
         if "/" + name not in targets:
