@@ -4,10 +4,11 @@ The workbook is built from what the book already collects (each run's results.js
 as data, already disclosure-controlled: report/table_data.py); it is staged with the book's sources, so an unchanged
 build rewrites nothing (its bytes are deterministic). The PDF is printed by headless Chromium from the built HTML into
 the new HTML folder before it is published: a cover (the data period, the day it was built, the contents with page
-numbers), the hub pack page, then the hub's run pages, as one document printed at once, with a bookmark for each page
-and 'page N of M' in each footer. Its links work wherever it is read: to its own pages, internal; to the rest of the
-book, the published book's address (_config.yml html.baseurl) or, without one, relative to the PDF in the book's
-folder. A hub's PDF is printed again only when what it is printed from changed.
+numbers), the hub pack page, then the hub's run pages, with a bookmark for each page and 'page N of M' in each footer.
+Its links work wherever it is read: to its own pages, internal; to the rest of the book, the published book's address
+(_config.yml html.baseurl) or, without one, relative to the PDF in the book's folder. A hub's PDF is made again only
+when what it is printed from changed, and then only its parts (cover, pages) that changed are printed: the others are
+taken from earlier prints (pdf_pages.py).
 """
 from __future__ import annotations
 
@@ -29,17 +30,24 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from markupsafe import Markup
+
 from ..config import SCENARIOS
 from ..geography import Area
 from ..report.mdc import ASSURANCE_TEXT, VARIATION_TEXT, WORDS_EXPLAINED
 from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
 from ..sdc import RULE_TEXT, SUPPRESSED, WITHHELD_TEXT
+from . import pdf_pages
+from .pdf_pages import PLACE, SITE, PrintStore
 from .runs_view import BookError, RunView, collect, ranked
 from .templating import markup, render
 
 PACKS_DIR = "downloads/packs"  # in the staged book (workbooks) and in the HTML folder (PDFs)
-PDF_VERSION = "4"  # part of each PDF's input hash: change it when the printing below changes
+PDF_VERSION = "5"  # part of each PDF's input hash: change it when the printing below changes
+# The scale Chromium prints at (of the page as a reader's browser lays it out at A4's width): what it chose when it
+# shrank a whole pack to fit its widest table. Fixed, so each part prints the same alone or with the others.
+PRINT_SCALE = 0.85
 PRINT_TABS = max(1, min(4, os.cpu_count() or 1))  # documents printed at once
 
 # --- the Excel workbook ----------------------------------------------------------------------------------------------
@@ -571,10 +579,8 @@ def stage_workbook(st, area: Area, views: list[RunView], synthetic: bool) -> Non
 
 # --- the PDF ---------------------------------------------------------------------------------------------------------
 
-# A link to a page of the book that the PDF does not hold is printed under this root (a reserved name: nothing is
-# fetched from it), then pointed at the published book (site_root) in the PDF.
-SITE = "https://book.invalid/"
 CONTENTS_TARGET = re.compile(r"/iv-p\d+")  # a line of the contents links to the top of one of the pack's pages
+COVER = "iv-cover"  # the cover's name among the parts of a pack (the others: each page's top, anchor(i))
 PRINTED_FROM = "/IVPrintedFrom"  # in a PDF's document information: the digest of what it was printed from
 
 
@@ -638,13 +644,14 @@ def site_root(config: dict) -> str:
     return base.rstrip("/") + "/"
 
 
-def publish_pdfs(html: Path, log=print, *, force: bool = False) -> None:
+def publish_pdfs(html: Path, log=print, *, force: bool = False, store: Path | None = None) -> None:
     """Print every hub's PDF into the new HTML folder `html`, or say in one line why there are none (no Chromium: the
-    hub pages say so too, as staging asked the same question). force: print every hub again."""
+    hub pages say so too, as staging asked the same question). force: print every hub again. store: where the prints
+    are kept from one build to the next (print_pdfs), _build/cache/pdf-prints unless given."""
     import yaml
 
     from ..geography import load_geography
-    from ..paths import ROOT
+    from ..paths import ROOT, build_dir
     from .browser import chromium_path
 
     if chromium_path() is None:
@@ -657,65 +664,122 @@ def publish_pdfs(html: Path, log=print, *, force: bool = False) -> None:
     views = collect(geo)
     synthetic = any(v.results.data.synthetic for v in views if v.ok)
     print_pdfs(html, {a.code: pdf_pack(a, views, str(config.get("title", "")), synthetic) for a in geo.hubs()},
-               log, force=force, site=site_root(config))
+               log, force=force, site=site_root(config), store=store or build_dir() / "cache" / "pdf-prints")
 
 
-def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, force: bool = False) -> None:
-    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: a cover with its contents, then its pages as one
-    document, printed once, with a bookmark for each page and, under it, its sections; its links go to its own pages
-    or to the book at `site` (site_root), never to the folder it was printed from.
+def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, force: bool = False,
+               store: Path | None = None) -> None:
+    """Write each hub's PDF to html/downloads/packs/<HUB>.pdf: a cover with its contents, then its pages, with a
+    bookmark for each page and, under it, its sections; its links go to its own pages or to the book at `site`
+    (site_root), never to the folder it was printed from.
 
-    packs: hub code -> what its PDF holds. A hub is printed again only when the document made from its pages (or the
-    print CSS) changed since its PDF was printed (a non-forced build starts from a copy of the last book, PDFs
-    included, and each PDF says what it was printed from: printed_from): the date on a PDF is the day it was
-    printed. Nothing but the PDFs is published in their folder.
+    packs: hub code -> what its PDF holds. A hub's PDF is made again only when the document made from its pages (or
+    the print CSS) changed since it was made (a non-forced build starts from a copy of the last book, PDFs included,
+    and each PDF says what it was made from: printed_from): the date on a PDF is the day it was made. Then only its
+    parts (the cover, each page) that are not in `store` (pdf_pages.PrintStore: the prints of earlier builds, a
+    folder for each hub) are printed, each hub's in one document; without a store, or with `force`, all of them.
+    Nothing but the PDFs is published in their folder.
     Raises BookError when a page is missing or Chromium fails: the build then publishes nothing."""
     out = html / PACKS_DIR
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.iterdir():  # hubs that left the book; a hidden file an older build kept beside the PDFs
         if stale.name.startswith(".") or stale.name.split(".")[0] not in packs:
             stale.unlink()
+    if store is not None and store.is_dir():
+        for gone in store.iterdir():  # the prints kept for hubs that left the book
+            if gone.name not in packs:
+                shutil.rmtree(gone, ignore_errors=True)
     css = html / "_static" / "iv-print.css"
     built = date_text(date.today())
-    todo = {}
+    todo: dict[str, _PackPrint] = {}
     for code, pack in packs.items():
         for section in pack.sections:
             if not (html / section.page).is_file():
                 raise BookError(f"cannot print the {code} hub pack: {section.page} is not in the built book")
-        document, headings = print_document(html, pack, built, site)
-        # the day it is printed is left out: an unchanged pack keeps the PDF (and the date) it has
-        digest = pack_digest(html, print_document(html, pack, "", site)[0], css)
+        document = pack_document(html, pack, site)
+        # the day it is made is left out: an unchanged pack keeps the PDF (and the date) it has
+        digest = pack_digest(html, document.render(""), css)
         if force or printed_from(out / f"{code}.pdf") != digest:
-            todo[code] = (pack, document, digest, headings)
+            footer = render("pack_footer.html.j2", pack=pack)
+            # a part: what it prints from (alone, with the footer); the cover says the day
+            parts = {part: pack_digest(html, document.render(built if part == COVER else "", {part}) + footer, css)
+                     for part in document.parts()}
+            kept = PrintStore(None if store is None else store / code, earlier=not force)
+            todo[code] = _PackPrint(pack, document, digest, footer, parts, kept,
+                                    [part for part, d in parts.items() if not kept.has(d)])
     if not todo:
         log(f"PDF hub packs unchanged ({len(packs)})")
         return
     start = time.time()
-    documents = {}
 
-    def finish(code: str, pdf: bytes) -> bytes:
-        pack, _, _, headings = todo[code]
-        return _finish(pdf, pack, headings, code, site, todo[code][2])
+    def finish(code: str, pdf: bytes | None) -> bytes | None:
+        """The hub's PDF, from its parts kept and those just printed (`pdf`); None when Chromium shrank a part printed
+        apart to fit something wider than the sheet: its sheets would not match the others', the hub is printed
+        whole (every sheet shrunk alike, as a reader's browser prints a page)."""
+        job = todo[code]
+        if pdf is not None:
+            sheets = pdf_pages.sheets_of_parts(pdf, [(job.parts[part], part) for part in job.missing])
+            if not job.whole and pdf_pages.shrunk_parts(pdf, sheets, 0.75 * PRINT_SCALE):  # 0.75: points to a CSS pixel
+                return None
+            job.kept.add(pdf, sheets)
+        made = _finish(job, code, site, built)
+        job.kept.keep_only(list(job.parts.values()))
+        return made
 
-    with tempfile.TemporaryDirectory(prefix="ivanalysis-print-") as tmp:
-        for code, (_, document, _, _) in todo.items():
-            documents[code] = Path(tmp) / f"{code}.html"
-            documents[code].write_text(document, encoding="utf-8")
-        footers = {code: render("pack_footer.html.j2", pack=pack, built=built) for code, (pack, *_) in todo.items()}
-        try:
-            # its own thread, hence its own event loop: the caller may be inside one (a sync Playwright session)
-            with ThreadPoolExecutor(1) as thread:
-                printed = thread.submit(asyncio.run, _print_documents(documents, footers, finish)).result()
-        except BookError:  # from finishing a PDF: it already says which hub and what is missing
-            raise
-        except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
-            raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
+    printed: dict[str, bytes] = {}
+    for _ in range(2):  # then the hubs a part of which was too wide to print apart, whole
+        to_print = {code: job for code, job in todo.items() if job.missing and code not in printed}
+        if not to_print:
+            break
+        with tempfile.TemporaryDirectory(prefix="ivanalysis-print-") as tmp:
+            documents = {}
+            for code, job in to_print.items():
+                documents[code] = Path(tmp) / f"{code}.html"
+                parts = None if job.whole else set(job.missing)
+                documents[code].write_text(job.document.render(built, parts), encoding="utf-8")
+            try:
+                # its own thread, hence its own event loop: the caller may be inside one (a sync Playwright session)
+                with ThreadPoolExecutor(1) as thread:
+                    printed |= {code: pdf for code, pdf in thread.submit(asyncio.run, _print_documents(
+                        documents, {code: job.footer for code, job in to_print.items()}, finish)).result().items()
+                        if pdf is not None}
+            except BookError:  # from finishing a PDF: it already says which hub and what is missing
+                raise
+            except Exception as exc:  # Playwright's own errors: a browser that did not start, a page that did not load
+                raise BookError(f"printing the PDF hub packs failed: {type(exc).__name__}: {exc}") from None
+        for code, job in to_print.items():
+            if code not in printed:
+                log(f"PDF hub pack {code}: a page is wider than an A4 sheet at the print scale; the pack is printed "
+                    "whole, shrunk to fit it")
+                job.whole, job.missing = True, list(job.parts)
+                job.kept = PrintStore(job.kept.folder, earlier=False)
+    for code in todo:
+        if code not in printed:  # every part of it kept from earlier prints: put together again, nothing printed
+            printed[code] = finish(code, None)
     for code in todo:
         (out / f".{code}.pdf.tmp").write_bytes(printed[code])
         (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
-    pages = sum(len(todo[code][0].sections) for code in todo)
-    log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book) in "
-        f"{time.time() - start:.1f} s: {out}")
+    pages = sum(len(todo[code].pack.sections) for code in todo)
+    fresh = sum(len(job.missing) for job in todo.values())
+    parts = sum(len(job.parts) for job in todo.values())
+    log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book; {fresh} of "
+        f"their {parts} parts printed, the others kept from earlier prints) in {time.time() - start:.1f} s: {out}")
+
+
+@dataclass
+class _PackPrint:
+    """A hub's PDF to make: what it holds, its document, the digest it is made from (printed_from), its footer, its
+    parts (part -> digest; the cover, then each page), the prints kept, the parts to print, and whether it is printed
+    whole."""
+
+    pack: PdfPack
+    document: PackDocument
+    digest: str
+    footer: str
+    parts: dict[str, str]
+    kept: PrintStore
+    missing: list[str]
+    whole: bool = False  # printed as one document, shrunk alike: a part was too wide to print apart
 
 
 _ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
@@ -773,18 +837,50 @@ def _heading_places(article: str) -> tuple[str, list[tuple[int, Heading]]]:
     return _ANY_HEADING.sub(one, article), headings
 
 
+@dataclass(frozen=True)
+class PackDocument:
+    """What Chromium prints for a hub (pack_document), to render whole or in parts: the stylesheets of the book's
+    pages, each page's article (its id, its markup), and each page's title and other headings, with the places they
+    are at, for the PDF's bookmarks."""
+
+    pack: PdfPack
+    site: str
+    stylesheets: tuple[Markup, ...]
+    articles: tuple[tuple[str, Markup], ...]
+    headings: tuple[tuple[Heading, list[Heading]], ...]
+
+    def parts(self) -> list[str]:
+        """The pack's parts, in order: the cover, then each page (by the id of its top)."""
+        return [COVER, *(part for part, _ in self.articles)]
+
+    def render(self, built: str, parts: set[str] | None = None) -> str:
+        """The document of all the pack's parts, or of those named (the cover says `built`, the day)."""
+        return render("pack_document.html.j2", pack=self.pack, built=built, site=self.site,
+                      stylesheets=self.stylesheets, cover=parts is None or COVER in parts,
+                      articles=[a for a in self.articles if parts is None or a[0] in parts],
+                      contents=[(PLACE + anchor(i), s) for i, s in enumerate(self.pack.sections)])
+
+
 def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[str, list[tuple[Heading, list[Heading]]]]:
-    """One HTML document for Chromium to print in one go (a page printed alone costs about 2.5 times as much: each one
-    loads and lays out the theme again): a cover (the pack's title, data period, `built` date and contents), then
-    each page's article from a new sheet. What loads (images, stylesheets) gets its absolute file:// address, as the
-    pages sit in different folders; the head is the stylesheets of the first page (every page of the book has the
-    same ones), so print CSS applies as when a reader prints a page. Links: to a page the pack holds (or a place in
-    it), an internal link; to the rest of the book, an address under SITE (the PDF points it at `site`, the cover
-    says where); others (https) as they are. Also returns each page's title (its one h1) and its other headings,
-    with the places they are at, for the PDF's bookmarks."""
+    """The whole document Chromium prints for a hub (pack_document), and its pages' headings."""
+    document = pack_document(html, pack, site)
+    return document.render(built), list(document.headings)
+
+
+def pack_document(html: Path, pack: PdfPack, site: str) -> PackDocument:
+    """A hub's pages as one HTML document for Chromium to print (a page printed alone costs about 2.5 times as much:
+    each one loads and lays out the theme again): a cover (the pack's title, data period, the day and contents),
+    then each page's article from a new sheet. What loads (images, stylesheets) gets its absolute file:// address, as
+    the pages sit in different folders; the head is the stylesheets of the first page (every page of the book has the
+    same ones), so print CSS applies as when a reader prints a page. Links: within a page, internal links; to another
+    page the pack holds (or a place in it), an address under PLACE (pdf_pages: a page may be printed without it),
+    and each place such a link points at gets a link of its own in its page, so the PDF has a destination for it; to
+    the rest of the book, an address under SITE (the PDF points it at `site`, the cover says where); others (https)
+    as they are."""
     root = html.resolve().as_uri() + "/"
     index = {section.page: i for i, section in enumerate(pack.sections)}
     articles, headings, head = [], [], []
+    places: list[set[str]] = [{anchor(i)} for i in range(len(pack.sections))]  # each page's top, at least
     for i, section in enumerate(pack.sections):
         path = (html / section.page).resolve()
         text = path.read_text(encoding="utf-8")
@@ -810,7 +906,13 @@ def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[st
                 url = urljoin(base, href)
                 if url.startswith(root):
                     rel, _, fragment = url[len(root):].partition("#")
-                    target = "#" + anchor(index[rel], fragment) if rel in index else SITE + url[len(root):]
+                    if rel not in index:
+                        target = SITE + url[len(root):]
+                    elif index[rel] == i:
+                        target = "#" + anchor(i, fragment)
+                    else:
+                        places[index[rel]].add(anchor(index[rel], fragment))
+                        target = PLACE + anchor(index[rel], fragment)
                 elif urlsplit(url).scheme == "file":
                     raise BookError(f"cannot print {page}: it links to {href}, outside the book")
                 else:
@@ -822,10 +924,12 @@ def print_document(html: Path, pack: PdfPack, built: str, site: str) -> tuple[st
 
         if i == 0:
             head = [markup(_LOADED.sub(absolute, tag)) for tag in _STYLESHEET.findall(text)]
-        article = _ID.sub(own_id, _LINK.sub(link, _IMAGE.sub(absolute, article)))
-        articles.append((anchor(i), markup(article)))
-    return render("pack_document.html.j2", pack=pack, built=built, site=site, stylesheets=head, articles=articles,
-                  contents=[(anchor(i), s) for i, s in enumerate(pack.sections)]), headings
+        articles.append(_ID.sub(own_id, _LINK.sub(link, _IMAGE.sub(absolute, article))))
+    # the places other pages (and the contents) link to, first in each article: empty links, which take no room
+    return PackDocument(pack, site, tuple(head), tuple(
+        (anchor(i), markup("".join(f'<a class="iv-place" href="#{html_module.escape(p)}"></a>'
+                                   for p in sorted(places[i])) + article))
+        for i, article in enumerate(articles)), tuple(headings))
 
 
 _LOCAL = re.compile(r'"(file://[^"]*)"')  # an address of print_document's that loads a file of the book
@@ -869,32 +973,22 @@ def printed_from(pdf: Path) -> str | None:
         return None
 
 
-def _finish(pdf: bytes, pack: PdfPack, headings: list[tuple[Heading, list[Heading]]], code: str, site: str,
-            digest: str) -> bytes:
-    """The PDF as it is kept: its pages and the destinations of its internal links, its links to the rest of the book
-    pointed at `site`, the contents' page numbers written in, the pack's bookmarks (_bookmarks), its title, and the
-    `digest` of what it was printed from (printed_from)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, TextStringObject
-
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    writer.append(reader, import_outline=False)
-    for page in writer.pages:
-        for annot in page.get("/Annots") or []:
-            action = annot.get_object().get("/A")
-            uri = str(action.get_object().get("/URI", "")) if action is not None else ""
-            if uri.startswith(SITE):
-                action.get_object()[NameObject("/URI")] = TextStringObject(site + uri[len(SITE):])
-    targets = {str(name): reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
-    _number_contents(writer, targets, code, len(pack.sections))
-    entries = _bookmarks(targets, [s.title for s in pack.sections], headings, code)
+def _finish(job: _PackPrint, code: str, site: str, built: str) -> bytes:
+    """The PDF as it is kept, from its parts' sheets (pdf_pages): its links between parts internal, its links to the
+    rest of the book pointed at `site`, 'built <day> · page N of M' in each footer, the contents' page numbers written
+    in, the pack's bookmarks (_bookmarks), its title, and the digest of what it was made from (printed_from)."""
+    writer = pdf_pages.assemble(job.kept, list(job.parts.values()))
+    targets = pdf_pages.destinations(writer)
+    pdf_pages.finish_links(writer, targets, site, code)
+    _number_contents(writer, targets, code, len(job.pack.sections))
+    pdf_pages.number_sheets(writer, built)
+    entries = _bookmarks(targets, [s.title for s in job.pack.sections], list(job.document.headings), code)
     for bookmark, page, sections in entries:
         parent = writer.add_outline_item(title=bookmark, page_number=page)
         for heading, section_page in sections:
             writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
     writer.page_mode = "/UseOutlines"  # a viewer opens the PDF with its bookmarks shown
-    writer.add_metadata({"/Title": pack.title, "/Creator": "ivanalysis", PRINTED_FROM: digest})
+    writer.add_metadata({"/Title": job.pack.title, "/Creator": "ivanalysis", PRINTED_FROM: job.digest})
     buf = io.BytesIO()
     writer.write(buf)
     return buf.getvalue()
@@ -969,7 +1063,7 @@ def _bookmarks(targets: dict[str, int], bookmarks: list[str], headings: list[tup
 
 
 async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
-                           finish: Callable[[str, bytes], bytes]) -> dict[str, bytes]:
+                           finish: Callable[[str, bytes], bytes | None]) -> dict[str, bytes | None]:
     """Each hub's document printed to PDF bytes by one Chromium, two at a time (a document waits on files and the
     browser's processes as much as on the CPU). `footers`: each page's footer. `finish(code, pdf)` makes the PDF
     what is kept, as soon as it is printed: Chromium prints the next one meanwhile."""
@@ -988,7 +1082,7 @@ async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
                 code = queue.pop(0)
                 await page.goto(documents[code].as_uri(), wait_until="load")
                 printed[code] = finish(code, await page.pdf(
-                    format="A4", print_background=True, prefer_css_page_size=True,
+                    format="A4", print_background=True, prefer_css_page_size=True, scale=PRINT_SCALE,
                     tagged=False, outline=False,  # the bookmarks are made from the headings' places (_bookmarks)
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
                     display_header_footer=True, header_template="<span></span>", footer_template=footers[code]))

@@ -159,6 +159,7 @@ def _check_links(pdf: Path, html: Path, hub: str, runs: list[dict], site: str) -
     kinds: dict[str, int] = {}
     for page, kind, target in _link_targets(reader):
         assert not target.startswith("file:"), (hub, page + 1, target)
+        assert ".invalid/" not in target, (hub, page + 1, target)  # as printed (packs.SITE, pdf_pages.PLACE): made good
         if kind == "internal":
             assert target in destinations, (hub, page + 1, target)
         elif target.startswith(("https://", "mailto:")) and not target.startswith(site):
@@ -199,9 +200,9 @@ def test_every_link_of_a_hub_pdf_works_and_its_cover_and_footer_say_what_it_hold
                   f"{packs.month_text(max(r['data']['last_month'] for r in runs))}") if runs else ""
         built = re.search(r"Built (\d{1,2} [A-Z][a-z]+ 20\d\d)", texts[0])
         assert built, (hub.code, texts[0][:300])
-        for i, text in enumerate(texts):  # the footer
-            assert f"page {i + 1} of {n}" in text, (hub.code, i + 1)
-            assert f"Hub pack: {hub.name} · data {months or 'none analysed'} · built {built.group(1)}" in text
+        for i, text in enumerate(texts):  # the footer: what and when at its left, the day and the page at its right
+            assert f"Hub pack: {hub.name} · data {months or 'none analysed'}" in text, (hub.code, i + 1)
+            assert f"built {built.group(1)} · page {i + 1} of {n}" in text, (hub.code, i + 1)
         cover = texts[0]
         assert "Contents" in cover and f"Hub pack: {hub.name}" in cover
         assert (f"Data {months}; headline figures for " if runs else "Data no scheme was analysed for this hub") \
@@ -251,8 +252,10 @@ def test_only_changed_hubs_are_printed_again(small_book, chromium_or_skip, tmp_p
     assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]  # nothing hidden is published
     assert all(packs.printed_from(p) for p in folder.glob("*.pdf"))  # each PDF says what it was printed from
     (folder / ".LON.pdf.inputs").write_text("what an older build kept beside the PDFs\n")
+    store = tmp_path / "prints"  # the prints the book's build kept (a copy: the shared build is read only)
+    shutil.copytree(small_book / "cache" / "pdf-prints", store)
     said: list[str] = []
-    packs.publish_pdfs(html, said.append)
+    packs.publish_pdfs(html, said.append, store=store)
     assert said == [f"PDF hub packs unchanged ({len(load_geography().hubs())})"]
     assert not (folder / ".LON.pdf.inputs").exists()
     before = {p.name: p.read_bytes() for p in (html / packs.PACKS_DIR).glob("*.pdf")}
@@ -261,16 +264,49 @@ def test_only_changed_hubs_are_printed_again(small_book, chromium_or_skip, tmp_p
         text = page.read_text(encoding="utf-8")
         page.write_text(text.replace("</article>", "<p>changed</p></article>"), "utf-8")
 
+    # a page changed: its hub's PDF is made again, and of it only that page is printed
     change(html / "runs" / "oral_chemo_wastage" / "LON.html")
-    packs.publish_pdfs(html, said.append)
+    packs.publish_pdfs(html, said.append, store=store)
     pages = 1 + len(_ok_runs(small_book, "LON"))
-    assert said[-1].startswith(f"PDF hub packs: 1 of 10 made ({pages} pages of the book)")
+    assert said[-1].startswith(f"PDF hub packs: 1 of 10 made ({pages} pages of the book; 1 of their {pages + 1} "
+                               "parts printed, the others kept from earlier prints)"), said[-1]
     after = {p.name: p.read_bytes() for p in (html / packs.PACKS_DIR).glob("*.pdf")}
     assert [n for n in after if after[n] != before[n]] == ["LON.pdf"]
     assert "changed" in " ".join(pdf_page_texts(html / packs.PACKS_DIR / "LON.pdf"))
+    # ... and reads as the PDF printed whole: the same text on each sheet (footers, contents' numbers included), the
+    # same bookmarks and links
+    whole = tmp_path / "whole"
+    shutil.copytree(html, whole)
+    geo = load_geography()
+    lon = next(a for a in geo.hubs() if a.code == "LON")
+    from ivanalysis.pipeline.runs_view import collect
+
+    config = _config()
+    packs.print_pdfs(whole, {"LON": packs.pdf_pack(lon, collect(geo), str(config.get("title", "")), True)},
+                     site=packs.site_root(config), force=True)
+    parts, printed = (PdfReader(d / packs.PACKS_DIR / "LON.pdf") for d in (html, whole))
+    assert pdf_page_texts(html / packs.PACKS_DIR / "LON.pdf") == pdf_page_texts(whole / packs.PACKS_DIR / "LON.pdf")
+    assert _outline(parts) == _outline(printed) and _link_targets(parts) == _link_targets(printed)
     # outside the article (navigation, scripts) nothing is printed, so nothing is printed again
     page = html / "hubs" / "LON.html"
     page.write_text(page.read_text(encoding="utf-8").replace("</body>", "<p>changed</p></body>"), "utf-8")
-    packs.publish_pdfs(html, said.append)
+    packs.publish_pdfs(html, said.append, store=store)
     assert said[-1] == f"PDF hub packs unchanged ({len(load_geography().hubs())})"
+    # the store keeps only the prints that hold the parts of the PDFs published: LON's whole print and its new page
+    assert sorted(p.name for p in (store / "LON").iterdir() if p.suffix == ".pdf") == sorted(
+        {name for name, _, _ in json.loads((store / "LON" / "index.json").read_text()).values()})
+    assert len(list((store / "LON").glob("*.pdf"))) == 2
+
+
+def _config() -> dict:
+    import yaml
+
+    from ivanalysis.paths import ROOT
+
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")) or {}
+
+
+def _outline(reader: PdfReader) -> list:
+    return [[(item.title, reader.get_destination_page_number(item)) for item in entry] if isinstance(entry, list)
+            else (entry.title, reader.get_destination_page_number(entry)) for entry in reader.outline]
 

@@ -395,10 +395,15 @@ def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path
     assert "<title>Hub pack: A &amp; B</title>" in doc
     assert f'href="{root}/_static/styles/theme.css?digest=1"' in doc and "x.js" not in doc
     assert f'src="{root}/_images/c.png"' in doc and 'src="data:image/png;base64,AAAA"' in doc
-    # internal: each page's top and ids are its own (both pages could have a #caveats)
+    # each page's top and ids are its own (both pages could have a #caveats); a link within a page is internal, to
+    # another page of the pack an address under PLACE (a page may be printed without the page it links to), and each
+    # place those point at has an empty link of its own in its page, so the PDF has a destination for it
     assert '<article class="bd-article iv-pack-section" id="iv-p0">' in doc and 'id="iv-p1-caveats"' in doc
-    assert 'href="#iv-p1">s</a>' in doc and 'href="#iv-p1-caveats">its caveats' in doc
-    assert 'href="#iv-p0">the hub' in doc and 'id="iv-p0-hub"' in doc and 'href="#iv-p0-hub--heading"' in doc
+    place = packs.PLACE
+    assert f'href="{place}iv-p1">s</a>' in doc and f'href="{place}iv-p1-caveats">its caveats' in doc
+    assert f'href="{place}iv-p0">the hub' in doc and 'id="iv-p0-hub"' in doc and 'href="#iv-p0-hub--heading"' in doc
+    assert '<article class="bd-article iv-pack-section" id="iv-p1"><a class="iv-place" href="#iv-p1"></a>' \
+        '<a class="iv-place" href="#iv-p1-caveats"></a><h1' in doc
     # the rest of the book, and the web
     assert f'href="{packs.SITE}runs/t/SW.html#x"' in doc and f'href="{packs.SITE}downloads/packs/LON.xlsx"' in doc
     assert 'href="https://www.england.nhs.uk/a?b=1&amp;c"' in doc
@@ -408,12 +413,18 @@ def test_print_document_joins_the_articles_and_keeps_every_link_working(tmp_path
     # the cover: the data period, the day, the contents (packs.py writes each line's page number)
     cover = doc.split('<article', 1)[0]
     assert "April 2015 to March 2018; headline figures for 2017/18" in cover and "7 December 2026" in cover
-    assert '<a href="#iv-p0"><span class="iv-contents-name">0. Page 0</span>' in cover
-    assert '<a href="#iv-p1"><span class="iv-contents-name">1. Page 1</span><span class="iv-contents-year">2017/18' \
-        in cover and "Synthetic data." in cover
+    assert f'<a href="{place}iv-p0"><span class="iv-contents-name">0. Page 0</span>' in cover
+    assert f'<a href="{place}iv-p1"><span class="iv-contents-name">1. Page 1</span><span class="iv-contents-year">' \
+        '2017/18' in cover and "Synthetic data." in cover
     assert "are relative to this PDF: they open when it is read from the book's folder" in cover
     published = packs.print_document(tmp_path, _pack("hubs/LON.html"), "", "https://example.nhs.uk/iv/")[0]
     assert "open the published book, https://example.nhs.uk/iv/." in published
+    # a part of the pack alone, as a build prints only the parts that changed: the same article, without the cover
+    document = packs.pack_document(tmp_path, _pack("hubs/LON.html", "runs/s/LON.html"), "../../")
+    assert document.parts() == [packs.COVER, "iv-p0", "iv-p1"]
+    alone = document.render("7 December 2026", {"iv-p1"})
+    assert "Contents" not in alone and '<article class="bd-article iv-pack-section" id="iv-p0">' not in alone
+    assert doc.split('id="iv-p1">', 1)[1] == alone.split('id="iv-p1">', 1)[1]
 
 
 def test_a_link_out_of_the_book_is_refused(tmp_path):

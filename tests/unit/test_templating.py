@@ -65,8 +65,7 @@ def test_every_template_renders_from_its_page_and_refuses_a_missing_value(views,
         "results_schema.md.j2": lambda: book.results_schema()[0],
         "status_page.md.j2": lambda: book.status_page(views, tmp_path),
         "pack_document.html.j2": lambda: _pack_document(tmp_path, "Hub pack: London"),
-        "pack_footer.html.j2": lambda: render("pack_footer.html.j2", pack=_pack("Hub pack: London"),
-                                              built="7 December 2026"),
+        "pack_footer.html.j2": lambda: render("pack_footer.html.j2", pack=_pack("Hub pack: London")),
     }
     assert sorted(template_names()) == sorted(pages)  # a new template gets a line here
     for name, page in pages.items():
@@ -105,5 +104,5 @@ def test_a_value_holding_markup_is_shown_as_text(views, build_dir, tmp_path):
     assert status.count(f"| {escaped} |") == 2 and MARKUP not in status
     document = _pack_document(tmp_path, MARKUP)  # HTML templates are autoescaped
     assert "<title>&lt;b&gt;bold&lt;/b&gt; [a link]" in document and "<b>bold</b>" not in document
-    footer = render("pack_footer.html.j2", pack=_pack(MARKUP), built="7 December 2026")
-    assert "<span>&lt;b&gt;bold&lt;/b&gt;" in footer
+    footer = render("pack_footer.html.j2", pack=_pack(MARKUP))
+    assert "max-width:calc(100% - 24mm - 65mm);\">&lt;b&gt;bold&lt;/b&gt;" in footer and "<b>" not in footer
