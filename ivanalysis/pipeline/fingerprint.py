@@ -109,11 +109,16 @@ def _settings(d: Digest) -> None:
             d.tree(f"{key} files", Path(value))
 
 
-def code_inputs() -> str:
-    """The package's code and the installed versions: what a computation over the build's files depends on besides
-    those files (the disclosure scan keeps each file's findings while this stays the same)."""
+def code_inputs(parts: Iterable[str] | None = None) -> str:
+    """The package's code (or the `parts` of it named, files and folders under the package's folder) and the
+    installed versions: what a computation over the build's files depends on besides those files (the disclosure
+    scan keeps each file's findings while this stays the same)."""
     d = Digest("code 1")
-    d.tree("package", PACKAGE_DIR)
+    if parts is None:
+        d.tree("package", PACKAGE_DIR)
+    else:
+        for part in sorted(parts):
+            d.tree(f"package/{part}", PACKAGE_DIR / part)
     d.add("installed", _installed())
     return d.hexdigest()
 

@@ -331,7 +331,7 @@ def disclosure_findings(build: Path, geography: Geography | None = None, *,
     a build scans only what changed (_Memo). An artefact removed before it is read is not published, so not checked
     (a build removes stale files from the new book as the scan goes on)."""
     names = subnational_names(geography)
-    kept = _Memo(memo, names)
+    kept = _Memo(memo, names, partial=not book)
     findings = []
     for path in _published(build, html_dir, book=book):
         geo = _geography_of(path)
@@ -381,19 +381,27 @@ def _check_of(path: Path, geo: str | None, below: bool, names: set[str]) -> Call
     return page
 
 
+# The package's code the scan's verdicts follow from: this module and what it imports (a test checks the list against
+# what importing it loads). Editing a scheme's analysis changes what its runs write, which the memo sees by their
+# bytes, not how a file is judged: the memo is kept.
+SCANNER_CODE = ("__init__.py", "catalogue.py", "config.py", "data", "errors.py", "geography.py", "memo.py", "paths.py",
+                "pipeline/__init__.py", "pipeline/scan.py", "pipeline/fingerprint.py", "report", "results", "sdc.py")
+
+
 class _Memo:
     """What each artefact was found to hold, kept in a file between builds: an artefact's findings follow from its
     bytes, its kind (suffix, results.json or not) and whether it describes England, fewer people or no area, so
-    they are kept under those; all of it is forgotten when the package's code, the installed versions or the names
-    below England change. Without a file, nothing is kept. A build's new book is mostly the last one's pages and
-    every run's files unchanged: scanning all of them took 12 s of CPU for 220 runs."""
+    they are kept under those; all of it is forgotten when the scan's code (SCANNER_CODE), the installed versions or
+    the names below England change. Without a file, nothing is kept. A build's new book is mostly the last one's
+    pages and every run's files unchanged: scanning all of them took 12 s of CPU for 220 runs. `partial`: the scan
+    reads part of what is published (the runs' files, ahead of the book), so what it keeps for the rest stays."""
 
-    def __init__(self, path: Path | None, names: set[str]) -> None:
+    def __init__(self, path: Path | None, names: set[str], *, partial: bool = False) -> None:
         from .fingerprint import code_inputs
 
-        self.path, self.used = path, {}
+        self.path, self.used, self.partial = path, {}, partial
         self.version = "" if path is None else hashlib.sha256(
-            (code_inputs() + "\n" + "\n".join(sorted(names))).encode()).hexdigest()
+            (code_inputs(SCANNER_CODE) + "\n" + "\n".join(sorted(names))).encode()).hexdigest()
         self.known = {}
         if path is not None:
             try:
@@ -420,13 +428,15 @@ class _Memo:
             self.used[key] = [[f.artefact[len(rel):], f.problem] for f in found]
 
     def save(self) -> None:
-        """Only what this scan saw, so the file does not grow with every build."""
+        """Only what this scan saw, so the file does not grow with every build (and, after a partial scan, what was
+        kept for the rest: the whole scan that follows it drops what it no longer sees)."""
         if self.path is None:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text(json.dumps({"version": self.version, "findings": self.used}), encoding="utf-8")
+            kept = {**self.known, **self.used} if self.partial else self.used
+            tmp.write_text(json.dumps({"version": self.version, "findings": kept}), encoding="utf-8")
             tmp.replace(self.path)
         except OSError:  # a memo that cannot be written only costs time
             pass

@@ -3,6 +3,8 @@ changed: the same findings come back without reading the artefacts again, a chan
 nothing is kept across a change of the code."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from openpyxl import Workbook
@@ -77,7 +79,7 @@ def test_the_same_bytes_elsewhere_are_judged_by_where_they_are(build, tmp_path):
 def test_nothing_is_kept_across_a_change_of_the_code(build, tmp_path, monkeypatch):
     memo = tmp_path / "scan.json"
     disclosure_findings(build, memo=memo)
-    monkeypatch.setattr(fingerprint, "code_inputs", lambda: "another version of the scan")
+    monkeypatch.setattr(fingerprint, "code_inputs", lambda parts=None: "another version of the scan")
     read = []
     real = scan.page_tables
     monkeypatch.setattr(scan, "page_tables", lambda html: read.append(1) or real(html))
@@ -109,3 +111,46 @@ def test_an_artefact_removed_before_it_is_read_is_not_published_so_not_checked(b
     real = scan._published
     monkeypatch.setattr(scan, "_published", lambda *a, **k: [*real(*a, **k), workbook.with_name("OLD.xlsx")])
     assert not [f for f in disclosure_findings(build) if "OLD.xlsx" in str(f)]
+
+
+def test_a_scan_of_the_runs_ahead_keeps_what_the_memo_holds_for_the_book(build, tmp_path, monkeypatch):
+    """The scan of the runs' files ahead of the book (book=False) keeps the book's findings in the memo: the whole
+    scan after it reads only the pages that changed (it used to read every page again, 4 s on the default book)."""
+    memo = tmp_path / "scan.json"
+    whole = sorted(map(str, disclosure_findings(build, memo=memo)))
+    disclosure_findings(build, memo=memo, book=False)
+    _refusing(monkeypatch)
+    assert sorted(map(str, disclosure_findings(build, memo=memo))) == whole
+
+
+def test_the_memo_follows_the_scans_code_not_the_schemes(tmp_path, monkeypatch):
+    """The memo is kept while the scan's own code is the same (SCANNER_CODE): a scheme's module edited changes what
+    its runs write (scanned again by their bytes), not how a file is judged."""
+    package = tmp_path / "ivanalysis"
+    (package / "pipeline").mkdir(parents=True)
+    (package / "schemes").mkdir()
+    (package / "pipeline" / "scan.py").write_text("scan = 1\n")
+    (package / "schemes" / "s.py").write_text("s = 1\n")
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", package)
+    before = fingerprint.code_inputs(["pipeline/scan.py"])
+    (package / "schemes" / "s.py").write_text("s = 2  # edited\n")
+    assert fingerprint.code_inputs(["pipeline/scan.py"]) == before
+    (package / "pipeline" / "scan.py").write_text("scan = 2  # edited\n")
+    assert fingerprint.code_inputs(["pipeline/scan.py"]) != before
+
+
+def test_the_scans_code_is_every_module_it_loads():
+    """SCANNER_CODE names every module of the package that importing the scan loads (in a new interpreter)."""
+    import subprocess
+    import sys
+
+    from ivanalysis.pipeline.fingerprint import PACKAGE_DIR
+
+    code = ("import sys, ivanalysis.pipeline.scan\n"
+            "for m in list(sys.modules.values()):\n    print(getattr(m, '__file__', None) or '')")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    ours = [Path(f).resolve().relative_to(PACKAGE_DIR.resolve()).as_posix() for f in loaded
+            if Path(f).resolve().is_relative_to(PACKAGE_DIR.resolve())]
+    assert "pipeline/scan.py" in ours
+    outside = [m for m in ours if not any(m == part or m.startswith(part + "/") for part in scan.SCANNER_CODE)]
+    assert outside == []
