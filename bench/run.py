@@ -441,8 +441,8 @@ def _phases(stdout: str) -> str:
     """The build's own timings: the runs (validation of their input tables included), the book (Sphinx and the PDF
     hub packs included)."""
     patterns = (r"input tables validated \(([\d.]+) s\)", r"failed \(([\d.]+) s\)",
-                r"printed\) in ([\d.]+) s|of the book\) in ([\d.]+) s", r"Sphinx built the pages in ([\d.]+) s",
-                r"book built: .* \(([\d.]+) s\)")
+                r"printed\) in ([\d.]+) s|of the book\) in ([\d.]+) s|earlier prints\) in ([\d.]+) s",
+                r"Sphinx built the pages in ([\d.]+) s", r"book built: .* \(([\d.]+) s\)")
     found = [re.search(pattern, stdout) for pattern in patterns]
     valid, runs, pdf, sphinx, book = (next((g for g in m.groups() if g), None) if m else None for m in found)
     return (f"runs {runs} s (of which validation {valid or 0} s), book {book} s (of which Sphinx {sphinx} s, "
