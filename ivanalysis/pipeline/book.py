@@ -701,7 +701,8 @@ def effective_config(synthetic: bool) -> str:
 
 
 # --- assembling and building -----------------------------------------------------------------------------------------
-def stage(data_dir: Path) -> Stage:
+def stage(data_dir: Path, jobs: int = 1) -> Stage:
+    """The book's sources staged from the runs (`jobs`: processes for the hub workbooks)."""
     geo = load_geography()
     views = collect(geo)
     synthetic = bool(read_manifest(data_dir).get("synthetic"))
@@ -732,7 +733,7 @@ def stage(data_dir: Path) -> Stage:
     pdf = chromium_path() is not None  # build() prints the PDFs with the same browser, or none
     for area in geo.hubs():
         st.write(f"hubs/{area.code}.md", hub_pack(area, views, synthetic, pdf=pdf, levers=levers))
-        packs.stage_workbook(st, area, views, synthetic)
+    packs.stage_workbooks(st, geo.hubs(), views, synthetic, jobs)
     for v in views:
         if v.ok:
             run = runs_dir() / v.scheme.id / v.area.code
@@ -766,7 +767,7 @@ def build(data_dir: Path, *, force: bool = False, jobs: int = 1, log=print) -> b
     published = (html_dir() / "index.html").exists() and not force
     if published and inputs is not None and fingerprint.recorded(html_dir() / INPUTS_RECORD) == inputs:
         return False
-    st = stage(data_dir)
+    st = stage(data_dir, jobs)
     digest = st.digest()
     if published and fingerprint.recorded(html_dir() / STAGED_RECORD) == digest:
         if inputs is not None:

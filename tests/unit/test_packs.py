@@ -266,6 +266,26 @@ def _scalings_kept():
     packs.SCALINGS.update(kept)
 
 
+def test_workbooks_made_in_forked_processes_are_the_ones_made_here(views, monkeypatch):
+    """A build makes the hubs' workbooks `jobs` at a time in forked processes (only when the process has no other
+    thread: a fork copies the forking thread alone): the same bytes as made one after another."""
+    import threading
+
+    here = packs.workbook(HUB, views, synthetic=True)
+    other = Area(code="SW", name="South West", level="hub", region="SW", population=5_000_000, providers=(),
+                 hubs=("SW",))
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # the test runner's own threads never take a lock here
+    assert packs._made_apart([HUB, other, HUB], views, True, jobs=2) == [
+        here, packs.workbook(other, views, synthetic=True), here]
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread: made here, never forked
+
+    def refused(*args, **kwargs):
+        raise AssertionError("forked while another thread runs")
+
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", refused)
+    assert packs._made_apart([HUB, HUB], views, True, jobs=2) == [here, here]
+
+
 def test_formula_text_from_data_stays_text(views):
     """Text from a run's tables or results is never a formula: the only formulas are the calculators' and the
     Summary's 'your' columns."""
