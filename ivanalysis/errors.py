@@ -20,3 +20,7 @@ class DataError(IVError):
         super().__init__(message)
         self.file = file
         self.problems = problems or []
+
+
+class BookError(IVError):
+    """The Jupyter Book build failed (a warning counts as a failure), or its hub packs could not be made."""

@@ -39,7 +39,7 @@ from ..report.table_data import TableData, read_table, run_tables
 from ..results import KpiRecord
 from ..sdc import RULE_TEXT, SUPPRESSED, WITHHELD_TEXT
 from . import pdf_pages
-from .pdf_pages import PLACE, SITE, PrintStore
+from .pdf_pages import PLACE, PRINTED_FROM, SITE, Finishing, Heading, PrintStore, anchor
 from .runs_view import BookError, RunView, collect, ranked
 from .templating import markup, render
 
@@ -614,9 +614,7 @@ def _made_apart(areas: list[Area], views: list[RunView], synthetic: bool, jobs: 
 
 # --- the PDF ---------------------------------------------------------------------------------------------------------
 
-CONTENTS_TARGET = re.compile(r"/iv-p\d+")  # a line of the contents links to the top of one of the pack's pages
 COVER = "iv-cover"  # the cover's name among the parts of a pack (the others: each page's top, anchor(i))
-PRINTED_FROM = "/IVPrintedFrom"  # in a PDF's document information: the digest of what it was printed from
 
 
 @dataclass(frozen=True)
@@ -757,10 +755,28 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
             if not job.whole and pdf_pages.shrunk_parts(pdf, sheets, 0.75 * PRINT_SCALE):  # 0.75: points to a CSS pixel
                 return None
             job.kept.add(pdf, sheets)
-        made = _finish(job, code, site, built)
+        made = pdf_pages.make_pdf(Finishing(
+            job.kept, tuple(job.parts.values()), tuple(s.title for s in job.pack.sections), job.document.headings,
+            job.pack.title, code, site, built, job.digest))
         job.kept.keep_only(list(job.parts.values()))
         return made
 
+    printed = _print_and_finish(todo, built, finish, log)
+    for code in todo:
+        (out / f".{code}.pdf.tmp").write_bytes(printed[code])
+        (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
+    pages = sum(len(todo[code].pack.sections) for code in todo)
+    fresh = sum(len(job.missing) for job in todo.values())
+    parts = sum(len(job.parts) for job in todo.values())
+    log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book; {fresh} of "
+        f"their {parts} parts printed, the others kept from earlier prints) in {time.time() - start:.1f} s: {out}")
+
+
+def _print_and_finish(todo: dict[str, _PackPrint], built: str, finish: Callable[[str, bytes | None], bytes | None],
+                      log) -> dict[str, bytes]:
+    """Each hub's PDF: its parts to print printed, the hubs' documents two at a time, each made as soon as printed
+    (`finish`); a hub a part of which was too wide to print apart printed whole; a hub with nothing to print made
+    from its kept parts."""
     printed: dict[str, bytes] = {}
     for _ in range(2):  # then the hubs a part of which was too wide to print apart, whole
         to_print = {code: job for code, job in todo.items() if job.missing and code not in printed}
@@ -788,17 +804,10 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
                     "whole, shrunk to fit it")
                 job.whole, job.missing = True, list(job.parts)
                 job.kept = PrintStore(job.kept.folder, earlier=False)
-    for code in todo:
-        if code not in printed:  # every part of it kept from earlier prints: put together again, nothing printed
-            printed[code] = finish(code, None)
-    for code in todo:
-        (out / f".{code}.pdf.tmp").write_bytes(printed[code])
-        (out / f".{code}.pdf.tmp").replace(out / f"{code}.pdf")
-    pages = sum(len(todo[code].pack.sections) for code in todo)
-    fresh = sum(len(job.missing) for job in todo.values())
-    parts = sum(len(job.parts) for job in todo.values())
-    log(f"PDF hub packs: {len(todo)} of {len(packs)} made ({pages} page{'s' * (pages != 1)} of the book; {fresh} of "
-        f"their {parts} parts printed, the others kept from earlier prints) in {time.time() - start:.1f} s: {out}")
+    rest = [code for code in todo if code not in printed]  # every part kept from earlier prints: nothing printed
+    with ThreadPoolExecutor(max(1, len(rest))) as threads:
+        printed |= dict(zip(rest, threads.map(lambda code: finish(code, None), rest)))
+    return printed
 
 
 @dataclass
@@ -825,8 +834,6 @@ _LINK = re.compile(r'(\shref)="([^"]*)"')
 _ID = re.compile(r'(\sid)="([^"]*)"')
 
 
-# A heading as the PDF's bookmarks need it: its text, and the named destination (anchor()) of the place it is at
-Heading = tuple[str, str]
 _PERMALINK = re.compile(r'<a class="headerlink" href="#([^"]+)"')
 
 
@@ -834,12 +841,6 @@ def _text(heading_html: str) -> str:
     """A heading's text, without its permalink."""
     text = re.sub(r"<[^>]+>", "", heading_html.split('<a class="headerlink"')[0])
     return " ".join(html_module.unescape(text).split())
-
-
-def anchor(index: int, fragment: str = "") -> str:
-    """The id, in the printed document, of the pack's page `index` (its top), or of an element of it: each page's ids
-    are its own (every run page has a #caveats)."""
-    return f"iv-p{index}-{fragment}" if fragment else f"iv-p{index}"
 
 
 _ANY_HEADING = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
@@ -1008,103 +1009,20 @@ def printed_from(pdf: Path) -> str | None:
         return None
 
 
-def _finish(job: _PackPrint, code: str, site: str, built: str) -> bytes:
-    """The PDF as it is kept, from its parts' sheets (pdf_pages): its links between parts internal, its links to the
-    rest of the book pointed at `site`, 'built <day> · page N of M' in each footer, the contents' page numbers written
-    in, the pack's bookmarks (_bookmarks), its title, and the digest of what it was made from (printed_from)."""
-    writer = pdf_pages.assemble(job.kept, list(job.parts.values()))
-    targets = pdf_pages.destinations(writer)
-    pdf_pages.finish_links(writer, targets, site, code)
-    _number_contents(writer, targets, code, len(job.pack.sections))
-    pdf_pages.number_sheets(writer, built)
-    entries = _bookmarks(targets, [s.title for s in job.pack.sections], list(job.document.headings), code)
-    for bookmark, page, sections in entries:
-        parent = writer.add_outline_item(title=bookmark, page_number=page)
-        for heading, section_page in sections:
-            writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
-    writer.page_mode = "/UseOutlines"  # a viewer opens the PDF with its bookmarks shown
-    writer.add_metadata({"/Title": job.pack.title, "/Creator": "ivanalysis", PRINTED_FROM: job.digest})
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
-
-
-def _number_contents(writer, targets: dict[str, int], code: str, lines_expected: int) -> None:
-    """Write on each line of the contents the page it links to, at the line's right end, on the baseline of its text
-    and at its size. Chromium cannot print a page's number before it has laid the pages out, and printing the
-    document a second time would double the time the PDFs take: the numbers are written onto the printed cover."""
-    from pypdf import PageObject
-    from pypdf.generic import ContentStream, DictionaryObject, NameObject
-
-    first = targets.get("/" + anchor(0))
-    if first is None:
-        raise BookError(f"the {code} hub pack's PDF has no destination for its first page")
-    numbered = 0
-    for page in writer.pages[:first]:  # the cover: before the hub pack page
-        lines = {}  # a line's target -> its box and its page number
-        for annot in page.get("/Annots") or []:
-            annot = annot.get_object()
-            dest = str(annot.get("/Dest", ""))
-            if CONTENTS_TARGET.fullmatch(dest) and dest in targets and dest not in lines:
-                lines[dest] = ([float(x) for x in annot["/Rect"]], targets[dest] + 1)
-        if not lines:
-            continue
-        runs = []  # (x, y of the baseline, size) of each piece of text on the page
-
-        def visit(text, cm, tm, font, size, runs=runs) -> None:
-            if text.strip():  # where the text starts and its size on the page: its matrix (tm) times the page's (cm)
-                runs.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
-                             size * abs(tm[2] * cm[1] + tm[3] * cm[3])))
-
-        page.extract_text(visitor_text=visit)
-        ops = []
-        for (x0, y0, x1, y1), number in lines.values():
-            inside = [r for r in runs if x0 - 1 <= r[0] <= x1 and y0 - 1 <= r[1] <= y1 + 1]
-            if not inside:
-                raise BookError(f"the {code} hub pack's contents: no text on the line for page {number}")
-            _, baseline, size = max(inside, key=lambda r: r[1])  # a title on two lines: on its first, by its year
-            width = len(str(number)) * 0.556 * size  # Helvetica's digits are all 556/1000 of an em wide
-            ops.append(f"BT /IVContentsFont {size:.2f} Tf {x1 - width:.2f} {baseline:.2f} Td ({number}) Tj ET")
-        overlay = PageObject.create_blank_page(width=page.mediabox.width, height=page.mediabox.height)
-        overlay[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({
-            NameObject("/IVContentsFont"): DictionaryObject({
-                NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-                NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})})})
-        stream = ContentStream(None, None)
-        stream.set_data(("0 g\n" + "\n".join(ops) + "\n").encode())
-        overlay.replace_contents(stream)
-        page.merge_page(overlay)
-        numbered += len(lines)
-    if numbered != lines_expected:
-        raise BookError(f"the {code} hub pack's contents: {numbered} of its {lines_expected} lines link to a page")
-
-
-def _bookmarks(targets: dict[str, int], bookmarks: list[str], headings: list[tuple[Heading, list[Heading]]],
-               code: str) -> list[tuple[str, int, list[tuple[str, int]]]]:
-    """The pack's bookmarks: for each page (its title, the `bookmarks` entry: scheme number and title), the PDF page
-    its title is on, and its other headings with theirs. Each heading's place is a named destination (`targets`:
-    name -> page index), which Chromium writes for every place an internal link points at (print_document gives
-    each heading an id and a link to it): no tagged PDF is printed for Chromium's outline (a third more time in
-    Chromium, and a PDF twice the size to read back), and no heading is matched by its text."""
-    def page(heading: Heading) -> int:
-        text, name = heading
-        if "/" + name not in targets:
-            raise BookError(f"the {code} hub pack's PDF has no destination for the heading {text!r} ({name})")
-        return targets["/" + name]
-
-    return [(bookmark, page(title), [(h[0], page(h)) for h in sections])
-            for bookmark, (title, sections) in zip(bookmarks, headings, strict=True)]
-
-
 async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
                            finish: Callable[[str, bytes], bytes | None]) -> dict[str, bytes | None]:
     """Each hub's document printed to PDF bytes by one Chromium, two at a time (a document waits on files and the
     browser's processes as much as on the CPU). `footers`: each page's footer. `finish(code, pdf)` makes the PDF
-    what is kept, as soon as it is printed: Chromium prints the next one meanwhile."""
+    what is kept, as soon as it is printed, in a thread (two at a time): Chromium prints the next ones meanwhile."""
     from .browser import chromium_async
 
-    queue, printed = list(documents), {}
+    queue, printed, finishing = list(documents), {}, []
+    at_once = asyncio.Semaphore(PRINT_TABS)
+
+    async def finished(code: str, pdf: bytes) -> None:
+        async with at_once:
+            printed[code] = await asyncio.to_thread(finish, code, pdf)
+
     async with chromium_async() as browser:
         # no JavaScript: printing needs none (iv-print.css hides what scripts would fold away), and pages load
         # faster; nothing is fetched from the network, the book is local files
@@ -1116,11 +1034,13 @@ async def _print_documents(documents: dict[str, Path], footers: dict[str, str],
             while queue:
                 code = queue.pop(0)
                 await page.goto(documents[code].as_uri(), wait_until="load")
-                printed[code] = finish(code, await page.pdf(
+                pdf = await page.pdf(
                     format="A4", print_background=True, prefer_css_page_size=True, scale=PRINT_SCALE,
                     tagged=False, outline=False,  # the bookmarks are made from the headings' places (_bookmarks)
                     margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
-                    display_header_footer=True, header_template="<span></span>", footer_template=footers[code]))
+                    display_header_footer=True, header_template="<span></span>", footer_template=footers[code])
+                finishing.append(asyncio.create_task(finished(code, pdf)))
 
         await asyncio.gather(*(tab() for _ in range(PRINT_TABS)))
+    await asyncio.gather(*finishing)
     return printed

@@ -20,10 +20,13 @@ import io
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from .runs_view import BookError
+from ..errors import BookError
 
+PRINTED_FROM = "/IVPrintedFrom"  # in a PDF's document information: the digest of what it was made from
+CONTENTS_TARGET = re.compile(r"/iv-p\d+")  # a line of the contents links to the top of one of the pack's pages
 SITE = "https://book.invalid/"  # a link to the rest of the book, as printed: the PDF points it at the book's address
 PLACE = "https://place.invalid/"  # a link to a place in another part of the pack, as printed: PLACE + its id
 _PART_TOP = re.compile(r"iv-p\d+")  # the id of a part's top (packs.anchor), which begins the id of each place in it
@@ -35,6 +38,16 @@ FOOTER_RGB = "0.259 0.333 0.388"  # #425563, the footer's colour
 FOOTER_RIGHT_MM = 12.0  # the footer's margin (the sheet's left and right margins)
 FOOTER_BASELINE_PT = 16.17  # the baseline of the text of Chromium's footer (A4, a 16 mm bottom margin), measured
 _FONT = "/IVFooterFont"
+
+
+# A heading as the PDF's bookmarks need it: its text, and the named destination (anchor()) of the place it is at
+Heading = tuple[str, str]
+
+
+def anchor(index: int, fragment: str = "") -> str:
+    """The id, in the printed document, of the pack's page `index` (its top), or of an element of it: each page's ids
+    are its own (every run page has a #caveats)."""
+    return f"iv-p{index}-{fragment}" if fragment else f"iv-p{index}"
 
 
 class PrintStore:
@@ -259,3 +272,109 @@ def _around(writer, page, before: bytes, after: bytes) -> None:
         stream.set_data(data)
         added.append(writer._add_object(stream))
     page[NameObject("/Contents")] = ArrayObject([added[0], *streams, added[1]])
+
+
+@dataclass(frozen=True)
+class Finishing:
+    """What makes a hub's PDF from its parts (make_pdf): the prints that hold them
+    (`store`), the parts' digests in order, the contents' and bookmarks' titles, each page's headings with their
+    places, the pack's title, the hub's code (for errors), where links to the rest of the book go, the day, and the
+    digest of what the PDF is made from (PRINTED_FROM)."""
+
+    store: PrintStore
+    parts: tuple[str, ...]
+    titles: tuple[str, ...]
+    headings: tuple[tuple[Heading, list[Heading]], ...]
+    title: str
+    code: str
+    site: str
+    built: str
+    digest: str
+
+
+def make_pdf(job: Finishing) -> bytes:
+    """The PDF as it is kept, from its parts' sheets: its links between parts internal, its links to the rest of the
+    book pointed at the site, 'built <day> · page N of M' in each footer, the contents' page numbers written in, the
+    pack's bookmarks (_bookmarks), its title, and the digest of what it was made from (PRINTED_FROM)."""
+    writer = assemble(job.store, list(job.parts))
+    targets = destinations(writer)
+    finish_links(writer, targets, job.site, job.code)
+    _number_contents(writer, targets, job.code, len(job.titles))
+    number_sheets(writer, job.built)
+    for bookmark, page, sections in _bookmarks(targets, list(job.titles), list(job.headings), job.code):
+        parent = writer.add_outline_item(title=bookmark, page_number=page)
+        for heading, section_page in sections:
+            writer.add_outline_item(title=heading, page_number=section_page, parent=parent)
+    writer.page_mode = "/UseOutlines"  # a viewer opens the PDF with its bookmarks shown
+    writer.add_metadata({"/Title": job.title, "/Creator": "ivanalysis", PRINTED_FROM: job.digest})
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+def _number_contents(writer, targets: dict[str, int], code: str, lines_expected: int) -> None:
+    """Write on each line of the contents the page it links to, at the line's right end, on the baseline of its text
+    and at its size. Chromium cannot print a page's number before it has laid the pages out, and printing the
+    document a second time would double the time the PDFs take: the numbers are written onto the printed cover."""
+    from pypdf import PageObject
+    from pypdf.generic import ContentStream, DictionaryObject, NameObject
+
+    first = targets.get("/" + anchor(0))
+    if first is None:
+        raise BookError(f"the {code} hub pack's PDF has no destination for its first page")
+    numbered = 0
+    for page in writer.pages[:first]:  # the cover: before the hub pack page
+        lines = {}  # a line's target -> its box and its page number
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            dest = str(annot.get("/Dest", ""))
+            if CONTENTS_TARGET.fullmatch(dest) and dest in targets and dest not in lines:
+                lines[dest] = ([float(x) for x in annot["/Rect"]], targets[dest] + 1)
+        if not lines:
+            continue
+        runs = []  # (x, y of the baseline, size) of each piece of text on the page
+
+        def visit(text, cm, tm, font, size, runs=runs) -> None:
+            if text.strip():  # where the text starts and its size on the page: its matrix (tm) times the page's (cm)
+                runs.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5],
+                             size * abs(tm[2] * cm[1] + tm[3] * cm[3])))
+
+        page.extract_text(visitor_text=visit)
+        ops = []
+        for (x0, y0, x1, y1), number in lines.values():
+            inside = [r for r in runs if x0 - 1 <= r[0] <= x1 and y0 - 1 <= r[1] <= y1 + 1]
+            if not inside:
+                raise BookError(f"the {code} hub pack's contents: no text on the line for page {number}")
+            _, baseline, size = max(inside, key=lambda r: r[1])  # a title on two lines: on its first, by its year
+            width = len(str(number)) * 0.556 * size  # Helvetica's digits are all 556/1000 of an em wide
+            ops.append(f"BT /IVContentsFont {size:.2f} Tf {x1 - width:.2f} {baseline:.2f} Td ({number}) Tj ET")
+        overlay = PageObject.create_blank_page(width=page.mediabox.width, height=page.mediabox.height)
+        overlay[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({
+            NameObject("/IVContentsFont"): DictionaryObject({
+                NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})})})
+        stream = ContentStream(None, None)
+        stream.set_data(("0 g\n" + "\n".join(ops) + "\n").encode())
+        overlay.replace_contents(stream)
+        page.merge_page(overlay)
+        numbered += len(lines)
+    if numbered != lines_expected:
+        raise BookError(f"the {code} hub pack's contents: {numbered} of its {lines_expected} lines link to a page")
+
+
+def _bookmarks(targets: dict[str, int], bookmarks: list[str], headings: list[tuple[Heading, list[Heading]]],
+               code: str) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """The pack's bookmarks: for each page (its title, the `bookmarks` entry: scheme number and title), the PDF page
+    its title is on, and its other headings with theirs. Each heading's place is a named destination (`targets`:
+    name -> page index), which Chromium writes for every place an internal link points at (print_document gives
+    each heading an id and a link to it): no tagged PDF is printed for Chromium's outline (a third more time in
+    Chromium, and a PDF twice the size to read back), and no heading is matched by its text."""
+    def page(heading: Heading) -> int:
+        text, name = heading
+        if "/" + name not in targets:
+            raise BookError(f"the {code} hub pack's PDF has no destination for the heading {text!r} ({name})")
+        return targets["/" + name]
+
+    return [(bookmark, page(title), [(h[0], page(h)) for h in sections])
+            for bookmark, (title, sections) in zip(bookmarks, headings, strict=True)]

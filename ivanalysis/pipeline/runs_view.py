@@ -1,6 +1,6 @@
 """What the book and the hub packs know of the runs: each run's results.json (read as the results model), its run.json
 and its last failure. Both the book (pipeline/book.py) and the packs (pipeline/packs.py) read runs through here,
-so neither imports the other's module for it."""
+so neither imports the other's module for it. (BookError, which both raise, is ivanalysis.errors'.)"""
 from __future__ import annotations
 
 import json
@@ -8,15 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalogue import SchemeInfo
-from ..errors import IVError
+from ..errors import BookError as BookError  # raised by the book and the packs, which import it from here
 from ..geography import Area, Geography
 from ..paths import runs_dir
 from ..results import RunResult, read_results
 from ..schemes import registry
-
-
-class BookError(IVError):
-    """The Jupyter Book build failed (a warning counts as a failure)."""
 
 
 @dataclass

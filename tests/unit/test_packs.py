@@ -10,7 +10,7 @@ import pytest
 
 from ivanalysis.catalogue import BY_ID
 from ivanalysis.geography import Area
-from ivanalysis.pipeline import packs
+from ivanalysis.pipeline import packs, pdf_pages
 from ivanalysis.pipeline.book import BookError, RunView
 from ivanalysis.report.table_data import read_table, table_data, table_stem, write_table
 from ivanalysis.results import (
@@ -576,8 +576,8 @@ def test_bookmarks_open_the_sheet_each_heading_is_on():
     targets = {"/iv-p0-hub--heading": 1, "/iv-p1-heading--0": 3, "/iv-p1-caveats--heading": 5}
     headings = [(("Hub pack: London", "iv-p0-hub--heading"), []),
                 (("Scheme: London", "iv-p1-heading--0"), [("Caveats", "iv-p1-caveats--heading")])]
-    assert packs._bookmarks(targets, ["Hub pack: London", "1. Scheme"], headings, "LON") == [
+    assert pdf_pages._bookmarks(targets, ["Hub pack: London", "1. Scheme"], headings, "LON") == [
         ("Hub pack: London", 1, []), ("1. Scheme", 3, [("Caveats", 5)])]
     del targets["/iv-p1-caveats--heading"]
     with pytest.raises(BookError, match=r"LON hub pack's PDF has no destination for the heading 'Caveats'"):
-        packs._bookmarks(targets, ["Hub pack: London", "1. Scheme"], headings, "LON")
+        pdf_pages._bookmarks(targets, ["Hub pack: London", "1. Scheme"], headings, "LON")
