@@ -730,10 +730,10 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
             if not (html / section.page).is_file():
                 raise BookError(f"cannot print the {code} hub pack: {section.page} is not in the built book")
         document = pack_document(html, pack, site)
+        footer = render("pack_footer.html.j2", pack=pack)
         # the day it is made is left out: an unchanged pack keeps the PDF (and the date) it has
-        digest = pack_digest(html, document.render(""), css)
+        digest = pack_digest(html, document.render("") + footer, css)
         if force or printed_from(out / f"{code}.pdf") != digest:
-            footer = render("pack_footer.html.j2", pack=pack)
             # a part: what it prints from (alone, with the footer); the cover says the day
             parts = {part: pack_digest(html, document.render(built if part == COVER else "", {part}) + footer, css)
                      for part in document.parts()}
@@ -804,9 +804,9 @@ def _print_and_finish(todo: dict[str, _PackPrint], built: str, finish: Callable[
                     "whole, shrunk to fit it")
                 job.whole, job.missing = True, list(job.parts)
                 job.kept = PrintStore(job.kept.folder, earlier=False)
-    rest = [code for code in todo if code not in printed]  # every part kept from earlier prints: nothing printed
-    with ThreadPoolExecutor(max(1, len(rest))) as threads:
-        printed |= dict(zip(rest, threads.map(lambda code: finish(code, None), rest)))
+    for code in todo:
+        if code not in printed:  # every part of it kept from earlier prints: put together again, nothing printed
+            printed[code] = finish(code, None)
     return printed
 
 
@@ -988,7 +988,7 @@ def pack_digest(html: Path, document: str, css: Path) -> str:
             loaded[name] = hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing"
         return f'"{name}{"#" + url.fragment if url.fragment else ""}"'
 
-    h = hashlib.sha256(PDF_VERSION.encode() + (css.read_bytes() if css.exists() else b""))
+    h = hashlib.sha256(f"{PDF_VERSION} {PRINT_SCALE}".encode() + (css.read_bytes() if css.exists() else b""))
     h.update(_LOCAL.sub(local, document).encode())
     for name in sorted(loaded):
         h.update(name.encode() + b"\0" + loaded[name])

@@ -4,8 +4,8 @@ a pack that changed.
 A pack is made of parts: its cover, then each page of the book it holds, each from a new sheet. A part is named by
 the digest of what it prints from (packs.print_pdfs). Chromium prints the parts of a hub that the store does not
 have, in one document; the store keeps that print as it came and, for each part, its sheets in it. The PDF is the
-parts' sheets in order, from whichever print holds them; what depends on the whole is written afterwards: links
-between parts, 'page N of M' in each footer (packs writes the contents' page numbers and the bookmarks).
+parts' sheets in order, from whichever print holds them; what depends on the whole is written afterwards
+(make_pdf): links between parts, 'page N of M' in each footer, the contents' page numbers, the bookmarks.
 
 Links between parts are printed as addresses under PLACE, not as internal links: Chromium drops a link to a place
 that is not in the document it prints, and a part is printed without the parts it links to when only it changed.
@@ -276,10 +276,10 @@ def _around(writer, page, before: bytes, after: bytes) -> None:
 
 @dataclass(frozen=True)
 class Finishing:
-    """What makes a hub's PDF from its parts (make_pdf): the prints that hold them
-    (`store`), the parts' digests in order, the contents' and bookmarks' titles, each page's headings with their
-    places, the pack's title, the hub's code (for errors), where links to the rest of the book go, the day, and the
-    digest of what the PDF is made from (PRINTED_FROM)."""
+    """What makes a hub's PDF from its parts (make_pdf): the prints that hold them (`store`), the parts' digests in
+    order, the contents' and bookmarks' titles, each page's headings with their places, the pack's title, the hub's
+    code (for errors), where links to the rest of the book go, the day, and the digest of what the PDF is made from
+    (PRINTED_FROM)."""
 
     store: PrintStore
     parts: tuple[str, ...]
