@@ -751,8 +751,9 @@ def print_pdfs(html: Path, packs: dict[str, PdfPack], log=print, *, site: str, f
         whole (every sheet shrunk alike, as a reader's browser prints a page)."""
         job = todo[code]
         if pdf is not None:
-            sheets = pdf_pages.sheets_of_parts(pdf, [(job.parts[part], part) for part in job.missing])
-            if not job.whole and pdf_pages.shrunk_parts(pdf, sheets, 0.75 * PRINT_SCALE):  # 0.75: points to a CSS pixel
+            reader = pdf_pages.read_print(pdf)
+            sheets = pdf_pages.sheets_of_parts(reader, [(job.parts[part], part) for part in job.missing])
+            if not job.whole and pdf_pages.shrunk_parts(reader, sheets, 0.75 * PRINT_SCALE):  # 0.75: points a pixel
                 return None
             job.kept.add(pdf, sheets)
         made = pdf_pages.make_pdf(Finishing(

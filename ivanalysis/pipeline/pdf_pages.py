@@ -107,13 +107,17 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def sheets_of_parts(pdf: bytes, parts: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
-    """Where each part is in a print of `parts` ((its digest, the id of its top), in the order printed): the first
-    from the first sheet, each other from the sheet its top is on, to the next one's. Raises BookError when a part's
-    top has no destination, or a part has no sheet of its own."""
+def read_print(pdf: bytes):
+    """A print, read once for sheets_of_parts and shrunk_parts (a PdfReader)."""
     from pypdf import PdfReader
 
-    reader = PdfReader(io.BytesIO(pdf))
+    return PdfReader(io.BytesIO(pdf))
+
+
+def sheets_of_parts(reader, parts: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Where each part is in a print (`reader`: read_print) of `parts` ((its digest, the id of its top), in the order
+    printed): the first from the first sheet, each other from the sheet its top is on, to the next one's. Raises
+    BookError when a part's top has no destination, or a part has no sheet of its own."""
     places = reader.named_destinations
     starts = []
     for i, (_, top) in enumerate(parts):
@@ -147,12 +151,9 @@ def sheet_scale(page) -> float | None:
     return abs(float(found[0][0]) * float(found[1][0]))
 
 
-def shrunk_parts(pdf: bytes, sheets: dict[str, tuple[int, int]], scale: float) -> list[str]:
-    """The parts (of `sheets`: digest -> its sheets in the print) with a sheet not printed at `scale` points to a CSS
-    pixel: Chromium shrank the document to fit something wider than the sheet."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(pdf))
+def shrunk_parts(reader, sheets: dict[str, tuple[int, int]], scale: float) -> list[str]:
+    """The parts (of `sheets`: digest -> its sheets in the print, `reader`: read_print) with a sheet not printed at
+    `scale` points to a CSS pixel: Chromium shrank the document to fit something wider than the sheet."""
     return [digest for digest, (first, stop) in sheets.items()
             if any(abs((sheet_scale(reader.pages[i]) or 0) - scale) > 1e-3 for i in range(first, stop))]
 
@@ -231,14 +232,21 @@ def _escape(text: str) -> str:
     return "(" + "".join(out) + ")"
 
 
+def _helvetica():
+    """The standard Helvetica in WinAnsiEncoding (nothing embedded), for what is written onto the printed sheets."""
+    from pypdf.generic import DictionaryObject, NameObject
+
+    return DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})
+
+
 def number_sheets(writer, built: str) -> None:
     """Write 'built <day> · page N of M' at the right of each sheet's footer, on the baseline of Chromium's footer
     text, in the footer's size and colour."""
     from pypdf.generic import DictionaryObject, NameObject
 
-    font = writer._add_object(DictionaryObject({
-        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    font = writer._add_object(_helvetica())
     total = len(writer.pages)
     for i, page in enumerate(writer.pages):
         text = f"built {built} · page {i + 1} of {total}"
@@ -350,10 +358,7 @@ def _number_contents(writer, targets: dict[str, int], code: str, lines_expected:
             ops.append(f"BT /IVContentsFont {size:.2f} Tf {x1 - width:.2f} {baseline:.2f} Td ({number}) Tj ET")
         overlay = PageObject.create_blank_page(width=page.mediabox.width, height=page.mediabox.height)
         overlay[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({
-            NameObject("/IVContentsFont"): DictionaryObject({
-                NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-                NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})})})
+            NameObject("/IVContentsFont"): _helvetica()})})
         stream = ContentStream(None, None)
         stream.set_data(("0 g\n" + "\n".join(ops) + "\n").encode())
         overlay.replace_contents(stream)

@@ -16,6 +16,7 @@ from ivanalysis.pipeline.runs_view import BookError
 pytestmark = pytest.mark.unit
 
 A4 = (594.96, 841.92)
+read = pdf_pages.read_print
 
 
 def _print(sheets: int, places: dict[str, int], links: dict[int, list[str]] | None = None,
@@ -42,21 +43,22 @@ def _print(sheets: int, places: dict[str, int], links: dict[int, list[str]] | No
 def test_each_part_is_the_sheets_from_its_top_to_the_next_ones():
     pdf = _print(5, {"iv-p1": 2, "iv-p2": 4, "iv-p1-caveats": 3})
     parts = [("cover", "iv-cover"), ("one", "iv-p1"), ("two", "iv-p2")]  # the first part's top is not looked up
-    assert pdf_pages.sheets_of_parts(pdf, parts) == {"cover": (0, 2), "one": (2, 4), "two": (4, 5)}
+    assert pdf_pages.sheets_of_parts(read(pdf), parts) == {"cover": (0, 2), "one": (2, 4), "two": (4, 5)}
     # printed alone, a part starts on the first sheet
-    assert pdf_pages.sheets_of_parts(_print(2, {"iv-p2": 0}), [("two", "iv-p2")]) == {"two": (0, 2)}
+    assert pdf_pages.sheets_of_parts(read(_print(2, {"iv-p2": 0})), [("two", "iv-p2")]) == {"two": (0, 2)}
     with pytest.raises(BookError, match="no destination for the top of its part iv-p3"):
-        pdf_pages.sheets_of_parts(pdf, [*parts, ("three", "iv-p3")])
+        pdf_pages.sheets_of_parts(read(pdf), [*parts, ("three", "iv-p3")])
     with pytest.raises(BookError, match="no sheet of its own"):
-        pdf_pages.sheets_of_parts(_print(3, {"iv-p1": 2, "iv-p2": 2}), parts)
+        pdf_pages.sheets_of_parts(read(_print(3, {"iv-p1": 2, "iv-p2": 2})), parts)
 
 
 def test_a_sheet_says_the_scale_it_was_printed_at_and_a_shrunk_part_is_found():
     reader = PdfReader(io.BytesIO(_print(1, {})))
     assert pdf_pages.sheet_scale(reader.pages[0]) == pytest.approx(0.24 * 2.65625)  # 0.75 points a pixel x 0.85
     pdf = _print(3, {"iv-p1": 1}, layout=2.65625)
-    assert pdf_pages.shrunk_parts(pdf, {"a": (0, 1), "b": (1, 3)}, 0.75 * 0.85) == []
-    assert pdf_pages.shrunk_parts(_print(2, {}, layout=2.5), {"a": (0, 1), "b": (1, 2)}, 0.75 * 0.85) == ["a", "b"]
+    assert pdf_pages.shrunk_parts(read(pdf), {"a": (0, 1), "b": (1, 3)}, 0.75 * 0.85) == []
+    shrunk = read(_print(2, {}, layout=2.5))
+    assert pdf_pages.shrunk_parts(shrunk, {"a": (0, 1), "b": (1, 2)}, 0.75 * 0.85) == ["a", "b"]
 
 
 def test_the_store_keeps_the_prints_that_hold_the_parts_and_nothing_else(tmp_path):
